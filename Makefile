@@ -1,0 +1,63 @@
+# Everyday commands. `make run` starts the demo site, `make test` runs the test suite
+# (DATABASE_URL=postgres://... make test runs it on PostgreSQL).
+
+# Python 3.11 when present, else whatever python3 is.
+PYTHON ?= $(shell python3.11 -c "" >/dev/null 2>&1 && echo python3.11 || echo python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install run test lint messages clean
+
+help:
+	@echo "make run       install if needed, migrate, seed the demo data, serve http://127.0.0.1:8000/"
+	@echo "make test      run the test suite (.ci/pytest; DATABASE_URL=postgres://... selects PostgreSQL,"
+	@echo "              ARGS='-k name -x' passes options to pytest)"
+	@echo "make lint      ruff check ."
+	@echo "make messages  update and compile the vi and en translations"
+	@echo "make install   create .venv and install requirements.txt (only when it changed)"
+	@echo "make venv      create .venv only"
+	@echo "make clean     remove caches, collected static files and test artefacts (keeps .venv and db.sqlite3)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+venv: $(PY)
+
+# Reinstalls only when requirements.txt is newer than the stamp of the last install.
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(MANAGE) migrate
+	@if ! command -v msgfmt >/dev/null 2>&1; then \
+		echo "msgfmt not found (Debian package gettext): using the committed .mo files"; \
+	elif [ -z "$$(find . -path ./$(VENV) -prune -o -name '*.po' -print -quit)" ]; then \
+		echo "no .po files yet: nothing to compile"; \
+	else \
+		echo "$(MANAGE) compilemessages"; \
+		$(MANAGE) compilemessages --ignore=$(VENV) --ignore=staticfiles; \
+	fi
+	$(MANAGE) seed_demo
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	bash .ci/pytest $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+messages: $(STAMP)
+	mkdir -p locale
+	$(MANAGE) makemessages -l vi -l en --ignore=$(VENV) --ignore=staticfiles --ignore=static/vendor --ignore=tests
+	$(MANAGE) compilemessages --ignore=$(VENV) --ignore=staticfiles
+
+clean:
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o -name '*.pyc' -type f -exec rm -f {} +
+	rm -rf staticfiles test-results .pytest_cache .ruff_cache

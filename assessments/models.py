@@ -1,0 +1,1 @@
+# Periods, assessments, meetings and decisions arrive with the review-period issue.

@@ -1,0 +1,99 @@
+from django.contrib import admin
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from organizations.selectors import words_start_with
+
+from .models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Member, Transfer
+
+
+class DisciplineDecisionInline(admin.TabularInline):
+    model = DisciplineDecision
+    extra = 0
+    fields = ["decided_on", "form", "in_official_duties", "reason"]
+
+
+class TransferInline(admin.TabularInline):
+    model = Transfer
+    extra = 0
+    fields = ["transferred_on", "from_cell", "to_cell", "note"]
+    autocomplete_fields = ["from_cell", "to_cell"]
+
+
+class LeavePeriodInline(admin.TabularInline):
+    model = LeavePeriod
+    extra = 0
+    fields = ["kind", "starts_on", "ends_on", "note"]
+
+
+class CivilServiceRatingInline(admin.TabularInline):
+    model = CivilServiceRating
+    extra = 0
+    fields = ["year", "level", "note"]
+
+
+class DegradationConclusionInline(admin.TabularInline):
+    model = DegradationConclusion
+    extra = 0
+    fields = ["concluded_on", "body", "summary"]
+
+
+class ProbationaryFilter(admin.SimpleListFilter):
+    title = _("probationary")
+    parameter_name = "probationary"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Probationary")), ("no", _("Official"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(official_date__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(official_date__isnull=False)
+        return queryset
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "card_number", "cell", "date_of_birth", "occupation", "party_post", "status"]
+    list_display_links = ["full_name"]
+    list_filter = [
+        "status",
+        "occupation",
+        ("cell__sector", admin.ChoicesFieldListFilter),
+        ProbationaryFilter,
+        "is_leader",
+        "party_post",
+        "gender",
+    ]
+    list_select_related = ["cell"]
+    list_per_page = 50
+    search_fields = ["search_name", "card_number", "cell__search_name"]
+    search_help_text = _("Name with or without diacritics, party card number, or cell name.")
+    ordering = ["sort_key", "pk"]
+    autocomplete_fields = ["cell", "user"]
+    readonly_fields = ["public_id", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["full_name", "gender", "date_of_birth", "card_number", "cell", "status", "status_since"]}),
+        (_("Party"), {"fields": ["admission_date", "official_date", "party_post"]}),
+        (_("Work"), {"fields": ["occupation", "work_unit", "government_post", "is_leader"]}),
+        (_("Contact and account"), {"fields": ["email", "phone", "user"]}),
+        (_("Record"), {"classes": ["collapse"], "fields": ["public_id", "created_at", "updated_at"]}),
+    ]
+    inlines = [
+        DisciplineDecisionInline,
+        TransferInline,
+        LeavePeriodInline,
+        CivilServiceRatingInline,
+        DegradationConclusionInline,
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names match with or without diacritics: both sides are folded ("Nguyen Van" finds "Nguyễn Văn")."""
+        term = search_term.strip()
+        by_name = words_start_with("search_name", term)
+        if by_name is None:
+            return queryset, False
+        condition = by_name | words_start_with("cell__search_name", term)
+        condition |= Q(card_number__startswith=term.replace(" ", ""))
+        return queryset.filter(condition), False

@@ -1,0 +1,307 @@
+"""Party members and the records that matter for a year's review.
+
+A member record outlives every review: the reviews refer to it, never the other way round.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Organization
+from organizations.vietnamese import fold, name_sort_key
+
+
+class Level(models.TextChoices):
+    """The four quality levels, best first (design.md section 2)."""
+
+    HTXSNV = "HTXSNV", _("Excellently completed duties")
+    HTTNV = "HTTNV", _("Well completed duties")
+    HTNV = "HTNV", _("Completed duties")
+    KHTNV = "KHTNV", _("Did not complete duties")
+
+
+class MemberQuerySet(models.QuerySet):
+    def under(self, organization):
+        """Every member whose cell lies in the subtree of `organization`: one query at any depth."""
+        return self.filter(cell__path__startswith=organization.path)
+
+    def vietnamese_order(self):
+        return self.order_by("sort_key", "pk")
+
+
+class Member(models.Model):
+    class Gender(models.TextChoices):
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
+
+    class Occupation(models.TextChoices):
+        CIVIL_SERVANT = "civil_servant", _("Cadre, civil servant or public employee")
+        ARMED_FORCES = "armed_forces", _("Armed forces")
+        WORKER = "worker", _("Worker")
+        FARMER = "farmer", _("Farmer")
+        RETIRED = "retired", _("Retired")
+        STUDENT = "student", _("Student")
+        PRIVATE_SECTOR = "private_sector", _("Private sector")
+        OTHER = "other", _("Other")
+
+    class PartyPost(models.TextChoices):
+        NONE = "", _("None")
+        SECRETARY = "secretary", _("Secretary")
+        DEPUTY_SECRETARY = "deputy_secretary", _("Deputy secretary")
+        COMMITTEE_MEMBER = "committee_member", _("Committee member")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXCUSED = "excused", _("Excused from work and party activities")
+        SUSPENDED = "suspended", _("Suspended from party activities")
+        TRANSFERRED_OUT = "transferred_out", _("Transferred out")
+        DECEASED = "deceased", _("Deceased")
+        REMOVED = "removed", _("Removed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    full_name = models.CharField(_("full name"), max_length=120)
+    search_name = models.CharField(max_length=120, editable=False, db_index=True)
+    sort_key = models.CharField(max_length=400, editable=False)
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
+    date_of_birth = models.DateField(_("date of birth"))
+    card_number = models.CharField(_("party card number"), max_length=20, unique=True)
+    admission_date = models.DateField(_("admission date"))
+    official_date = models.DateField(
+        _("official date"), null=True, blank=True, help_text=_("Empty while the member is probationary.")
+    )
+    cell = models.ForeignKey(
+        Organization,
+        verbose_name=_("cell"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        limit_choices_to={"kind__in": Organization.CELL_KINDS},
+    )
+    work_unit = models.CharField(_("work unit"), max_length=255, blank=True)
+    occupation = models.CharField(_("occupation group"), max_length=20, choices=Occupation.choices)
+    party_post = models.CharField(_("party post"), max_length=20, choices=PartyPost.choices, blank=True)
+    government_post = models.CharField(_("government post"), max_length=255, blank=True)
+    is_leader = models.BooleanField(_("leader or manager"), default=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_since = models.DateField(_("status since"), null=True, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("party member")
+        verbose_name_plural = _("party members")
+        ordering = ["sort_key", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="member_official_after_admission",
+                condition=Q(official_date__isnull=True) | Q(official_date__gte=F("admission_date")),
+                violation_error_message=_("The official date cannot be before the admission date."),
+            ),
+            models.CheckConstraint(
+                name="member_born_before_admission",
+                condition=Q(admission_date__gt=F("date_of_birth")),
+                violation_error_message=_("The admission date must be after the date of birth."),
+            ),
+        ]
+        indexes = [
+            # Member lists of a cell, in Vietnamese order.
+            models.Index(fields=["cell", "sort_key"], name="member_cell_sort"),
+            # The admin and the lists sort the whole scope by name.
+            models.Index(fields=["sort_key"], name="member_sort"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def fill_derived(self):
+        """Compute the stored search and sort keys; bulk creation calls this since it skips save()."""
+        self.full_name = " ".join((self.full_name or "").split())
+        self.search_name = fold(self.full_name)
+        self.sort_key = name_sort_key(self.full_name)
+        self.card_number = (self.card_number or "").strip()
+
+    def save(self, *args, **kwargs):
+        self.fill_derived()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name", "sort_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.date_of_birth and self.admission_date and self.admission_date <= self.date_of_birth:
+            errors["admission_date"] = _("The admission date must be after the date of birth.")
+        if self.admission_date and self.official_date and self.official_date < self.admission_date:
+            errors["official_date"] = _("The official date cannot be before the admission date.")
+        if self.cell_id and self.cell.kind not in Organization.CELL_KINDS:
+            errors["cell"] = _("A member belongs to a cell, not to a committee.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_probationary(self):
+        return self.official_date is None
+
+    @property
+    def given_name(self):
+        return self.full_name.split()[-1] if self.full_name else ""
+
+
+class YearRecord(models.Model):
+    """Common shape of the records that the review of a year reads."""
+
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class DisciplineDecision(YearRecord):
+    class Form(models.TextChoices):
+        REPRIMAND = "reprimand", _("Reprimand")
+        WARNING = "warning", _("Warning")
+        DISMISSAL = "dismissal", _("Dismissal from post")
+        EXPULSION = "expulsion", _("Expulsion")
+
+    decided_on = models.DateField(_("decision date"))
+    form = models.CharField(_("form of discipline"), max_length=12, choices=Form.choices)
+    reason = models.TextField(_("reason"))
+    in_official_duties = models.BooleanField(
+        _("violation in official duties"), default=False, help_text=_("The 2025 rules count these separately.")
+    )
+
+    class Meta:
+        verbose_name = _("discipline decision")
+        verbose_name_plural = _("discipline decisions")
+        default_related_name = "discipline_decisions"
+        ordering = ["-decided_on"]
+
+    def __str__(self):
+        return f"{self.get_form_display()} ({self.decided_on:%d/%m/%Y})"
+
+
+class Transfer(YearRecord):
+    """A move between cells. The member's current cell is on the member; this keeps the history."""
+
+    transferred_on = models.DateField(_("transfer date"))
+    from_cell = models.ForeignKey(
+        Organization, verbose_name=_("from cell"), on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_cell = models.ForeignKey(
+        Organization, verbose_name=_("to cell"), on_delete=models.PROTECT, related_name="transfers_in"
+    )
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        default_related_name = "transfers"
+        ordering = ["-transferred_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="transfer_between_different_cells",
+                condition=~Q(from_cell=F("to_cell")),
+                violation_error_message=_("A transfer must be between two different cells."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_cell} → {self.to_cell} ({self.transferred_on:%d/%m/%Y})"
+
+    def clean(self):
+        super().clean()
+        if self.from_cell_id and self.from_cell_id == self.to_cell_id:
+            raise ValidationError({"to_cell": _("A transfer must be between two different cells.")})
+
+
+class LeavePeriod(YearRecord):
+    class Kind(models.TextChoices):
+        SICK = "sick", _("Sick leave")
+        MATERNITY = "maternity", _("Maternity leave")
+
+    kind = models.CharField(_("kind of leave"), max_length=12, choices=Kind.choices)
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("end"))
+
+    class Meta:
+        verbose_name = _("leave period")
+        verbose_name_plural = _("leave periods")
+        default_related_name = "leave_periods"
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="leave_ends_after_start",
+                condition=Q(ends_on__gte=F("starts_on")),
+                violation_error_message=_("A leave period cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.starts_on:%d/%m/%Y}–{self.ends_on:%d/%m/%Y}"
+
+    def clean(self):
+        super().clean()
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("A leave period cannot end before it starts.")})
+
+
+class CivilServiceRating(YearRecord):
+    """The state-side rating of a cadre, civil servant or public employee (CBCCVC) for a year."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+
+    class Meta:
+        verbose_name = _("civil-service rating")
+        verbose_name_plural = _("civil-service ratings")
+        default_related_name = "civil_service_ratings"
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "year"],
+                name="civil_service_rating_once_a_year",
+                violation_error_message=_("This member already has a civil-service rating for this year."),
+            ),
+            models.CheckConstraint(
+                name="civil_service_rating_year_range",
+                condition=Q(year__gte=1945) & Q(year__lte=2200),
+                violation_error_message=_("The year is not plausible."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}: {self.level}"
+
+
+class DegradationConclusion(YearRecord):
+    """A competent body's conclusion of degradation, self-evolution or self-transformation."""
+
+    concluded_on = models.DateField(_("conclusion date"))
+    body = models.CharField(_("concluding body"), max_length=255)
+    summary = models.TextField(_("summary"))
+
+    class Meta:
+        verbose_name = _("conclusion of degradation")
+        verbose_name_plural = _("conclusions of degradation")
+        default_related_name = "degradation_conclusions"
+        ordering = ["-concluded_on"]
+
+    def __str__(self):
+        return f"{self.body} ({self.concluded_on:%d/%m/%Y})"

@@ -1,0 +1,95 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from treebeard.admin import TreeAdmin
+from treebeard.forms import MoveNodeForm, movenodeform_factory
+
+from members.selectors import SubqueryCount, current_members
+
+from .models import Cluster, Organization, RoleAssignment
+from .selectors import words_start_with
+
+
+class OrganizationMoveForm(MoveNodeForm):
+    """The tree form, with a plain message when someone tries to put an organisation under itself."""
+
+    def _set_ref_model_queryset(self, opts, instance):
+        # Offer every organisation, and refuse the impossible ones in clean() with a clear message,
+        # rather than hiding them and answering "not a valid choice".
+        self.fields["treebeard_ref_node"].queryset = opts.model.objects.get_tree()
+
+    def clean(self):
+        cleaned = super().clean()
+        ref = cleaned.get("treebeard_ref_node")
+        if ref is not None and self.instance.pk and ref.path.startswith(self.instance.path):
+            self.add_error(
+                "treebeard_ref_node",
+                _("An organisation cannot be moved under itself or one of its own subordinates."),
+            )
+        return cleaned
+
+
+class OrganizationAdmin(TreeAdmin):
+    form = movenodeform_factory(
+        Organization,
+        form=OrganizationMoveForm,
+        fields=["name", "code", "kind", "sector", "cluster", "founded_on", "dissolved_on"],
+    )
+    list_display = ["name", "code", "kind", "sector", "cluster", "member_count", "founded_on"]
+    list_filter = ["kind", "sector", "cluster"]
+    list_select_related = ["cluster"]
+    search_fields = ["search_name", "code"]
+
+    def get_queryset(self, request):
+        # One correlated count per listed row, inside the changelist's single query.
+        members = current_members().filter(cell__path__startswith=OuterRef("path")).values("pk")
+        return super().get_queryset(request).annotate(member_total=SubqueryCount(members))
+
+    def get_search_results(self, request, queryset, search_term):
+        by_name = words_start_with("search_name", search_term)
+        if by_name is None:
+            return queryset, False
+        return queryset.filter(by_name | Q(code__startswith=search_term.strip())), False
+
+    @admin.display(description=_("members"), ordering="member_total")
+    def member_count(self, obj):
+        return obj.member_total
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+    fields = ["name", "code"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "organization", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "organization__search_name"]
+    autocomplete_fields = ["user", "organization"]
+    fields = ["user", "role", "organization"]
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["organization"]
+    fields = ["role", "organization"]
+
+
+User = get_user_model()
+
+
+class UserWithRolesAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, RoleAssignmentInline]
+
+
+admin.site.register(Organization, OrganizationAdmin)
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, UserWithRolesAdmin)

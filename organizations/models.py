@@ -1,0 +1,190 @@
+"""The organisation tree, clusters and the roles users hold on organisations.
+
+The tree knows no people and no reviews. It is a materialised path (django-treebeard): "every
+organisation under X" is one query, `path LIKE 'X.path%'`, whatever the depth.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from treebeard.exceptions import InvalidMoveToDescendant
+from treebeard.mp_tree import MP_Node
+
+from .vietnamese import fold
+
+
+class Cluster(models.Model):
+    """A group of organisations that evaluate one another (cụm thi đua)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("cluster")
+        verbose_name_plural = _("clusters")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(MP_Node):
+    class Kind(models.TextChoices):
+        CITY_COMMITTEE = "city", _("City committee")
+        GRASSROOTS_COMMITTEE = "grassroots_committee", _("Grassroots committee")
+        SECTION_COMMITTEE = "section_committee", _("Section committee")
+        GRASSROOTS_CELL = "grassroots_cell", _("Grassroots cell")
+        SUBORDINATE_CELL = "cell", _("Subordinate cell")
+
+    class Sector(models.TextChoices):
+        COMMUNE = "commune", _("Commune")
+        WARD = "ward", _("Ward")
+        TOWNSHIP = "township", _("Township")
+        PARTY_STATE_AGENCY = "agency", _("Party, State, Fatherland Front or mass organisation agency")
+        PUBLIC_SERVICE = "public_service", _("Public service unit")
+        SCHOOL = "school", _("School")
+        HEALTH = "health", _("Health")
+        STATE_ENTERPRISE = "state_enterprise", _("State-owned enterprise")
+        PRIVATE_ENTERPRISE = "private_enterprise", _("Non-state enterprise")
+        MILITARY = "military", _("Military")
+        POLICE = "police", _("Police")
+        OTHER = "other", _("Other")
+
+    # Kinds whose members sit directly in them; the others hold organisations.
+    CELL_KINDS = (Kind.GRASSROOTS_CELL, Kind.SUBORDINATE_CELL)
+    # The grassroots level (tổ chức cơ sở đảng): decides its members' levels, counts the quota.
+    GRASSROOTS_KINDS = (Kind.GRASSROOTS_COMMITTEE, Kind.GRASSROOTS_CELL)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.SlugField(
+        _("code"), max_length=40, unique=True, help_text=_("A short unique code, used in addresses and imports.")
+    )
+    name = models.CharField(_("name"), max_length=255)
+    search_name = models.CharField(max_length=255, editable=False, db_index=True)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    sector = models.CharField(_("sector"), max_length=24, choices=Sector.choices, default=Sector.OTHER)
+    cluster = models.ForeignKey(
+        Cluster,
+        verbose_name=_("cluster"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="organizations",
+    )
+    founded_on = models.DateField(_("founding date"), null=True, blank=True)
+    dissolved_on = models.DateField(_("dissolution date"), null=True, blank=True)
+
+    node_order_by = ["name"]
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(
+                name="organization_dissolved_after_founded",
+                condition=Q(dissolved_on__isnull=True)
+                | Q(founded_on__isnull=True)
+                | Q(dissolved_on__gte=F("founded_on")),
+                violation_error_message=_("The dissolution date cannot be before the founding date."),
+            ),
+        ]
+        indexes = [
+            # The quota and the ranking screens list the grassroots organisations of a subtree.
+            models.Index(fields=["kind", "path"], name="organization_kind_path"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.founded_on and self.dissolved_on and self.dissolved_on < self.founded_on:
+            raise ValidationError({"dissolved_on": _("The dissolution date cannot be before the founding date.")})
+
+    @property
+    def is_cell(self):
+        return self.kind in self.CELL_KINDS
+
+    @property
+    def is_grassroots(self):
+        return self.kind in self.GRASSROOTS_KINDS
+
+    def subtree(self):
+        """This organisation and every organisation under it: one query."""
+        return Organization.objects.filter(path__startswith=self.path)
+
+    def move_under(self, parent):
+        """Make this organisation a child of `parent`, refusing a move under itself or its descendants."""
+        if parent.pk == self.pk or parent.path.startswith(self.path):
+            raise ValidationError(_("An organisation cannot be moved under itself or one of its own subordinates."))
+        with transaction.atomic():
+            try:
+                Organization.objects.move(self, parent, pos="sorted-child")
+            except InvalidMoveToDescendant as exc:  # a concurrent change made the move invalid
+                raise ValidationError(
+                    _("An organisation cannot be moved under itself or one of its own subordinates.")
+                ) from exc
+        self.refresh_from_db()
+
+
+class RoleAssignment(models.Model):
+    """A role a user holds on an organisation; the role covers the organisation's whole subtree.
+
+    Being a member of a cell is not a role here: it follows from the member record linked to the
+    user. An evaluator's role gives sight of the organisation it names, and nothing below it.
+    """
+
+    class Role(models.TextChoices):
+        CELL_SECRETARY = "cell_secretary", _("Cell secretary")
+        COMMITTEE_OFFICER = "committee_officer", _("Grassroots committee officer")
+        BOARD = "board", _("City organisation board")
+        EVALUATOR = "evaluator", _("Evaluator")
+
+    # Roles that see and manage the subtree of their organisation.
+    MANAGING_ROLES = (Role.CELL_SECRETARY, Role.COMMITTEE_OFFICER, Role.BOARD)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"],
+                name="role_assignment_unique",
+                violation_error_message=_("This user already holds this role on this organisation."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} - {self.get_role_display()} - {self.organization}"
+
+    def clean(self):
+        super().clean()
+        org = getattr(self, "organization", None)
+        if org is None:
+            return
+        if self.role == self.Role.CELL_SECRETARY and not org.is_cell:
+            raise ValidationError({"organization": _("A cell secretary's role must be held on a cell.")})
+        if self.role == self.Role.COMMITTEE_OFFICER and org.kind == Organization.Kind.SUBORDINATE_CELL:
+            raise ValidationError(
+                {"organization": _("A committee officer's role must be held on a committee or a grassroots cell.")}
+            )

@@ -1,0 +1,73 @@
+"""Vietnamese text helpers: search folding and the sort order of Vietnamese names.
+
+Pure functions, no Django: the same key sorts identically on SQLite and on PostgreSQL whatever the
+database collation, because it is made of ASCII digits only.
+"""
+
+import unicodedata
+
+# The Vietnamese alphabet, with the Latin letters it lacks (f, j, w, z) where Latin puts them.
+ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER_CODE = {letter: f"{10 + index:02d}" for index, letter in enumerate(ALPHABET)}
+_DIGIT_CODE = {str(d): f"0{d}" for d in range(10)}  # "00" and "01" are taken below: digits rarely occur
+_WORD_GAP = "01"
+_PART_GAP = "00"
+
+# Tones in dictionary order: level, grave (huyền), hook (hỏi), tilde (ngã), acute (sắc), dot (nặng).
+_TONE_MARKS = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
+# Marks that make a letter of their own (ă, â, ê, ô, ơ, ư) rather than a tone.
+_LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}
+
+
+def fold(text):
+    """Lower-case text without diacritics, for searching: "Nguyễn Văn Đức" -> "nguyen van duc"."""
+    decomposed = unicodedata.normalize("NFD", (text or "").replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.lower().split())
+
+
+def _syllable(word):
+    """Split a word into its letters (tone removed, letter marks kept) and its tone digit."""
+    tone = "0"
+    letters = []
+    for ch in unicodedata.normalize("NFD", word.lower()):
+        if ch in _TONE_MARKS:
+            tone = _TONE_MARKS[ch]
+        elif ch in _LETTER_MARKS and letters:
+            letters[-1] = unicodedata.normalize("NFC", letters[-1] + ch)
+        elif not unicodedata.combining(ch):
+            letters.append(ch)
+    return letters, tone
+
+
+def _encode(words):
+    codes, tones = [], []
+    for position, word in enumerate(words):
+        letters, tone = _syllable(word)
+        if position:
+            codes.append(_WORD_GAP)
+        codes.extend(_LETTER_CODE.get(ch) or _DIGIT_CODE.get(ch, "") for ch in letters)
+        tones.append(tone)
+    return "".join(codes), "".join(tones)
+
+
+def split_name(full_name):
+    """("Nguyễn Văn", "An") for "Nguyễn Văn An": the given name is the last word."""
+    words = (full_name or "").split()
+    if not words:
+        return "", ""
+    return " ".join(words[:-1]), words[-1]
+
+
+def name_sort_key(full_name):
+    """A key that sorts names the Vietnamese way: by given name, then the rest, letters before tones.
+
+    Letters compare in the Vietnamese alphabet (a < ă < â < b ... d < đ < e ...); tones only break
+    ties, in dictionary order. The key is digits only, so any database collation agrees.
+    """
+    words = (full_name or "").split()
+    if not words:
+        return ""
+    given_codes, given_tones = _encode(words[-1:])
+    rest_codes, rest_tones = _encode(words[:-1])
+    return f"{given_codes}{_PART_GAP}{rest_codes}{_PART_GAP}{given_tones}{rest_tones}"

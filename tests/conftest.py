@@ -1,0 +1,145 @@
+"""Shared fixtures: a small city and the personas that use it.
+
+The city:                           Personas:
+  Thành phố (city)                    board        - board role on the city
+    Đảng bộ A (committee)             officer_a    - officer of committee A
+      Chi bộ A1 (cell): 3 members     secretary_a1 - secretary of cell A1 (and a member of it)
+      Chi bộ A2 (cell): 2 members     secretary_b1 - secretary of cell B1
+    Đảng bộ B (committee)             member       - a plain member of cell A1
+      Chi bộ B1 (cell): 2 members     evaluator    - evaluator of committee B
+    Chi bộ C (grassroots cell): 1     outsider     - an account with no role and no member record
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from members.models import Member
+from organizations.models import Organization, RoleAssignment
+
+from .factories import MemberFactory, OrganizationFactory, UserFactory, grant
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls of the fixtures are safe there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct horse 42"
+Kind = Organization.Kind
+Role = RoleAssignment.Role
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing is slow by design; the tests need only that a password works or does not."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class City:
+    city: Organization
+    committee_a: Organization
+    cell_a1: Organization
+    cell_a2: Organization
+    committee_b: Organization
+    cell_b1: Organization
+    cell_c: Organization
+
+
+@pytest.fixture
+def city(db):
+    root = OrganizationFactory(code="city", name="Đảng bộ thành phố", kind=Kind.CITY_COMMITTEE)
+    committee_a = OrganizationFactory(code="dang-bo-a", name="Đảng bộ A", kind=Kind.GRASSROOTS_COMMITTEE, parent=root)
+    cell_a1 = OrganizationFactory(code="chi-bo-a1", name="Chi bộ A1", parent=committee_a)
+    cell_a2 = OrganizationFactory(code="chi-bo-a2", name="Chi bộ A2", parent=committee_a)
+    committee_b = OrganizationFactory(code="dang-bo-b", name="Đảng bộ B", kind=Kind.GRASSROOTS_COMMITTEE, parent=root)
+    cell_b1 = OrganizationFactory(code="chi-bo-b1", name="Chi bộ B1", parent=committee_b)
+    cell_c = OrganizationFactory(code="chi-bo-c", name="Chi bộ C", kind=Kind.GRASSROOTS_CELL, parent=root)
+    for node in (root, committee_a, committee_b):
+        node.refresh_from_db()
+    return City(root, committee_a, cell_a1, cell_a2, committee_b, cell_b1, cell_c)
+
+
+@dataclass
+class Personas:
+    board: object
+    officer_a: object
+    secretary_a1: object
+    secretary_b1: object
+    member: object
+    evaluator: object
+    outsider: object
+    anonymous: object
+    # Member records
+    secretary_a1_record: Member
+    member_record: Member
+    member_a1_other: Member
+    member_a2: Member
+    member_b1: Member
+
+    def all(self):
+        return {
+            "anonymous": self.anonymous,
+            "outsider": self.outsider,
+            "member": self.member,
+            "secretary_a1": self.secretary_a1,
+            "secretary_b1": self.secretary_b1,
+            "officer_a": self.officer_a,
+            "evaluator": self.evaluator,
+            "board": self.board,
+        }
+
+
+@pytest.fixture
+def personas(city):
+    board = UserFactory(username="board", first_name="Ban Tổ chức", is_staff=True)
+    officer_a = UserFactory(username="officer_a")
+    secretary_a1 = UserFactory(username="secretary_a1")
+    secretary_b1 = UserFactory(username="secretary_b1")
+    member = UserFactory(username="member")
+    evaluator = UserFactory(username="evaluator")
+    outsider = UserFactory(username="outsider")
+    grant(board, Role.BOARD, city.city)
+    grant(officer_a, Role.COMMITTEE_OFFICER, city.committee_a)
+    grant(secretary_a1, Role.CELL_SECRETARY, city.cell_a1)
+    grant(secretary_b1, Role.CELL_SECRETARY, city.cell_b1)
+    grant(evaluator, Role.EVALUATOR, city.committee_b)
+
+    secretary_a1_record = MemberFactory(
+        full_name="Trần Văn Bình", cell=city.cell_a1, user=secretary_a1, party_post=Member.PartyPost.SECRETARY
+    )
+    member_record = MemberFactory(full_name="Lê Thị Hoa", gender=Member.Gender.FEMALE, cell=city.cell_a1, user=member)
+    member_a1_other = MemberFactory(full_name="Phạm Đức Anh", cell=city.cell_a1)
+    member_a2 = MemberFactory(full_name="Nguyễn Văn Dũng", cell=city.cell_a2)
+    MemberFactory(full_name="Vũ Thị Ánh", cell=city.cell_a2, gender=Member.Gender.FEMALE)
+    member_b1 = MemberFactory(full_name="Hoàng Văn Em", cell=city.cell_b1, user=secretary_b1)
+    MemberFactory(full_name="Đỗ Văn Giang", cell=city.cell_b1)
+    MemberFactory(full_name="Bùi Thị Hạnh", cell=city.cell_c, gender=Member.Gender.FEMALE)
+    return Personas(
+        board=board,
+        officer_a=officer_a,
+        secretary_a1=secretary_a1,
+        secretary_b1=secretary_b1,
+        member=member,
+        evaluator=evaluator,
+        outsider=outsider,
+        anonymous=AnonymousUser(),
+        secretary_a1_record=secretary_a1_record,
+        member_record=member_record,
+        member_a1_other=member_a1_other,
+        member_a2=member_a2,
+        member_b1=member_b1,
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> the test client signed in as that user (anonymous stays signed out)."""
+
+    def sign_in(user):
+        client.logout()
+        if user is not None and user.is_authenticated:
+            client.force_login(user)
+        return client
+
+    return sign_in

@@ -1,0 +1,70 @@
+"""Factories for test data; the personas in conftest.py are built from these."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from members.models import Member
+from organizations.models import Cluster, Organization, RoleAssignment
+
+User = get_user_model()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct horse 42")
+    is_active = True
+
+
+class ClusterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cluster
+
+    code = factory.Sequence(lambda n: f"cluster-{n}")
+    name = factory.Sequence(lambda n: f"Cụm {n}")
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    """An organisation; pass parent=<Organization> to place it in the tree, else it is a root."""
+
+    class Meta:
+        model = Organization
+
+    code = factory.Sequence(lambda n: f"org-{n}")
+    name = factory.Sequence(lambda n: f"Chi bộ {n}")
+    kind = Organization.Kind.SUBORDINATE_CELL
+    sector = Organization.Sector.WARD
+    founded_on = datetime.date(2000, 1, 1)
+
+    @classmethod
+    def _create(cls, model_class, *args, parent=None, **kwargs):
+        instance = model_class(**kwargs)
+        if parent is None:
+            return Organization.objects.add_root(instance=instance)
+        node = Organization.objects.add_child(parent, instance=instance)
+        parent.refresh_from_db()
+        return node
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    full_name = factory.Sequence(lambda n: f"Nguyễn Văn Thử{n}")
+    gender = Member.Gender.MALE
+    date_of_birth = datetime.date(1970, 5, 1)
+    card_number = factory.Sequence(lambda n: f"{10000000 + n}")
+    admission_date = datetime.date(1995, 5, 19)
+    official_date = datetime.date(1996, 5, 19)
+    occupation = Member.Occupation.CIVIL_SERVANT
+    status = Member.Status.ACTIVE
+    cell = None
+
+
+def grant(user, role, organization):
+    return RoleAssignment.objects.create(user=user, role=role, organization=organization)

@@ -1,0 +1,92 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from organizations.models import Organization, RoleAssignment
+from tests.factories import OrganizationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dissolution_before_founding_is_refused_by_the_database(city):
+    city.cell_a1.founded_on = datetime.date(2010, 1, 1)
+    city.cell_a1.dissolved_on = datetime.date(2009, 12, 31)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        city.cell_a1.save()
+
+
+def test_dissolution_before_founding_is_refused_by_clean_with_a_message(city):
+    city.cell_a1.founded_on = datetime.date(2010, 1, 1)
+    city.cell_a1.dissolved_on = datetime.date(2009, 12, 31)
+    with pytest.raises(ValidationError) as excinfo:
+        city.cell_a1.full_clean()
+    assert "dissolved_on" in excinfo.value.message_dict
+
+
+def test_dissolution_on_or_after_founding_is_accepted(city):
+    city.cell_a1.founded_on = datetime.date(2010, 1, 1)
+    city.cell_a1.dissolved_on = datetime.date(2010, 1, 1)
+    city.cell_a1.full_clean()
+    city.cell_a1.save()
+
+
+def test_organization_cannot_be_moved_under_its_own_descendant(city):
+    with pytest.raises(ValidationError):
+        city.committee_a.move_under(city.cell_a1)
+    city.committee_a.refresh_from_db()
+    assert Organization.objects.get_parent(city.committee_a) == city.city
+
+
+def test_organization_cannot_be_moved_under_itself(city):
+    with pytest.raises(ValidationError):
+        city.committee_a.move_under(city.committee_a)
+
+
+def test_organization_can_move_to_another_branch_with_its_subtree(city):
+    city.committee_a.move_under(city.committee_b)
+    cell = Organization.objects.get(pk=city.cell_a1.pk)
+    assert cell.path.startswith(city.committee_b.path)
+    assert cell.depth == 4
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
+
+
+def test_subtree_is_one_query_at_any_depth(city, django_assert_num_queries):
+    section = OrganizationFactory(kind=Organization.Kind.SECTION_COMMITTEE, parent=city.committee_a)
+    deep = OrganizationFactory(parent=section)
+    city.city.refresh_from_db()
+    with django_assert_num_queries(1):
+        codes = set(city.city.subtree().values_list("code", flat=True))
+    assert deep.code in codes and city.cell_c.code in codes and len(codes) == 9
+
+
+def test_several_roots_are_allowed(city):
+    other = OrganizationFactory(code="province-2", kind=Organization.Kind.CITY_COMMITTEE)
+    assert set(Organization.objects.get_root_nodes()) == {city.city, other}
+
+
+def test_search_name_is_folded_on_save(city):
+    city.committee_a.name = "Đảng bộ phường Đống Đa"
+    city.committee_a.save(update_fields=["name"])
+    city.committee_a.refresh_from_db()
+    assert city.committee_a.search_name == "dang bo phuong dong da"
+
+
+def test_secretary_role_must_be_on_a_cell(city):
+    role = RoleAssignment(user=UserFactory(), organization=city.committee_a, role=RoleAssignment.Role.CELL_SECRETARY)
+    with pytest.raises(ValidationError):
+        role.full_clean()
+
+
+def test_officer_role_cannot_be_on_a_subordinate_cell(city):
+    role = RoleAssignment(user=UserFactory(), organization=city.cell_a1, role=RoleAssignment.Role.COMMITTEE_OFFICER)
+    with pytest.raises(ValidationError):
+        role.full_clean()
+
+
+def test_the_same_role_twice_is_refused(city):
+    user = UserFactory()
+    RoleAssignment.objects.create(user=user, organization=city.cell_a1, role=RoleAssignment.Role.CELL_SECRETARY)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleAssignment.objects.create(user=user, organization=city.cell_a1, role=RoleAssignment.Role.CELL_SECRETARY)

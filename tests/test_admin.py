@@ -1,0 +1,265 @@
+"""The admin as the board's working tool: every changelist and change form opens, searches work with
+and without diacritics, the query count of each changelist does not grow with the data, and impossible
+input is refused with a message and changes nothing."""
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import FailedLogin
+from members.models import CivilServiceRating, DisciplineDecision, Member
+from organizations.models import Cluster, Organization
+from tests.factories import ClusterFactory, MemberFactory, OrganizationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
+
+
+@pytest.fixture
+def admin_client_(client, personas):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    return client
+
+
+def changelist(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def change(obj):
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def test_every_registered_model_has_a_changelist_test():
+    assert {m._meta.label for m in MODELS} == set(CHANGELIST_QUERIES)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_changelist_and_add_form_open(model, admin_client_):
+    assert admin_client_.get(changelist(model)).status_code == 200
+    add = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+    expected = 403 if model is FailedLogin else 200
+    assert admin_client_.get(add).status_code == expected
+
+
+def test_change_forms_open(admin_client_, personas, city):
+    ClusterFactory()
+    for obj in [personas.member_record, city.committee_a, personas.board, Cluster.objects.first()]:
+        assert admin_client_.get(change(obj)).status_code == 200, obj
+
+
+def grow(city, n):
+    cluster = ClusterFactory()
+    for _ in range(n):
+        cell = OrganizationFactory(parent=city.committee_a, cluster=cluster)
+        for _ in range(4):
+            m = MemberFactory(cell=cell)
+        DisciplineDecision.objects.create(member=m, decided_on="2025-03-01", form="reprimand", reason="x")
+        CivilServiceRating.objects.create(member=m, year=2025, level="HTTNV")
+        FailedLogin.objects.create(username=f"u{m.pk}")
+        UserFactory()
+
+
+def count(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+# Queries of each changelist, the same at any size: session, user, the two counts of the paginator
+# (filtered and total), and the page of rows with its joins. Besides: User lists the groups for its
+# filter; Organization lists the clusters for its filter and reads the shown level of the tree twice
+# (the rows, and treebeard's tree context), each row's member count being a subquery of the same query.
+CHANGELIST_QUERIES = {
+    "accounts.FailedLogin": 5,
+    "auth.Group": 5,
+    "auth.User": 6,
+    "members.Member": 5,
+    "organizations.Cluster": 5,
+    "organizations.Organization": 7,
+    "organizations.RoleAssignment": 5,
+}
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_changelist_query_count_does_not_grow_with_the_data(model, admin_client_, city):
+    url = changelist(model)
+    grow(city, 2)
+    small = count(admin_client_, url)
+    grow(city, 30)
+    large = count(admin_client_, url)
+    assert small == large == CHANGELIST_QUERIES[model._meta.label]
+
+
+def test_organization_changelist_shows_member_counts(admin_client_, city):
+    response = admin_client_.get(changelist(Organization), {"q": "Đảng bộ A"})
+    content = response.content.decode()
+    assert "Đảng bộ A" in content
+    rows = {org.code: org.member_total for org in response.context["cl"].result_list}
+    assert rows["dang-bo-a"] == 5
+
+
+@pytest.mark.parametrize("term", ["Nguyen Van", "nguyễn văn", "Dung"])
+def test_member_search_with_and_without_diacritics(admin_client_, personas, term):
+    response = admin_client_.get(changelist(Member), {"q": term})
+    results = list(response.context["cl"].result_list)
+    assert personas.member_a2 in results
+    assert personas.member_record not in results
+
+
+def test_member_search_by_card_number_and_by_cell(admin_client_, personas):
+    by_card = admin_client_.get(changelist(Member), {"q": personas.member_b1.card_number})
+    assert list(by_card.context["cl"].result_list) == [personas.member_b1]
+    by_cell = admin_client_.get(changelist(Member), {"q": "Chi bo B1"})
+    assert set(by_cell.context["cl"].result_list) == set(Member.objects.filter(cell__code="chi-bo-b1"))
+
+
+def test_member_filters_by_status_occupation_and_sector(admin_client_, personas, city):
+    Organization.objects.filter(pk=city.cell_c.pk).update(sector=Organization.Sector.SCHOOL)
+    Member.objects.filter(pk=personas.member_b1.pk).update(status="suspended", occupation="retired")
+    assert list(admin_client_.get(changelist(Member), {"status__exact": "suspended"}).context["cl"].result_list) == [
+        personas.member_b1
+    ]
+    assert list(admin_client_.get(changelist(Member), {"occupation__exact": "retired"}).context["cl"].result_list) == [
+        personas.member_b1
+    ]
+    school = admin_client_.get(changelist(Member), {"cell__sector__exact": "school"}).context["cl"].result_list
+    assert [m.full_name for m in school] == ["Bùi Thị Hạnh"]
+
+
+def member_form_data(member, **changes):
+    data = {
+        "full_name": member.full_name,
+        "gender": member.gender,
+        "date_of_birth": "01/05/1970",
+        "card_number": member.card_number,
+        "cell": member.cell_id,
+        "status": member.status,
+        "status_since": "",
+        "admission_date": "19/05/1995",
+        "official_date": "19/05/1996",
+        "party_post": "",
+        "occupation": member.occupation,
+        "work_unit": "",
+        "government_post": "",
+        "email": "",
+        "phone": "",
+        "user": "",
+    }
+    for prefix in [
+        "discipline_decisions",
+        "transfers",
+        "leave_periods",
+        "civil_service_ratings",
+        "degradation_conclusions",
+    ]:
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    data.update(changes)
+    return data
+
+
+def test_member_form_saves_good_input(admin_client_, personas):
+    member = personas.member_a2
+    response = admin_client_.post(change(member), member_form_data(member, full_name="Nguyễn Văn Dũng Mới"))
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.full_name == "Nguyễn Văn Dũng Mới"
+
+
+def test_member_form_refuses_official_date_before_admission_and_changes_nothing(admin_client_, personas):
+    member = personas.member_a2
+    response = admin_client_.post(
+        change(member), member_form_data(member, full_name="Tên Mới", official_date="01/01/1990")
+    )
+    assert response.status_code == 200
+    assert "official_date" in response.context["adminform"].form.errors
+    member.refresh_from_db()
+    assert member.full_name == "Nguyễn Văn Dũng"
+
+
+def test_member_form_refuses_a_duplicate_card(admin_client_, personas):
+    member = personas.member_a2
+    response = admin_client_.post(change(member), member_form_data(member, card_number=personas.member_b1.card_number))
+    assert response.status_code == 200
+    assert "card_number" in response.context["adminform"].form.errors
+
+
+def test_member_form_refuses_an_inline_leave_ending_before_it_starts(admin_client_, personas):
+    member = personas.member_a2
+    data = member_form_data(
+        member,
+        **{
+            "leave_periods-TOTAL_FORMS": "1",
+            "leave_periods-0-kind": "sick",
+            "leave_periods-0-starts_on": "01/05/2025",
+            "leave_periods-0-ends_on": "01/04/2025",
+        },
+    )
+    response = admin_client_.post(change(member), data)
+    assert response.status_code == 200
+    assert member.leave_periods.count() == 0
+
+
+def org_form_data(org, **changes):
+    data = {
+        "name": org.name,
+        "code": org.code,
+        "kind": org.kind,
+        "sector": org.sector,
+        "cluster": "",
+        "founded_on": "01/01/2000",
+        "dissolved_on": "",
+        "treebeard_position": "sorted-child",
+        "treebeard_ref_node": Organization.objects.get_parent(org).pk if org.depth > 1 else "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_organization_form_refuses_a_cycle_and_changes_nothing(admin_client_, city):
+    org = city.committee_a
+    response = admin_client_.post(change(org), org_form_data(org, name="Đổi tên", treebeard_ref_node=city.cell_a1.pk))
+    assert response.status_code == 200
+    assert "treebeard_ref_node" in response.context["adminform"].form.errors
+    org.refresh_from_db()
+    assert org.name == "Đảng bộ A"
+    assert Organization.objects.get_parent(org) == city.city
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
+
+
+def test_organization_form_refuses_dissolution_before_founding(admin_client_, city):
+    org = city.cell_a2
+    response = admin_client_.post(change(org), org_form_data(org, name="Đổi tên", dissolved_on="01/01/1999"))
+    assert response.status_code == 200
+    assert "dissolved_on" in response.context["adminform"].form.errors
+    org.refresh_from_db()
+    assert org.name == "Chi bộ A2" and org.dissolved_on is None
+
+
+def test_organization_form_moves_a_cell_to_another_committee(admin_client_, city):
+    org = city.cell_a2
+    response = admin_client_.post(change(org), org_form_data(org, treebeard_ref_node=city.committee_b.pk))
+    assert response.status_code == 302
+    assert Organization.objects.get_parent(Organization.objects.get(pk=org.pk)) == city.committee_b
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
+
+
+def test_board_user_without_superuser_uses_the_admin_through_group_permissions(client, personas):
+    from django.contrib.auth.models import Permission
+
+    personas.board.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["members", "organizations"])
+    )
+    client.force_login(personas.board)
+    assert client.get(changelist(Member)).status_code == 200
+    assert client.get(changelist(Organization)).status_code == 200
+
+
+def test_a_plain_member_cannot_open_the_admin(client, personas):
+    client.force_login(personas.member)
+    response = client.get(changelist(Member))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.url

@@ -1,0 +1,102 @@
+"""Every URL of the site against every persona: the status each must get.
+
+A URL that is added without a row here fails `test_every_url_is_in_the_matrix`.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anonymous", "outsider", "member", "secretary_a1", "secretary_b1", "officer_a", "evaluator", "board"]
+
+# name -> (function building the URL from the fixtures, the status of each persona in PERSONAS order).
+# 302 for the anonymous is the redirect to the sign-in page.
+#                        anonymous outsider member secretary_a1 secretary_b1 officer_a evaluator board
+MATRIX = {
+    "home": (
+        lambda p, c: reverse("home"),
+        (302, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    "accounts:login": (
+        lambda p, c: reverse("accounts:login"),
+        # A signed-in user is sent on to the home page.
+        (200, 302, 302, 302, 302, 302, 302, 302),
+    ),
+    "accounts:logout": (
+        lambda p, c: reverse("accounts:logout"),
+        # Signing out is a POST; a GET is refused for everyone.
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
+    "accounts:password_change": (
+        lambda p, c: reverse("accounts:password_change"),
+        (302, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    "accounts:password_change_done": (
+        lambda p, c: reverse("accounts:password_change_done"),
+        (302, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    "organizations:list": (
+        lambda p, c: reverse("organizations:list"),
+        (302, 404, 404, 200, 200, 200, 200, 200),
+    ),
+    "organizations:detail": (
+        lambda p, c: reverse("organizations:detail", args=[c.committee_a.code]),
+        (302, 404, 404, 404, 404, 200, 404, 200),
+    ),
+    "members:list": (
+        lambda p, c: reverse("members:list"),
+        (302, 404, 404, 200, 200, 200, 404, 200),
+    ),
+    "members:me": (
+        lambda p, c: reverse("members:me"),
+        # Users linked to a member record are sent to it; the others get a page that says so.
+        (302, 200, 302, 302, 302, 200, 200, 200),
+    ),
+    "members:detail": (
+        lambda p, c: reverse("members:detail", args=[p.member_record.public_id]),
+        (302, 404, 200, 200, 404, 200, 404, 200),
+    ),
+    "set_language": (
+        lambda p, c: reverse("set_language"),
+        # A GET changes nothing and sends the user back.
+        (302, 302, 302, 302, 302, 302, 302, 302),
+    ),
+}
+
+
+def site_url_names():
+    """The names of every URL pattern of the site, the admin's aside (the admin has its own tests)."""
+    names = set()
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"URL pattern {pattern.pattern} has no name"
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    assert site_url_names() == set(MATRIX)
+
+
+def test_every_persona_is_in_every_row():
+    for name, (_, expected) in MATRIX.items():
+        assert len(expected) == len(PERSONAS), name
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_url_role_matrix(name, persona, personas, city, client_for):
+    build, expected = MATRIX[name]
+    client = client_for(getattr(personas, persona))
+    response = client.get(build(personas, city))
+    assert response.status_code == expected[PERSONAS.index(persona)], f"{persona} GET {name}"
