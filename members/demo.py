@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db.models import ProtectedError, RestrictedError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Cluster, Organization, RoleAssignment
@@ -48,10 +49,12 @@ DEFAULT_SEED = 2018  # the article's year: any fixed value makes runs reproducib
 MIN_MEMBERS = 100  # the smallest tree (3 committees, 2 grassroots cells) needs 5 members a cell
 MIN_CELL_SIZE, MAX_CELL_SIZE = 5, 60  # design.md section 9
 MIN_CELLS_PER_COMMITTEE, MAX_CELLS_PER_COMMITTEE = 3, 15
+# Members per cell in the default city (7,300 members in about 215 cells); small runs aim at it.
+MEAN_CELL_SIZE = 34
 
 DEMO_PASSWORD = "demo12345"
 BOARD_GROUP = "Ban Tổ chức"
-# Username -> what the account is for; the order is the order of the printed table.
+# One account per role (see DemoLoader._create_accounts); this is the order of the printed table.
 DEMO_USERNAMES = ("admin", "bantochuc", "canbo", "bithu", "bithu2", "dangvien", "danhgia")
 
 # Real people named in the source article: a generated name never equals one of these.
@@ -98,7 +101,7 @@ class Profile:
 PROFILES = {
     # Residential cells (tổ dân phố, thôn) hold the retired: the largest cells of the city.
     "residential_ward": Profile(
-        (40, 60),
+        (38, 58),
         {
             Occupation.RETIRED: 60,
             Occupation.PRIVATE_SECTOR: 14,
@@ -126,37 +129,37 @@ PROFILES = {
         posts_lead=False,
     ),
     "local_office": Profile(
-        (12, 25),
+        (15, 30),
         {Occupation.CIVIL_SERVANT: 92, Occupation.OTHER: 8},
         0.45,
         ("Chủ tịch Ủy ban nhân dân", "Phó Chủ tịch Ủy ban nhân dân", "Phó Chủ tịch Ủy ban nhân dân"),
     ),
     "local_military": Profile(
-        (5, 12), {Occupation.ARMED_FORCES: 100}, 0.1, ("Chỉ huy trưởng Ban Chỉ huy quân sự", "Chỉ huy phó")
+        (6, 14), {Occupation.ARMED_FORCES: 100}, 0.1, ("Chỉ huy trưởng Ban Chỉ huy quân sự", "Chỉ huy phó")
     ),
-    "local_police": Profile((6, 14), {Occupation.ARMED_FORCES: 100}, 0.15, ("Trưởng Công an", "Phó Trưởng Công an")),
-    "local_school": Profile((8, 20), {Occupation.CIVIL_SERVANT: 100}, 0.8, ("Hiệu trưởng", "Phó Hiệu trưởng")),
+    "local_police": Profile((8, 16), {Occupation.ARMED_FORCES: 100}, 0.15, ("Trưởng Công an", "Phó Trưởng Công an")),
+    "local_school": Profile((10, 25), {Occupation.CIVIL_SERVANT: 100}, 0.8, ("Hiệu trưởng", "Phó Hiệu trưởng")),
     "agency": Profile(
-        (8, 24), {Occupation.CIVIL_SERVANT: 96, Occupation.OTHER: 4}, 0.5, ("Trưởng phòng", "Phó Trưởng phòng")
+        (10, 28), {Occupation.CIVIL_SERVANT: 96, Occupation.OTHER: 4}, 0.5, ("Trưởng phòng", "Phó Trưởng phòng")
     ),
     "military": Profile(
-        (10, 30),
+        (12, 32),
         {Occupation.ARMED_FORCES: 94, Occupation.CIVIL_SERVANT: 6},
         0.1,
         ("Chỉ huy trưởng", "Chính trị viên", "Chỉ huy phó"),
     ),
     "police": Profile(
-        (15, 38), {Occupation.ARMED_FORCES: 100}, 0.15, ("Đội trưởng", "Phó Đội trưởng", "Phó Đội trưởng")
+        (18, 40), {Occupation.ARMED_FORCES: 100}, 0.15, ("Đội trưởng", "Phó Đội trưởng", "Phó Đội trưởng")
     ),
     "school": Profile(
-        (12, 35), {Occupation.CIVIL_SERVANT: 95, Occupation.OTHER: 5}, 0.62, ("Trưởng khoa", "Phó Trưởng khoa")
+        (15, 38), {Occupation.CIVIL_SERVANT: 95, Occupation.OTHER: 5}, 0.62, ("Trưởng khoa", "Phó Trưởng khoa")
     ),
     "students": Profile((5, 15), {Occupation.STUDENT: 85, Occupation.CIVIL_SERVANT: 15}, 0.55),
     "health": Profile(
-        (12, 40), {Occupation.CIVIL_SERVANT: 95, Occupation.OTHER: 5}, 0.68, ("Trưởng khoa", "Phó Trưởng khoa")
+        (15, 42), {Occupation.CIVIL_SERVANT: 95, Occupation.OTHER: 5}, 0.68, ("Trưởng khoa", "Phó Trưởng khoa")
     ),
     "state_enterprise": Profile(
-        (12, 40), {Occupation.WORKER: 55, Occupation.OTHER: 45}, 0.4, ("Giám đốc", "Phó Giám đốc", "Trưởng phòng")
+        (15, 42), {Occupation.WORKER: 55, Occupation.OTHER: 45}, 0.4, ("Giám đốc", "Phó Giám đốc", "Trưởng phòng")
     ),
     "private_enterprise": Profile(
         (8, 30), {Occupation.PRIVATE_SECTOR: 55, Occupation.WORKER: 45}, 0.45, ("Giám đốc", "Phó Giám đốc")
@@ -224,21 +227,20 @@ def _cells(profile, *names, section=""):
 
 
 def _local_cells(place, residential, area_names):
-    """The cells of a ward or commune: residential cells interleaved with its office, forces, schools."""
-    area = [f"Chi bộ {name}" for name in area_names]
+    """The cells of a ward or commune: mostly residential, with its office, forces and schools.
+
+    Residential cells come first so that a small run still has the retired; two of the schools
+    come last, so that a ward of 13 to 15 cells has nine to eleven residential ones.
+    """
+    area = [CellSpec(f"Chi bộ {name}", residential) for name in area_names]
     own = place.split(" ", 1)[1]  # "phường Tích Sơn" -> "Tích Sơn"
-    institutions = [
-        CellSpec(f"Chi bộ Cơ quan {place}", "local_office"),
-        CellSpec(f"Chi bộ Quân sự {place}", "local_military"),
-        CellSpec(f"Chi bộ Công an {place}", "local_police"),
-        CellSpec(f"Chi bộ Trường Mầm non {own}", "local_school"),
-        CellSpec(f"Chi bộ Trường Tiểu học {own}", "local_school"),
-        CellSpec(f"Chi bộ Trường Trung học cơ sở {own}", "local_school"),
-    ]
-    # Residential first so that a small run still has the retired; then alternate.
-    order = [area[0], institutions[0], area[1], institutions[1], institutions[2], area[2], area[3]]
-    order += [*institutions[3:], *area[4:]]
-    return tuple(item if isinstance(item, CellSpec) else CellSpec(item, residential) for item in order)
+    office = CellSpec(f"Chi bộ Cơ quan {place}", "local_office")
+    military = CellSpec(f"Chi bộ Quân sự {place}", "local_military")
+    police = CellSpec(f"Chi bộ Công an {place}", "local_police")
+    primary = CellSpec(f"Chi bộ Trường Tiểu học {own}", "local_school")
+    nursery = CellSpec(f"Chi bộ Trường Mầm non {own}", "local_school")
+    secondary = CellSpec(f"Chi bộ Trường Trung học cơ sở {own}", "local_school")
+    return (area[0], office, area[1], military, police, *area[2:4], primary, *area[4:10], nursery, area[10], secondary)
 
 
 def _ward(name, code):
@@ -249,14 +251,14 @@ def _ward(name, code):
         Sector.WARD,
         "xa-phuong",
         place,
-        _local_cells(place, "residential_ward", [f"Tổ dân phố số {n}" for n in range(1, 11)]),
-        (13, 15),
+        _local_cells(place, "residential_ward", [f"Tổ dân phố số {n}" for n in range(1, 12)]),
+        (14, 15),
     )
 
 
 def _commune(name, code):
     place = f"xã {name}"
-    villages = ["Đông", "Đoài", "Nam", "Bắc", "Trung", "Thượng", "Hạ", "Tiền", "Hậu", "Tân"]
+    villages = ["Đông", "Đoài", "Nam", "Bắc", "Trung", "Thượng", "Hạ", "Tiền", "Hậu", "Tân Lập", "Tân Phú"]
     return CommitteeSpec(
         f"Đảng bộ {place}",
         code,
@@ -264,7 +266,7 @@ def _commune(name, code):
         "xa-phuong",
         place,
         _local_cells(place, "residential_commune", [f"thôn {village}" for village in villages]),
-        (11, 14),
+        (12, 14),
     )
 
 
@@ -483,7 +485,9 @@ COMMITTEES = (
         "doanh-nghiep",
         "Ngân hàng Nông nghiệp và Phát triển nông thôn Chi nhánh Vĩnh Yên",
         (
-            CellSpec("Chi bộ Ban Giám đốc - Phòng Kế hoạch kinh doanh", "state_enterprise", ("Giám đốc", "Phó Giám đốc")),
+            CellSpec(
+                "Chi bộ Ban Giám đốc - Phòng Kế hoạch kinh doanh", "state_enterprise", ("Giám đốc", "Phó Giám đốc")
+            ),
             *_cells(
                 "state_enterprise",
                 "Chi bộ Phòng Kế toán - Ngân quỹ",
@@ -517,26 +521,143 @@ _HEADS = ("Giám đốc", "Phó Giám đốc")
 _SUB_DEPT = ("Chi cục trưởng", "Phó Chi cục trưởng")
 _SCHOOL_HEADS = ("Hiệu trưởng", "Phó Hiệu trưởng", "Tổ trưởng chuyên môn")
 GRASSROOTS_CELLS = (
-    GrassrootsCellSpec("Chi bộ Chi cục Thuế thành phố", "chi-cuc-thue", Sector.PARTY_STATE_AGENCY, "co-quan", "agency", (*_SUB_DEPT, "Đội trưởng")),
-    GrassrootsCellSpec("Chi bộ Trường Trung học phổ thông Vĩnh Yên", "thpt-vinh-yen", Sector.SCHOOL, "giao-duc-y-te", "school", _SCHOOL_HEADS),
-    GrassrootsCellSpec("Chi bộ Điện lực Vĩnh Yên", "dien-luc", Sector.STATE_ENTERPRISE, "doanh-nghiep", "state_enterprise", (*_HEADS, "Đội trưởng")),
-    GrassrootsCellSpec("Chi bộ Tòa án nhân dân thành phố", "toa-an", Sector.PARTY_STATE_AGENCY, "noi-chinh", "agency", ("Chánh án", "Phó Chánh án")),
-    GrassrootsCellSpec("Chi bộ Kho bạc Nhà nước Vĩnh Yên", "kho-bac", Sector.PARTY_STATE_AGENCY, "co-quan", "agency", _HEADS),
-    GrassrootsCellSpec("Chi bộ Viện Kiểm sát nhân dân thành phố", "vien-kiem-sat", Sector.PARTY_STATE_AGENCY, "noi-chinh", "agency", ("Viện trưởng", "Phó Viện trưởng")),
-    GrassrootsCellSpec("Chi bộ Trung tâm Văn hóa - Thông tin - Thể thao thành phố", "trung-tam-van-hoa", Sector.PUBLIC_SERVICE, "co-quan", "agency", _HEADS),
-    GrassrootsCellSpec("Chi bộ Trường Trung học phổ thông Trần Phú", "thpt-tran-phu", Sector.SCHOOL, "giao-duc-y-te", "school", _SCHOOL_HEADS),
-    GrassrootsCellSpec("Chi bộ Chi cục Thống kê thành phố", "chi-cuc-thong-ke", Sector.PARTY_STATE_AGENCY, "co-quan", "agency", _SUB_DEPT),
-    GrassrootsCellSpec("Chi bộ Chi cục Thi hành án dân sự thành phố", "thi-hanh-an", Sector.PARTY_STATE_AGENCY, "noi-chinh", "agency", _SUB_DEPT),
-    GrassrootsCellSpec("Chi bộ Bảo hiểm xã hội thành phố", "bao-hiem-xa-hoi", Sector.PARTY_STATE_AGENCY, "co-quan", "agency", _HEADS),
-    GrassrootsCellSpec("Chi bộ Ban Quản lý dự án đầu tư xây dựng thành phố", "ban-quan-ly-du-an", Sector.PUBLIC_SERVICE, "co-quan", "agency", _HEADS),
-    GrassrootsCellSpec("Chi bộ Trường Trung học cơ sở Vĩnh Yên", "thcs-vinh-yen", Sector.SCHOOL, "giao-duc-y-te", "school", _SCHOOL_HEADS),
-    GrassrootsCellSpec("Chi bộ Trung tâm Phát triển quỹ đất thành phố", "phat-trien-quy-dat", Sector.PUBLIC_SERVICE, "co-quan", "agency", _HEADS),
-    GrassrootsCellSpec("Chi bộ Ngân hàng Chính sách xã hội thành phố", "ngan-hang-chinh-sach", Sector.STATE_ENTERPRISE, "doanh-nghiep", "state_enterprise", _HEADS),
-    GrassrootsCellSpec("Chi bộ Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên thành phố", "gdnn-gdtx", Sector.SCHOOL, "giao-duc-y-te", "school", _HEADS),
-    GrassrootsCellSpec("Chi bộ Trung tâm Dân số - Kế hoạch hóa gia đình thành phố", "dan-so-khhgd", Sector.HEALTH, "giao-duc-y-te", "health", _HEADS),
-    GrassrootsCellSpec("Chi bộ Công ty TNHH May mặc Hội Hợp", "may-mac-hoi-hop", Sector.PRIVATE_ENTERPRISE, "doanh-nghiep", "private_enterprise"),
-    GrassrootsCellSpec("Chi bộ Hợp tác xã Dịch vụ nông nghiệp Thanh Trù", "htx-thanh-tru", Sector.OTHER, "doanh-nghiep", "cooperative"),
-)  # fmt: skip
+    GrassrootsCellSpec(
+        "Chi bộ Chi cục Thuế thành phố",
+        "chi-cuc-thue",
+        Sector.PARTY_STATE_AGENCY,
+        "co-quan",
+        "agency",
+        (*_SUB_DEPT, "Đội trưởng"),
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Trường Trung học phổ thông Vĩnh Yên",
+        "thpt-vinh-yen",
+        Sector.SCHOOL,
+        "giao-duc-y-te",
+        "school",
+        _SCHOOL_HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Điện lực Vĩnh Yên",
+        "dien-luc",
+        Sector.STATE_ENTERPRISE,
+        "doanh-nghiep",
+        "state_enterprise",
+        (*_HEADS, "Đội trưởng"),
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Tòa án nhân dân thành phố",
+        "toa-an",
+        Sector.PARTY_STATE_AGENCY,
+        "noi-chinh",
+        "agency",
+        ("Chánh án", "Phó Chánh án"),
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Kho bạc Nhà nước Vĩnh Yên", "kho-bac", Sector.PARTY_STATE_AGENCY, "co-quan", "agency", _HEADS
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Viện Kiểm sát nhân dân thành phố",
+        "vien-kiem-sat",
+        Sector.PARTY_STATE_AGENCY,
+        "noi-chinh",
+        "agency",
+        ("Viện trưởng", "Phó Viện trưởng"),
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Trung tâm Văn hóa - Thông tin - Thể thao thành phố",
+        "trung-tam-van-hoa",
+        Sector.PUBLIC_SERVICE,
+        "co-quan",
+        "agency",
+        _HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Trường Trung học phổ thông Trần Phú",
+        "thpt-tran-phu",
+        Sector.SCHOOL,
+        "giao-duc-y-te",
+        "school",
+        _SCHOOL_HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Chi cục Thống kê thành phố",
+        "chi-cuc-thong-ke",
+        Sector.PARTY_STATE_AGENCY,
+        "co-quan",
+        "agency",
+        _SUB_DEPT,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Chi cục Thi hành án dân sự thành phố",
+        "thi-hanh-an",
+        Sector.PARTY_STATE_AGENCY,
+        "noi-chinh",
+        "agency",
+        _SUB_DEPT,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Bảo hiểm xã hội thành phố", "bao-hiem-xa-hoi", Sector.PARTY_STATE_AGENCY, "co-quan", "agency", _HEADS
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Ban Quản lý dự án đầu tư xây dựng thành phố",
+        "ban-quan-ly-du-an",
+        Sector.PUBLIC_SERVICE,
+        "co-quan",
+        "agency",
+        _HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Trường Trung học cơ sở Vĩnh Yên",
+        "thcs-vinh-yen",
+        Sector.SCHOOL,
+        "giao-duc-y-te",
+        "school",
+        _SCHOOL_HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Trung tâm Phát triển quỹ đất thành phố",
+        "phat-trien-quy-dat",
+        Sector.PUBLIC_SERVICE,
+        "co-quan",
+        "agency",
+        _HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Ngân hàng Chính sách xã hội thành phố",
+        "ngan-hang-chinh-sach",
+        Sector.STATE_ENTERPRISE,
+        "doanh-nghiep",
+        "state_enterprise",
+        _HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên thành phố",
+        "gdnn-gdtx",
+        Sector.SCHOOL,
+        "giao-duc-y-te",
+        "school",
+        _HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Trung tâm Dân số - Kế hoạch hóa gia đình thành phố",
+        "dan-so-khhgd",
+        Sector.HEALTH,
+        "giao-duc-y-te",
+        "health",
+        _HEADS,
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Công ty TNHH May mặc Hội Hợp",
+        "may-mac-hoi-hop",
+        Sector.PRIVATE_ENTERPRISE,
+        "doanh-nghiep",
+        "private_enterprise",
+    ),
+    GrassrootsCellSpec(
+        "Chi bộ Hợp tác xã Dịch vụ nông nghiệp Thanh Trù", "htx-thanh-tru", Sector.OTHER, "doanh-nghiep", "cooperative"
+    ),
+)
 
 CLUSTERS = {
     "xa-phuong": "Cụm thi đua xã, phường",
@@ -612,9 +733,10 @@ def plan_city(total, rng, today):
     # A run far below the default would otherwise give cells of 5; keep about the default's mean.
     wanted = total / MEAN_CELL_SIZE - n_grassroots_cells
     thinning = min(1.0, wanted / sum(drawn))
-    counts = [max(MIN_CELLS_PER_COMMITTEE, round(n * thinning)) for n in drawn]
+    counts = [min(MAX_CELLS_PER_COMMITTEE, max(MIN_CELLS_PER_COMMITTEE, round(n * thinning))) for n in drawn]
 
-    root = OrgPlan(CITY_NAME, CITY_CODE, Kind.CITY_COMMITTEE, Sector.OTHER, random_day(rng, date(1947, 1, 1), date(1950, 12, 31)))
+    founded = random_day(rng, date(1947, 1, 1), date(1950, 12, 31))
+    root = OrgPlan(CITY_NAME, CITY_CODE, Kind.CITY_COMMITTEE, Sector.OTHER, founded)
     for (spec, copy), count in zip(committees, counts, strict=True):
         name_suffix, code_suffix = _copy_suffix(copy)
         committee = OrgPlan(
@@ -626,7 +748,7 @@ def plan_city(total, rng, today):
             cluster=spec.cluster,
         )
         root.children.append(committee)
-        _plan_committee_cells(committee, spec, spec.cells[:count], code_suffix, rng, today)
+        _plan_committee_cells(committee, spec, spec.cells[:count], rng, today)
 
     for i in range(n_grassroots_cells):
         spec, copy = GRASSROOTS_CELLS[i % len(GRASSROOTS_CELLS)], i // len(GRASSROOTS_CELLS) + 1
@@ -654,11 +776,9 @@ def plan_city(total, rng, today):
     return CityPlan(root, clusters, committee_a=root.children[0].code, committee_b=root.children[1].code)
 
 
-# Members per cell in the default city (7,300 members in about 215 cells); small runs aim at it.
-MEAN_CELL_SIZE = 34
-
-
-def _plan_committee_cells(committee, spec, cell_specs, code_suffix, rng, today):
+def _plan_committee_cells(committee, spec, cell_specs, rng, today):
+    # Codes: the committee's code, then "-bp" and a number for a section, "-c" and a number for a cell
+    # (a letter, so that "tich-son-11", the 11th copy of a committee, never meets its 11th cell).
     # A section committee only makes sense with at least two cells under it.
     in_section = {}
     for cell_spec in cell_specs:
@@ -669,7 +789,7 @@ def _plan_committee_cells(committee, spec, cell_specs, code_suffix, rng, today):
         if len(members) >= 2:
             section = OrgPlan(
                 section_name,
-                f"{spec.code}-bp{number}{code_suffix}",
+                f"{committee.code}-bp{number}",
                 Kind.SECTION_COMMITTEE,
                 spec.sector,
                 _founded(rng, committee.founded_on, today),
@@ -682,7 +802,7 @@ def _plan_committee_cells(committee, spec, cell_specs, code_suffix, rng, today):
         parent.children.append(
             OrgPlan(
                 cell_spec.name,
-                f"{spec.code}-{number:02d}{code_suffix}",
+                f"{committee.code}-c{number:02d}",
                 Kind.SUBORDINATE_CELL,
                 spec.sector,
                 _founded(rng, parent.founded_on, today),
@@ -696,14 +816,21 @@ def _plan_committee_cells(committee, spec, cell_specs, code_suffix, rng, today):
 def fit_sizes(wanted, total, low=MIN_CELL_SIZE, high=MAX_CELL_SIZE):
     """Scale the wanted cell sizes to sum to exactly `total`, each within [low, high].
 
-    Proportional scaling keeps big cells big (the wards' residential cells stay the largest);
-    rounding and clamping leave a remainder that goes one member at a time to the cells with
-    room, biggest first for additions and removals alike.
+    Proportional scaling keeps big cells big (the wards' residential cells stay the largest). A
+    cell pushed past a bound stays at the bound and the others are scaled again to make up for it;
+    the rounding remainder then goes one member at a time to different cells with room.
     """
     if not low * len(wanted) <= total <= high * len(wanted):
         raise ValueError(f"{total} members do not fit {len(wanted)} cells of {low} to {high}")
-    scale = total / sum(wanted)
-    sizes = [min(high, max(low, round(size * scale))) for size in wanted]
+    pinned = {}  # index -> bound it is held at
+    while free := [i for i in range(len(wanted)) if i not in pinned]:
+        scale = (total - sum(pinned.values())) / sum(wanted[i] for i in free)
+        exact = {i: wanted[i] * scale for i in free}
+        beyond = {i: (high if size > high else low) for i, size in exact.items() if not low <= size <= high}
+        if not beyond:
+            break
+        pinned.update(beyond)
+    sizes = [pinned[i] if i in pinned else round(exact[i]) for i in range(len(wanted))]
     by_size = sorted(range(len(sizes)), key=lambda i: -wanted[i])
     while (gap := total - sum(sizes)) != 0:
         step = 1 if gap > 0 else -1
@@ -865,7 +992,20 @@ RATED_SHARE = 0.92  # civil servants with a civil-service rating for the current
 # --- Loading ---------------------------------------------------------------------------------------
 
 
-@dataclass
+class DemoConflict(Exception):
+    """Rows the demo would create already exist (organisation or cluster codes, usernames)."""
+
+    def __init__(self, codes, usernames):
+        super().__init__(codes, usernames)
+        self.codes = codes
+        self.usernames = usernames
+
+
+class DemoInUse(Exception):
+    """Other data (reviews, for instance) still refers to the organisations or members to delete."""
+
+
+@dataclass(eq=False)  # compared and hashed by identity: a person is picked at most once per case
 class Person:
     """A member being generated, with the cell plan it belongs to."""
 
@@ -873,26 +1013,37 @@ class Person:
     plan: OrgPlan
 
     @property
-    def eligible_for_post(self):
-        m = self.member
-        return m.status == Status.ACTIVE and m.official_date is not None
+    def can_hold_post(self):
+        return self.member.status == Status.ACTIVE and self.member.official_date is not None
+
+
+def demo_loaded():
+    return Organization.objects.filter(code=CITY_CODE).exists()
+
+
+def delete_demo():
+    """Delete every organisation, cluster, member (with their records) and role, and the demo accounts."""
+    try:
+        Member.objects.all().delete()
+        Organization.objects.all().delete()  # treebeard's delete keeps the tree consistent
+    except (ProtectedError, RestrictedError) as exc:
+        raise DemoInUse(str(exc)) from exc
+    Cluster.objects.all().delete()
+    get_user_model().objects.filter(username__in=DEMO_USERNAMES).delete()
 
 
 class DemoLoader:
     """Writes one demo city; call `load()` inside a transaction."""
 
     def __init__(self, total=DEFAULT_MEMBERS, seed=DEFAULT_SEED, today=None):
-        from django.utils import timezone
-
         self.total = total
         self.rng = random.Random(seed)
         self.today = today or timezone.localdate()
         self.names = NameGenerator(self.rng)
         self.counts = {}
 
-    # The steps, in order.
-
     def load(self):
+        """Create everything; returns the counts of what was created."""
         self.plan = plan_city(self.total, self.rng, self.today)
         self._check_free()
         self._create_clusters()
@@ -903,20 +1054,21 @@ class DemoLoader:
         return self.counts
 
     def _check_free(self):
-        from .management_errors import DemoConflict
-
         codes = [org.code for org in self.plan.root.walk()]
         taken = list(Organization.objects.filter(code__in=codes).values_list("code", flat=True)[:5])
-        taken += list(Cluster.objects.filter(code__in=list(self.plan.clusters)).values_list("code", flat=True)[:5])
+        taken += Cluster.objects.filter(code__in=list(self.plan.clusters)).values_list("code", flat=True)[:5]
         users = list(get_user_model().objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True))
         if taken or users:
-            raise DemoConflict(codes=taken, usernames=users)
+            raise DemoConflict(codes=taken, usernames=sorted(users))
+
+    # The tree.
 
     def _create_clusters(self):
-        self.clusters = {
-            cluster.code: cluster
-            for cluster in Cluster.objects.bulk_create(Cluster(code=code, name=name) for code, name in self.plan.clusters.items())
-        }
+        created = Cluster.objects.bulk_create(
+            Cluster(code=code, name=name) for code, name in self.plan.clusters.items()
+        )
+        self.clusters = {cluster.code: cluster for cluster in created}
+        self.counts["clusters"] = len(created)
 
     def _new_org(self, plan):
         return Organization(
@@ -933,9 +1085,11 @@ class DemoLoader:
     def _create_organizations(self):
         """The root through treebeard (other roots may exist), the rest with computed paths.
 
-        Paths follow treebeard's scheme (steplen 4 in its alphabet), siblings numbered in name
-        order because Organization sorts siblings by name (node_order_by): a later add_child()
-        then lands in the right place. Python compares code points, as SQLite does.
+        Hundreds to thousands of add_child() calls would each lock, count and shift siblings; the
+        paths are simple to compute instead: treebeard's own scheme (_get_path: steplen 4 in its
+        alphabet), siblings numbered in name order because Organization sorts siblings by name
+        (node_order_by), so that a later add_child() lands where treebeard expects. Python compares
+        strings by code point, as SQLite does.
         """
         root_plan = self.plan.root
         city = Organization.objects.add_root(instance=self._new_org(root_plan))
@@ -954,7 +1108,8 @@ class DemoLoader:
         place(root_plan, city.path, city.depth + 1)
         Organization.objects.bulk_create(pending, batch_size=500)
         self.counts["organizations"] = len(pending) + 1
-        self.counts["clusters"] = len(self.clusters)
+
+    # The people.
 
     def _create_people(self):
         self.people = []
@@ -964,9 +1119,15 @@ class DemoLoader:
             self.by_cell[cell.code] = crowd
             self.people.extend(crowd)
         self._card_numbers()
+        committees = {org.code: org for org in self.plan.root.children}
+        # The cells of the two secretary accounts get one of each special case, to demo them.
+        self.demo_cells = [
+            min(committees[code].cells(), key=lambda cell: cell.code)
+            for code in (self.plan.committee_a, self.plan.committee_b)
+        ]
         self._statuses()
-        for cell in self.plan.root.cells():
-            self._posts(self.by_cell[cell.code])
+        for crowd in self.by_cell.values():
+            self._posts(crowd)
         members = [person.member for person in self.people]
         for member in members:
             member.fill_derived()  # bulk_create skips save(), which computes the search and sort keys
@@ -979,22 +1140,23 @@ class DemoLoader:
         occupation = profile.pick_occupation(rng)
         gender = Gender.FEMALE if rng.random() < profile.female else Gender.MALE
         if occupation == Occupation.RETIRED:
-            low = 55 if gender == Gender.FEMALE else 60
-            age = round(rng.triangular(low, 92, low + 3))  # more young retirees than very old ones
+            youngest = 55 if gender == Gender.FEMALE else 60
+            age = round(rng.triangular(youngest, 92, youngest + 3))  # more young retirees than very old ones
         else:
             age = rng.randint(*AGES[occupation])
         born = add_years(today, -age) - timedelta(days=rng.randint(0, 364))
-        # Admitted at 18 or later, mostly in their twenties, and at least a year ago (official).
+        # Admitted at 18 or later, mostly in their twenties, and over a year ago (official since).
         earliest = add_years(born, 18) + timedelta(days=1)
         latest = add_years(today, -1) - timedelta(days=30)
         admitted = earliest + timedelta(days=int(rng.expovariate(1 / 6) * 365.25))
         if admitted > latest:
             admitted = random_day(rng, earliest, latest)
         work_unit = cell.unit
-        if occupation in (Occupation.RETIRED, Occupation.FARMER) and cell.profile in RESIDENTIAL_PROFILES:
-            work_unit = ""
-        elif cell.profile in RESIDENTIAL_PROFILES:
-            work_unit = rng.choice(("Kinh doanh tự do", "Khu công nghiệp Khai Quang", "Hộ kinh doanh cá thể"))
+        if cell.profile in RESIDENTIAL_PROFILES:  # residents work elsewhere, or not at all
+            if occupation in (Occupation.RETIRED, Occupation.FARMER):
+                work_unit = ""
+            else:
+                work_unit = rng.choice(("Kinh doanh tự do", "Hộ kinh doanh cá thể", "Khu công nghiệp Khai Quang"))
         member = Member(
             full_name=self.names.full_name(gender, born.year),
             gender=gender,
@@ -1009,97 +1171,86 @@ class DemoLoader:
         return Person(member, cell)
 
     def _card_numbers(self):
-        # 8 digits, never one that another member of the database already holds.
+        """Unique 8-digit numbers, never one that a member already in the database holds."""
         existing = set(Member.objects.values_list("card_number", flat=True))
-        numbers = (str(n) for n in self.rng.sample(range(10_000_000, 100_000_000), len(self.people) + len(existing)))
-        fresh = (number for number in numbers if number not in existing)
-        for person, number in zip(self.people, fresh):
+        numbers = self.rng.sample(range(10_000_000, 100_000_000), len(self.people) + len(existing))
+        fresh = (str(number) for number in numbers if str(number) not in existing)
+        for person, number in zip(self.people, fresh, strict=False):  # more numbers than people
             person.member.card_number = number
-
-    # Special cases: each drawn from its own pool, the demo cells served first.
 
     def _quota(self, key):
         share, minimum = QUOTAS[key]
         return max(minimum, round(self.total * share))
 
-    def _demo_cells(self):
-        """The cells of the two secretary accounts: they get one of each case, to demo them."""
-        return [self._first_cell(self.plan.committee_a), self._first_cell(self.plan.committee_b)]
-
-    def _first_cell(self, committee_code):
-        committee = next(org for org in self.plan.root.children if org.code == committee_code)
-        return min(committee.cells(), key=lambda cell: cell.code)
-
-    def _pick(self, pool, count, exclusive=True):
-        """Choose `count` people of `pool` at random, first one from each demo cell that has a candidate.
-
-        Exclusive picks change a status: they leave every cell at least three people who can hold
-        its party posts (a secretary, a deputy and one more), and are never picked twice.
-        """
-        pool = [p for p in pool if id(p) not in self.special] if exclusive else list(pool)
-        chosen = []
-        for cell in self._demo_cells():
-            local = [p for p in pool if p.plan is cell]
-            if local:
-                chosen.append(self.rng.choice(local))
-        rest = [p for p in pool if all(p is not c for c in chosen)]
-        self.rng.shuffle(rest)
-        for person in rest:
-            if len(chosen) >= count:
-                break
-            chosen.append(person)
-        if exclusive:
-            kept = []
-            for person in chosen:
-                if self.free_in_cell[person.plan.code] > 3:
-                    self.free_in_cell[person.plan.code] -= 1
-                    self.special.add(id(person))
-                    kept.append(person)
-            chosen = kept
-        return chosen[:count]
-
     def _age(self, person):
         return age_on(person.member.date_of_birth, self.today)
+
+    def _pick(self, pool, count, exclusive=False):
+        """`count` people of `pool` at random, the first ones from the demo cells when they have candidates.
+
+        An exclusive pick changes the person's standing (status, probation): nobody gets two, and
+        every cell keeps three people able to hold its party posts (secretary, deputy, one more).
+        """
+        candidates = [p for p in pool if not (exclusive and p in self.special)]
+        first = []
+        for cell in self.demo_cells:
+            local = [p for p in candidates if p.plan is cell]
+            if local:
+                first.append(self.rng.choice(local))
+        rest = [p for p in candidates if p not in first]
+        self.rng.shuffle(rest)
+        chosen = []
+        for person in first + rest:
+            if len(chosen) == count:
+                break
+            if exclusive:
+                if self.can_hold_post[person.plan.code] <= 3:
+                    continue
+                self.can_hold_post[person.plan.code] -= 1
+                self.special.add(person)
+            chosen.append(person)
+        return chosen
 
     def _statuses(self):
         rng, today = self.rng, self.today
         self.special = set()
-        self.free_in_cell = {code: len(crowd) for code, crowd in self.by_cell.items()}
+        self.can_hold_post = {code: len(crowd) for code, crowd in self.by_cell.items()}
         retired = [p for p in self.people if p.member.occupation == Occupation.RETIRED]
         working = [p for p in self.people if p.member.occupation != Occupation.RETIRED]
 
-        # Excused from work and party activities: old and frail, on their own request.
+        # Excused from work and party activities (miễn công tác và sinh hoạt đảng): the old and frail.
         old = [p for p in retired if self._age(p) >= 70] or retired
-        for person in self._pick(old, self._quota("excused")):
+        for person in self._pick(old, self._quota("excused"), exclusive=True):
             person.member.status = Status.EXCUSED
             person.member.status_since = random_day(rng, today - timedelta(days=5 * 365), today - timedelta(days=30))
 
-        for person in self._pick([p for p in working if self._age(p) < 58], self._quota("suspended")):
+        working_age = [p for p in working if self._age(p) < 58]
+        for person in self._pick(working_age, self._quota("suspended"), exclusive=True):
             person.member.status = Status.SUSPENDED
             person.member.status_since = today - timedelta(days=rng.randint(20, 200))
 
-        # Probationary (dự bị): admitted within the last twelve months; part of them within six.
+        # Probationary (dự bị): admitted within the last twelve months, some within the last six.
         young = [p for p in working if 20 <= self._age(p) <= 40]
         for key, days in (("recent", (7, 170)), ("probationary", (190, 355))):
-            for person in self._pick(young, self._quota(key)):
+            for person in self._pick(young, self._quota(key), exclusive=True):
                 person.member.admission_date = today - timedelta(days=rng.randint(*days))
                 person.member.official_date = None
 
     def _posts(self, crowd):
-        """One secretary and one deputy a cell; a cell committee (chi ủy) from nine members; government posts."""
+        """A secretary and a deputy in every cell, a cell committee (chi ủy) from nine members, government posts."""
         rng = self.rng
-        eligible = [p for p in crowd if p.eligible_for_post]
-        rng.shuffle(eligible)
-        # Senior posts go to people of working age where there are any (retirees in residential cells).
-        seniors = sorted(eligible, key=lambda p: abs(self._age(p) - 52))
         plan = crowd[0].plan
-        post_holders = [p for p in seniors if p.member.occupation not in (Occupation.RETIRED, Occupation.STUDENT)]
         profile = PROFILES[plan.profile]
-        for post, person in zip(plan.posts, post_holders):
+        eligible = [p for p in crowd if p.can_hold_post]
+        rng.shuffle(eligible)
+        # Posts go to people in the prime of their careers; retirees are further down the list.
+        seniors = sorted(eligible, key=lambda p: abs(self._age(p) - 52))
+        post_holders = [p for p in seniors if p.member.occupation not in (Occupation.RETIRED, Occupation.STUDENT)]
+        for post, person in zip(plan.posts, post_holders, strict=False):  # a small cell may lack holders
             person.member.government_post = post
             person.member.is_leader = profile.posts_lead
-        # In agencies the head is often also the secretary; elsewhere any respected member.
-        if post_holders and plan.posts and profile.posts_lead and rng.random() < 0.6:
+        # The head of an agency is often its party secretary too.
+        if plan.posts and post_holders and profile.posts_lead and rng.random() < 0.6:
             secretary = post_holders[0]
         else:
             secretary = seniors[0]
@@ -1110,140 +1261,156 @@ class DemoLoader:
             for person in others[1 : 1 + rng.randint(1, 3)]:
                 person.member.party_post = PartyPost.COMMITTEE_MEMBER
 
-    def _create_records(self):
-        rng, today = self.rng, self.today
-        active = [p for p in self.people if p.eligible_for_post and id(p) not in self.special]
-        working = [p for p in active if p.member.occupation != Occupation.RETIRED]
-        cells = [self.orgs[cell.code] for cell in self.plan.root.cells()]
+    # The year records.
 
+    def _create_records(self):
+        active = [p for p in self.people if p.can_hold_post]
+        working = [p for p in active if p.member.occupation != Occupation.RETIRED]
+        transfers = self._transfers(active)
+        records = [
+            *transfers,
+            *self._discipline(working, transfers),
+            *self._leave(working),
+            *self._conclusions(working),
+        ]
+        for model in (Transfer, DisciplineDecision, LeavePeriod, DegradationConclusion):
+            model.objects.bulk_create([record for record in records if type(record) is model])
+        ratings = self._ratings()
+        CivilServiceRating.objects.bulk_create(ratings, batch_size=1000)
+        self.counts["records"] = len(records) + len(ratings)
+
+    def _transfers(self, active):
+        """Members who moved in from another cell: the member's cell is the transfer's destination."""
+        rng, today = self.rng, self.today
+        cells = [self.orgs[cell.code] for cell in self.plan.root.cells()]
         transfers = []
-        moved = self._pick(active, self._quota("transfer"), exclusive=False)
-        for person in moved:
-            m = person.member
-            start = max(m.official_date, today - timedelta(days=540))
-            source = rng.choice([cell for cell in cells if cell.pk != m.cell_id])
+        for person in self._pick(active, self._quota("transfer")):
+            member = person.member
+            source = rng.choice(cells)
+            while source is member.cell:
+                source = rng.choice(cells)
             transfers.append(
                 Transfer(
-                    member=m,
-                    transferred_on=random_day(rng, start, today - timedelta(days=20)),
+                    member=member,
+                    transferred_on=random_day(
+                        rng, max(member.official_date, today - timedelta(days=540)), today - timedelta(days=20)
+                    ),
                     from_cell=source,
-                    to_cell=m.cell,
+                    to_cell=member.cell,
                 )
             )
-        Transfer.objects.bulk_create(transfers)
+        return transfers
 
-        # The first disciplined member is one who moved: the case of a violation at the old unit.
+    def _discipline(self, working, transfers):
+        rng, today = self.rng, self.today
+        disciplined = [p.member for p in self._pick(working, self._quota("discipline"))]
+        # One case the rules treat specially: disciplined at the new unit for a violation at the old one.
+        movers = [t for t in transfers if t.member.occupation != Occupation.RETIRED]
+        old_unit = next((t for t in movers if all(t.member is not m for m in disciplined)), None)
+        if old_unit is not None and disciplined:
+            disciplined[-1] = old_unit.member
         decisions = []
-        disciplined = self._pick(working, self._quota("discipline"), exclusive=False)
-        movers = [p for p in moved if p.member.occupation != Occupation.RETIRED and p not in disciplined]
-        if movers and disciplined:
-            disciplined[0] = movers[0]
-        for number, person in enumerate(disciplined):
-            m = person.member
-            duty_case = m.occupation in (Occupation.CIVIL_SERVANT, Occupation.ARMED_FORCES)
+        for member in disciplined:
+            duty_case = member.occupation in (Occupation.CIVIL_SERVANT, Occupation.ARMED_FORCES)
             form, in_duties, reason = rng.choice([case for case in DISCIPLINE_CASES if case[1] == duty_case])
             note = rng.choice(DISCIPLINE_BODIES)
-            if number == 0 and person in moved:
-                note += " — vi phạm xảy ra tại đơn vị cũ, trước khi chuyển sinh hoạt đảng."
+            earliest = max(member.admission_date, today - timedelta(days=500))
+            if old_unit is not None and member is old_unit.member:
+                note += ". Vi phạm xảy ra tại đơn vị cũ, trước khi chuyển sinh hoạt đảng."
+                earliest = old_unit.transferred_on + timedelta(days=1)
             decisions.append(
                 DisciplineDecision(
-                    member=m,
-                    decided_on=random_day(rng, max(m.admission_date, today - timedelta(days=500)), today - timedelta(days=5)),
+                    member=member,
+                    decided_on=random_day(rng, earliest, today - timedelta(days=5)),
                     form=form,
                     reason=reason,
                     in_official_duties=in_duties,
                     note=note,
                 )
             )
-        DisciplineDecision.objects.bulk_create(decisions)
+        return decisions
 
+    def _leave(self, working):
+        rng, today = self.rng, self.today
         leaves = []
-        for person in self._pick(working, self._quota("sick"), exclusive=False):
+        for person in self._pick(working, self._quota("sick")):
             start = today - timedelta(days=rng.randint(30, 300))
-            leaves.append(
-                LeavePeriod(
-                    member=person.member,
-                    kind=LeavePeriod.Kind.SICK,
-                    starts_on=start,
-                    ends_on=start + timedelta(days=rng.randint(14, 180)),
-                )
-            )
+            end = start + timedelta(days=rng.randint(14, 180))
+            leaves.append(LeavePeriod(member=person.member, kind=LeavePeriod.Kind.SICK, starts_on=start, ends_on=end))
         mothers = [p for p in working if p.member.gender == Gender.FEMALE and 22 <= self._age(p) <= 42]
-        for person in self._pick(mothers, self._quota("maternity"), exclusive=False):
+        for person in self._pick(mothers, self._quota("maternity")):
             start = today - timedelta(days=rng.randint(10, 330))
+            end = start + timedelta(days=182)  # six months
             leaves.append(
-                LeavePeriod(
-                    member=person.member,
-                    kind=LeavePeriod.Kind.MATERNITY,
-                    starts_on=start,
-                    ends_on=add_years(start, 0) + timedelta(days=182),
-                )
+                LeavePeriod(member=person.member, kind=LeavePeriod.Kind.MATERNITY, starts_on=start, ends_on=end)
             )
-        LeavePeriod.objects.bulk_create(leaves)
+        return leaves
 
-        ratings = []
+    def _conclusions(self, working):
+        rng, today = self.rng, self.today
+        return [
+            DegradationConclusion(
+                member=person.member,
+                concluded_on=today - timedelta(days=rng.randint(30, 300)),
+                body="Ủy ban Kiểm tra Thành ủy Vĩnh Yên",
+                summary=rng.choice(DEGRADATION_SUMMARIES),
+            )
+            for person in self._pick(working, self._quota("degradation"))
+        ]
+
+    def _ratings(self):
+        """Most civil servants have their state-side rating for the previous and the current year."""
+        rng, year = self.rng, self.today.year
         levels, weights = list(RATING_WEIGHTS), list(RATING_WEIGHTS.values())
-        for person in self.people:
-            if person.member.occupation == Occupation.CIVIL_SERVANT and rng.random() < RATED_SHARE:
-                for year in (today.year - 1, today.year):
-                    ratings.append(
-                        CivilServiceRating(member=person.member, year=year, level=rng.choices(levels, weights)[0])
-                    )
-        CivilServiceRating.objects.bulk_create(ratings, batch_size=1000)
+        return [
+            CivilServiceRating(member=person.member, year=rated_year, level=rng.choices(levels, weights)[0])
+            for person in self.people
+            if person.member.occupation == Occupation.CIVIL_SERVANT and rng.random() < RATED_SHARE
+            for rated_year in (year - 1, year)
+        ]
 
-        conclusions = []
-        for person in self._pick(working, self._quota("degradation"), exclusive=False):
-            conclusions.append(
-                DegradationConclusion(
-                    member=person.member,
-                    concluded_on=today - timedelta(days=rng.randint(30, 300)),
-                    body="Ủy ban Kiểm tra Thành ủy Vĩnh Yên",
-                    summary=rng.choice(DEGRADATION_SUMMARIES),
-                )
-            )
-        DegradationConclusion.objects.bulk_create(conclusions)
-
-        self.counts["records"] = len(transfers) + len(decisions) + len(leaves) + len(ratings) + len(conclusions)
+    # The accounts.
 
     def _create_accounts(self):
-        """One account per role; the password is hashed once (hashing is slow on purpose)."""
+        """One account per role. The password is hashed once: hashing is slow on purpose."""
         User = get_user_model()
         password = make_password(DEMO_PASSWORD)
-        city = self.orgs[CITY_CODE]
-        committee_a = self.orgs[self.plan.committee_a]
-        cells = self._demo_cells()
-        cell_a, cell_b = (self.orgs[cell.code] for cell in cells)
-        secretary_a, secretary_b = (self._secretary(cell) for cell in cells)
-        member_a = next(
-            p.member
-            for p in self.by_cell[cells[0].code]
-            if p.eligible_for_post and not p.member.party_post and id(p) not in self.special
-        )
+        cell_a, cell_b = self.demo_cells
+        crowd_a = self.by_cell[cell_a.code]
+        plain_member = next(p.member for p in crowd_a if p.can_hold_post and not p.member.party_post)
         evaluated = next(org for org in self.plan.root.children if org.kind == Kind.GRASSROOTS_CELL)
 
-        def user(username, member=None, **flags):
-            name = member.full_name if member else self.names.full_name(self.rng.choice(Gender.values), 1975)
-            account = User.objects.create(username=username, password=password, first_name=name, **flags)
+        def account(username, member=None, **flags):
+            name = member.full_name if member else self.names.full_name(self.rng.choice(list(Gender)), 1975)
+            user = User.objects.create(username=username, password=password, first_name=name, **flags)
             if member is not None:
-                member.user = account
+                member.user = user
                 member.save(update_fields=["user"])
-            return account
+            return user
 
-        user("admin", first_name_override=None) if False else None  # noqa: keeps the order readable below
-        user("admin", is_staff=True, is_superuser=True)
-        board = user("bantochuc", is_staff=True)
+        User.objects.create(username="admin", password=password, is_staff=True, is_superuser=True)
+        board = account("bantochuc", is_staff=True)  # the board works in the admin too
         board.groups.add(self._board_group())
-        roles = [
-            RoleAssignment(user=board, organization=city, role=Role.BOARD),
-            RoleAssignment(user=user("canbo"), organization=committee_a, role=Role.COMMITTEE_OFFICER),
-            RoleAssignment(user=user("bithu", secretary_a), organization=cell_a, role=Role.CELL_SECRETARY),
-            RoleAssignment(user=user("bithu2", secretary_b), organization=cell_b, role=Role.CELL_SECRETARY),
-        ]
-        user("dangvien", member_a)
-        roles.append(
-            RoleAssignment(user=user("danhgia"), organization=self.orgs[evaluated.code], role=Role.EVALUATOR)
+        RoleAssignment.objects.bulk_create(
+            [
+                RoleAssignment(user=board, organization=self.orgs[CITY_CODE], role=Role.BOARD),
+                RoleAssignment(
+                    user=account("canbo"), organization=self.orgs[self.plan.committee_a], role=Role.COMMITTEE_OFFICER
+                ),
+                RoleAssignment(
+                    user=account("bithu", self._secretary(cell_a)),
+                    organization=self.orgs[cell_a.code],
+                    role=Role.CELL_SECRETARY,
+                ),
+                RoleAssignment(
+                    user=account("bithu2", self._secretary(cell_b)),
+                    organization=self.orgs[cell_b.code],
+                    role=Role.CELL_SECRETARY,
+                ),
+                RoleAssignment(user=account("danhgia"), organization=self.orgs[evaluated.code], role=Role.EVALUATOR),
+            ]
         )
-        RoleAssignment.objects.bulk_create(roles)
+        account("dangvien", plain_member)
         self.counts["accounts"] = len(DEMO_USERNAMES)
 
     def _secretary(self, cell):
@@ -1254,3 +1421,42 @@ class DemoLoader:
         group, _created = Group.objects.get_or_create(name=BOARD_GROUP)
         group.permissions.set(Permission.objects.filter(content_type__app_label__in=("organizations", "members")))
         return group
+
+
+# --- The accounts table ----------------------------------------------------------------------------
+
+
+def _org_label(org):
+    """A cell's name is not unique ("Chi bộ Tổ dân phố số 1"): name its grassroots organisation too."""
+    if org.kind == Kind.SUBORDINATE_CELL:
+        ancestors = [org.path[:end] for end in range(Organization.steplen, len(org.path), Organization.steplen)]
+        grassroots = (
+            Organization.objects.filter(kind=Kind.GRASSROOTS_COMMITTEE, path__in=ancestors)
+            .values_list("name", flat=True)
+            .first()
+        )
+        if grassroots:
+            return f"{org.name} ({grassroots})"
+    return org.name
+
+
+def account_rows():
+    """(username, password, role, organisation) of each demo account that exists, in a fixed order."""
+    users = get_user_model().objects.filter(username__in=DEMO_USERNAMES)
+    roles = {
+        role.user_id: role
+        for role in RoleAssignment.objects.filter(user__in=users).select_related("organization").order_by("-pk")
+    }
+    members = {member.user_id: member for member in Member.objects.filter(user__in=users).select_related("cell")}
+    rows = {}
+    for user in users:
+        if user.is_superuser:
+            role, org = _("Administrator (superuser)"), _("everything")
+        elif user.pk in roles:
+            role, org = roles[user.pk].get_role_display(), _org_label(roles[user.pk].organization)
+        elif user.pk in members:
+            role, org = _("Party member"), _org_label(members[user.pk].cell)
+        else:
+            role, org = _("no role"), "—"
+        rows[user.username] = (user.username, DEMO_PASSWORD, str(role), org)
+    return [rows[username] for username in DEMO_USERNAMES if username in rows]
