@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Cluster, Organization, RoleAssignment
-from organizations.vietnamese import fold
+from organizations.vietnamese import title_sort_key
 
 from .models import (
     CivilServiceRating,
@@ -1071,9 +1071,8 @@ class DemoLoader:
         self.counts["clusters"] = len(created)
 
     def _new_org(self, plan):
-        return Organization(
+        org = Organization(
             name=plan.name,
-            search_name=fold(plan.name),  # save() computes it; bulk_create does not call save()
             code=plan.code,
             kind=plan.kind,
             sector=plan.sector,
@@ -1081,15 +1080,17 @@ class DemoLoader:
             cluster=self.clusters.get(plan.cluster),
             numchild=len(plan.children),
         )
+        org.fill_derived()  # save() computes the search and sort keys; bulk_create does not call save()
+        return org
 
     def _create_organizations(self):
         """The root through treebeard (other roots may exist), the rest with computed paths.
 
         Hundreds to thousands of add_child() calls would each lock, count and shift siblings; the
         paths are simple to compute instead: treebeard's own scheme (_get_path: steplen 4 in its
-        alphabet), siblings numbered in name order because Organization sorts siblings by name
-        (node_order_by), so that a later add_child() lands where treebeard expects. Python compares
-        strings by code point, as SQLite does.
+        alphabet), siblings numbered in the order of their sort keys because Organization sorts
+        siblings by them (node_order_by), so that a later add_child() lands where treebeard expects.
+        The keys are ASCII digits, which every database collation orders as Python does.
         """
         root_plan = self.plan.root
         city = Organization.objects.add_root(instance=self._new_org(root_plan))
@@ -1097,7 +1098,7 @@ class DemoLoader:
         pending = []
 
         def place(parent_plan, parent_path, depth):
-            for step, child in enumerate(sorted(parent_plan.children, key=lambda c: c.name), start=1):
+            for step, child in enumerate(sorted(parent_plan.children, key=lambda c: title_sort_key(c.name)), start=1):
                 org = self._new_org(child)
                 org.depth = depth
                 org.path = Organization._get_path(parent_path, depth, step)

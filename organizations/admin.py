@@ -42,6 +42,19 @@ class OrganizationAdmin(TreeAdmin):
     list_select_related = ["cluster"]
     search_fields = ["search_name", "code"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        moved = {"treebeard_ref_node", "treebeard_position"} & set(form.changed_data)
+        if change and "name" in form.changed_data and not moved:
+            # Siblings are kept in name order; a new name may belong elsewhere among them.
+            manager = Organization.objects
+            parent = manager.get_parent(obj, update=True)
+            if parent is not None:
+                manager.move(obj, parent, pos="sorted-child")
+            else:
+                manager.move(obj, manager.get_first_root_node(), pos="sorted-sibling")
+            obj.refresh_from_db()
+
     def get_queryset(self, request):
         # One correlated count per listed row, inside the changelist's single query.
         members = current_members().filter(cell__path__startswith=OuterRef("path")).values("pk")

@@ -12,9 +12,9 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from treebeard.exceptions import InvalidMoveToDescendant
-from treebeard.mp_tree import MP_Node
+from treebeard.mp_tree import MP_Node, MP_NodeManager
 
-from .vietnamese import fold
+from .vietnamese import fold, title_sort_key
 
 
 class Cluster(models.Model):
@@ -30,6 +30,30 @@ class Cluster(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class OrganizationManager(MP_NodeManager):
+    """Treebeard's manager, computing the sort key before treebeard places a new node by it."""
+
+    @staticmethod
+    def _prepare(instance, create_kwargs):
+        if instance is not None:
+            instance.fill_derived()
+        elif create_kwargs is not None and "name" in create_kwargs:
+            create_kwargs["sort_key"] = title_sort_key(create_kwargs["name"])
+            create_kwargs["search_name"] = fold(create_kwargs["name"])
+
+    def add_root(self, create_kwargs=None, *, instance=None):
+        self._prepare(instance, create_kwargs)
+        return super().add_root(create_kwargs, instance=instance)
+
+    def add_child(self, target, create_kwargs=None, *, instance=None):
+        self._prepare(instance, create_kwargs)
+        return super().add_child(target, create_kwargs, instance=instance)
+
+    def add_sibling(self, target, pos=None, create_kwargs=None, *, instance=None):
+        self._prepare(instance, create_kwargs)
+        return super().add_sibling(target, pos, create_kwargs, instance=instance)
 
 
 class Organization(MP_Node):
@@ -65,6 +89,8 @@ class Organization(MP_Node):
     )
     name = models.CharField(_("name"), max_length=255)
     search_name = models.CharField(max_length=255, editable=False, db_index=True)
+    # Siblings sort by this: Vietnamese alphabet, numbers in numeric order ("số 2" before "số 10").
+    sort_key = models.CharField(max_length=600, editable=False, default="")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     sector = models.CharField(_("sector"), max_length=24, choices=Sector.choices, default=Sector.OTHER)
     cluster = models.ForeignKey(
@@ -78,7 +104,9 @@ class Organization(MP_Node):
     founded_on = models.DateField(_("founding date"), null=True, blank=True)
     dissolved_on = models.DateField(_("dissolution date"), null=True, blank=True)
 
-    node_order_by = ["name"]
+    objects = OrganizationManager()
+
+    node_order_by = ["sort_key"]
 
     class Meta:
         verbose_name = _("organisation")
@@ -100,11 +128,16 @@ class Organization(MP_Node):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
+    def fill_derived(self):
+        """Compute the stored search and sort keys; bulk creation calls this since it skips save()."""
         self.search_name = fold(self.name)
+        self.sort_key = title_sort_key(self.name)
+
+    def save(self, *args, **kwargs):
+        self.fill_derived()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "search_name"}
+            kwargs["update_fields"] = {*update_fields, "search_name", "sort_key"}
         super().save(*args, **kwargs)
 
     def clean(self):

@@ -71,3 +71,34 @@ def name_sort_key(full_name):
     given_codes, given_tones = _encode(words[-1:])
     rest_codes, rest_tones = _encode(words[:-1])
     return f"{given_codes}{_PART_GAP}{rest_codes}{_PART_GAP}{given_tones}{rest_tones}"
+
+
+def _title_tokens(word):
+    """Letters of a word as codes, runs of digits as one zero-padded number, so that 2 < 10."""
+    letters, tone = _syllable(word)
+    codes, digits = [], ""
+    for ch in [*letters, None]:
+        if ch is not None and ch.isdigit():
+            digits += ch
+            continue
+        if digits:
+            codes.append(f"{_NUMBER_MARK}{int(digits):09d}"[-11:])
+            digits = ""
+        if ch is not None and ch in _LETTER_CODE:
+            codes.append(_LETTER_CODE[ch])
+    return "".join(codes), tone
+
+
+_NUMBER_MARK = "01"
+
+
+def title_sort_key(title):
+    """A key that sorts titles (organisation names) word by word in the Vietnamese alphabet, with
+    numbers in numeric order: "Tổ dân phố số 2" before "Tổ dân phố số 10". Digits only, like
+    `name_sort_key`."""
+    codes, tones = [], []
+    for word in (title or "").split():
+        word_codes, tone = _title_tokens(word)
+        codes.append(word_codes)
+        tones.append(tone)
+    return f"{_PART_GAP.join(codes)}{_PART_GAP}{_PART_GAP}{''.join(tones)}"[:600]

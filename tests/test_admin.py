@@ -263,3 +263,12 @@ def test_a_plain_member_cannot_open_the_admin(client, personas):
     response = client.get(changelist(Member))
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_renaming_an_organization_keeps_siblings_in_name_order(admin_client_, city):
+    org = city.cell_a1
+    response = admin_client_.post(change(org), org_form_data(org, name="Chi bộ Z"))
+    assert response.status_code == 302
+    children = [o.name for o in Organization.objects.get_children(Organization.objects.get(pk=city.committee_a.pk))]
+    assert children == ["Chi bộ A2", "Chi bộ Z"]
+    assert Organization.objects.find_problems() == ([], [], [], [], [])

@@ -29,7 +29,7 @@ from members.models import (
     Transfer,
 )
 from organizations.models import Cluster, Organization, RoleAssignment
-from organizations.vietnamese import fold, name_sort_key
+from organizations.vietnamese import fold, name_sort_key, title_sort_key
 
 Kind = Organization.Kind
 Role = RoleAssignment.Role
@@ -232,11 +232,11 @@ def test_loads_the_tree_and_exactly_the_members_asked_for(seeded):
 
 def test_tree_is_consistent_and_ready_for_treebeard(seeded):
     assert Organization.objects.find_problems() == ([], [], [], [], [])
-    # Siblings are numbered in name order, as treebeard's sorted insertion (node_order_by) expects.
+    # Siblings are numbered in the Vietnamese order of their names, as treebeard's sorted insertion expects.
     for parent in Organization.objects.filter(numchild__gt=0):
         children = list(Organization.objects.get_children(parent))
         assert len(children) == parent.numchild
-        assert [c.name for c in children] == sorted(c.name for c in children)
+        assert [c.name for c in children] == sorted((c.name for c in children), key=title_sort_key)
     # The computed search key matches what save() would store.
     assert all(org.search_name == fold(org.name) for org in Organization.objects.all())
     # And treebeard keeps working on the bulk-created tree.
@@ -247,7 +247,7 @@ def test_tree_is_consistent_and_ready_for_treebeard(seeded):
     assert Organization.objects.find_problems() == ([], [], [], [], [])
     names = list(Organization.objects.get_children(committee).values_list("name", flat=True))
     assert "Chi bộ Khu đô thị mới" in names[1:-1]  # sorted in among the others, not appended
-    assert names == sorted(names)
+    assert names == sorted(names, key=title_sort_key)
 
 
 def test_every_cell_has_5_to_60_members_one_secretary_and_one_deputy(seeded):

@@ -90,3 +90,17 @@ def test_the_same_role_twice_is_refused(city):
     RoleAssignment.objects.create(user=user, organization=city.cell_a1, role=RoleAssignment.Role.CELL_SECRETARY)
     with pytest.raises(IntegrityError), transaction.atomic():
         RoleAssignment.objects.create(user=user, organization=city.cell_a1, role=RoleAssignment.Role.CELL_SECRETARY)
+
+
+def test_siblings_sort_in_vietnamese_order_with_numbers_in_numeric_order(city):
+    for name in ["Chi bộ Tổ dân phố số 10", "Chi bộ Tổ dân phố số 2", "Chi bộ Đồng Tâm", "Chi bộ Dân cư"]:
+        OrganizationFactory(name=name, parent=city.committee_b)
+    committee = Organization.objects.get(pk=city.committee_b.pk)
+    names = [o.name for o in Organization.objects.get_children(committee)]
+    assert names == [
+        "Chi bộ B1",
+        "Chi bộ Dân cư",
+        "Chi bộ Đồng Tâm",
+        "Chi bộ Tổ dân phố số 2",
+        "Chi bộ Tổ dân phố số 10",
+    ]

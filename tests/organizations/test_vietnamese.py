@@ -1,4 +1,4 @@
-from organizations.vietnamese import fold, name_sort_key, split_name
+from organizations.vietnamese import fold, name_sort_key, split_name, title_sort_key
 
 
 def test_fold_removes_diacritics_and_case():
@@ -46,3 +46,16 @@ def test_tones_only_break_ties_in_dictionary_order():
 def test_sort_key_is_ascii_digits_so_any_collation_agrees():
     key = name_sort_key("Nguyễn Thị Ánh Tuyết")
     assert key.isdigit()
+
+
+def test_titles_sort_word_by_word_with_numbers_in_numeric_order():
+    titles = ["Tổ dân phố số 10", "Tổ dân phố số 2", "Tổ dân phố", "Tổ 3", "Đội 1", "Dân quân"]
+    assert sorted(titles, key=title_sort_key) == [
+        "Dân quân",
+        "Đội 1",
+        "Tổ 3",
+        "Tổ dân phố",
+        "Tổ dân phố số 2",
+        "Tổ dân phố số 10",
+    ]
+    assert title_sort_key("Chi bộ 3 phòng chức năng").isdigit()
