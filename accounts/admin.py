@@ -1,6 +1,40 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
-from .models import FailedLogin
+from organizations.models import RoleAssignment
+
+from .models import AccountState, FailedLogin
+
+User = get_user_model()
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["organization"]
+    fields = ["role", "organization"]
+
+
+class AccountStateInline(admin.StackedInline):
+    """How the account's password stands: a one-time code still to be replaced, or the member's own."""
+
+    model = AccountState
+    fk_name = "user"
+    can_delete = False
+    extra = 0
+    fields = ["must_change_password", "code_issued_at", "code_issued_by", "codes_issued", "password_changed_at"]
+    readonly_fields = ["code_issued_at", "code_issued_by", "codes_issued", "password_changed_at"]
+
+
+class UserWithRolesAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, AccountStateInline, RoleAssignmentInline]
+    list_select_related = ["account_state"]
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, UserWithRolesAdmin)
 
 
 @admin.register(FailedLogin)

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -44,3 +45,49 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         services.login_succeeded(username)
         return cleaned
+
+
+class NewPasswordMixin:
+    """Refuses a new password that is the current password (or one-time code) again."""
+
+    def clean(self):
+        cleaned = super().clean()
+        new = cleaned.get("new_password2")
+        if new and self._is_current(new, cleaned):
+            self.add_error(
+                "new_password2",
+                forms.ValidationError(
+                    _("The new password must be different from the old password or the code on the slip."),
+                    code="password_unchanged",
+                ),
+            )
+        return cleaned
+
+    def _is_current(self, new, cleaned):
+        if "old_password" in self.fields:  # already checked against the account: no second hashing
+            return cleaned.get("old_password") == new
+        return self.user.check_password(new)
+
+
+class PasswordChangeForm(NewPasswordMixin, auth_forms.PasswordChangeForm):
+    """The everyday password change: the current password, then the new one twice."""
+
+
+class FirstPasswordForm(NewPasswordMixin, auth_forms.SetPasswordForm):
+    """The first password of an account opened with a one-time code: the new password twice.
+
+    The code is not asked again: the user has just signed in with it, and typing it a second time
+    (dashes or not, capitals or not) would only trip up the members it is meant to help.
+    """
+
+
+class ConfirmForm(forms.Form):
+    """The second step of a button that changes things: a page that says what will happen first."""
+
+    confirmed = forms.BooleanField(required=False)
+
+
+class ResetForm(ConfirmForm):
+    """A password reset: `codes_issued` is what the page showed, so that two resets at once are caught."""
+
+    codes_issued = forms.IntegerField(min_value=0, max_value=2**31 - 1)

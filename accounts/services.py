@@ -1,11 +1,39 @@
-"""Sign-in throttling: repeated failures for one username lock it for a while."""
+"""Accounts: sign-in throttling, and the accounts of party members with their one-time codes.
 
+Sign-in throttling: repeated failures for one username lock it for a while.
+
+Member accounts: a secretary (for the cell), an officer or the board (for a subtree) creates in one
+step an account for every current member who has none. The username is the party card number; the
+password is a one-time code printed on a slip and handed over at the meeting. Whoever signs in with
+a code must choose their own password before anything else (accounts.middleware). The codes exist in
+plain text only in what these functions return: the database holds their hashes, as passwords.
+"""
+
+import os
+import re
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import get_hashers_by_algorithm, make_password
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import FailedLogin
+from members.models import Member
+from members.selectors import CURRENT_STATUSES, current_members
+from organizations.access import scope_for
+from organizations.models import RoleAssignment
+
+from .hashers import CODE_ALPHABET, InitialCodePasswordHasher
+from .models import AccountState, FailedLogin
+
+# --- Sign-in throttling ------------------------------------------------------------------------
 
 
 def _normalise(username):
@@ -35,3 +63,341 @@ def login_failed(username, ip_address):
 
 def login_succeeded(username):
     FailedLogin.objects.filter(username=_normalise(username)).delete()
+
+
+# --- Member accounts and one-time codes --------------------------------------------------------
+
+CODE_LENGTH = 10
+# Rows per INSERT/UPDATE: well under SQLite's limit on query parameters.
+BATCH_SIZE = 500
+# Batches smaller than this are hashed in the request's own thread.
+THREADED_HASHING_FROM = 50
+# Django's own rule for usernames (UnicodeUsernameValidator).
+USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
+
+
+class AccountError(Exception):
+    """What was asked cannot be done; the message says why, for the user, in their language."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Slip:
+    """What is printed for one member: the code appears here and on the printed page, nowhere else."""
+
+    member: Member
+    username: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    member: Member
+    reason: str
+
+
+@dataclass
+class SlipBatch:
+    slips: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+
+
+def new_code():
+    """A one-time code such as "ABCD-EFGH-JK": 10 characters that cannot be misread, in groups for
+    reading aloud (about 50 bits of randomness)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def username_for_card(card_number):
+    """A member's username: the party card number without spaces ("31 012 345" -> "31012345")."""
+    return "".join((card_number or "").split())
+
+
+def split_vietnamese_name(full_name):
+    """(first_name, last_name) for the user: the given name is the last word ("Nguyễn Văn An" ->
+    "An", "Nguyễn Văn")."""
+    words = (full_name or "").split()
+    if not words:
+        return "", ""
+    return words[-1][:150], " ".join(words[:-1])[:150]
+
+
+def _hash_codes(codes):
+    """The password hashes of the codes, with the cheap one-time-code hasher when it is configured
+    (accounts.hashers explains why it is safe), else the default one."""
+    algorithm = InitialCodePasswordHasher.algorithm
+    if algorithm not in get_hashers_by_algorithm():
+        algorithm = "default"
+
+    def hash_one(code):
+        return make_password(code, hasher=algorithm)
+
+    if len(codes) < THREADED_HASHING_FROM:
+        return [hash_one(code) for code in codes]
+    # hashlib's PBKDF2 releases the GIL: a few threads divide the wait by the number of cores.
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        return list(pool.map(hash_one, codes))
+
+
+def _check_manages(actor, organization):
+    if not scope_for(actor).manages_organization(organization):
+        raise PermissionDenied
+
+
+def _reset_refusal(actor, user, assignments):
+    """Why `actor` may not give `user` a new code, or None.
+
+    A new code lets whoever holds it sign in as the user, so it must open nothing the actor does not
+    already manage: not an administrator's account, not a role on an organisation beyond the actor's.
+    """
+    scope = scope_for(actor)
+    if user.pk == actor.pk:
+        return _("This is your own account: use “Change password” in the menu instead.")
+    if not user.is_active:
+        return _("This account is switched off. Please ask the administrator.")
+    if (user.is_staff or user.is_superuser) and not scope.is_superuser:
+        return _("This account can open the administration: only an administrator can reset its password.")
+    for assignment in assignments:
+        if not scope.manages_organization(assignment.organization):
+            return _(
+                "This account holds the role “%(role)s” in %(organization)s, beyond what you manage: "
+                "please ask the organisation board."
+            ) % {"role": assignment.get_role_display(), "organization": assignment.organization.name}
+    return None
+
+
+def _chunks(items, size=BATCH_SIZE):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _assign_usernames(members):
+    """[(member, username)] for the members who can have an account now, and the skipped ones."""
+    User = get_user_model()
+    wanted = {}
+    skipped = []
+    for member in members:
+        username = username_for_card(member.card_number)
+        if not username or len(username) > 150 or not USERNAME_RE.match(username):
+            reason = _("The party card number “%(card)s” cannot be used as a username.")
+            skipped.append(Skipped(member, reason % {"card": member.card_number}))
+        elif username in wanted:
+            reason = _("Another member's party card number gives the same username %(username)s.")
+            skipped.append(Skipped(member, reason % {"username": username}))
+        else:
+            wanted[username] = member
+    taken = set()
+    for chunk in _chunks(list(wanted)):
+        taken.update(User.objects.filter(username__in=chunk).values_list("username", flat=True))
+    for username in sorted(taken):
+        reason = _("The username %(username)s is already used by another account: ask the administrator.")
+        skipped.append(Skipped(wanted.pop(username), reason % {"username": username}))
+    return [(member, username) for username, member in wanted.items()], skipped
+
+
+def _lock_members_without_account(pks):
+    """Of these members, the pks of those still without an account, locked until the transaction ends."""
+    free = set()
+    for chunk in _chunks(pks):
+        rows = Member.objects.filter(pk__in=chunk, user__isnull=True).select_for_update(of=("self",))
+        free.update(rows.values_list("pk", flat=True))
+    return free
+
+
+def member_accounts_create(*, organization, actor):
+    """Create an account for every current member under `organization` who has none; all or nothing.
+
+    Returns the slips (member, username, one-time code) in cell and name order, and the members
+    skipped with the reason. A second run creates nothing for those who now have an account.
+    """
+    _check_manages(actor, organization)
+    User = get_user_model()
+    members = list(
+        current_members()
+        .under(organization)
+        .filter(user__isnull=True)
+        .select_related("cell")
+        .order_by("cell__path", "sort_key", "pk")
+    )
+    pairs, skipped = _assign_usernames(members)
+    # Hashing is the slow part (seconds for a city): done before the transaction, it holds no lock.
+    codes = [new_code() for _ in pairs]
+    hashes = _hash_codes(codes)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # Someone may have made accounts for some of these members meanwhile: they are left out.
+            free = _lock_members_without_account([member.pk for member, _username in pairs])
+            rows = [
+                (member, username, code, password)
+                for (member, username), code, password in zip(pairs, codes, hashes, strict=True)
+                if member.pk in free
+            ]
+            users = []
+            for member, username, _code, password in rows:
+                first_name, last_name = split_vietnamese_name(member.full_name)
+                users.append(
+                    User(
+                        username=username,
+                        password=password,
+                        first_name=first_name,
+                        last_name=last_name,
+                        email=member.email,
+                        date_joined=now,
+                    )
+                )
+            User.objects.bulk_create(users, batch_size=BATCH_SIZE)
+            if any(user.pk is None for user in users):  # a database that does not return new ids
+                ids = {}
+                for chunk in _chunks([user.username for user in users]):
+                    ids.update(User.objects.filter(username__in=chunk).values_list("username", "pk"))
+                for user in users:
+                    user.pk = ids[user.username]
+            for (member, *_rest), user in zip(rows, users, strict=True):
+                member.user = user
+                member.updated_at = now
+            Member.objects.bulk_update([row[0] for row in rows], ["user", "updated_at"], batch_size=BATCH_SIZE)
+            AccountState.objects.bulk_create(
+                [
+                    AccountState(
+                        user=user,
+                        must_change_password=True,
+                        code_issued_at=now,
+                        code_issued_by=actor,
+                        codes_issued=1,
+                    )
+                    for user in users
+                ],
+                batch_size=BATCH_SIZE,
+            )
+    except IntegrityError as exc:
+        # Someone took one of these usernames meanwhile.
+        raise AccountError(
+            _("Someone else changed these accounts at the same moment. Nothing was changed: please try again.")
+        ) from exc
+    slips = [Slip(member, username, code) for member, username, code, _password in rows]
+    return SlipBatch(slips=slips, skipped=skipped)
+
+
+def member_password_reset(*, member, actor, expected_codes_issued=None):
+    """A new one-time code for the member's account; the old password or code stops working.
+
+    `expected_codes_issued` is the count of codes the actor's page showed: if someone issued a code
+    since, nothing changes and the actor is told (the slip they would print would already be void).
+    """
+    with transaction.atomic():
+        member = (
+            Member.objects.select_for_update(of=("self",)).select_related("cell", "user").filter(pk=member.pk).first()
+        )
+        if member is None:
+            raise AccountError(_("This party member no longer exists."))
+        _check_manages(actor, member.cell)
+        if member.status not in CURRENT_STATUSES:
+            raise AccountError(
+                _("%(name)s is no longer a current member (%(status)s): the account cannot be reset.")
+                % {"name": member.full_name, "status": member.get_status_display()}
+            )
+        user = member.user
+        if user is None:
+            raise AccountError(
+                _("%(name)s has no account yet. Use “Create accounts” first.") % {"name": member.full_name}
+            )
+        refusal = _reset_refusal(actor, user, list(user.role_assignments.select_related("organization")))
+        if refusal:
+            raise AccountError(refusal)
+        state, _created = AccountState.objects.get_or_create(user=user)
+        seen = state.codes_issued if expected_codes_issued is None else expected_codes_issued
+        code = new_code()
+        user.password = _hash_codes([code])[0]
+        user.save(update_fields=["password"])
+        # Compare and set in one statement: of two resets made from the same page, one wins.
+        updated = AccountState.objects.filter(pk=state.pk, codes_issued=seen).update(
+            must_change_password=True,
+            code_issued_at=timezone.now(),
+            code_issued_by=actor,
+            codes_issued=F("codes_issued") + 1,
+        )
+        if not updated:
+            raise AccountError(
+                _(
+                    "Someone else has just given %(name)s a new code, so yours was not made. "
+                    "Look at the list again before printing anything."
+                )
+                % {"name": member.full_name}
+            )
+    # A member locked out by wrong guesses can use the new code at once.
+    login_succeeded(user.username)
+    return Slip(member, user.username, code)
+
+
+def member_codes_reissue(*, organization, actor):
+    """New codes for the accounts under `organization` whose code was never used: the slips were
+    lost before anyone signed in. The old codes stop working. All or nothing."""
+    _check_manages(actor, organization)
+    members = list(
+        current_members()
+        .under(organization)
+        .filter(user__account_state__must_change_password=True, user__last_login__isnull=True)
+        .select_related("cell", "user", "user__account_state")
+        .order_by("cell__path", "sort_key", "pk")
+    )
+    roles = {}
+    for assignment in RoleAssignment.objects.filter(
+        user__member__cell__path__startswith=organization.path, user__last_login__isnull=True
+    ).select_related("organization"):
+        roles.setdefault(assignment.user_id, []).append(assignment)
+    eligible, skipped = [], []
+    for member in members:
+        refusal = _reset_refusal(actor, member.user, roles.get(member.user_id, []))
+        if refusal:
+            skipped.append(Skipped(member, refusal))
+        else:
+            eligible.append(member)
+    # Hashing before the transaction, as in member_accounts_create.
+    codes = [new_code() for _ in eligible]
+    hashes = _hash_codes(codes)
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked, and kept only if unchanged since read: no new code, no sign-in meanwhile.
+        seen = {}
+        for chunk in _chunks([member.user.account_state.pk for member in eligible]):
+            rows = AccountState.objects.filter(pk__in=chunk).select_for_update(of=("self",))
+            seen.update((pk, (n, login)) for pk, n, login in rows.values_list("pk", "codes_issued", "user__last_login"))
+        rows = [
+            (member, code, password)
+            for member, code, password in zip(eligible, codes, hashes, strict=True)
+            if seen.get(member.user.account_state.pk) == (member.user.account_state.codes_issued, None)
+        ]
+        users, states = [], []
+        for member, _code, password in rows:
+            member.user.password = password
+            users.append(member.user)
+            state = member.user.account_state
+            state.code_issued_at = now
+            state.code_issued_by = actor
+            state.codes_issued += 1
+            states.append(state)
+        get_user_model().objects.bulk_update(users, ["password"], batch_size=BATCH_SIZE)
+        AccountState.objects.bulk_update(
+            states, ["code_issued_at", "code_issued_by", "codes_issued"], batch_size=BATCH_SIZE
+        )
+        for chunk in _chunks([_normalise(user.username) for user in users]):
+            FailedLogin.objects.filter(username__in=chunk).delete()
+    slips = [Slip(member, member.user.username, code) for member, code, _password in rows]
+    return SlipBatch(slips=slips, skipped=skipped)
+
+
+def must_change_password(user):
+    """Whether the user still signs in with a one-time code and must choose a password first."""
+    if not user.is_authenticated:
+        return False
+    return AccountState.objects.filter(user=user, must_change_password=True).exists()
+
+
+def password_chosen(*, user):
+    """The user has set their own password: the one-time code is gone, every page opens again."""
+    AccountState.objects.filter(user=user).update(must_change_password=False, password_changed_at=timezone.now())

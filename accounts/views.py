@@ -1,15 +1,24 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.urls import reverse_lazy
-from django.views.decorators.http import require_GET
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from members.models import Member
 from members.selectors import member_counts_for
 from organizations.access import scope_for
 from organizations.models import Organization, RoleAssignment
 
-from .forms import ThrottledAuthenticationForm
+from . import services
+from .access import get_managed_member_for_user, get_managed_organization_for_user
+from .forms import ConfirmForm, FirstPasswordForm, PasswordChangeForm, ResetForm, ThrottledAuthenticationForm
+from .middleware import remember
+from .selectors import account_counts, account_status, members_with_accounts
 
 
 class LoginView(auth_views.LoginView):
@@ -21,6 +30,26 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+
+    def dispatch(self, request, *args, **kwargs):
+        # The database, not the session, says whether this is the first password after a code.
+        self.first_password = services.must_change_password(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_class(self):
+        return FirstPasswordForm if self.first_password else PasswordChangeForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(first_password=self.first_password, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # saves the password and keeps this session signed in
+        services.password_chosen(user=form.user)
+        remember(self.request, False)
+        if self.first_password:
+            messages.success(self.request, _("Your new password is saved. Use it from now on when you sign in."))
+            return redirect("home")
+        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
@@ -68,3 +97,138 @@ def home(request):
             "is_superuser_without_roles": scope.is_superuser and not scope.assignments,
         },
     )
+
+
+# --- Member accounts: the list, creating accounts, new codes, the printed slips ---------------------
+
+ACCOUNTS_PAGE_SIZE = 100
+
+
+def _accounts_url(organization):
+    return reverse("accounts:organization_accounts", args=[organization.code])
+
+
+def _back(request, default):
+    """Where to go back to after a button: the page the button was on, if it is one of ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _slips_response(request, organization, batch, heading):
+    """The printable slips, straight in the answer to the POST: the codes are stored nowhere, so no
+    address can show them again. Never cached, so the back button cannot bring them back either."""
+    response = render(
+        request,
+        "accounts/slips.html",
+        {
+            "organization": organization,
+            "heading": heading,
+            "slips": batch.slips,
+            "skipped": batch.skipped,
+            "site_address": request.build_absolute_uri("/"),
+        },
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+@login_required
+def organization_accounts(request, code):
+    """The members under an organisation and where each one's account stands, with the buttons that
+    create accounts, hand out new codes and reset one member's password."""
+    organization = get_managed_organization_for_user(request.user, code)
+    query = request.GET.get("q", "").strip()[:100]
+    page = Paginator(members_with_accounts(organization, query), ACCOUNTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for member in page.object_list:
+        state = getattr(member.user, "account_state", None) if member.user else None
+        rows.append((member, account_status(member), state.codes_issued if state else 0))
+    return render(
+        request,
+        "accounts/organization_accounts.html",
+        {
+            "organization": organization,
+            "page": page,
+            "rows": rows,
+            "counts": account_counts(organization),
+            "query": query,
+            "show_cell": not organization.is_cell,
+        },
+    )
+
+
+@require_POST
+@login_required
+def organization_accounts_create(request, code):
+    """Accounts for everyone under the organisation who has none: a page that says what will happen,
+    then, once confirmed, the slips to print."""
+    organization = get_managed_organization_for_user(request.user, code)
+    form = ConfirmForm(request.POST)
+    if not (form.is_valid() and form.cleaned_data["confirmed"]):
+        return render(
+            request,
+            "accounts/confirm_create.html",
+            {"organization": organization, "counts": account_counts(organization)},
+        )
+    try:
+        batch = services.member_accounts_create(organization=organization, actor=request.user)
+    except services.AccountError as exc:
+        messages.error(request, exc.message)
+        return redirect(_accounts_url(organization))
+    if not batch.slips and not batch.skipped:
+        messages.info(request, _("Every member here already has an account: nothing was created."))
+        return redirect(_accounts_url(organization))
+    return _slips_response(request, organization, batch, _("New accounts"))
+
+
+@require_POST
+@login_required
+def organization_accounts_reissue(request, code):
+    """New codes for the accounts whose code was never used (the slips were lost), after a page
+    that says the old slips will stop working."""
+    organization = get_managed_organization_for_user(request.user, code)
+    form = ConfirmForm(request.POST)
+    if not (form.is_valid() and form.cleaned_data["confirmed"]):
+        return render(
+            request,
+            "accounts/confirm_reissue.html",
+            {"organization": organization, "counts": account_counts(organization)},
+        )
+    try:
+        batch = services.member_codes_reissue(organization=organization, actor=request.user)
+    except services.AccountError as exc:
+        messages.error(request, exc.message)
+        return redirect(_accounts_url(organization))
+    if not batch.slips and not batch.skipped:
+        messages.info(request, _("Every account here has been used already: no new code was needed."))
+        return redirect(_accounts_url(organization))
+    return _slips_response(request, organization, batch, _("New codes"))
+
+
+@require_POST
+@login_required
+def member_password_reset(request, public_id):
+    """A new one-time code for one member who forgot the password: a page that asks first, then the slip."""
+    member = get_managed_member_for_user(request.user, public_id)
+    back = _back(request, _accounts_url(member.cell))
+    form = ResetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("This page was out of date. Please look at the list again, then try again."))
+        return redirect(back)
+    if not form.cleaned_data["confirmed"]:
+        return render(
+            request,
+            "accounts/confirm_reset.html",
+            {"member": member, "codes_issued": form.cleaned_data["codes_issued"], "next": back},
+        )
+    try:
+        slip = services.member_password_reset(
+            member=member, actor=request.user, expected_codes_issued=form.cleaned_data["codes_issued"]
+        )
+    except services.AccountError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    return _slips_response(request, member.cell, services.SlipBatch(slips=[slip]), _("New password code"))

@@ -16,7 +16,7 @@ class DisciplineDecisionInline(admin.TabularInline):
 class TransferInline(admin.TabularInline):
     model = Transfer
     extra = 0
-    fields = ["transferred_on", "from_cell", "to_cell", "note"]
+    fields = ["transferred_on", "from_cell", "to_cell", "former_cell_comment", "note"]
     autocomplete_fields = ["from_cell", "to_cell"]
 
 

@@ -208,6 +208,11 @@ class Transfer(YearRecord):
     to_cell = models.ForeignKey(
         Organization, verbose_name=_("to cell"), on_delete=models.PROTECT, related_name="transfers_in"
     )
+    former_cell_comment = models.TextField(
+        _("former cell's written comment"),
+        blank=True,
+        help_text=_("Required before classifying a member who spent 6 months or more of the year in the former cell."),
+    )
 
     class Meta:
         verbose_name = _("transfer")

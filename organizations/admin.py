@@ -1,6 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 from django.db.models import OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
@@ -88,21 +86,4 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     fields = ["user", "role", "organization"]
 
 
-class RoleAssignmentInline(admin.TabularInline):
-    model = RoleAssignment
-    extra = 0
-    autocomplete_fields = ["organization"]
-    fields = ["role", "organization"]
-
-
-User = get_user_model()
-
-
-class UserWithRolesAdmin(UserAdmin):
-    inlines = [*UserAdmin.inlines, RoleAssignmentInline]
-
-
 admin.site.register(Organization, OrganizationAdmin)
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
-admin.site.register(User, UserWithRolesAdmin)

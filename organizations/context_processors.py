@@ -6,4 +6,6 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"scope": scope_for(user)}
+    # Vietnamese order: family and middle names (last_name), then the given name (first_name).
+    display_name = f"{user.last_name} {user.first_name}".strip() or user.get_username()
+    return {"scope": scope_for(user), "display_name": display_name}

@@ -55,7 +55,8 @@ def city(db):
     committee_b = OrganizationFactory(code="dang-bo-b", name="Đảng bộ B", kind=Kind.GRASSROOTS_COMMITTEE, parent=root)
     cell_b1 = OrganizationFactory(code="chi-bo-b1", name="Chi bộ B1", parent=committee_b)
     cell_c = OrganizationFactory(code="chi-bo-c", name="Chi bộ C", kind=Kind.GRASSROOTS_CELL, parent=root)
-    for node in (root, committee_a, committee_b):
+    # Later siblings shift the paths of earlier ones (siblings sort by name): reload every node.
+    for node in (root, committee_a, cell_a1, cell_a2, committee_b, cell_b1, cell_c):
         node.refresh_from_db()
     return City(root, committee_a, cell_a1, cell_a2, committee_b, cell_b1, cell_c)
 

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import FailedLogin
+from assessments.models import Assessment, AuditEntry, Period
 from members.models import CivilServiceRating, DisciplineDecision, Member
 from organizations.models import Cluster, Organization
 from tests.factories import ClusterFactory, MemberFactory, OrganizationFactory, UserFactory
@@ -40,7 +41,7 @@ def test_every_registered_model_has_a_changelist_test():
 def test_changelist_and_add_form_open(model, admin_client_):
     assert admin_client_.get(changelist(model)).status_code == 200
     add = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
-    expected = 403 if model is FailedLogin else 200
+    expected = 403 if model in (FailedLogin, Assessment, AuditEntry) else 200
     assert admin_client_.get(add).status_code == expected
 
 
@@ -51,6 +52,7 @@ def test_change_forms_open(admin_client_, personas, city):
 
 
 def grow(city, n):
+    period, _ = Period.objects.get_or_create(organization=city.city, year=2026, regime="2018")
     cluster = ClusterFactory()
     for _ in range(n):
         cell = OrganizationFactory(parent=city.committee_a, cluster=cluster)
@@ -59,7 +61,10 @@ def grow(city, n):
         DisciplineDecision.objects.create(member=m, decided_on="2025-03-01", form="reprimand", reason="x")
         CivilServiceRating.objects.create(member=m, year=2025, level="HTTNV")
         FailedLogin.objects.create(username=f"u{m.pk}")
-        UserFactory()
+        user = UserFactory()
+        assessment = Assessment.objects.create(period=period, subject_kind="member", member=m, organization=cell)
+        Assessment.objects.create(period=period, subject_kind="organization", organization=cell)
+        AuditEntry.objects.create(period=period, assessment=assessment, actor=user, on_behalf_of=m, action="save")
 
 
 def count(client, url):
@@ -73,8 +78,13 @@ def count(client, url):
 # (filtered and total), and the page of rows with its joins. Besides: User lists the groups for its
 # filter; Organization lists the clusters for its filter and reads the shown level of the tree twice
 # (the rows, and treebeard's tree context), each row's member count being a subquery of the same query.
+# Assessment lists the periods for its filter; AuditEntry the periods and the distinct actions;
+# Period the distinct regimes and years.
 CHANGELIST_QUERIES = {
     "accounts.FailedLogin": 5,
+    "assessments.Assessment": 6,
+    "assessments.AuditEntry": 7,
+    "assessments.Period": 7,
     "auth.Group": 5,
     "auth.User": 6,
     "members.Member": 5,

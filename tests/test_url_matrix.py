@@ -36,6 +36,24 @@ MATRIX = {
         lambda p, c: reverse("accounts:password_change_done"),
         (302, 200, 200, 200, 200, 200, 200, 200),
     ),
+    "accounts:organization_accounts": (
+        lambda p, c: reverse("accounts:organization_accounts", args=[c.cell_a1.code]),
+        # Those who manage the cell; the evaluator of committee B sees no people, a member no one else.
+        (302, 404, 404, 200, 404, 200, 404, 200),
+    ),
+    "accounts:organization_accounts_create": (
+        lambda p, c: reverse("accounts:organization_accounts_create", args=[c.cell_a1.code]),
+        # A POST only (tests/accounts/test_member_accounts_views.py); a GET is refused for everyone.
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
+    "accounts:organization_accounts_reissue": (
+        lambda p, c: reverse("accounts:organization_accounts_reissue", args=[c.cell_a1.code]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
+    "accounts:member_password_reset": (
+        lambda p, c: reverse("accounts:member_password_reset", args=[p.member_record.public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     "organizations:list": (
         lambda p, c: reverse("organizations:list"),
         (302, 404, 404, 200, 200, 200, 200, 200),

@@ -1,0 +1,100 @@
+"""Rulebooks: the regulation regimes of the annual review, as pure Python over plain facts.
+
+    from assessments.rulebooks import get_rulebook, MemberFacts, Answers, Level
+    rulebook = get_rulebook("2018")
+    params = rulebook.parameters(period.parameters_json)
+    evaluation = rulebook.evaluate_member(facts, answers, params, reference_date=period.reference_date)
+    evaluation.allowed(Level.HTXSNV), evaluation.explain(Level.HTXSNV), evaluation.level
+
+No Django model, request or translation catalogue is imported here: see README.md beside this file.
+"""
+
+from .base import (
+    Answers,
+    CollectiveFacts,
+    Discipline,
+    DisciplineForm,
+    Evaluation,
+    Exclusion,
+    Finding,
+    LeaderFacts,
+    Level,
+    MemberFacts,
+    MemberStatus,
+    Occupation,
+    OrganizationFacts,
+    OrganizationKind,
+    QuotaResult,
+    Rating,
+    Score,
+    Severity,
+    SubjectKind,
+    TaskStats,
+    TransferFact,
+    at_most,
+    lowest,
+)
+from .catalogue import RuleSpec
+from .forms import (
+    AnswerError,
+    AnswersError,
+    FormPurpose,
+    FormTemplate,
+    ItemKind,
+    Presence,
+    TemplateError,
+    score,
+    validate_answers,
+)
+from .parameters import ParameterError, ParameterIssue, Parameters, Switch
+from .registry import RULES, available_rulebooks, discover, get_rulebook, register, unregister
+from .rulebook import Rulebook
+
+discover()
+
+__all__ = [
+    "RULES",
+    "AnswerError",
+    "Answers",
+    "AnswersError",
+    "CollectiveFacts",
+    "Discipline",
+    "DisciplineForm",
+    "Evaluation",
+    "Exclusion",
+    "Finding",
+    "FormPurpose",
+    "FormTemplate",
+    "ItemKind",
+    "LeaderFacts",
+    "Level",
+    "MemberFacts",
+    "MemberStatus",
+    "Occupation",
+    "OrganizationFacts",
+    "OrganizationKind",
+    "ParameterError",
+    "ParameterIssue",
+    "Parameters",
+    "Presence",
+    "QuotaResult",
+    "Rating",
+    "RuleSpec",
+    "Rulebook",
+    "Score",
+    "Severity",
+    "SubjectKind",
+    "Switch",
+    "TaskStats",
+    "TemplateError",
+    "TransferFact",
+    "at_most",
+    "available_rulebooks",
+    "discover",
+    "get_rulebook",
+    "lowest",
+    "register",
+    "score",
+    "unregister",
+    "validate_answers",
+]

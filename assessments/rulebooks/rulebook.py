@@ -1,0 +1,364 @@
+"""The Rulebook base class: what a regime must provide and the machinery every regime shares.
+
+A regime subclasses Rulebook, sets its class attributes (code, titles, documents, data directory,
+parameters class, template files, quota rules) and writes the checks of each subject kind as
+generators of findings. Messages, sources and marks come from its data/<regime>/rules.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP
+from pathlib import Path
+from typing import ClassVar
+
+from .base import (
+    Answers,
+    CollectiveFacts,
+    Evaluation,
+    Exclusion,
+    Finding,
+    Level,
+    MemberFacts,
+    OrganizationFacts,
+    QuotaResult,
+    Score,
+    Severity,
+    SubjectKind,
+    counts_of,
+)
+from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue
+from .forms import DATA_ROOT, FormPurpose, FormTemplate, TemplateKey, load_template, read_json
+from .parameters import ParameterError, ParameterIssue, Parameters, Switch, build_parameters
+
+_ROUNDING = {"down": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "up": ROUND_CEILING}
+
+
+@dataclass(frozen=True)
+class Document:
+    code: str
+    issued_on: date
+    issuer: str
+    title_vi: str
+    title_en: str
+
+
+@dataclass
+class Context:
+    """What the checks of one evaluation read."""
+
+    rulebook: Rulebook
+    kind: SubjectKind
+    facts: object
+    answers: Answers
+    params: Parameters
+    template: FormTemplate | None
+    score: Score | None = None
+    band: Level | None = None
+
+    def finding(self, rule_id: str, **kwargs) -> Finding | None:
+        return self.rulebook.finding(rule_id, self.params, **kwargs)
+
+
+class Rulebook:
+    code: ClassVar[str] = ""
+    title_vi: ClassVar[str] = ""
+    title_en: ClassVar[str] = ""
+    documents: ClassVar[tuple[Document, ...]] = ()
+    data_root: ClassVar[Path] = DATA_ROOT
+    data_dir: ClassVar[str] = ""  # under data_root: holds rules.json and the templates
+    parameters_class: ClassVar[type[Parameters]] = Parameters
+    templates: ClassVar[Mapping[tuple[SubjectKind, FormPurpose], TemplateKey]] = {}
+    # The template whose items the evaluation of a subject kind reads (ratings or points).
+    evaluation_purpose: ClassVar[FormPurpose] = FormPurpose.ANALYSIS
+    quota_rules: ClassVar[Mapping[SubjectKind, str]] = {}
+    raised_quota_rule: ClassVar[str | None] = None
+    two_years_rule: ClassVar[str | None] = None
+    mitigation_rule: ClassVar[str | None] = None  # the note recorded when the deciding level mitigates
+
+    def __init__(self):
+        self.rules: dict[str, RuleSpec] = load_catalogue(self.data_root / self.data_dir / "rules.json", self.code)
+        self._templates: dict[tuple, FormTemplate] = {}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.code}>"
+
+    # --- Rules and findings -------------------------------------------------------------------------
+
+    @property
+    def implemented_rules(self) -> dict[str, RuleSpec]:
+        return {rule_id: spec for rule_id, spec in self.rules.items() if spec.implemented}
+
+    @property
+    def switchable_rules(self) -> tuple[str, ...]:
+        return tuple(rule_id for rule_id, spec in self.rules.items() if spec.switchable)
+
+    def finding(
+        self,
+        rule_id: str,
+        params: Parameters,
+        *,
+        cap: Level | None = None,
+        severity: Severity | None = None,
+        mitigable: bool = False,
+        variant: str = "default",
+        **values,
+    ) -> Finding | None:
+        """A finding of `rule_id` with its messages rendered; None when the board switched the rule off.
+
+        An [R] rule takes its severity from the period's switch (INFO notes stay INFO); a [V] rule
+        blocks unless the caller passes a severity (some [V] rules have a severity parameter).
+        """
+        spec = self.rules[rule_id]
+        if not spec.implemented:
+            raise LookupError(f"{rule_id} is catalogued as skipped: {spec.reason}")
+        if spec.switchable:
+            switch = params.switch(rule_id)
+            if not switch.enabled:
+                return None
+            if severity != Severity.INFO:
+                severity = switch.severity
+        severity = severity or default_severity(spec)
+        values = {"cap": cap, **values} if cap is not None else values
+        return Finding(
+            rule_id=rule_id,
+            severity=Severity(severity),
+            message_vi=spec.render("vi", values, variant),
+            message_en=spec.render("en", values, variant),
+            cap=cap,
+            mitigable=mitigable,
+            mark=spec.mark,
+        )
+
+    def exclusion_of(
+        self, rule_id: str, params: Parameters, reason: str, *, reviewed=False, variant="default", **values
+    ):
+        spec = self.rules[rule_id]
+        if spec.switchable and not params.switch(rule_id).enabled:
+            return None
+        return Exclusion(
+            reason=reason,
+            rule_id=rule_id,
+            message_vi=spec.render("vi", values, variant),
+            message_en=spec.render("en", values, variant),
+            reviewed=reviewed,
+        )
+
+    # --- Parameters --------------------------------------------------------------------------------
+
+    def default_parameters(self, year: int | None = None) -> Parameters:
+        """The regime's defaults; every [R] rule switched on as a warning."""
+        switches = {rule_id: Switch(True, Severity.WARN) for rule_id in self.switchable_rules}
+        return self.parameters_class(switches=switches)
+
+    def parameters(self, data: Mapping | None = None, *, year: int | None = None) -> Parameters:
+        """The defaults overridden by `data` (the period's JSON); raises ParameterError on bad values."""
+        return build_parameters(self.default_parameters(year), data, self.switchable_rules)
+
+    def validate_parameters(self, data: Mapping | None) -> list[ParameterIssue]:
+        try:
+            self.parameters(data)
+        except ParameterError as error:
+            return list(error.issues)
+        return []
+
+    # --- Forms -------------------------------------------------------------------------------------
+
+    def template_context(self, params: Parameters) -> dict:
+        """Extra keys the `when` conditions of the templates may test."""
+        return {}
+
+    def form_variants(self, subject_kind: SubjectKind | str, purpose=FormPurpose.SELF_REVIEW) -> tuple:
+        return self._template_key(subject_kind, purpose).variants
+
+    def choose_variant(self, subject_kind: SubjectKind | str, facts=None) -> str | None:
+        """The form variant for a subject: the first one, unless the regime knows better."""
+        return self.form_variants(subject_kind)[0]
+
+    def form_template(
+        self,
+        subject_kind: SubjectKind | str,
+        purpose: FormPurpose | str = FormPurpose.SELF_REVIEW,
+        variant: str | None = None,
+        params: Parameters | None = None,
+    ) -> FormTemplate:
+        kind, purpose = SubjectKind(subject_kind), FormPurpose(purpose)
+        key = self._template_key(kind, purpose)
+        variant = key.variants[0] if variant is None else variant
+        if variant not in key.variants:
+            raise ValueError(f"form variant {variant!r} does not exist for {kind} {purpose} in regime {self.code}")
+        context = self.template_context(params or self.default_parameters())
+        cache_key = (kind, purpose, variant, tuple(sorted(context.items())))
+        if cache_key not in self._templates:
+            self._templates[cache_key] = load_template(
+                key.file,
+                regime=self.code,
+                subject_kind=kind.value,
+                purpose=purpose.value,
+                variant=variant,
+                context=context,
+                root=self.data_root,
+            )
+        return self._templates[cache_key]
+
+    def all_templates(self, params: Parameters | None = None) -> Iterator[FormTemplate]:
+        for kind, purpose in self.templates:
+            for variant in self.form_variants(kind, purpose):
+                yield self.form_template(kind, purpose, variant, params)
+
+    def _template_key(self, subject_kind, purpose) -> TemplateKey:
+        try:
+            return self.templates[(SubjectKind(subject_kind), FormPurpose(purpose))]
+        except KeyError:
+            raise ValueError(f"regime {self.code} has no {purpose} form for {subject_kind}") from None
+
+    def manifestations(self) -> list[dict]:
+        """The 27 manifestations of Resolution 04-NQ/TW, grouped (common/manifestations_27.json)."""
+        return read_json("common/manifestations_27.json", self.data_root)["groups"]
+
+    # --- Classification ------------------------------------------------------------------------------
+
+    def exclusion(self, facts, reference_date: date, params: Parameters | None = None) -> Exclusion | None:
+        """Why the subject is not classified at `reference_date`, or None when it is classified."""
+        raise NotImplementedError
+
+    def evaluate(self, subject_kind: SubjectKind | str, facts, answers: Answers | None = None, params=None, **kwargs):
+        method = {
+            SubjectKind.MEMBER: self.evaluate_member,
+            SubjectKind.LEADER: self.evaluate_leader,
+            SubjectKind.COLLECTIVE: self.evaluate_collective,
+            SubjectKind.ORGANIZATION: self.evaluate_organization,
+        }[SubjectKind(subject_kind)]
+        return method(facts, answers, params, **kwargs)
+
+    def evaluate_member(self, facts: MemberFacts, answers=None, params=None, **kwargs) -> Evaluation:
+        raise NotImplementedError
+
+    def evaluate_leader(self, facts, answers=None, params=None, **kwargs) -> Evaluation:
+        raise NotImplementedError
+
+    def evaluate_collective(self, facts: CollectiveFacts, answers=None, params=None, **kwargs) -> Evaluation:
+        raise NotImplementedError
+
+    def evaluate_organization(self, facts: OrganizationFacts, answers=None, params=None, **kwargs) -> Evaluation:
+        raise NotImplementedError
+
+    def _run(
+        self,
+        kind: SubjectKind,
+        facts,
+        answers: Answers | None,
+        params: Parameters | None,
+        checks: Callable[[Context], Iterable[Finding | None]],
+        *,
+        reference_date: date | None = None,
+        proposed_level: Level | str | None = None,
+        template: FormTemplate | None = None,
+        variant: str | None = None,
+    ) -> Evaluation:
+        """Shared frame of evaluate_*: exclusion first (when a reference date is given), then the checks."""
+        params = params or self.default_parameters()
+        answers = answers or Answers()
+        proposed = None if proposed_level is None else Level.coerce(proposed_level)
+        if reference_date is not None:
+            excluded = self.exclusion(facts, reference_date, params)
+            if excluded is not None:
+                return Evaluation(self.code, kind, not_classified=excluded, proposed_level=proposed)
+        if template is None:
+            variant = variant or self.choose_variant(kind, facts)
+            template = self.form_template(kind, self.evaluation_purpose, variant, params)
+        context = Context(self, kind, facts, answers, params, template)
+        findings = tuple(finding for finding in checks(context) if finding is not None)
+        return Evaluation(self.code, kind, findings, score=context.score, band=context.band, proposed_level=proposed)
+
+    def mitigate(self, evaluation: Evaluation, rule_ids: Iterable[str], params: Parameters | None = None) -> Evaluation:
+        """The evaluation after the deciding level set aside mitigable findings (its written reason is the caller's).
+
+        The set-aside findings stay visible as INFO notes, so they no longer cap the level; the regime's
+        mitigation rule, if any, records which ones. Raises ValueError for a rule that is not mitigable here.
+        """
+        rule_ids = set(rule_ids)
+        mitigable = {finding.rule_id for finding in evaluation.mitigable}
+        if not rule_ids or rule_ids - mitigable:
+            wrong = ", ".join(sorted(rule_ids - mitigable)) or "(none given)"
+            raise ValueError(f"not mitigable in this evaluation: {wrong}")
+        findings = [
+            replace(finding, severity=Severity.INFO, mitigable=False) if finding.rule_id in rule_ids else finding
+            for finding in evaluation.findings
+        ]
+        if self.mitigation_rule:
+            note = self.finding(
+                self.mitigation_rule,
+                params or self.default_parameters(),
+                severity=Severity.INFO,
+                rules=sorted(rule_ids),
+            )
+            findings.append(note)
+        return replace(evaluation, findings=tuple(findings))
+
+    # --- Quota and follow-up -----------------------------------------------------------------------------
+
+    def quota(
+        self,
+        counts_by_level: Mapping[Level | str, int],
+        params: Parameters | None = None,
+        *,
+        raised: bool = False,
+        subject_kind: SubjectKind | str = SubjectKind.MEMBER,
+    ) -> QuotaResult:
+        """HTXSNV ≤ rate × denominator within one group, the cap rounded as the parameters say (down)."""
+        params = params or self.default_parameters()
+        counts = counts_of(counts_by_level)
+        if raised:
+            if self.raised_quota_rule is None:
+                raise ValueError(f"regime {self.code} has no raised quota")
+            rule_id, rate = self.raised_quota_rule, params.quota_raised_rate
+        else:
+            rule_id, rate = self.quota_rules[SubjectKind(subject_kind)], params.quota_rate
+        spec = self.rules[rule_id]
+        denominator = counts[Level.HTTNV]
+        if params.quota_denominator == "HTTNV_OR_BETTER":
+            denominator += counts[Level.HTXSNV]
+        cap_count = int((rate * denominator).to_integral_value(rounding=_ROUNDING[params.quota_rounding]))
+        count = counts[Level.HTXSNV]
+        if spec.switchable:
+            switch = params.switch(rule_id)
+            severity = switch.severity if switch.enabled else Severity.INFO
+        else:
+            severity = params.quota_severity
+        within = count <= cap_count
+        values = {
+            "count": count,
+            "cap_count": cap_count,
+            "denominator": denominator,
+            "rate": Share(rate),
+            "basis": Text("số HTTNV", "the HTTNV count")
+            if params.quota_denominator == "HTTNV"
+            else Text("số HTTNV trở lên", "the count at HTTNV or better"),
+            "verdict": Text("trong giới hạn", "within the quota")
+            if within
+            else Text(f"vượt {count - cap_count}", f"{count - cap_count} over the quota"),
+        }
+        return QuotaResult(
+            rule_id=rule_id,
+            rate=rate,
+            denominator=denominator,
+            cap_count=cap_count,
+            count=count,
+            severity=severity,
+            message_vi=spec.render("vi", values),
+            message_en=spec.render("en", values),
+            mark=spec.mark,
+        )
+
+    def two_years_khtnv(
+        self, previous_level: Level | str | None, level: Level | str | None, params: Parameters | None = None
+    ) -> Finding | None:
+        """A warning when a member is KHTNV for the second year running (education, then possible removal)."""
+        if self.two_years_rule is None or previous_level is None or level is None:
+            return None
+        if Level.coerce(previous_level) != Level.KHTNV or Level.coerce(level) != Level.KHTNV:
+            return None
+        return self.finding(self.two_years_rule, params or self.default_parameters(), severity=Severity.WARN)

@@ -1,0 +1,46 @@
+"""Steps the account tests share: sign in, create accounts, read the slips."""
+
+import re
+
+from django.urls import reverse
+
+LOGIN = reverse("accounts:login")
+PASSWORD_CHANGE = reverse("accounts:password_change")
+CODE_RE = re.compile(r"[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{2}")
+NEW_PASSWORD = "Hoa sen nở 2025"
+
+
+def sign_in(client, username, password):
+    """Sign in through the sign-in form, as a person does (not force_login)."""
+    client.logout()
+    return client.post(LOGIN, {"username": username, "password": password})
+
+
+def choose_password(client, password=NEW_PASSWORD):
+    return client.post(PASSWORD_CHANGE, {"new_password1": password, "new_password2": password})
+
+
+def post_create(client, code, confirmed=True):
+    url = reverse("accounts:organization_accounts_create", args=[code])
+    return client.post(url, {"confirmed": "1"} if confirmed else {})
+
+
+def post_reset(client, member, codes_issued, confirmed=True, **extra):
+    url = reverse("accounts:member_password_reset", args=[member.public_id])
+    data = {"codes_issued": codes_issued, **extra}
+    if confirmed:
+        data["confirmed"] = "1"
+    return client.post(url, data)
+
+
+def slips_of(response):
+    """{username: code} of the slips on a slips page."""
+    return {slip.username: slip.code for slip in response.context["slips"]}
+
+
+def fresh(organization):
+    """The organisation as stored now. The `city` fixture's cells keep the tree path they had when
+    created, and adding a sibling that sorts before them (Chi bộ C before Đảng bộ A) moves them."""
+    from organizations.models import Organization
+
+    return Organization.objects.get(pk=organization.pk)

@@ -1,0 +1,157 @@
+"""Opening a period takes the roster snapshot: who is reviewed, who is not classified and why."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from assessments import services
+from assessments.models import Assessment, AuditEntry, Period
+from members.models import Member, Transfer
+from tests.factories import MemberFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+REFERENCE = datetime.date(2026, 12, 15)
+Kind = Assessment.SubjectKind
+
+
+@pytest.fixture
+def period(city):
+    return Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+
+
+def open_(period, personas):
+    return services.period_open(period=period, user=personas.board)
+
+
+def assessment_of(member, kind=Kind.MEMBER):
+    return Assessment.objects.get(member=member, subject_kind=kind)
+
+
+def test_one_assessment_for_every_current_member_and_organisation(period, personas, city):
+    MemberFactory(cell=city.cell_a2, status=Member.Status.DECEASED)
+    MemberFactory(cell=city.cell_a2, is_leader=True)
+    result = open_(period, personas)
+    assert (result.members, result.leaders) == (8, 1)
+    # 6 organisations under the city; committees A and B and the grassroots cell C review their collective.
+    assert (result.organizations, result.collectives) == (6, 3)
+    assert Assessment.objects.filter(period=period).count() == 8 + 1 + 6 + 3
+    assert not Assessment.objects.filter(member__status=Member.Status.DECEASED).exists()
+    period.refresh_from_db()
+    assert period.state == Period.State.OPEN and period.opened_by == personas.board
+    assert AuditEntry.objects.filter(period=period, action="open").exists()
+
+
+def test_members_are_assessed_in_their_cell(period, personas, city):
+    open_(period, personas)
+    assert assessment_of(personas.member_record).organization == city.cell_a1
+
+
+@pytest.mark.parametrize(
+    "changes, excluded",
+    [
+        ({"status": Member.Status.EXCUSED}, True),
+        ({"status": Member.Status.SUSPENDED}, True),
+        ({"admission_date": REFERENCE - datetime.timedelta(days=170), "official_date": None}, True),
+        ({"admission_date": REFERENCE - datetime.timedelta(days=200), "official_date": None}, False),
+        ({}, False),
+    ],
+    ids=["excused", "suspended", "admitted-under-6-months", "probationary-over-6-months", "active"],
+)
+def test_the_roster_marks_who_is_not_classified(period, personas, changes, excluded):
+    Member.objects.filter(pk=personas.member_a2.pk).update(**changes)
+    result = open_(period, personas)
+    assessment = assessment_of(personas.member_a2)
+    assert assessment.classified is (not excluded)
+    assert bool(assessment.exclusion_reason) is excluded
+    assert any(name == "Nguyễn Văn Dũng" for name, _ in result.excluded) is excluded
+
+
+def test_an_organisation_founded_under_6_months_ago_is_not_classified(period, personas, city):
+    new_cell = OrganizationFactory(parent=city.committee_b, founded_on=REFERENCE - datetime.timedelta(days=60))
+    open_(period, personas)
+    assessment = Assessment.objects.get(organization=new_cell, subject_kind=Kind.ORGANIZATION)
+    assert not assessment.classified and assessment.exclusion_reason
+    assert Assessment.objects.get(organization=city.cell_b1, subject_kind=Kind.ORGANIZATION).classified
+
+
+def test_the_board_overrides_the_roster_with_a_recorded_reason(period, personas):
+    Member.objects.filter(pk=personas.member_a2.pk).update(status=Member.Status.EXCUSED)
+    open_(period, personas)
+    assessment = assessment_of(personas.member_a2)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_classification_override(
+            assessment=assessment, user=personas.board, classified=True, reason=" "
+        )
+    with pytest.raises(services.WorkflowError):
+        services.assessment_classification_override(
+            assessment=assessment, user=personas.officer_a, classified=True, reason="Đã trở lại sinh hoạt"
+        )
+    services.assessment_classification_override(
+        assessment=assessment, user=personas.board, classified=True, reason="Đã trở lại sinh hoạt từ tháng 6"
+    )
+    assessment.refresh_from_db()
+    assert assessment.classified and assessment.exclusion_overridden
+    entry = AuditEntry.objects.get(assessment=assessment, action="classification_override")
+    assert entry.reason == "Đã trở lại sinh hoạt từ tháng 6" and entry.actor == personas.board
+
+
+def test_a_period_opens_once(period, personas):
+    open_(period, personas)
+    with pytest.raises(services.WorkflowError):
+        open_(period, personas)
+    assert Assessment.objects.filter(period=period, subject_kind=Kind.MEMBER).count() == 8
+
+
+def test_invalid_parameters_refuse_to_open_and_change_nothing(period, personas):
+    Period.objects.filter(pk=period.pk).update(parameters={"quota_rate": "abc"})
+    period.refresh_from_db()
+    with pytest.raises(services.WorkflowError):
+        open_(period, personas)
+    assert not Assessment.objects.filter(period=period).exists()
+    period.refresh_from_db()
+    assert period.state == Period.State.PREPARING
+
+
+def test_a_transfer_without_the_former_cells_comment_is_a_fact_for_the_rules(period, personas, city):
+    from assessments.facts import member_facts_for
+
+    Transfer.objects.create(
+        member=personas.member_a2,
+        transferred_on=datetime.date(2026, 8, 1),
+        from_cell=city.cell_b1,
+        to_cell=city.cell_a2,
+    )
+    facts = member_facts_for([personas.member_a2], 2026)[personas.member_a2.pk]
+    assert facts.transfers[0].months_in_former_cell == 7
+    assert not facts.transfers[0].former_cell_comment_received
+
+
+def test_open_period_command_prints_what_it_created(personas, city, settings):
+    settings.LANGUAGE_CODE = "en"
+    Member.objects.filter(pk=personas.member_a2.pk).update(status=Member.Status.SUSPENDED)
+    out = StringIO()
+    call_command("open_period", "2026", "--regime", "2025", stdout=out)
+    text = out.getvalue()
+    assert "8 members" in text and "Nguyễn Văn Dũng" in text
+    period = Period.objects.get(year=2026)
+    assert period.regime == "2025" and period.state == Period.State.OPEN
+    with pytest.raises(CommandError):
+        call_command("open_period", "2026", "--regime", "2025", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("open_period", "2026", "--regime", "2018", stdout=StringIO())
+
+
+def test_open_period_command_refuses_an_unknown_organisation(personas):
+    with pytest.raises(CommandError):
+        call_command("open_period", "2026", "--regime", "2018", "--org", "nowhere", stdout=StringIO())
+
+
+def test_opening_costs_a_fixed_number_of_queries(period, personas, city, django_assert_max_num_queries):
+    for _ in range(30):
+        MemberFactory(cell=city.cell_b1)
+    # Bounded by the work, not by the members: the records are read in one query per kind.
+    with django_assert_max_num_queries(20):
+        open_(period, personas)

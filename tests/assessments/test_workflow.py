@@ -1,0 +1,151 @@
+"""The workflow table and the services that enforce it: states, actors, deadlines, conflicts, audit."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from assessments import services
+from assessments.models import Assessment, AuditEntry, Period
+from assessments.workflow import ACTIONS, Actor, allowed_actions, transition_allowed
+
+pytestmark = pytest.mark.django_db
+
+S = Assessment.State
+
+
+@pytest.fixture
+def period(city):
+    return Period.objects.create(organization=city.city, year=2026, regime="2018", state=Period.State.OPEN)
+
+
+@pytest.fixture
+def form(period, personas, city):
+    return Assessment.objects.create(
+        period=period, subject_kind="member", member=personas.member_record, organization=city.cell_a1
+    )
+
+
+def test_every_pair_of_state_and_action_outside_the_table_is_refused():
+    for state, name in itertools.product(S.values, ACTIONS):
+        action = ACTIONS[name]
+        for actor in (Actor.SELF, Actor.MANAGER, Actor.BOARD):
+            expected = state in action.sources and actor in action.actors
+            assert transition_allowed(name, state, {actor}) == expected, (state, name, actor)
+    assert not transition_allowed("no-such-action", S.DRAFT, {Actor.SELF})
+    assert not transition_allowed("save", S.DRAFT, set())
+
+
+def test_allowed_actions_for_a_member_and_a_secretary():
+    assert allowed_actions(S.DRAFT, {Actor.SELF}) == ["save", "submit"]
+    assert allowed_actions(S.SUBMITTED, {Actor.SELF}) == []
+    assert allowed_actions(S.SUBMITTED, {Actor.MANAGER}) == ["return"]
+
+
+def test_member_saves_a_draft_and_submits(form, personas):
+    saved = services.assessment_save(
+        assessment=form, user=personas.member, answers={"II": "Còn chậm"}, self_level="HTTNV", base_version=0
+    )
+    assert (saved.state, saved.version, saved.answers) == (S.DRAFT, 1, {"II": "Còn chậm"})
+    submitted = services.assessment_submit(assessment=saved, user=personas.member, base_version=1)
+    assert submitted.state == S.SUBMITTED and submitted.submitted_at
+    entries = list(AuditEntry.objects.filter(assessment=form).values_list("action", "from_state", "to_state"))
+    assert entries == [("save", S.NOT_STARTED, S.DRAFT), ("submit", S.DRAFT, S.SUBMITTED)]
+
+
+def test_a_submitted_form_cannot_be_changed_by_the_member(form, personas):
+    services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_save(assessment=form, user=personas.member, answers={"x": "y"}, base_version=1)
+    form.refresh_from_db()
+    assert form.answers == {} and form.state == S.SUBMITTED
+
+
+def test_a_stale_save_is_refused_and_the_newer_text_survives(form, personas):
+    services.assessment_save(assessment=form, user=personas.member, answers={"I": "bản mới"}, base_version=0)
+    with pytest.raises(services.ConflictError):
+        services.assessment_save(assessment=form, user=personas.member, answers={"I": "bản cũ"}, base_version=0)
+    form.refresh_from_db()
+    assert form.answers == {"I": "bản mới"} and form.version == 1
+
+
+def test_the_secretary_fills_in_on_behalf_of_the_member_and_it_is_recorded(form, personas):
+    services.assessment_save(assessment=form, user=personas.secretary_a1, answers={"I": "ghi hộ"}, base_version=0)
+    entry = AuditEntry.objects.get(assessment=form)
+    assert entry.actor == personas.secretary_a1
+    assert entry.on_behalf_of == personas.member_record
+    form.refresh_from_db()
+    assert form.filled_by == personas.secretary_a1
+
+
+def test_the_secretary_returns_a_submitted_form_with_a_reason(form, personas):
+    services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_return(assessment=form, user=personas.secretary_a1, reason="  ")
+    returned = services.assessment_return(assessment=form, user=personas.secretary_a1, reason="Bổ sung mục II")
+    assert returned.state == S.RETURNED and returned.return_reason == "Bổ sung mục II"
+    assert AuditEntry.objects.filter(assessment=form, action="return", reason="Bổ sung mục II").exists()
+    # The member can edit and submit again.
+    services.assessment_save(assessment=form, user=personas.member, answers={"II": "đã bổ sung"}, base_version=2)
+    services.assessment_submit(assessment=form, user=personas.member, base_version=3)
+
+
+def test_a_member_cannot_return_their_own_form(form, personas):
+    services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_return(assessment=form, user=personas.member, reason="tự trả")
+
+
+@pytest.mark.parametrize("persona", ["secretary_b1", "officer_a", "outsider", "evaluator"])
+def test_only_the_member_and_those_who_manage_the_cell_may_act(form, personas, persona):
+    user = getattr(personas, persona)
+    if persona == "officer_a":  # the officer of the committee above the cell manages it
+        services.assessment_save(assessment=form, user=user, answers={}, base_version=0)
+        return
+    with pytest.raises(services.WorkflowError):
+        services.assessment_save(assessment=form, user=user, answers={"I": "x"}, base_version=0)
+
+
+@pytest.mark.parametrize("state", [Period.State.PREPARING, Period.State.CLOSED, Period.State.FINALISED])
+def test_nothing_is_saved_when_the_period_is_not_open(form, personas, state):
+    Period.objects.filter(pk=form.period_id).update(state=state)
+    form.refresh_from_db()
+    with pytest.raises(services.WorkflowError):
+        services.assessment_save(assessment=form, user=personas.member, answers={"I": "x"}, base_version=0)
+    form.refresh_from_db()
+    assert form.answers == {} and form.version == 0
+
+
+def test_after_the_deadline_the_member_is_refused_but_the_secretary_may_still_fill_in(form, personas):
+    Period.objects.filter(pk=form.period_id).update(self_review_due=datetime.date(2020, 1, 1))
+    form.refresh_from_db()
+    with pytest.raises(services.WorkflowError) as excinfo:
+        services.assessment_save(assessment=form, user=personas.member, answers={"I": "x"}, base_version=0)
+    assert "01/01/2020" in excinfo.value.message
+    services.assessment_save(assessment=form, user=personas.secretary_a1, answers={"I": "x"}, base_version=0)
+
+
+def test_the_audit_trail_cannot_be_edited_or_deleted(form, personas):
+    services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)
+    entry = AuditEntry.objects.get(assessment=form)
+    entry.reason = "sửa"
+    with pytest.raises(ValidationError):
+        entry.save()
+    with pytest.raises(ValidationError):
+        entry.delete()
+    with pytest.raises(ValidationError):
+        AuditEntry.objects.filter(pk=entry.pk).update(reason="sửa")
+    with pytest.raises(ValidationError):
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    assert AuditEntry.objects.get(pk=entry.pk).reason == ""
+
+
+def test_the_database_itself_refuses_to_change_an_audit_row(form, personas):
+    from django.db import DatabaseError, connection, transaction
+
+    services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)
+    entry = AuditEntry.objects.get(assessment=form)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE assessments_auditentry SET reason = 'x' WHERE id = %s", [entry.pk])
+    assert AuditEntry.objects.get(pk=entry.pk).reason == ""
