@@ -84,15 +84,30 @@ def _workspaces(scope):
 def home(request):
     """What the user looks after, by role: the cell's members for a secretary, the committee's cells
     for an officer, the grassroots organisations for the board; their own record for everybody."""
+    from assessments.models import Assessment, Period
+
     scope = scope_for(request.user)
     member = Member.objects.filter(user=request.user).select_related("cell").first()
     evaluated = [a.organization for a in scope.assignments if a.role == RoleAssignment.Role.EVALUATOR]
+    panels = _workspaces(scope)
+    # The reviews under way: the user's own forms, and for each panel the period that covers it.
+    own_reviews = []
+    if member is not None:
+        own_reviews = list(
+            Assessment.objects.filter(member=member, period__state=Period.State.OPEN).select_related("period")
+        )
+    if panels:
+        open_periods = list(Period.objects.filter(state=Period.State.OPEN).select_related("organization"))
+        for panel in panels:
+            path = panel["organization"].path
+            panel["periods"] = [p for p in open_periods if path.startswith(p.organization.path)]
     return render(
         request,
         "accounts/home.html",
         {
             "member": member,
-            "panels": _workspaces(scope),
+            "own_reviews": own_reviews,
+            "panels": panels,
             "evaluated": evaluated,
             "is_superuser_without_roles": scope.is_superuser and not scope.assignments,
         },

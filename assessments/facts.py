@@ -32,9 +32,7 @@ def member_facts_for(members, year):
         disciplines[d.member_id].append(
             Discipline(decided_on=d.decided_on, form=d.form, in_official_duties=d.in_official_duties)
         )
-    ratings = dict(
-        CivilServiceRating.objects.filter(member_id__in=ids, year=year).values_list("member_id", "level")
-    )
+    ratings = dict(CivilServiceRating.objects.filter(member_id__in=ids, year=year).values_list("member_id", "level"))
     degraded = set(
         DegradationConclusion.objects.filter(member_id__in=ids, concluded_on__year=year).values_list(
             "member_id", flat=True

@@ -4,6 +4,8 @@ writes the audit entry. Views and admin actions call these and nothing else."""
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -277,3 +279,59 @@ def assessment_classification_override(*, assessment, user, classified, reason):
             data={"classified_before": before, "classified": classified},
         )
     return current
+
+
+# --- Reminders ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reminders:
+    sent: int
+    in_person: list  # members without an e-mail address, to remind at the meeting
+
+
+def reminders_send(*, period, organization, user):
+    """E-mail every member under `organization` whose self-review is not submitted yet; list the others.
+
+    The mail goes after the transaction commits (the console backend by default)."""
+    pending = list(
+        Assessment.objects.filter(
+            period=period,
+            organization__path__startswith=organization.path,
+            member__isnull=False,
+            state__in=(Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED),
+        )
+        .select_related("member")
+        .order_by("member__sort_key")
+    )
+    with_mail = [a for a in pending if a.member.email]
+    in_person = [a.member for a in pending if not a.member.email]
+    due = period.self_review_due.strftime("%d/%m/%Y") if period.self_review_due else ""
+    subject = _("Reminder: your self-review for %(year)s") % {"year": period.year}
+    sender = settings.DEFAULT_FROM_EMAIL
+    messages = [
+        (
+            subject,
+            _(
+                "Dear comrade %(name)s,\n\nYour self-review for %(year)s has not been submitted yet."
+                "%(due)s Please sign in and complete it, or ask your cell secretary for help.\n"
+            )
+            % {
+                "name": a.member.full_name,
+                "year": period.year,
+                "due": (" " + _("It is due on %(date)s.") % {"date": due}) if due else "",
+            },
+            sender,
+            [a.member.email],
+        )
+        for a in with_mail
+    ]
+    with transaction.atomic():
+        AuditEntry.objects.create(
+            period=period,
+            actor=user,
+            action="remind",
+            data={"organization": organization.code, "emailed": len(with_mail), "in_person": len(in_person)},
+        )
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    return Reminders(sent=len(with_mail), in_person=in_person)

@@ -75,6 +75,43 @@ MATRIX = {
         lambda p, c: reverse("members:detail", args=[p.member_record.public_id]),
         (302, 404, 200, 200, 404, 200, 404, 200),
     ),
+    "assessments:mine": (
+        lambda p, c: reverse("assessments:mine"),
+        (302, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    "assessments:form": (
+        lambda p, c: reverse("assessments:form", args=[c.form.public_id]),
+        (302, 404, 200, 200, 404, 200, 404, 200),
+    ),
+    "assessments:print": (
+        lambda p, c: reverse("assessments:print", args=[c.form.public_id]),
+        (302, 404, 200, 200, 404, 200, 404, 200),
+    ),
+    "assessments:docx": (
+        lambda p, c: reverse("assessments:docx", args=[c.form.public_id]),
+        (302, 404, 200, 200, 404, 200, 404, 200),
+    ),
+    # Writes are POSTs: a GET is refused for everyone, before anything else.
+    "assessments:save": (
+        lambda p, c: reverse("assessments:save", args=[c.form.public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
+    "assessments:submit": (
+        lambda p, c: reverse("assessments:submit", args=[c.form.public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
+    "assessments:return": (
+        lambda p, c: reverse("assessments:return", args=[c.form.public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
+    "assessments:dashboard": (
+        lambda p, c: reverse("assessments:dashboard", args=[c.period.public_id, c.cell_a1.code]),
+        (302, 404, 404, 200, 404, 200, 404, 200),
+    ),
+    "assessments:remind": (
+        lambda p, c: reverse("assessments:remind", args=[c.period.public_id, c.cell_a1.code]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     "set_language": (
         lambda p, c: reverse("set_language"),
         # A GET changes nothing and sends the user back.
@@ -114,6 +151,12 @@ def test_every_persona_is_in_every_row():
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_url_role_matrix(name, persona, personas, city, client_for):
+    from assessments import services
+    from assessments.models import Assessment, Period
+
+    city.period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.period_open(period=city.period, user=personas.board)
+    city.form = Assessment.objects.get(period=city.period, member=personas.member_record)
     build, expected = MATRIX[name]
     client = client_for(getattr(personas, persona))
     response = client.get(build(personas, city))

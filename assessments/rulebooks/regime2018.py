@@ -269,6 +269,10 @@ class Regime2018(Rulebook):
             yield ctx.finding("R2018-M-MATERNITY", severity=Severity.INFO)
 
     def _member_criteria(self, ctx: Context) -> Iterator[Finding | None]:
+        if not ctx.answers.ratings:
+            # Nothing rated yet (e.g. the member's own proposal before the cell meets): not checked.
+            yield ctx.finding("R2018-M-XS-CRITERIA", severity=Severity.WARN, variant="unrated")
+            return
         ratings = _ratings(ctx.template, ctx.answers.ratings)
         results = ctx.template.rating_items(RESULTS)
         others = [item for item in ctx.template.rating_items() if item not in results]
@@ -314,6 +318,27 @@ class Regime2018(Rulebook):
     def _organization_checks(self, ctx: Context) -> Iterator[Finding | None]:
         facts: OrganizationFacts = ctx.facts
         params: Parameters2018 = ctx.params
+        yield from self._organization_criteria(ctx)
+        yield from self._organization_levels(ctx)
+        yield from self._organization_peers(ctx)
+
+        if facts.disciplined:
+            yield ctx.finding("R2018-O-DISCIPLINED", cap=Level.KHTNV, mitigable=True)
+        tasks = ctx.answers.tasks
+        if tasks is not None and tasks.completed < params.tasks_threshold and not facts.force_majeure:
+            yield ctx.finding(
+                "R2018-O-TASKS50",
+                cap=Level.KHTNV,
+                share=Share(tasks.completed),
+                threshold=Share(params.tasks_threshold),
+            )
+        if facts.disunity_or_corruption:
+            yield ctx.finding("R2018-O-OTHER", cap=Level.KHTNV)
+
+    def _organization_criteria(self, ctx: Context) -> Iterator[Finding | None]:
+        if not ctx.answers.ratings:
+            yield ctx.finding("R2018-O-XS-CRITERIA", severity=Severity.WARN, variant="unrated")
+            return
         ratings = _ratings(ctx.template, ctx.answers.ratings)
         items = ctx.template.rating_items()
         results = ctx.template.rating_items(RESULTS)
@@ -333,27 +358,11 @@ class Regime2018(Rulebook):
         poor = [i for i in items if ratings.get(i.id) == Rating.KEM]
         if poor:
             yield ctx.finding("R2018-O-HTNV", cap=Level.KHTNV, criteria=_labels(poor))
-
-        yield from self._organization_levels(ctx)
-        yield from self._organization_peers(ctx)
-
-        if facts.disciplined:
-            yield ctx.finding("R2018-O-DISCIPLINED", cap=Level.KHTNV, mitigable=True)
-        tasks = ctx.answers.tasks
-        if tasks is not None and tasks.completed < params.tasks_threshold and not facts.force_majeure:
-            yield ctx.finding(
-                "R2018-O-TASKS50",
-                cap=Level.KHTNV,
-                share=Share(tasks.completed),
-                threshold=Share(params.tasks_threshold),
-            )
         poor_building = [i for i in ctx.template.rating_items(PARTY_BUILDING) if ratings.get(i.id) == Rating.KEM]
         if poor_building:
             yield ctx.finding(
                 "R2018-O-TASKS50", cap=Level.KHTNV, variant="party_building", criteria=_labels(poor_building)
             )
-        if facts.disunity_or_corruption:
-            yield ctx.finding("R2018-O-OTHER", cap=Level.KHTNV)
 
     def _organization_levels(self, ctx: Context) -> Iterator[Finding | None]:
         facts: OrganizationFacts = ctx.facts

@@ -234,6 +234,10 @@ class Regime2025(Rulebook):
         return Level.KHTNV
 
     def _score(self, ctx: Context) -> Iterator[Finding | None]:
+        if not ctx.answers.points:
+            # Not scored yet (e.g. a level proposed before part B is filled): no band, nothing capped.
+            yield ctx.finding("R2025-S-SCORE", severity=Severity.WARN, variant="unscored")
+            return
         result = score(ctx.template, ctx.answers.points)
         ctx.score, ctx.band = result, self.band_of(result.total, ctx.params)
         if result.missing:

@@ -1,0 +1,217 @@
+"""The bridge between a rulebook's form template and the browser: what to show, and what was posted.
+
+A template is data (sections of items: text, rating, points, checklist, level); the page is drawn from
+it, and the answers come back as a dict keyed by item id, ready for the rulebook's validate_answers.
+"""
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from django.utils.translation import get_language
+
+from .models import Assessment
+from .rulebooks import ItemKind, LeaderFacts, Level, MemberFacts, Presence, Rating, get_rulebook
+
+# Who fills a section: the subject (the member or the organisation under review), the cell, the committee.
+SUBJECT = "subject"
+
+# Header items filled from the records rather than typed.
+PREFILL_LABELS = {
+    "member.party_post": lambda m: m.get_party_post_display() if m.party_post else "",
+    "member.date_of_birth": lambda m: m.date_of_birth.strftime("%d/%m/%Y"),
+    "member.cell": lambda m: m.cell.name,
+}
+
+
+def fold_ascii(text):
+    from organizations.vietnamese import fold
+
+    return fold(text)
+
+
+def lang():
+    return "vi" if (get_language() or "vi").startswith("vi") else "en"
+
+
+@dataclass
+class Field:
+    item: object
+    name: str
+    label: str
+    help: str
+    value: object
+    editable: bool
+    errors: list = field(default_factory=list)
+    choices: list = field(default_factory=list)  # [(value, label)]
+    entries: list = field(default_factory=list)  # checklist: [(entry, name, value)]
+
+    @property
+    def kind(self):
+        return str(self.item.kind)
+
+
+@dataclass
+class SectionView:
+    section: object
+    label: str
+    help: str
+    fields: list
+    editable: bool
+
+
+def template_for(assessment):
+    rulebook = get_rulebook(assessment.period.regime)
+    return rulebook.form_template(assessment.subject_kind, "self_review", assessment.form_variant or None)
+
+
+def section_author(template, section):
+    return section.filled_by or template.filled_by
+
+
+def self_level_item(template):
+    """The level the subject proposes for themselves (as a member, where there are two)."""
+    items = [
+        item
+        for section in template.sections
+        if section_author(template, section) == SUBJECT
+        for item in section.items
+        if item.kind == ItemKind.LEVEL
+    ]
+    for item in items:
+        if item.id in ("proposed_level_member", "proposed_level"):
+            return item
+    return items[-1] if items else None
+
+
+def _prefill(item, assessment):
+    if not item.prefill or not assessment.member_id:
+        return None
+    member = assessment.member
+    if item.prefill in PREFILL_LABELS:
+        return PREFILL_LABELS[item.prefill](member)
+    attribute = item.prefill.split(".", 1)[-1]
+    value = getattr(member, attribute, "")
+    return "" if value is None else str(value)
+
+
+def build_sections(template, assessment, answers, *, editable, errors=()):
+    """The sections of the form, each item with its current value, choices and errors."""
+    language = lang()
+    errors_by_item = {}
+    for error in errors:
+        errors_by_item.setdefault(error.item_id, []).append(error.message(language))
+    rating_choices = [(r.value, r.label(language)) for r in Rating]
+    level_choices = [(level.value, f"{level.label(language)} ({level.value})") for level in Level.best_first()]
+    presence_choices = [(Presence.ABSENT.value, "absent"), (Presence.PRESENT.value, "present")]
+    views = []
+    for section in template.sections:
+        author = section_author(template, section)
+        section_editable = editable and author == SUBJECT
+        fields = []
+        for item in section.items:
+            prefilled = _prefill(item, assessment)
+            value = prefilled if prefilled is not None else answers.get(item.id, "")
+            f = Field(
+                item=item,
+                name=f"item-{item.id}",
+                label=item.label(language),
+                help=item.help_vi if language == "vi" else item.help_en,
+                value=value,
+                editable=section_editable and prefilled is None,
+                errors=errors_by_item.get(item.id, []),
+            )
+            if item.kind == ItemKind.RATING:
+                f.choices = rating_choices
+            elif item.kind == ItemKind.LEVEL:
+                f.choices = level_choices
+            elif item.kind == ItemKind.CHECKLIST:
+                marks = value if isinstance(value, dict) else {}
+                f.entries = [
+                    (entry, f"item-{item.id}-{entry.id}", marks.get(entry.id, ""), entry.label_vi)
+                    for entry in item.entries
+                ]
+                f.choices = presence_choices
+            fields.append(f)
+        if section_author(template, section) != SUBJECT and not any(f.value for f in fields):
+            # The cell's and the committee's parts appear once they have something in them.
+            continue
+        views.append(
+            SectionView(
+                section=section,
+                label=section.label(language),
+                help=section.help_vi if language == "vi" else section.help_en,
+                fields=fields,
+                editable=section_editable,
+            )
+        )
+    return views
+
+
+def parse_answers(template, post, existing, assessment):
+    """The subject's answers from a POST, merged over the answers others wrote (which stay as they are).
+
+    Header items filled from the records are stored as they stand at the time of writing, like the
+    header of the paper form."""
+    answers = dict(existing)
+    for section in template.sections:
+        if section_author(template, section) != SUBJECT:
+            continue
+        for item in section.items:
+            prefilled = _prefill(item, assessment)
+            if prefilled is not None:
+                if prefilled:
+                    answers[item.id] = prefilled
+                else:
+                    answers.pop(item.id, None)
+                continue
+            name = f"item-{item.id}"
+            if item.kind == ItemKind.CHECKLIST:
+                marks = {}
+                for entry in item.entries:
+                    mark = post.get(f"{name}-{entry.id}", "")
+                    if mark:
+                        marks[entry.id] = mark
+                answers[item.id] = marks
+                continue
+            value = post.get(name, "")
+            if isinstance(value, str):
+                value = value.replace("\r\n", "\n")
+            if value == "":
+                answers.pop(item.id, None)
+            else:
+                answers[item.id] = value
+    return answers
+
+
+def level_check(assessment, answers):
+    """The rulebook's view of the self-proposed level: (cap, findings that forbid it, warnings)."""
+    if not assessment.member_id:
+        return None
+    from .facts import member_facts_for
+
+    rulebook = get_rulebook(assessment.period.regime)
+    params = rulebook.parameters(assessment.period.parameters, year=assessment.period.year)
+    facts = member_facts_for([assessment.member], assessment.period.year)[assessment.member_id]
+    if assessment.subject_kind == Assessment.SubjectKind.LEADER:
+        facts = LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
+    evaluation = rulebook.evaluate(assessment.subject_kind, facts, None, params)
+    template = template_for(assessment)
+    item = self_level_item(template)
+    proposed = answers.get(item.id) if item else None
+    language = lang()
+    result = {
+        "cap": evaluation.cap,
+        "cap_label": evaluation.cap.label(language) if evaluation.cap else "",
+        "proposed": proposed,
+        "blocking": [],
+        "warnings": [],
+        "excluded": evaluation.not_classified.message(language) if evaluation.not_classified else "",
+    }
+    if proposed:
+        try:
+            level = Level.coerce(proposed)
+        except ValueError:
+            return result
+        result["blocking"] = [f.message(language) for f in evaluation.explain(level)]
+        result["warnings"] = [f.message(language) for f in evaluation.warnings(level)]
+    return result

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "assessments"
+
+urlpatterns = [
+    path("", views.my_reviews, name="mine"),
+    path("<uuid:public_id>/", views.assessment_form, name="form"),
+    path("<uuid:public_id>/save/", views.assessment_save, name="save"),
+    path("<uuid:public_id>/submit/", views.assessment_submit, name="submit"),
+    path("<uuid:public_id>/return/", views.assessment_return, name="return"),
+    path("<uuid:public_id>/print/", views.assessment_print, name="print"),
+    path("<uuid:public_id>/docx/", views.assessment_docx, name="docx"),
+    path("period/<uuid:period_id>/org/<slug:code>/", views.dashboard, name="dashboard"),
+    path("period/<uuid:period_id>/org/<slug:code>/remind/", views.remind, name="remind"),
+]

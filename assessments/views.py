@@ -1,0 +1,291 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from organizations.models import Organization
+
+from . import forms as formview
+from . import services
+from .access import get_assessment_for_user, get_period_and_organization_for_manager
+from .models import Assessment, AuditEntry, Period
+from .rulebooks import validate_answers
+from .workflow import ACTIONS, Actor, allowed_actions
+
+AUDIT_ACTIONS = {
+    "save": _lazy("Saved"),
+    "submit": _lazy("Submitted"),
+    "return": _lazy("Returned for revision"),
+    "classification_override": _lazy("Classification decided by the board"),
+}
+MAX_TEXT = 20000  # characters in one answer: generous for a self-review, a guard against abuse
+
+
+def _wants_json(request):
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _form_context(request, assessment, actors, *, answers=None, errors=(), conflict=""):
+    template = formview.template_for(assessment)
+    answers = assessment.answers if answers is None else answers
+    actions = allowed_actions(assessment.state, actors)
+    editable = "save" in actions and assessment.period.state == Period.State.OPEN and not assessment.period.is_locked
+    history = list(
+        AuditEntry.objects.filter(assessment=assessment).select_related("actor", "on_behalf_of").order_by("at", "pk")
+    )
+    states = dict(Assessment.State.choices)
+    for entry in history:
+        entry.action_label = AUDIT_ACTIONS.get(entry.action, entry.action)
+        entry.from_label = states.get(entry.from_state, entry.from_state)
+        entry.to_label = states.get(entry.to_state, entry.to_state)
+    return {
+        "assessment": assessment,
+        "period": assessment.period,
+        "template": template,
+        "title": template.title_vi if formview.lang() == "vi" else template.title_en,
+        "sections": formview.build_sections(template, assessment, answers, editable=editable, errors=errors),
+        "editable": editable,
+        "actions": actions,
+        "action_labels": {name: ACTIONS[name].label for name in actions},
+        "is_proxy": Actor.SELF not in actors and assessment.member_id is not None,
+        "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
+        "history": history,
+        "conflict": conflict,
+        "errors": errors,
+    }
+
+
+@require_GET
+@login_required
+def my_reviews(request):
+    assessments = list(
+        Assessment.objects.filter(member__user=request.user)
+        .select_related("period", "organization")
+        .order_by("-period__year", "subject_kind")
+    )
+    return render(request, "assessments/my_reviews.html", {"assessments": assessments})
+
+
+@require_GET
+@login_required
+def assessment_form(request, public_id):
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    return render(request, "assessments/form.html", _form_context(request, assessment, actors))
+
+
+def _too_long(answers):
+    return any(isinstance(v, str) and len(v) > MAX_TEXT for v in answers.values())
+
+
+@require_POST
+@login_required
+def assessment_save(request, public_id):
+    """Save the draft (the autosave posts here too); answer JSON to the page's script."""
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    template = formview.template_for(assessment)
+    answers = formview.parse_answers(template, request.POST, assessment.answers, assessment)
+    try:
+        base_version = int(request.POST.get("version", "-1"))
+    except ValueError:
+        base_version = -1
+    errors = validate_answers(template, answers, submit=False)
+    if _too_long(answers):
+        message = _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
+        return _refuse(request, assessment, actors, answers, message, status=400)
+    if errors:
+        message = _("Some answers are not valid; nothing was saved. See the marked items.")
+        return _refuse(request, assessment, actors, answers, message, errors=errors, status=400)
+    level_item = formview.self_level_item(template)
+    try:
+        saved = services.assessment_save(
+            assessment=assessment,
+            user=request.user,
+            answers=answers,
+            self_level=answers.get(level_item.id, "") if level_item else "",
+            base_version=base_version,
+        )
+    except services.ConflictError as error:
+        return _refuse(request, assessment, actors, answers, error.message, status=409, conflict=True)
+    except services.WorkflowError as error:
+        return _refuse(request, assessment, actors, answers, error.message, status=400)
+    if _wants_json(request):
+        check = formview.level_check(saved, saved.answers)
+        return JsonResponse(
+            {
+                "version": saved.version,
+                "saved_at": date_format(timezone.localtime(), "H:i"),
+                "message": _("Saved at %(time)s.") % {"time": date_format(timezone.localtime(), "H:i")},
+                "level_check": _level_check_json(check),
+            }
+        )
+    messages.success(request, _("Your draft has been saved."))
+    return redirect("assessments:form", public_id=saved.public_id)
+
+
+def _level_check_json(check):
+    if not check:
+        return None
+    return {
+        "cap": str(check["cap"] or ""),
+        "cap_label": check["cap_label"],
+        "blocking": check["blocking"],
+        "warnings": check["warnings"],
+    }
+
+
+def _refuse(request, assessment, actors, answers, message, *, errors=(), status=400, conflict=False):
+    if _wants_json(request):
+        return JsonResponse(
+            {"error": message, "conflict": conflict, "errors": [e.message(formview.lang()) for e in errors]},
+            status=status,
+        )
+    context = _form_context(request, assessment, actors, answers=answers, errors=errors, conflict=message)
+    return render(request, "assessments/form.html", context, status=status)
+
+
+@require_POST
+@login_required
+def assessment_submit(request, public_id):
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    template = formview.template_for(assessment)
+    answers = formview.parse_answers(template, request.POST, assessment.answers, assessment)
+    try:
+        base_version = int(request.POST.get("version", "-1"))
+    except ValueError:
+        base_version = -1
+    if _too_long(answers):
+        message = _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
+        return _refuse(request, assessment, actors, answers, message)
+    errors = validate_answers(template, answers, submit=True)
+    if errors:
+        message = _("The form cannot be submitted yet: some required items are missing or not valid.")
+        return _refuse(request, assessment, actors, answers, message, errors=errors)
+    level_item = formview.self_level_item(template)
+    try:
+        if answers != assessment.answers:
+            assessment = services.assessment_save(
+                assessment=assessment,
+                user=request.user,
+                answers=answers,
+                self_level=answers.get(level_item.id, "") if level_item else "",
+                base_version=base_version,
+            )
+            base_version = assessment.version
+        services.assessment_submit(assessment=assessment, user=request.user, base_version=base_version)
+    except services.ConflictError as error:
+        return _refuse(request, assessment, actors, answers, error.message, status=409, conflict=True)
+    except services.WorkflowError as error:
+        return _refuse(request, assessment, actors, answers, error.message)
+    messages.success(request, _("The self-review has been submitted. It can now be read but not changed."))
+    return redirect("assessments:form", public_id=assessment.public_id)
+
+
+@require_POST
+@login_required
+def assessment_return(request, public_id):
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    try:
+        services.assessment_return(assessment=assessment, user=request.user, reason=request.POST.get("reason", ""))
+    except services.WorkflowError as error:
+        messages.error(request, error.message)
+        return redirect("assessments:form", public_id=assessment.public_id)
+    messages.success(request, _("The form has been returned to the member with your reason."))
+    return redirect("assessments:dashboard", period_id=assessment.period.public_id, code=assessment.organization.code)
+
+
+@require_GET
+@login_required
+def assessment_print(request, public_id):
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    context = _form_context(request, assessment, actors)
+    context["editable"] = False
+    context["sections"] = formview.build_sections(context["template"], assessment, assessment.answers, editable=False)
+    return render(request, "assessments/print.html", context)
+
+
+@require_GET
+@login_required
+def assessment_docx(request, public_id):
+    from .documents import assessment_document
+
+    assessment, _actors = get_assessment_for_user(request.user, public_id)
+    content, filename = assessment_document(assessment)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@login_required
+def dashboard(request, period_id, code):
+    """A cell's forms (for its secretary), or a committee's cells with their progress (for its officer)."""
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    own_reviews = list(
+        Assessment.objects.filter(period=period, organization=organization, member__isnull=True).order_by(
+            "subject_kind"
+        )
+    )
+    context = {"period": period, "organization": organization, "own_reviews": own_reviews}
+    if organization.is_cell:
+        forms = list(
+            Assessment.objects.filter(period=period, organization=organization, member__isnull=False)
+            .select_related("member__user", "filled_by")
+            .order_by("member__sort_key", "pk")
+        )
+        context["forms"] = forms
+        context["counts"] = _state_counts(forms)
+        context["pending"] = [a for a in forms if a.state in PENDING_STATES]
+    else:
+        children = list(Organization.objects.get_children(organization))
+        rows = (
+            Assessment.objects.filter(period=period, organization__path__startswith=organization.path)
+            .filter(member__isnull=False)
+            .values("organization__path")
+            .annotate(
+                total=Count("pk"),
+                submitted=Count("pk", filter=~Q(state__in=PENDING_STATES)),
+                returned=Count("pk", filter=Q(state=Assessment.State.RETURNED)),
+            )
+        )
+        totals = {child.pk: {"total": 0, "submitted": 0, "returned": 0} for child in children}
+        by_path = {child.path: child.pk for child in children}
+        depth_length = len(organization.path) + organization.steplen
+        for row in rows:
+            pk = by_path.get(row["organization__path"][:depth_length])
+            if pk is not None:
+                for key in ("total", "submitted", "returned"):
+                    totals[pk][key] += row[key]
+        context["children"] = [(child, totals[child.pk]) for child in children]
+    return render(request, "assessments/dashboard.html", context)
+
+
+PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED)
+
+
+def _state_counts(forms):
+    counts = {}
+    for form in forms:
+        counts[form.state] = counts.get(form.state, 0) + 1
+    return [(state, label, counts.get(state, 0)) for state, label in Assessment.State.choices if counts.get(state)]
+
+
+@require_POST
+@login_required
+def remind(request, period_id, code):
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    result = services.reminders_send(period=period, organization=organization, user=request.user)
+    messages.success(
+        request,
+        _("Reminder e-mailed to %(sent)d members. %(in_person)d have no e-mail address: remind them in person.")
+        % {"sent": result.sent, "in_person": len(result.in_person)},
+    )
+    return redirect(reverse("assessments:dashboard", args=[period.public_id, organization.code]))

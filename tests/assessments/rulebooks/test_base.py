@@ -1,0 +1,148 @@
+"""The shared vocabulary: ordered levels and ratings, facts, findings and evaluations."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from assessments.rulebooks import (
+    Answers,
+    Evaluation,
+    Finding,
+    Level,
+    Rating,
+    Severity,
+    SubjectKind,
+    TaskStats,
+    at_most,
+    lowest,
+)
+from assessments.rulebooks.base import add_months, counts_of, to_decimal
+
+from .cases import member
+
+
+def test_levels_are_ordered_best_first():
+    assert Level.HTXSNV > Level.HTTNV > Level.HTNV > Level.KHTNV
+    assert sorted([Level.HTNV, Level.HTXSNV, Level.KHTNV, Level.HTTNV]) == list(reversed(Level.best_first()))
+    assert max(Level) == Level.HTXSNV
+
+
+def test_level_codes_are_the_strings_the_database_stores():
+    assert [level.value for level in Level.best_first()] == ["HTXSNV", "HTTNV", "HTNV", "KHTNV"]
+    assert Level.HTNV == "HTNV"
+    assert {Level.HTNV: 3}["HTNV"] == 3
+    assert Level.HTTNV > "HTNV"
+
+
+def test_levels_have_vietnamese_and_english_labels():
+    assert Level.HTXSNV.label_vi == "Hoàn thành xuất sắc nhiệm vụ"
+    assert Level.KHTNV.label_en == "Did not complete duties"
+    assert Level.HTNV.label("vi") == "Hoàn thành nhiệm vụ"
+
+
+def test_at_most_is_the_lower_of_two_and_none_means_no_limit():
+    assert at_most(Level.HTXSNV, Level.HTNV) == Level.HTNV
+    assert at_most("KHTNV", Level.HTTNV) == Level.KHTNV
+    assert at_most(Level.HTTNV, None) == Level.HTTNV
+    assert lowest() is None
+
+
+def test_an_unknown_level_or_rating_is_refused():
+    with pytest.raises(ValueError, match="unknown level"):
+        Level.coerce("EXCELLENT")
+    with pytest.raises(ValueError, match="unknown rating"):
+        Rating.coerce("good")
+    with pytest.raises(ValueError):
+        assert Level.HTNV < "GOOD"
+
+
+def test_ratings_are_ordered_and_labelled():
+    assert Rating.XUAT_SAC > Rating.TOT > Rating.TRUNG_BINH > Rating.KEM
+    assert Rating.TRUNG_BINH.label_vi == "Trung bình"
+    assert Rating.KEM.label_en == "Poor"
+
+
+def test_add_months_clamps_to_the_end_of_a_short_month():
+    assert add_months(date(2018, 8, 31), 6) == date(2019, 2, 28)
+    assert add_months(date(2019, 8, 31), 6) == date(2020, 2, 29)
+    assert add_months(date(2018, 6, 1), 6) == date(2018, 12, 1)
+    assert add_months(date(2018, 11, 15), 2) == date(2019, 1, 15)
+
+
+def test_task_shares_are_fractions_and_consistent():
+    stats = TaskStats(completed="0.9", on_time="0.75", exceeding=0.3)
+    assert (stats.late, stats.not_completed, stats.exceeding) == (Decimal("0.15"), Decimal("0.1"), Decimal("0.3"))
+    with pytest.raises(ValueError, match="share from 0 to 1"):
+        TaskStats(completed=90)
+    with pytest.raises(ValueError, match="cannot exceed"):
+        TaskStats(completed="0.5", on_time="0.6")
+
+
+def test_facts_accept_code_strings_and_coerce_them():
+    facts = member(status="excused", occupation="civil_servant", civil_service_level="HTNV", previous_level="KHTNV")
+    assert facts.civil_service_level is Level.HTNV and facts.previous_level is Level.KHTNV
+    assert facts.is_civil_servant
+    with pytest.raises(ValueError):
+        member(status="on_holiday")
+
+
+def test_answers_coerce_ratings_and_points():
+    answers = Answers(ratings={"a": "tot"}, points={"b": "7.5", "c": 3})
+    assert answers.ratings == {"a": Rating.TOT}
+    assert answers.points == {"b": Decimal("7.5"), "c": Decimal(3)}
+    with pytest.raises(ValueError):
+        Answers(points={"b": "seven"})
+    with pytest.raises(ValueError):
+        Answers(shortcomings_fixed="1.2")
+
+
+def test_numbers_must_be_finite():
+    assert to_decimal(0.1) == Decimal("0.1")
+    for bad in ("nan", "inf", True, None):
+        with pytest.raises(ValueError):
+            to_decimal(bad)
+
+
+def test_counts_of_fills_every_level():
+    assert counts_of({"HTTNV": 2}) == {Level.HTXSNV: 0, Level.HTTNV: 2, Level.HTNV: 0, Level.KHTNV: 0}
+
+
+def _finding(rule_id, severity, cap, mitigable=False):
+    return Finding(rule_id, severity, "vi", "en", cap=cap, mitigable=mitigable)
+
+
+def test_an_evaluation_allows_levels_up_to_the_lowest_blocking_cap():
+    evaluation = Evaluation(
+        "test",
+        SubjectKind.MEMBER,
+        (
+            _finding("A", Severity.BLOCK, Level.HTTNV),
+            _finding("B", Severity.WARN, Level.HTNV),
+            _finding("C", Severity.INFO, None),
+        ),
+    )
+    assert evaluation.cap == Level.HTTNV
+    assert evaluation.advisory_cap == Level.HTNV
+    assert evaluation.allowed_levels() == (Level.HTTNV, Level.HTNV, Level.KHTNV)
+    assert [f.rule_id for f in evaluation.explain(Level.HTXSNV)] == ["A"]
+    assert [f.rule_id for f in evaluation.warnings(Level.HTTNV)] == ["B"]
+    assert evaluation.level == Level.HTNV
+
+
+def test_mitigation_sets_aside_only_mitigable_findings():
+    evaluation = Evaluation(
+        "test",
+        SubjectKind.MEMBER,
+        (_finding("T", Severity.BLOCK, Level.KHTNV, mitigable=True), _finding("B", Severity.BLOCK, Level.HTNV)),
+    )
+    assert evaluation.allowed_levels(mitigated={"T"}) == (Level.HTNV, Level.KHTNV)
+    assert evaluation.allowed_levels(mitigated={"B"}) == (Level.KHTNV,)
+    assert evaluation.suggested_level(mitigated={"T"}) == Level.HTNV
+
+
+def test_an_evaluation_without_findings_allows_everything():
+    evaluation = Evaluation("test", SubjectKind.ORGANIZATION)
+    assert evaluation.cap is None
+    assert evaluation.allowed_levels() == Level.best_first()
+    assert evaluation.level == Level.HTXSNV
