@@ -67,7 +67,11 @@ def _workspaces(scope):
         if org.path in seen_paths:
             continue
         seen_paths.add(org.path)
-        panel = {"organization": org, "role": assignment.get_role_display()}
+        panel = {
+            "organization": org,
+            "role": assignment.get_role_display(),
+            "is_board": assignment.role == RoleAssignment.Role.BOARD,
+        }
         if org.is_cell:
             panel["members"] = list(org.members.vietnamese_order())
         else:

@@ -1,13 +1,62 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from organizations.selectors import words_start_with
 
+from . import services
+from .formview import lang
 from .models import Assessment, AuditEntry, Period
+from .rulebooks import available_rulebooks, get_rulebook
+
+
+class PeriodForm(forms.ModelForm):
+    """The period, with the rulebook's parameters checked before anything is saved."""
+
+    regime = forms.ChoiceField(label=_("regulation regime"))
+
+    class Meta:
+        model = Period
+        fields = [
+            "organization",
+            "year",
+            "quarter",
+            "regime",
+            "self_review_due",
+            "cell_meeting_due",
+            "grassroots_decision_due",
+            "city_decision_due",
+            "parameters",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = lang()
+        self.fields["regime"].choices = [
+            (r.code, r.title_vi if language == "vi" else r.title_en) for r in available_rulebooks()
+        ]
+        if self.instance.pk and self.instance.state != Period.State.PREPARING:
+            # Once opened, the roster is taken: the organisation and the regime stay as they were.
+            for name in ("organization", "year", "quarter", "regime"):
+                self.fields[name].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        regime = cleaned.get("regime")
+        if regime:
+            issues = get_rulebook(regime).validate_parameters(cleaned.get("parameters") or {})
+            for issue in issues:
+                self.add_error("parameters", f"{issue.field}: {issue.message(lang())}")
+        if self.instance.pk and self.instance.is_locked:
+            raise forms.ValidationError(_("This review period is finalised: nothing can be changed."))
+        return cleaned
 
 
 @admin.register(Period)
 class PeriodAdmin(admin.ModelAdmin):
+    form = PeriodForm
+    actions = ["open_periods"]
     list_display = ["__str__", "organization", "regime", "state", "self_review_due", "opened_at"]
     list_filter = ["state", "regime", "year"]
     list_select_related = ["organization"]
@@ -22,6 +71,29 @@ class PeriodAdmin(admin.ModelAdmin):
         (_("Parameters of the rulebook"), {"fields": ["parameters"]}),
         (_("Record"), {"classes": ["collapse"], "fields": ["public_id", "opened_at", "opened_by", "created_at"]}),
     ]
+
+    @admin.action(description=_("Open the selected periods (take the roster)"))
+    def open_periods(self, request, queryset):
+        for period in queryset:
+            try:
+                opened = services.period_open(period=period, user=request.user)
+            except services.WorkflowError as error:
+                self.message_user(request, f"{period}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                ngettext(
+                    "%(period)s opened: %(count)d assessment, %(excluded)d not to be classified.",
+                    "%(period)s opened: %(count)d assessments, %(excluded)d not to be classified.",
+                    opened.members + opened.leaders + opened.organizations + opened.collectives,
+                )
+                % {
+                    "period": period,
+                    "count": opened.members + opened.leaders + opened.organizations + opened.collectives,
+                    "excluded": len(opened.excluded),
+                },
+                messages.SUCCESS,
+            )
 
 
 class AuditEntryInline(admin.TabularInline):

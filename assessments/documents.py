@@ -8,7 +8,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
-from . import forms as formview
+from . import formview
 from .rulebooks import ItemKind, Level, Presence, Rating
 
 

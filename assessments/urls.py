@@ -12,6 +12,8 @@ urlpatterns = [
     path("<uuid:public_id>/return/", views.assessment_return, name="return"),
     path("<uuid:public_id>/print/", views.assessment_print, name="print"),
     path("<uuid:public_id>/docx/", views.assessment_docx, name="docx"),
+    path("period/<uuid:period_id>/roster/", views.roster, name="roster"),
+    path("period/<uuid:period_id>/roster/<uuid:public_id>/", views.roster_override, name="roster_override"),
     path("period/<uuid:period_id>/org/<slug:code>/", views.dashboard, name="dashboard"),
     path("period/<uuid:period_id>/org/<slug:code>/remind/", views.remind, name="remind"),
 ]

@@ -108,6 +108,14 @@ MATRIX = {
         lambda p, c: reverse("assessments:dashboard", args=[c.period.public_id, c.cell_a1.code]),
         (302, 404, 404, 200, 404, 200, 404, 200),
     ),
+    "assessments:roster": (
+        lambda p, c: reverse("assessments:roster", args=[c.period.public_id]),
+        (302, 404, 404, 404, 404, 404, 404, 200),
+    ),
+    "assessments:roster_override": (
+        lambda p, c: reverse("assessments:roster_override", args=[c.period.public_id, c.form.public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     "assessments:remind": (
         lambda p, c: reverse("assessments:remind", args=[c.period.public_id, c.cell_a1.code]),
         (405, 405, 405, 405, 405, 405, 405, 405),

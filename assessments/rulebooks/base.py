@@ -470,6 +470,9 @@ class Finding:
     cap: the highest level the rule allows ("at most"); a BLOCK finding without a cap blocks every level
     until its cause is fixed (a missing comment, a missing civil-service rating). mitigable: the
     deciding level may grade above the cap with a written reason (the 2025 discretionary mitigation).
+    unchecked: a warning that the rule could not be checked for lack of data (levels of subordinates or
+    of same-level bodies not known, nothing rated or scored yet); it flags the levels above its cap but
+    does not lower the suggested level.
     """
 
     rule_id: str
@@ -479,6 +482,7 @@ class Finding:
     cap: Level | None = None
     mitigable: bool = False
     mark: str = "V"
+    unchecked: bool = False
 
     def message(self, lang: str) -> str:
         return self.message_vi if lang == "vi" else self.message_en
@@ -526,9 +530,9 @@ class Score:
 class Evaluation:
     """The findings on one subject and what they allow.
 
-    `allowed(level)` enforces the BLOCK findings; `suggested_level()` also follows the warnings: it is
-    the highest level that no enabled rule caps (2018: the highest level whose conditions hold; 2025:
-    the lower of the score band and the conditions, a KHTNV trigger overriding both).
+    `allowed(level)` enforces the BLOCK findings; `suggested_level()` also follows the warnings (not the
+    unchecked ones): it is the highest level that no enabled rule caps (2018: the highest level whose
+    conditions hold; 2025: the lower of the score band and the conditions, a trigger overriding both).
     """
 
     regime: str
@@ -555,6 +559,11 @@ class Evaluation:
     def advisory_cap(self) -> Level | None:
         """The lowest cap of the BLOCK and WARN findings."""
         return lowest(*(f.cap for f in self.findings if f.severity != Severity.INFO))
+
+    @property
+    def unchecked(self) -> tuple[Finding, ...]:
+        """The warnings of rules that could not be checked for lack of data."""
+        return tuple(f for f in self.findings if f.unchecked)
 
     @property
     def mitigable(self) -> tuple[Finding, ...]:
@@ -588,7 +597,9 @@ class Evaluation:
             return None
         mitigated = set(mitigated)
         caps = [
-            f.cap for f in self.findings if f.severity != Severity.INFO and not (f.mitigable and f.rule_id in mitigated)
+            f.cap
+            for f in self.findings
+            if f.severity != Severity.INFO and not f.unchecked and not (f.mitigable and f.rule_id in mitigated)
         ]
         return lowest(Level.HTXSNV, *caps)
 

@@ -271,7 +271,7 @@ class Regime2018(Rulebook):
     def _member_criteria(self, ctx: Context) -> Iterator[Finding | None]:
         if not ctx.answers.ratings:
             # Nothing rated yet (e.g. the member's own proposal before the cell meets): not checked.
-            yield ctx.finding("R2018-M-XS-CRITERIA", severity=Severity.WARN, variant="unrated")
+            yield ctx.unchecked("R2018-M-XS-CRITERIA", variant="unrated")
             return
         ratings = _ratings(ctx.template, ctx.answers.ratings)
         results = ctx.template.rating_items(RESULTS)
@@ -306,7 +306,7 @@ class Regime2018(Rulebook):
     def _collective_checks(self, ctx: Context) -> Iterator[Finding | None]:
         facts: CollectiveFacts = ctx.facts
         if facts.organization_level is None:
-            yield ctx.finding("R2018-C-CAP-ORG", severity=Severity.WARN, variant="unknown")
+            yield ctx.unchecked("R2018-C-CAP-ORG")
         elif facts.organization_level < Level.HTXSNV:
             yield ctx.finding("R2018-C-CAP-ORG", cap=facts.organization_level, organization=facts.organization_level)
         counted = countable_disciplines(facts.member_disciplines, facts.counted_violation_keys, DisciplineForm.WARNING)
@@ -337,7 +337,7 @@ class Regime2018(Rulebook):
 
     def _organization_criteria(self, ctx: Context) -> Iterator[Finding | None]:
         if not ctx.answers.ratings:
-            yield ctx.finding("R2018-O-XS-CRITERIA", severity=Severity.WARN, variant="unrated")
+            yield ctx.unchecked("R2018-O-XS-CRITERIA", variant="unrated")
             return
         ratings = _ratings(ctx.template, ctx.answers.ratings)
         items = ctx.template.rating_items()
@@ -372,8 +372,8 @@ class Regime2018(Rulebook):
         whom = Text("đảng viên", "members") if cell else Text("tổ chức đảng trực thuộc", "subordinate organisations")
         if raw is None or sum(counts_of(raw).values()) == 0:
             # The conditions cannot be shown yet: warn at their caps.
-            yield ctx.finding("R2018-O-XS-SUB", cap=Level.HTTNV, severity=Severity.WARN, variant="unknown", whom=whom)
-            yield ctx.finding("R2018-O-TT-SUB", cap=Level.HTNV, severity=Severity.WARN, variant="unknown", whom=whom)
+            yield ctx.unchecked("R2018-O-XS-SUB", cap=Level.HTTNV, whom=whom)
+            yield ctx.unchecked("R2018-O-TT-SUB", cap=Level.HTNV, whom=whom)
             return
         counts = counts_of(raw)
         total = sum(counts.values())
@@ -392,8 +392,8 @@ class Regime2018(Rulebook):
     def _organization_peers(self, ctx: Context) -> Iterator[Finding | None]:
         peers = ctx.facts.peer_levels
         if peers is None:
-            yield ctx.finding("R2018-O-XS-PEER", cap=Level.HTTNV, severity=Severity.WARN, variant="unknown")
-            yield ctx.finding("R2018-O-TT-PEER", cap=Level.HTNV, severity=Severity.WARN, variant="unknown")
+            yield ctx.unchecked("R2018-O-XS-PEER", cap=Level.HTTNV)
+            yield ctx.unchecked("R2018-O-TT-PEER", cap=Level.HTNV)
             return
         if any(level < Level.HTTNV for level in peers):
             yield ctx.finding("R2018-O-XS-PEER", cap=Level.HTTNV, lowest=min(peers))

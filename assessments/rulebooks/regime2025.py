@@ -165,6 +165,7 @@ class Regime2025(Rulebook):
     raised_quota_rule = "R2025-Q-EXCEPTION"
     two_years_rule = "R2025-M-TWO-YEARS"
     mitigation_rule = "R2025-ALL-MITIGATE"
+    score_groups = {"general": 30, "results": 70}
 
     def choose_variant(self, subject_kind, facts=None) -> str | None:
         """2A for a leader; for a member 2B inside the political system, 2C outside it (retired, students...)."""
@@ -236,7 +237,7 @@ class Regime2025(Rulebook):
     def _score(self, ctx: Context) -> Iterator[Finding | None]:
         if not ctx.answers.points:
             # Not scored yet (e.g. a level proposed before part B is filled): no band, nothing capped.
-            yield ctx.finding("R2025-S-SCORE", severity=Severity.WARN, variant="unscored")
+            yield ctx.unchecked("R2025-S-SCORE", variant="unscored")
             return
         result = score(ctx.template, ctx.answers.points)
         ctx.score, ctx.band = result, self.band_of(result.total, ctx.params)
@@ -256,7 +257,7 @@ class Regime2025(Rulebook):
         params: Parameters2025 = ctx.params
         tasks = ctx.answers.tasks
         if not _complete(tasks):
-            yield ctx.finding("R2025-S-COMBINE", variant="missing")
+            yield ctx.unchecked("R2025-S-COMBINE", variant="missing")
             return
         if tasks.on_time < 1 or tasks.exceeding < params.exceeding_share:
             yield ctx.finding(

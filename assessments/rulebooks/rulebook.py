@@ -30,7 +30,7 @@ from .base import (
     counts_of,
 )
 from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue
-from .forms import DATA_ROOT, FormPurpose, FormTemplate, TemplateKey, load_template, read_json
+from .forms import DATA_ROOT, FormPurpose, FormTemplate, TemplateError, TemplateKey, load_template, read_json
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch, build_parameters
 
 _ROUNDING = {"down": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "up": ROUND_CEILING}
@@ -61,6 +61,9 @@ class Context:
     def finding(self, rule_id: str, **kwargs) -> Finding | None:
         return self.rulebook.finding(rule_id, self.params, **kwargs)
 
+    def unchecked(self, rule_id: str, **kwargs) -> Finding | None:
+        return self.rulebook.unchecked(rule_id, self.params, **kwargs)
+
 
 class Rulebook:
     code: ClassVar[str] = ""
@@ -77,6 +80,8 @@ class Rulebook:
     raised_quota_rule: ClassVar[str | None] = None
     two_years_rule: ClassVar[str | None] = None
     mitigation_rule: ClassVar[str | None] = None  # the note recorded when the deciding level mitigates
+    # Points each scored group must carry, whatever the weights inside it (2025: 30 general + 70 results).
+    score_groups: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self):
         self.rules: dict[str, RuleSpec] = load_catalogue(self.data_root / self.data_dir / "rules.json", self.code)
@@ -103,6 +108,7 @@ class Rulebook:
         cap: Level | None = None,
         severity: Severity | None = None,
         mitigable: bool = False,
+        unchecked: bool = False,
         variant: str = "default",
         **values,
     ) -> Finding | None:
@@ -130,7 +136,12 @@ class Rulebook:
             cap=cap,
             mitigable=mitigable,
             mark=spec.mark,
+            unchecked=unchecked,
         )
+
+    def unchecked(self, rule_id: str, params: Parameters, *, cap: Level | None = None, variant="unknown", **values):
+        """A warning that `rule_id` could not be checked for lack of data."""
+        return self.finding(rule_id, params, cap=cap, severity=Severity.WARN, unchecked=True, variant=variant, **values)
 
     def exclusion_of(
         self, rule_id: str, params: Parameters, reason: str, *, reviewed=False, variant="default", **values
@@ -203,6 +214,19 @@ class Rulebook:
             )
         return self._templates[cache_key]
 
+    def check_template(self, template: FormTemplate) -> FormTemplate:
+        """A template (e.g. the board's edited copy) checked against the regime: its kind and score groups."""
+        problems = []
+        if template.regime != self.code:
+            problems.append(f"the template belongs to regime {template.regime!r}, not {self.code!r}")
+        for group, required in self.score_groups.items():
+            total = sum((s.max_points or 0 for s in template.sections if s.group == group), 0)
+            if template.points_items() and total != required:
+                problems.append(f"the {group} group carries {total} points; this regime requires {required}")
+        if problems:
+            raise TemplateError(problems)
+        return template
+
     def all_templates(self, params: Parameters | None = None) -> Iterator[FormTemplate]:
         for kind, purpose in self.templates:
             for variant in self.form_variants(kind, purpose):
@@ -269,6 +293,8 @@ class Rulebook:
         if template is None:
             variant = variant or self.choose_variant(kind, facts)
             template = self.form_template(kind, self.evaluation_purpose, variant, params)
+        else:
+            self.check_template(template)
         context = Context(self, kind, facts, answers, params, template)
         findings = tuple(finding for finding in checks(context) if finding is not None)
         return Evaluation(self.code, kind, findings, score=context.score, band=context.band, proposed_level=proposed)

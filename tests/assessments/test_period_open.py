@@ -155,3 +155,50 @@ def test_opening_costs_a_fixed_number_of_queries(period, personas, city, django_
     # Bounded by the work, not by the members: the records are read in one query per kind.
     with django_assert_max_num_queries(20):
         open_(period, personas)
+
+
+def test_the_board_sees_the_roster_and_overrides_from_the_page(period, personas, client_for):
+    from django.urls import reverse
+
+    Member.objects.filter(pk=personas.member_a2.pk).update(status=Member.Status.EXCUSED)
+    open_(period, personas)
+    assessment = assessment_of(personas.member_a2)
+    client = client_for(personas.board)
+    page = client.get(reverse("assessments:roster", args=[period.public_id]))
+    assert [a.pk for a in page.context["rows"]] == [assessment.pk]
+    override = reverse("assessments:roster_override", args=[period.public_id, assessment.public_id])
+    client.post(override, {"classified": "1", "reason": ""})
+    assessment.refresh_from_db()
+    assert not assessment.classified  # no reason, no change
+    client.post(override, {"classified": "1", "reason": "Đã sinh hoạt trở lại"})
+    assessment.refresh_from_db()
+    assert assessment.classified and assessment.exclusion_overridden
+    # An officer cannot reach it.
+    assert client_for(personas.officer_a).post(override, {"classified": "0", "reason": "x"}).status_code == 404
+
+
+def test_the_admin_refuses_bad_parameters_and_opens_periods(personas, city, client):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    add = reverse("admin:assessments_period_add")
+    data = {
+        "organization": city.city.pk,
+        "year": "2026",
+        "quarter": "",
+        "regime": "2018",
+        "parameters": '{"quota_rate": "2"}',
+    }
+    response = client.post(add, data)
+    assert response.status_code == 200 and "parameters" in response.context["adminform"].form.errors
+    assert not Period.objects.exists()
+    data["parameters"] = '{"quota_rate": "0.25"}'
+    assert client.post(add, data).status_code == 302
+    period = Period.objects.get()
+    changelist = reverse("admin:assessments_period_changelist")
+    client.post(changelist, {"action": "open_periods", "_selected_action": [period.pk]})
+    period.refresh_from_db()
+    assert period.state == Period.State.OPEN
+    assert Assessment.objects.filter(period=period, subject_kind=Kind.MEMBER).count() == 8

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from docx import Document
 
-from assessments import forms as formview
+from assessments import formview
 from assessments.models import Assessment, AuditEntry, Period
 from assessments.rulebooks import ItemKind
 from tests.factories import MemberFactory
@@ -75,7 +75,9 @@ def test_my_reviews_lists_the_members_own_forms_only(form, personas, client_for)
 def test_autosave_answers_json_with_the_new_version(form, personas, client_for):
     client = client_for(personas.member)
     response = client.post(
-        url("save", form), {"version": "0", "item-strengths_conduct": "Giữ vững lập trường"}, HTTP_X_REQUESTED_WITH="fetch"
+        url("save", form),
+        {"version": "0", "item-strengths_conduct": "Giữ vững lập trường"},
+        HTTP_X_REQUESTED_WITH="fetch",
     )
     assert response.status_code == 200
     assert response.json()["version"] == 1

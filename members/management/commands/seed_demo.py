@@ -2,6 +2,8 @@
 
 import time
 
+from django.apps import apps
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -45,6 +47,8 @@ class Command(BaseCommand):
                 self._print_accounts()
                 return
             if reset:
+                if apps.is_installed("assessments"):
+                    call_command("seed_reviews", "--delete", stdout=self.stdout)
                 try:
                     demo.delete_demo()
                 except demo.DemoInUse as exc:
@@ -59,6 +63,9 @@ class Command(BaseCommand):
                     _("Some demo data already exist (%(what)s). Run with --reset to replace them.")
                     % {"what": ", ".join([*exc.codes, *exc.usernames])}
                 ) from exc
+            if apps.is_installed("assessments"):
+                # The review periods live above the members; the command that knows them builds them.
+                call_command("seed_reviews", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 _(

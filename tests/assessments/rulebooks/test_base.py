@@ -141,6 +141,14 @@ def test_mitigation_sets_aside_only_mitigable_findings():
     assert evaluation.suggested_level(mitigated={"T"}) == Level.HTNV
 
 
+def test_an_unchecked_warning_flags_levels_above_its_cap_but_does_not_lower_the_suggestion():
+    unchecked = Finding("U", Severity.WARN, "vi", "en", cap=Level.HTNV, unchecked=True)
+    evaluation = Evaluation("test", SubjectKind.MEMBER, (unchecked,))
+    assert evaluation.level == Level.HTXSNV
+    assert evaluation.warnings(Level.HTTNV) == (unchecked,) and evaluation.warnings(Level.HTNV) == ()
+    assert evaluation.unchecked == (unchecked,)
+
+
 def test_an_evaluation_without_findings_allows_everything():
     evaluation = Evaluation("test", SubjectKind.ORGANIZATION)
     assert evaluation.cap is None

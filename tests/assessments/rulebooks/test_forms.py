@@ -1,16 +1,21 @@
 """Form templates of both regimes: they load, they validate, and answers are checked against them."""
 
 import copy
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from assessments.rulebooks import (
+    Answers,
+    AnswersError,
     FormPurpose,
     FormTemplate,
     ItemKind,
+    MemberFacts,
     Presence,
     SubjectKind,
+    TaskStats,
     TemplateError,
     get_rulebook,
     score,
@@ -42,6 +47,43 @@ def test_every_template_loads_validates_and_round_trips(code, kind, purpose, var
     assert any(item.kind == ItemKind.LEVEL and item.required for item in template.items())
     assert FormTemplate.from_dict(copy.deepcopy(template.to_dict())) == template
     assert validate_answers(template, {}) == []
+
+
+def filled(template, author):
+    """A valid value for every item of the sections `author` fills."""
+    values = {
+        ItemKind.TEXT: lambda item: "Nội dung",
+        ItemKind.LEVEL: lambda item: "HTTNV",
+        ItemKind.RATING: lambda item: "tot",
+        ItemKind.POINTS: lambda item: item.max_points,
+        ItemKind.CHECKLIST: lambda item: {entry.id: "absent" for entry in item.entries},
+    }
+    return {
+        item.id: values[item.kind](item)
+        for section in template.sections
+        if (section.filled_by or template.filled_by) == author
+        for item in section.items
+    }
+
+
+@pytest.mark.parametrize(("code", "kind", "purpose", "variant"), EVERY_TEMPLATE, ids=lambda v: str(v))
+def test_every_template_can_be_submitted_by_each_of_its_authors(code, kind, purpose, variant):
+    template = template_of(code, kind, purpose, variant, HD16 if code == "2018" else None)
+    authors = {section.filled_by or template.filled_by for section in template.sections}
+    for author in authors:
+        answers = filled(template, author)
+        assert validate_answers(template, answers, submit=True, filled_by=author) == []
+        required = [
+            i.id
+            for s in template.sections
+            if (s.filled_by or template.filled_by) == author
+            for i in s.items
+            if i.required
+        ]
+        assert required, f"{author} has nothing to fill"
+        for item_id in required:
+            missing = {key: value for key, value in answers.items() if key != item_id}
+            assert validate_answers(template, missing, submit=True, filled_by=author), item_id
 
 
 def test_every_subject_kind_has_a_self_review_and_an_analysis_form_in_both_regimes():
@@ -298,6 +340,24 @@ def test_a_template_edited_badly_is_refused_with_the_reason(mutate, problem):
         FormTemplate.from_dict(edited(mutate))
 
 
+def test_the_2025_regime_refuses_a_template_that_moves_points_between_the_groups():
+    def shift(data):
+        _section(data, "B.I.1").update(max_points="40")
+        _section(data, "B.I.1")["items"][0]["max_points"] = "30"
+        _section(data, "B.I.2").update(max_points="60")
+        _section(data, "B.I.2")["items"][0]["max_points"] = "15"
+
+    template = FormTemplate.from_dict(edited(shift))  # consistent in itself
+    with pytest.raises(TemplateError, match="general group carries 40 points; this regime requires 30"):
+        R2025.check_template(template)
+    facts = MemberFacts(admission_date=date(2000, 1, 1), occupation="civil_servant")
+    with pytest.raises(TemplateError):
+        R2025.evaluate_member(facts, Answers(points={"g1_politics_ethics": 1}), template=template)
+    with pytest.raises(TemplateError, match="regime '2018'"):
+        R2025.check_template(template_of("2018", "member"))
+    assert R2018.check_template(template_of("2018", "member")).regime == "2018"
+
+
 def test_a_board_edited_template_with_new_weights_is_accepted_and_used_for_scoring():
     def reweigh(data):
         general = _section(data, "B.I.1")["items"]
@@ -306,3 +366,10 @@ def test_a_board_edited_template_with_new_weights_is_accepted_and_used_for_scori
     template = FormTemplate.from_dict(edited(reweigh))
     assert template.item("g1_politics_ethics").max_points == 15
     assert codes(validate_answers(template, {"g1_politics_ethics": 16})) == [("g1_politics_ethics", "points_above_max")]
+    points = {item.id: item.max_points for item in template.points_items()}
+    points["g1_politics_ethics"] = Decimal(5)  # 10 off: 90 in all
+    facts = MemberFacts(admission_date=date(2000, 1, 1), official_date=date(2001, 1, 1), occupation="civil_servant")
+    answers = Answers(points=points, tasks=TaskStats(1, 1, "0.5"))
+    assert R2025.evaluate_member(facts, answers, template=template).score.total == 90
+    with pytest.raises(AnswersError):
+        R2025.evaluate_member(facts, answers)  # the shipped weights cap g2_competence at 8, not 10

@@ -694,6 +694,17 @@ def test_nothing_rated_yet_caps_nothing_so_a_member_may_propose_any_level():
     assert evaluation.warnings(Level.HTXSNV) == (finding,)
 
 
+def test_unknown_inputs_warn_without_lowering_the_suggestion():
+    facts = OrganizationFacts(member_levels={Level.HTTNV: 4, Level.HTXSNV: 1})  # same-level bodies not known
+    evaluation = RB.evaluate_organization(facts, answers_2018("organization"))
+    assert {f.rule_id for f in evaluation.unchecked} == {"R2018-O-XS-PEER", "R2018-O-TT-PEER"}
+    assert evaluation.level == Level.HTXSNV
+    assert evaluation.allowed(Level.HTXSNV)
+    assert {f.rule_id for f in evaluation.warnings(Level.HTXSNV)} == {"R2018-O-XS-PEER", "R2018-O-TT-PEER"}
+    assert [f.rule_id for f in evaluation.warnings(Level.HTTNV)] == ["R2018-O-TT-PEER"]
+    assert evaluation.warnings(Level.HTNV) == ()
+
+
 def test_a_rating_of_an_unknown_criterion_is_the_callers_error():
     with pytest.raises(AnswersError, match="no_such"):
         RB.evaluate_member(member(), Answers(ratings={"no_such": Rating.TOT}))

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import get_language
 
 from .models import Assessment
-from .rulebooks import ItemKind, LeaderFacts, Level, MemberFacts, Presence, Rating, get_rulebook
+from .rulebooks import Answers, ItemKind, LeaderFacts, Level, MemberFacts, Presence, Rating, get_rulebook
+from .rulebooks.base import to_decimal
 
 # Who fills a section: the subject (the member or the organisation under review), the cell, the committee.
 SUBJECT = "subject"
@@ -84,13 +85,23 @@ def self_level_item(template):
 
 
 def _prefill(item, assessment):
-    if not item.prefill or not assessment.member_id:
+    """The value of a header item taken from the records, or None for an item the subject types."""
+    if not item.prefill:
         return None
-    member = assessment.member
-    if item.prefill in PREFILL_LABELS:
-        return PREFILL_LABELS[item.prefill](member)
-    attribute = item.prefill.split(".", 1)[-1]
-    value = getattr(member, attribute, "")
+    source, _dot, attribute = item.prefill.partition(".")
+    if source == "member":
+        if not assessment.member_id:
+            return None
+        member = assessment.member
+        if item.prefill in PREFILL_LABELS:
+            return PREFILL_LABELS[item.prefill](member)
+        value = getattr(member, attribute, "")
+    elif source == "organization":
+        value = getattr(assessment.organization, attribute, "")
+    elif source == "period":
+        value = str(assessment.period) if attribute == "name" else getattr(assessment.period, attribute, "")
+    else:
+        return None
     return "" if value is None else str(value)
 
 
@@ -183,6 +194,30 @@ def parse_answers(template, post, existing, assessment):
     return answers
 
 
+def scored_answers(template, answers):
+    """The ratings and points the subject gave themselves, for the rulebook; None when there are none.
+
+    Unfilled or invalid values are left out: the check speaks of what is there."""
+    ratings, points = {}, {}
+    for item in template.items():
+        value = answers.get(item.id)
+        if value in (None, ""):
+            continue
+        if item.kind == ItemKind.RATING:
+            try:
+                ratings[item.id] = Rating.coerce(value)
+            except ValueError:
+                continue
+        elif item.kind == ItemKind.POINTS:
+            try:
+                points[item.id] = to_decimal(value)
+            except ValueError:
+                continue
+    if not ratings and not points:
+        return None
+    return Answers(ratings=ratings, points=points)
+
+
 def level_check(assessment, answers):
     """The rulebook's view of the self-proposed level: (cap, findings that forbid it, warnings)."""
     if not assessment.member_id:
@@ -194,8 +229,8 @@ def level_check(assessment, answers):
     facts = member_facts_for([assessment.member], assessment.period.year)[assessment.member_id]
     if assessment.subject_kind == Assessment.SubjectKind.LEADER:
         facts = LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
-    evaluation = rulebook.evaluate(assessment.subject_kind, facts, None, params)
     template = template_for(assessment)
+    evaluation = rulebook.evaluate(assessment.subject_kind, facts, scored_answers(template, answers), params)
     item = self_level_item(template)
     proposed = answers.get(item.id) if item else None
     language = lang()

@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from assessments import demo
+from members.models import Member
+
+
+class Command(BaseCommand):
+    help = (
+        "Demo reviews: open the current year's period for the demo city and fill its forms in a mix of "
+        "states (seed_demo runs it). --delete removes every period, form and audit entry: demo databases only."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--delete", action="store_true", help="remove all periods, forms and audit entries")
+        parser.add_argument("--regime", default="2025")
+
+    def handle(self, *args, delete, regime, **options):
+        if delete:
+            demo.delete_reviews()
+            return
+        secretary = Member.objects.filter(user__username="bithu").select_related("user").first()
+        opened = demo.seed_reviews(regime=regime, secretary=secretary)
+        if opened is None:
+            self.stdout.write(_("The demo review period is already there: nothing to do."))
+            return
+        self.stdout.write(
+            _("Opened the demo review period %(period)s: %(count)d forms, %(excluded)d not to be classified.")
+            % {
+                "period": opened.period,
+                "count": opened.members + opened.leaders + opened.organizations + opened.collectives,
+                "excluded": len(opened.excluded),
+            }
+        )
