@@ -7,7 +7,7 @@ from organizations.selectors import words_start_with
 
 from . import services
 from .formview import lang
-from .models import Assessment, AuditEntry, Period
+from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import available_rulebooks, get_rulebook
 
 
@@ -110,6 +110,20 @@ class AuditEntryInline(admin.TabularInline):
         return False
 
 
+class AnalysisInline(admin.TabularInline):
+    model = Analysis
+    extra = 0
+    can_delete = False
+    fields = ["rater", "proposed_level", "submitted_at", "answers"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
     list_display = ["subject", "subject_kind", "organization", "period", "state", "classified", "self_level"]
@@ -134,7 +148,7 @@ class AssessmentAdmin(admin.ModelAdmin):
         "exclusion_overridden",
     ]
     fields = readonly_fields
-    inlines = [AuditEntryInline]
+    inlines = [AnalysisInline, AuditEntryInline]
 
     def has_add_permission(self, request):
         # Assessments come from opening a period; changes go through the workflow's services.

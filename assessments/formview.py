@@ -60,21 +60,21 @@ class SectionView:
     editable: bool
 
 
-def template_for(assessment):
+def template_for(assessment, purpose="self_review"):
     rulebook = get_rulebook(assessment.period.regime)
-    return rulebook.form_template(assessment.subject_kind, "self_review", assessment.form_variant or None)
+    return rulebook.form_template(assessment.subject_kind, purpose, assessment.form_variant or None)
 
 
 def section_author(template, section):
     return section.filled_by or template.filled_by
 
 
-def self_level_item(template):
-    """The level the subject proposes for themselves (as a member, where there are two)."""
+def level_item(template, author=SUBJECT):
+    """The level that `author` proposes (for a member: as a member, where there are two)."""
     items = [
         item
         for section in template.sections
-        if section_author(template, section) == SUBJECT
+        if section_author(template, section) == author
         for item in section.items
         if item.kind == ItemKind.LEVEL
     ]
@@ -84,8 +84,15 @@ def self_level_item(template):
     return items[-1] if items else None
 
 
+def self_level_item(template):
+    """The level the subject proposes for themselves."""
+    return level_item(template, SUBJECT)
+
+
 def _prefill(item, assessment):
     """The value of a header item taken from the records, or None for an item the subject types."""
+    if item.id == "subject" and not item.prefill:
+        return assessment.subject_name  # the analysis form's "who is rated"
     if not item.prefill:
         return None
     source, _dot, attribute = item.prefill.partition(".")
@@ -105,7 +112,7 @@ def _prefill(item, assessment):
     return "" if value is None else str(value)
 
 
-def build_sections(template, assessment, answers, *, editable, errors=()):
+def build_sections(template, assessment, answers, *, editable, errors=(), author=SUBJECT):
     """The sections of the form, each item with its current value, choices and errors."""
     language = lang()
     errors_by_item = {}
@@ -116,8 +123,7 @@ def build_sections(template, assessment, answers, *, editable, errors=()):
     presence_choices = [(Presence.ABSENT.value, "absent"), (Presence.PRESENT.value, "present")]
     views = []
     for section in template.sections:
-        author = section_author(template, section)
-        section_editable = editable and author == SUBJECT
+        section_editable = editable and section_author(template, section) == author
         fields = []
         for item in section.items:
             prefilled = _prefill(item, assessment)
@@ -143,7 +149,7 @@ def build_sections(template, assessment, answers, *, editable, errors=()):
                 ]
                 f.choices = presence_choices
             fields.append(f)
-        if section_author(template, section) != SUBJECT and not any(f.value for f in fields):
+        if section_author(template, section) != author and not any(f.value for f in fields):
             # The cell's and the committee's parts appear once they have something in them.
             continue
         views.append(
@@ -158,14 +164,14 @@ def build_sections(template, assessment, answers, *, editable, errors=()):
     return views
 
 
-def parse_answers(template, post, existing, assessment):
+def parse_answers(template, post, existing, assessment, author=SUBJECT):
     """The subject's answers from a POST, merged over the answers others wrote (which stay as they are).
 
     Header items filled from the records are stored as they stand at the time of writing, like the
     header of the paper form."""
     answers = dict(existing)
     for section in template.sections:
-        if section_author(template, section) != SUBJECT:
+        if section_author(template, section) != author:
             continue
         for item in section.items:
             prefilled = _prefill(item, assessment)
@@ -210,9 +216,11 @@ def scored_answers(template, answers):
                 continue
         elif item.kind == ItemKind.POINTS:
             try:
-                points[item.id] = to_decimal(value)
+                number = to_decimal(value)
             except ValueError:
                 continue
+            if 0 <= number <= item.max_points:
+                points[item.id] = number
     if not ratings and not points:
         return None
     return Answers(ratings=ratings, points=points)
@@ -250,3 +258,23 @@ def level_check(assessment, answers):
         result["blocking"] = [f.message(language) for f in evaluation.explain(level)]
         result["warnings"] = [f.message(language) for f in evaluation.warnings(level)]
     return result
+
+
+def evaluate(assessment, answers, template):
+    """The rulebook's evaluation of the subject with the given ratings or points (members and leaders
+    with their year's records; organisations and collectives with what is known of them)."""
+    from .facts import member_facts_for, organization_facts
+
+    rulebook = get_rulebook(assessment.period.regime)
+    params = rulebook.parameters(assessment.period.parameters, year=assessment.period.year)
+    if assessment.member_id:
+        facts = member_facts_for([assessment.member], assessment.period.year)[assessment.member_id]
+        if assessment.subject_kind == Assessment.SubjectKind.LEADER:
+            facts = LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
+    elif assessment.subject_kind == Assessment.SubjectKind.ORGANIZATION:
+        facts = organization_facts(assessment.organization)
+    else:
+        from .rulebooks import CollectiveFacts
+
+        facts = CollectiveFacts(founded_on=assessment.organization.founded_on)
+    return rulebook.evaluate(assessment.subject_kind, facts, scored_answers(template, answers), params)

@@ -14,7 +14,7 @@ from members.selectors import current_members
 from organizations.access import scope_for
 
 from .facts import member_facts_for, organization_facts
-from .models import Assessment, AuditEntry, Period
+from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import ParameterError, get_rulebook
 from .workflow import ACTIONS, Actor, transition_allowed
 
@@ -335,3 +335,43 @@ def reminders_send(*, period, organization, user):
         )
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
     return Reminders(sent=len(with_mail), in_person=in_person)
+
+
+# --- Analysis forms --------------------------------------------------------------------------------------
+
+
+def analysis_save(*, assessment, user, answers, proposed_level="", base_version, submit=False):
+    """Save (and with submit=True, hand in) the user's analysis form on `assessment`.
+
+    Raters are those who manage the subject's organisation; each has one form per subject. A handed-in
+    form is final for its rater."""
+    with transaction.atomic():
+        current = _locked_copy(assessment)
+        if current.period.is_locked:
+            raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+        if current.period.state != Period.State.OPEN:
+            raise WorkflowError(_("This review period is not open."))
+        if Actor.MANAGER not in actors_for(user, current):
+            raise WorkflowError(_("Only those who lead this organisation may fill in its analysis forms."))
+        analysis, _created = Analysis.objects.select_for_update().get_or_create(assessment=current, rater=user)
+        if analysis.submitted_at:
+            raise WorkflowError(_("You have already handed in this analysis form: it can no longer be changed."))
+        if analysis.version != base_version:
+            raise ConflictError(
+                _("This analysis form was changed in another window after you opened it. Reload the page first.")
+            )
+        analysis.answers = answers
+        analysis.proposed_level = proposed_level
+        analysis.version += 1
+        if submit:
+            analysis.submitted_at = timezone.now()
+        analysis.save()
+        if submit:
+            AuditEntry.objects.create(
+                period=current.period,
+                assessment=current,
+                actor=user,
+                action="analysis",
+                data={"proposed_level": proposed_level},
+            )
+    return analysis

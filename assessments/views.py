@@ -14,7 +14,7 @@ from organizations.models import Organization
 
 from . import formview, services
 from .access import get_assessment_for_user, get_period_and_organization_for_manager
-from .models import Assessment, AuditEntry, Period
+from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import validate_answers
 from .workflow import ACTIONS, Actor, allowed_actions
 
@@ -54,6 +54,7 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
         "actions": actions,
         "action_labels": {name: ACTIONS[name].label for name in actions},
         "is_proxy": Actor.SELF not in actors and assessment.member_id is not None,
+        "can_analyse": Actor.MANAGER in actors,
         "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
         "history": history,
         "conflict": conflict,
@@ -334,3 +335,86 @@ def roster_override(request, period_id, public_id):
     else:
         messages.success(request, _("The board's decision has been recorded."))
     return redirect("assessments:roster", period_id=period.public_id)
+
+
+@login_required
+def analysis(request, public_id):
+    """The signed-in rater's analysis form on a subject, with the rulebook's reading of the ratings."""
+    from django.http import Http404, HttpResponseNotAllowed
+
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    if Actor.MANAGER not in actors:
+        raise Http404
+    template = formview.template_for(assessment, "analysis")
+    current = Analysis.objects.filter(assessment=assessment, rater=request.user).first()
+    answers = current.answers if current else {}
+    if current is None:
+        # Who rates: the signed-in person, unless they write the name of a body instead.
+        user = request.user
+        answers = {"rater": f"{user.last_name} {user.first_name}".strip() or user.get_username()}
+    errors, status = (), 200
+    if request.method == "POST":
+        answers = formview.parse_answers(template, request.POST, answers, assessment, author=template.filled_by)
+        submit = "submit" in request.POST
+        errors = validate_answers(template, answers, submit=submit, filled_by=template.filled_by)
+        level_item = formview.level_item(template, template.filled_by)
+        try:
+            base_version = int(request.POST.get("version", "-1"))
+        except ValueError:
+            base_version = -1
+        if _too_long(answers):
+            messages.error(
+                request, _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
+            )
+            status = 400
+        elif errors:
+            messages.error(
+                request, _("Some answers are missing or not valid; nothing was saved. See the marked items.")
+            )
+            status = 400
+        else:
+            try:
+                current = services.analysis_save(
+                    assessment=assessment,
+                    user=request.user,
+                    answers=answers,
+                    proposed_level=answers.get(level_item.id, "") if level_item else "",
+                    base_version=base_version,
+                    submit=submit,
+                )
+            except services.ConflictError as error:
+                messages.error(request, error.message)
+                status = 409
+            except services.WorkflowError as error:
+                messages.error(request, error.message)
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("The analysis form has been handed in.") if submit else _("The analysis form has been saved."),
+                )
+                return redirect("assessments:analysis", public_id=assessment.public_id)
+    editable = assessment.period.state == Period.State.OPEN and not (current and current.submitted_at)
+    evaluation = formview.evaluate(assessment, answers, template)
+    language = formview.lang()
+    suggested = evaluation.suggested_level() if evaluation.not_classified is None else None
+    context = {
+        "assessment": assessment,
+        "period": assessment.period,
+        "analysis": current,
+        "title": template.title_vi if language == "vi" else template.title_en,
+        "sections": formview.build_sections(
+            template, assessment, answers, editable=editable, errors=errors, author=template.filled_by
+        ),
+        "editable": editable,
+        "version": current.version if current else 0,
+        "suggested": suggested.label(language) if suggested else "",
+        "findings": [
+            (finding.severity, finding.message(language))
+            for finding in evaluation.findings
+            if finding.severity != "info"
+        ],
+    }
+    return render(request, "assessments/analysis.html", context, status=status)

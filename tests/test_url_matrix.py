@@ -83,6 +83,10 @@ MATRIX = {
         lambda p, c: reverse("assessments:form", args=[c.form.public_id]),
         (302, 404, 200, 200, 404, 200, 404, 200),
     ),
+    "assessments:analysis": (
+        lambda p, c: reverse("assessments:analysis", args=[c.form.public_id]),
+        (302, 404, 404, 200, 404, 200, 404, 200),
+    ),
     "assessments:print": (
         lambda p, c: reverse("assessments:print", args=[c.form.public_id]),
         (302, 404, 200, 200, 404, 200, 404, 200),
