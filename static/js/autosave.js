@@ -84,6 +84,7 @@
   form.addEventListener("input", function () { dirty = true; schedule(); });
   form.addEventListener("change", function () { dirty = true; schedule(); });
   form.addEventListener("submit", function () { stopped = true; if (timer) window.clearTimeout(timer); });
+  form.setAttribute("data-autosave-ready", "yes");  // for people's tools and the browser tests alike
   window.addEventListener("beforeunload", function (event) {
     if ((dirty || saving) && !stopped) { event.preventDefault(); event.returnValue = ""; }
   });

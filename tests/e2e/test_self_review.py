@@ -38,6 +38,7 @@ def test_member_submits_secretary_returns_member_sees_the_reason(live_server, pa
     expect(page.get_by_role("heading", name=re.compile("Bản kiểm điểm"))).to_be_visible()
 
     # Autosave: typing is enough, the page says when it has saved.
+    expect(page.locator("#assessment-form[data-autosave-ready=yes]")).to_have_count(1)
     page.locator("#item-strengths_conduct").fill("Luôn giữ vững lập trường tư tưởng chính trị.")
     expect(page.locator("#save-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
     form = Assessment.objects.get(member=personas.member_record)
