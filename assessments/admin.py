@@ -56,7 +56,7 @@ class PeriodForm(forms.ModelForm):
 @admin.register(Period)
 class PeriodAdmin(admin.ModelAdmin):
     form = PeriodForm
-    actions = ["open_periods"]
+    actions = ["open_periods", "close_periods"]
     list_display = ["__str__", "organization", "regime", "state", "self_review_due", "opened_at"]
     list_filter = ["state", "regime", "year"]
     list_select_related = ["organization"]
@@ -71,6 +71,16 @@ class PeriodAdmin(admin.ModelAdmin):
         (_("Parameters of the rulebook"), {"fields": ["parameters"]}),
         (_("Record"), {"classes": ["collapse"], "fields": ["public_id", "opened_at", "opened_by", "created_at"]}),
     ]
+
+    @admin.action(description=_("Close the selected periods (no more changes to the forms)"))
+    def close_periods(self, request, queryset):
+        for period in queryset:
+            try:
+                services.period_close(period=period, user=request.user)
+            except services.WorkflowError as error:
+                self.message_user(request, f"{period}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(period)s closed.") % {"period": period}, messages.SUCCESS)
 
     @admin.action(description=_("Open the selected periods (take the roster)"))
     def open_periods(self, request, queryset):

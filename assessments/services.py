@@ -299,6 +299,7 @@ def reminders_send(*, period, organization, user):
             period=period,
             organization__path__startswith=organization.path,
             member__isnull=False,
+            classified=True,
             state__in=(Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED),
         )
         .select_related("member")
@@ -375,3 +376,17 @@ def analysis_save(*, assessment, user, answers, proposed_level="", base_version,
                 data={"proposed_level": proposed_level},
             )
     return analysis
+
+
+def period_close(*, period, user):
+    """Close an open period: self-reviews and forms can no longer be changed; decisions come next."""
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.state != Period.State.OPEN:
+            raise WorkflowError(_("Only an open period can be closed."))
+        locked.state = Period.State.CLOSED
+        locked.save(update_fields=["state"])
+        AuditEntry.objects.create(
+            period=locked, actor=user, action="close", from_state=Period.State.OPEN, to_state=Period.State.CLOSED
+        )
+    return locked

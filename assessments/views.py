@@ -243,7 +243,7 @@ def dashboard(request, period_id, code):
         )
         context["forms"] = forms
         context["counts"] = _state_counts(forms)
-        context["pending"] = [a for a in forms if a.state in PENDING_STATES]
+        context["pending"] = [a for a in forms if a.state in PENDING_STATES and a.classified]
     else:
         children = list(Organization.objects.get_children(organization))
         rows = (

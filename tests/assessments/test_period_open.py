@@ -202,3 +202,16 @@ def test_the_admin_refuses_bad_parameters_and_opens_periods(personas, city, clie
     period.refresh_from_db()
     assert period.state == Period.State.OPEN
     assert Assessment.objects.filter(period=period, subject_kind=Kind.MEMBER).count() == 8
+
+
+def test_the_board_closes_an_open_period_and_the_forms_are_then_refused(period, personas):
+    open_(period, personas)
+    services.period_close(period=period, user=personas.board)
+    period.refresh_from_db()
+    assert period.state == Period.State.CLOSED
+    assert AuditEntry.objects.filter(period=period, action="close").exists()
+    with pytest.raises(services.WorkflowError):
+        services.period_close(period=period, user=personas.board)
+    form = assessment_of(personas.member_record)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)
