@@ -155,9 +155,12 @@ def delete_reviews():
 
     The audit trail refuses deletes through the application (and, on PostgreSQL, through a trigger);
     emptying the tables is the one way, and it is meant for a demo database."""
-    tables = ["assessments_auditentry", "assessments_assessment", "assessments_period"]
+    tables = ["assessments_auditentry", "assessments_analysis", "assessments_assessment", "assessments_period"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Rows written earlier in this transaction leave deferred foreign-key checks pending, and
+            # TRUNCATE refuses to run over them: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(tables)}")
         else:
             for table in tables:

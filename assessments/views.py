@@ -84,21 +84,34 @@ def _too_long(answers):
     return any(isinstance(v, str) and len(v) > MAX_TEXT for v in answers.values())
 
 
+def _too_long_message():
+    return _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
+
+
+def _base_version(request):
+    """The version of the form the page was loaded at (-1, which never matches, when it is missing)."""
+    try:
+        return int(request.POST.get("version", "-1"))
+    except ValueError:
+        return -1
+
+
+def _posted(request, assessment):
+    """The template, the answers as posted over the stored ones, and the version they were based on."""
+    template = formview.template_for(assessment)
+    answers = formview.parse_answers(template, request.POST, assessment.answers, assessment)
+    return template, answers, _base_version(request)
+
+
 @require_POST
 @login_required
 def assessment_save(request, public_id):
     """Save the draft (the autosave posts here too); answer JSON to the page's script."""
     assessment, actors = get_assessment_for_user(request.user, public_id)
-    template = formview.template_for(assessment)
-    answers = formview.parse_answers(template, request.POST, assessment.answers, assessment)
-    try:
-        base_version = int(request.POST.get("version", "-1"))
-    except ValueError:
-        base_version = -1
+    template, answers, base_version = _posted(request, assessment)
     errors = validate_answers(template, answers, submit=False)
     if _too_long(answers):
-        message = _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
-        return _refuse(request, assessment, actors, answers, message, status=400)
+        return _refuse(request, assessment, actors, answers, _too_long_message(), status=400)
     if errors:
         message = _("Some answers are not valid; nothing was saved. See the marked items.")
         return _refuse(request, assessment, actors, answers, message, errors=errors, status=400)
@@ -154,15 +167,9 @@ def _refuse(request, assessment, actors, answers, message, *, errors=(), status=
 @login_required
 def assessment_submit(request, public_id):
     assessment, actors = get_assessment_for_user(request.user, public_id)
-    template = formview.template_for(assessment)
-    answers = formview.parse_answers(template, request.POST, assessment.answers, assessment)
-    try:
-        base_version = int(request.POST.get("version", "-1"))
-    except ValueError:
-        base_version = -1
+    template, answers, base_version = _posted(request, assessment)
     if _too_long(answers):
-        message = _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
-        return _refuse(request, assessment, actors, answers, message)
+        return _refuse(request, assessment, actors, answers, _too_long_message())
     errors = validate_answers(template, answers, submit=True)
     if errors:
         message = _("The form cannot be submitted yet: some required items are missing or not valid.")
@@ -360,14 +367,9 @@ def analysis(request, public_id):
         submit = "submit" in request.POST
         errors = validate_answers(template, answers, submit=submit, filled_by=template.filled_by)
         level_item = formview.level_item(template, template.filled_by)
-        try:
-            base_version = int(request.POST.get("version", "-1"))
-        except ValueError:
-            base_version = -1
+        base_version = _base_version(request)
         if _too_long(answers):
-            messages.error(
-                request, _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
-            )
+            messages.error(request, _too_long_message())
             status = 400
         elif errors:
             messages.error(
