@@ -148,6 +148,20 @@ class Assessment(models.Model):
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     self_level = models.CharField(_("self-proposed level"), max_length=8, choices=Level.choices, blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
+    cell_proposed_level = models.CharField(_("cell's proposed level"), max_length=8, choices=Level.choices, blank=True)
+    decided_level = models.CharField(_("decided level"), max_length=8, choices=Level.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(
+        _("reason for the decision"), blank=True, help_text=_("Required when a warning of the rules is set aside.")
+    )
     filled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("last filled by"),
