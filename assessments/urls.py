@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import decision_views, views
 
 app_name = "assessments"
 
@@ -16,5 +16,6 @@ urlpatterns = [
     path("period/<uuid:period_id>/roster/", views.roster, name="roster"),
     path("period/<uuid:period_id>/roster/<uuid:public_id>/", views.roster_override, name="roster_override"),
     path("period/<uuid:period_id>/org/<slug:code>/", views.dashboard, name="dashboard"),
+    path("period/<uuid:period_id>/decide/<slug:code>/", decision_views.decide, name="decide"),
     path("period/<uuid:period_id>/org/<slug:code>/remind/", views.remind, name="remind"),
 ]

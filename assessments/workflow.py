@@ -19,6 +19,7 @@ class Actor:
     SELF = "self"  # the member under review
     MANAGER = "manager"  # manages the subject's organisation: its secretary, a committee officer, the board
     BOARD = "board"
+    DECIDER = "decider"  # manages the grassroots organisation that decides the subject's level
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,15 @@ class Action:
 ACTIONS = {
     action.name: action
     for action in [
+        Action(
+            "decide",
+            _("Decide the level"),
+            # The grassroots level decides every classified member, whether or not the form came in.
+            sources=(S.NOT_STARTED, S.DRAFT, S.SUBMITTED, S.RETURNED, S.CELL_REVIEWED, S.DECIDED),
+            target=S.DECIDED,
+            actors=(Actor.DECIDER,),
+            needs_open_period=False,
+        ),
         Action(
             "save",
             _("Save draft"),
