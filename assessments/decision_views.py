@@ -68,6 +68,7 @@ def decide(request, period_id, code):
         "period": period,
         "organization": organization,
         "rows": rows,
+        "any_unchecked": any(row.unchecked for row in rows),
         "quota": quota,
         "quota_message": quota.message(language),
         "levels": [(level.value, level.label(language)) for level in Level.best_first()],

@@ -42,11 +42,14 @@ class Row:
     allowed: tuple = ()
     previous_level: str = ""
     evaluation: object = None
+    unchecked: bool = False  # some conditions could not be checked: no ratings or points entered
 
     @property
     def two_years(self):
         """KHTNV last year and, as it stands, this year too: to be flagged for education and removal."""
         current = self.assessment.decided_level or (self.suggested.value if self.suggested else "")
+        if not current and self.cap == Level.KHTNV:
+            current = Level.KHTNV  # the rules leave no other level
         return self.previous_level == Level.KHTNV and current == Level.KHTNV
 
 
@@ -96,10 +99,14 @@ def decision_rows(period, organization):
             row.evaluation = evaluation
             row.cap = evaluation.cap
             row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
-            row.warnings = [f.message(language) for f in evaluation.findings if f.severity == "warn"]
+            row.warnings = [
+                f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked
+            ]
+            row.unchecked = bool(evaluation.unchecked)
             row.allowed = evaluation.allowed_levels()
             base = assessment.cell_proposed_level or assessment.self_level
-            row.suggested = lowest(base, evaluation.cap) if base else evaluation.suggested_level()
+            # Suggest only from what someone proposed; with nothing proposed there is nothing to suggest.
+            row.suggested = lowest(base, evaluation.cap) if base else None
             if row.suggested is not None and not evaluation.allowed(row.suggested):
                 row.suggested = row.allowed[0] if row.allowed else None
         rows.append(row)
