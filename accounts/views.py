@@ -98,7 +98,9 @@ def home(request):
     own_reviews = []
     if member is not None:
         own_reviews = list(
-            Assessment.objects.filter(member=member, period__state=Period.State.OPEN).select_related("period")
+            Assessment.objects.filter(
+                member=member, period__state__in=(Period.State.OPEN, Period.State.PUBLISHED)
+            ).select_related("period")
         )
     if panels:
         open_periods = list(Period.objects.filter(state=Period.State.OPEN).select_related("organization"))

@@ -56,7 +56,7 @@ class PeriodForm(forms.ModelForm):
 @admin.register(Period)
 class PeriodAdmin(admin.ModelAdmin):
     form = PeriodForm
-    actions = ["open_periods", "close_periods"]
+    actions = ["open_periods", "close_periods", "finalise_periods", "publish_periods"]
     list_display = ["__str__", "organization", "regime", "state", "self_review_due", "opened_at"]
     list_filter = ["state", "regime", "year"]
     list_select_related = ["organization"]
@@ -72,15 +72,26 @@ class PeriodAdmin(admin.ModelAdmin):
         (_("Record"), {"classes": ["collapse"], "fields": ["public_id", "opened_at", "opened_by", "created_at"]}),
     ]
 
-    @admin.action(description=_("Close the selected periods (no more changes to the forms)"))
-    def close_periods(self, request, queryset):
+    def _run(self, request, queryset, service, done):
         for period in queryset:
             try:
-                services.period_close(period=period, user=request.user)
+                service(period=period, user=request.user)
             except services.WorkflowError as error:
                 self.message_user(request, f"{period}: {error.message}", messages.ERROR)
             else:
-                self.message_user(request, _("%(period)s closed.") % {"period": period}, messages.SUCCESS)
+                self.message_user(request, done % {"period": period}, messages.SUCCESS)
+
+    @admin.action(description=_("Finalise the selected periods (lock every level)"))
+    def finalise_periods(self, request, queryset):
+        self._run(request, queryset, services.period_finalise, _("%(period)s finalised."))
+
+    @admin.action(description=_("Publish the selected periods (members see their level)"))
+    def publish_periods(self, request, queryset):
+        self._run(request, queryset, services.period_publish, _("%(period)s published."))
+
+    @admin.action(description=_("Close the selected periods (no more changes to the forms)"))
+    def close_periods(self, request, queryset):
+        self._run(request, queryset, services.period_close, _("%(period)s closed."))
 
     @admin.action(description=_("Open the selected periods (take the roster)"))
     def open_periods(self, request, queryset):

@@ -127,9 +127,12 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
     Everything is checked before anything is written: the period, the decider, every level against
     the rules, and the quota of the whole organisation as it would stand."""
     check_decider(user, organization)
-    if period.is_locked:
-        raise WorkflowError(_("This review period is finalised: nothing can be changed."))
     rows, rulebook, params = decision_rows(period, organization)
+    if period.is_locked:
+        # A finalised period changes only for the subjects the board reopened, with a reason.
+        reopened = {row.assessment.pk for row in rows if row.assessment.reopened}
+        if not choices or not set(choices) <= reopened:
+            raise WorkflowError(_("This review period is finalised: nothing can be changed."))
     by_pk = {row.assessment.pk: row for row in rows}
     row_errors = {}
     chosen = {}
@@ -147,7 +150,8 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
         except ValueError:
             row_errors[pk] = [_("Unknown level.")]
             continue
-        if not transition_allowed("decide", row.assessment.state, {Actor.DECIDER}):
+        state = Assessment.State.DECIDED if row.assessment.reopened else row.assessment.state
+        if not transition_allowed("decide", state, {Actor.DECIDER}):
             row_errors[pk] = [_("This form can no longer be decided.")]
             continue
         forbidden = row.evaluation.explain(level)
@@ -189,14 +193,18 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
         updated, entries = [], []
         for pk, (level, note) in chosen.items():
             assessment = locked[pk]
-            if assessment.state == Assessment.State.DECIDED and assessment.decided_level == level:
+            unchanged = assessment.state == Assessment.State.DECIDED and assessment.decided_level == level
+            if unchanged and not assessment.reopened:
                 continue
             from_state = assessment.state
             assessment.decided_level = level
             assessment.decided_by = user
             assessment.decided_at = now
             assessment.decision_note = note
-            assessment.state = Assessment.State.DECIDED
+            assessment.reopened = False
+            # A re-grading after publication is published at once, like the first decision was.
+            published = period.state == period.State.PUBLISHED
+            assessment.state = Assessment.State.PUBLISHED if published else Assessment.State.DECIDED
             assessment.version += 1
             assessment.updated_at = now
             updated.append(assessment)
@@ -207,13 +215,23 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
                     actor=user,
                     action="decide",
                     from_state=from_state,
-                    to_state=Assessment.State.DECIDED,
+                    to_state=assessment.state,
                     reason=note,
                     data={"level": level.value},
                 )
             )
         Assessment.objects.bulk_update(
-            updated, ["decided_level", "decided_by", "decided_at", "decision_note", "state", "version", "updated_at"]
+            updated,
+            [
+                "decided_level",
+                "decided_by",
+                "decided_at",
+                "decision_note",
+                "reopened",
+                "state",
+                "version",
+                "updated_at",
+            ],
         )
         AuditEntry.objects.bulk_create(entries)
         if not quota.within:

@@ -390,3 +390,83 @@ def period_close(*, period, user):
             period=locked, actor=user, action="close", from_state=Period.State.OPEN, to_state=Period.State.CLOSED
         )
     return locked
+
+
+# --- Finalising, publishing, reopening ---------------------------------------------------------------------
+
+
+def _require_board(user, period):
+    scope = scope_for(user)
+    if not (scope.is_board and scope.manages_organization(period.organization)):
+        raise WorkflowError(_("Only the organisation board can do this."))
+
+
+def period_finalise(*, period, user):
+    """Lock the period: after this nothing changes, unless the board reopens a subject with a reason."""
+    _require_board(user, period)
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.state not in (Period.State.OPEN, Period.State.CLOSED):
+            raise WorkflowError(_("Only an open or closed period can be finalised."))
+        undecided = Assessment.objects.filter(
+            period=locked, member__isnull=False, classified=True, decided_level=""
+        ).count()
+        if undecided:
+            raise WorkflowError(
+                _("%(count)d members to be classified have no decided level yet: decide them first.")
+                % {"count": undecided}
+            )
+        from_state = locked.state
+        locked.state = Period.State.FINALISED
+        locked.save(update_fields=["state"])
+        AuditEntry.objects.create(
+            period=locked, actor=user, action="finalise", from_state=from_state, to_state=locked.state
+        )
+    return locked
+
+
+def period_publish(*, period, user):
+    """Publish a finalised period: each member sees their level."""
+    _require_board(user, period)
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.state != Period.State.FINALISED:
+            raise WorkflowError(_("Only a finalised period can be published."))
+        locked.state = Period.State.PUBLISHED
+        locked.save(update_fields=["state"])
+        published = Assessment.objects.filter(period=locked, state=Assessment.State.DECIDED).update(
+            state=Assessment.State.PUBLISHED, reopened=False
+        )
+        AuditEntry.objects.create(
+            period=locked,
+            actor=user,
+            action="publish",
+            from_state=Period.State.FINALISED,
+            to_state=Period.State.PUBLISHED,
+            data={"published": published},
+        )
+    return locked
+
+
+def assessment_reopen(*, assessment, user, reason):
+    """The board reopens one finalised subject so that its level can be decided again (re-grading)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("Please write the reason for reopening."))
+    _require_board(user, assessment.period)
+    with transaction.atomic():
+        current = _locked_copy(assessment)
+        if not current.period.is_locked:
+            raise WorkflowError(_("Only a subject of a finalised period is reopened; this one is still open."))
+        current.reopened = True
+        current.save(update_fields=["reopened", "updated_at"])
+        AuditEntry.objects.create(
+            period=current.period,
+            assessment=current,
+            actor=user,
+            action="reopen",
+            from_state=current.state,
+            to_state=current.state,
+            reason=reason,
+        )
+    return current

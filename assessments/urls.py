@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:public_id>/save/", views.assessment_save, name="save"),
     path("<uuid:public_id>/submit/", views.assessment_submit, name="submit"),
     path("<uuid:public_id>/return/", views.assessment_return, name="return"),
+    path("<uuid:public_id>/reopen/", views.assessment_reopen, name="reopen"),
     path("<uuid:public_id>/analysis/", views.analysis, name="analysis"),
     path("<uuid:public_id>/print/", views.assessment_print, name="print"),
     path("<uuid:public_id>/docx/", views.assessment_docx, name="docx"),

@@ -19,6 +19,9 @@ from .rulebooks import validate_answers
 from .workflow import ACTIONS, Actor, allowed_actions
 
 AUDIT_ACTIONS = {
+    "decide": _lazy("Level decided"),
+    "reopen": _lazy("Reopened by the board"),
+    "analysis": _lazy("Analysis form handed in"),
     "save": _lazy("Saved"),
     "submit": _lazy("Submitted"),
     "return": _lazy("Returned for revision"),
@@ -55,6 +58,8 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
         "action_labels": {name: ACTIONS[name].label for name in actions},
         "is_proxy": Actor.SELF not in actors and assessment.member_id is not None,
         "can_analyse": Actor.MANAGER in actors,
+        "can_reopen": Actor.BOARD in actors and assessment.period.is_locked and assessment.member_id is not None,
+        "show_result": assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors,
         "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
         "history": history,
         "conflict": conflict,
@@ -420,3 +425,16 @@ def analysis(request, public_id):
         ],
     }
     return render(request, "assessments/analysis.html", context, status=status)
+
+
+@require_POST
+@login_required
+def assessment_reopen(request, public_id):
+    assessment, _actors = get_assessment_for_user(request.user, public_id)
+    try:
+        services.assessment_reopen(assessment=assessment, user=request.user, reason=request.POST.get("reason", ""))
+    except services.WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Reopened: the grassroots level can decide this level again."))
+    return redirect("assessments:form", public_id=assessment.public_id)

@@ -67,6 +67,15 @@ ACTIONS = {
             actors=(Actor.MANAGER,),
             needs_reason=True,
         ),
+        Action(
+            "record_proposal",
+            _("Record the cell's proposal"),
+            # From the meeting's ballot count; recorded again when the minutes are corrected.
+            sources=(S.SUBMITTED, S.CELL_REVIEWED),
+            target=S.CELL_REVIEWED,
+            actors=(Actor.MANAGER,),
+            needs_open_period=False,
+        ),
     ]
 }
 

@@ -87,6 +87,10 @@ MATRIX = {
         lambda p, c: reverse("assessments:analysis", args=[c.form.public_id]),
         (302, 404, 404, 200, 404, 200, 404, 200),
     ),
+    "assessments:reopen": (
+        lambda p, c: reverse("assessments:reopen", args=[c.form.public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     "assessments:print": (
         lambda p, c: reverse("assessments:print", args=[c.form.public_id]),
         (302, 404, 200, 200, 404, 200, 404, 200),

@@ -40,7 +40,7 @@ def test_every_pair_of_state_and_action_outside_the_table_is_refused():
 def test_allowed_actions_for_a_member_and_a_secretary():
     assert allowed_actions(S.DRAFT, {Actor.SELF}) == ["save", "submit"]
     assert allowed_actions(S.SUBMITTED, {Actor.SELF}) == []
-    assert allowed_actions(S.SUBMITTED, {Actor.MANAGER}) == ["return"]
+    assert allowed_actions(S.SUBMITTED, {Actor.MANAGER}) == ["return", "record_proposal"]
 
 
 def test_member_saves_a_draft_and_submits(form, personas):

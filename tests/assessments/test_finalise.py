@@ -1,0 +1,135 @@
+"""Finalise locks every write; reopening needs the board and a reason; publishing shows members their level."""
+
+import pytest
+from django.urls import reverse
+
+from assessments import decisions, services
+from assessments.models import Analysis, Assessment, AuditEntry, Period
+from members.models import Member
+
+pytestmark = pytest.mark.django_db
+S = Assessment.State
+
+
+@pytest.fixture
+def decided(city, personas):
+    """A 2026 period in which every member of committee A and of the grassroots cell C is decided."""
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    for organization in (city.committee_a, city.committee_b, city.cell_c):
+        forms = Assessment.objects.filter(
+            period=period, member__isnull=False, organization__path__startswith=organization.path
+        )
+        decisions.decisions_record(
+            period=period,
+            organization=organization,
+            user=personas.board,
+            choices={f.pk: ("HTNV", "") for f in forms},
+        )
+    period.refresh_from_db()
+    return period
+
+
+def form_of(period, member):
+    return Assessment.objects.get(period=period, member=member)
+
+
+def test_finalising_needs_every_member_decided(city, personas):
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    with pytest.raises(services.WorkflowError):
+        services.period_finalise(period=period, user=personas.board)
+    period.refresh_from_db()
+    assert period.state == Period.State.OPEN
+
+
+def test_only_the_board_finalises_and_publishes(decided, personas):
+    for user in (personas.officer_a, personas.secretary_a1, personas.member):
+        with pytest.raises(services.WorkflowError):
+            services.period_finalise(period=decided, user=user)
+    services.period_finalise(period=decided, user=personas.board)
+    with pytest.raises(services.WorkflowError):
+        services.period_publish(period=decided, user=personas.officer_a)
+
+
+def test_finalise_locks_every_write(decided, personas, city):
+    services.period_finalise(period=decided, user=personas.board)
+    decided.refresh_from_db()
+    form = form_of(decided, personas.member_record)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_save(assessment=form, user=personas.member, answers={"x": "y"}, base_version=form.version)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_return(assessment=form, user=personas.secretary_a1, reason="x")
+    with pytest.raises(services.WorkflowError):
+        services.analysis_save(assessment=form, user=personas.secretary_a1, answers={}, base_version=0)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_classification_override(assessment=form, user=personas.board, classified=False, reason="x")
+    with pytest.raises(services.WorkflowError):
+        decisions.decisions_record(
+            period=decided, organization=city.committee_a, user=personas.officer_a, choices={form.pk: ("HTTNV", "")}
+        )
+    form.refresh_from_db()
+    assert form.decided_level == "HTNV" and not Analysis.objects.exists()
+
+
+def test_reopen_needs_the_board_and_a_reason_and_is_audited(decided, personas, city):
+    services.period_finalise(period=decided, user=personas.board)
+    decided.refresh_from_db()
+    form = form_of(decided, personas.member_record)
+    with pytest.raises(services.WorkflowError):
+        services.assessment_reopen(assessment=form, user=personas.board, reason="")
+    with pytest.raises(services.WorkflowError):
+        services.assessment_reopen(assessment=form, user=personas.officer_a, reason="Sai sót")
+    services.assessment_reopen(assessment=form, user=personas.board, reason="Phát hiện sai sót khi tổng hợp")
+    assert AuditEntry.objects.filter(assessment=form, action="reopen", reason__startswith="Phát hiện").exists()
+    # Only the reopened subject may be decided again; then it is locked again.
+    other = form_of(decided, personas.member_a2)
+    with pytest.raises(services.WorkflowError):
+        decisions.decisions_record(
+            period=decided, organization=city.committee_a, user=personas.officer_a, choices={other.pk: ("HTTNV", "")}
+        )
+    decisions.decisions_record(
+        period=decided, organization=city.committee_a, user=personas.officer_a, choices={form.pk: ("HTTNV", "")}
+    )
+    form.refresh_from_db()
+    assert form.decided_level == "HTTNV" and not form.reopened
+
+
+def test_publish_shows_members_their_result_and_nothing_before(decided, personas, client_for):
+    form = form_of(decided, personas.member_record)
+    client = client_for(personas.member)
+    assert "Level decided" not in client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    page = client.get(reverse("assessments:form", args=[form.public_id]))
+    assert page.context["show_result"] is False
+    services.period_finalise(period=decided, user=personas.board)
+    page = client.get(reverse("assessments:form", args=[form.public_id]))
+    assert page.context["show_result"] is False
+    services.period_publish(period=decided, user=personas.board)
+    form.refresh_from_db()
+    assert form.state == S.PUBLISHED
+    page = client.get(reverse("assessments:form", args=[form.public_id]))
+    assert page.context["show_result"] is True
+    assert "HTNV" in page.content.decode()
+    home = client.get(reverse("home")).content.decode()
+    assert "Hoàn thành nhiệm vụ" in home
+
+
+def test_publishing_twice_is_refused(decided, personas):
+    services.period_finalise(period=decided, user=personas.board)
+    services.period_publish(period=decided, user=personas.board)
+    with pytest.raises(services.WorkflowError):
+        services.period_publish(period=decided, user=personas.board)
+
+
+def test_reopen_from_the_form_page(decided, personas, client_for):
+    services.period_finalise(period=decided, user=personas.board)
+    form = form_of(decided, personas.member_record)
+    client = client_for(personas.board)
+    assert client.get(reverse("assessments:form", args=[form.public_id])).context["can_reopen"] is True
+    client.post(reverse("assessments:reopen", args=[form.public_id]), {"reason": "Xếp loại lại"})
+    form.refresh_from_db()
+    assert form.reopened
+    member = client_for(personas.member)
+    member.post(reverse("assessments:reopen", args=[form.public_id]), {"reason": "tự mở"})
+    assert AuditEntry.objects.filter(assessment=form, action="reopen").count() == 1
