@@ -50,7 +50,10 @@ def member_list(request):
 @login_required
 def member_detail(request, public_id):
     member = get_member_for_user(request.user, public_id)
+    from assessments.selectors import level_history
+
     context = {
+        "history": level_history(request.user, member=member),
         "member": member,
         "is_self": member.user_id == request.user.pk,
         "discipline_decisions": list(member.discipline_decisions.all()),

@@ -48,10 +48,13 @@ def organization_detail(request, code):
     members = None
     if manages and organization.is_cell:
         members = list(organization.members.vietnamese_order())
+    from assessments.selectors import level_history
+
     return render(
         request,
         "organizations/organization_detail.html",
         {
+            "history": level_history(request.user, organization=organization) if manages else [],
             "organization": organization,
             "ancestors": ancestors,
             "children": [(child, counts.get(child.pk, 0)) for child in children],

@@ -46,15 +46,15 @@ def count(client, url, params=None):
 PAGES = [
     # the paginator's count, the page of organisations, one grouped member count
     ("board", lambda p, c: reverse("organizations:list"), None, 6),
-    # the organisation, its ancestors, its children, one grouped member count
-    ("board", lambda p, c: reverse("organizations:detail", args=[c.committee_a.code]), None, 7),
-    # the organisation, its ancestors, the cell's members, one grouped member count
-    ("secretary_a1", lambda p, c: reverse("organizations:detail", args=[c.cell_a1.code]), None, 7),
+    # the organisation, its ancestors, its children, one grouped member count, its levels by year
+    ("board", lambda p, c: reverse("organizations:detail", args=[c.committee_a.code]), None, 8),
+    # the organisation, its ancestors, the cell's members, one grouped member count, its levels by year
+    ("secretary_a1", lambda p, c: reverse("organizations:detail", args=[c.cell_a1.code]), None, 8),
     # the paginator's count and the page of members with their cells
     ("board", lambda p, c: reverse("members:list"), None, 5),
     ("board", lambda p, c: reverse("members:list"), {"q": "nguyen", "org": "dang-bo-a"}, 6),
-    # the member with cell and account, then one query per kind of record
-    ("secretary_a1", lambda p, c: reverse("members:detail", args=[p.member_record.public_id]), None, 9),
+    # the member with cell and account, the levels by year, then one query per kind of record
+    ("secretary_a1", lambda p, c: reverse("members:detail", args=[p.member_record.public_id]), None, 10),
 ]
 
 

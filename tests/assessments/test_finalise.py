@@ -133,3 +133,14 @@ def test_reopen_from_the_form_page(decided, personas, client_for):
     member = client_for(personas.member)
     member.post(reverse("assessments:reopen", args=[form.public_id]), {"reason": "tự mở"})
     assert AuditEntry.objects.filter(assessment=form, action="reopen").count() == 1
+
+
+def test_levels_by_year_the_member_sees_only_published_ones(decided, personas, client_for):
+    address = reverse("members:detail", args=[personas.member_record.public_id])
+    assert client_for(personas.member).get(address).context["history"] == []
+    secretary_view = client_for(personas.secretary_a1).get(address).context["history"]
+    assert [(a.period.year, a.decided_level) for a in secretary_view] == [(2026, "HTNV")]
+    services.period_finalise(period=decided, user=personas.board)
+    services.period_publish(period=decided, user=personas.board)
+    member_view = client_for(personas.member).get(address).context["history"]
+    assert [(a.period.year, a.decided_level) for a in member_view] == [(2026, "HTNV")]
