@@ -94,6 +94,16 @@ def home(request):
     member = Member.objects.filter(user=request.user).select_related("cell").first()
     evaluated = [a.organization for a in scope.assignments if a.role == RoleAssignment.Role.EVALUATOR]
     panels = _workspaces(scope)
+    evaluations = []
+    if evaluated:
+        evaluations = list(
+            Assessment.objects.filter(
+                organization__in=evaluated,
+                member__isnull=True,
+                subject_kind=Assessment.SubjectKind.ORGANIZATION,
+                period__state=Period.State.OPEN,
+            ).select_related("period", "organization")
+        )
     # The reviews under way: the user's own forms, and for each panel the period that covers it.
     own_reviews = []
     if member is not None:
@@ -115,6 +125,7 @@ def home(request):
             "own_reviews": own_reviews,
             "panels": panels,
             "evaluated": evaluated,
+            "evaluations": evaluations,
             "is_superuser_without_roles": scope.is_superuser and not scope.assignments,
         },
     )

@@ -9,8 +9,10 @@ def level_history(user, *, member=None, organization=None):
     """The levels of a member (or an organisation) across periods, newest first: one query.
 
     Those who manage the subject see every decided level; the member sees only published ones."""
-    queryset = Assessment.objects.exclude(decided_level="").select_related("period").order_by(
-        "-period__year", "-period__quarter"
+    queryset = (
+        Assessment.objects.exclude(decided_level="")
+        .select_related("period")
+        .order_by("-period__year", "-period__quarter")
     )
     if member is not None:
         queryset = queryset.filter(member=member)
@@ -23,3 +25,45 @@ def level_history(user, *, member=None, organization=None):
     if own and not scope_for(user).manages_organization(subject_organization):
         queryset = queryset.filter(period__state=Period.State.PUBLISHED)
     return list(queryset)
+
+
+def analysis_summaries(assessments):
+    """{assessment pk: summary} of the handed-in analysis forms on each assessment: one query.
+
+    A summary counts the forms, the proposed levels, and per criterion the ratings given (2018) or
+    the mean of the points (2025)."""
+    from collections import Counter, defaultdict
+    from decimal import Decimal, InvalidOperation
+
+    from .models import Analysis
+    from .rulebooks import Level, Rating
+
+    ratings_codes = {r.value for r in Rating}
+    summaries = {}
+    by_assessment = defaultdict(list)
+    for analysis in Analysis.objects.filter(
+        assessment__in=[a.pk for a in assessments], submitted_at__isnull=False
+    ).only("assessment_id", "answers", "proposed_level"):
+        by_assessment[analysis.assessment_id].append(analysis)
+    for assessment in assessments:
+        forms = by_assessment.get(assessment.pk, [])
+        levels = Counter(f.proposed_level for f in forms if f.proposed_level)
+        ratings = defaultdict(Counter)
+        points = defaultdict(list)
+        for form in forms:
+            for key, value in form.answers.items():
+                if value in ratings_codes:
+                    ratings[key][value] += 1
+                elif isinstance(value, str) and key not in ("rater", "subject", "general_comment"):
+                    try:
+                        points[key].append(Decimal(value))
+                    except InvalidOperation:
+                        continue
+        summaries[assessment.pk] = {
+            "count": len(forms),
+            "levels": [(level.value, levels.get(level.value, 0)) for level in Level.best_first()],
+            "ratings": {key: dict(counter) for key, counter in ratings.items()},
+            "points": {key: sum(values) / len(values) for key, values in points.items() if values},
+            "top_level": levels.most_common(1)[0][0] if levels else "",
+        }
+    return summaries

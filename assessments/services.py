@@ -42,8 +42,11 @@ def actors_for(user, assessment):
     scope = scope_for(user)
     if scope.manages_organization(assessment.organization):
         actors.add(Actor.MANAGER)
-    if scope.is_board:
-        actors.add(Actor.BOARD)
+        if scope.is_board:
+            actors.add(Actor.BOARD)
+    if assessment.member_id is None and assessment.organization_id in scope.evaluated_ids:
+        # An evaluator assigned to the organisation reads its reviews and fills analysis forms on it.
+        actors.add(Actor.EVALUATOR)
     return actors
 
 
@@ -352,7 +355,7 @@ def analysis_save(*, assessment, user, answers, proposed_level="", base_version,
             raise WorkflowError(_("This review period is finalised: nothing can be changed."))
         if current.period.state != Period.State.OPEN:
             raise WorkflowError(_("This review period is not open."))
-        if Actor.MANAGER not in actors_for(user, current):
+        if not {Actor.MANAGER, Actor.EVALUATOR} & actors_for(user, current):
             raise WorkflowError(_("Only those who lead this organisation may fill in its analysis forms."))
         analysis, _created = Analysis.objects.select_for_update().get_or_create(assessment=current, rater=user)
         if analysis.submitted_at:

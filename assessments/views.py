@@ -16,6 +16,7 @@ from . import formview, services
 from .access import get_assessment_for_user, get_period_and_organization_for_manager
 from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import validate_answers
+from .selectors import analysis_summaries
 from .workflow import ACTIONS, Actor, allowed_actions
 
 AUDIT_ACTIONS = {
@@ -57,10 +58,15 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
         "actions": actions,
         "action_labels": {name: ACTIONS[name].label for name in actions},
         "is_proxy": Actor.SELF not in actors and assessment.member_id is not None,
-        "can_analyse": Actor.MANAGER in actors,
+        "can_analyse": bool({Actor.MANAGER, Actor.EVALUATOR} & actors),
         "can_reopen": Actor.BOARD in actors and assessment.period.is_locked and assessment.member_id is not None,
         "show_result": assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors,
         "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
+        "evaluations": (
+            analysis_summaries([assessment])[assessment.pk]
+            if assessment.member_id is None and Actor.MANAGER in actors
+            else None
+        ),
         "history": history,
         "conflict": conflict,
         "errors": errors,
@@ -357,7 +363,7 @@ def analysis(request, public_id):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     assessment, actors = get_assessment_for_user(request.user, public_id)
-    if Actor.MANAGER not in actors:
+    if not {Actor.MANAGER, Actor.EVALUATOR} & actors:
         raise Http404
     template = formview.template_for(assessment, "analysis")
     current = Analysis.objects.filter(assessment=assessment, rater=request.user).first()

@@ -19,6 +19,7 @@ class Actor:
     SELF = "self"  # the member under review
     MANAGER = "manager"  # manages the subject's organisation: its secretary, a committee officer, the board
     BOARD = "board"
+    EVALUATOR = "evaluator"  # assigned by the board to evaluate the organisation (multi-dimensional evaluation)
     DECIDER = "decider"  # manages the grassroots organisation that decides the subject's level
 
 
