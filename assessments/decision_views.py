@@ -1,32 +1,25 @@
-"""The grassroots decision screen: levels for every member, under the rules and the quota."""
+"""The decision screens: a grassroots organisation decides its members' levels (and a grassroots
+committee its cells' levels); the board ranks the grassroots organisations. Both under the rules and
+the quota."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from . import decisions
+from . import decisions, ranking
 from .access import get_period_and_organization_for_manager
 from .formview import lang
 from .rulebooks import Level
 from .services import WorkflowError
 
 
-@login_required
-def decide(request, period_id, code):
-    if request.method not in ("GET", "POST"):
-        from django.http import HttpResponseNotAllowed
-
-        return HttpResponseNotAllowed(["GET", "POST"])
-    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
-    try:
-        decisions.check_decider(request.user, organization)
-    except WorkflowError as error:
-        raise Http404 from error
+def _levels_page(request, *, period, group, rows_for, record, template, url_name, subject_kind):
+    """GET shows the rows; POST records the chosen levels (all or nothing) and shows what was refused."""
     posted, row_errors, exception_reason, status = {}, {}, "", 200
     if request.method == "POST":
-        rows, _rulebook, _params = decisions.decision_rows(period, organization)
+        rows, _rulebook, _params = rows_for(period, group)
         accept = "accept" in request.POST
         choices = {}
         for row in rows:
@@ -40,12 +33,8 @@ def decide(request, period_id, code):
                 posted[pk] = (level, note)
         exception_reason = request.POST.get("exception_reason", "")[:2000]
         try:
-            saved, _quota = decisions.decisions_record(
-                period=period,
-                organization=organization,
-                user=request.user,
-                choices=choices,
-                exception_reason=exception_reason,
+            saved, _quota = record(
+                period=period, group=group, user=request.user, choices=choices, exception_reason=exception_reason
             )
         except decisions.DecisionError as error:
             messages.error(request, error.message)
@@ -56,17 +45,20 @@ def decide(request, period_id, code):
             status = 400
         else:
             messages.success(request, _("%(count)d decisions recorded.") % {"count": saved})
-            return redirect("assessments:decide", period_id=period.public_id, code=organization.code)
-    rows, rulebook, params = decisions.decision_rows(period, organization)
+            return redirect(url_name, period_id=period.public_id, code=group.code)
+    rows, rulebook, params = rows_for(period, group)
     for row in rows:
         row.errors = row_errors.get(row.assessment.pk, [])
-        level, note = posted.get(row.assessment.pk, (row.assessment.decided_level, row.assessment.decision_note))
-        row.chosen, row.note = level, note
-    quota = decisions.quota_for(rulebook, params, [row.chosen or "" for row in rows if row.assessment.classified])
+        row.chosen, row.note = posted.get(
+            row.assessment.pk, (row.assessment.decided_level, row.assessment.decision_note)
+        )
+    quota = decisions.quota_for(
+        rulebook, params, [row.chosen or "" for row in rows if row.assessment.classified], subject_kind
+    )
     language = lang()
     context = {
         "period": period,
-        "organization": organization,
+        "organization": group,
         "rows": rows,
         "any_unchecked": any(row.unchecked for row in rows),
         "quota": quota,
@@ -75,4 +67,58 @@ def decide(request, period_id, code):
         "exception_reason": exception_reason,
         "locked": period.is_locked,
     }
-    return render(request, "assessments/decide.html", context, status=status)
+    return render(request, template, context, status=status)
+
+
+@login_required
+def decide(request, period_id, code):
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    try:
+        decisions.check_decider(request.user, organization)
+    except WorkflowError as error:
+        raise Http404 from error
+
+    def record(*, period, group, user, choices, exception_reason):
+        return decisions.decisions_record(
+            period=period, organization=group, user=user, choices=choices, exception_reason=exception_reason
+        )
+
+    return _levels_page(
+        request,
+        period=period,
+        group=organization,
+        rows_for=decisions.decision_rows,
+        record=record,
+        template="assessments/decide.html",
+        url_name="assessments:decide",
+        subject_kind="member",
+    )
+
+
+@login_required
+def rank(request, period_id, code):
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    try:
+        ranking.check_ranker(request.user, organization)
+    except WorkflowError as error:
+        raise Http404 from error
+
+    def record(*, period, group, user, choices, exception_reason):
+        return ranking.ranking_record(
+            period=period, parent=group, user=user, choices=choices, exception_reason=exception_reason
+        )
+
+    return _levels_page(
+        request,
+        period=period,
+        group=organization,
+        rows_for=ranking.ranking_rows,
+        record=record,
+        template="assessments/ranking.html",
+        url_name="assessments:rank",
+        subject_kind="organization",
+    )

@@ -113,12 +113,12 @@ def decision_rows(period, organization):
     return rows, rulebook, params
 
 
-def quota_for(rulebook, params, levels):
+def quota_for(rulebook, params, levels, subject_kind="member"):
     counts = {}
     for level in levels:
         if level:
             counts[level] = counts.get(level, 0) + 1
-    return rulebook.quota(counts, params)
+    return rulebook.quota(counts, params, subject_kind=subject_kind)
 
 
 def decisions_record(*, period, organization, user, choices, exception_reason=""):
@@ -128,6 +128,23 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
     the rules, and the quota of the whole organisation as it would stand."""
     check_decider(user, organization)
     rows, rulebook, params = decision_rows(period, organization)
+    return record_levels(
+        period=period,
+        group=organization,
+        rows=rows,
+        rulebook=rulebook,
+        params=params,
+        user=user,
+        choices=choices,
+        exception_reason=exception_reason,
+        subject_kind="member",
+    )
+
+
+def record_levels(*, period, group, rows, rulebook, params, user, choices, exception_reason, subject_kind):
+    """Check and record a set of levels for the subjects of `rows`, under the quota of `group`.
+
+    Shared by the grassroots decision on members and the decisions on organisations."""
     if period.is_locked:
         # A finalised period changes only for the subjects the board reopened, with a reason.
         reopened = {row.assessment.pk for row in rows if row.assessment.reopened}
@@ -139,11 +156,11 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
     for pk, (level, note) in choices.items():
         row = by_pk.get(pk)
         if row is None:
-            raise WorkflowError(_("A member in this list does not belong to this organisation."))
+            raise WorkflowError(_("A subject in this list does not belong to this organisation."))
         if not level:
             continue
         if not row.assessment.classified:
-            row_errors[pk] = [_("This member is not to be classified.")]
+            row_errors[pk] = [_("This subject is not to be classified.")]
             continue
         try:
             level = Level.coerce(level)
@@ -172,7 +189,7 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
         for row in rows
         if row.assessment.classified
     ]
-    quota = quota_for(rulebook, params, final_levels)
+    quota = quota_for(rulebook, params, final_levels, subject_kind)
     exception_reason = (exception_reason or "").strip()
     if row_errors:
         raise DecisionError(_("Some levels were refused; nothing was saved."), row_errors=row_errors, quota=quota)
@@ -240,6 +257,11 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
                 actor=user,
                 action="quota_exception",
                 reason=exception_reason,
-                data={"organization": organization.code, "count": quota.count, "cap": quota.cap_count},
+                data={
+                    "organization": group.code,
+                    "subjects": subject_kind,
+                    "count": quota.count,
+                    "cap": quota.cap_count,
+                },
             )
     return len(updated), quota

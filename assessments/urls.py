@@ -18,5 +18,6 @@ urlpatterns = [
     path("period/<uuid:period_id>/roster/<uuid:public_id>/", views.roster_override, name="roster_override"),
     path("period/<uuid:period_id>/org/<slug:code>/", views.dashboard, name="dashboard"),
     path("period/<uuid:period_id>/decide/<slug:code>/", decision_views.decide, name="decide"),
+    path("period/<uuid:period_id>/rank/<slug:code>/", decision_views.rank, name="rank"),
     path("period/<uuid:period_id>/org/<slug:code>/remind/", views.remind, name="remind"),
 ]

@@ -1,0 +1,122 @@
+"""Decisions on organisations: a grassroots committee decides its cells; the city board ranks the
+grassroots organisations. Each row shows the organisation's own proposal, the evaluators' aggregate,
+the levels of its members, what the rules say and a suggested level; the list is in a suggested order.
+"""
+
+from collections import Counter, defaultdict
+
+from django.utils.translation import gettext as _
+
+from organizations.access import scope_for
+from organizations.models import Organization
+
+from .decisions import Row, record_levels
+from .formview import lang
+from .models import Assessment
+from .rulebooks import Level, OrganizationFacts, OrganizationKind, get_rulebook, lowest
+from .selectors import analysis_summaries
+from .services import WorkflowError
+
+
+def decided_organizations(parent):
+    """The organisations whose levels `parent` decides: a committee's cells, or a root's grassroots."""
+    subtree = parent.subtree().exclude(pk=parent.pk)
+    if parent.depth == 1:
+        return subtree.filter(kind__in=Organization.GRASSROOTS_KINDS)
+    return subtree.filter(kind__in=(Organization.Kind.SUBORDINATE_CELL, Organization.Kind.SECTION_COMMITTEE))
+
+
+def check_ranker(user, parent):
+    scope = scope_for(user)
+    if not scope.manages_organization(parent):
+        raise WorkflowError(_("Only those who lead this organisation may decide the levels below it."))
+    if parent.depth == 1 and not scope.is_board:
+        raise WorkflowError(_("The grassroots organisations are ranked by the organisation board."))
+    if parent.depth > 1 and parent.kind != Organization.Kind.GRASSROOTS_COMMITTEE:
+        raise WorkflowError(_("Cells are decided by their grassroots committee."))
+
+
+def ranking_rows(period, parent):
+    """The rows of the ranking, in the suggested order: best suggested level first, then the share of
+    members at HTTNV or better. A fixed number of queries whatever the size of the tree."""
+    rulebook = get_rulebook(period.regime)
+    params = rulebook.parameters(period.parameters, year=period.year)
+    assessments = list(
+        Assessment.objects.filter(
+            period=period,
+            member__isnull=True,
+            subject_kind=Assessment.SubjectKind.ORGANIZATION,
+            organization__in=decided_organizations(parent),
+        ).select_related("organization")
+    )
+    # Members' decided levels, grouped by cell, then summed per organisation by path prefix.
+    member_levels = defaultdict(Counter)
+    grouped = (
+        Assessment.objects.filter(period=period, member__isnull=False, organization__path__startswith=parent.path)
+        .exclude(decided_level="")
+        .values_list("organization__path", "decided_level")
+    )
+    paths = {a.organization.path: a.pk for a in assessments}
+    lengths = {len(path) for path in paths}
+    for cell_path, level in grouped:
+        for length in lengths:
+            pk = paths.get(cell_path[:length])
+            if pk is not None:
+                member_levels[pk][level] += 1
+    summaries = analysis_summaries(assessments)
+    language = lang()
+    rows = []
+    for assessment in assessments:
+        organization = assessment.organization
+        counts = {Level(level): n for level, n in member_levels[assessment.pk].items()}
+        row = Row(assessment=assessment, cap=None)
+        row.member_levels = [(level.value, counts.get(level, 0)) for level in Level.best_first()]
+        row.members_decided = sum(counts.values())
+        good = counts.get(Level.HTXSNV, 0) + counts.get(Level.HTTNV, 0)
+        row.good_share = good / row.members_decided if row.members_decided else 0
+        row.evaluations = summaries[assessment.pk]
+        if assessment.classified:
+            kind = OrganizationKind.CELL if organization.is_cell else OrganizationKind.COMMITTEE
+            facts = OrganizationFacts(
+                kind=kind,
+                founded_on=organization.founded_on,
+                member_levels=counts if kind == OrganizationKind.CELL and counts else None,
+            )
+            evaluation = rulebook.evaluate_organization(facts, None, params)
+            row.evaluation = evaluation
+            row.cap = evaluation.cap
+            row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
+            row.warnings = [
+                f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked
+            ]
+            row.unchecked = bool(evaluation.unchecked)
+            row.allowed = evaluation.allowed_levels()
+            base = assessment.self_level or row.evaluations["top_level"]
+            row.suggested = lowest(base, evaluation.cap) if base else None
+            if row.suggested is not None and not evaluation.allowed(row.suggested):
+                row.suggested = row.allowed[0] if row.allowed else None
+        rows.append(row)
+
+    def order(row):
+        level = row.assessment.decided_level or (row.suggested.value if row.suggested else "")
+        rank = Level(level).rank if level else 0  # higher is better; undecided and unsuggested last
+        return (-rank, -row.good_share, row.assessment.organization.sort_key)
+
+    rows.sort(key=order)
+    return rows, rulebook, params
+
+
+def ranking_record(*, period, parent, user, choices, exception_reason=""):
+    check_ranker(user, parent)
+    rows, rulebook, params = ranking_rows(period, parent)
+    return record_levels(
+        period=period,
+        group=parent,
+        rows=rows,
+        rulebook=rulebook,
+        params=params,
+        user=user,
+        choices=choices,
+        exception_reason=exception_reason,
+        subject_kind="organization",
+    )
