@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -9,6 +10,17 @@ from . import services
 from .formview import lang
 from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import available_rulebooks, get_rulebook
+
+
+def grassroots_of(organization):
+    """The grassroots organisation at or above `organization` (one query)."""
+    steplen = organization.steplen
+    paths = [organization.path[:n] for n in range(steplen, len(organization.path) + 1, steplen)]
+    from organizations.models import Organization
+
+    return (
+        Organization.objects.filter(path__in=paths, kind__in=Organization.GRASSROOTS_KINDS).order_by("-depth").first()
+    )
 
 
 class PeriodForm(forms.ModelForm):
@@ -147,7 +159,18 @@ class AnalysisInline(admin.TabularInline):
 
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
-    list_display = ["subject", "subject_kind", "organization", "period", "state", "classified", "self_level"]
+    list_display = [
+        "subject",
+        "subject_kind",
+        "organization",
+        "period",
+        "state",
+        "classified",
+        "self_level",
+        "cell_proposed_level",
+        "decided_level",
+    ]
+    actions = ["return_forms", "decide_as_proposed"]
     list_filter = ["state", "subject_kind", "classified", "period"]
     list_select_related = ["member", "organization", "period__organization"]
     search_fields = ["member__search_name", "member__card_number", "organization__search_name"]
@@ -188,6 +211,69 @@ class AssessmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("subject"))
     def subject(self, obj):
         return obj.subject_name
+
+    @admin.action(description=_("Return the selected forms for revision (asks for the reason)"))
+    def return_forms(self, request, queryset):
+        """Two steps: the reason first (an intermediate page), then the service for each form."""
+        reason = request.POST.get("reason", "").strip()
+        if "apply" not in request.POST or not reason:
+            if "apply" in request.POST:
+                self.message_user(request, _("Please write the reason for returning the forms."), messages.ERROR)
+            return TemplateResponse(
+                request,
+                "admin/assessments/return_forms.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Return for revision"),
+                    "queryset": queryset,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        done = 0
+        for assessment in queryset.select_related("period", "member", "organization"):
+            try:
+                services.assessment_return(assessment=assessment, user=request.user, reason=reason)
+            except services.WorkflowError as error:
+                self.message_user(request, f"{assessment.subject_name}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, _("%(count)d forms returned.") % {"count": done}, messages.SUCCESS)
+        return None
+
+    @admin.action(description=_("Decide the selected members at the cell's proposal"))
+    def decide_as_proposed(self, request, queryset):
+        """Through the grassroots decision service, one grassroots organisation at a time, with every check."""
+        from .decisions import DecisionError, decisions_record
+
+        groups = {}
+        for assessment in queryset.filter(member__isnull=False).select_related("period", "organization"):
+            if not assessment.cell_proposed_level:
+                self.message_user(
+                    request,
+                    _("%(name)s: the cell has proposed no level.") % {"name": assessment.subject_name},
+                    messages.WARNING,
+                )
+                continue
+            grassroots = grassroots_of(assessment.organization)
+            key = (assessment.period, grassroots)
+            groups.setdefault(key, {})[assessment.pk] = (assessment.cell_proposed_level, "")
+        for (period, grassroots), choices in groups.items():
+            try:
+                saved, _quota = decisions_record(
+                    period=period, organization=grassroots, user=request.user, choices=choices
+                )
+            except DecisionError as error:
+                details = "; ".join(" ".join(str(m) for m in messages_) for messages_ in error.row_errors.values())
+                self.message_user(request, f"{grassroots}: {error.message} {details}", messages.ERROR)
+            except services.WorkflowError as error:
+                self.message_user(request, f"{grassroots}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(org)s: %(count)d decisions recorded.") % {"org": grassroots, "count": saved},
+                    messages.SUCCESS,
+                )
 
 
 @admin.register(AuditEntry)

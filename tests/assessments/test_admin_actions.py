@@ -1,0 +1,92 @@
+"""The board's admin actions call the same services as the screens, and report what they did."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from assessments import services
+from assessments.models import Assessment, AuditEntry, Period
+from members.models import Member
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:assessments_assessment_changelist"
+
+
+@pytest.fixture
+def board_client(client, personas):
+    personas.board.user_permissions.set(Permission.objects.filter(content_type__app_label="assessments"))
+    client.force_login(personas.board)
+    return client
+
+
+@pytest.fixture
+def period(city, personas):
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    return period
+
+
+def test_return_asks_for_a_reason_then_returns_through_the_service(period, personas, board_client):
+    form = Assessment.objects.get(period=period, member=personas.member_record)
+    services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    data = {"action": "return_forms", "_selected_action": [form.pk]}
+    page = board_client.post(reverse(CHANGELIST), data)
+    assert page.status_code == 200 and "id_reason" in page.content.decode()
+    form.refresh_from_db()
+    assert form.state == Assessment.State.SUBMITTED  # nothing yet
+    board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": ""})
+    form.refresh_from_db()
+    assert form.state == Assessment.State.SUBMITTED  # no reason, no return
+    response = board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "Bổ sung mục III"})
+    assert response.status_code == 302
+    form.refresh_from_db()
+    assert form.state == Assessment.State.RETURNED and form.return_reason == "Bổ sung mục III"
+    assert AuditEntry.objects.filter(assessment=form, action="return", actor=personas.board).exists()
+
+
+def test_decide_as_proposed_goes_through_the_decision_service(period, personas, city, board_client):
+    forms = list(
+        Assessment.objects.filter(
+            period=period, organization__path__startswith=city.committee_a.path, member__isnull=False
+        )
+    )
+    Assessment.objects.filter(pk__in=[f.pk for f in forms]).update(cell_proposed_level="HTNV")
+    response = board_client.post(
+        reverse(CHANGELIST), {"action": "decide_as_proposed", "_selected_action": [f.pk for f in forms]}
+    )
+    assert response.status_code == 302
+    assert set(Assessment.objects.filter(pk__in=[f.pk for f in forms]).values_list("decided_level", flat=True)) == {
+        "HTNV"
+    }
+    assert AuditEntry.objects.filter(action="decide").count() == 5
+
+
+def test_decide_as_proposed_refuses_what_the_quota_refuses(period, personas, city, board_client):
+    forms = list(
+        Assessment.objects.filter(
+            period=period, organization__path__startswith=city.committee_a.path, member__isnull=False
+        )
+    )
+    Assessment.objects.filter(pk__in=[f.pk for f in forms]).update(cell_proposed_level="HTXSNV")
+    board_client.post(reverse(CHANGELIST), {"action": "decide_as_proposed", "_selected_action": [f.pk for f in forms]})
+    assert not Assessment.objects.exclude(decided_level="").exists()
+
+
+def test_finalise_and_publish_from_the_admin(period, personas, city, board_client):
+    from assessments import decisions
+
+    for organization in (city.committee_a, city.committee_b, city.cell_c):
+        forms = Assessment.objects.filter(
+            period=period, member__isnull=False, organization__path__startswith=organization.path
+        )
+        decisions.decisions_record(
+            period=period, organization=organization, user=personas.board, choices={f.pk: ("HTNV", "") for f in forms}
+        )
+    changelist = reverse("admin:assessments_period_changelist")
+    board_client.post(changelist, {"action": "finalise_periods", "_selected_action": [period.pk]})
+    period.refresh_from_db()
+    assert period.state == Period.State.FINALISED
+    board_client.post(changelist, {"action": "publish_periods", "_selected_action": [period.pk]})
+    period.refresh_from_db()
+    assert period.state == Period.State.PUBLISHED
