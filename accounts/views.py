@@ -105,8 +105,16 @@ def home(request):
             ).select_related("period", "organization")
         )
     # The reviews under way: the user's own forms, and for each panel the period that covers it.
-    own_reviews = []
+    own_reviews, open_ballots = [], []
     if member is not None:
+        from assessments.models import Ballot, VoterMark
+
+        # Ballots open for this member that they have not voted in yet: one query.
+        open_ballots = list(
+            Ballot.objects.filter(eligible_voters=member, state=Ballot.State.OPEN)
+            .exclude(pk__in=VoterMark.objects.filter(voter=member).values("ballot_id"))
+            .select_related("meeting__organization")
+        )
         own_reviews = list(
             Assessment.objects.filter(
                 member=member, period__state__in=(Period.State.OPEN, Period.State.PUBLISHED)
@@ -123,6 +131,7 @@ def home(request):
         {
             "member": member,
             "own_reviews": own_reviews,
+            "open_ballots": open_ballots,
             "panels": panels,
             "evaluated": evaluated,
             "evaluations": evaluations,

@@ -155,7 +155,20 @@ def delete_reviews():
 
     The audit trail refuses deletes through the application (and, on PostgreSQL, through a trigger);
     emptying the tables is the one way, and it is meant for a demo database."""
-    tables = ["assessments_auditentry", "assessments_analysis", "assessments_assessment", "assessments_period"]
+    tables = [
+        # The meetings and ballots refer to the assessments and periods: they go first.
+        "assessments_votermark",
+        "assessments_ballottally",
+        "assessments_ballot_eligible_voters",
+        "assessments_ballot",
+        "assessments_ballotcount",
+        "assessments_meeting_absentees",
+        "assessments_meeting",
+        "assessments_auditentry",
+        "assessments_analysis",
+        "assessments_assessment",
+        "assessments_period",
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Rows written earlier in this transaction leave deferred foreign-key checks pending, and

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import decision_views, views
+from . import decision_views, meeting_views, views
 
 app_name = "assessments"
 
@@ -20,4 +20,13 @@ urlpatterns = [
     path("period/<uuid:period_id>/decide/<slug:code>/", decision_views.decide, name="decide"),
     path("period/<uuid:period_id>/rank/<slug:code>/", decision_views.rank, name="rank"),
     path("period/<uuid:period_id>/org/<slug:code>/remind/", views.remind, name="remind"),
+    path("period/<uuid:period_id>/org/<slug:code>/meeting/", meeting_views.meeting, name="meeting"),
+    path("period/<uuid:period_id>/org/<slug:code>/meeting/print/", meeting_views.meeting_print, name="meeting_print"),
+    path("period/<uuid:period_id>/org/<slug:code>/meeting/docx/", meeting_views.meeting_docx, name="meeting_docx"),
+    path("period/<uuid:period_id>/org/<slug:code>/meeting/ballot/open/", meeting_views.ballot_open, name="ballot_open"),
+    path(
+        "period/<uuid:period_id>/org/<slug:code>/meeting/ballot/close/", meeting_views.ballot_close, name="ballot_close"
+    ),
+    path("ballots/", meeting_views.my_ballots, name="my_ballots"),
+    path("ballot/<uuid:public_id>/", meeting_views.ballot_vote, name="ballot_vote"),
 ]

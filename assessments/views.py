@@ -20,6 +20,7 @@ from .selectors import analysis_summaries
 from .workflow import ACTIONS, Actor, allowed_actions
 
 AUDIT_ACTIONS = {
+    "record_proposal": _lazy("Cell's proposal recorded"),
     "decide": _lazy("Level decided"),
     "reopen": _lazy("Reopened by the board"),
     "analysis": _lazy("Analysis form handed in"),

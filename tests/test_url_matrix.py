@@ -136,6 +136,39 @@ MATRIX = {
         lambda p, c: reverse("assessments:remind", args=[c.period.public_id, c.cell_a1.code]),
         (405, 405, 405, 405, 405, 405, 405, 405),
     ),
+    # The cell's meeting: those who lead the cell (its secretary, the officer above, the board).
+    "assessments:meeting": (
+        lambda p, c: reverse("assessments:meeting", args=[c.period.public_id, c.cell_a1.code]),
+        (302, 404, 404, 200, 404, 200, 404, 200),
+    ),
+    "assessments:meeting_print": (
+        lambda p, c: reverse("assessments:meeting_print", args=[c.period.public_id, c.cell_a1.code]),
+        (302, 404, 404, 200, 404, 200, 404, 200),
+    ),
+    "assessments:meeting_docx": (
+        lambda p, c: reverse("assessments:meeting_docx", args=[c.period.public_id, c.cell_a1.code]),
+        (302, 404, 404, 200, 404, 200, 404, 200),
+    ),
+    "assessments:ballot_open": (
+        lambda p, c: reverse("assessments:ballot_open", args=[c.period.public_id, c.cell_a1.code]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
+    "assessments:ballot_close": (
+        lambda p, c: reverse("assessments:ballot_close", args=[c.period.public_id, c.cell_a1.code]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
+    "assessments:my_ballots": (
+        lambda p, c: reverse("assessments:my_ballots"),
+        (302, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    # An open ballot of cell A1 (tests/assessments/test_ballot.py): only the voters of the cell see it.
+    "assessments:ballot_vote": (
+        lambda p, c: reverse(
+            "assessments:ballot_vote",
+            args=[__import__("tests.assessments.test_ballot", fromlist=["_"]).open_ballot_for(p, c).public_id],
+        ),
+        (302, 404, 200, 200, 404, 404, 404, 404),
+    ),
     "set_language": (
         lambda p, c: reverse("set_language"),
         # A GET changes nothing and sends the user back.

@@ -1,0 +1,305 @@
+"""The cell's meeting pages: the minutes with the ballot count (for those who lead the cell), their print
+view and .docx, and the online secret ballot (opened and closed by them, voted on by the members)."""
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from organizations.models import Organization
+
+from . import meetings
+from .access import get_period_and_organization_for_manager
+from .formview import lang
+from .models import Ballot, BallotCount, Period, VoterMark
+from .rulebooks import Level
+from .services import ConflictError, WorkflowError
+
+ROW_FIELD = re.compile(r"^row-([0-9a-f-]{36})-(\w+)$")
+
+
+def _cell_for_manager(user, period_id, code):
+    """The period and the cell if the user leads the cell; 404 otherwise (committees have no meeting here)."""
+    period, organization = get_period_and_organization_for_manager(user, period_id, code)
+    if not organization.is_cell:
+        raise Http404
+    return period, organization
+
+
+def _posted_minutes(post):
+    """The minutes as typed, for `meetings.meeting_record` to check and convert."""
+    rows = {}
+    for name, value in post.items():
+        match = ROW_FIELD.match(name)
+        if match and (match.group(2) in meetings.COUNT_FIELDS or match.group(2) == "comments"):
+            rows.setdefault(match.group(1), {})[match.group(2)] = value
+    return meetings.MeetingInput(
+        held_on=post.get("held_on", ""),
+        members_total=post.get("members_total", ""),
+        present=post.get("present", ""),
+        absent=post.get("absent", ""),
+        absentees=post.getlist("absentees"),
+        rows=rows,
+    )
+
+
+def _base_version(post):
+    try:
+        return int(post.get("version", "-1"))
+    except ValueError:
+        return -1
+
+
+def _column_labels():
+    labels = {"issued": _("Ballots issued"), "received": _("Ballots received"), "valid": _("Valid ballots")}
+    labels.update({name: level.value for name, level in meetings.LEVEL_FIELDS})
+    return labels
+
+
+def _editable(period):
+    return period.state in (Period.State.OPEN, Period.State.CLOSED) and not period.is_locked
+
+
+def _page_context(sheet, *, posted=None, errors=None):
+    """The sheet, each member's line with the values to show (as posted after a refusal) and errors."""
+    errors = errors or {}
+    meeting = sheet.meeting
+    language = lang()
+    if posted is not None:
+        attendance = {
+            "held_on": posted.held_on,
+            "members_total": posted.members_total,
+            "present": posted.present,
+            "absent": posted.absent,
+        }
+        absentees = {str(public_id) for public_id in posted.absentees}
+    elif meeting is not None:
+        attendance = {
+            "held_on": meeting.held_on.isoformat(),
+            "members_total": meeting.members_total,
+            "present": meeting.present,
+            "absent": meeting.absent,
+        }
+        absentees = {str(a.public_id) for a in sheet.roster if a.member_id in sheet.absentee_ids}
+    else:
+        attendance = {"held_on": "", "members_total": len(sheet.roster), "present": "", "absent": ""}
+        absentees = set()
+    labels = _column_labels()
+    hints = {name: level.label(language) for name, level in meetings.LEVEL_FIELDS}
+    for line in sheet.lines:
+        public_id = str(line.assessment.public_id)
+        if posted is not None and not (line.count is not None and line.count.source == BallotCount.Source.ONLINE):
+            typed = posted.rows.get(public_id, {})
+            values = {name: typed.get(name, "") for name in (*meetings.COUNT_FIELDS, "comments")}
+        else:
+            values = {name: getattr(line.count, name) if line.count else None for name in meetings.COUNT_FIELDS}
+            values = {name: "" if value is None else value for name, value in values.items()}
+            values["comments"] = line.count.comments if line.count else ""
+        line.comments = values["comments"]
+        line.cells = [
+            {
+                "field": name,
+                "name": f"row-{public_id}-{name}",
+                "label": labels[name],
+                "value": values[name],
+                "errors": errors.get(f"{public_id}:{name}", []),
+            }
+            for name in meetings.COUNT_FIELDS
+        ]
+        line.level_errors = errors.get(f"{public_id}:levels", [])
+        line.comment_errors = errors.get(f"{public_id}:comments", [])
+        line.has_errors = bool(line.level_errors or line.comment_errors or any(c["errors"] for c in line.cells))
+        line.cap_label = line.cap.label(language) if line.cap else ""
+        line.majority_label = line.majority.label(language) if line.majority else ""
+        line.proposal_label = line.proposal.label(language) if line.proposal else ""
+    roster = [(a, str(a.public_id) in absentees) for a in sheet.roster]
+    return {
+        "sheet": sheet,
+        "period": sheet.period,
+        "organization": sheet.organization,
+        "meeting": meeting,
+        "attendance": attendance,
+        "attendance_errors": {
+            name: errors.get(name, []) for name in ("held_on", "members_total", "present", "absent", "absentees")
+        },
+        "roster": roster,
+        "columns": [(name, labels[name], hints.get(name, "")) for name in meetings.COUNT_FIELDS],
+        "level_labels": {level.value: level.label(language) for level in Level.best_first()},
+        "editable": _editable(sheet.period),
+        "threshold": meetings.PROPOSAL_THRESHOLD,
+    }
+
+
+@login_required
+def meeting(request, period_id, code):
+    """The minutes of the cell's meeting: attendance, comments and the ballot count of each member."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    period, organization = _cell_for_manager(request.user, period_id, code)
+    posted, errors, status = None, {}, 200
+    if request.method == "POST":
+        posted = _posted_minutes(request.POST)
+        try:
+            recorded = meetings.meeting_record(
+                period=period,
+                organization=organization,
+                user=request.user,
+                data=posted,
+                base_version=_base_version(request.POST),
+            )
+        except meetings.MeetingError as error:
+            messages.error(request, error.message)
+            errors, status = error.field_errors, 400
+        except ConflictError as error:
+            messages.error(request, error.message)
+            # Show the newer record as it stands: the stale copy is not put back into the page.
+            posted, status = None, 409
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            status = 400
+        else:
+            messages.success(
+                request,
+                _("The minutes have been saved. Proposals recorded on %(count)d forms.") % {"count": recorded.proposed},
+            )
+            if recorded.waiting:
+                messages.warning(
+                    request,
+                    _(
+                        "These members' self-reviews have not been submitted, so the proposal is not on their "
+                        "form yet: %(names)s. Save the minutes again once they have submitted."
+                    )
+                    % {"names": ", ".join(m.full_name for m in recorded.waiting)},
+                )
+            return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
+    sheet = meetings.meeting_sheet(period, organization)
+    context = _page_context(sheet, posted=posted, errors=errors)
+    return render(request, "assessments/meeting/meeting.html", context, status=status)
+
+
+@require_GET
+@login_required
+def meeting_print(request, period_id, code):
+    """The ballot minutes as an A4 page; before the meeting is recorded, a blank one to fill by hand."""
+    period, organization = _cell_for_manager(request.user, period_id, code)
+    sheet = meetings.meeting_sheet(period, organization)
+    context = _page_context(sheet)
+    context["parent"] = Organization.objects.get_parent(organization)
+    context["absent_names"] = [a.member.full_name for a, absent in context["roster"] if absent]
+    return render(request, "assessments/meeting/print.html", context)
+
+
+@require_GET
+@login_required
+def meeting_docx(request, period_id, code):
+    period, organization = _cell_for_manager(request.user, period_id, code)
+    sheet = meetings.meeting_sheet(period, organization)
+    content, filename = meetings.minutes_document(sheet, parent=Organization.objects.get_parent(organization))
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+@login_required
+def ballot_open(request, period_id, code):
+    period, organization = _cell_for_manager(request.user, period_id, code)
+    try:
+        ballot = meetings.ballot_open(period=period, organization=organization, user=request.user)
+    except WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("The online secret ballot is open for %(count)d members. Ask them to sign in and vote.")
+            % {"count": ballot.eligible_voters.count()},
+        )
+    return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
+
+
+@require_POST
+@login_required
+def ballot_close(request, period_id, code):
+    period, organization = _cell_for_manager(request.user, period_id, code)
+    ballot = get_object_or_404(
+        Ballot.objects.select_related("meeting__period", "meeting__organization"),
+        meeting__period=period,
+        meeting__organization=organization,
+    )
+    try:
+        recorded = meetings.ballot_close(ballot=ballot, user=request.user)
+    except WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("The ballot is closed and its count is in the minutes. Proposals recorded on %(count)d forms.")
+            % {"count": recorded.proposed},
+        )
+    return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
+
+
+@require_GET
+@login_required
+def my_ballots(request):
+    """The online ballots the signed-in member may vote in, and whether they have voted."""
+    ballots = list(
+        Ballot.objects.filter(eligible_voters__user=request.user, state=Ballot.State.OPEN)
+        .select_related("meeting__organization", "meeting__period")
+        .order_by("-opened_at")
+    )
+    voted = set(
+        VoterMark.objects.filter(ballot__in=ballots, voter__user=request.user).values_list("ballot_id", flat=True)
+    )
+    rows = [(ballot, ballot.pk in voted) for ballot in ballots]
+    return render(request, "assessments/meeting/my_ballots.html", {"rows": rows})
+
+
+@login_required
+def ballot_vote(request, public_id):
+    """The ballot paper: one level for every member of the cell, all in one submission. Only the voters
+    on the ballot's list see it; nothing of a vote is shown back, not even to the voter."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    ballot = get_object_or_404(
+        Ballot.objects.select_related("meeting__period", "meeting__organization"), public_id=public_id
+    )
+    voter = meetings.voter_for(request.user, ballot)
+    if voter is None:
+        raise Http404
+    errors, chosen, status = {}, {}, 200
+    if request.method == "POST":
+        chosen = {name.removeprefix("vote-"): value for name, value in request.POST.items() if name.startswith("vote-")}
+        try:
+            meetings.ballot_vote(ballot=ballot, user=request.user, choices=chosen)
+        except meetings.MeetingError as error:
+            messages.error(request, error.message)
+            errors, status = error.field_errors, 400
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            status = 400
+        else:
+            messages.success(request, _("Your ballot has been recorded. Thank you."))
+            return redirect("assessments:ballot_vote", public_id=ballot.public_id)
+    language = lang()
+    has_voted = VoterMark.objects.filter(ballot=ballot, voter=voter).exists()
+    subjects = []
+    if ballot.state == Ballot.State.OPEN and not has_voted:
+        for assessment in meetings.ballot_subjects(ballot):
+            key = str(assessment.public_id)
+            subjects.append((assessment, chosen.get(key, ""), errors.get(key, [])))
+    context = {
+        "ballot": ballot,
+        "meeting": ballot.meeting,
+        "has_voted": has_voted,
+        "subjects": subjects,
+        "levels": [(level.value, level.label(language)) for level in Level.best_first()],
+    }
+    # The choices of a refused ballot are put back only into this response, never stored.
+    return render(request, "assessments/meeting/ballot.html", context, status=status)

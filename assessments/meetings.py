@@ -1,0 +1,895 @@
+"""The cell's meeting and its ballot: the minutes (biên bản kiểm phiếu), the proposal they give for each
+member, and the online secret ballot (bỏ phiếu kín) that can fill them.
+
+Every write is a service here: it checks who acts and the state of the period, checks the whole input
+before it writes anything, writes inside one transaction and leaves audit entries.
+
+Two choices, documented here because the regulations leave them to practice:
+
+* **Blank ballots.** A ballot on which no level is ticked for a member is *invalid for that member*.
+  So the four per-level counts add up exactly to the valid ballots, and the check is an equality.
+* **The proposal.** A level is proposed when more than half (`PROPOSAL_THRESHOLD`) of the valid
+  ballots are for that level or a better one; the best such level is taken. The rulebook then caps it
+  (a member disciplined this year is KHTNV whatever the votes). The threshold is a module constant
+  and not a period parameter: the rulebooks reject parameters they do not know.
+
+Secrecy of the online ballot (see `ballot_vote`): who voted is a `VoterMark`, what was voted is only in
+`BallotTally` counters created at zero when the ballot opens; a vote adds one in place and touches
+every counter and every mark of the ballot, so no row, order or transaction stamp tells one vote from
+another.
+"""
+
+import dataclasses
+import datetime
+import io
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt
+
+from members.models import Member
+from organizations.access import scope_for
+
+from .facts import member_facts_for
+from .formview import fold_ascii, lang
+from .models import Assessment, AuditEntry, Ballot, BallotCount, BallotTally, Meeting, Period, VoterMark
+from .rulebooks import LeaderFacts, Level, MemberFacts, get_rulebook, lowest
+from .services import ConflictError, WorkflowError
+from .workflow import Actor, transition_allowed
+
+# More than this share of the valid ballots must be for a level or better for it to be proposed.
+PROPOSAL_THRESHOLD = Fraction(1, 2)
+# A guard against typing slips (and the limits of the columns): no cell counts ten thousand ballots.
+MAX_COUNT = 9999
+MAX_COMMENT = 5000
+
+LEVEL_FIELDS = (("htxsnv", Level.HTXSNV), ("httnv", Level.HTTNV), ("htnv", Level.HTNV), ("khtnv", Level.KHTNV))
+COUNT_FIELDS = ("issued", "received", "valid", *(name for name, _level in LEVEL_FIELDS))
+# The states whose proposal can no longer change: the grassroots level has decided.
+FROZEN_STATES = (Assessment.State.DECIDED, Assessment.State.PUBLISHED)
+
+
+class MeetingError(WorkflowError):
+    """The minutes were refused; `field_errors` maps a field ("present", or "<public id>:<field>" for a
+    member's line) to its messages. Nothing was saved."""
+
+    def __init__(self, message, *, field_errors=None):
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+def row_key(assessment, name):
+    return f"{assessment.public_id}:{name}"
+
+
+# --- Reading: the roster, the rulebook's cap, the proposal ----------------------------------------------
+
+
+def proposal_from_counts(counts, valid):
+    """The best level that more than `PROPOSAL_THRESHOLD` of the valid ballots reach, counting the
+    ballots for that level and every better one; None without valid ballots.
+
+    `counts` maps each Level (or its code) to the ballots for it."""
+    if not valid:
+        return None
+    cumulative = 0
+    for level in Level.best_first():
+        cumulative += counts.get(level, 0) or 0
+        if cumulative > PROPOSAL_THRESHOLD * valid:
+            return level
+    return None
+
+
+def capped_proposal(majority, evaluation):
+    """The majority level under the rulebook: the best level at or below it that the rules allow.
+
+    When a blocking finding without a cap forbids every level (a missing record), the majority level
+    capped by the findings' cap is kept, and the findings are shown beside it."""
+    if majority is None:
+        return None
+    if evaluation is None:
+        return majority
+    for level in Level.best_first():
+        if level <= majority and evaluation.allowed(level):
+            return level
+    return lowest(majority, evaluation.cap)
+
+
+@dataclass
+class Line:
+    """One member on the meeting page and in the minutes."""
+
+    assessment: Assessment
+    count: BallotCount | None
+    evaluation: object = None
+    cap: Level | None = None
+    blocking: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def member(self):
+        return self.assessment.member
+
+    @property
+    def counted(self):
+        return self.count is not None and self.count.counted
+
+    @property
+    def level_counts(self):
+        if not self.counted:
+            return {}
+        return {level: getattr(self.count, name) for name, level in LEVEL_FIELDS}
+
+    @property
+    def majority(self):
+        return proposal_from_counts(self.level_counts, self.count.valid) if self.counted else None
+
+    @property
+    def proposal(self):
+        return capped_proposal(self.majority, self.evaluation)
+
+    @property
+    def frozen(self):
+        return self.assessment.state in FROZEN_STATES
+
+    @property
+    def proposal_recorded(self):
+        """The proposal is on the member's form (which the cell has reviewed)."""
+        return self.assessment.state in (Assessment.State.CELL_REVIEWED, *FROZEN_STATES) and bool(
+            self.assessment.cell_proposed_level
+        )
+
+
+@dataclass
+class Sheet:
+    """The meeting page: the record (None before the first save), every member of the cell to be
+    classified, those not classified, and the online ballot with its voters."""
+
+    period: Period
+    organization: object
+    meeting: Meeting | None
+    lines: list
+    not_classified: list
+    roster: list  # every member's assessment of the cell, for the attendance
+    absentee_ids: set
+    ballot: Ballot | None = None
+    voters: list = field(default_factory=list)  # the members who have voted (not what)
+    eligible_count: int = 0
+
+    @property
+    def online(self):
+        return self.ballot is not None
+
+    @property
+    def counts_editable(self):
+        return self.ballot is None
+
+    @property
+    def any_counted(self):
+        return any(line.counted for line in self.lines)
+
+
+def _facts(assessment, facts):
+    if assessment.subject_kind == Assessment.SubjectKind.LEADER:
+        return LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
+    return facts
+
+
+def _roster(period, organization, *, lock=False):
+    queryset = Assessment.objects.filter(period=period, organization=organization, member__isnull=False)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    return list(queryset.select_related("member").order_by("member__sort_key", "pk"))
+
+
+def read_lines(period, assessments, counts):
+    """A Line for each classified assessment, with the rulebook's reading of the member's records
+    (the cap and the findings): six queries for the whole cell."""
+    rulebook = get_rulebook(period.regime)
+    params = rulebook.parameters(period.parameters, year=period.year)
+    facts = member_facts_for([a.member for a in assessments], period.year)
+    language = lang()
+    lines = []
+    for assessment in assessments:
+        member_facts = _facts(assessment, facts[assessment.member_id])
+        evaluation = rulebook.evaluate(assessment.subject_kind, member_facts, None, params)
+        lines.append(
+            Line(
+                assessment=assessment,
+                count=counts.get(assessment.pk),
+                evaluation=evaluation,
+                cap=evaluation.cap,
+                blocking=[f.message(language) for f in evaluation.findings if f.severity == "block"],
+                warnings=[f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked],
+            )
+        )
+    return lines
+
+
+def meeting_sheet(period, organization):
+    """Everything the meeting page, the print view and the .docx show: a fixed number of queries."""
+    meeting = (
+        Meeting.objects.filter(period=period, organization=organization).select_related("ballot", "recorded_by").first()
+    )
+    roster = _roster(period, organization)
+    counts, absentee_ids, ballot, voters, eligible = {}, set(), None, [], 0
+    if meeting is not None:
+        counts = {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)}
+        absentee_ids = set(meeting.absentees.values_list("pk", flat=True))
+        ballot = getattr(meeting, "ballot", None)
+        if ballot is not None:
+            voters = [
+                mark.voter
+                for mark in VoterMark.objects.filter(ballot=ballot).select_related("voter").order_by("voter__sort_key")
+            ]
+            eligible = ballot.eligible_voters.count()
+    classified = [a for a in roster if a.classified]
+    return Sheet(
+        period=period,
+        organization=organization,
+        meeting=meeting,
+        lines=read_lines(period, classified, counts),
+        not_classified=[a for a in roster if not a.classified],
+        roster=roster,
+        absentee_ids=absentee_ids,
+        ballot=ballot,
+        voters=voters,
+        eligible_count=eligible,
+    )
+
+
+# --- Checking the minutes --------------------------------------------------------------------------------
+
+
+@dataclass
+class MeetingInput:
+    """The minutes as typed: raw strings, checked and converted by `check_meeting`."""
+
+    held_on: str = ""
+    members_total: str = ""
+    present: str = ""
+    absent: str = ""
+    absentees: list = field(default_factory=list)  # public ids of the absent members' assessments
+    rows: dict = field(default_factory=dict)  # assessment public id -> {field name: raw string}
+
+
+@dataclass
+class CheckedMeeting:
+    held_on: datetime.date
+    members_total: int
+    present: int
+    absent: int
+    absentee_member_ids: set
+    rows: dict  # assessment pk -> {"comments": str, field: int | None}
+
+
+def _number(raw, errors, key):
+    """A whole number from the form, or None when empty; a message in `errors` when it is not one."""
+    raw = (raw or "").strip()
+    if raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.setdefault(key, []).append(_("Please enter a whole number."))
+        return False
+    if value < 0:
+        errors.setdefault(key, []).append(_("The number cannot be negative."))
+        return False
+    if value > MAX_COUNT:
+        errors.setdefault(key, []).append(_("The number is too large (at most %(max)d).") % {"max": MAX_COUNT})
+        return False
+    return value
+
+
+def _date(raw, errors, key):
+    raw = (raw or "").strip()
+    if not raw:
+        errors.setdefault(key, []).append(_("Please enter the date of the meeting."))
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            value = datetime.datetime.strptime(raw, pattern).date()
+        except ValueError:
+            continue
+        if value > timezone.localdate():
+            errors.setdefault(key, []).append(_("The date of the meeting cannot be in the future."))
+            return None
+        return value
+    errors.setdefault(key, []).append(_("Please enter a date as day/month/year."))
+    return None
+
+
+def check_counts(numbers, present, errors, key):
+    """The arithmetic of one member's line; `numbers` maps each count field to an int, None (empty) or
+    False (already refused). Messages go to `errors` under `key(field)`."""
+    given = {name: value for name, value in numbers.items() if value is not None}
+    if not given:
+        return
+    missing = [name for name in COUNT_FIELDS if numbers.get(name) is None]
+    for name in missing:
+        errors.setdefault(key(name), []).append(
+            _("Please fill in this number too, or leave the whole line empty until the ballots are counted.")
+        )
+    if missing or any(value is False for value in given.values()):
+        return
+    issued, received, valid = numbers["issued"], numbers["received"], numbers["valid"]
+    if isinstance(present, int) and present is not False and issued > present:
+        errors.setdefault(key("issued"), []).append(
+            _("Ballots issued (%(issued)d) cannot be more than the members present (%(present)d).")
+            % {"issued": issued, "present": present}
+        )
+    if received > issued:
+        errors.setdefault(key("received"), []).append(
+            _("Ballots received (%(received)d) cannot be more than the ballots issued (%(issued)d).")
+            % {"received": received, "issued": issued}
+        )
+    if valid > received:
+        errors.setdefault(key("valid"), []).append(
+            _("Valid ballots (%(valid)d) cannot be more than the ballots received (%(received)d).")
+            % {"valid": valid, "received": received}
+        )
+    if valid == 0:
+        errors.setdefault(key("valid"), []).append(
+            _("With no valid ballot no level can be proposed: leave the line empty until the ballots are counted.")
+        )
+    total = sum(numbers[name] for name, _level in LEVEL_FIELDS)
+    if total != valid:
+        errors.setdefault(key("levels"), []).append(
+            _(
+                "The ballots for the four levels add up to %(total)d, but the valid ballots are %(valid)d. "
+                "They must be equal: a ballot with no level ticked for this member is invalid for them."
+            )
+            % {"total": total, "valid": valid}
+        )
+
+
+def check_meeting(data, roster):
+    """(CheckedMeeting, errors): every field of the minutes checked against the cell's roster.
+
+    The errors map a field to its messages; the CheckedMeeting is only meaningful without errors."""
+    errors = {}
+    held_on = _date(data.held_on, errors, "held_on")
+    numbers = {}
+    for name in ("members_total", "present", "absent"):
+        value = _number(getattr(data, name), errors, name)
+        if value is None:
+            errors.setdefault(name, []).append(_("Please enter this number."))
+        numbers[name] = value
+    total, present, absent = numbers["members_total"], numbers["present"], numbers["absent"]
+    if all(isinstance(v, int) and v is not False for v in (total, present, absent)):
+        if total == 0:
+            errors.setdefault("members_total", []).append(_("A cell meeting needs at least one member."))
+        elif present + absent != total:
+            errors.setdefault("members_total", []).append(
+                _("Present (%(present)d) and absent (%(absent)d) must add up to the members of the cell (%(total)d).")
+                % {"present": present, "absent": absent, "total": total}
+            )
+    by_public_id = {str(a.public_id): a for a in roster}
+    absentee_ids = set()
+    for public_id in data.absentees:
+        assessment = by_public_id.get(str(public_id))
+        if assessment is None:
+            raise WorkflowError(_("A member in this list does not belong to this cell."))
+        absentee_ids.add(assessment.member_id)
+    if isinstance(absent, int) and absent is not False and len(absentee_ids) != absent:
+        errors.setdefault("absentees", []).append(
+            _(
+                "You ticked %(ticked)d absent members, but the number absent is %(absent)d. "
+                "Please tick each absent member."
+            )
+            % {"ticked": len(absentee_ids), "absent": absent}
+        )
+    rows = {}
+    for public_id, raw in data.rows.items():
+        assessment = by_public_id.get(str(public_id))
+        if assessment is None or not assessment.classified:
+            raise WorkflowError(_("A member in this list does not belong to this cell."))
+        comments = (raw.get("comments") or "").replace("\r\n", "\n").strip()
+        if len(comments) > MAX_COMMENT:
+            errors.setdefault(row_key(assessment, "comments"), []).append(
+                _("The comments are longer than %(max)d characters. Please shorten them.") % {"max": MAX_COMMENT}
+            )
+        line = {name: _number(raw.get(name), errors, row_key(assessment, name)) for name in COUNT_FIELDS}
+        check_counts(line, present, errors, lambda name, a=assessment: row_key(a, name))
+        line["comments"] = comments
+        rows[assessment.pk] = line
+    checked = CheckedMeeting(
+        held_on=held_on,
+        members_total=total,
+        present=present,
+        absent=absent,
+        absentee_member_ids=absentee_ids,
+        rows=rows,
+    )
+    return checked, errors
+
+
+# --- Recording -------------------------------------------------------------------------------------------
+
+
+def check_manager(user, period, organization):
+    """Refuse unless `user` manages the cell and the period takes meeting records (open or closed)."""
+    if not organization.is_cell:
+        raise WorkflowError(_("Meetings are recorded for cells."))
+    if not scope_for(user).manages_organization(organization):
+        raise WorkflowError(_("Only those who lead this cell may record its meeting."))
+    if period.is_locked:
+        raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+    if period.state not in (Period.State.OPEN, Period.State.CLOSED):
+        raise WorkflowError(_("This review period is not open."))
+
+
+def _lock_meeting(period, organization, base_version):
+    meeting = Meeting.objects.select_for_update().filter(period=period, organization=organization).first()
+    current = meeting.version if meeting else 0
+    if base_version != current:
+        raise ConflictError(
+            _(
+                "These minutes were changed elsewhere (another window or another person) after you opened them. "
+                "Your copy was not saved, so that the newer record is not lost. Reload the page to see it."
+            )
+        )
+    return meeting
+
+
+@dataclass
+class Recorded:
+    meeting: Meeting
+    proposed: int = 0  # forms whose proposal was recorded or changed
+    waiting: list = field(default_factory=list)  # members counted whose form is not submitted
+
+
+def _apply_proposals(period, user, lines, now):
+    """Record each counted member's proposal on their form, through the workflow table: submitted forms
+    (and forms already reviewed, when the minutes are corrected) become "reviewed by the cell"."""
+    changed, entries, waiting = [], [], []
+    for line in lines:
+        proposal = line.proposal
+        assessment = line.assessment
+        if proposal is None:
+            continue
+        if not transition_allowed("record_proposal", assessment.state, {Actor.MANAGER}):
+            if assessment.state not in FROZEN_STATES:
+                waiting.append(assessment.member)
+            continue
+        if assessment.state == Assessment.State.CELL_REVIEWED and assessment.cell_proposed_level == proposal:
+            continue
+        from_state = assessment.state
+        assessment.cell_proposed_level = proposal.value
+        assessment.state = Assessment.State.CELL_REVIEWED
+        assessment.version += 1
+        assessment.updated_at = now
+        changed.append(assessment)
+        entries.append(
+            AuditEntry(
+                period=period,
+                assessment=assessment,
+                actor=user,
+                action="record_proposal",
+                from_state=from_state,
+                to_state=Assessment.State.CELL_REVIEWED,
+                data={
+                    "level": proposal.value,
+                    "majority": line.majority.value if line.majority else "",
+                    "cap": line.cap.value if line.cap else "",
+                    "counts": {name: getattr(line.count, name) for name in COUNT_FIELDS},
+                    "source": line.count.source,
+                },
+            )
+        )
+    Assessment.objects.bulk_update(changed, ["cell_proposed_level", "state", "version", "updated_at"])
+    AuditEntry.objects.bulk_create(entries)
+    return len(changed), waiting
+
+
+def meeting_record(*, period, organization, user, data, base_version):
+    """Save the minutes of the cell's meeting and record the proposals they give. All or nothing:
+    every field is checked first, and one wrong number saves nothing."""
+    check_manager(user, period, organization)
+    now = timezone.now()
+    with transaction.atomic():
+        # Again inside the transaction: the period may have been finalised since the page was loaded.
+        check_manager(user, Period.objects.get(pk=period.pk), organization)
+        meeting = _lock_meeting(period, organization, base_version)
+        roster = _roster(period, organization, lock=True)
+        checked, errors = check_meeting(data, roster)
+        existing = {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)} if meeting else {}
+        ballot = Ballot.objects.filter(meeting=meeting).first() if meeting else None
+        by_pk = {a.pk: a for a in roster}
+        for pk, line in checked.rows.items():
+            assessment = by_pk[pk]
+            old = existing.get(pk)
+            new_numbers = {name: line[name] for name in COUNT_FIELDS}
+            old_numbers = {name: getattr(old, name) if old else None for name in COUNT_FIELDS}
+            if ballot is not None or (old is not None and old.source == BallotCount.Source.ONLINE):
+                # The online ballot's numbers are not typed: they stay as the ballot gave them.
+                line.update(old_numbers)
+                for name in (*COUNT_FIELDS, "levels"):
+                    errors.pop(row_key(assessment, name), None)
+                continue
+            if new_numbers == old_numbers:
+                continue
+            if assessment.state in FROZEN_STATES and all(value is None for value in new_numbers.values()):
+                # A decided member's count is shown, not offered for typing: it stays as it was.
+                line.update(old_numbers)
+                continue
+            if assessment.state in FROZEN_STATES:
+                errors.setdefault(row_key(assessment, "issued"), []).append(
+                    _("The level of this member has been decided: the count can no longer be changed.")
+                )
+            elif (
+                old is not None
+                and old.counted
+                and new_numbers["issued"] is None
+                and not any(row_key(assessment, name) in errors for name in COUNT_FIELDS)
+            ):
+                errors.setdefault(row_key(assessment, "issued"), []).append(
+                    _("The count of this member has been recorded: correct the numbers, but do not leave them empty.")
+                )
+        if errors:
+            raise MeetingError(
+                _("Some numbers do not add up or are missing; nothing was saved. See the marked fields."),
+                field_errors=errors,
+            )
+        if meeting is None:
+            meeting = Meeting(period=period, organization=organization)
+        meeting.held_on = checked.held_on
+        meeting.members_total = checked.members_total
+        meeting.present = checked.present
+        meeting.absent = checked.absent
+        meeting.recorded_by = user
+        meeting.version += 1
+        try:
+            with transaction.atomic():
+                meeting.save()
+        except IntegrityError as error:
+            # Two first saves at the same moment: the other one won.
+            raise ConflictError(_("These minutes were saved elsewhere a moment ago. Reload the page first.")) from error
+        meeting.absentees.set(checked.absentee_member_ids)
+        counts = _write_counts(meeting, checked.rows, existing)
+        lines = read_lines(period, [a for a in roster if a.classified], counts)
+        for line in lines:
+            if line.count is not None:
+                line.count.proposed_level = line.proposal.value if line.proposal else ""
+        BallotCount.objects.bulk_update([c for c in counts.values()], ["proposed_level"])
+        proposed, waiting = _apply_proposals(period, user, lines, now)
+        AuditEntry.objects.create(
+            period=period,
+            actor=user,
+            action="meeting_record",
+            data={
+                "organization": organization.code,
+                "held_on": str(checked.held_on),
+                "members_total": checked.members_total,
+                "present": checked.present,
+                "absent": checked.absent,
+                "version": meeting.version,
+                "proposals": proposed,
+            },
+        )
+    return Recorded(meeting=meeting, proposed=proposed, waiting=waiting)
+
+
+def _write_counts(meeting, rows, existing):
+    """Create or update the member lines; {assessment pk: BallotCount} of every line of the meeting."""
+    new, changed = [], []
+    for pk, line in rows.items():
+        count = existing.get(pk)
+        if count is None:
+            count = BallotCount(meeting=meeting, assessment_id=pk)
+            new.append(count)
+        else:
+            changed.append(count)
+        count.comments = line["comments"]
+        for name in COUNT_FIELDS:
+            setattr(count, name, line[name])
+    BallotCount.objects.bulk_create(new)
+    BallotCount.objects.bulk_update(changed, ["comments", *COUNT_FIELDS])
+    return {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)}
+
+
+# --- The online secret ballot ----------------------------------------------------------------------------
+
+
+def eligible_voters(roster, absentee_ids):
+    """Who may vote online: the cell's members on the period's roster who are active, official (a
+    probationary member does not vote: Điều lệ Đảng, Điều 5), present and signed up with an account."""
+    return [
+        a.member
+        for a in roster
+        if a.member.status == Member.Status.ACTIVE
+        and a.member.official_date is not None
+        and a.member.user_id is not None
+        and a.member.pk not in absentee_ids
+    ]
+
+
+def ballot_open(*, period, organization, user):
+    """Open the online secret ballot of the cell's meeting: the voters are fixed, and the tally gets a
+    counter at zero for every member to be classified and every level."""
+    check_manager(user, period, organization)
+    with transaction.atomic():
+        check_manager(user, Period.objects.get(pk=period.pk), organization)
+        meeting = Meeting.objects.select_for_update().filter(period=period, organization=organization).first()
+        if meeting is None:
+            raise WorkflowError(_("Record the date and the attendance of the meeting first, then open the ballot."))
+        if Ballot.objects.filter(meeting=meeting).exists():
+            raise WorkflowError(_("This meeting already has an online ballot."))
+        if BallotCount.objects.filter(meeting=meeting, issued__isnull=False).exists():
+            raise WorkflowError(_("The paper ballots of this meeting have already been counted."))
+        roster = _roster(period, organization, lock=True)
+        subjects = [a for a in roster if a.classified]
+        if not subjects:
+            raise WorkflowError(_("No member of this cell is to be classified."))
+        if any(a.state in FROZEN_STATES for a in subjects):
+            raise WorkflowError(_("Some levels of this cell have already been decided."))
+        absentee_ids = set(meeting.absentees.values_list("pk", flat=True))
+        voters = eligible_voters(roster, absentee_ids)
+        if not voters:
+            raise WorkflowError(_("No member present has an account to vote with."))
+        active_users = set(
+            Member.objects.filter(pk__in=[m.pk for m in voters], user__is_active=True).values_list("pk", flat=True)
+        )
+        voters = [m for m in voters if m.pk in active_users]
+        if not voters:
+            raise WorkflowError(_("No member present has an account to vote with."))
+        ballot = Ballot.objects.create(meeting=meeting, opened_by=user)
+        ballot.eligible_voters.set(voters)
+        BallotTally.objects.bulk_create(
+            [
+                BallotTally(ballot=ballot, subject_assessment=a, level=level.value, count=0)
+                for a in subjects
+                for level in Level.best_first()
+            ]
+        )
+        meeting.version += 1
+        meeting.save(update_fields=["version", "updated_at"])
+        AuditEntry.objects.create(
+            period=period,
+            actor=user,
+            action="ballot_open",
+            data={"organization": organization.code, "voters": len(voters), "subjects": len(subjects)},
+        )
+    return ballot
+
+
+def ballot_subjects(ballot):
+    """The assessments on the ballot paper, in Vietnamese order (one query)."""
+    return [
+        tally.subject_assessment
+        for tally in BallotTally.objects.filter(ballot=ballot, level=Level.HTXSNV.value)
+        .select_related("subject_assessment__member")
+        .order_by("subject_assessment__member__sort_key", "subject_assessment__pk")
+    ]
+
+
+def voter_for(user, ballot):
+    """The member record of `user` if they may vote in `ballot`; None otherwise."""
+    if not user or not user.is_authenticated:
+        return None
+    return ballot.eligible_voters.filter(user=user, user__is_active=True).first()
+
+
+def ballot_vote(*, ballot, user, choices):
+    """Cast `user`'s ballot: `choices` maps the public id of every subject's assessment to a level.
+
+    What is written, and only that: one VoterMark (ballot, voter), and +1 on one counter per subject.
+    The single UPDATE rewrites every counter of the ballot (adding 0 to the others) and every mark is
+    rewritten too, so that on PostgreSQL all live rows carry the same transaction stamp (xmin) after
+    each vote: the stamps say nothing about which counters this voter moved. No audit entry is written
+    per vote: the mark is the record that the member voted."""
+    with transaction.atomic():
+        locked = Ballot.objects.select_for_update().select_related("meeting__period").get(pk=ballot.pk)
+        if locked.state != Ballot.State.OPEN:
+            raise WorkflowError(_("This ballot is closed."))
+        if locked.meeting.period.is_locked:
+            raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+        voter = voter_for(user, locked)
+        if voter is None:
+            raise WorkflowError(_("You are not on the list of voters of this ballot."))
+        if VoterMark.objects.filter(ballot=locked, voter=voter).exists():
+            raise WorkflowError(_("You have already voted in this ballot. Each member votes once."))
+        subjects = {str(a.public_id): a.pk for a in ballot_subjects(locked)}
+        errors = {}
+        chosen = {}
+        for public_id in subjects:
+            raw = choices.get(public_id, "")
+            try:
+                chosen[subjects[public_id]] = Level.coerce(raw)
+            except ValueError:
+                errors[public_id] = [_("Please choose one level for this member.")]
+        if set(map(str, choices)) - set(subjects):
+            raise WorkflowError(_("A member in this ballot does not belong to this cell."))
+        if errors:
+            raise MeetingError(
+                _("Please choose a level for every member; your ballot has not been recorded yet."),
+                field_errors=errors,
+            )
+        try:
+            with transaction.atomic():
+                VoterMark.objects.create(ballot=locked, voter=voter)
+        except IntegrityError as error:
+            raise WorkflowError(_("You have already voted in this ballot. Each member votes once.")) from error
+        votes = Q(pk__in=[])
+        for pk, level in chosen.items():
+            votes |= Q(subject_assessment_id=pk, level=level.value)
+        BallotTally.objects.filter(ballot=locked).update(
+            count=F("count") + Case(When(votes, then=Value(1)), default=Value(0))
+        )
+        VoterMark.objects.filter(ballot=locked).update(voter=F("voter"))
+
+
+def ballot_close(*, ballot, user):
+    """Close the ballot and write its tally into the minutes: for every member, issued = the voters on
+    the list, received = valid = those who voted, and the count of each level; then the proposals."""
+    meeting = ballot.meeting
+    period, organization = meeting.period, meeting.organization
+    check_manager(user, period, organization)
+    now = timezone.now()
+    with transaction.atomic():
+        check_manager(user, Period.objects.get(pk=period.pk), organization)
+        locked = Ballot.objects.select_for_update().get(pk=ballot.pk)
+        if locked.state != Ballot.State.OPEN:
+            raise WorkflowError(_("This ballot is already closed."))
+        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        roster = _roster(period, organization, lock=True)
+        issued = locked.eligible_voters.count()
+        voted = VoterMark.objects.filter(ballot=locked).count()
+        tallies = {}
+        for tally in BallotTally.objects.filter(ballot=locked):
+            tallies.setdefault(tally.subject_assessment_id, {})[tally.level] = tally.count
+        existing = {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)}
+        rows = {}
+        for pk, by_level in tallies.items():
+            if sum(by_level.values()) != voted:
+                raise WorkflowError(_("The tally of this ballot does not add up; it has not been closed."))
+            old = existing.get(pk)
+            rows[pk] = {
+                "comments": old.comments if old else "",
+                "issued": issued,
+                "received": voted,
+                "valid": voted,
+                **{name: by_level.get(level.value, 0) for name, level in LEVEL_FIELDS},
+            }
+        counts = _write_counts(meeting, rows, existing)
+        BallotCount.objects.filter(meeting=meeting, assessment_id__in=list(rows)).update(
+            source=BallotCount.Source.ONLINE
+        )
+        for count in counts.values():
+            if count.assessment_id in rows:
+                count.source = BallotCount.Source.ONLINE
+        lines = read_lines(period, [a for a in roster if a.pk in tallies], counts)
+        for line in lines:
+            line.count.proposed_level = line.proposal.value if line.proposal else ""
+        BallotCount.objects.bulk_update([line.count for line in lines], ["proposed_level"])
+        proposed, waiting = _apply_proposals(period, user, lines, now)
+        locked.state = Ballot.State.CLOSED
+        locked.closed_by = user
+        locked.closed_at = now
+        locked.save(update_fields=["state", "closed_by", "closed_at"])
+        meeting.version += 1
+        meeting.save(update_fields=["version", "updated_at"])
+        # One last rewrite of the counters and the marks under the closing transaction's stamp.
+        BallotTally.objects.filter(ballot=locked).update(count=F("count"))
+        VoterMark.objects.filter(ballot=locked).update(voter=F("voter"))
+        AuditEntry.objects.create(
+            period=period,
+            actor=user,
+            action="ballot_close",
+            data={"organization": organization.code, "voters": issued, "voted": voted, "proposals": proposed},
+        )
+    return Recorded(meeting=meeting, proposed=proposed, waiting=waiting)
+
+
+# --- The minutes as a .docx -------------------------------------------------------------------------------
+
+
+def _vietnamese_date(day):
+    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}" if day else "ngày … tháng … năm ……"
+
+
+def minutes_document(sheet, *, parent=None):
+    """(bytes, filename) of the ballot minutes (biên bản kiểm phiếu) as an A4 .docx, in the official
+    layout: the heading, the attendance, every member's counts and proposal, the comments, signatures.
+
+    Official documents are written in Vietnamese whatever the language of the screen."""
+    meeting, organization, period = sheet.meeting, sheet.organization, sheet.period
+    document = Document()
+    for section in document.sections:
+        section.page_height, section.page_width = Cm(29.7), Cm(21)
+        section.left_margin, section.right_margin = Cm(3), Cm(2)
+        section.top_margin = section.bottom_margin = Cm(2)
+    style = document.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(13)
+
+    header = document.add_table(rows=1, cols=2)
+    left, right = header.rows[0].cells
+    superior = (parent.name if parent else period.organization.name).upper()
+    left.text = f"{superior}\n{organization.name.upper()}\n*"
+    right.text = f"ĐẢNG CỘNG SẢN VIỆT NAM\n……, {_vietnamese_date(meeting.held_on if meeting else None)}"
+    for cell in (left, right):
+        for paragraph in cell.paragraphs:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    left.paragraphs[0].runs[0].bold = True
+    right.paragraphs[0].runs[0].bold = True
+
+    title = document.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run("BIÊN BẢN KIỂM PHIẾU")
+    run.bold = True
+    run.font.size = Pt(14)
+    subtitle = document.add_paragraph(f"Đánh giá, xếp loại chất lượng đảng viên năm {period.year}")
+    subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    subtitle.runs[0].bold = True
+
+    absent_names = [a.member.full_name for a in sheet.roster if a.member_id in sheet.absentee_ids]
+    if meeting is not None:
+        document.add_paragraph(
+            f"Hội nghị {organization.name} họp {_vietnamese_date(meeting.held_on)} để kiểm điểm, đánh giá, "
+            f"xếp loại chất lượng đảng viên năm {period.year}."
+        )
+        document.add_paragraph(
+            f"Tổng số đảng viên của chi bộ: {meeting.members_total}. Có mặt: {meeting.present}. "
+            f"Vắng mặt: {meeting.absent}" + (f" ({', '.join(absent_names)})." if absent_names else ".")
+        )
+        if sheet.online:
+            document.add_paragraph("Hình thức: bỏ phiếu kín trực tuyến.")
+    else:
+        document.add_paragraph(f"Hội nghị {organization.name} họp ngày … tháng … năm ……")
+        document.add_paragraph("Tổng số đảng viên: ……  Có mặt: ……  Vắng mặt: …… (………………………………)")
+
+    document.add_paragraph().add_run("Kết quả kiểm phiếu:").bold = True
+    headings = ["TT", "Họ và tên", "Phiếu phát ra", "Phiếu thu về", "Phiếu hợp lệ", "HTXSNV", "HTTNV", "HTNV", "KHTNV"]
+    headings.append("Chi bộ đề xuất")
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headings, strict=True):
+        cell.text = text
+        cell.paragraphs[0].runs[0].bold = True
+    for number, line in enumerate(sheet.lines, start=1):
+        cells = table.add_row().cells
+        values = [str(number), line.member.full_name]
+        for name in COUNT_FIELDS:
+            value = getattr(line.count, name) if line.counted else None
+            values.append("" if value is None else str(value))
+        values.append(line.proposal.value if line.proposal else "")
+        for cell, text in zip(cells, values, strict=True):
+            cell.text = text
+    document.add_paragraph(
+        "Mức đề xuất: mức cao nhất được quá nửa số phiếu hợp lệ (tính cả số phiếu cho các mức cao hơn), "
+        "trong giới hạn mức tối đa theo quy định."
+    )
+    comments = [
+        (line.member.full_name, line.count.comments) for line in sheet.lines if line.count and line.count.comments
+    ]
+    if comments:
+        document.add_paragraph().add_run("Ý kiến góp ý của chi bộ:").bold = True
+        for name, text in comments:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"{name}: ").bold = True
+            paragraph.add_run(text)
+    if sheet.not_classified:
+        document.add_paragraph().add_run("Đảng viên không xếp loại:").bold = True
+        for assessment in sheet.not_classified:
+            document.add_paragraph(f"{assessment.member.full_name}: {assessment.exclusion_reason}")
+
+    signatures = document.add_table(rows=1, cols=2)
+    signatures.rows[0].cells[0].text = "TỔ KIỂM PHIẾU\n(Ký, ghi rõ họ tên)"
+    signatures.rows[0].cells[1].text = "T/M CHI BỘ\nBÍ THƯ\n(Ký, ghi rõ họ tên)"
+    for cell in signatures.rows[0].cells:
+        for paragraph in cell.paragraphs:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        cell.paragraphs[0].runs[0].bold = True
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    slug = "".join(ch if ch.isalnum() else "-" for ch in fold_ascii(organization.name)).strip("-")
+    return buffer.getvalue(), f"bien-ban-kiem-phieu-{period.year}-{slug or 'chi-bo'}.docx"
