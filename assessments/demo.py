@@ -178,3 +178,141 @@ def delete_reviews():
         else:
             for table in tables:
                 cursor.execute(f"DELETE FROM {table}")
+
+
+# --- The story around the current year: last year published, this year's meeting and decisions -----------
+
+
+def seed_previous_year(*, year, regime="2025", seed=2018):
+    """Last year's period, opened, decided and published, in bulk (each change with its audit entry):
+    about 15% HTXSNV within the quota of each grassroots organisation, 75% HTTNV, 9% HTNV, few KHTNV."""
+    rng = random.Random(seed + 1)
+    root = Organization.objects.get_root_nodes().first()
+    if root is None or Period.objects.filter(organization=root, year=year).exists():
+        return None
+    period = Period.objects.create(
+        organization=root,
+        year=year,
+        regime=regime,
+        self_review_due=datetime.date(year, 12, 10),
+        cell_meeting_due=datetime.date(year, 12, 15),
+        grassroots_decision_due=datetime.date(year, 12, 20),
+        city_decision_due=datetime.date(year, 12, 28),
+    )
+    # The roster as it stands today: good enough for a demo of last year.
+    services.period_open(period=period, user=None, reference_date=datetime.date(year, 12, 10))
+    grassroots = {
+        org.path: org for org in root.subtree().filter(kind__in=Organization.GRASSROOTS_KINDS).order_by("path")
+    }
+    groups = {}
+    forms = list(
+        Assessment.objects.filter(period=period, member__isnull=False, classified=True).select_related("organization")
+    )
+    for assessment in forms:
+        path = assessment.organization.path
+        key = next((p for p in grassroots if path.startswith(p)), None)
+        groups.setdefault(key, []).append(assessment)
+    decided_at = timezone.make_aware(datetime.datetime(year, 12, 20, 9, 0))
+    changed, entries = [], []
+    for members in groups.values():
+        levels = []
+        for _ in members:
+            roll = rng.random()
+            levels.append("KHTNV" if roll < 0.008 else "HTNV" if roll < 0.1 else "HTTNV")
+        # HTXSNV within 20% of HTTNV, rounded down, for each grassroots organisation.
+        httnv = [i for i, level in enumerate(levels) if level == "HTTNV"]
+        best = int(len(httnv) * 0.2 / 1.2)
+        for i in rng.sample(httnv, best):
+            levels[i] = "HTXSNV"
+        for assessment, level in zip(members, levels, strict=True):
+            assessment.decided_level = level
+            assessment.self_level = level
+            assessment.cell_proposed_level = level
+            assessment.state = Assessment.State.PUBLISHED
+            assessment.decided_at = decided_at
+            changed.append(assessment)
+            entries.append(
+                AuditEntry(
+                    period=period,
+                    assessment=assessment,
+                    action="decide",
+                    from_state=Assessment.State.NOT_STARTED,
+                    to_state=Assessment.State.DECIDED,
+                    data={"level": level, "demo": True},
+                )
+            )
+    organizations = list(Assessment.objects.filter(period=period, member__isnull=True, classified=True))
+    for assessment in organizations:
+        roll = rng.random()
+        level = "HTXSNV" if roll < 0.15 else "HTNV" if roll > 0.92 else "HTTNV"
+        assessment.decided_level = level
+        assessment.self_level = level
+        assessment.state = Assessment.State.PUBLISHED
+        assessment.decided_at = decided_at
+        changed.append(assessment)
+    Assessment.objects.bulk_update(
+        changed, ["decided_level", "self_level", "cell_proposed_level", "state", "decided_at"], batch_size=500
+    )
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    for action, to_state in (("finalise", Period.State.FINALISED), ("publish", Period.State.PUBLISHED)):
+        AuditEntry.objects.create(period=period, action=action, to_state=to_state, data={"demo": True})
+    Period.objects.filter(pk=period.pk).update(state=Period.State.PUBLISHED)
+    return period
+
+
+def seed_meeting_and_decisions(*, period, secretary, officer_user):
+    """This year's story: the demo secretary's cell has met (paper ballots counted for the members who
+    submitted), and the demo officer's committee has decided those members."""
+    from . import decisions, meetings
+
+    if secretary is None:
+        return
+    cell = secretary.cell
+    forms = list(
+        Assessment.objects.filter(period=period, organization=cell, member__isnull=False, classified=True)
+        .select_related("member")
+        .order_by("member__sort_key")
+    )
+    submitted = [a for a in forms if a.state == Assessment.State.SUBMITTED]
+    if not submitted:
+        return
+    members_total = len(forms)
+    absent = forms[-2:] if members_total > 6 else []
+    present = members_total - len(absent)
+    rows = {}
+    for number, assessment in enumerate(submitted):
+        best = "httnv" if number % 5 else "htxsnv"
+        counts = {"issued": present, "received": present, "valid": present, "htxsnv": 0, "httnv": 0, "htnv": 0}
+        counts["khtnv"] = 0
+        counts[best] = present - 2
+        counts["htnv"] += 2
+        rows[str(assessment.public_id)] = {
+            "comments": "Chi bộ thống nhất với bản tự kiểm điểm; đề nghị phát huy ưu điểm.",
+            **{name: str(value) for name, value in counts.items()},
+        }
+    data = meetings.MeetingInput(
+        held_on=timezone.localdate().strftime("%d/%m/%Y"),
+        members_total=str(members_total),
+        present=str(present),
+        absent=str(len(absent)),
+        absentees=[str(a.public_id) for a in absent],
+        rows=rows,
+    )
+    meetings.meeting_record(period=period, organization=cell, user=secretary.user, data=data, base_version=0)
+    if officer_user is None:
+        return
+    committee = Organization.objects.get_parent(cell)
+    if committee is None or committee.kind not in Organization.GRASSROOTS_KINDS:
+        return
+    # The HTXSNV proposals are left to the officer: with so few decided yet, the quota refuses them,
+    # which is what the decision screen is there to show.
+    proposed = (
+        Assessment.objects.filter(period=period, organization=cell)
+        .exclude(cell_proposed_level="")
+        .exclude(cell_proposed_level="HTXSNV")
+    )
+    choices = {a.pk: (a.cell_proposed_level, "") for a in proposed}
+    try:
+        decisions.decisions_record(period=period, organization=committee, user=officer_user, choices=choices)
+    except decisions.DecisionError:
+        pass  # a record of the demo data the rules refuse stays for the officer to decide

@@ -19,8 +19,16 @@ class Command(BaseCommand):
         if delete:
             demo.delete_reviews()
             return
-        secretary = Member.objects.filter(user__username="bithu").select_related("user").first()
-        opened = demo.seed_reviews(regime=regime, secretary=secretary)
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        secretary = Member.objects.filter(user__username="bithu").select_related("user", "cell").first()
+        year = timezone.localdate().year
+        demo.seed_previous_year(year=year - 1, regime=regime)
+        opened = demo.seed_reviews(year=year, regime=regime, secretary=secretary)
+        if opened is not None:
+            officer = get_user_model().objects.filter(username="canbo").first()
+            demo.seed_meeting_and_decisions(period=opened.period, secretary=secretary, officer_user=officer)
         if opened is None:
             self.stdout.write(_("The demo review period is already there: nothing to do."))
             return
