@@ -9,13 +9,15 @@ MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test lint messages clean
+.PHONY: help venv install run test lint messages clean bench load
 
 help:
 	@echo "make run       install if needed, migrate, seed the demo data, serve http://127.0.0.1:8000/"
 	@echo "make test      run the test suite (.ci/pytest; DATABASE_URL=postgres://... selects PostgreSQL,"
 	@echo "              ARGS='-k name -x' passes options to pytest)"
 	@echo "make lint      ruff check ."
+	@echo "make bench     build a city and a province in a throwaway database and measure (bench/results.json)"
+	@echo "make load      50 users against gunicorn on PostgreSQL (DATABASE_URL=postgres://... required)"
 	@echo "make messages  update and compile the vi and en translations"
 	@echo "make install   create .venv and install requirements.txt (only when it changed)"
 	@echo "make venv      create .venv only"
@@ -48,6 +50,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash .ci/pytest $(ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/run.py $(ARGS)
+
+load: $(STAMP)
+	bash bench/load.sh $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

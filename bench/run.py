@@ -1,0 +1,209 @@
+"""The benchmark: `make bench` (or `python bench/run.py [--sizes 7300,100000] [--runs 5]`).
+
+For each size it builds a demo city in a throwaway database of the configured kind (SQLite by default,
+PostgreSQL with DATABASE_URL), then measures, as the median of several runs:
+- opening a review period (the roster snapshot);
+- evaluating every rule of the rulebook for every member;
+- the server time and the query count of the cell dashboard, the grassroots decision screen and the
+  city ranking screen (through Django's test client, so without network or web server);
+- the year-end export (time and peak memory, in a child process) against a bare openpyxl write-only
+  workbook of the same rows (the ratio ours / bare is the figure), when the export module is present.
+It writes bench/results.json and prints a table. Targets: query counts equal at both sizes; the
+decision and ranking screens under 300 ms at city size; the export within 1.5x of the bare baseline;
+the province export under 300 MB peak memory.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+
+def median_time(function, runs):
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def page(client, url, runs):
+    """(median seconds, queries, status) of GET url."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    queries = len(ctx.captured_queries)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    seconds = median_time(lambda: client.get(url), runs)
+    return {"seconds": round(seconds, 4), "queries": queries, "status": response.status_code}
+
+
+def measure(size, runs):
+    from django.contrib.auth import get_user_model
+
+    from assessments import services
+    from assessments.facts import member_facts_for
+    from assessments.models import Assessment, Period
+    from assessments.rulebooks import get_rulebook
+    from members.models import Member
+    from members.selectors import current_members
+    from organizations.models import Organization
+
+    result = {"members": size}
+    started = time.perf_counter()
+    call_command("seed_demo", "--members", str(size), "--reset", stdout=open(os.devnull, "w"))
+    result["seed_seconds"] = round(time.perf_counter() - started, 1)
+    root = Organization.objects.get_root_nodes().first()
+    current = Period.objects.filter(state=Period.State.OPEN).order_by("-year").first()
+    result["organizations"] = Organization.objects.count()
+
+    # Opening a period: a new year each run, so that every run takes the full roster.
+    board = get_user_model().objects.get(username="bantochuc")
+    opening = []
+    for offset in range(1, runs + 1):
+        period = Period.objects.create(organization=root, year=current.year + offset, regime=current.regime)
+        began = time.perf_counter()
+        services.period_open(period=period, user=board)
+        opening.append(time.perf_counter() - began)
+    result["open_period_seconds"] = round(statistics.median(opening), 3)
+
+    # Every rule for the whole city: the facts in bulk, then one evaluation per member.
+    rulebook = get_rulebook(current.regime)
+    params = rulebook.parameters(current.parameters, year=current.year)
+    members = list(current_members().under(root))
+
+    def evaluate_all():
+        facts = member_facts_for(members, current.year)
+        for member in members:
+            rulebook.evaluate("member", facts[member.pk], None, params)
+
+    result["evaluate_all_rules_seconds"] = round(median_time(evaluate_all, runs), 3)
+
+    # The screens, as the people who use them.
+    secretary = Member.objects.get(user__username="bithu")
+    officer_org = Organization.objects.get_parent(secretary.cell)
+    screens = {
+        "cell_dashboard": ("bithu", reverse("assessments:dashboard", args=[current.public_id, secretary.cell.code])),
+        "decision_screen": ("canbo", reverse("assessments:decide", args=[current.public_id, officer_org.code])),
+        "ranking_screen": ("bantochuc", reverse("assessments:rank", args=[current.public_id, root.code])),
+    }
+    for name, (username, url) in screens.items():
+        client = Client()
+        client.force_login(get_user_model().objects.get(username=username))
+        result[name] = page(client, url, runs)
+    result["decision_screen"]["rows"] = Assessment.objects.filter(
+        period=current, member__isnull=False, organization__path__startswith=officer_org.path
+    ).count()
+
+    result.update(export_figures(runs))
+    return result
+
+
+def export_figures(runs):
+    """The year-end export of the published year against a bare write-only workbook of the same rows,
+    each in a child process so that its peak memory is its own."""
+    try:
+        import assessments.exports  # noqa: F401
+    except ImportError:
+        return {"export": "not available"}
+    figures = {}
+    for kind in ("ours", "bare"):
+        times, peaks = [], []
+        for _ in range(runs):
+            output = subprocess.run(
+                [sys.executable, str(Path(__file__).parent / "export_child.py"), kind],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "BENCH_DB": json.dumps(connection.settings_dict["NAME"])},
+                check=True,
+            )
+            data = json.loads(output.stdout.strip().splitlines()[-1])
+            times.append(data["seconds"])
+            peaks.append(data["peak_mb"])
+        figures[f"export_{kind}"] = {
+            "seconds": round(statistics.median(times), 3),
+            "peak_mb": round(max(peaks), 1),
+            "rows": data["rows"],
+        }
+    figures["export_ratio"] = round(figures["export_ours"]["seconds"] / figures["export_bare"]["seconds"], 2)
+    return figures
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="7300,100000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    options = parser.parse_args()
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+    if connection.vendor == "sqlite":
+        # A file, not memory: the export is measured in a child process that must open it too.
+        settings.DATABASES["default"]["TEST"]["NAME"] = "/tmp/review-bench.sqlite3"
+    sizes = [int(size) for size in options.sizes.split(",")]
+    old_config = setup_databases(verbosity=0, interactive=False, keepdb=False, aliases={"default"})
+    results = {"database": connection.vendor, "runs": options.runs, "sizes": []}
+    try:
+        for size in sizes:
+            print(f"… {size} members", flush=True)
+            results["sizes"].append(measure(size, options.runs))
+    finally:
+        teardown_databases(old_config, verbosity=0)
+    Path(options.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print_table(results)
+
+
+def print_table(results):
+    rows = [
+        ("members", lambda r: r["members"]),
+        ("organisations", lambda r: r["organizations"]),
+        ("seed (s)", lambda r: r["seed_seconds"]),
+        ("open a period (s)", lambda r: r["open_period_seconds"]),
+        ("every rule, every member (s)", lambda r: r["evaluate_all_rules_seconds"]),
+        ("cell dashboard (ms / queries)", lambda r: _page(r["cell_dashboard"])),
+        ("decision screen (ms / queries)", lambda r: _page(r["decision_screen"])),
+        ("ranking screen (ms / queries)", lambda r: _page(r["ranking_screen"])),
+        ("export (s / peak MB)", lambda r: _export(r, "export_ours")),
+        ("bare openpyxl (s / peak MB)", lambda r: _export(r, "export_bare")),
+        ("export / bare", lambda r: r.get("export_ratio", "—")),
+    ]
+    print(f"\nDatabase: {results['database']}; median of {results['runs']} runs")
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        cells = "  ".join(f"{str(value(r)):>18}" for r in results["sizes"])
+        print(f"{label:<{width}}  {cells}")
+
+
+def _page(figures):
+    return f"{figures['seconds'] * 1000:.0f} / {figures['queries']}"
+
+
+def _export(result, key):
+    if key not in result:
+        return "—"
+    return f"{result[key]['seconds']} / {result[key]['peak_mb']}"
+
+
+if __name__ == "__main__":
+    main()
