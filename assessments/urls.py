@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import decision_views, meeting_views, views
+from . import dashboard_views, decision_views, export_views, meeting_views, views
 
 app_name = "assessments"
 
@@ -29,4 +29,6 @@ urlpatterns = [
     ),
     path("ballots/", meeting_views.my_ballots, name="my_ballots"),
     path("ballot/<uuid:public_id>/", meeting_views.ballot_vote, name="ballot_vote"),
+    path("period/<uuid:period_id>/org/<slug:code>/stats/", dashboard_views.stats, name="stats"),
+    path("period/<uuid:period_id>/org/<slug:code>/export.xlsx", export_views.export, name="export"),
 ]

@@ -169,6 +169,25 @@ MATRIX = {
         ),
         (302, 404, 200, 200, 404, 404, 404, 404),
     ),
+    # The statistics of a subtree: those who manage committee A (its officer, the board).
+    "assessments:stats": (
+        lambda p, c: reverse("assessments:stats", args=[c.period.public_id, c.committee_a.code]),
+        (302, 404, 404, 404, 404, 200, 404, 200),
+    ),
+    # Import (tests/members/test_import.py): those who manage cells import members; the board also organisations.
+    "members:import": (
+        lambda p, c: reverse("members:import"),
+        (302, 404, 404, 200, 200, 200, 404, 200),
+    ),
+    "members:import_template": (
+        lambda p, c: reverse("members:import_template", args=["members"]),
+        (302, 404, 404, 200, 200, 200, 404, 200),
+    ),
+    # The year-end spreadsheets of the whole city: the board only (officer A's own: test_export.py).
+    "assessments:export": (
+        lambda p, c: reverse("assessments:export", args=[c.period.public_id, c.city.code]),
+        (302, 404, 404, 404, 404, 404, 404, 200),
+    ),
     "set_language": (
         lambda p, c: reverse("set_language"),
         # A GET changes nothing and sends the user back.

@@ -1,0 +1,248 @@
+"""Selectors for the statistics page of a period and an organisation subtree: progress per child
+organisation, the distribution of decided levels, and the same organisation year over year.
+
+Every figure counts what the decision screens record: the decided level of a subject that is to be
+classified. Each figure is one grouped query (by cell path, by kind, by year) summed in Python, so
+the page costs the same number of queries for a cell of five members as for a city of 7,000.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from members.models import Level as MemberLevel
+from organizations.models import Organization
+
+from .models import Assessment, Period
+from .rulebooks import Level
+
+LEVELS = tuple(level.value for level in Level.best_first())
+PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED)
+PROGRESS_KEYS = ("members", "classified", "submitted", "proposed", "decided")
+
+
+def _percent(part, whole):
+    """A whole percentage, halves rounded up as people do by hand (62.5 -> 63, not Python's 62)."""
+    return (200 * part + whole) // (2 * whole) if whole else 0
+
+
+@dataclass
+class Distribution:
+    """How many subjects to be classified there are, and how many were decided at each level."""
+
+    label: str
+    classified: int = 0
+    levels: dict = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
+
+    @property
+    def decided(self):
+        return sum(self.levels.values())
+
+    @property
+    def undecided(self):
+        return self.classified - self.decided
+
+    @property
+    def cells(self):
+        """(count, % of those to be classified) per level, best first, then the undecided."""
+        counts = [self.levels[level] for level in LEVELS] + [self.undecided]
+        return [(count, _percent(count, self.classified)) for count in counts]
+
+    def add(self, level, count):
+        self.classified += count
+        if level:
+            self.levels[level] += count
+
+
+@dataclass
+class ProgressRow:
+    organization: Organization | None  # None: the total of the subtree
+    members: int = 0
+    classified: int = 0
+    submitted: int = 0
+    proposed: int = 0
+    decided: int = 0
+
+    @property
+    def submitted_percent(self):
+        return _percent(self.submitted, self.members)
+
+    @property
+    def proposed_percent(self):
+        return _percent(self.proposed, self.classified)
+
+    @property
+    def decided_percent(self):
+        return _percent(self.decided, self.classified)
+
+
+@dataclass
+class Stats:
+    progress: list  # ProgressRow per child organisation (or the organisation itself, for a cell)
+    total: ProgressRow
+    members: list  # Distribution per child organisation
+    members_total: Distribution
+    organizations: list  # Distribution of organisations' levels, by kind of organisation
+    years: list  # (Distribution of members, Distribution of organisations) per year, oldest first
+
+
+def level_labels():
+    """The column headings of a distribution: the four levels, then the undecided."""
+    return [*LEVELS, _("Not yet decided")]
+
+
+def level_headings():
+    """(short heading, full name) per column of a distribution, for the tables."""
+    names = dict(MemberLevel.choices)
+    return [(level, names[level]) for level in LEVELS] + [(_("Not yet decided"), "")]
+
+
+def _groups(organization):
+    """The organisations the rows stand for: the children, or the organisation itself if it has none."""
+    children = list(Organization.objects.get_children(organization))
+    return children or [organization]
+
+
+def _prefix_lookup(groups):
+    """A function from a cell's path to the group whose subtree holds it (or None)."""
+    by_path = {group.path: group for group in groups}
+    lengths = sorted({len(path) for path in by_path})
+
+    def lookup(path):
+        for length in lengths:
+            group = by_path.get(path[:length])
+            if group is not None:
+                return group
+        return None
+
+    return lookup
+
+
+def stats_for(period, organization):
+    """Every figure of the statistics page, in five queries whatever the size of the subtree."""
+    groups = _groups(organization)
+    group_of = _prefix_lookup(groups)
+    progress = {group.pk: ProgressRow(group) for group in groups}
+    members = {group.pk: Distribution(group.name) for group in groups}
+    total = ProgressRow(None)
+    members_total = Distribution(_("Total"))
+
+    # Members: one row per (cell, decided level) of the members' assessments of the subtree.
+    classified = Q(classified=True)
+    rows = (
+        Assessment.objects.filter(period=period, member__isnull=False, organization__path__startswith=organization.path)
+        .values("organization__path", "decided_level")
+        .annotate(
+            # Prefixed: `classified` is also a field, which an annotation of that name would shadow.
+            n_members=Count("pk"),
+            n_classified=Count("pk", filter=classified),
+            n_submitted=Count("pk", filter=~Q(state__in=PENDING_STATES)),
+            n_proposed=Count("pk", filter=classified & ~Q(cell_proposed_level="")),
+            n_decided=Count("pk", filter=classified & ~Q(decided_level="")),
+        )
+        .order_by()
+    )
+    for row in rows:
+        group = group_of(row["organization__path"])
+        targets = [total] + ([progress[group.pk]] if group else [])
+        for target in targets:
+            for key in PROGRESS_KEYS:
+                setattr(target, key, getattr(target, key) + row[f"n_{key}"])
+        level = row["decided_level"] if row["decided_level"] in LEVELS else ""
+        for distribution in [members_total] + ([members[group.pk]] if group else []):
+            distribution.add(level, row["n_classified"])
+
+    return Stats(
+        progress=[progress[group.pk] for group in groups],
+        total=total,
+        members=[members[group.pk] for group in groups],
+        members_total=members_total,
+        organizations=_organization_levels(period, organization),
+        years=_years(period, organization),
+    )
+
+
+def _kind_group(kind):
+    return "grassroots" if kind in Organization.GRASSROOTS_KINDS else "subordinate"
+
+
+def _organization_levels(period, organization):
+    """The organisations under `organization` (not itself: its level is decided above it), in two
+    rows: grassroots organisations (ranked by the board) and the cells and section committees under
+    them (decided by their grassroots committee)."""
+    result = {
+        "grassroots": Distribution(_("Grassroots organisations")),
+        "subordinate": Distribution(_("Cells and section committees under a grassroots committee")),
+    }
+    rows = (
+        Assessment.objects.filter(
+            period=period,
+            subject_kind=Assessment.SubjectKind.ORGANIZATION,
+            classified=True,
+            organization__path__startswith=organization.path,
+        )
+        .exclude(organization=organization)
+        .values("organization__kind", "decided_level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        level = row["decided_level"] if row["decided_level"] in LEVELS else ""
+        result[_kind_group(row["organization__kind"])].add(level, row["n"])
+    return [distribution for distribution in result.values() if distribution.classified]
+
+
+def _years(period, organization):
+    """The annual periods of the same root organisation, oldest first, each with the distribution of
+    the members' and the organisations' levels in the subtree of `organization` (as the tree is now)."""
+    years = list(
+        Period.objects.filter(organization_id=period.organization_id, quarter__isnull=True)
+        .order_by("year")
+        .values_list("year", flat=True)
+    )
+    by_year = {year: (Distribution(str(year)), Distribution(str(year))) for year in years}
+    rows = (
+        Assessment.objects.filter(
+            period__organization_id=period.organization_id,
+            period__quarter__isnull=True,
+            classified=True,
+            organization__path__startswith=organization.path,
+        )
+        .filter(
+            Q(member__isnull=False)
+            | (Q(subject_kind=Assessment.SubjectKind.ORGANIZATION) & ~Q(organization=organization))
+        )
+        .values("period__year", "subject_kind", "decided_level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        pair = by_year.get(row["period__year"])
+        if pair is None:
+            continue
+        is_organization = row["subject_kind"] == Assessment.SubjectKind.ORGANIZATION
+        level = row["decided_level"] if row["decided_level"] in LEVELS else ""
+        pair[1 if is_organization else 0].add(level, row["n"])
+    return [by_year[year] for year in years]
+
+
+def chart_data(stats):
+    """The figures of the charts, the same numbers as the tables beside them."""
+    labels = level_labels()
+    return {
+        "levels": labels,
+        "members": {"labels": labels, "counts": [count for count, _p in stats.members_total.cells]},
+        "organizations": {
+            "labels": labels,
+            "series": [{"label": d.label, "counts": [count for count, _p in d.cells]} for d in stats.organizations],
+        },
+        "years": {
+            "labels": [members.label for members, _orgs in stats.years],
+            # One series per level (and the undecided): the % of the year's members to be classified.
+            "series": [
+                {"label": label, "percents": [members.cells[index][1] for members, _orgs in stats.years]}
+                for index, label in enumerate(labels)
+            ],
+        },
+    }

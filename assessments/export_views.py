@@ -1,0 +1,35 @@
+"""The year-end spreadsheet download (assessments.exports)."""
+
+import tempfile
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from organizations.vietnamese import fold
+
+from .access import get_period_and_organization_for_manager
+from .exports import write_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_filename(period, organization):
+    """An ASCII file name from the Vietnamese words: "xep-loai-2026-dang-bo-a.xlsx"."""
+    prefix = _("classification")  # "xếp loại"
+    words = f"{prefix} {period.year} {organization.name}"
+    return f"{slugify(fold(words)) or organization.code}.xlsx"
+
+
+@require_GET
+@login_required
+def export(request, period_id, code):
+    """The year-end spreadsheets of the organisation's subtree, for anyone who manages it."""
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    # The write-only workbook streams its rows to disk; the response streams the finished file.
+    target = tempfile.TemporaryFile(suffix=".xlsx")
+    write_workbook(period, organization, target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=export_filename(period, organization), content_type=XLSX)

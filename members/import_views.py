@@ -1,0 +1,68 @@
+"""The import screens: a form, a dry run that lists every bad row, and an all-or-nothing commit.
+
+Stateless on purpose: the commit re-reads a fresh upload of the file and checks it again, so nothing
+is kept in the session between the dry run and the commit (the user selects the file again).
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from organizations.access import scope_for
+
+from .importing import KINDS, MEMBERS, ORGANIZATIONS, ImportRejected, max_bytes, run_import, template_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Enough to fix a file in one go without a page of many megabytes.
+MAX_ERRORS_SHOWN = 1000
+
+
+def _importable_kinds(user):
+    """The kinds this user may import: members for those who manage cells, organisations for the board."""
+    scope = scope_for(user)
+    if not scope.manages_anything:
+        raise Http404
+    return (MEMBERS, ORGANIZATIONS) if scope.is_board else (MEMBERS,)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_upload(request):
+    kinds = _importable_kinds(request.user)
+    context = {"kinds": kinds, "kind": MEMBERS, "max_mb": max_bytes() / (1024 * 1024)}
+    if request.method == "POST":
+        kind = request.POST.get("kind", MEMBERS)
+        if kind not in KINDS:
+            raise Http404
+        if kind not in kinds:
+            raise PermissionDenied
+        commit = request.POST.get("action") == "commit"
+        context.update(kind=kind, commit=commit)
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["rejected"] = _("Choose a file to upload.")
+        else:
+            context["filename"] = upload.name
+            try:
+                result = run_import(kind, upload, request.user, commit=commit)
+            except ImportRejected as exc:
+                context["rejected"] = str(exc)
+            else:
+                context.update(result=result, errors=result.errors[:MAX_ERRORS_SHOWN])
+    return render(request, "members/import.html", context)
+
+
+@require_GET
+@login_required
+def import_template(request, kind):
+    if kind not in KINDS:
+        raise Http404
+    if kind not in _importable_kinds(request.user):
+        raise PermissionDenied
+    filename = {MEMBERS: "mau-nhap-dang-vien.xlsx", ORGANIZATIONS: "mau-nhap-to-chuc.xlsx"}[kind]
+    response = HttpResponse(template_workbook(kind), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,636 @@
+"""Import of organisations and members from a spreadsheet (.xlsx or .csv).
+
+One entry point, `run_import(kind, upload, user, commit=...)`: it reads the file, checks every row
+and column, and with `commit=True` writes all the rows in one transaction, or nothing if any row is
+bad. The dry run and the commit run the same checks; the commit re-reads the uploaded file, so the
+screens keep no state between the two steps (the user uploads the file again to commit).
+
+The column headers are a file format, not interface text: they are the Vietnamese headers of the
+downloadable template in every interface language, matched without regard to case or diacritics.
+Choice columns accept the code, the English label or the Vietnamese label of a choice.
+
+Members are created, never updated: a party card number that already exists is an error.
+"""
+
+import csv
+import datetime
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email, validate_slug
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.exceptions import InvalidFileException
+
+from organizations.access import scope_for
+from organizations.models import Cluster, Organization
+from organizations.vietnamese import fold
+
+from .models import Member
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+BATCH_SIZE = 1000
+# Card numbers are checked against the database in chunks of this many (one query for a city).
+LOOKUP_CHUNK = 10000
+EXTENSIONS = (".xlsx", ".csv")
+MEMBERS, ORGANIZATIONS = "members", "organizations"
+KINDS = (MEMBERS, ORGANIZATIONS)
+
+# (header, field) in template order.
+ORGANIZATION_COLUMNS = (
+    ("Mã", "code"),
+    ("Tên", "name"),
+    ("Loại tổ chức", "kind"),
+    ("Mã tổ chức cấp trên", "parent"),
+    ("Loại hình", "sector"),
+    ("Cụm", "cluster"),
+    ("Ngày thành lập", "founded_on"),
+)
+MEMBER_COLUMNS = (
+    ("Họ và tên", "full_name"),
+    ("Giới tính", "gender"),
+    ("Ngày sinh", "date_of_birth"),
+    ("Số thẻ đảng viên", "card_number"),
+    ("Ngày vào Đảng", "admission_date"),
+    ("Ngày chính thức", "official_date"),
+    ("Mã chi bộ", "cell"),
+    ("Đơn vị công tác", "work_unit"),
+    ("Nhóm nghề nghiệp", "occupation"),
+    ("Chức vụ Đảng", "party_post"),
+    ("Chức vụ chính quyền", "government_post"),
+    ("Lãnh đạo quản lý", "is_leader"),
+    ("Tình trạng", "status"),
+    ("Email", "email"),
+    ("Điện thoại", "phone"),
+)
+COLUMNS = {MEMBERS: MEMBER_COLUMNS, ORGANIZATIONS: ORGANIZATION_COLUMNS}
+# Columns written as text in the template, so that Excel keeps leading zeros.
+TEXT_COLUMNS = {"card_number", "phone", "code", "parent", "cell"}
+TRUE_WORDS = {"co", "x", "1", "yes", "true", "dung"}
+FALSE_WORDS = {"khong", "0", "no", "false", "sai", ""}
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+
+
+class ImportRejected(Exception):
+    """The file as a whole cannot be read: the message says why."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the row number as the spreadsheet shows it (the header is row 1)
+    column: str  # the header of the column, or "" for the row as a whole
+    message: str
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int = 0
+    errors: list = field(default_factory=list)
+    created: int = 0
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def max_bytes():
+    return getattr(settings, "IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+# --- Reading the file -------------------------------------------------------------------------------
+
+
+def read_table(upload):
+    """(headers, rows) of the first sheet; rows are (row number, [values]) with blank rows left out."""
+    name = (getattr(upload, "name", "") or "").lower()
+    if not name.endswith(EXTENSIONS):
+        raise ImportRejected(_("The file is not a spreadsheet: upload an .xlsx or a .csv file."))
+    limit = max_bytes()
+    if upload.size is not None and upload.size > limit:
+        raise ImportRejected(
+            _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.")
+            % {"size": upload.size, "limit": limit}
+        )
+    upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise ImportRejected(
+            _("The file is too large; the limit is %(limit)s bytes.") % {"limit": limit},
+        )
+    if not data.strip():
+        raise ImportRejected(_("The file is empty."))
+    table = _read_xlsx(data) if name.endswith(".xlsx") else _read_csv(data)
+    headers = None
+    rows = []
+    for number, values in enumerate(table, start=1):
+        values = [_clean_cell(value) for value in values]
+        if headers is None:
+            if not any(value != "" for value in values):
+                continue  # blank lines above the header
+            headers = values
+            header_row = number
+            continue
+        if any(value != "" for value in values):
+            rows.append((number, values))
+    if headers is None:
+        raise ImportRejected(_("The file is empty."))
+    return header_row, headers, rows
+
+
+def _read_xlsx(data):
+    if not data.startswith(b"PK\x03\x04"):
+        raise ImportRejected(_("The file is not a valid .xlsx workbook. Save it again from Excel and retry."))
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, ValueError, TypeError, OSError) as exc:
+        raise ImportRejected(_("The file is not a valid .xlsx workbook. Save it again from Excel and retry.")) from exc
+
+
+def _read_csv(data):
+    if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
+        raise ImportRejected(_("The file is not a CSV text file."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(_("The CSV file is not in UTF-8 encoding. Save it as “CSV UTF-8” and retry.")) from exc
+    first_line = text.split("\n", 1)[0]
+    # Excel in a Vietnamese locale writes semicolons; elsewhere commas.
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ImportRejected(_("The CSV file is malformed: %(error)s") % {"error": exc}) from exc
+
+
+def _clean_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return value
+
+
+def map_headers(kind, header_row, headers):
+    """{field: column index}, or ImportRejected naming the missing headers."""
+    wanted = {fold(header): (header, name) for header, name in COLUMNS[kind]}
+    found = {}
+    for index, header in enumerate(headers):
+        key = fold(str(header))
+        if key in wanted and wanted[key][1] not in found:
+            found[wanted[key][1]] = index
+    missing = [header for header, name in COLUMNS[kind] if name not in found]
+    if missing:
+        raise ImportRejected(
+            _("Row %(row)s misses these column headers: %(headers)s. Use the template.")
+            % {"row": header_row, "headers": ", ".join(missing)}
+        )
+    return found
+
+
+# --- Converting one cell ----------------------------------------------------------------------------
+
+
+class CellError(Exception):
+    pass
+
+
+def _choices_lookup(choices):
+    """A lookup from the code, the English and the Vietnamese label of each choice to its value."""
+    lookup = {}
+    for value, label in choices:
+        keys = {value.lower()}
+        for language in ("en", "vi"):
+            with translation.override(language):
+                keys.add(str(label).lower())
+        for key in keys:
+            lookup[key] = value
+    folded = {}
+    for key, value in lookup.items():
+        folded.setdefault(fold(key), set()).add(value)
+    for key, values in folded.items():
+        if len(values) == 1:  # without diacritics, only where it stays unambiguous
+            lookup.setdefault(key, next(iter(values)))
+    return lookup
+
+
+def parse_text(value, *, required=False, max_length=255):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if required and not text:
+        raise CellError(_("This field is required."))
+    if len(text) > max_length:
+        raise CellError(_("At most %(max)s characters.") % {"max": max_length})
+    return text
+
+
+def parse_date(value, *, required=False):
+    """A date from an Excel date, an Excel serial number, or text dd/mm/yyyy or yyyy-mm-dd."""
+    if value == "":
+        if required:
+            raise CellError(_("This field is required."))
+        return None
+    if isinstance(value, datetime.datetime):
+        day = value.date()
+    elif isinstance(value, datetime.date):
+        day = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not 1 <= value < 2958466:
+            raise CellError(_("Not a date: enter dd/mm/yyyy."))
+        day = from_excel(value).date()
+    else:
+        day = _parse_date_text(str(value).strip())
+    if day < EARLIEST_DATE:
+        raise CellError(_("The date is before 1900."))
+    if day > timezone.localdate():
+        raise CellError(_("The date is in the future."))
+    return day
+
+
+def _parse_date_text(text):
+    text = text.split(" ")[0]  # "19/05/1990 00:00:00"
+    for separator in ("/", "-", "."):
+        parts = text.split(separator)
+        if len(parts) == 3 and all(part.isdigit() for part in parts):
+            if len(parts[0]) == 4:
+                year, month, day = parts
+            elif len(parts[2]) == 4:
+                day, month, year = parts
+            else:
+                break
+            try:
+                return datetime.date(int(year), int(month), int(day))
+            except ValueError as exc:
+                raise CellError(_("This date does not exist.")) from exc
+    raise CellError(_("Not a date: enter dd/mm/yyyy."))
+
+
+def parse_choice(value, lookup, *, required=False, default=""):
+    text = parse_text(value).lower()
+    if not text:
+        if required:
+            raise CellError(_("This field is required."))
+        return default
+    found = lookup.get(text, lookup.get(fold(text)))
+    if found is None:
+        raise CellError(_("Unknown value “%(value)s”.") % {"value": parse_text(value)})
+    return found
+
+
+def parse_bool(value):
+    if isinstance(value, bool):
+        return value
+    key = fold(parse_text(value))
+    if key in TRUE_WORDS:
+        return True
+    if key in FALSE_WORDS:
+        return False
+    raise CellError(_("Enter “Có” or “Không”."))
+
+
+def parse_card_number(value):
+    if isinstance(value, float) and not value.is_integer():
+        raise CellError(_("A card number is made of digits and letters."))
+    text = parse_text(value, required=True, max_length=20)
+    if not all(ch.isalnum() or ch in "-./" for ch in text):
+        raise CellError(_("A card number is made of digits and letters."))
+    return text
+
+
+# --- Checking rows ----------------------------------------------------------------------------------
+
+
+class _Checker:
+    """Collects the errors of one row, keyed by the column header."""
+
+    def __init__(self, kind, result, number, values, index):
+        self.headers = dict((name, header) for header, name in COLUMNS[kind])
+        self.result, self.number, self.values, self.index = result, number, values, index
+        self.failed = False
+
+    def raw(self, name):
+        position = self.index[name]
+        return self.values[position] if position < len(self.values) else ""
+
+    def get(self, name, parser, *args, **kwargs):
+        try:
+            return parser(self.raw(name), *args, **kwargs)
+        except CellError as exc:
+            self.error(name, str(exc))
+            return None
+
+    def error(self, name, message):
+        self.failed = True
+        self.result.errors.append(RowError(self.number, self.headers.get(name, ""), message))
+
+
+def _check_members(rows, index, user, result):
+    scope = scope_for(user)
+    genders = _choices_lookup(Member.Gender.choices)
+    occupations = _choices_lookup(Member.Occupation.choices)
+    posts = _choices_lookup(Member.PartyPost.choices)
+    statuses = _choices_lookup(Member.Status.choices)
+
+    def raw_text(values, name):
+        position = index[name]
+        return parse_text(values[position]) if position < len(values) else ""
+
+    codes = {raw_text(values, "cell") for _number, values in rows} - {""}
+    cells = {org.code: org for org in Organization.objects.filter(code__in=codes).only("pk", "code", "kind", "path")}
+    cards = set()
+    for _number, values in rows:
+        try:
+            cards.add(parse_card_number(values[index["card_number"]] if index["card_number"] < len(values) else ""))
+        except CellError:
+            pass
+    cards = sorted(cards)
+    taken = set()
+    for start in range(0, len(cards), LOOKUP_CHUNK):
+        chunk = cards[start : start + LOOKUP_CHUNK]
+        taken.update(Member.objects.filter(card_number__in=chunk).values_list("card_number", flat=True))
+
+    members, seen_cards = [], {}
+    for number, values in rows:
+        row = _Checker(MEMBERS, result, number, values, index)
+        full_name = row.get("full_name", parse_text, required=True, max_length=120)
+        gender = row.get("gender", parse_choice, genders, required=True)
+        born = row.get("date_of_birth", parse_date, required=True)
+        card = row.get("card_number", parse_card_number)
+        admitted = row.get("admission_date", parse_date, required=True)
+        official = row.get("official_date", parse_date)
+        cell_code = row.get("cell", parse_text, required=True, max_length=40)
+        work_unit = row.get("work_unit", parse_text)
+        occupation = row.get("occupation", parse_choice, occupations, required=True)
+        party_post = row.get("party_post", parse_choice, posts)
+        government_post = row.get("government_post", parse_text)
+        is_leader = row.get("is_leader", parse_bool)
+        status = row.get("status", parse_choice, statuses, default=Member.Status.ACTIVE)
+        email = row.get("email", parse_text, max_length=254)
+        phone = row.get("phone", parse_text, max_length=20)
+
+        if card:
+            if card in seen_cards:
+                row.error(
+                    "card_number",
+                    _("The card number %(card)s is repeated: it is already on row %(row)s.")
+                    % {"card": card, "row": seen_cards[card]},
+                )
+            else:
+                seen_cards[card] = number
+            if card in taken:
+                row.error(
+                    "card_number",
+                    _(
+                        "A member with card number %(card)s already exists; "
+                        "the import creates members, it does not update them."
+                    )
+                    % {"card": card},
+                )
+        cell = None
+        if cell_code:
+            cell = cells.get(cell_code)
+            if cell is None:
+                row.error("cell", _("No organisation has the code “%(code)s”.") % {"code": cell_code})
+            elif cell.kind not in Organization.CELL_KINDS:
+                row.error("cell", _("“%(code)s” is not a cell: members belong to cells.") % {"code": cell_code})
+            elif not scope.manages_organization(cell):
+                row.error("cell", _("The cell “%(code)s” is outside your organisations.") % {"code": cell_code})
+        if born and admitted and admitted <= born:
+            row.error("admission_date", _("The admission date must be after the date of birth."))
+        if admitted and official and official < admitted:
+            row.error("official_date", _("The official date cannot be before the admission date."))
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                row.error("email", _("Not a valid email address."))
+        if not row.failed:
+            members.append(
+                Member(
+                    full_name=full_name,
+                    gender=gender,
+                    date_of_birth=born,
+                    card_number=card,
+                    admission_date=admitted,
+                    official_date=official,
+                    cell=cell,
+                    work_unit=work_unit,
+                    occupation=occupation,
+                    party_post=party_post,
+                    government_post=government_post,
+                    is_leader=is_leader,
+                    status=status,
+                    email=email,
+                    phone=phone,
+                )
+            )
+    return members
+
+
+def _write_members(members):
+    for member in members:
+        member.fill_derived()  # bulk_create skips save(), which computes the search and sort keys
+    Member.objects.bulk_create(members, batch_size=BATCH_SIZE)
+    return len(members)
+
+
+def _check_organizations(rows, index, user, result):
+    scope = scope_for(user)
+    kinds = _choices_lookup(Organization.Kind.choices)
+    sectors = _choices_lookup(Organization.Sector.choices)
+    clusters = {}
+    for cluster in Cluster.objects.all():
+        clusters[cluster.code.lower()] = cluster
+        clusters[cluster.name.lower()] = cluster
+        clusters.setdefault(fold(cluster.name), cluster)
+
+    parsed = []
+    for number, values in rows:
+        row = _Checker(ORGANIZATIONS, result, number, values, index)
+        code = row.get("code", parse_text, required=True, max_length=40)
+        if code:
+            try:
+                validate_slug(code)
+            except ValidationError:
+                row.error("code", _("A code is made of letters without diacritics, digits, hyphens and underscores."))
+        name = row.get("name", parse_text, required=True, max_length=255)
+        kind = row.get("kind", parse_choice, kinds, required=True)
+        parent = row.get("parent", parse_text, max_length=40)
+        sector = row.get("sector", parse_choice, sectors, default=Organization.Sector.OTHER)
+        cluster_text = row.get("cluster", parse_text, max_length=200)
+        founded_on = row.get("founded_on", parse_date)
+        cluster = None
+        if cluster_text:
+            cluster = clusters.get(cluster_text.lower()) or clusters.get(fold(cluster_text))
+            if cluster is None:
+                row.error("cluster", _("No cluster has the code or name “%(value)s”.") % {"value": cluster_text})
+        parsed.append((row, code, name, kind, parent, sector, cluster, founded_on))
+
+    codes = {item[1] for item in parsed if item[1]}
+    parents = {item[4] for item in parsed if item[4]}
+    existing = {
+        org.code: org
+        for org in Organization.objects.filter(code__in=codes | parents).only("pk", "code", "kind", "path", "depth")
+    }
+    file_kinds, seen = {}, {}
+    for row, code, _name, kind, *_rest in parsed:
+        if not code:
+            continue
+        if code in seen:
+            row.error(
+                "code",
+                _("The code %(code)s is repeated: it is already on row %(row)s.") % {"code": code, "row": seen[code]},
+            )
+        else:
+            seen[code] = row.number
+            file_kinds[code] = kind
+        if code in existing:
+            row.error("code", _("An organisation with the code %(code)s already exists.") % {"code": code})
+
+    planned = []
+    for row, code, name, kind, parent, sector, cluster, founded_on in parsed:
+        if not parent:
+            if not scope.is_superuser:
+                row.error("parent", _("This field is required."))
+        elif parent in existing:
+            if not scope.manages_organization(existing[parent]):
+                row.error("parent", _("The organisation “%(code)s” is outside your organisations.") % {"code": parent})
+            elif existing[parent].kind in Organization.CELL_KINDS:
+                row.error(
+                    "parent", _("“%(code)s” is a cell: a cell holds members, not organisations.") % {"code": parent}
+                )
+        elif parent in file_kinds:
+            if file_kinds[parent] in Organization.CELL_KINDS:
+                row.error(
+                    "parent", _("“%(code)s” is a cell: a cell holds members, not organisations.") % {"code": parent}
+                )
+        else:
+            row.error("parent", _("No organisation has the code “%(code)s”.") % {"code": parent})
+        if not row.failed:
+            org = Organization(code=code, name=name, kind=kind, sector=sector, cluster=cluster, founded_on=founded_on)
+            planned.append((row, org, parent))
+
+    # Parents may come after their children in the file: place them in an order where each parent exists.
+    ordered, placed = [], set(existing)
+    pending = planned
+    while pending:
+        ready = [item for item in pending if not item[2] or item[2] in placed]
+        if not ready:
+            break
+        ordered.extend(ready)
+        placed.update(item[1].code for item in ready)
+        pending = [item for item in pending if item not in ready]
+    for row, _org, parent in pending:
+        row.error("parent", _("The organisation “%(code)s” cannot be placed: its row has errors.") % {"code": parent})
+    return ordered
+
+
+def _write_organizations(ordered):
+    """Through treebeard, one node at a time: a tree import is hundreds of rows, not thousands."""
+    created = {}
+    for _row, org, parent_code in ordered:
+        if not parent_code:
+            node = Organization.objects.add_root(instance=org)
+        else:
+            parent = created.get(parent_code) or Organization.objects.get(code=parent_code)
+            parent.refresh_from_db()  # earlier insertions may have shifted its path
+            node = Organization.objects.add_child(parent, instance=org)
+        created[node.code] = node
+    return len(created)
+
+
+# --- The entry point --------------------------------------------------------------------------------
+
+
+def run_import(kind, upload, user, *, commit=False):
+    """Check every row of the upload; with commit, write all the rows or none. Raises ImportRejected."""
+    if kind not in KINDS:
+        raise ImportRejected(_("Unknown kind of import."))
+    header_row, headers, rows = read_table(upload)
+    index = map_headers(kind, header_row, headers)
+    result = ImportResult(kind=kind, rows=len(rows))
+    if not rows:
+        raise ImportRejected(_("The file has headers but no rows."))
+    check, write = (_check_members, _write_members) if kind == MEMBERS else (_check_organizations, _write_organizations)
+    if not commit:
+        check(rows, index, user, result)
+        return result
+    try:
+        with transaction.atomic():
+            # Checked again inside the transaction: what the dry run saw may have changed since.
+            valid = check(rows, index, user, result)
+            if result.errors:
+                return result
+            result.created = write(valid)
+    except IntegrityError:
+        result.created = 0
+        result.errors.append(
+            RowError(0, "", _("A code or a card number was just taken by someone else. Nothing was imported."))
+        )
+    return result
+
+
+# --- The template -----------------------------------------------------------------------------------
+
+
+def template_workbook(kind):
+    """The empty template of a kind, as .xlsx bytes: the headers, and a sheet listing accepted values."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Data")[:31]
+    bold = Font(bold=True)
+    for column, (header, name) in enumerate(COLUMNS[kind], start=1):
+        cell = sheet.cell(row=1, column=column, value=header)
+        cell.font = bold
+        letter = cell.column_letter
+        sheet.column_dimensions[letter].width = max(14, len(header) + 4)
+        if name in TEXT_COLUMNS:
+            # Text, so that Excel keeps leading zeros of card numbers and phone numbers.
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=column).number_format = "@"
+    sheet.freeze_panes = "A2"
+    guide = workbook.create_sheet(_("Accepted values")[:31])
+    guide.append([_("Column"), _("Accepted values")])
+    for cell in guide[1]:
+        cell.font = bold
+    for header, values in _accepted_values(kind):
+        guide.append([header, values])
+    guide.column_dimensions["A"].width = 24
+    guide.column_dimensions["B"].width = 100
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _accepted_values(kind):
+    date_note = _("dd/mm/yyyy or an Excel date")
+    if kind == ORGANIZATIONS:
+        return [
+            ("Mã", _("a unique code: letters without diacritics, digits, hyphens")),
+            ("Loại tổ chức", "; ".join(str(label) for _value, label in Organization.Kind.choices)),
+            ("Mã tổ chức cấp trên", _("the code of an existing organisation or of a row of this file")),
+            ("Loại hình", "; ".join(str(label) for _value, label in Organization.Sector.choices)),
+            ("Cụm", _("the code or the name of an existing cluster (optional)")),
+            ("Ngày thành lập", date_note),
+        ]
+    return [
+        ("Giới tính", "; ".join(str(label) for _value, label in Member.Gender.choices)),
+        ("Ngày sinh, Ngày vào Đảng, Ngày chính thức", date_note),
+        ("Ngày chính thức", _("empty while the member is probationary")),
+        ("Số thẻ đảng viên", _("unique; a card number that already exists is an error (members are not updated)")),
+        ("Mã chi bộ", _("the code of a cell that you manage")),
+        ("Nhóm nghề nghiệp", "; ".join(str(label) for _value, label in Member.Occupation.choices)),
+        ("Chức vụ Đảng", "; ".join(str(label) for value, label in Member.PartyPost.choices if value)),
+        ("Lãnh đạo quản lý", "Có; Không"),
+        ("Tình trạng", "; ".join(str(label) for _value, label in Member.Status.choices)),
+    ]

@@ -1,0 +1,220 @@
+"""The statistics page: progress per organisation, the distribution of levels, year over year."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assessments import dashboards, decisions, ranking, services
+from assessments.models import Assessment, Period
+from members.models import Member
+from organizations.models import Organization
+from tests.factories import MemberFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+S = Assessment.State
+
+
+def open_period(city, personas, year):
+    period = Period.objects.create(organization=city.city, year=year, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    period.refresh_from_db()
+    return period
+
+
+def member_forms(period, organization):
+    return list(
+        Assessment.objects.filter(period=period, member__isnull=False, organization__path__startswith=organization.path)
+        .select_related("member")
+        .order_by("member__sort_key")
+    )
+
+
+def decide(period, organization, user, levels):
+    forms = [f for f in member_forms(period, organization) if f.classified]
+    choices = {f.pk: (level, "") for f, level in zip(forms, levels, strict=False)}
+    decisions.decisions_record(period=period, organization=organization, user=user, choices=choices)
+
+
+@pytest.fixture
+def period(city, personas):
+    """2026, with levels decided as the decision screens record them.
+
+    Committee A: 5 members, all decided (1 HTNV, 4 HTTNV), the 3 of cell A1 proposed by their cell.
+    Committee B: 2 members, one not to be classified, the other decided HTTNV.
+    Cell C: 1 member, submitted, not decided.
+    Organisations: the three grassroots ranked HTTNV by the board; cells A1 and A2 decided HTNV.
+    """
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    period = open_period(city, personas, 2026)
+    Assessment.objects.filter(period=period, member__cell=city.cell_a1).update(cell_proposed_level="HTTNV")
+    Assessment.objects.filter(period=period, member__cell=city.cell_b1, member__user__isnull=True).update(
+        classified=False, exclusion_reason="Ốm dài ngày"
+    )
+    Assessment.objects.filter(period=period, member__cell=city.cell_c).update(state=S.SUBMITTED)
+    decide(period, city.committee_a, personas.officer_a, ["HTNV", "HTTNV", "HTTNV", "HTTNV", "HTTNV"])
+    decide(period, city.committee_b, personas.board, ["HTTNV"])
+    rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
+    ranking.ranking_record(
+        period=period, parent=city.city, user=personas.board, choices={r.assessment.pk: ("HTTNV", "") for r in rows}
+    )
+    rows, _rulebook, _params = ranking.ranking_rows(period, city.committee_a)
+    ranking.ranking_record(
+        period=period,
+        parent=city.committee_a,
+        user=personas.officer_a,
+        choices={r.assessment.pk: ("HTNV", "") for r in rows},
+    )
+    return period
+
+
+def stats_url(period, organization):
+    return reverse("assessments:stats", args=[period.public_id, organization.code])
+
+
+def progress_of(stats):
+    return {
+        row.organization.code: (row.members, row.classified, row.submitted, row.proposed, row.decided)
+        for row in stats.progress
+    }
+
+
+def levels_of(distribution):
+    """(to be classified, HTXSNV, HTTNV, HTNV, KHTNV, not yet decided)"""
+    return (distribution.classified, *(count for count, _percent in distribution.cells))
+
+
+def test_progress_per_organisation_matches_the_database(period, city):
+    stats = dashboards.stats_for(period, city.city)
+    assert progress_of(stats) == {
+        "dang-bo-a": (5, 5, 5, 3, 5),
+        "dang-bo-b": (2, 1, 1, 0, 1),
+        "chi-bo-c": (1, 1, 1, 0, 0),
+    }
+    total = stats.total
+    assert (total.members, total.classified, total.submitted, total.proposed, total.decided) == (8, 7, 7, 3, 6)
+    # The same figures, counted plainly, as the decision screens store them.
+    decided = Assessment.objects.filter(period=period, member__isnull=False, classified=True).exclude(decided_level="")
+    assert total.decided == decided.count()
+
+
+def test_members_levels_count_decided_levels_of_classified_members(period, city):
+    stats = dashboards.stats_for(period, city.city)
+    assert levels_of(stats.members_total) == (7, 0, 5, 1, 0, 1)
+    by_name = {d.label: levels_of(d) for d in stats.members}
+    assert by_name == {
+        city.committee_a.name: (5, 0, 4, 1, 0, 0),
+        city.committee_b.name: (1, 0, 1, 0, 0, 0),
+        city.cell_c.name: (1, 0, 0, 0, 0, 1),
+    }
+    assert stats.members_total.cells[1] == (5, 71)  # 5 of the 7 to be classified
+
+
+def test_organisations_levels_leave_out_the_organisation_itself(period, city):
+    stats = dashboards.stats_for(period, city.city)
+    grassroots, subordinate = stats.organizations
+    assert levels_of(grassroots) == (3, 0, 3, 0, 0, 0)
+    assert levels_of(subordinate) == (3, 0, 0, 2, 0, 1)  # A1 and A2 decided, B1 not yet
+    # Under committee A only its two cells count; the committee's own level is decided above it.
+    (cells,) = dashboards.stats_for(period, city.committee_a).organizations
+    assert levels_of(cells) == (2, 0, 0, 2, 0, 0)
+
+
+def test_year_over_year_shows_each_annual_period_oldest_first(period, city, personas):
+    earlier = open_period(city, personas, 2025)
+    decide(earlier, city.committee_a, personas.officer_a, ["HTTNV"] * 5)
+    # A quarterly review is not a year of its own.
+    Period.objects.create(organization=city.city, year=2026, quarter=2, regime="2018")
+    stats = dashboards.stats_for(period, city.city)
+    assert [members.label for members, _organizations in stats.years] == ["2025", "2026"]
+    (members_2025, organizations_2025), (members_2026, _organizations_2026) = stats.years
+    assert levels_of(members_2025) == (8, 0, 5, 0, 0, 3)
+    assert levels_of(members_2026) == levels_of(stats.members_total)
+    assert organizations_2025.decided == 0
+    # Scoped to committee A, both years count only its five members.
+    scoped = dashboards.stats_for(period, city.committee_a)
+    assert [levels_of(m) for m, _o in scoped.years] == [(5, 0, 5, 0, 0, 0), (5, 0, 4, 1, 0, 0)]
+    chart = dashboards.chart_data(stats)
+    assert chart["years"]["labels"] == ["2025", "2026"]
+    assert chart["years"]["series"][1]["percents"] == [63, 71]  # HTTNV: 5 of 8, 5 of 7
+
+
+def test_the_page_shows_the_figures_as_tables(period, city, personas, client_for):
+    response = client_for(personas.board).get(stats_url(period, city.city))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for table in ("progress-table", "members-table", "organizations-table", "years-members-table"):
+        assert f'id="{table}"' in html
+    assert 'id="stats-data"' in html
+    row = re.search(r'<tr data-code="dang-bo-a">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<span class="stats-number">(\d+)</span>', row) == ["5", "3", "5"]
+    assert ">5 <small" in html  # the HTTNV members of the city
+
+
+def test_the_officer_sees_only_the_rows_of_their_committee(period, city, personas, client_for):
+    client = client_for(personas.officer_a)
+    response = client.get(stats_url(period, city.committee_a))
+    assert response.status_code == 200
+    assert {row.organization.code for row in response.context["stats"].progress} == {"chi-bo-a1", "chi-bo-a2"}
+    html = response.content.decode()
+    assert city.committee_b.name not in html and city.cell_c.name not in html
+    assert client.get(stats_url(period, city.city)).status_code == 404
+    assert client.get(stats_url(period, city.committee_b)).status_code == 404
+
+
+def test_a_cell_shows_itself_as_its_only_row(period, city, personas, client_for):
+    response = client_for(personas.secretary_a1).get(stats_url(period, city.cell_a1))
+    assert response.status_code == 200
+    assert progress_of(response.context["stats"]) == {"chi-bo-a1": (3, 3, 3, 3, 3)}
+
+
+def test_the_page_refuses_a_post(period, city, personas, client_for):
+    assert client_for(personas.board).post(stats_url(period, city.city)).status_code == 405
+
+
+def queries_for_page(client, url):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+# 1-2 the session and the user; 3 the role assignments (scope); 4 the organisation; 5 the period;
+# then one query per figure: 6 the children; 7 the members' progress and levels, by cell; 8 the
+# organisations' levels, by kind; 9 the years; 10 the years' levels.
+PAGE_QUERIES = 10
+
+
+def test_the_query_count_does_not_grow_with_the_data(city, personas, client_for):
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    small = open_period(city, personas, 2025)
+    client = client_for(personas.board)
+    assert queries_for_page(client, stats_url(small, city.city)) == PAGE_QUERIES
+    # Ten times the members, in new cells and a new committee, and another year.
+    committee = OrganizationFactory(
+        code="dang-bo-d", name="Đảng bộ D", kind=Organization.Kind.GRASSROOTS_COMMITTEE, parent=city.city
+    )
+    for number in range(4):
+        committee.refresh_from_db()
+        cell = OrganizationFactory(code=f"chi-bo-d{number}", name=f"Chi bộ D{number}", parent=committee)
+        for _ in range(18):
+            MemberFactory(cell=cell, occupation=Member.Occupation.RETIRED)
+    large = open_period(city, personas, 2026)
+    assert Assessment.objects.filter(period=large, member__isnull=False).count() == 80
+    assert queries_for_page(client, stats_url(large, city.city)) == PAGE_QUERIES
+
+
+def test_the_chart_library_is_served_from_our_static_files(period, city, personas, client_for):
+    assert finders.find("vendor/chartjs/chart.umd.min.js")
+    assert finders.find("js/charts.js")
+    html = client_for(personas.board).get(stats_url(period, city.city)).content.decode()
+    assert f"{settings.STATIC_URL}vendor/chartjs/chart.umd.min.js" in html
+    templates = Path(settings.BASE_DIR, "templates", "assessments").glob("stats*.html")
+    for template in templates:
+        assert not re.search(r"https?://", template.read_text()), template.name
+    assert not re.search(r"<script[^>]+src=\"https?://", html)

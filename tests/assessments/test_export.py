@@ -1,0 +1,293 @@
+"""The year-end spreadsheets: each sheet read back and checked against the database."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import translation
+from openpyxl import load_workbook
+
+from assessments import decisions, services
+from assessments.export_views import XLSX
+from assessments.exports import neutralise, sheet_title, write_workbook
+from assessments.models import Assessment, Period
+from members.models import Member
+from organizations.models import Organization
+from tests.factories import MemberFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+Kind = Organization.Kind
+SHEETS = 6
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Headers and labels in the source language: the tests read them, not their translations."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def retired(personas):
+    """Retired members need no civil-service rating before their levels are decided."""
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+
+
+def open_period(city, personas, year):
+    period = Period.objects.create(organization=city.city, year=year, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    return period
+
+
+def decide(period, org, user, levels, reason=""):
+    """Decide the members of `org` in Vietnamese name order; `levels` in the same order."""
+    forms = list(
+        Assessment.objects.filter(period=period, organization__path__startswith=org.path, member__isnull=False)
+        .filter(classified=True)
+        .order_by("member__sort_key", "pk")
+    )
+    choices = {f.pk: (level, "Ghi chú") for f, level in zip(forms, levels, strict=True)}
+    decisions.decisions_record(period=period, organization=org, user=user, choices=choices, exception_reason=reason)
+
+
+def decide_organizations(period, levels):
+    """{organisation: level} for the organisations' own assessments (the ranking screens' result)."""
+    for org, level in levels.items():
+        Assessment.objects.filter(
+            period=period, organization=org, subject_kind=Assessment.SubjectKind.ORGANIZATION
+        ).update(decided_level=level, state=Assessment.State.DECIDED)
+
+
+@pytest.fixture
+def period(city, personas):
+    """2025 decided (the year before), 2026 decided: Phạm Đức Anh KHTNV both years."""
+    last = open_period(city, personas, 2025)
+    # Committee A in name order: Phạm Đức Anh, Trần Văn Bình, Nguyễn Văn Dũng, Lê Thị Hoa, Vũ Thị Ánh.
+    decide(last, city.committee_a, personas.officer_a, ["KHTNV", "HTTNV", "HTTNV", "HTTNV", "HTNV"])
+    # The "excused" member is not classified this year; the injected name tests the neutralisation.
+    MemberFactory(
+        full_name='=HYPERLINK("http://evil")',
+        cell=city.cell_b1,
+        occupation=Member.Occupation.RETIRED,
+        official_date=None,
+        date_of_birth=datetime.date(1988, 3, 9),
+    )
+    MemberFactory(
+        full_name="Đinh Văn Khá", cell=city.cell_b1, occupation=Member.Occupation.RETIRED, status=Member.Status.EXCUSED
+    )
+    current = open_period(city, personas, 2026)
+    # One HTXSNV for three HTTNV: the cap is 0, so the quota is exceeded (recorded with a reason).
+    decide(current, city.committee_a, personas.officer_a, ["KHTNV", "HTXSNV", "HTTNV", "HTTNV", "HTTNV"], "Dẫn đầu cụm")
+    # Committee B in name order: "=HYPERLINK...", Đỗ Văn Giang, Hoàng Văn Em.
+    decide(current, city.committee_b, personas.board, ["HTNV", "HTTNV", "HTTNV"])
+    decide_organizations(current, {city.committee_a: "HTXSNV", city.committee_b: "HTTNV", city.cell_a1: "HTTNV"})
+    return current
+
+
+def workbook_for(period, organization):
+    buffer = io.BytesIO()
+    write_workbook(period, organization, buffer)
+    buffer.seek(0)
+    return load_workbook(buffer, read_only=True)
+
+
+def rows_of(workbook, index):
+    return [list(row) for row in workbook.worksheets[index].iter_rows(values_only=True)]
+
+
+def table(workbook, index):
+    """{first column: {header: value}} of a summary sheet."""
+    header, *rows = rows_of(workbook, index)
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+
+
+def test_sheet_names_are_vietnamese_and_valid(period, city):
+    with translation.override("vi"):
+        workbook = workbook_for(period, city.city)
+    names = workbook.sheetnames
+    assert len(names) == SHEETS
+    assert names[0] == "Tổ chức đảng theo loại hình"
+    for name in names:
+        assert len(name) <= 31 and not set("[]:*?/\\") & set(name)
+    assert sheet_title("a/b:c" + "x" * 40) == ("a b c" + "x" * 40)[:31]
+
+
+def test_members_by_grassroots_match_the_decisions(period, city):
+    sheet = table(workbook_for(period, city.city), 1)
+    a = sheet["Đảng bộ A"]
+    assert (a["Members"], a["Classified"], a["Not classified"]) == (5, 5, 0)
+    assert (a["HTXSNV"], a["HTTNV"], a["HTNV"], a["KHTNV"]) == (1, 3, 0, 1)
+    assert a["HTTNV (%)"] == pytest.approx(3 / 5)
+    assert a["KHTNV two years running"] == 1
+    b = sheet["Đảng bộ B"]
+    assert (b["Members"], b["Classified"], b["Not classified: excused"]) == (4, 3, 1)
+    assert (b["HTTNV"], b["HTNV"], b["Probationary members"]) == (2, 1, 1)
+    c = sheet["Chi bộ C"]
+    assert (c["Members"], c["Classified"], c["Not yet decided"], c["HTTNV"]) == (1, 1, 1, 0)
+    total = sheet["Total"]
+    decided = Assessment.objects.filter(period=period, member__isnull=False, classified=True).exclude(decided_level="")
+    assert total["Members"] == Assessment.objects.filter(period=period, member__isnull=False).count() == 10
+    for level in ("HTXSNV", "HTTNV", "HTNV", "KHTNV"):
+        assert total[level] == decided.filter(decided_level=level).count()
+
+
+def test_organizations_by_sector_match_the_decisions(period, city):
+    sheet = table(workbook_for(period, city.city), 0)
+    ward = sheet["Ward"]  # every organisation of the fixtures is a ward's
+    assert ward["Organisations"] == 6 == sheet["Total"]["Organisations"]
+    assert (ward["HTXSNV"], ward["HTTNV"], ward["Not yet decided"]) == (1, 2, 3)
+    assert ward["HTXSNV as a share of HTTNV"] == pytest.approx(0.5)
+    assert ward["HTTNV (%)"] == pytest.approx(2 / 6)
+
+
+def test_quota_sheet_uses_the_rulebook(period, city):
+    sheet = table(workbook_for(period, city.city), 4)
+    a = sheet["Đảng bộ A"]
+    assert (a["HTTNV"], a["Cap of HTXSNV"], a["Proposed HTXSNV"]) == (3, 0, 1)
+    assert a["Verdict"] == "1 over the quota"
+    assert a["Actual share"] == pytest.approx(1 / 3)
+    b = sheet["Đảng bộ B"]
+    assert (b["Proposed HTXSNV"], b["Verdict"], b["Actual share"]) == (0, "Within the quota", 0)
+
+
+def test_lists_of_members_and_organizations(period, city):
+    workbook = workbook_for(period, city.city)
+    header, *members = rows_of(workbook, 3)
+    assert len(members) == 10
+    by_name = {row[1]: dict(zip(header, row, strict=True)) for row in members}
+    anh = by_name["Phạm Đức Anh"]
+    assert (anh["Cell"], anh["Grassroots organisation"], anh["Level"], anh["Probationary"]) == (
+        "Chi bộ A1",
+        "Đảng bộ A",
+        "KHTNV",
+        "no",
+    )
+    excused = by_name["Đinh Văn Khá"]
+    assert excused["Level"] is None and "miễn công tác" in excused["Reason for not classifying"]
+    assert by_name["Bùi Thị Hạnh"]["Grassroots organisation"] == "Chi bộ C"
+    header, *organizations = rows_of(workbook, 2)
+    levels = {row[2]: row[header.index("Level")] for row in organizations}
+    assert levels["Đảng bộ A"] == "HTXSNV" and levels["Chi bộ A1"] == "HTTNV" and levels["Chi bộ A2"] is None
+    header, *twice = rows_of(workbook, 5)
+    assert [row[1] for row in twice] == ["Phạm Đức Anh"]
+
+
+def test_a_formula_in_a_name_comes_out_as_text(period, city):
+    sheet = load_workbook(_saved(period, city.city), read_only=False)["List of members"]
+    cells = [row[1] for row in sheet.iter_rows(min_row=2)]
+    injected = next(cell for cell in cells if "HYPERLINK" in cell.value)
+    assert injected.value == '\'=HYPERLINK("http://evil")'
+    assert injected.data_type == "s"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert neutralise("-1") == "'-1" and neutralise("+x") == "'+x" and neutralise("@a") == "'@a"
+    assert neutralise("Nguyễn") == "Nguyễn"
+
+
+def _saved(period, organization):
+    buffer = io.BytesIO()
+    write_workbook(period, organization, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_numbers_percentages_dates_and_frozen_header(period, city):
+    workbook = load_workbook(_saved(period, city.city))
+    members = workbook["List of members"]
+    assert members.freeze_panes == "A2"
+    born = members.cell(row=2, column=4)
+    assert isinstance(born.value, datetime.datetime) and born.number_format == "dd/mm/yyyy"
+    assert members.cell(row=2, column=1).value == 1
+    assert members.column_dimensions["B"].width >= 20
+    summary = workbook["Members by grassroots organisat"]
+    assert summary.freeze_panes == "A2"
+    header = [c.value for c in summary[1]]
+    row = next(r for r in range(2, summary.max_row + 1) if summary.cell(row=r, column=1).value == "Đảng bộ A")
+    share = summary.cell(row=row, column=header.index("HTTNV (%)") + 1)
+    assert share.value == pytest.approx(0.6) and share.number_format == "0.0%"
+    assert isinstance(summary.cell(row=row, column=2).value, int)
+    assert all(ws.freeze_panes == "A2" for ws in workbook.worksheets)
+
+
+def test_an_officer_exports_only_their_committee(period, city, personas, client_for):
+    url = reverse("assessments:export", args=[period.public_id, city.committee_a.code])
+    response = client_for(personas.officer_a).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX
+    assert response["Content-Disposition"] == 'attachment; filename="xep-loai-2026-dang-bo-a.xlsx"'
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    members = rows_of(workbook, 3)[1:]
+    assert len(members) == 5 and {row[5] for row in members} == {"Đảng bộ A"}
+    assert list(table(workbook, 1)) == ["Đảng bộ A", _total_label()]
+    assert {row[2] for row in rows_of(workbook, 2)[1:]} == {"Đảng bộ A", "Chi bộ A1", "Chi bộ A2"}
+    other = reverse("assessments:export", args=[period.public_id, city.committee_b.code])
+    assert client_for(personas.officer_a).get(other).status_code == 404
+
+
+def test_the_file_name_follows_the_language(period, city, personas, client_for):
+    url = reverse("assessments:export", args=[period.public_id, city.committee_a.code])
+    response = client_for(personas.board).get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Content-Disposition"] == 'attachment; filename="classification-2026-dang-bo-a.xlsx"'
+
+
+def test_a_cell_secretary_exports_their_cell_under_its_grassroots(period, city, personas, client_for):
+    url = reverse("assessments:export", args=[period.public_id, city.cell_a1.code])
+    response = client_for(personas.secretary_a1).get(url)
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    # The request speaks the browser's language: read the figures by position.
+    assert [row[:2] for row in rows_of(workbook, 1)[1:]] == [["Đảng bộ A", 3], [_total_label(), 3]]
+
+
+def _total_label():
+    with translation.override("vi"):
+        return translation.gettext("Total")
+
+
+# The export's queries, whatever the size: the grassroots organisations, the organisations per sector,
+# the members per cell, the list of organisations, the list of members, the KHTNV two years running.
+EXPORT_QUERIES = 6
+
+
+def test_the_query_count_does_not_grow_with_the_data(period, city, personas, django_assert_num_queries):
+    with django_assert_num_queries(EXPORT_QUERIES):
+        small = workbook_for(period, city.city)
+    # A bigger city: a new grassroots committee with two cells and 30 more members, a new year.
+    committee = OrganizationFactory(
+        code="dang-bo-d", name="Đảng bộ D", kind=Kind.GRASSROOTS_COMMITTEE, parent=city.city
+    )
+    for n in range(2):
+        cell = OrganizationFactory(code=f"chi-bo-d{n}", name=f"Chi bộ D{n}", parent=committee)
+        MemberFactory.create_batch(15, cell=cell, occupation=Member.Occupation.RETIRED)
+    bigger = open_period(city, personas, 2027)
+    committee.refresh_from_db()
+    decide(bigger, committee, personas.board, ["HTTNV"] * 30)
+    with django_assert_num_queries(EXPORT_QUERIES):
+        large = workbook_for(bigger, city.city)
+    assert len(rows_of(large, 3)) - 1 == 40 > len(rows_of(small, 3)) - 1
+
+
+def test_the_command_writes_the_same_sheets(period, city, tmp_path):
+    out = tmp_path / "year-end.xlsx"
+    stdout = io.StringIO()
+    call_command("export_year_end", "2026", "--out", str(out), stdout=stdout)
+    assert str(out) in stdout.getvalue()
+    with translation.override("vi"):
+        expected = workbook_for(period, city.city)
+    written = load_workbook(out, read_only=True)
+    assert written.sheetnames == expected.sheetnames
+    for index in range(SHEETS):
+        assert rows_of(written, index) == rows_of(expected, index)
+
+
+def test_the_command_restricts_to_an_organisation(period, city, tmp_path):
+    out = tmp_path / "a.xlsx"
+    call_command("export_year_end", "2026", "--org", city.committee_a.code, "--out", str(out), stdout=io.StringIO())
+    assert len(rows_of(load_workbook(out, read_only=True), 3)) == 1 + 5
+
+
+def test_the_command_explains_an_unknown_year_or_organisation(period, tmp_path):
+    with pytest.raises(CommandError, match="2031"):
+        call_command("export_year_end", "2031", "--out", str(tmp_path / "x.xlsx"))
+    with pytest.raises(CommandError, match="khong-co"):
+        call_command("export_year_end", "2026", "--org", "khong-co", "--out", str(tmp_path / "x.xlsx"))
