@@ -121,10 +121,15 @@ def home(request):
             ).select_related("period")
         )
     if panels:
-        open_periods = list(Period.objects.filter(state=Period.State.OPEN).select_related("organization"))
+        # The periods under way and the latest finished ones (their statistics and spreadsheets).
+        open_periods = list(
+            Period.objects.exclude(state=Period.State.PREPARING)
+            .select_related("organization")
+            .order_by("-year", "-quarter")
+        )
         for panel in panels:
             path = panel["organization"].path
-            panel["periods"] = [p for p in open_periods if path.startswith(p.organization.path)]
+            panel["periods"] = [p for p in open_periods if path.startswith(p.organization.path)][:3]
     return render(
         request,
         "accounts/home.html",

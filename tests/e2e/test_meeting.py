@@ -34,7 +34,7 @@ def submitted_forms(city, personas):
 
 def test_secretary_records_the_meeting_and_sees_the_proposals(live_server, page, personas, submitted_forms):
     sign_in(page, live_server.url, "secretary_a1")
-    page.get_by_role("link", name=re.compile("2026")).first.click()
+    page.get_by_role("link", name="Tiến độ", exact=True).first.click()
     page.get_by_role("link", name="Hội nghị chi bộ và kiểm phiếu").click()
     expect(page.get_by_role("heading", name=re.compile("Hội nghị chi bộ và kiểm phiếu"))).to_be_visible()
 

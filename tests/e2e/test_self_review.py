@@ -57,7 +57,7 @@ def test_member_submits_secretary_returns_member_sees_the_reason(live_server, pa
 
     # The secretary sees it submitted and returns it with a reason.
     sign_in(page, live_server.url, "secretary_a1")
-    page.get_by_role("link", name=re.compile("2026")).first.click()
+    page.get_by_role("link", name="Tiến độ", exact=True).first.click()
     row = page.locator("table.dashboard-forms tr").filter(has_text="Lê Thị Hoa")
     expect(row.locator(".badge")).to_have_text("Đã nộp")
     row.get_by_role("link", name="Lê Thị Hoa").click()
