@@ -71,6 +71,10 @@ ORGANIZATION_ROW_FIELDS = (
 # Why a member is not classified, in the categories of the report; the full reason is in the list.
 EXCUSED, SUSPENDED, NEW_MEMBER, BOARD, OTHER = "excused", "suspended", "new", "board", "other"
 REASONS = (EXCUSED, SUSPENDED, NEW_MEMBER, BOARD, OTHER)
+# Why a member is KHTNV, read from the year's records in this order (the first that applies); a KHTNV
+# with none of these was the deciding committee's judgement (tasks under 50%, failing the conditions).
+K_DISCIPLINE, K_DEGRADATION, K_CIVIL_SERVICE, K_JUDGEMENT = "discipline", "degradation", "civil_service", "judgement"
+KHTNV_REASONS = (K_DISCIPLINE, K_DEGRADATION, K_CIVIL_SERVICE, K_JUDGEMENT)
 
 
 def neutralise(text):
@@ -116,6 +120,7 @@ class Tally:
         self.classified = 0
         self.levels = Counter()
         self.reasons = Counter()
+        self.khtnv_reasons = Counter()
         self.probationary = 0
         self.two_years = 0
 
@@ -132,6 +137,7 @@ class Tally:
         self.classified += other.classified
         self.levels.update(other.levels)
         self.reasons.update(other.reasons)
+        self.khtnv_reasons.update(other.khtnv_reasons)
         self.probationary += other.probationary
         self.two_years += other.two_years
 
@@ -206,6 +212,28 @@ class YearEndExport:
                 return org
         return None
 
+    def _khtnv_reason(self):
+        """For a KHTNV member, the first of the year's records that makes one KHTNV (else the judgement)."""
+        from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision
+
+        year = self.period.year
+        return Case(
+            When(~Q(decided_level=Level.KHTNV), then=Value("")),
+            When(
+                Exists(DisciplineDecision.objects.filter(member=OuterRef("member"), decided_on__year=year)),
+                then=Value(K_DISCIPLINE),
+            ),
+            When(
+                Exists(DegradationConclusion.objects.filter(member=OuterRef("member"), concluded_on__year=year)),
+                then=Value(K_DEGRADATION),
+            ),
+            When(
+                Exists(CivilServiceRating.objects.filter(member=OuterRef("member"), year=year, level=Level.KHTNV)),
+                then=Value(K_CIVIL_SERVICE),
+            ),
+            default=Value(K_JUDGEMENT),
+        )
+
     def member_tallies(self):
         """{grassroots path: Tally} of the members, from one grouped query counted per cell."""
         if self._member_tallies is not None:
@@ -224,8 +252,11 @@ class YearEndExport:
                 ),
                 probationary=Case(When(member__official_date__isnull=True, then=Value(True)), default=Value(False)),
                 before=self._previous_khtnv(),
+                khtnv_reason=self._khtnv_reason(),
             )
-            .values("organization__path", "classified", "decided_level", "reason", "probationary", "before")
+            .values(
+                "organization__path", "classified", "decided_level", "reason", "probationary", "before", "khtnv_reason"
+            )
             .annotate(n=Count("pk"))
             .order_by()
         )
@@ -241,8 +272,10 @@ class YearEndExport:
                 tally.classified += n
                 if row["decided_level"]:
                     tally.levels[row["decided_level"]] += n
-                if row["decided_level"] == Level.KHTNV and row["before"]:
-                    tally.two_years += n
+                if row["decided_level"] == Level.KHTNV:
+                    tally.khtnv_reasons[row["khtnv_reason"]] += n
+                    if row["before"]:
+                        tally.two_years += n
             else:
                 tally.reasons[row["reason"]] += n
         self._member_tallies = tallies
@@ -315,6 +348,12 @@ class YearEndExport:
             BOARD: _("Not classified: board's decision"),
             OTHER: _("Not classified: other reason"),
         }
+        khtnv_labels = {
+            K_DISCIPLINE: _("KHTNV: disciplined in the year"),
+            K_DEGRADATION: _("KHTNV: degradation concluded"),
+            K_CIVIL_SERVICE: _("KHTNV: civil-service rating KHTNV"),
+            K_JUDGEMENT: _("KHTNV: the committee's judgement"),
+        }
         columns = [
             Column(_("Grassroots organisation"), 40),
             Column(_("Members"), 10, "number"),
@@ -323,6 +362,7 @@ class YearEndExport:
             *(Column(reason_labels[reason], 16, "number") for reason in REASONS),
             Column(_("Not yet decided"), 11, "number"),
             *level_columns(),
+            *(Column(khtnv_labels[reason], 14, "number") for reason in KHTNV_REASONS),
             Column(_("Probationary members"), 13, "number"),
             Column(_("KHTNV two years running"), 14, "number"),
         ]
@@ -348,6 +388,7 @@ class YearEndExport:
             *(tally.reasons[reason] for reason in REASONS),
             tally.undecided,
             *tally.level_cells(),
+            *(tally.khtnv_reasons[reason] for reason in KHTNV_REASONS),
             tally.probationary,
             tally.two_years,
         ]

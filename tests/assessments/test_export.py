@@ -291,3 +291,18 @@ def test_the_command_explains_an_unknown_year_or_organisation(period, tmp_path):
         call_command("export_year_end", "2031", "--out", str(tmp_path / "x.xlsx"))
     with pytest.raises(CommandError, match="khong-co"):
         call_command("export_year_end", "2026", "--org", "khong-co", "--out", str(tmp_path / "x.xlsx"))
+
+
+def test_khtnv_is_counted_by_its_reason_in_the_years_records(period, city, personas):
+    from members.models import DisciplineDecision
+
+    # Phạm Đức Anh is KHTNV in 2026 with no record that explains it: the committee's judgement.
+    sheet = table(workbook_for(period, city.city), 1)
+    assert sheet["Đảng bộ A"]["KHTNV: the committee's judgement"] == 1
+    assert sheet["Đảng bộ A"]["KHTNV: disciplined in the year"] == 0
+    member = Member.objects.get(full_name="Phạm Đức Anh")
+    DisciplineDecision.objects.create(member=member, decided_on=datetime.date(2026, 4, 1), form="warning", reason="x")
+    sheet = table(workbook_for(period, city.city), 1)
+    assert sheet["Đảng bộ A"]["KHTNV: disciplined in the year"] == 1
+    assert sheet["Đảng bộ A"]["KHTNV: the committee's judgement"] == 0
+    assert sheet["Total"]["KHTNV: disciplined in the year"] == 1

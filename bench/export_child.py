@@ -1,0 +1,63 @@
+"""One run of the year-end export in its own process, so that its peak memory is its own.
+
+`ours`: assessments.exports.write_workbook for the published year of the root organisation.
+`bare`: the same rows, from the same generators, appended as plain values to a bare openpyxl
+write-only workbook: what writing the data costs without our formats, widths and neutralising.
+Prints one JSON line: seconds, peak memory (MB, the whole process), rows.
+"""
+
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+settings.DATABASES["default"]["NAME"] = json.loads(os.environ["BENCH_DB"])
+django.setup()
+
+from openpyxl import Workbook  # noqa: E402
+
+from assessments.exports import YearEndExport, write_workbook  # noqa: E402
+from assessments.models import Period  # noqa: E402
+
+
+def peak_resident_mb():
+    """This process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: on Linux that keeps the
+    parent's peak across fork and exec, and the parent has just built a province in memory."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def main(kind):
+    period = Period.objects.filter(state=Period.State.PUBLISHED).select_related("organization").latest("year")
+    root = period.organization
+    target = io.BytesIO()
+    started = time.perf_counter()
+    if kind == "ours":
+        rows = sum(write_workbook(period, root, target).values())
+    else:
+        workbook = Workbook(write_only=True)
+        rows = 0
+        for sheet in YearEndExport(period, root).sheets():
+            ws = workbook.create_sheet(sheet.title)
+            ws.append([column.header for column in sheet.columns])
+            for row in sheet.rows:
+                ws.append(list(row))
+                rows += 1
+        workbook.save(target)
+    seconds = time.perf_counter() - started
+    peak_mb = peak_resident_mb()
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "rows": rows, "bytes": target.tell()}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
