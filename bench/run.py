@@ -7,7 +7,8 @@ PostgreSQL with DATABASE_URL), then measures, as the median of several runs:
 - the server time and the query count of the cell dashboard, the grassroots decision screen and the
   city ranking screen (through Django's test client, so without network or web server);
 - the year-end export (time and peak memory, in a child process) against a bare openpyxl write-only
-  workbook of the same rows (the ratio ours / bare is the figure), when the export module is present.
+  workbook of the same rows (the ratio ours / bare is the figure);
+- importing 7,300 new members from an .xlsx, checks and all-or-nothing commit included.
 It writes bench/results.json and prints a table. Targets: query counts equal at both sizes; the
 decision and ranking screens under 300 ms at city size; the export within 1.5x of the bare baseline;
 the province export under 300 MB peak memory.
@@ -117,16 +118,53 @@ def measure(size, runs):
     ).count()
 
     result.update(export_figures(runs))
+    result["import_7300_seconds"] = import_figure(board, runs)
     return result
+
+
+def import_figure(board, runs):
+    """Seconds to import 7,300 new members from an .xlsx (checks and the all-or-nothing commit)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    from members.importing import MEMBER_COLUMNS, run_import
+    from organizations.models import Organization
+
+    cells = list(Organization.objects.filter(kind__in=Organization.CELL_KINDS).values_list("code", flat=True)[:200])
+    times = []
+    for run in range(runs):
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet()
+        sheet.append([header for header, _name in MEMBER_COLUMNS])
+        for n in range(7300):
+            row = {
+                "full_name": "Nguyễn Thị Nhập",
+                "gender": "Nữ",
+                "date_of_birth": "15/03/1980",
+                "card_number": f"9{run}{n:06d}",
+                "admission_date": "19/05/2005",
+                "official_date": "19/05/2006",
+                "cell": cells[n % len(cells)],
+                "occupation": "Nghỉ hưu",
+                "status": "Đang sinh hoạt",
+            }
+            sheet.append([row.get(name, "") for _header, name in MEMBER_COLUMNS])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        upload = SimpleUploadedFile("dang-vien.xlsx", buffer.getvalue())
+        started = time.perf_counter()
+        result = run_import("members", upload, board, commit=True)
+        times.append(time.perf_counter() - started)
+        if result.errors or result.created != 7300:
+            raise RuntimeError(f"the benchmark's import failed: {result.errors[:3]}")
+    return round(statistics.median(times), 2)
 
 
 def export_figures(runs):
     """The year-end export of the published year against a bare write-only workbook of the same rows,
     each in a child process so that its peak memory is its own."""
-    try:
-        import assessments.exports  # noqa: F401
-    except ImportError:
-        return {"export": "not available"}
     figures = {}
     for kind in ("ours", "bare"):
         times, peaks = [], []
@@ -187,6 +225,7 @@ def print_table(results):
         ("export (s / peak MB)", lambda r: _export(r, "export_ours")),
         ("bare openpyxl (s / peak MB)", lambda r: _export(r, "export_bare")),
         ("export / bare", lambda r: r.get("export_ratio", "—")),
+        ("import 7,300 members (s)", lambda r: r.get("import_7300_seconds", "—")),
     ]
     print(f"\nDatabase: {results['database']}; median of {results['runs']} runs")
     width = max(len(label) for label, _ in rows)

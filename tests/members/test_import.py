@@ -3,7 +3,6 @@
 import csv
 import datetime
 import io
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -365,16 +364,13 @@ def test_ten_thousand_rows_with_one_bad_row_write_nothing(personas):
     assert not Member.objects.filter(card_number__startswith="96").exists()
 
 
-def test_seven_thousand_three_hundred_members_import_under_twenty_seconds(personas):
+def test_a_city_of_members_imports_in_one_commit(personas):
+    # Its speed is measured by `make bench`, not here.
     rows = [member_row(f"97{n:06d}", cell=("chi-bo-a1", "chi-bo-a2", "chi-bo-b1")[n % 3]) for n in range(7300)]
-    upload = xlsx_file(rows)
-    started = time.monotonic()
-    result = run_import("members", upload, personas.board, commit=True)
-    elapsed = time.monotonic() - started
+    result = run_import("members", xlsx_file(rows), personas.board, commit=True)
     assert result.errors == []
     assert result.created == 7300
     assert Member.objects.filter(card_number__startswith="97").count() == 7300
-    assert elapsed < 20, elapsed
 
 
 # --- Scope --------------------------------------------------------------------------------------------
