@@ -143,7 +143,7 @@ def import_figure(board, runs):
                 "full_name": "Nguyễn Thị Nhập",
                 "gender": "Nữ",
                 "date_of_birth": "15/03/1980",
-                "card_number": f"9{run}{n:06d}",
+                "card_number": f"99{run}{n:07d}",  # ten digits: never one of the demo's eight-digit cards
                 "admission_date": "19/05/2005",
                 "official_date": "19/05/2006",
                 "cell": cells[n % len(cells)],
