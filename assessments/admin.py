@@ -238,7 +238,11 @@ class AssessmentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{assessment.subject_name}: {error.message}", messages.ERROR)
             else:
                 done += 1
-        self.message_user(request, _("%(count)d forms returned.") % {"count": done}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d form returned.", "%(count)d forms returned.", done) % {"count": done},
+            messages.SUCCESS,
+        )
         return None
 
     @admin.action(description=_("Decide the selected members at the cell's proposal"))
@@ -271,7 +275,8 @@ class AssessmentAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("%(org)s: %(count)d decisions recorded.") % {"org": grassroots, "count": saved},
+                    ngettext("%(org)s: %(count)d decision recorded.", "%(org)s: %(count)d decisions recorded.", saved)
+                    % {"org": grassroots, "count": saved},
                     messages.SUCCESS,
                 )
 

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import decisions, ranking
 from .access import get_period_and_organization_for_manager
@@ -44,7 +44,10 @@ def _levels_page(request, *, period, group, rows_for, record, template, url_name
             messages.error(request, error.message)
             status = 400
         else:
-            messages.success(request, _("%(count)d decisions recorded.") % {"count": saved})
+            messages.success(
+                request,
+                ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", saved) % {"count": saved},
+            )
             return redirect(url_name, period_id=period.public_id, code=group.code)
     rows, rulebook, params = rows_for(period, group)
     for row in rows:

@@ -39,7 +39,7 @@ class DegradationConclusionInline(admin.TabularInline):
 
 
 class ProbationaryFilter(admin.SimpleListFilter):
-    title = _("probationary")
+    title = _("probationary or official")
     parameter_name = "probationary"
 
     def lookups(self, request, model_admin):
