@@ -503,3 +503,12 @@ class BallotTally(models.Model):
 
     def __str__(self):
         return f"{self.ballot_id}: {self.subject_assessment_id} {self.level} {self.count}"
+
+
+class OrganizationReview(Assessment):
+    """The organisations' own reviews, for the board's ranking list in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("organisation ranking")
+        verbose_name_plural = _("organisation ranking")

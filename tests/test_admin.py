@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import FailedLogin
-from assessments.models import Assessment, AuditEntry, Period
+from assessments.models import Assessment, AuditEntry, OrganizationReview, Period
 from members.models import CivilServiceRating, DisciplineDecision, Member
 from organizations.models import Cluster, Organization
 from tests.factories import ClusterFactory, MemberFactory, OrganizationFactory, UserFactory
@@ -41,7 +41,7 @@ def test_every_registered_model_has_a_changelist_test():
 def test_changelist_and_add_form_open(model, admin_client_):
     assert admin_client_.get(changelist(model)).status_code == 200
     add = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
-    expected = 403 if model in (FailedLogin, Assessment, AuditEntry) else 200
+    expected = 403 if model in (FailedLogin, Assessment, AuditEntry, OrganizationReview) else 200
     assert admin_client_.get(add).status_code == expected
 
 
@@ -78,12 +78,14 @@ def count(client, url):
 # (filtered and total), and the page of rows with its joins. Besides: User lists the groups for its
 # filter; Organization lists the clusters for its filter and reads the shown level of the tree twice
 # (the rows, and treebeard's tree context), each row's member count being a subquery of the same query.
-# Assessment lists the periods for its filter; AuditEntry the periods and the distinct actions;
+# Assessment and OrganizationReview list the periods for their filter (the latter's member counts and
+# evaluators' forms are subqueries of its one list query); AuditEntry the periods and the distinct actions;
 # Period the distinct regimes and years.
 CHANGELIST_QUERIES = {
     "accounts.FailedLogin": 5,
     "assessments.Assessment": 6,
     "assessments.AuditEntry": 7,
+    "assessments.OrganizationReview": 6,
     "assessments.Period": 7,
     "auth.Group": 5,
     "auth.User": 6,

@@ -90,3 +90,21 @@ def test_finalise_and_publish_from_the_admin(period, personas, city, board_clien
     board_client.post(changelist, {"action": "publish_periods", "_selected_action": [period.pk]})
     period.refresh_from_db()
     assert period.state == Period.State.PUBLISHED
+
+
+def test_the_ranking_in_the_admin_counts_members_levels_and_evaluators(period, personas, city, board_client):
+    from assessments import decisions
+
+    forms = Assessment.objects.filter(
+        period=period, member__isnull=False, organization__path__startswith=city.committee_a.path
+    )
+    decisions.decisions_record(
+        period=period, organization=city.committee_a, user=personas.board, choices={f.pk: ("HTNV", "") for f in forms}
+    )
+    response = board_client.get(reverse("admin:assessments_organizationreview_changelist"))
+    assert response.status_code == 200
+    rows = {r.organization.code: r for r in response.context["cl"].result_list}
+    assert "chi-bo-a1" in rows and all(r.subject_kind == "organization" for r in rows.values())
+    assert (rows["dang-bo-a"].count_htnv, rows["dang-bo-a"].count_httnv) == (5, 0)
+    assert rows["chi-bo-a1"].count_htnv == 3 and rows["dang-bo-b"].count_htnv == 0
+    assert rows["dang-bo-a"].evaluation_count == 0
