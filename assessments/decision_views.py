@@ -73,55 +73,60 @@ def _levels_page(request, *, period, group, rows_for, record, template, url_name
     return render(request, template, context, status=status)
 
 
-@login_required
-def decide(request, period_id, code):
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
-    try:
-        decisions.check_decider(request.user, organization)
-    except WorkflowError as error:
-        raise Http404 from error
+def _decision_screen(*, check, rows_for, record, template, url_name, subject_kind):
+    """A decision screen: who may decide is `check`'s business (404 otherwise); the rest is shared."""
 
-    def record(*, period, group, user, choices, exception_reason):
-        return decisions.decisions_record(
-            period=period, organization=group, user=user, choices=choices, exception_reason=exception_reason
+    @login_required
+    def view(request, period_id, code):
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+        try:
+            check(request.user, organization)
+        except WorkflowError as error:
+            raise Http404 from error
+        return _levels_page(
+            request,
+            period=period,
+            group=organization,
+            rows_for=rows_for,
+            record=record,
+            template=template,
+            url_name=url_name,
+            subject_kind=subject_kind,
         )
 
-    return _levels_page(
-        request,
-        period=period,
-        group=organization,
-        rows_for=decisions.decision_rows,
-        record=record,
-        template="assessments/decide.html",
-        url_name="assessments:decide",
-        subject_kind="member",
+    return view
+
+
+def _record_members(*, period, group, user, choices, exception_reason):
+    return decisions.decisions_record(
+        period=period, organization=group, user=user, choices=choices, exception_reason=exception_reason
     )
 
 
-@login_required
-def rank(request, period_id, code):
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
-    try:
-        ranking.check_ranker(request.user, organization)
-    except WorkflowError as error:
-        raise Http404 from error
-
-    def record(*, period, group, user, choices, exception_reason):
-        return ranking.ranking_record(
-            period=period, parent=group, user=user, choices=choices, exception_reason=exception_reason
-        )
-
-    return _levels_page(
-        request,
-        period=period,
-        group=organization,
-        rows_for=ranking.ranking_rows,
-        record=record,
-        template="assessments/ranking.html",
-        url_name="assessments:rank",
-        subject_kind="organization",
+def _record_organizations(*, period, group, user, choices, exception_reason):
+    return ranking.ranking_record(
+        period=period, parent=group, user=user, choices=choices, exception_reason=exception_reason
     )
+
+
+# A grassroots organisation decides its members' levels.
+decide = _decision_screen(
+    check=decisions.check_decider,
+    rows_for=decisions.decision_rows,
+    record=_record_members,
+    template="assessments/decide.html",
+    url_name="assessments:decide",
+    subject_kind="member",
+)
+
+# A grassroots committee decides its cells; the board ranks the grassroots organisations.
+rank = _decision_screen(
+    check=ranking.check_ranker,
+    rows_for=ranking.ranking_rows,
+    record=_record_organizations,
+    template="assessments/ranking.html",
+    url_name="assessments:rank",
+    subject_kind="organization",
+)
