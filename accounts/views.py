@@ -206,52 +206,51 @@ def organization_accounts(request, code):
     )
 
 
-@require_POST
-@login_required
-def organization_accounts_create(request, code):
-    """Accounts for everyone under the organisation who has none: a page that says what will happen,
-    then, once confirmed, the slips to print."""
+def _confirmed_batch(request, code, *, confirm_template, service, nothing_done, title):
+    """Ask first (a page that says what will happen); once confirmed, run `service` over the
+    organisation and show the slips to print."""
     organization = get_managed_organization_for_user(request.user, code)
     form = ConfirmForm(request.POST)
     if not (form.is_valid() and form.cleaned_data["confirmed"]):
-        return render(
-            request,
-            "accounts/confirm_create.html",
-            {"organization": organization, "counts": account_counts(organization)},
-        )
+        return render(request, confirm_template, {"organization": organization, "counts": account_counts(organization)})
     try:
-        batch = services.member_accounts_create(organization=organization, actor=request.user)
+        batch = service(organization=organization, actor=request.user)
     except services.AccountError as exc:
         messages.error(request, exc.message)
         return redirect(_accounts_url(organization))
     if not batch.slips and not batch.skipped:
-        messages.info(request, _("Every member here already has an account: nothing was created."))
+        messages.info(request, nothing_done)
         return redirect(_accounts_url(organization))
-    return _slips_response(request, organization, batch, _("New accounts"))
+    return _slips_response(request, organization, batch, title)
+
+
+@require_POST
+@login_required
+def organization_accounts_create(request, code):
+    """Accounts for everyone under the organisation who has none."""
+    return _confirmed_batch(
+        request,
+        code,
+        confirm_template="accounts/confirm_create.html",
+        service=services.member_accounts_create,
+        nothing_done=_("Every member here already has an account: nothing was created."),
+        title=_("New accounts"),
+    )
 
 
 @require_POST
 @login_required
 def organization_accounts_reissue(request, code):
-    """New codes for the accounts whose code was never used (the slips were lost), after a page
-    that says the old slips will stop working."""
-    organization = get_managed_organization_for_user(request.user, code)
-    form = ConfirmForm(request.POST)
-    if not (form.is_valid() and form.cleaned_data["confirmed"]):
-        return render(
-            request,
-            "accounts/confirm_reissue.html",
-            {"organization": organization, "counts": account_counts(organization)},
-        )
-    try:
-        batch = services.member_codes_reissue(organization=organization, actor=request.user)
-    except services.AccountError as exc:
-        messages.error(request, exc.message)
-        return redirect(_accounts_url(organization))
-    if not batch.slips and not batch.skipped:
-        messages.info(request, _("Every account here has been used already: no new code was needed."))
-        return redirect(_accounts_url(organization))
-    return _slips_response(request, organization, batch, _("New codes"))
+    """New codes for the accounts whose code was never used (the slips were lost); the confirmation
+    page says the old slips will stop working."""
+    return _confirmed_batch(
+        request,
+        code,
+        confirm_template="accounts/confirm_reissue.html",
+        service=services.member_codes_reissue,
+        nothing_done=_("Every account here has been used already: no new code was needed."),
+        title=_("New codes"),
+    )
 
 
 @require_POST
