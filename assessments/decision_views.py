@@ -1,132 +1,411 @@
-"""The decision screens: a grassroots organisation decides its members' levels (and a grassroots
-committee its cells' levels); the board ranks the grassroots organisations. Both under the rules and
-the quota."""
+"""The decision screens, built for a committee of any size.
+
+A grassroots organisation decides its members' levels: the screen lists its cells with their counts,
+and opens one cell (or a filtered selection, a page at a time) with the rows to decide. A grassroots
+committee decides its cells and the board ranks the grassroots organisations on the ranking screen,
+a page at a time in the suggested order.
+
+Levels are saved a row at a time (htmx posts the row when its level or reason changes, and swaps in
+the row and the quota box), a page at a time (the form's button, without JavaScript), or in bulk: the
+suggestions of one cell or of the whole group. Every write goes through `decisions.record_levels`;
+no request carries more than one page of rows.
+"""
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.utils.translation import ngettext
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from . import decisions, ranking
 from .access import get_period_and_organization_for_manager
 from .formview import lang
+from .models import Assessment, Period
 from .rulebooks import Level
 from .services import WorkflowError
 
+ROWS_PER_PAGE = 100
+MAX_NOTE = 2000
 
-def _levels_page(request, *, period, group, rows_for, record, template, url_name, subject_kind):
-    """GET shows the rows; POST records the chosen levels (all or nothing) and shows what was refused."""
-    posted, row_errors, exception_reason, status = {}, {}, "", 200
-    if request.method == "POST":
-        rows, _rulebook, _params = rows_for(period, group)
-        accept = "accept" in request.POST
-        choices = {}
-        for row in rows:
-            pk = row.assessment.pk
-            level = request.POST.get(f"level-{pk}", "")
-            if accept and not level and not row.assessment.decided_level and row.suggested:
-                level = row.suggested.value
-            note = request.POST.get(f"note-{pk}", "")[:2000]
-            if level:
-                choices[pk] = (level, note)
-                posted[pk] = (level, note)
-        exception_reason = request.POST.get("exception_reason", "")[:2000]
-        try:
-            saved, _quota = record(
-                period=period, group=group, user=request.user, choices=choices, exception_reason=exception_reason
-            )
-        except decisions.DecisionError as error:
-            messages.error(request, error.message)
-            row_errors = error.row_errors
-            status = 400
-        except WorkflowError as error:
-            messages.error(request, error.message)
-            status = 400
-        else:
-            messages.success(
-                request,
-                ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", saved) % {"count": saved},
-            )
-            return redirect(url_name, period_id=period.public_id, code=group.code)
-    rows, rulebook, params = rows_for(period, group)
-    for row in rows:
-        row.errors = row_errors.get(row.assessment.pk, [])
-        row.chosen, row.note = posted.get(
-            row.assessment.pk, (row.assessment.decided_level, row.assessment.decision_note)
+SHOW_CHOICES = [
+    ("", pgettext_lazy("decision filter", "Everyone")),
+    ("undecided", pgettext_lazy("decision filter", "Not decided yet")),
+    ("decided", pgettext_lazy("decision filter", "Decided")),
+    ("attention", pgettext_lazy("decision filter", "With a finding of the rules")),
+    ("reopened", pgettext_lazy("decision filter", "Reopened by the board")),
+]
+
+
+class Screen:
+    """What differs between the two screens: the subjects, who may decide, the rows, the template."""
+
+    subject_kind = "member"
+    template = "assessments/decide.html"
+    url_name = "assessments:decide"
+    per_page = ROWS_PER_PAGE
+
+    def __init__(self, request, period, group):
+        self.request, self.period, self.group = request, period, group
+        self.base = decisions.member_assessments(period, group)
+
+    def check(self, user):
+        decisions.check_decider(user, self.group)
+
+    def rows(self, queryset):
+        rows, _rulebook, _params = decisions.decision_rows(self.period, self.group, queryset)
+        return rows
+
+    def record(self, choices, exception_reason, rows=None):
+        return decisions.decisions_record(
+            period=self.period,
+            organization=self.group,
+            user=self.request.user,
+            choices=choices,
+            exception_reason=exception_reason,
+            rows=rows,
         )
-    quota = decisions.quota_for(
-        rulebook, params, [row.chosen or "" for row in rows if row.assessment.classified], subject_kind
-    )
+
+    def url(self, **params):
+        address = reverse(self.url_name, args=[self.period.public_id, self.group.code])
+        params = {key: value for key, value in params.items() if value}
+        return f"{address}?{urlencode(params)}" if params else address
+
+
+class RankingScreen(Screen):
+    subject_kind = "organization"
+    template = "assessments/ranking.html"
+    url_name = "assessments:rank"
+    per_page = 50
+
+    def __init__(self, request, period, group):
+        self.request, self.period, self.group = request, period, group
+        self.base = ranking.organization_assessments(period, group)
+
+    def check(self, user):
+        ranking.check_ranker(user, self.group)
+
+    def rows(self, queryset):
+        rows, _rulebook, _params = ranking.ranking_rows(self.period, self.group, queryset)
+        return rows
+
+    def record(self, choices, exception_reason, rows=None):
+        return ranking.ranking_record(
+            period=self.period,
+            parent=self.group,
+            user=self.request.user,
+            choices=choices,
+            exception_reason=exception_reason,
+            rows=rows,
+        )
+
+
+# --- Reading the filters ------------------------------------------------------------------------------------
+
+
+def _filters(data):
+    show = data.get("show", "")
+    if show not in {value for value, _label in SHOW_CHOICES}:
+        show = ""
+    return {"cell": (data.get("cell") or "")[:40], "show": show, "page": (data.get("page") or "")[:6]}
+
+
+def _narrow(queryset, show):
+    """The filters the database can apply; "attention" needs the rulebook and is applied to rows."""
+    if show == "undecided":
+        return queryset.filter(classified=True, decided_level="")
+    if show == "decided":
+        return queryset.exclude(decided_level="")
+    if show == "reopened":
+        return queryset.filter(reopened=True)
+    if show == "attention":
+        return queryset.filter(classified=True)
+    return queryset
+
+
+def _cells(organization):
+    """The organisations under `organization` that hold members, each labelled with its section
+    committee when it has one: one query."""
+    if organization.is_cell:
+        return [organization]
+    subtree = list(organization.subtree().exclude(pk=organization.pk).order_by("path"))
+    names = {org.path: org.name for org in subtree if not org.is_cell}
+    cells = []
+    for org in subtree:
+        if not org.is_cell:
+            continue
+        sections = [
+            names[org.path[:n]] for n in range(len(organization.path) + org.steplen, len(org.path), org.steplen)
+        ]
+        org.section_label = " › ".join(name for name in sections if name)
+        cells.append(org)
+    return cells
+
+
+def _levels():
     language = lang()
+    return [(level.value, level.label(language)) for level in Level.best_first()]
+
+
+def _decorate(rows, editable_period, *, posted=None, row_errors=None, saved=()):
+    posted, row_errors = posted or {}, row_errors or {}
+    for row in rows:
+        pk = row.assessment.pk
+        row.errors = row_errors.get(pk, [])
+        row.chosen, row.note = posted.get(pk, (row.assessment.decided_level, row.assessment.decision_note))
+        row.editable = row.assessment.classified and (editable_period or row.assessment.reopened)
+        row.saved = pk in saved
+    return rows
+
+
+# --- The page -------------------------------------------------------------------------------------------------
+
+
+def _page(screen, *, status=200, posted=None, row_errors=None, exception_reason="", filters=None):
+    request, period, group = screen.request, screen.period, screen.group
+    filters = filters or _filters(request.GET)
+    tallies = decisions.tallies_by_organization(screen.base)
+    total = decisions.total_tally(tallies)
+    box = decisions.quota_box(period, group, total, screen.subject_kind)
+    editable_period = not period.is_locked
     context = {
         "period": period,
         "organization": group,
-        "rows": rows,
-        "any_unchecked": any(row.unchecked for row in rows),
-        "quota": quota,
-        "quota_message": quota.message(language),
-        "levels": [(level.value, level.label(language)) for level in Level.best_first()],
-        "exception_reason": exception_reason,
+        "box": box,
+        "filters": filters,
+        "show_choices": SHOW_CHOICES,
+        "levels": _levels(),
         "locked": period.is_locked,
+        "exception_reason": exception_reason or (box.exception.reason if box.exception else ""),
+        "post_url": screen.url(),
     }
-    return render(request, template, context, status=status)
+    if screen.subject_kind == "member":
+        cells = _cells(group)
+        for cell in cells:
+            cell.tally = tallies.get(cell.pk) or decisions.Tally()
+        context["cells"] = cells
+        context["single_cell"] = group.is_cell
+        selected = next((cell for cell in cells if cell.code == filters["cell"]), None)
+        if group.is_cell:
+            selected = group
+        context["selected_cell"] = selected
+        if selected is not None:
+            index = cells.index(selected)
+            context["previous_cell"] = cells[index - 1] if index > 0 else None
+            context["next_cell"] = cells[index + 1] if index + 1 < len(cells) else None
+        showing_rows = selected is not None or bool(filters["show"])
+        queryset = screen.base.filter(organization=selected) if selected is not None else screen.base
+    else:
+        showing_rows = True
+        queryset = screen.base
+    context["showing_rows"] = showing_rows
+    if showing_rows:
+        queryset = _narrow(queryset, filters["show"])
+        if filters["show"] == "attention" or screen.subject_kind == "organization":
+            # The rulebook's reading is needed to filter (or, for the ranking, to order): all rows.
+            rows = screen.rows(queryset)
+            if filters["show"] == "attention":
+                rows = [row for row in rows if row.needs_attention]
+            page = Paginator(rows, screen.per_page).get_page(filters["page"])
+            page_rows = list(page.object_list)
+        else:
+            ordered = queryset.select_related("member", "organization").order_by(
+                "organization__path", "member__sort_key", "pk"
+            )
+            page = Paginator(ordered, screen.per_page).get_page(filters["page"])
+            page_rows = decisions.build_rows(period, list(page.object_list))
+        context["page"] = page
+        context["rows"] = _decorate(page_rows, editable_period, posted=posted, row_errors=row_errors)
+        context["offset"] = page.start_index() - 1 if page_rows else 0
+        context["any_unchecked"] = any(row.unchecked for row in page_rows)
+        context["any_editable"] = any(row.editable for row in page_rows)
+    return render(request, screen.template, context, status=status)
 
 
-def _decision_screen(*, check, rows_for, record, template, url_name, subject_kind):
-    """A decision screen: who may decide is `check`'s business (404 otherwise); the rest is shared."""
+# --- Saving ---------------------------------------------------------------------------------------------------
 
+
+def _posted_choices(post):
+    """{pk: (level, note)} of the rows in the POST: `level-<pk>` (or `accept-<pk>`, a row's "accept the
+    suggestion" button) and `note-<pk>`."""
+    choices = {}
+    for key in post:
+        prefix, _sep, raw = key.partition("-")
+        if prefix not in ("level", "accept") or not raw.isdigit():
+            continue
+        pk = int(raw)
+        level = post.get(f"accept-{pk}") or post.get(f"level-{pk}", "")
+        choices[pk] = (level[:8], post.get(f"note-{pk}", "")[:MAX_NOTE])
+    return choices
+
+
+def _accept(screen, queryset):
+    """The suggestions for every undecided subject of `queryset` that has one and needs no reason."""
+    rows = screen.rows(queryset.filter(classified=True, decided_level=""))
+    choices, need_reason, without = {}, 0, 0
+    for row in rows:
+        if row.suggested is None:
+            without += 1
+        elif [f for f in row.evaluation.warnings(row.suggested) if not f.unchecked]:
+            need_reason += 1
+        else:
+            choices[row.assessment.pk] = (row.suggested.value, "")
+    return choices, rows, need_reason, without
+
+
+def _saved_message(request, saved, need_reason=0, without=0):
+    messages.success(
+        request, ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", saved) % {"count": saved}
+    )
+    if need_reason:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d suggestion carries a warning of the rules: decide it on its row, with the reason.",
+                "%(count)d suggestions carry a warning of the rules: decide them on their rows, with the reason.",
+                need_reason,
+            )
+            % {"count": need_reason},
+        )
+    if without:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d subject has no proposal yet, so no suggestion: decide on the row.",
+                "%(count)d subjects have no proposal yet, so no suggestion: decide on their rows.",
+                without,
+            )
+            % {"count": without},
+        )
+
+
+def _row_response(screen, rows, *, status=200, box=None, posted=None, row_errors=None, error="", saved=()):
+    """The rows posted by htmx (already read, and updated in memory when saved) and, when something
+    was saved, the quota box out of band."""
+    _decorate(rows, not screen.period.is_locked, posted=posted, row_errors=row_errors, saved=saved)
+    if error:
+        for row in rows:
+            row.errors = row.errors or [error]
+    context = {
+        "period": screen.period,
+        "organization": screen.group,
+        "rows": rows,
+        "box": box,
+        "levels": _levels(),
+        "post_url": screen.url(),
+        "locked": screen.period.is_locked,
+    }
+    template = (
+        "assessments/_decision_rows.html" if screen.subject_kind == "member" else "assessments/_ranking_rows.html"
+    )
+    return render(screen.request, template, context, status=status)
+
+
+def _mark_decided(rows, chosen, period):
+    """The rows as the save left them, without reading them again."""
+    state = Assessment.State.PUBLISHED if period.state == Period.State.PUBLISHED else Assessment.State.DECIDED
+    for row in rows:
+        level, note = chosen.get(row.assessment.pk, (None, None))
+        if level:
+            row.assessment.decided_level = level
+            row.assessment.decision_note = note.strip()
+            row.assessment.state = state
+            row.assessment.reopened = False
+
+
+def _post(screen):
+    request = screen.request
+    post = request.POST
+    action = post.get("action", "save")
+    filters = _filters(post)
+    exception_reason = post.get("exception_reason", "")[:MAX_NOTE]
+    back = screen.url(**filters)
+    if action == "exception":
+        try:
+            decisions.exception_record(
+                period=screen.period,
+                group=screen.group,
+                group_queryset=screen.base,
+                user=request.user,
+                subject_kind=screen.subject_kind,
+                reason=exception_reason,
+            )
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            return _page(screen, status=400, exception_reason=exception_reason, filters=filters)
+        messages.success(request, _("The reason for the exception to the quota has been recorded."))
+        return redirect(back)
+    if action in ("accept_cell", "accept_all"):
+        queryset = screen.base
+        if action == "accept_cell":
+            queryset = queryset.filter(organization__code=post.get("cell", ""))
+        choices, rows, need_reason, without = _accept(screen, queryset)
+        try:
+            saved, _box = screen.record(choices, exception_reason, rows=rows)
+        except decisions.DecisionError as error:
+            messages.error(request, error.message)
+            return _page(
+                screen, status=400, row_errors=error.row_errors, exception_reason=exception_reason, filters=filters
+            )
+        except WorkflowError as error:
+            messages.error(request, error.message)
+            return _page(screen, status=400, exception_reason=exception_reason, filters=filters)
+        _saved_message(request, saved, need_reason, without)
+        return redirect(back)
+    choices = _posted_choices(post)
+    wanted = {pk: value for pk, value in choices.items() if value[0]}
+    rows = screen.rows(screen.base.filter(pk__in=list(choices)))
+    try:
+        saved, box = screen.record(wanted, exception_reason, rows=rows)
+    except decisions.DecisionError as error:
+        if request.htmx:
+            return _row_response(
+                screen, rows, status=422, posted=choices, row_errors=error.row_errors, error=error.message
+            )
+        messages.error(request, error.message)
+        return _page(
+            screen,
+            status=400,
+            posted=choices,
+            row_errors=error.row_errors,
+            exception_reason=exception_reason,
+            filters=filters,
+        )
+    except WorkflowError as error:
+        if request.htmx:
+            return _row_response(screen, rows, status=422, posted=choices, error=error.message)
+        messages.error(request, error.message)
+        return _page(screen, status=400, posted=choices, exception_reason=exception_reason, filters=filters)
+    if request.htmx:
+        _mark_decided(rows, wanted, screen.period)
+        return _row_response(screen, rows, box=box, saved=set(wanted))
+    _saved_message(request, saved)
+    return redirect(back)
+
+
+def _decision_screen(screen_class):
     @login_required
     def view(request, period_id, code):
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
         period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+        screen = screen_class(request, period, organization)
         try:
-            check(request.user, organization)
+            screen.check(request.user)
         except WorkflowError as error:
             raise Http404 from error
-        return _levels_page(
-            request,
-            period=period,
-            group=organization,
-            rows_for=rows_for,
-            record=record,
-            template=template,
-            url_name=url_name,
-            subject_kind=subject_kind,
-        )
+        if request.method == "POST":
+            return _post(screen)
+        return _page(screen)
 
     return view
 
 
-def _record_members(*, period, group, user, choices, exception_reason):
-    return decisions.decisions_record(
-        period=period, organization=group, user=user, choices=choices, exception_reason=exception_reason
-    )
-
-
-def _record_organizations(*, period, group, user, choices, exception_reason):
-    return ranking.ranking_record(
-        period=period, parent=group, user=user, choices=choices, exception_reason=exception_reason
-    )
-
-
 # A grassroots organisation decides its members' levels.
-decide = _decision_screen(
-    check=decisions.check_decider,
-    rows_for=decisions.decision_rows,
-    record=_record_members,
-    template="assessments/decide.html",
-    url_name="assessments:decide",
-    subject_kind="member",
-)
-
+decide = _decision_screen(Screen)
 # A grassroots committee decides its cells; the board ranks the grassroots organisations.
-rank = _decision_screen(
-    check=ranking.check_ranker,
-    rows_for=ranking.ranking_rows,
-    record=_record_organizations,
-    template="assessments/ranking.html",
-    url_name="assessments:rank",
-    subject_kind="organization",
-)
+rank = _decision_screen(RankingScreen)

@@ -5,15 +5,16 @@ the levels of its members, what the rules say and a suggested level; the list is
 
 from collections import Counter, defaultdict
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from organizations.access import scope_for
 from organizations.models import Organization
 
-from .decisions import Row, record_levels
+from .decisions import Row, record_levels, suggestion
 from .formview import lang
 from .models import Assessment
-from .rulebooks import Level, OrganizationFacts, OrganizationKind, get_rulebook, lowest
+from .rulebooks import Level, OrganizationFacts, OrganizationKind, get_rulebook
 from .selectors import analysis_summaries
 from .services import WorkflowError
 
@@ -36,33 +37,40 @@ def check_ranker(user, parent):
         raise WorkflowError(_("Cells are decided by their grassroots committee."))
 
 
-def ranking_rows(period, parent):
-    """The rows of the ranking, in the suggested order: best suggested level first, then the share of
-    members at HTTNV or better. A fixed number of queries whatever the size of the tree."""
+def organization_assessments(period, parent):
+    """The reviews of the organisations whose levels `parent` decides (the unit of the quota)."""
+    return Assessment.objects.filter(
+        period=period,
+        member__isnull=True,
+        subject_kind=Assessment.SubjectKind.ORGANIZATION,
+        organization__in=decided_organizations(parent),
+    )
+
+
+def ranking_rows(period, parent, queryset=None):
+    """The rows of the ranking (all of them, or those of `queryset`), in the suggested order: best
+    suggested level first, then the share of members at HTTNV or better. A fixed number of queries
+    whatever the size of the tree: the members' levels are counted per cell by the database."""
     rulebook = get_rulebook(period.regime)
     params = rulebook.parameters(period.parameters, year=period.year)
-    assessments = list(
-        Assessment.objects.filter(
-            period=period,
-            member__isnull=True,
-            subject_kind=Assessment.SubjectKind.ORGANIZATION,
-            organization__in=decided_organizations(parent),
-        ).select_related("organization")
-    )
-    # Members' decided levels, grouped by cell, then summed per organisation by path prefix.
+    queryset = organization_assessments(period, parent) if queryset is None else queryset
+    assessments = list(queryset.select_related("organization"))
+    # Members' decided levels, counted per cell, then summed per organisation by path prefix.
     member_levels = defaultdict(Counter)
     grouped = (
         Assessment.objects.filter(period=period, member__isnull=False, organization__path__startswith=parent.path)
         .exclude(decided_level="")
         .values_list("organization__path", "decided_level")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     paths = {a.organization.path: a.pk for a in assessments}
     lengths = {len(path) for path in paths}
-    for cell_path, level in grouped:
+    for cell_path, level, n in grouped:
         for length in lengths:
             pk = paths.get(cell_path[:length])
             if pk is not None:
-                member_levels[pk][level] += 1
+                member_levels[pk][level] += n
     summaries = analysis_summaries(assessments)
     language = lang()
     rows = []
@@ -91,10 +99,8 @@ def ranking_rows(period, parent):
             ]
             row.unchecked = bool(evaluation.unchecked)
             row.allowed = evaluation.allowed_levels()
-            base = assessment.self_level or row.evaluations["top_level"]
-            row.suggested = lowest(base, evaluation.cap) if base else None
-            if row.suggested is not None and not evaluation.allowed(row.suggested):
-                row.suggested = row.allowed[0] if row.allowed else None
+            # The organisation's own proposal (its review), else what the evaluators propose.
+            row.suggested = suggestion(assessment.self_level or row.evaluations["top_level"], evaluation)
         rows.append(row)
 
     def order(row):
@@ -106,12 +112,17 @@ def ranking_rows(period, parent):
     return rows, rulebook, params
 
 
-def ranking_record(*, period, parent, user, choices, exception_reason=""):
+def ranking_record(*, period, parent, user, choices, exception_reason="", rows=None):
     check_ranker(user, parent)
-    rows, rulebook, params = ranking_rows(period, parent)
+    base = organization_assessments(period, parent)
+    rulebook = get_rulebook(period.regime)
+    params = rulebook.parameters(period.parameters, year=period.year)
+    if rows is None:
+        rows, rulebook, params = ranking_rows(period, parent, base.filter(pk__in=list(choices)))
     return record_levels(
         period=period,
         group=parent,
+        group_queryset=base,
         rows=rows,
         rulebook=rulebook,
         params=params,

@@ -132,6 +132,7 @@ def test_ranking_screen_query_count_is_the_same_at_two_sizes(city, personas, cli
             MemberFactory(cell=cell, occupation=Member.Occupation.RETIRED)
     large = Period.objects.create(organization=city.city, year=2027, regime="2018")
     services.period_open(period=large, user=personas.board)
-    # Session, user, organisation, role assignments, period; the organisations' reviews, the members'
-    # levels, the analysis forms.
-    assert first == count(large) == 8
+    # Session, user, organisation, role assignments, period; the counts of the decided organisations
+    # and the recorded exception (the quota box); the organisations' reviews, the members' levels per
+    # cell, the analysis forms.
+    assert first == count(large) == 10
