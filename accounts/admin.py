@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from organizations.models import RoleAssignment
+from organizations.roles import sync_user_groups
 
 from .models import AccountState, FailedLogin
 
@@ -30,6 +31,11 @@ class AccountStateInline(admin.StackedInline):
 class UserWithRolesAdmin(UserAdmin):
     inlines = [*UserAdmin.inlines, AccountStateInline, RoleAssignmentInline]
     list_select_related = ["account_state"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The roles edited inline bring their groups; the groups field of the form is overridden.
+        sync_user_groups(form.instance)
 
 
 if admin.site.is_registered(User):

@@ -85,34 +85,39 @@ class PeriodAdmin(admin.ModelAdmin):
         (_("Record"), {"classes": ["collapse"], "fields": ["public_id", "opened_at", "opened_by", "created_at"]}),
     ]
 
+    def _refused(self, request, period, error):
+        self.message_user(request, f"{period}: {error.message}", messages.ERROR)
+        for detail in error.errors:
+            self.message_user(request, detail if isinstance(detail, str) else detail.message(lang()), messages.ERROR)
+
     def _run(self, request, queryset, service, done):
         for period in queryset:
             try:
                 service(period=period, user=request.user)
             except services.WorkflowError as error:
-                self.message_user(request, f"{period}: {error.message}", messages.ERROR)
+                self._refused(request, period, error)
             else:
                 self.message_user(request, done % {"period": period}, messages.SUCCESS)
 
-    @admin.action(description=_("Finalise the selected periods (lock every level)"))
+    @admin.action(description=_("Finalise the selected periods (lock every level)"), permissions=["change"])
     def finalise_periods(self, request, queryset):
         self._run(request, queryset, services.period_finalise, _("%(period)s finalised."))
 
-    @admin.action(description=_("Publish the selected periods (members see their level)"))
+    @admin.action(description=_("Publish the selected periods (members see their level)"), permissions=["change"])
     def publish_periods(self, request, queryset):
         self._run(request, queryset, services.period_publish, _("%(period)s published."))
 
-    @admin.action(description=_("Close the selected periods (no more changes to the forms)"))
+    @admin.action(description=_("Close the selected periods (no more changes to the forms)"), permissions=["change"])
     def close_periods(self, request, queryset):
         self._run(request, queryset, services.period_close, _("%(period)s closed."))
 
-    @admin.action(description=_("Open the selected periods (take the roster)"))
+    @admin.action(description=_("Open the selected periods (take the roster)"), permissions=["change"])
     def open_periods(self, request, queryset):
         for period in queryset:
             try:
                 opened = services.period_open(period=period, user=request.user)
             except services.WorkflowError as error:
-                self.message_user(request, f"{period}: {error.message}", messages.ERROR)
+                self._refused(request, period, error)
                 continue
             self.message_user(
                 request,
@@ -171,7 +176,7 @@ class AssessmentAdmin(admin.ModelAdmin):
         "cell_proposed_level",
         "decided_level",
     ]
-    actions = ["return_forms", "decide_as_proposed"]
+    actions = ["return_forms", "decide_as_proposed", "reopen_subjects"]
     list_filter = ["state", "subject_kind", "classified", "period"]
     list_select_related = ["member", "organization", "period__organization"]
     search_fields = ["member__search_name", "member__card_number", "organization__search_name"]
@@ -213,23 +218,41 @@ class AssessmentAdmin(admin.ModelAdmin):
     def subject(self, obj):
         return obj.subject_name
 
+    def _reason_page(self, request, queryset, *, action, title, intro, reason_label, submit_label, **extra):
+        """The intermediate page of an action that needs a reason: what will be done, and the reason."""
+        return TemplateResponse(
+            request,
+            "admin/assessments/reason_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "intro": intro,
+                "queryset": queryset,
+                "action": action,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+                "reason": request.POST.get("reason", ""),
+                "reason_label": reason_label,
+                "submit_label": submit_label,
+                "reason_required": True,
+                **extra,
+            },
+        )
+
     @admin.action(description=_("Return the selected forms for revision (asks for the reason)"))
     def return_forms(self, request, queryset):
         """Two steps: the reason first (an intermediate page), then the service for each form."""
         reason = request.POST.get("reason", "").strip()
         if "apply" not in request.POST or not reason:
-            if "apply" in request.POST:
-                self.message_user(request, _("Please write the reason for returning the forms."), messages.ERROR)
-            return TemplateResponse(
+            return self._reason_page(
                 request,
-                "admin/assessments/return_forms.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": _("Return for revision"),
-                    "queryset": queryset,
-                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                    "opts": self.model._meta,
-                },
+                queryset,
+                action="return_forms",
+                title=_("Return for revision"),
+                intro=_("These forms will be returned to their members, with the reason below:"),
+                reason_label=_("Reason (the member will see it)"),
+                submit_label=_("Return the forms"),
+                errors=[_("Please write the reason for returning the forms.")] if "apply" in request.POST else [],
             )
         done = 0
         for assessment in queryset.select_related("period", "member", "organization"):
@@ -246,10 +269,41 @@ class AssessmentAdmin(admin.ModelAdmin):
         )
         return None
 
+    @admin.action(description=_("Reopen the selected subjects for a new decision (asks for the reason)"))
+    def reopen_subjects(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if "apply" not in request.POST or not reason:
+            return self._reason_page(
+                request,
+                queryset,
+                action="reopen_subjects",
+                title=_("Reopen for a new decision"),
+                intro=_("The levels of these subjects will be decided again; the reason is recorded in each history:"),
+                reason_label=_("Reason (recorded in the history)"),
+                submit_label=_("Reopen"),
+                errors=[_("Please write the reason for reopening.")] if "apply" in request.POST else [],
+            )
+        done = 0
+        for assessment in queryset.select_related("period__organization", "member", "organization"):
+            try:
+                services.assessment_reopen(assessment=assessment, user=request.user, reason=reason)
+            except services.WorkflowError as error:
+                self.message_user(request, f"{assessment.subject_name}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d subject reopened.", "%(count)d subjects reopened.", done) % {"count": done},
+            messages.SUCCESS,
+        )
+        return None
+
     @admin.action(description=_("Decide the selected members at the cell's proposal"))
     def decide_as_proposed(self, request, queryset):
-        """Through the grassroots decision service, one grassroots organisation at a time, with every check."""
-        from .decisions import DecisionError, decisions_record
+        """Through the grassroots decision service, one grassroots organisation at a time, with every
+        check. A first page shows each organisation's quota as it would stand and asks for the reason of
+        an exception where one is needed; the decisions are made when that page is sent."""
+        from .decisions import DecisionError, decisions_record, quota_preview
 
         groups = {}
         for assessment in queryset.filter(member__isnull=False).select_related("period", "organization"):
@@ -263,16 +317,44 @@ class AssessmentAdmin(admin.ModelAdmin):
             grassroots = grassroots_of(assessment.organization)
             key = (assessment.period, grassroots)
             groups.setdefault(key, {})[assessment.pk] = (assessment.cell_proposed_level, "")
+        if not groups:
+            return None
+        reason = request.POST.get("reason", "").strip()
+        previews = []
+        for (period, grassroots), choices in groups.items():
+            box = quota_preview(period, grassroots, choices)
+            previews.append(
+                {
+                    "organization": grassroots,
+                    "count": len(choices),
+                    "message": box.message(),
+                    "over": box.binding and not box.quota.within and not box.covered,
+                }
+            )
+        if "apply" not in request.POST:
+            return self._reason_page(
+                request,
+                queryset,
+                action="decide_as_proposed",
+                title=_("Decide at the cell's proposal"),
+                intro=_("The selected members will be decided at their cell's proposal, organisation by organisation:"),
+                reason_label=_("Reason for an exception to the quota (only when the decisions exceed it)"),
+                reason_help=_("Needed only where the quota is exceeded once everyone is decided (marked in red)."),
+                submit_label=_("Decide"),
+                reason_required=False,
+                groups=previews,
+            )
+        errors = []
         for (period, grassroots), choices in groups.items():
             try:
                 saved, _quota = decisions_record(
-                    period=period, organization=grassroots, user=request.user, choices=choices
+                    period=period, organization=grassroots, user=request.user, choices=choices, exception_reason=reason
                 )
             except DecisionError as error:
                 details = "; ".join(" ".join(str(m) for m in messages_) for messages_ in error.row_errors.values())
-                self.message_user(request, f"{grassroots}: {error.message} {details}", messages.ERROR)
+                errors.append(f"{grassroots}: {error.message} {details}".strip())
             except services.WorkflowError as error:
-                self.message_user(request, f"{grassroots}: {error.message}", messages.ERROR)
+                errors.append(f"{grassroots}: {error.message}")
             else:
                 self.message_user(
                     request,
@@ -280,6 +362,22 @@ class AssessmentAdmin(admin.ModelAdmin):
                     % {"org": grassroots, "count": saved},
                     messages.SUCCESS,
                 )
+        if errors:
+            # Back to the page, with what was refused and the reason as typed.
+            return self._reason_page(
+                request,
+                queryset,
+                action="decide_as_proposed",
+                title=_("Decide at the cell's proposal"),
+                intro=_("The selected members will be decided at their cell's proposal, organisation by organisation:"),
+                reason_label=_("Reason for an exception to the quota (only when the decisions exceed it)"),
+                reason_help=_("Needed only where the quota is exceeded once everyone is decided (marked in red)."),
+                submit_label=_("Decide"),
+                reason_required=False,
+                groups=previews,
+                errors=errors,
+            )
+        return None
 
 
 @admin.register(AuditEntry)

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.selectors import current_members
 from organizations.access import scope_for
 
 from .facts import member_facts_for, organization_facts
+from .formview import lang
 from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import ParameterError, get_rulebook
 from .workflow import ACTIONS, Actor, transition_allowed
@@ -173,6 +176,7 @@ def period_open(*, period, user, reference_date=None):
     """Open a prepared period: one assessment for every member and organisation under its
     organisation, each member checked against the rulebook's exclusions (not classified, with the
     reason). Bulk writes: the cost does not grow with the number of queries, only with the rows."""
+    _require_board(user, period)
     rulebook = get_rulebook(period.regime)
     try:
         params = rulebook.parameters(period.parameters, year=period.year)
@@ -383,6 +387,7 @@ def analysis_save(*, assessment, user, answers, proposed_level="", base_version,
 
 def period_close(*, period, user):
     """Close an open period: self-reviews and forms can no longer be changed; decisions come next."""
+    _require_board(user, period)
     with transaction.atomic():
         locked = Period.objects.select_for_update().get(pk=period.pk)
         if locked.state != Period.State.OPEN:
@@ -399,31 +404,88 @@ def period_close(*, period, user):
 
 
 def _require_board(user, period):
+    """The board of the period's organisation (or a superuser) only. `user` None is the command line
+    (`open_period`, the demo), run by whoever administers the server."""
+    if user is None:
+        return
     scope = scope_for(user)
     if not (scope.is_board and scope.manages_organization(period.organization)):
         raise WorkflowError(_("Only the organisation board can do this."))
 
 
+def finalise_blockers(period):
+    """What stands in the way of finalising: messages for the user, empty when nothing does."""
+    from .decisions import quota_breaches
+
+    blockers = []
+    counts = Assessment.objects.filter(period=period, classified=True).aggregate(
+        members=Count("pk", filter=Q(member__isnull=False, decided_level="")),
+        organizations=Count("pk", filter=Q(subject_kind=Assessment.SubjectKind.ORGANIZATION, decided_level="")),
+        reopened=Count("pk", filter=Q(reopened=True)),
+    )
+    if counts["members"]:
+        blockers.append(
+            ngettext(
+                "%(count)d member to be classified has no decided level yet: decide them first.",
+                "%(count)d members to be classified have no decided level yet: decide them first.",
+                counts["members"],
+            )
+            % {"count": counts["members"]}
+        )
+    if counts["organizations"]:
+        blockers.append(
+            ngettext(
+                "%(count)d party organisation has no decided level yet: rank it first.",
+                "%(count)d party organisations have no decided level yet: rank them first.",
+                counts["organizations"],
+            )
+            % {"count": counts["organizations"]}
+        )
+    if counts["reopened"]:
+        blockers.append(
+            ngettext(
+                "%(count)d reopened subject is waiting for its new decision.",
+                "%(count)d reopened subjects are waiting for their new decision.",
+                counts["reopened"],
+            )
+            % {"count": counts["reopened"]}
+        )
+    for group, _subjects, quota in quota_breaches(period):
+        blockers.append(
+            _("%(organization)s exceeds the quota with no recorded exception: %(message)s")
+            % {"organization": group.name, "message": quota.message(lang())}
+        )
+    return blockers
+
+
 def period_finalise(*, period, user):
-    """Lock the period: after this nothing changes, unless the board reopens a subject with a reason."""
+    """Lock the period: after this nothing changes, unless the board reopens a subject with a reason.
+
+    Every classified member and organisation must be decided, every group within its quota (or with a
+    recorded exception). A finalised period whose reopened subjects have been decided again is
+    finalised again: the re-grading round is closed, and recorded."""
     _require_board(user, period)
     with transaction.atomic():
         locked = Period.objects.select_for_update().get(pk=period.pk)
-        if locked.state not in (Period.State.OPEN, Period.State.CLOSED):
-            raise WorkflowError(_("Only an open or closed period can be finalised."))
-        undecided = Assessment.objects.filter(
-            period=locked, member__isnull=False, classified=True, decided_level=""
-        ).count()
-        if undecided:
-            raise WorkflowError(
-                _("%(count)d members to be classified have no decided level yet: decide them first.")
-                % {"count": undecided}
-            )
+        if locked.state not in (Period.State.OPEN, Period.State.CLOSED, Period.State.FINALISED):
+            raise WorkflowError(_("Only an open, closed or finalised period can be finalised."))
+        blockers = finalise_blockers(locked)
+        if blockers:
+            raise WorkflowError(_("The period cannot be finalised yet."), errors=blockers)
         from_state = locked.state
-        locked.state = Period.State.FINALISED
-        locked.save(update_fields=["state"])
+        again = from_state == Period.State.FINALISED
+        if again:
+            regraded = AuditEntry.objects.filter(period=locked, action="reopen").count()
+        else:
+            locked.state = Period.State.FINALISED
+            locked.save(update_fields=["state"])
         AuditEntry.objects.create(
-            period=locked, actor=user, action="finalise", from_state=from_state, to_state=locked.state
+            period=locked,
+            actor=user,
+            action="finalise",
+            from_state=from_state,
+            to_state=locked.state,
+            data={"again": True, "reopened_so_far": regraded} if again else {},
         )
     return locked
 

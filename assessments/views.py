@@ -14,6 +14,7 @@ from organizations.models import Organization
 
 from . import formview, services
 from .access import get_assessment_for_user, get_period_and_organization_for_manager
+from .decisions import decision_url_for
 from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import validate_answers
 from .selectors import analysis_summaries
@@ -60,7 +61,11 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
         "action_labels": {name: ACTIONS[name].label for name in actions},
         "is_proxy": Actor.SELF not in actors and assessment.member_id is not None,
         "can_analyse": bool({Actor.MANAGER, Actor.EVALUATOR} & actors),
-        "can_reopen": Actor.BOARD in actors and assessment.period.is_locked and assessment.member_id is not None,
+        "can_reopen": Actor.BOARD in actors
+        and assessment.period.is_locked
+        and assessment.subject_kind != Assessment.SubjectKind.COLLECTIVE
+        and not assessment.reopened,
+        "decision_url": decision_url_for(assessment, actors) if assessment.reopened else "",
         "show_result": assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors,
         "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
         "evaluations": (
@@ -443,5 +448,5 @@ def assessment_reopen(request, public_id):
     except services.WorkflowError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Reopened: the grassroots level can decide this level again."))
+        messages.success(request, _("Reopened: the level can be decided again on the decision screen."))
     return redirect("assessments:form", public_id=assessment.public_id)

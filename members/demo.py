@@ -16,12 +16,12 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Cluster, Organization, RoleAssignment
+from organizations.roles import sync_user_groups
 from organizations.vietnamese import title_sort_key
 
 from .models import (
@@ -53,7 +53,6 @@ MIN_CELLS_PER_COMMITTEE, MAX_CELLS_PER_COMMITTEE = 3, 15
 MEAN_CELL_SIZE = 34
 
 DEMO_PASSWORD = "demo12345"
-BOARD_GROUP = "Ban Tổ chức"
 # One account per role (see DemoLoader._create_accounts); this is the order of the printed table.
 DEMO_USERNAMES = ("admin", "bantochuc", "canbo", "bithu", "bithu2", "dangvien", "danhgia")
 
@@ -1390,9 +1389,8 @@ class DemoLoader:
             return user
 
         User.objects.create(username="admin", password=password, is_staff=True, is_superuser=True)
-        board = account("bantochuc", is_staff=True)  # the board works in the admin too
-        board.groups.add(self._board_group())
-        RoleAssignment.objects.bulk_create(
+        board = account("bantochuc")
+        assignments = RoleAssignment.objects.bulk_create(
             [
                 RoleAssignment(user=board, organization=self.orgs[CITY_CODE], role=Role.BOARD),
                 RoleAssignment(
@@ -1411,17 +1409,14 @@ class DemoLoader:
                 RoleAssignment(user=account("danhgia"), organization=self.orgs[evaluated.code], role=Role.EVALUATOR),
             ]
         )
+        # The roles bring their groups and, for the board, the admin: as for every installation.
+        for assignment in assignments:
+            sync_user_groups(assignment.user)
         account("dangvien", plain_member)
         self.counts["accounts"] = len(DEMO_USERNAMES)
 
     def _secretary(self, cell):
         return next(p.member for p in self.by_cell[cell.code] if p.member.party_post == PartyPost.SECRETARY)
-
-    @staticmethod
-    def _board_group():
-        group, _created = Group.objects.get_or_create(name=BOARD_GROUP)
-        group.permissions.set(Permission.objects.filter(content_type__app_label__in=("organizations", "members")))
-        return group
 
 
 # --- The accounts table ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
@@ -7,6 +8,7 @@ from treebeard.forms import MoveNodeForm, movenodeform_factory
 from members.selectors import SubqueryCount, current_members
 
 from .models import Cluster, Organization, RoleAssignment
+from .roles import revoke_role, sync_user_groups
 from .selectors import words_start_with
 
 
@@ -84,6 +86,21 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "organization__search_name"]
     autocomplete_fields = ["user", "organization"]
     fields = ["user", "role", "organization"]
+
+    # A role brings its group (and, for the board, the admin): kept in step with every change here.
+    def save_model(self, request, obj, form, change):
+        previous = RoleAssignment.objects.filter(pk=obj.pk).values_list("user_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        sync_user_groups(obj.user)
+        if previous and previous != obj.user_id:
+            sync_user_groups(get_user_model().objects.get(pk=previous))
+
+    def delete_model(self, request, obj):
+        revoke_role(obj)
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset.select_related("user"):
+            revoke_role(assignment)
 
 
 admin.site.register(Organization, OrganizationAdmin)

@@ -52,9 +52,12 @@ def test_decide_as_proposed_goes_through_the_decision_service(period, personas, 
         )
     )
     Assessment.objects.filter(pk__in=[f.pk for f in forms]).update(cell_proposed_level="HTNV")
-    response = board_client.post(
-        reverse(CHANGELIST), {"action": "decide_as_proposed", "_selected_action": [f.pk for f in forms]}
-    )
+    data = {"action": "decide_as_proposed", "_selected_action": [f.pk for f in forms]}
+    page = board_client.post(reverse(CHANGELIST), data)
+    # First the page that shows each organisation's quota as it would stand; nothing decided yet.
+    assert page.status_code == 200 and "Đảng bộ A" in page.content.decode()
+    assert not Assessment.objects.exclude(decided_level="").exists()
+    response = board_client.post(reverse(CHANGELIST), {**data, "apply": "1"})
     assert response.status_code == 302
     assert set(Assessment.objects.filter(pk__in=[f.pk for f in forms]).values_list("decided_level", flat=True)) == {
         "HTNV"
@@ -62,27 +65,52 @@ def test_decide_as_proposed_goes_through_the_decision_service(period, personas, 
     assert AuditEntry.objects.filter(action="decide").count() == 5
 
 
-def test_decide_as_proposed_refuses_what_the_quota_refuses(period, personas, city, board_client):
+def test_decide_as_proposed_asks_for_the_reason_of_a_quota_exception(period, personas, city, board_client):
     forms = list(
         Assessment.objects.filter(
             period=period, organization__path__startswith=city.committee_a.path, member__isnull=False
         )
     )
     Assessment.objects.filter(pk__in=[f.pk for f in forms]).update(cell_proposed_level="HTXSNV")
-    board_client.post(reverse(CHANGELIST), {"action": "decide_as_proposed", "_selected_action": [f.pk for f in forms]})
+    data = {"action": "decide_as_proposed", "_selected_action": [f.pk for f in forms]}
+    page = board_client.post(reverse(CHANGELIST), data)
+    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+    assert page.context["groups"][0]["over"] is True  # everyone decided, all HTXSNV: over, shown in red
+    refused = board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": ""})
+    assert refused.status_code == 200 and refused.context["errors"]
     assert not Assessment.objects.exclude(decided_level="").exists()
+    done = board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "Đơn vị dẫn đầu cụm thi đua"})
+    assert done.status_code == 302
+    assert Assessment.objects.filter(decided_level="HTXSNV").count() == 5
+    exception = AuditEntry.objects.get(action="quota_exception")
+    assert exception.reason == "Đơn vị dẫn đầu cụm thi đua" and exception.actor == personas.board
+
+
+def test_reopen_from_the_admin_asks_for_the_reason(period, personas, city, board_client):
+    from assessments import services
+    from tests.helpers import decide_everything
+
+    decide_everything(period, personas.board)
+    services.period_finalise(period=period, user=personas.board)
+    form = Assessment.objects.get(period=period, member=personas.member_record)
+    data = {"action": "reopen_subjects", "_selected_action": [form.pk]}
+    page = board_client.post(reverse(CHANGELIST), data)
+    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+    board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "  "})
+    form.refresh_from_db()
+    assert not form.reopened
+    response = board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "Sai sót khi tổng hợp"})
+    assert response.status_code == 302
+    form.refresh_from_db()
+    assert form.reopened
+    assert AuditEntry.objects.get(assessment=form, action="reopen").reason == "Sai sót khi tổng hợp"
 
 
 def test_finalise_and_publish_from_the_admin(period, personas, city, board_client):
-    from assessments import decisions
 
-    for organization in (city.committee_a, city.committee_b, city.cell_c):
-        forms = Assessment.objects.filter(
-            period=period, member__isnull=False, organization__path__startswith=organization.path
-        )
-        decisions.decisions_record(
-            period=period, organization=organization, user=personas.board, choices={f.pk: ("HTNV", "") for f in forms}
-        )
+    from tests.helpers import decide_everything
+
+    decide_everything(period, personas.board)
     changelist = reverse("admin:assessments_period_changelist")
     board_client.post(changelist, {"action": "finalise_periods", "_selected_action": [period.pk]})
     period.refresh_from_db()

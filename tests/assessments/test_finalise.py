@@ -6,6 +6,7 @@ from django.urls import reverse
 from assessments import decisions, services
 from assessments.models import Analysis, Assessment, AuditEntry, Period
 from members.models import Member
+from tests.helpers import decide_everything
 
 pytestmark = pytest.mark.django_db
 S = Assessment.State
@@ -17,16 +18,7 @@ def decided(city, personas):
     Member.objects.update(occupation=Member.Occupation.RETIRED)
     period = Period.objects.create(organization=city.city, year=2026, regime="2018")
     services.period_open(period=period, user=personas.board)
-    for organization in (city.committee_a, city.committee_b, city.cell_c):
-        forms = Assessment.objects.filter(
-            period=period, member__isnull=False, organization__path__startswith=organization.path
-        )
-        decisions.decisions_record(
-            period=period,
-            organization=organization,
-            user=personas.board,
-            choices={f.pk: ("HTNV", "") for f in forms},
-        )
+    decide_everything(period, personas.board)
     period.refresh_from_db()
     return period
 
@@ -144,3 +136,93 @@ def test_levels_by_year_the_member_sees_only_published_ones(decided, personas, c
     services.period_publish(period=decided, user=personas.board)
     member_view = client_for(personas.member).get(address).context["history"]
     assert [(a.period.year, a.decided_level) for a in member_view] == [(2026, "HTNV")]
+
+
+def test_reopen_decide_again_and_finalise_again(decided, personas, city, client_for):
+    services.period_finalise(period=decided, user=personas.board)
+    form = form_of(decided, personas.member_record)
+    services.assessment_reopen(assessment=form, user=personas.board, reason="Phát hiện sai sót")
+    # The period cannot be finalised again while the reopened subject waits for its new decision.
+    with pytest.raises(services.WorkflowError) as excinfo:
+        services.period_finalise(period=decided, user=personas.board)
+    assert any("1" in str(message) for message in excinfo.value.errors)
+    # The committee's screen gives the reopened row its controls back, and only that row.
+    officer = client_for(personas.officer_a)
+    address = reverse("assessments:decide", args=[decided.public_id, city.committee_a.code])
+    page = officer.get(address, {"show": "reopened"})
+    assert [(row.assessment.pk, row.editable) for row in page.context["rows"]] == [(form.pk, True)]
+    others = officer.get(address, {"cell": city.cell_a2.code}).context["rows"]
+    assert others and not any(row.editable for row in others)
+    response = officer.post(address, {f"level-{form.pk}": "HTTNV"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    form.refresh_from_db()
+    assert (form.decided_level, form.reopened) == ("HTTNV", False)
+    entry = AuditEntry.objects.filter(assessment=form, action="decide").latest("pk")
+    assert entry.data == {"level": "HTTNV", "regrading": True} and entry.actor == personas.officer_a
+    # Locked again, and the round closed by finalising again.
+    assert officer.post(address, {f"level-{form.pk}": "HTNV"}, HTTP_HX_REQUEST="true").status_code == 422
+    services.period_finalise(period=decided, user=personas.board)
+    decided.refresh_from_db()
+    assert decided.state == Period.State.FINALISED
+    again = AuditEntry.objects.filter(period=decided, action="finalise").latest("pk")
+    assert again.data["again"] is True and again.actor == personas.board
+
+
+def test_the_form_page_of_a_reopened_subject_leads_to_the_decision_screen(decided, personas, city, client_for):
+    services.period_finalise(period=decided, user=personas.board)
+    form = form_of(decided, personas.member_record)
+    services.assessment_reopen(assessment=form, user=personas.board, reason="Sai sót")
+    page = client_for(personas.officer_a).get(reverse("assessments:form", args=[form.public_id]))
+    link = page.context["decision_url"]
+    assert link.startswith(reverse("assessments:decide", args=[decided.public_id, city.committee_a.code]))
+    assert client_for(personas.officer_a).get(link).status_code == 200
+    assert (
+        client_for(personas.member).get(reverse("assessments:form", args=[form.public_id])).context["decision_url"]
+        == ""
+    )
+
+
+def test_a_reopened_organisation_is_ranked_again(decided, personas, city, client_for):
+    services.period_finalise(period=decided, user=personas.board)
+    review = Assessment.objects.get(period=decided, organization=city.committee_a, subject_kind="organization")
+    client = client_for(personas.board)
+    assert client.get(reverse("assessments:form", args=[review.public_id])).context["can_reopen"] is True
+    client.post(reverse("assessments:reopen", args=[review.public_id]), {"reason": "Xếp loại lại"})
+    address = reverse("assessments:rank", args=[decided.public_id, city.city.code])
+    response = client.post(address, {f"level-{review.pk}": "HTTNV"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    review.refresh_from_db()
+    assert review.decided_level == "HTTNV"
+
+
+def test_finalising_refuses_a_group_over_the_quota_without_an_exception(city, personas):
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    decide_everything(period, personas.board)
+    # Committee A: four HTXSNV decided while one member is undecided (the quota is not binding yet) ...
+    forms = list(decisions.member_assessments(period, city.committee_a).order_by("pk"))
+    Assessment.objects.filter(pk=forms[0].pk).update(decided_level="", state=S.SUBMITTED)
+    decisions.decisions_record(
+        period=period,
+        organization=city.committee_a,
+        user=personas.board,
+        choices={f.pk: ("HTXSNV", "") for f in forms[1:]},
+    )
+    # ... then the board takes that member off the roster: the set is complete and over the quota.
+    services.assessment_classification_override(
+        assessment=forms[0], user=personas.board, classified=False, reason="Miễn sinh hoạt"
+    )
+    with pytest.raises(services.WorkflowError) as excinfo:
+        services.period_finalise(period=period, user=personas.board)
+    assert any("Đảng bộ A" in message for message in excinfo.value.errors)
+    group = city.committee_a
+    decisions.exception_record(
+        period=period,
+        group=group,
+        group_queryset=decisions.member_assessments(period, group),
+        user=personas.board,
+        subject_kind="member",
+        reason="Đơn vị dẫn đầu",
+    )
+    services.period_finalise(period=period, user=personas.board)

@@ -4,13 +4,13 @@ decides, the board finalises and publishes in the admin, and the member sees the
 import datetime
 
 import pytest
-from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from assessments import decisions, services
 from assessments.models import Assessment, Period
 from members.models import Member
 from tests.conftest import PASSWORD
+from tests.helpers import rank_organizations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +46,8 @@ def period(city, personas):
     decisions.decisions_record(
         period=period, organization=city.committee_a, user=personas.board, choices={f.pk: ("HTNV", "") for f in a2}
     )
-    personas.board.user_permissions.set(Permission.objects.filter(content_type__app_label="assessments"))
+    # The organisations are ranked; the board's permissions in the admin come from its role alone.
+    rank_organizations(period, personas.board)
     return period
 
 
@@ -84,12 +85,21 @@ def test_member_to_published_result(live_server, page, personas, period):
     expect(page.get_by_role("alert").filter(has_text="Đã lưu biên bản")).to_be_visible()
     sign_out(page)
 
-    # 3. The officer accepts the proposals on the decision screen.
+    # 3. The officer opens cell A1 on the decision screen, accepts one proposal on its row (saved at once,
+    #    the quota box follows), then the rest for the whole organisation.
     sign_in(page, live_server.url, "officer_a")
     page.goto(live_server.url + f"/reviews/period/{period.public_id}/decide/dang-bo-a/")
-    page.get_by_role("button", name="Chấp nhận gợi ý cho tất cả những đồng chí chưa được quyết định").click()
-    expect(page.get_by_role("alert").filter(has_text="3")).to_be_visible()
+    expect(page.locator("#quota-box")).to_contain_text("Đã quyết định: 2/5")
+    page.get_by_role("row", name="Chi bộ A1").get_by_role("link", name="Mở").click()
+    row = page.get_by_role("row", name="Lê Thị Hoa")
+    row.get_by_role("button", name="Chấp nhận").click()
+    expect(page.get_by_role("row", name="Lê Thị Hoa")).to_contain_text("Đã lưu")
+    expect(page.locator("#quota-box")).to_contain_text("Đã quyết định: 3/5")
     assert Assessment.objects.get(period=period, member=personas.member_record).decided_level == "HTTNV"
+    page.get_by_role("link", name="Tất cả chi bộ").click()
+    page.get_by_role("button", name="Chấp nhận gợi ý cho toàn đảng bộ").click()
+    expect(page.get_by_role("alert").filter(has_text="Đã ghi nhận 2 quyết định")).to_be_visible()
+    expect(page.locator("#quota-box")).to_contain_text("Đã quyết định: 5/5")
     sign_out(page)
 
     # 4. The board finalises and publishes in the admin.

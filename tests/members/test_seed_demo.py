@@ -13,7 +13,6 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from django.test import Client
@@ -29,6 +28,7 @@ from members.models import (
     Transfer,
 )
 from organizations.models import Cluster, Organization, RoleAssignment
+from organizations.roles import BOARD_PERMISSIONS
 from organizations.vietnamese import fold, name_sort_key, title_sort_key
 
 Kind = Organization.Kind
@@ -372,10 +372,11 @@ def test_accounts_hold_their_roles(seeded):
     board = role_of("bantochuc")
     assert (board.role, board.organization.code) == (Role.BOARD, demo.CITY_CODE)
     assert board.user.is_staff and not board.user.is_superuser
+    # The board's group is the product's, not the demo's (organizations.roles): the demo only grants the role.
     group = board.user.groups.get(name="Ban Tổ chức")
-    expected = Permission.objects.filter(content_type__app_label__in=["organizations", "members"])
-    assert expected.exists() and set(group.permissions.all()) == set(expected)
+    assert {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()} == set(BOARD_PERMISSIONS)
     assert board.user.has_perm("members.change_member") and board.user.has_perm("organizations.add_organization")
+    assert board.user.has_perm("assessments.change_period") and not board.user.has_perm("auth.change_user")
 
     officer = role_of("canbo")
     assert officer.role == Role.COMMITTEE_OFFICER and officer.organization.kind == Kind.GRASSROOTS_COMMITTEE
