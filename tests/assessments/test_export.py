@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from assessments import decisions, services
 from assessments.export_views import XLSX
-from assessments.exports import neutralise, sheet_title, write_workbook
+from assessments.exports import YearEndExport, line_count, neutralise, sheet_title, sized, write_workbook
 from assessments.models import Assessment, Period
 from members.models import Member
 from organizations.models import Organization
@@ -306,3 +306,75 @@ def test_khtnv_is_counted_by_its_reason_in_the_years_records(period, city, perso
     assert sheet["Đảng bộ A"]["KHTNV: disciplined in the year"] == 1
     assert sheet["Đảng bộ A"]["KHTNV: the committee's judgement"] == 0
     assert sheet["Total"]["KHTNV: disciplined in the year"] == 1
+
+
+# --- Printing --------------------------------------------------------------------------------------
+
+
+def test_every_sheet_prints_on_a4_landscape_one_page_wide(period, city):
+    """The page setup of a write-only workbook, read back from the saved file."""
+    workbook = load_workbook(_saved(period, city.city))
+    sheets = YearEndExport(period, city.city).sheets()
+    assert len(workbook.worksheets) == len(sheets) == SHEETS
+    for ws, sheet in zip(workbook.worksheets, sheets, strict=True):
+        setup = ws.page_setup
+        assert (setup.orientation, setup.paperSize) == ("landscape", 9), ws.title  # 9: A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+        # One page wide; 0 pages tall means as many as needed (left out, it would mean 1).
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.print_options.gridLines is True
+        assert 0.25 <= ws.page_margins.left <= 0.75 and ws.page_margins.top > ws.page_margins.header
+        assert ws.oddHeader.left.text.endswith("Đảng bộ thành phố")
+        assert ws.oddHeader.center.text.endswith(sheet.subject)
+        assert ws.oddHeader.right.text.endswith("Review 2026")
+        assert ws.oddFooter.center.text.endswith("Page &P of &N")
+        # The table still starts on the first row, its header row tall enough for its wrapped labels.
+        assert ws["A1"].value == sheet.columns[0].header
+        assert ws["A1"].font.b and ws["A1"].alignment.wrap_text
+        assert ws.row_dimensions[1].height >= 15
+
+
+def test_the_page_footer_and_header_speak_vietnamese(period, city):
+    with translation.override("vi"):
+        ws = load_workbook(_saved(period, city.city)).worksheets[0]
+    assert ws.oddFooter.center.text.endswith("Trang &P / &N")
+    assert ws.oddHeader.center.text.endswith("Tổ chức đảng theo loại hình")
+    assert ws.oddHeader.right.text.endswith("Kiểm điểm năm 2026")
+
+
+def test_an_ampersand_in_a_name_is_printed_as_one(period, city):
+    city.city.name = "Đảng bộ Khối Doanh nghiệp & Ngân hàng"
+    city.city.save()
+    ws = load_workbook(_saved(period, city.city)).worksheets[0]
+    assert ws.oddHeader.left.text.endswith("Doanh nghiệp && Ngân hàng")
+
+
+def test_a_name_that_begins_with_a_digit_keeps_the_font_size(period, city):
+    city.city.name = "3 Tháng 2"
+    city.city.save()
+    header = load_workbook(_saved(period, city.city)).worksheets[0].oddHeader.left
+    assert (header.size, header.text.strip()) == (10, "3 Tháng 2")
+    assert sized(10, "Đảng bộ") == "&10Đảng bộ"
+
+
+def test_long_text_wraps_and_only_its_row_grows(period, city):
+    sheet = load_workbook(_saved(period, city.city))["List of members"]
+    header = [c.value for c in sheet[1]]
+    reason_column = header.index("Reason for not classifying") + 1
+    rows = {sheet.cell(row=r, column=2).value: r for r in range(2, sheet.max_row + 1)}
+    excused = rows["Đinh Văn Khá"]
+    reason = sheet.cell(row=excused, column=reason_column)
+    assert len(reason.value) > 80 and reason.alignment.wrap_text
+    assert sheet.row_dimensions[excused].height == 15 * line_count(reason.value, 44) > 15
+    # Its date keeps its format in a row of styled cells.
+    assert sheet.cell(row=excused, column=4).number_format == "dd/mm/yyyy"
+    short = rows["Phạm Đức Anh"]
+    assert sheet.row_dimensions[short].height is None
+    assert not sheet.cell(row=short, column=2).alignment.wrap_text
+
+
+def test_line_count_estimates_wrapped_lines():
+    assert line_count("Chi bộ A1", 10) == 1
+    assert line_count("Cán bộ, công chức, viên chức", 26) == 1
+    assert line_count("Chi bộ Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên thành phố", 30) == 3
