@@ -2,6 +2,9 @@
 
 import datetime
 import io
+import re
+import shutil
+import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +16,7 @@ from assessments import decisions, services
 from assessments.export_views import XLSX
 from assessments.exports import YearEndExport, line_count, neutralise, sheet_title, sized, write_workbook
 from assessments.models import Assessment, Period
+from members import demo
 from members.models import Member
 from organizations.models import Organization
 from tests.factories import MemberFactory, OrganizationFactory
@@ -378,3 +382,97 @@ def test_line_count_estimates_wrapped_lines():
     assert line_count("Chi bộ A1", 10) == 1
     assert line_count("Cán bộ, công chức, viên chức", 26) == 1
     assert line_count("Chi bộ Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên thành phố", 30) == 3
+
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+needs_libreoffice = pytest.mark.skipif(
+    not (LIBREOFFICE and shutil.which("pdfinfo") and shutil.which("pdftotext")),
+    reason="needs LibreOffice and poppler-utils on PATH (apt-get install libreoffice-calc-nogui poppler-utils)",
+)
+
+
+@pytest.fixture
+def demo_sized_city(city, personas):
+    """The demo city's 39 grassroots organisations (their real, sometimes long, names), a few members each.
+
+    As many rows in the summary sheets as the demo city of 7,300 members, lists short enough for a quick
+    conversion to PDF.
+    """
+    Kind = Organization.Kind
+    for spec in demo.COMMITTEES:
+        committee = OrganizationFactory(
+            code=spec.code, name=spec.name, kind=Kind.GRASSROOTS_COMMITTEE, sector=spec.sector, parent=city.city
+        )
+        for n, cell_spec in enumerate(spec.cells[:2]):
+            cell = OrganizationFactory(
+                code=f"{spec.code}-{n}", name=cell_spec.name, sector=spec.sector, parent=committee
+            )
+            MemberFactory.create_batch(3, cell=cell, occupation=Member.Occupation.RETIRED)
+    for spec in demo.GRASSROOTS_CELLS:
+        cell = OrganizationFactory(
+            code=spec.code, name=spec.name, kind=Kind.GRASSROOTS_CELL, sector=spec.sector, parent=city.city
+        )
+        MemberFactory.create_batch(3, cell=cell, occupation=Member.Occupation.RETIRED)
+    # Not classified, with the rulebook's long reason in the list of members.
+    MemberFactory.create_batch(2, cell=cell, occupation=Member.Occupation.RETIRED, status=Member.Status.EXCUSED)
+    period = open_period(city, personas, 2026)
+    forms = Assessment.objects.filter(period=period, classified=True).order_by("pk")
+    levels = ["HTTNV", "HTTNV", "HTTNV", "HTXSNV", "HTTNV", "HTNV", "HTTNV", "HTTNV", "HTTNV", "KHTNV"]
+    by_level = {}
+    for n, pk in enumerate(forms.values_list("pk", flat=True)):
+        by_level.setdefault(levels[n % len(levels)], []).append(pk)
+    for level, pks in by_level.items():
+        Assessment.objects.filter(pk__in=pks).update(decided_level=level, state=Assessment.State.DECIDED)
+    return period
+
+
+def pdf_pages_by_subject(pdf, subjects):
+    """{subject: pages} of a PDF of the workbook, each page known by the subject in its page header."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = {subject: 0 for subject in subjects}
+    for page in text.split("\f")[:-1]:
+        first_line = next(line for line in page.splitlines() if line.strip())
+        subject = next(s for s in sorted(subjects, key=len, reverse=True) if s in first_line)
+        pages[subject] += 1
+    return pages
+
+
+def pdf_page_sizes(pdf):
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "100000", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)]
+
+
+@needs_libreoffice
+def test_libreoffice_prints_the_summary_sheets_on_a_few_landscape_a4_pages(demo_sized_city, city, tmp_path):
+    """The workbook converted to PDF as LibreOffice prints it (about 10 s, most of it LibreOffice's start)."""
+    xlsx = tmp_path / "year-end.xlsx"
+    write_workbook(demo_sized_city, city.city, xlsx)
+    # A profile of its own, so that parallel runs do not wait on one another's lock.
+    profile = (tmp_path / "libreoffice-profile").as_uri()
+    command = [LIBREOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf"]
+    result = subprocess.run(
+        [*command, "--outdir", str(tmp_path), str(xlsx)], capture_output=True, text=True, timeout=180
+    )
+    pdf = tmp_path / "year-end.pdf"
+    assert pdf.exists(), result.stdout + result.stderr
+
+    sizes = pdf_page_sizes(pdf)
+    landscape_a4 = (pytest.approx(841.9, abs=1), pytest.approx(595.3, abs=1))  # points
+    assert sizes and all(size == landscape_a4 for size in sizes)
+    subjects = [sheet.subject for sheet in YearEndExport(demo_sized_city, city.city).sheets()]
+    pages = pdf_pages_by_subject(pdf, subjects)
+    assert sum(pages.values()) == len(sizes)
+    # 39 grassroots organisations, as in the demo city, where the members' summary took 6 pages without
+    # the page setup (its 24 columns split across pages).
+    assert pages["Organisations by sector"] == 1
+    assert 1 <= pages["Members by grassroots organisation"] <= 2
+    assert 1 <= pages["Quota control"] <= 3
+    assert pages["KHTNV two years running"] == 1
+    # About 190 members: a few pages, each with the whole header row, from the first column to the last.
+    assert 2 <= pages["List of members"] <= 6
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    member_pages = [page for page in text.split("\f") if "List of members" in page]
+    assert len(member_pages) == pages["List of members"]
+    assert all("No." in page and "Reason for not classifying" in page for page in member_pages)
