@@ -333,7 +333,7 @@ class YearEndExport:
             Column(_("Not classified"), 9, "number"),
             Column(_("Not yet decided"), 9, "number"),
             *level_columns(),
-            Column(_("HTXSNV as a share of HTTNV"), 14, "percent"),
+            Column(_("HTXSNV as a share of HTTNV"), 16, "percent"),
         ]
 
         def rows():
