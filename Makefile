@@ -7,12 +7,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed
+# The port of `make run`: `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 
 .DEFAULT_GOAL := help
 .PHONY: help venv install run test lint messages clean bench load
 
 help:
 	@echo "make run       install if needed, migrate, seed the demo data, serve http://127.0.0.1:8000/"
+	@echo "              (make run PORT=8001 if port 8000 is taken)"
 	@echo "make test      run the test suite (.ci/pytest; DATABASE_URL=postgres://... selects PostgreSQL,"
 	@echo "              ARGS='-k name -x' passes options to pytest)"
 	@echo "make lint      ruff check ."
@@ -46,7 +49,7 @@ run: $(STAMP)
 		$(MANAGE) compilemessages --ignore=$(VENV) --ignore=staticfiles; \
 	fi
 	$(MANAGE) seed_demo
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	bash .ci/pytest $(ARGS)

@@ -12,6 +12,12 @@ The queries are fixed whatever the size of the tree (pinned in tests/assessments
   5. the list of members (a streamed iterator);
   6. the members rated KHTNV this year and the year before (a streamed iterator).
 
+Printing: every sheet prints on A4 landscape, one page wide and as many pages tall as it needs, its
+header row repeated on every page, the organisation, the subject and the period in the page header and
+"Trang 1 / 9" in the footer. Neither Excel nor LibreOffice fits a row to wrapped text when it opens a
+file, so a row whose long text wraps gets its height from an estimate of its lines (`line_count`). The
+tables still begin on the first row, for whoever reads the file with a program.
+
 Formula injection: a text cell that begins with = + - @ (or a tab or carriage return) gets a leading
 apostrophe ("'=HYPERLINK(...)"). It is visible, but it is the OWASP advice and it survives a copy to
 CSV or a later edit of the cell, where a style flag (quotePrefix) or an invisible character would not
@@ -19,6 +25,7 @@ tell the reader why the value looks odd.
 """
 
 import datetime
+import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -26,8 +33,11 @@ from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from members.models import Member
 from organizations.models import Organization
@@ -42,6 +52,23 @@ DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SHEET_TITLE_FORBIDDEN = str.maketrans({ch: " " for ch in "[]:*?/\\"})
 DATE_FORMAT = "dd/mm/yyyy"
 PERCENT_FORMAT = "0.0%"
+# The header row: bold in the workbook's font (a font without a name prints in a serif fallback),
+# centred on a grey band, on as many lines as the narrowest column needs.
+HEADER_FONT = Font(name="Calibri", size=11, bold=True)
+HEADER_ALIGNMENT = Alignment(wrap_text=True, horizontal="center", vertical="center")
+HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+HEADER_BORDER = Border(bottom=Side(style="thin"))
+HEADER_PADDING = 4  # points
+# A column's width counts the widest digits; a line of text holds more letters than that (about 1.2
+# times as many in Calibri and in LibreOffice's substitutes), fewer in bold.
+CHARS_PER_WIDTH = 1.1
+BOLD_WIDTH = 0.9
+WRAPPED = Alignment(wrap_text=True, vertical="top")
+LINE_HEIGHT = 15  # points: a line of 11-point text, Excel's default row height
+# Inches: room at the top for the page header and at the bottom for the page number.
+PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.8, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+# Excel refuses a page header longer than 255 characters (the name, the subject, the period and the codes).
+HEADER_NAME_LENGTH = 120
 
 # The columns the lists read: the assessments' answers (JSON) and the rest stay in the database.
 MEMBER_ROW_FIELDS = (
@@ -100,16 +127,21 @@ def share(part, whole):
 @dataclass
 class Column:
     header: str
-    width: float
+    width: float  # in characters; narrow columns take their header on several lines
     kind: str = "text"  # text, number, percent, date
+    wrap: bool = False  # text longer than the width goes on several lines (the row grows to fit)
 
 
 @dataclass
 class Sheet:
-    title: str
+    subject: str  # the printed title; the tab's name is this cut to 31 characters
     columns: list
     rows: object  # an iterable of lists, one value per column
     count: int = field(default=0)
+
+    @property
+    def title(self):
+        return sheet_title(self.subject)
 
 
 class Tally:
@@ -151,7 +183,7 @@ class Tally:
 def level_columns():
     columns = []
     for level in LEVELS:
-        columns += [Column(level, 9, "number"), Column(f"{level} (%)", 10, "percent")]
+        columns += [Column(level, 8, "number"), Column(f"{level} (%)", 8, "percent")]
     return columns
 
 
@@ -295,13 +327,13 @@ class YearEndExport:
 
     def organizations_by_sector(self):
         columns = [
-            Column(_("Sector"), 44),
-            Column(_("Organisations"), 12, "number"),
-            Column(_("Classified"), 12, "number"),
-            Column(_("Not classified"), 12, "number"),
-            Column(_("Not yet decided"), 12, "number"),
+            Column(_("Sector"), 46, wrap=True),
+            Column(_("Organisations"), 9, "number"),
+            Column(_("Classified"), 9, "number"),
+            Column(_("Not classified"), 9, "number"),
+            Column(_("Not yet decided"), 9, "number"),
             *level_columns(),
-            Column(_("HTXSNV as a share of HTTNV"), 14, "percent"),
+            Column(_("HTXSNV as a share of HTTNV"), 16, "percent"),
         ]
 
         def rows():
@@ -326,7 +358,7 @@ class YearEndExport:
                     yield self._summary_row(str(label), tallies[sector])
             yield self._summary_row(_("Total"), total)
 
-        return Sheet(sheet_title(_("Organisations by sector")), columns, rows())
+        return Sheet(_("Organisations by sector"), columns, rows())
 
     @staticmethod
     def _summary_row(label, tally):
@@ -355,16 +387,16 @@ class YearEndExport:
             K_JUDGEMENT: _("KHTNV: the committee's judgement"),
         }
         columns = [
-            Column(_("Grassroots organisation"), 40),
-            Column(_("Members"), 10, "number"),
-            Column(_("Classified"), 11, "number"),
-            Column(_("Not classified"), 11, "number"),
-            *(Column(reason_labels[reason], 16, "number") for reason in REASONS),
-            Column(_("Not yet decided"), 11, "number"),
+            Column(_("Grassroots organisation"), 36, wrap=True),
+            Column(_("Members"), 8, "number"),
+            Column(_("Classified"), 8, "number"),
+            Column(_("Not classified"), 8, "number"),
+            *(Column(reason_labels[reason], 9, "number") for reason in REASONS),
+            Column(_("Not yet decided"), 8, "number"),
             *level_columns(),
-            *(Column(khtnv_labels[reason], 14, "number") for reason in KHTNV_REASONS),
-            Column(_("Probationary members"), 13, "number"),
-            Column(_("KHTNV two years running"), 14, "number"),
+            *(Column(khtnv_labels[reason], 9, "number") for reason in KHTNV_REASONS),
+            Column(_("Probationary members"), 9, "number"),
+            Column(_("KHTNV two years running"), 9, "number"),
         ]
 
         def rows():
@@ -376,7 +408,7 @@ class YearEndExport:
                 yield self._member_row(org.name, tally)
             yield self._member_row(_("Total"), total)
 
-        return Sheet(sheet_title(_("Members by grassroots organisation")), columns, rows())
+        return Sheet(_("Members by grassroots organisation"), columns, rows())
 
     @staticmethod
     def _member_row(label, tally):
@@ -396,14 +428,14 @@ class YearEndExport:
     def organization_list(self):
         columns = [
             Column(_("No."), 6, "number"),
-            Column(_("Code"), 16),
-            Column(_("Organisation"), 40),
-            Column(_("Kind"), 22),
-            Column(_("Sector"), 30),
-            Column(_("Grassroots organisation"), 34),
-            Column(_("Founding date"), 12, "date"),
+            Column(_("Code"), 14, wrap=True),
+            Column(_("Organisation"), 36, wrap=True),
+            Column(_("Kind"), 18, wrap=True),
+            Column(_("Sector"), 26, wrap=True),
+            Column(_("Grassroots organisation"), 32, wrap=True),
+            Column(_("Founding date"), 11, "date"),
             Column(_("Level"), 9),
-            Column(_("Reason for not classifying"), 50),
+            Column(_("Reason for not classifying"), 44, wrap=True),
         ]
 
         kinds, sectors = labels(Organization.Kind), labels(Organization.Sector)
@@ -431,16 +463,16 @@ class YearEndExport:
                     "" if assessment.classified else assessment.exclusion_reason,
                 ]
 
-        return Sheet(sheet_title(_("List of organisations")), columns, rows())
+        return Sheet(_("List of organisations"), columns, rows())
 
     def _member_columns(self):
         return [
             Column(_("No."), 7, "number"),
-            Column(_("Full name"), 28),
-            Column(_("Party card number"), 14),
-            Column(_("Date of birth"), 12, "date"),
-            Column(_("Cell"), 30),
-            Column(_("Grassroots organisation"), 34),
+            Column(_("Full name"), 24, wrap=True),
+            Column(_("Party card number"), 11),
+            Column(_("Date of birth"), 11, "date"),
+            Column(_("Cell"), 30, wrap=True),
+            Column(_("Grassroots organisation"), 32, wrap=True),
         ]
 
     def _member_cells(self, number, assessment):
@@ -458,10 +490,10 @@ class YearEndExport:
     def member_list(self):
         columns = [
             *self._member_columns(),
-            Column(_("Occupation group"), 26),
-            Column(_("Probationary"), 11),
+            Column(_("Occupation group"), 26, wrap=True),
+            Column(_("Probationary"), 8),
             Column(_("Level"), 9),
-            Column(_("Reason for not classifying"), 50),
+            Column(_("Reason for not classifying"), 44, wrap=True),
         ]
         yes, no = _("yes"), _("no")
         occupations = labels(Member.Occupation)
@@ -484,20 +516,20 @@ class YearEndExport:
                     "" if assessment.classified else assessment.exclusion_reason,
                 ]
 
-        return Sheet(sheet_title(_("List of members")), columns, rows())
+        return Sheet(_("List of members"), columns, rows())
 
     def quota_control(self):
         columns = [
-            Column(_("Grassroots organisation"), 40),
-            Column(_("Members"), 10, "number"),
-            Column(_("Classified"), 11, "number"),
+            Column(_("Grassroots organisation"), 36, wrap=True),
+            Column(_("Members"), 9, "number"),
+            Column(_("Classified"), 9, "number"),
             Column("HTTNV", 9, "number"),
-            Column(_("Quota basis"), 11, "number"),
-            Column(_("Cap of HTXSNV"), 11, "number"),
-            Column(_("Proposed HTXSNV"), 12, "number"),
-            Column(_("Actual share"), 11, "percent"),
-            Column(_("Verdict"), 16),
-            Column(_("Rule"), 60),
+            Column(_("Quota basis"), 9, "number"),
+            Column(_("Cap of HTXSNV"), 9, "number"),
+            Column(_("Proposed HTXSNV"), 9, "number"),
+            Column(_("Actual share"), 9, "percent"),
+            Column(_("Verdict"), 19, wrap=True),
+            Column(_("Rule"), 56, wrap=True),
         ]
         language = lang()
 
@@ -524,7 +556,7 @@ class YearEndExport:
                     quota.message(language),
                 ]
 
-        return Sheet(sheet_title(_("Quota control")), columns, rows())
+        return Sheet(_("Quota control"), columns, rows())
 
     def two_years_running(self):
         columns = [
@@ -546,21 +578,68 @@ class YearEndExport:
             for number, assessment in enumerate(queryset, start=1):
                 yield [*self._member_cells(number, assessment), Level.KHTNV.value, assessment.decided_level]
 
-        return Sheet(sheet_title(_("KHTNV two years running")), columns, rows())
+        return Sheet(_("KHTNV two years running"), columns, rows())
 
 
-def _cell(ws, value, column, font=None):
-    if isinstance(value, str):
-        value = neutralise(value)
+def _cell(ws, value, column, alignment=None):
+    """A styled cell: the number format of dates and percentages, the alignment of a multi-line row."""
     cell = WriteOnlyCell(ws, value=value)
     if column.kind == "percent":
         cell.number_format = PERCENT_FORMAT
     elif column.kind == "date":
         cell.number_format = DATE_FORMAT
-    if font is not None:
-        cell.font = font
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if alignment is not None:
+        cell.alignment = alignment
     return cell
+
+
+def _header_cell(ws, column):
+    cell = WriteOnlyCell(ws, value=neutralise(column.header))
+    cell.font, cell.alignment, cell.fill, cell.border = HEADER_FONT, HEADER_ALIGNMENT, HEADER_FILL, HEADER_BORDER
+    return cell
+
+
+def line_count(text, width):
+    """An estimate of the lines `text` takes, wrapped at spaces, in a column `width` wide."""
+    chars = max(int(width * CHARS_PER_WIDTH), 1)
+    if len(text) <= chars:
+        return 1
+    return len(textwrap.wrap(text, width=chars))
+
+
+def header_footer_text(text):
+    """Text for a page header or footer, where & starts a code (&P the page number) and && is an &."""
+    return str(text).replace("&", "&&")
+
+
+def sized(points, text):
+    """Header or footer text in a font size: &10 and the text, spaced when the text would extend the number."""
+    return f"&{points}{' ' if text[:1].isdigit() else ''}{text}"
+
+
+def print_setup(ws, sheet, organization, period):
+    """A4 landscape, one page wide and as many pages tall as the rows need, the header row on every page.
+
+    The title goes in the page header (the organisation on the left, the sheet's subject in the middle,
+    the period on the right), so that the table still begins on the first row for whoever reads the file
+    with a program. The fit to the page is a sheet property, written before the first row: call this
+    before `ws.append`.
+    """
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as needed
+    ws.page_margins = PageMargins(**PAGE_MARGINS)
+    ws.print_options.gridLines = True
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = "1:1"
+    ws.oddHeader.left.text = sized(10, header_footer_text(organization.name[:HEADER_NAME_LENGTH]))
+    ws.oddHeader.center.text = sized(12, "&B" + header_footer_text(sheet.subject))
+    ws.oddHeader.right.text = sized(10, header_footer_text(period))
+    # The pagination's words ("Trang 2 / 9"), with the codes of the page number and the page count.
+    page = header_footer_text(_("Page %(number)s of %(total)s")) % {"number": "&P", "total": "&N"}
+    ws.oddFooter.center.text = sized(9, page)
 
 
 def write_workbook(period, organization, target):
@@ -569,22 +648,38 @@ def write_workbook(period, organization, target):
     workbook = Workbook(write_only=True)
     workbook.properties.title = f"{period} – {organization.name}"
     written = {}
-    bold = Font(bold=True)
     for sheet in export.sheets():
         ws = workbook.create_sheet(sheet.title)
-        # Write-only sheets take the frozen pane and the widths only before their first row.
+        columns = sheet.columns
+        # Write-only sheets take the frozen pane, the widths and the fit to the page only before their
+        # first row, and a row's height only before it is written.
         ws.freeze_panes = "A2"
-        for index, column in enumerate(sheet.columns, start=1):
+        for index, column in enumerate(columns, start=1):
             ws.column_dimensions[get_column_letter(index)].width = column.width
-        ws.append([_cell(ws, column.header, Column("", 0), bold) for column in sheet.columns])
+        print_setup(ws, sheet, organization, period)
+        header_lines = max(line_count(column.header, column.width * BOLD_WIDTH) for column in columns)
+        ws.row_dimensions[1].height = header_lines * LINE_HEIGHT + HEADER_PADDING
+        ws.append([_header_cell(ws, column) for column in columns])
         count = 0
         # Only dates and percentages need a styled cell; plain values are cheaper to stream.
-        styled = [i for i, column in enumerate(sheet.columns) if column.kind in ("percent", "date")]
-        for row in sheet.rows:
+        styled = [i for i, column in enumerate(columns) if column.kind in ("percent", "date")]
+        wrapped = [i for i, column in enumerate(columns) if column.wrap]
+        for number, row in enumerate(sheet.rows, start=2):
             values = [neutralise(value) if isinstance(value, str) else value for value in row]
-            for i in styled:
-                values[i] = _cell(ws, row[i], sheet.columns[i])
+            lines = max(
+                (line_count(values[i], columns[i].width) for i in wrapped if isinstance(values[i], str)), default=1
+            )
+            if lines > 1:
+                # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file: the row
+                # gets its height here, and it is dropped once written so that memory stays flat.
+                ws.row_dimensions[number].height = lines * LINE_HEIGHT
+                values = [_cell(ws, value, column, WRAPPED) for value, column in zip(values, columns, strict=True)]
+            else:
+                for i in styled:
+                    values[i] = _cell(ws, values[i], columns[i])
             ws.append(values)
+            if lines > 1:
+                del ws.row_dimensions[number]
             count += 1
         written[sheet.title] = count
     workbook.save(target)

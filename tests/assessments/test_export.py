@@ -2,6 +2,9 @@
 
 import datetime
 import io
+import re
+import shutil
+import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,8 +14,9 @@ from openpyxl import load_workbook
 
 from assessments import decisions, services
 from assessments.export_views import XLSX
-from assessments.exports import neutralise, sheet_title, write_workbook
+from assessments.exports import YearEndExport, line_count, neutralise, sheet_title, sized, write_workbook
 from assessments.models import Assessment, Period
+from members import demo
 from members.models import Member
 from organizations.models import Organization
 from tests.factories import MemberFactory, OrganizationFactory
@@ -306,3 +310,169 @@ def test_khtnv_is_counted_by_its_reason_in_the_years_records(period, city, perso
     assert sheet["Đảng bộ A"]["KHTNV: disciplined in the year"] == 1
     assert sheet["Đảng bộ A"]["KHTNV: the committee's judgement"] == 0
     assert sheet["Total"]["KHTNV: disciplined in the year"] == 1
+
+
+# --- Printing --------------------------------------------------------------------------------------
+
+
+def test_every_sheet_prints_on_a4_landscape_one_page_wide(period, city):
+    """The page setup of a write-only workbook, read back from the saved file."""
+    workbook = load_workbook(_saved(period, city.city))
+    sheets = YearEndExport(period, city.city).sheets()
+    assert len(workbook.worksheets) == len(sheets) == SHEETS
+    for ws, sheet in zip(workbook.worksheets, sheets, strict=True):
+        setup = ws.page_setup
+        assert (setup.orientation, setup.paperSize) == ("landscape", 9), ws.title  # 9: A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+        # One page wide; 0 pages tall means as many as needed (left out, it would mean 1).
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.print_options.gridLines is True
+        assert 0.25 <= ws.page_margins.left <= 0.75 and ws.page_margins.top > ws.page_margins.header
+        assert ws.oddHeader.left.text.endswith("Đảng bộ thành phố")
+        assert ws.oddHeader.center.text.endswith(sheet.subject)
+        assert ws.oddHeader.right.text.endswith("Review 2026")
+        assert ws.oddFooter.center.text.endswith("Page &P of &N")
+        # The table still starts on the first row, its header row tall enough for its wrapped labels.
+        assert ws["A1"].value == sheet.columns[0].header
+        assert ws["A1"].font.b and ws["A1"].alignment.wrap_text
+        assert ws.row_dimensions[1].height >= 15
+
+
+def test_the_page_footer_and_header_speak_vietnamese(period, city):
+    with translation.override("vi"):
+        ws = load_workbook(_saved(period, city.city)).worksheets[0]
+    assert ws.oddFooter.center.text.endswith("Trang &P / &N")
+    assert ws.oddHeader.center.text.endswith("Tổ chức đảng theo loại hình")
+    assert ws.oddHeader.right.text.endswith("Kiểm điểm năm 2026")
+
+
+def test_an_ampersand_in_a_name_is_printed_as_one(period, city):
+    city.city.name = "Đảng bộ Khối Doanh nghiệp & Ngân hàng"
+    city.city.save()
+    ws = load_workbook(_saved(period, city.city)).worksheets[0]
+    assert ws.oddHeader.left.text.endswith("Doanh nghiệp && Ngân hàng")
+
+
+def test_a_name_that_begins_with_a_digit_keeps_the_font_size(period, city):
+    city.city.name = "3 Tháng 2"
+    city.city.save()
+    header = load_workbook(_saved(period, city.city)).worksheets[0].oddHeader.left
+    assert (header.size, header.text.strip()) == (10, "3 Tháng 2")
+    assert sized(10, "Đảng bộ") == "&10Đảng bộ"
+
+
+def test_long_text_wraps_and_only_its_row_grows(period, city):
+    sheet = load_workbook(_saved(period, city.city))["List of members"]
+    header = [c.value for c in sheet[1]]
+    reason_column = header.index("Reason for not classifying") + 1
+    rows = {sheet.cell(row=r, column=2).value: r for r in range(2, sheet.max_row + 1)}
+    excused = rows["Đinh Văn Khá"]
+    reason = sheet.cell(row=excused, column=reason_column)
+    assert len(reason.value) > 80 and reason.alignment.wrap_text
+    assert sheet.row_dimensions[excused].height == 15 * line_count(reason.value, 44) > 15
+    # Its date keeps its format in a row of styled cells.
+    assert sheet.cell(row=excused, column=4).number_format == "dd/mm/yyyy"
+    short = rows["Phạm Đức Anh"]
+    assert sheet.row_dimensions[short].height is None
+    assert not sheet.cell(row=short, column=2).alignment.wrap_text
+
+
+def test_line_count_estimates_wrapped_lines():
+    assert line_count("Chi bộ A1", 10) == 1
+    assert line_count("Cán bộ, công chức, viên chức", 26) == 1
+    assert line_count("Chi bộ Trung tâm Giáo dục nghề nghiệp - Giáo dục thường xuyên thành phố", 30) == 3
+
+
+LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+needs_libreoffice = pytest.mark.skipif(
+    not (LIBREOFFICE and shutil.which("pdfinfo") and shutil.which("pdftotext")),
+    reason="needs LibreOffice and poppler-utils on PATH (apt-get install libreoffice-calc-nogui poppler-utils)",
+)
+
+
+@pytest.fixture
+def demo_sized_city(city, personas):
+    """The demo city's 39 grassroots organisations (their real, sometimes long, names), a few members each.
+
+    As many rows in the summary sheets as the demo city of 7,300 members, lists short enough for a quick
+    conversion to PDF.
+    """
+    Kind = Organization.Kind
+    for spec in demo.COMMITTEES:
+        committee = OrganizationFactory(
+            code=spec.code, name=spec.name, kind=Kind.GRASSROOTS_COMMITTEE, sector=spec.sector, parent=city.city
+        )
+        for n, cell_spec in enumerate(spec.cells[:2]):
+            cell = OrganizationFactory(
+                code=f"{spec.code}-{n}", name=cell_spec.name, sector=spec.sector, parent=committee
+            )
+            MemberFactory.create_batch(3, cell=cell, occupation=Member.Occupation.RETIRED)
+    for spec in demo.GRASSROOTS_CELLS:
+        cell = OrganizationFactory(
+            code=spec.code, name=spec.name, kind=Kind.GRASSROOTS_CELL, sector=spec.sector, parent=city.city
+        )
+        MemberFactory.create_batch(3, cell=cell, occupation=Member.Occupation.RETIRED)
+    # Not classified, with the rulebook's long reason in the list of members.
+    MemberFactory.create_batch(2, cell=cell, occupation=Member.Occupation.RETIRED, status=Member.Status.EXCUSED)
+    period = open_period(city, personas, 2026)
+    forms = Assessment.objects.filter(period=period, classified=True).order_by("pk")
+    levels = ["HTTNV", "HTTNV", "HTTNV", "HTXSNV", "HTTNV", "HTNV", "HTTNV", "HTTNV", "HTTNV", "KHTNV"]
+    by_level = {}
+    for n, pk in enumerate(forms.values_list("pk", flat=True)):
+        by_level.setdefault(levels[n % len(levels)], []).append(pk)
+    for level, pks in by_level.items():
+        Assessment.objects.filter(pk__in=pks).update(decided_level=level, state=Assessment.State.DECIDED)
+    return period
+
+
+def pdf_pages_by_subject(pdf, subjects):
+    """{subject: pages} of a PDF of the workbook, each page known by the subject in its page header."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = {subject: 0 for subject in subjects}
+    for page in text.split("\f")[:-1]:
+        first_line = next(line for line in page.splitlines() if line.strip())
+        subject = next(s for s in sorted(subjects, key=len, reverse=True) if s in first_line)
+        pages[subject] += 1
+    return pages
+
+
+def pdf_page_sizes(pdf):
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "100000", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)]
+
+
+@needs_libreoffice
+def test_libreoffice_prints_the_summary_sheets_on_a_few_landscape_a4_pages(demo_sized_city, city, tmp_path):
+    """The workbook converted to PDF as LibreOffice prints it (about 10 s, most of it LibreOffice's start)."""
+    xlsx = tmp_path / "year-end.xlsx"
+    write_workbook(demo_sized_city, city.city, xlsx)
+    # A profile of its own, so that parallel runs do not wait on one another's lock.
+    profile = (tmp_path / "libreoffice-profile").as_uri()
+    command = [LIBREOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf"]
+    result = subprocess.run(
+        [*command, "--outdir", str(tmp_path), str(xlsx)], capture_output=True, text=True, timeout=180
+    )
+    pdf = tmp_path / "year-end.pdf"
+    assert pdf.exists(), result.stdout + result.stderr
+
+    sizes = pdf_page_sizes(pdf)
+    landscape_a4 = (pytest.approx(841.9, abs=1), pytest.approx(595.3, abs=1))  # points
+    assert sizes and all(size == landscape_a4 for size in sizes)
+    subjects = [sheet.subject for sheet in YearEndExport(demo_sized_city, city.city).sheets()]
+    pages = pdf_pages_by_subject(pdf, subjects)
+    assert sum(pages.values()) == len(sizes)
+    # 39 grassroots organisations, as in the demo city, where the members' summary took 6 pages without
+    # the page setup (its 24 columns split across pages).
+    assert pages["Organisations by sector"] == 1
+    assert 1 <= pages["Members by grassroots organisation"] <= 2
+    assert 1 <= pages["Quota control"] <= 3
+    assert pages["KHTNV two years running"] == 1
+    # About 190 members: a few pages, each with the whole header row, from the first column to the last.
+    assert 2 <= pages["List of members"] <= 6
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    member_pages = [page for page in text.split("\f") if "List of members" in page]
+    assert len(member_pages) == pages["List of members"]
+    assert all("No." in page and "Reason for not classifying" in page for page in member_pages)
