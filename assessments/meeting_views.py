@@ -131,6 +131,8 @@ def _page_context(sheet, *, posted=None, errors=None):
         "level_labels": {level.value: level.label(language) for level in Level.best_first()},
         "editable": _editable(sheet.period),
         "threshold": meetings.PROPOSAL_THRESHOLD,
+        "quorum_rule": meetings.quorum_rule(sheet.quorum_share),
+        "turnout_lines_vi": meetings.turnout_lines_vi(sheet),
     }
 
 
@@ -217,8 +219,16 @@ def ballot_open(request, period_id, code):
     else:
         messages.success(
             request,
-            _("The online secret ballot is open for %(count)d members. Ask them to sign in and vote.")
-            % {"count": ballot.eligible_voters.count()},
+            _(
+                "The online secret ballot is open for %(count)d members. Ask them to sign in and vote. "
+                "It can be closed and counted once at least %(needed)d of the %(official)d official members "
+                "have voted (section 3 below shows how many have)."
+            )
+            % {
+                "count": ballot.eligible_voters.count(),
+                "needed": ballot.quorum_needed,
+                "official": ballot.official_members,
+            },
         )
     return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
 
@@ -226,6 +236,8 @@ def ballot_open(request, period_id, code):
 @require_POST
 @login_required
 def ballot_close(request, period_id, code):
+    """End the online ballot: count it (once the quorum is reached), or, with `discard` in the form,
+    stop it without counting so that the cell counts paper ballots instead."""
     period, organization = _cell_for_manager(request.user, period_id, code)
     ballot = get_object_or_404(
         Ballot.objects.select_related("meeting__period", "meeting__organization"),
@@ -233,15 +245,27 @@ def ballot_close(request, period_id, code):
         meeting__organization=organization,
     )
     try:
-        recorded = meetings.ballot_close(ballot=ballot, user=request.user)
+        if "discard" in request.POST:
+            meetings.ballot_discard(ballot=ballot, user=request.user)
+        else:
+            recorded = meetings.ballot_close(ballot=ballot, user=request.user)
     except WorkflowError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request,
-            _("The ballot is closed and its count is in the minutes. Proposals recorded on %(count)d forms.")
-            % {"count": recorded.proposed},
-        )
+        if "discard" in request.POST:
+            messages.success(
+                request,
+                _(
+                    "The online ballot has been stopped without counting: the votes cast were discarded "
+                    "unread. Count the paper ballots and type the numbers in section 2."
+                ),
+            )
+        else:
+            messages.success(
+                request,
+                _("The ballot is closed and its count is in the minutes. Proposals recorded on %(count)d forms.")
+                % {"count": recorded.proposed},
+            )
     return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
 
 
