@@ -13,6 +13,11 @@ Two choices, documented here because the regulations leave them to practice:
   (a member disciplined this year is KHTNV whatever the votes). The threshold is a module constant
   and not a period parameter: the rulebooks reject parameters they do not know.
 
+* **A line not counted yet.** A member's line counts once its four level counts are typed. Until then
+  the numbers shared by every line (ballots issued, received, valid, which "Fill in for every member"
+  puts in) are not checked and not saved, so that the minutes can be saved while the counting goes on;
+  the secretary is told which members are still to count.
+
 Secrecy of the online ballot (see `ballot_vote`): who voted is a `VoterMark`, what was voted is only in
 `BallotTally` counters created at zero when the ballot opens; a vote adds one in place and touches
 every counter and every mark of the ballot, so no row, order or transaction stamp tells one vote from
@@ -38,6 +43,7 @@ voter's ballot is the whole tally): that is why the quorum, and not a smaller nu
 import dataclasses
 import datetime
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -69,7 +75,13 @@ MAX_COUNT = 9999
 MAX_COMMENT = 5000
 
 LEVEL_FIELDS = (("htxsnv", Level.HTXSNV), ("httnv", Level.HTTNV), ("htnv", Level.HTNV), ("khtnv", Level.KHTNV))
-COUNT_FIELDS = ("issued", "received", "valid", *(name for name, _level in LEVEL_FIELDS))
+LEVEL_NAMES = tuple(name for name, _level in LEVEL_FIELDS)
+# The numbers that are the same for every member when one ballot paper lists them all.
+SHARED_FIELDS = ("issued", "received", "valid")
+COUNT_FIELDS = (*SHARED_FIELDS, *LEVEL_NAMES)
+ATTENDANCE_FIELDS = ("members_total", "present", "absent")
+# How many names a message lists before it says "and N more".
+NAMES_SHOWN = 8
 # The states whose proposal can no longer change: the grassroots level has decided.
 FROZEN_STATES = (Assessment.State.DECIDED, Assessment.State.PUBLISHED)
 
@@ -85,6 +97,28 @@ class MeetingError(WorkflowError):
 
 def row_key(assessment, name):
     return f"{assessment.public_id}:{name}"
+
+
+def count_label(name):
+    """The name of a count column as the page and the messages show it."""
+    labels = {"issued": _("Ballots issued"), "received": _("Ballots received"), "valid": _("Valid ballots")}
+    return labels.get(name) or name.upper()
+
+
+def name_list(names):
+    """'A, B, C' or, past NAMES_SHOWN, 'A, B, … and 12 more'."""
+    names = list(names)
+    if len(names) <= NAMES_SHOWN:
+        return ", ".join(names)
+    rest = len(names) - NAMES_SHOWN
+    return ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", rest) % {
+        "names": ", ".join(names[:NAMES_SHOWN]),
+        "count": rest,
+    }
+
+
+def show_date(day):
+    return day.strftime("%d/%m/%Y")
 
 
 # --- Reading: the roster, the rulebook's cap, the proposal ----------------------------------------------
@@ -355,6 +389,8 @@ class CheckedMeeting:
     absent: int
     absentee_member_ids: set
     rows: dict  # assessment pk -> {"comments": str, field: int | None}
+    # Lines with shared numbers typed but no level count yet: not counted, their numbers not saved.
+    pending: set = field(default_factory=set)  # assessment pks
 
 
 def _number(raw, errors, key):
@@ -376,34 +412,85 @@ def _number(raw, errors, key):
     return value
 
 
-def _date(raw, errors, key):
+DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
+YEAR_MONTH_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def parse_date(raw):
+    """A date written day/month/year (25/11/2026, 25-11-2026, 25.11.2026) or as the browser sends it
+    (2026-11-25); None when it is not a date."""
     raw = (raw or "").strip()
-    if not raw:
-        errors.setdefault(key, []).append(_("Please enter the date of the meeting."))
-        return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            value = datetime.datetime.strptime(raw, pattern).date()
-        except ValueError:
-            continue
-        if value > timezone.localdate():
-            errors.setdefault(key, []).append(_("The date of the meeting cannot be in the future."))
+    match = YEAR_MONTH_DAY.match(raw)
+    if match:
+        year, month, day = map(int, match.groups())
+    else:
+        match = DAY_MONTH_YEAR.match(raw)
+        if not match:
             return None
-        return value
-    errors.setdefault(key, []).append(_("Please enter a date as day/month/year."))
-    return None
+        day, month, year = map(int, match.groups())
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _date(raw, errors, key, *, year=None):
+    """The date of the meeting: given, a real date, not after today and not before the year reviewed."""
+    raw = (raw or "").strip()
+    today = timezone.localdate()
+    if not raw:
+        errors.setdefault(key, []).append(
+            _("Please enter the date of the meeting as day/month/year, for example %(example)s.")
+            % {"example": show_date(today)}
+        )
+        return None
+    value = parse_date(raw)
+    if value is None:
+        errors.setdefault(key, []).append(
+            _(
+                "“%(value)s” is not a date. Please write the date of the meeting as day/month/year, "
+                "for example %(example)s."
+            )
+            % {"value": raw[:40], "example": show_date(today)}
+        )
+        return None
+    if value > today:
+        errors.setdefault(key, []).append(
+            _("The date of the meeting (%(date)s) is after today (%(today)s). Please enter the day the cell met.")
+            % {"date": show_date(value), "today": show_date(today)}
+        )
+        return None
+    if year is not None and value.year < year:
+        errors.setdefault(key, []).append(
+            _("The date of the meeting (%(date)s) is before the year under review (%(year)d). Please check the year.")
+            % {"date": show_date(value), "year": year}
+        )
+        return None
+    return value
+
+
+def missing_message():
+    """The message of a number left empty in a line that is being counted."""
+    return _("Please fill in this number.")
 
 
 def check_counts(numbers, present, errors, key):
     """The arithmetic of one member's line; `numbers` maps each count field to an int, None (empty) or
-    False (already refused). Messages go to `errors` under `key(field)`."""
-    given = {name: value for name, value in numbers.items() if value is not None}
-    if not given:
+    False (already refused). Messages go to `errors` under `key(field)`, and what the line as a whole
+    lacks under `key("line")`. A line without any level count is not counted yet: nothing to check."""
+    if all(numbers.get(name) is None for name in LEVEL_NAMES):
         return
+    given = {name: value for name, value in numbers.items() if value is not None}
     missing = [name for name in COUNT_FIELDS if numbers.get(name) is None]
     for name in missing:
-        errors.setdefault(key(name), []).append(
-            _("Please fill in this number too, or leave the whole line empty until the ballots are counted.")
+        errors.setdefault(key(name), []).append(missing_message())
+    if missing:
+        errors.setdefault(key("line"), []).append(
+            _(
+                "This line still lacks: %(fields)s. Fill them in, or empty the four level counts "
+                "to leave this member for later."
+            )
+            % {"fields": ", ".join(count_label(name) for name in missing)}
         )
     if missing or any(value is False for value in given.values()):
         return
@@ -427,7 +514,7 @@ def check_counts(numbers, present, errors, key):
         errors.setdefault(key("valid"), []).append(
             _("With no valid ballot no level can be proposed: leave the line empty until the ballots are counted.")
         )
-    total = sum(numbers[name] for name, _level in LEVEL_FIELDS)
+    total = sum(numbers[name] for name in LEVEL_NAMES)
     if total != valid:
         errors.setdefault(key("levels"), []).append(
             _(
@@ -438,14 +525,15 @@ def check_counts(numbers, present, errors, key):
         )
 
 
-def check_meeting(data, roster):
+def check_meeting(data, roster, *, year=None):
     """(CheckedMeeting, errors): every field of the minutes checked against the cell's roster.
 
-    The errors map a field to its messages; the CheckedMeeting is only meaningful without errors."""
+    The errors map a field to its messages; the CheckedMeeting is only meaningful without errors.
+    `year`, the year under review, bounds the date of the meeting from below."""
     errors = {}
-    held_on = _date(data.held_on, errors, "held_on")
+    held_on = _date(data.held_on, errors, "held_on", year=year)
     numbers = {}
-    for name in ("members_total", "present", "absent"):
+    for name in ATTENDANCE_FIELDS:
         value = _number(getattr(data, name), errors, name)
         if value is None:
             errors.setdefault(name, []).append(_("Please enter this number."))
@@ -474,7 +562,7 @@ def check_meeting(data, roster):
             )
             % {"ticked": len(absentee_ids), "absent": absent}
         )
-    rows = {}
+    rows, pending = {}, set()
     for public_id, raw in data.rows.items():
         assessment = by_public_id.get(str(public_id))
         if assessment is None or not assessment.classified:
@@ -484,8 +572,15 @@ def check_meeting(data, roster):
             errors.setdefault(row_key(assessment, "comments"), []).append(
                 _("The comments are longer than %(max)d characters. Please shorten them.") % {"max": MAX_COMMENT}
             )
-        line = {name: _number(raw.get(name), errors, row_key(assessment, name)) for name in COUNT_FIELDS}
-        check_counts(line, present, errors, lambda name, a=assessment: row_key(a, name))
+        line = {name: _number(raw.get(name), errors, row_key(assessment, name)) for name in LEVEL_NAMES}
+        if all(value is None for value in line.values()):
+            # Not counted yet: the shared numbers wait, unchecked and unsaved, for the level counts.
+            line = dict.fromkeys(COUNT_FIELDS)
+            if any((raw.get(name) or "").strip() for name in SHARED_FIELDS):
+                pending.add(assessment.pk)
+        else:
+            line.update({name: _number(raw.get(name), errors, row_key(assessment, name)) for name in SHARED_FIELDS})
+            check_counts(line, present, errors, lambda name, a=assessment: row_key(a, name))
         line["comments"] = comments
         rows[assessment.pk] = line
     checked = CheckedMeeting(
@@ -495,8 +590,35 @@ def check_meeting(data, roster):
         absent=absent,
         absentee_member_ids=absentee_ids,
         rows=rows,
+        pending=pending,
     )
     return checked, errors
+
+
+def refusal_message(errors, roster):
+    """The message at the top of refused minutes: what kinds of things are wrong, and where."""
+    problems = []
+    if "held_on" in errors:
+        problems.append(_("the date of the meeting"))
+    if any(name in errors for name in ATTENDANCE_FIELDS):
+        problems.append(_("the number of members, present and absent"))
+    if "absentees" in errors:
+        problems.append(_("the members ticked as absent"))
+    wrong_lines = {key.split(":", 1)[0] for key in errors if ":" in key}
+    names = [a.member.full_name for a in roster if str(a.public_id) in wrong_lines]
+    if names:
+        problems.append(
+            ngettext(
+                "the line of %(count)d member (%(names)s)",
+                "the lines of %(count)d members (%(names)s)",
+                len(names),
+            )
+            % {"count": len(names), "names": name_list(names)}
+        )
+    return _(
+        "The minutes have not been saved. Please correct: %(problems)s. "
+        "Everything you typed is still on the page; the places to correct are marked in red."
+    ) % {"problems": "; ".join(problems)}
 
 
 # --- Recording -------------------------------------------------------------------------------------------
@@ -532,6 +654,7 @@ class Recorded:
     meeting: Meeting
     proposed: int = 0  # forms whose proposal was recorded or changed
     waiting: list = field(default_factory=list)  # members counted whose form is not submitted
+    pending: list = field(default_factory=list)  # members whose line was started but not counted yet
 
 
 def _apply_proposals(period, user, lines, now):
@@ -587,10 +710,11 @@ def meeting_record(*, period, organization, user, data, base_version):
         check_manager(user, Period.objects.get(pk=period.pk), organization)
         meeting = _lock_meeting(period, organization, base_version)
         roster = _roster(period, organization, lock=True)
-        checked, errors = check_meeting(data, roster)
+        checked, errors = check_meeting(data, roster, year=period.year)
         existing = {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)} if meeting else {}
         ballot = Ballot.objects.filter(meeting=meeting).first() if meeting else None
         by_pk = {a.pk: a for a in roster}
+        pending = set(checked.pending)
         for pk, line in checked.rows.items():
             assessment = by_pk[pk]
             old = existing.get(pk)
@@ -599,33 +723,36 @@ def meeting_record(*, period, organization, user, data, base_version):
             if ballot is not None or (old is not None and old.source == BallotCount.Source.ONLINE):
                 # The online ballot's numbers are not typed: they stay as the ballot gave them.
                 line.update(old_numbers)
-                for name in (*COUNT_FIELDS, "levels"):
+                for name in (*COUNT_FIELDS, "levels", "line"):
                     errors.pop(row_key(assessment, name), None)
+                pending.discard(pk)
                 continue
             if new_numbers == old_numbers:
                 continue
             if assessment.state in FROZEN_STATES and all(value is None for value in new_numbers.values()):
                 # A decided member's count is shown, not offered for typing: it stays as it was.
                 line.update(old_numbers)
+                pending.discard(pk)
                 continue
             if assessment.state in FROZEN_STATES:
-                errors.setdefault(row_key(assessment, "issued"), []).append(
+                errors.setdefault(row_key(assessment, "line"), []).append(
                     _("The level of this member has been decided: the count can no longer be changed.")
                 )
             elif (
                 old is not None
                 and old.counted
-                and new_numbers["issued"] is None
+                and all(value is None for value in new_numbers.values())
                 and not any(row_key(assessment, name) in errors for name in COUNT_FIELDS)
             ):
-                errors.setdefault(row_key(assessment, "issued"), []).append(
-                    _("The count of this member has been recorded: correct the numbers, but do not leave them empty.")
+                pending.discard(pk)
+                errors.setdefault(row_key(assessment, "line"), []).append(
+                    _(
+                        "The count of this member has been recorded: correct the numbers, "
+                        "but do not leave the four level counts empty."
+                    )
                 )
         if errors:
-            raise MeetingError(
-                _("Some numbers do not add up or are missing; nothing was saved. See the marked fields."),
-                field_errors=errors,
-            )
+            raise MeetingError(refusal_message(errors, roster), field_errors=errors)
         if meeting is None:
             meeting = Meeting(period=period, organization=organization)
         meeting.held_on = checked.held_on
@@ -662,7 +789,12 @@ def meeting_record(*, period, organization, user, data, base_version):
                 "proposals": proposed,
             },
         )
-    return Recorded(meeting=meeting, proposed=proposed, waiting=waiting)
+    return Recorded(
+        meeting=meeting,
+        proposed=proposed,
+        waiting=waiting,
+        pending=[a.member for a in roster if a.pk in pending],
+    )
 
 
 def _write_counts(meeting, rows, existing):
