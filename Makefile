@@ -65,7 +65,7 @@ lint: $(STAMP)
 
 messages: $(STAMP)
 	mkdir -p locale
-	$(MANAGE) makemessages -l vi -l en --ignore=$(VENV) --ignore=staticfiles --ignore=static/vendor --ignore=tests
+	$(MANAGE) makemessages -l vi -l en --ignore=$(VENV) --ignore=staticfiles --ignore=static/vendor --ignore=tests --no-location --no-obsolete
 	$(MANAGE) compilemessages --ignore=$(VENV) --ignore=staticfiles
 
 clean:

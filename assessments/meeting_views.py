@@ -7,7 +7,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from organizations.models import Organization
@@ -55,17 +57,48 @@ def _base_version(post):
 
 
 def _column_labels():
-    labels = {"issued": _("Ballots issued"), "received": _("Ballots received"), "valid": _("Valid ballots")}
-    labels.update({name: level.value for name, level in meetings.LEVEL_FIELDS})
-    return labels
+    return {name: meetings.count_label(name) for name in meetings.COUNT_FIELDS}
+
+
+def _problems(errors, sheet, labels):
+    """The list at the top of refused minutes: each place to correct, its messages and a link to it.
+    The date comes first and on its own, then the attendance, then each member's line in order."""
+    problems = []
+    attendance = {
+        "held_on": _("Date of the meeting"),
+        "members_total": _("Total members of the cell"),
+        "present": _("Present at the meeting"),
+        "absent": _("Absent from the meeting"),
+        "absentees": _("Members ticked as absent"),
+    }
+    for name, label in attendance.items():
+        if errors.get(name):
+            anchor = "absentees" if name == "absentees" else f"id_{name}"
+            problems.append({"label": label, "messages": errors[name], "anchor": anchor})
+    missing = meetings.missing_message()
+    for line in sheet.lines:
+        public_id = str(line.assessment.public_id)
+        found = []
+        for name in (*meetings.COUNT_FIELDS, "levels", "line", "comments"):
+            for message in errors.get(f"{public_id}:{name}", []):
+                if message == missing:
+                    continue  # the line's own message says which numbers are missing
+                # A message that does not name its column ("Please enter a whole number.") gets its name.
+                found.append(
+                    f"{labels[name]}: {message}" if name in labels and labels[name] not in message else message
+                )
+        if found:
+            problems.append({"label": line.member.full_name, "messages": found, "anchor": f"line-{public_id}"})
+    return problems
 
 
 def _editable(period):
     return period.state in (Period.State.OPEN, Period.State.CLOSED) and not period.is_locked
 
 
-def _page_context(sheet, *, posted=None, errors=None):
-    """The sheet, each member's line with the values to show (as posted after a refusal) and errors."""
+def _page_context(sheet, *, posted=None, errors=None, refusal=""):
+    """The sheet, each member's line with the values to show (as posted after a refusal: everything
+    typed comes back) and errors, and the list of the places to correct."""
     errors = errors or {}
     meeting = sheet.meeting
     language = lang()
@@ -79,7 +112,7 @@ def _page_context(sheet, *, posted=None, errors=None):
         absentees = {str(public_id) for public_id in posted.absentees}
     elif meeting is not None:
         attendance = {
-            "held_on": meeting.held_on.isoformat(),
+            "held_on": meetings.show_date(meeting.held_on),
             "members_total": meeting.members_total,
             "present": meeting.present,
             "absent": meeting.absent,
@@ -92,12 +125,18 @@ def _page_context(sheet, *, posted=None, errors=None):
     hints = {name: level.label(language) for name, level in meetings.LEVEL_FIELDS}
     for line in sheet.lines:
         public_id = str(line.assessment.public_id)
-        if posted is not None and not (line.count is not None and line.count.source == BallotCount.Source.ONLINE):
-            typed = posted.rows.get(public_id, {})
-            values = {name: typed.get(name, "") for name in (*meetings.COUNT_FIELDS, "comments")}
+        typed = posted.rows.get(public_id, {}) if posted is not None else {}
+        online = line.count is not None and line.count.source == BallotCount.Source.ONLINE
+        line.counts_editable = sheet.counts_editable and not line.frozen and not online
+        if posted is not None and line.counts_editable:
+            values = {name: typed.get(name, "") for name in meetings.COUNT_FIELDS}
         else:
+            # Numbers that are not typed on this page (decided, or from the online ballot) stay as stored.
             values = {name: getattr(line.count, name) if line.count else None for name in meetings.COUNT_FIELDS}
             values = {name: "" if value is None else value for name, value in values.items()}
+        if posted is not None:
+            values["comments"] = typed.get("comments", "")
+        else:
             values["comments"] = line.count.comments if line.count else ""
         line.comments = values["comments"]
         line.cells = [
@@ -110,7 +149,7 @@ def _page_context(sheet, *, posted=None, errors=None):
             }
             for name in meetings.COUNT_FIELDS
         ]
-        line.level_errors = errors.get(f"{public_id}:levels", [])
+        line.level_errors = errors.get(f"{public_id}:line", []) + errors.get(f"{public_id}:levels", [])
         line.comment_errors = errors.get(f"{public_id}:comments", [])
         line.has_errors = bool(line.level_errors or line.comment_errors or any(c["errors"] for c in line.cells))
         line.cap_label = line.cap.label(language) if line.cap else ""
@@ -131,6 +170,11 @@ def _page_context(sheet, *, posted=None, errors=None):
         "level_labels": {level.value: level.label(language) for level in Level.best_first()},
         "editable": _editable(sheet.period),
         "threshold": meetings.PROPOSAL_THRESHOLD,
+        "refusal": refusal,
+        "problems": _problems(errors, sheet, labels) if errors else [],
+        "today": timezone.localdate(),
+        "quorum_rule": meetings.quorum_rule(sheet.quorum_share),
+        "turnout_lines_vi": meetings.turnout_lines_vi(sheet),
     }
 
 
@@ -140,7 +184,7 @@ def meeting(request, period_id, code):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     period, organization = _cell_for_manager(request.user, period_id, code)
-    posted, errors, status = None, {}, 200
+    posted, errors, status, refusal = None, {}, 200, ""
     if request.method == "POST":
         posted = _posted_minutes(request.POST)
         try:
@@ -152,8 +196,8 @@ def meeting(request, period_id, code):
                 base_version=_base_version(request.POST),
             )
         except meetings.MeetingError as error:
-            messages.error(request, error.message)
-            errors, status = error.field_errors, 400
+            # Shown at the top of the page with the list of the places to correct.
+            refusal, errors, status = error.message, error.field_errors, 400
         except ConflictError as error:
             messages.error(request, error.message)
             # Show the newer record as it stands: the stale copy is not put back into the page.
@@ -175,9 +219,26 @@ def meeting(request, period_id, code):
                     )
                     % {"names": ", ".join(m.full_name for m in recorded.waiting)},
                 )
+            if recorded.pending:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(count)d member is not counted yet: %(names)s. Their line has ballots issued or "
+                        "received but no level counts, so its numbers were not saved. When the ballots for "
+                        "them are counted, type the four level counts and save again.",
+                        "%(count)d members are not counted yet: %(names)s. Their lines have ballots issued or "
+                        "received but no level counts, so their numbers were not saved. When the ballots for "
+                        "them are counted, type the four level counts and save again.",
+                        len(recorded.pending),
+                    )
+                    % {
+                        "count": len(recorded.pending),
+                        "names": meetings.name_list(m.full_name for m in recorded.pending),
+                    },
+                )
             return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
     sheet = meetings.meeting_sheet(period, organization)
-    context = _page_context(sheet, posted=posted, errors=errors)
+    context = _page_context(sheet, posted=posted, errors=errors, refusal=refusal)
     return render(request, "assessments/meeting/meeting.html", context, status=status)
 
 
@@ -217,8 +278,16 @@ def ballot_open(request, period_id, code):
     else:
         messages.success(
             request,
-            _("The online secret ballot is open for %(count)d members. Ask them to sign in and vote.")
-            % {"count": ballot.eligible_voters.count()},
+            _(
+                "The online secret ballot is open for %(count)d members. Ask them to sign in and vote. "
+                "It can be closed and counted once at least %(needed)d of the %(official)d official members "
+                "have voted (section 3 below shows how many have)."
+            )
+            % {
+                "count": ballot.eligible_voters.count(),
+                "needed": ballot.quorum_needed,
+                "official": ballot.official_members,
+            },
         )
     return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
 
@@ -226,6 +295,8 @@ def ballot_open(request, period_id, code):
 @require_POST
 @login_required
 def ballot_close(request, period_id, code):
+    """End the online ballot: count it (once the quorum is reached), or, with `discard` in the form,
+    stop it without counting so that the cell counts paper ballots instead."""
     period, organization = _cell_for_manager(request.user, period_id, code)
     ballot = get_object_or_404(
         Ballot.objects.select_related("meeting__period", "meeting__organization"),
@@ -233,15 +304,27 @@ def ballot_close(request, period_id, code):
         meeting__organization=organization,
     )
     try:
-        recorded = meetings.ballot_close(ballot=ballot, user=request.user)
+        if "discard" in request.POST:
+            meetings.ballot_discard(ballot=ballot, user=request.user)
+        else:
+            recorded = meetings.ballot_close(ballot=ballot, user=request.user)
     except WorkflowError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request,
-            _("The ballot is closed and its count is in the minutes. Proposals recorded on %(count)d forms.")
-            % {"count": recorded.proposed},
-        )
+        if "discard" in request.POST:
+            messages.success(
+                request,
+                _(
+                    "The online ballot has been stopped without counting: the votes cast were discarded "
+                    "unread. Count the paper ballots and type the numbers in section 2."
+                ),
+            )
+        else:
+            messages.success(
+                request,
+                _("The ballot is closed and its count is in the minutes. Proposals recorded on %(count)d forms.")
+                % {"count": recorded.proposed},
+            )
     return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
 
 

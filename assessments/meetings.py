@@ -13,22 +13,47 @@ Two choices, documented here because the regulations leave them to practice:
   (a member disciplined this year is KHTNV whatever the votes). The threshold is a module constant
   and not a period parameter: the rulebooks reject parameters they do not know.
 
+* **A line not counted yet.** A member's line counts once its four level counts are typed. Until then
+  the numbers shared by every line (ballots issued, received, valid, which "Fill in for every member"
+  puts in) are not checked and not saved, so that the minutes can be saved while the counting goes on;
+  the secretary is told which members are still to count.
+
 Secrecy of the online ballot (see `ballot_vote`): who voted is a `VoterMark`, what was voted is only in
 `BallotTally` counters created at zero when the ballot opens; a vote adds one in place and touches
 every counter and every mark of the ballot, so no row, order or transaction stamp tells one vote from
-another.
+another. Nothing of the tally is read before the ballot is closed: the page, the print view and the
+.docx read the minutes (`BallotCount`), which the closing writes, and the admin does not register the
+ballot's tables. Who has voted is shown, in name order (never in the order of voting): with no count
+beside it, it says nothing of the votes.
+
+The quorum of the online ballot (`ballot_close`). The Party Charter counts a cell's official members
+when it sets the quorum of a vote, so the base here is **the cell's official members**: the members on
+the period's roster of the cell who are official (`official_date` set) and active (an excused or
+suspended member is not counted), whether or not they came to the meeting or have an account.
+Counting only the voters on the list (those present with an account) would let a cell where two
+members have an account decide for fifty with one vote, which is what the quorum is there to prevent.
+The share is the period parameter `ballot_quorum` ("0.5": more than half; "1": all): the
+ballot closes only when the votes are more than that share of the official members (`quorum_needed`).
+A ballot that cannot reach it is not opened, and an open one that does not reach it can be stopped
+unread (`ballot_discard`) so that the cell counts paper ballots instead. When it closes, the turnout
+is kept on the ballot for the minutes. With few voters the tally still shows how they voted (one
+voter's ballot is the whole tally): that is why the quorum, and not a smaller number, decides.
 """
 
 import dataclasses
 import datetime
 import io
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
@@ -50,7 +75,13 @@ MAX_COUNT = 9999
 MAX_COMMENT = 5000
 
 LEVEL_FIELDS = (("htxsnv", Level.HTXSNV), ("httnv", Level.HTTNV), ("htnv", Level.HTNV), ("khtnv", Level.KHTNV))
-COUNT_FIELDS = ("issued", "received", "valid", *(name for name, _level in LEVEL_FIELDS))
+LEVEL_NAMES = tuple(name for name, _level in LEVEL_FIELDS)
+# The numbers that are the same for every member when one ballot paper lists them all.
+SHARED_FIELDS = ("issued", "received", "valid")
+COUNT_FIELDS = (*SHARED_FIELDS, *LEVEL_NAMES)
+ATTENDANCE_FIELDS = ("members_total", "present", "absent")
+# How many names a message lists before it says "and N more".
+NAMES_SHOWN = 8
 # The states whose proposal can no longer change: the grassroots level has decided.
 FROZEN_STATES = (Assessment.State.DECIDED, Assessment.State.PUBLISHED)
 
@@ -66,6 +97,28 @@ class MeetingError(WorkflowError):
 
 def row_key(assessment, name):
     return f"{assessment.public_id}:{name}"
+
+
+def count_label(name):
+    """The name of a count column as the page and the messages show it."""
+    labels = {"issued": _("Ballots issued"), "received": _("Ballots received"), "valid": _("Valid ballots")}
+    return labels.get(name) or name.upper()
+
+
+def name_list(names):
+    """'A, B, C' or, past NAMES_SHOWN, 'A, B, … and 12 more'."""
+    names = list(names)
+    if len(names) <= NAMES_SHOWN:
+        return ", ".join(names)
+    rest = len(names) - NAMES_SHOWN
+    return ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", rest) % {
+        "names": ", ".join(names[:NAMES_SHOWN]),
+        "count": rest,
+    }
+
+
+def show_date(day):
+    return day.strftime("%d/%m/%Y")
 
 
 # --- Reading: the roster, the rulebook's cap, the proposal ----------------------------------------------
@@ -146,6 +199,56 @@ class Line:
         )
 
 
+@dataclass(frozen=True)
+class Turnout:
+    """Who could vote in the online ballot, who did, and the quorum it needs to be closed."""
+
+    official: int  # the cell's official members: the base of the quorum
+    eligible: int  # the voters on the list: official, active, present, with an account
+    voted: int
+    needed: int  # the fewest votes with which the ballot may be closed
+
+    @property
+    def reached(self):
+        return self.voted >= self.needed
+
+    @property
+    def missing(self):
+        return max(0, self.needed - self.voted)
+
+
+def official_members(roster):
+    """The base of the quorum: the members on the cell's roster who are official and active, whether
+    present or not, with an account or not (see the module's docstring)."""
+    return [a.member for a in roster if a.member.status == Member.Status.ACTIVE and a.member.official_date is not None]
+
+
+def quorum_needed(official, share):
+    """The fewest votes that are more than `share` of the `official` members: 13 of 25 and 3 of 4 for
+    "0.5"; never more than all of them (so "1" means everyone), and at least one."""
+    if official <= 0:
+        return 1
+    return min(official, int(Decimal(share) * official) + 1)
+
+
+def ballot_quorum(period):
+    """The period's `ballot_quorum` parameter (a share, "0.5" by default)."""
+    return get_rulebook(period.regime).parameters(period.parameters, year=period.year).ballot_quorum
+
+
+def quorum_rule(share):
+    """The quorum in words: "more than half of the official members"."""
+    share = Decimal(share)
+    if share == Decimal("0.5"):
+        return _("more than half of the official members")
+    if share >= 1:
+        return _("every official member")
+    if share == 0:
+        return _("at least one vote")
+    percent = number_format((share * 100).normalize(), use_l10n=True)
+    return _("more than %(percent)s%% of the official members") % {"percent": percent}
+
+
 @dataclass
 class Sheet:
     """The meeting page: the record (None before the first save), every member of the cell to be
@@ -159,8 +262,14 @@ class Sheet:
     roster: list  # every member's assessment of the cell, for the attendance
     absentee_ids: set
     ballot: Ballot | None = None
-    voters: list = field(default_factory=list)  # the members who have voted (not what)
+    voters: list = field(default_factory=list)  # the members who have voted (not what), in name order
     eligible_count: int = 0
+    turnout: Turnout | None = None  # of the online ballot
+    quorum_share: Decimal = Decimal("0.5")  # the period's `ballot_quorum`
+
+    @property
+    def ballot_open(self):
+        return self.ballot is not None and self.ballot.state == Ballot.State.OPEN
 
     @property
     def online(self):
@@ -218,17 +327,28 @@ def meeting_sheet(period, organization):
         Meeting.objects.filter(period=period, organization=organization).select_related("ballot", "recorded_by").first()
     )
     roster = _roster(period, organization)
-    counts, absentee_ids, ballot, voters, eligible = {}, set(), None, [], 0
+    counts, absentee_ids, ballot, voters, eligible, turnout = {}, set(), None, [], 0, None
+    share = ballot_quorum(period)
     if meeting is not None:
         counts = {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)}
         absentee_ids = set(meeting.absentees.values_list("pk", flat=True))
         ballot = getattr(meeting, "ballot", None)
         if ballot is not None:
+            # In name order, and the member's id after it: never the marks' own order, which is the
+            # order of voting.
             voters = [
                 mark.voter
-                for mark in VoterMark.objects.filter(ballot=ballot).select_related("voter").order_by("voter__sort_key")
+                for mark in VoterMark.objects.filter(ballot=ballot)
+                .select_related("voter")
+                .order_by("voter__sort_key", "voter_id")
             ]
             eligible = ballot.eligible_voters.count()
+            if ballot.state == Ballot.State.CLOSED and ballot.official_members is not None:
+                # The turnout as it stood at the closing, whatever has changed since.
+                turnout = Turnout(ballot.official_members, eligible, len(voters), ballot.quorum_needed)
+            else:
+                official = len(official_members(roster))
+                turnout = Turnout(official, eligible, len(voters), quorum_needed(official, share))
     classified = [a for a in roster if a.classified]
     return Sheet(
         period=period,
@@ -241,6 +361,8 @@ def meeting_sheet(period, organization):
         ballot=ballot,
         voters=voters,
         eligible_count=eligible,
+        turnout=turnout,
+        quorum_share=share,
     )
 
 
@@ -267,6 +389,8 @@ class CheckedMeeting:
     absent: int
     absentee_member_ids: set
     rows: dict  # assessment pk -> {"comments": str, field: int | None}
+    # Lines with shared numbers typed but no level count yet: not counted, their numbers not saved.
+    pending: set = field(default_factory=set)  # assessment pks
 
 
 def _number(raw, errors, key):
@@ -288,34 +412,85 @@ def _number(raw, errors, key):
     return value
 
 
-def _date(raw, errors, key):
+DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
+YEAR_MONTH_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def parse_date(raw):
+    """A date written day/month/year (25/11/2026, 25-11-2026, 25.11.2026) or as the browser sends it
+    (2026-11-25); None when it is not a date."""
     raw = (raw or "").strip()
-    if not raw:
-        errors.setdefault(key, []).append(_("Please enter the date of the meeting."))
-        return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            value = datetime.datetime.strptime(raw, pattern).date()
-        except ValueError:
-            continue
-        if value > timezone.localdate():
-            errors.setdefault(key, []).append(_("The date of the meeting cannot be in the future."))
+    match = YEAR_MONTH_DAY.match(raw)
+    if match:
+        year, month, day = map(int, match.groups())
+    else:
+        match = DAY_MONTH_YEAR.match(raw)
+        if not match:
             return None
-        return value
-    errors.setdefault(key, []).append(_("Please enter a date as day/month/year."))
-    return None
+        day, month, year = map(int, match.groups())
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _date(raw, errors, key, *, year=None):
+    """The date of the meeting: given, a real date, not after today and not before the year reviewed."""
+    raw = (raw or "").strip()
+    today = timezone.localdate()
+    if not raw:
+        errors.setdefault(key, []).append(
+            _("Please enter the date of the meeting as day/month/year, for example %(example)s.")
+            % {"example": show_date(today)}
+        )
+        return None
+    value = parse_date(raw)
+    if value is None:
+        errors.setdefault(key, []).append(
+            _(
+                "“%(value)s” is not a date. Please write the date of the meeting as day/month/year, "
+                "for example %(example)s."
+            )
+            % {"value": raw[:40], "example": show_date(today)}
+        )
+        return None
+    if value > today:
+        errors.setdefault(key, []).append(
+            _("The date of the meeting (%(date)s) is after today (%(today)s). Please enter the day the cell met.")
+            % {"date": show_date(value), "today": show_date(today)}
+        )
+        return None
+    if year is not None and value.year < year:
+        errors.setdefault(key, []).append(
+            _("The date of the meeting (%(date)s) is before the year under review (%(year)d). Please check the year.")
+            % {"date": show_date(value), "year": year}
+        )
+        return None
+    return value
+
+
+def missing_message():
+    """The message of a number left empty in a line that is being counted."""
+    return _("Please fill in this number.")
 
 
 def check_counts(numbers, present, errors, key):
     """The arithmetic of one member's line; `numbers` maps each count field to an int, None (empty) or
-    False (already refused). Messages go to `errors` under `key(field)`."""
-    given = {name: value for name, value in numbers.items() if value is not None}
-    if not given:
+    False (already refused). Messages go to `errors` under `key(field)`, and what the line as a whole
+    lacks under `key("line")`. A line without any level count is not counted yet: nothing to check."""
+    if all(numbers.get(name) is None for name in LEVEL_NAMES):
         return
+    given = {name: value for name, value in numbers.items() if value is not None}
     missing = [name for name in COUNT_FIELDS if numbers.get(name) is None]
     for name in missing:
-        errors.setdefault(key(name), []).append(
-            _("Please fill in this number too, or leave the whole line empty until the ballots are counted.")
+        errors.setdefault(key(name), []).append(missing_message())
+    if missing:
+        errors.setdefault(key("line"), []).append(
+            _(
+                "This line still lacks: %(fields)s. Fill them in, or empty the four level counts "
+                "to leave this member for later."
+            )
+            % {"fields": ", ".join(count_label(name) for name in missing)}
         )
     if missing or any(value is False for value in given.values()):
         return
@@ -339,7 +514,7 @@ def check_counts(numbers, present, errors, key):
         errors.setdefault(key("valid"), []).append(
             _("With no valid ballot no level can be proposed: leave the line empty until the ballots are counted.")
         )
-    total = sum(numbers[name] for name, _level in LEVEL_FIELDS)
+    total = sum(numbers[name] for name in LEVEL_NAMES)
     if total != valid:
         errors.setdefault(key("levels"), []).append(
             _(
@@ -350,14 +525,15 @@ def check_counts(numbers, present, errors, key):
         )
 
 
-def check_meeting(data, roster):
+def check_meeting(data, roster, *, year=None):
     """(CheckedMeeting, errors): every field of the minutes checked against the cell's roster.
 
-    The errors map a field to its messages; the CheckedMeeting is only meaningful without errors."""
+    The errors map a field to its messages; the CheckedMeeting is only meaningful without errors.
+    `year`, the year under review, bounds the date of the meeting from below."""
     errors = {}
-    held_on = _date(data.held_on, errors, "held_on")
+    held_on = _date(data.held_on, errors, "held_on", year=year)
     numbers = {}
-    for name in ("members_total", "present", "absent"):
+    for name in ATTENDANCE_FIELDS:
         value = _number(getattr(data, name), errors, name)
         if value is None:
             errors.setdefault(name, []).append(_("Please enter this number."))
@@ -386,7 +562,7 @@ def check_meeting(data, roster):
             )
             % {"ticked": len(absentee_ids), "absent": absent}
         )
-    rows = {}
+    rows, pending = {}, set()
     for public_id, raw in data.rows.items():
         assessment = by_public_id.get(str(public_id))
         if assessment is None or not assessment.classified:
@@ -396,8 +572,15 @@ def check_meeting(data, roster):
             errors.setdefault(row_key(assessment, "comments"), []).append(
                 _("The comments are longer than %(max)d characters. Please shorten them.") % {"max": MAX_COMMENT}
             )
-        line = {name: _number(raw.get(name), errors, row_key(assessment, name)) for name in COUNT_FIELDS}
-        check_counts(line, present, errors, lambda name, a=assessment: row_key(a, name))
+        line = {name: _number(raw.get(name), errors, row_key(assessment, name)) for name in LEVEL_NAMES}
+        if all(value is None for value in line.values()):
+            # Not counted yet: the shared numbers wait, unchecked and unsaved, for the level counts.
+            line = dict.fromkeys(COUNT_FIELDS)
+            if any((raw.get(name) or "").strip() for name in SHARED_FIELDS):
+                pending.add(assessment.pk)
+        else:
+            line.update({name: _number(raw.get(name), errors, row_key(assessment, name)) for name in SHARED_FIELDS})
+            check_counts(line, present, errors, lambda name, a=assessment: row_key(a, name))
         line["comments"] = comments
         rows[assessment.pk] = line
     checked = CheckedMeeting(
@@ -407,8 +590,35 @@ def check_meeting(data, roster):
         absent=absent,
         absentee_member_ids=absentee_ids,
         rows=rows,
+        pending=pending,
     )
     return checked, errors
+
+
+def refusal_message(errors, roster):
+    """The message at the top of refused minutes: what kinds of things are wrong, and where."""
+    problems = []
+    if "held_on" in errors:
+        problems.append(_("the date of the meeting"))
+    if any(name in errors for name in ATTENDANCE_FIELDS):
+        problems.append(_("the number of members, present and absent"))
+    if "absentees" in errors:
+        problems.append(_("the members ticked as absent"))
+    wrong_lines = {key.split(":", 1)[0] for key in errors if ":" in key}
+    names = [a.member.full_name for a in roster if str(a.public_id) in wrong_lines]
+    if names:
+        problems.append(
+            ngettext(
+                "the line of %(count)d member (%(names)s)",
+                "the lines of %(count)d members (%(names)s)",
+                len(names),
+            )
+            % {"count": len(names), "names": name_list(names)}
+        )
+    return _(
+        "The minutes have not been saved. Please correct: %(problems)s. "
+        "Everything you typed is still on the page; the places to correct are marked in red."
+    ) % {"problems": "; ".join(problems)}
 
 
 # --- Recording -------------------------------------------------------------------------------------------
@@ -444,6 +654,7 @@ class Recorded:
     meeting: Meeting
     proposed: int = 0  # forms whose proposal was recorded or changed
     waiting: list = field(default_factory=list)  # members counted whose form is not submitted
+    pending: list = field(default_factory=list)  # members whose line was started but not counted yet
 
 
 def _apply_proposals(period, user, lines, now):
@@ -499,10 +710,11 @@ def meeting_record(*, period, organization, user, data, base_version):
         check_manager(user, Period.objects.get(pk=period.pk), organization)
         meeting = _lock_meeting(period, organization, base_version)
         roster = _roster(period, organization, lock=True)
-        checked, errors = check_meeting(data, roster)
+        checked, errors = check_meeting(data, roster, year=period.year)
         existing = {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)} if meeting else {}
         ballot = Ballot.objects.filter(meeting=meeting).first() if meeting else None
         by_pk = {a.pk: a for a in roster}
+        pending = set(checked.pending)
         for pk, line in checked.rows.items():
             assessment = by_pk[pk]
             old = existing.get(pk)
@@ -511,33 +723,36 @@ def meeting_record(*, period, organization, user, data, base_version):
             if ballot is not None or (old is not None and old.source == BallotCount.Source.ONLINE):
                 # The online ballot's numbers are not typed: they stay as the ballot gave them.
                 line.update(old_numbers)
-                for name in (*COUNT_FIELDS, "levels"):
+                for name in (*COUNT_FIELDS, "levels", "line"):
                     errors.pop(row_key(assessment, name), None)
+                pending.discard(pk)
                 continue
             if new_numbers == old_numbers:
                 continue
             if assessment.state in FROZEN_STATES and all(value is None for value in new_numbers.values()):
                 # A decided member's count is shown, not offered for typing: it stays as it was.
                 line.update(old_numbers)
+                pending.discard(pk)
                 continue
             if assessment.state in FROZEN_STATES:
-                errors.setdefault(row_key(assessment, "issued"), []).append(
+                errors.setdefault(row_key(assessment, "line"), []).append(
                     _("The level of this member has been decided: the count can no longer be changed.")
                 )
             elif (
                 old is not None
                 and old.counted
-                and new_numbers["issued"] is None
+                and all(value is None for value in new_numbers.values())
                 and not any(row_key(assessment, name) in errors for name in COUNT_FIELDS)
             ):
-                errors.setdefault(row_key(assessment, "issued"), []).append(
-                    _("The count of this member has been recorded: correct the numbers, but do not leave them empty.")
+                pending.discard(pk)
+                errors.setdefault(row_key(assessment, "line"), []).append(
+                    _(
+                        "The count of this member has been recorded: correct the numbers, "
+                        "but do not leave the four level counts empty."
+                    )
                 )
         if errors:
-            raise MeetingError(
-                _("Some numbers do not add up or are missing; nothing was saved. See the marked fields."),
-                field_errors=errors,
-            )
+            raise MeetingError(refusal_message(errors, roster), field_errors=errors)
         if meeting is None:
             meeting = Meeting(period=period, organization=organization)
         meeting.held_on = checked.held_on
@@ -574,7 +789,12 @@ def meeting_record(*, period, organization, user, data, base_version):
                 "proposals": proposed,
             },
         )
-    return Recorded(meeting=meeting, proposed=proposed, waiting=waiting)
+    return Recorded(
+        meeting=meeting,
+        proposed=proposed,
+        waiting=waiting,
+        pending=[a.member for a in roster if a.pk in pending],
+    )
 
 
 def _write_counts(meeting, rows, existing):
@@ -613,7 +833,8 @@ def eligible_voters(roster, absentee_ids):
 
 def ballot_open(*, period, organization, user):
     """Open the online secret ballot of the cell's meeting: the voters are fixed, and the tally gets a
-    counter at zero for every member to be classified and every level."""
+    counter at zero for every member to be classified and every level. A ballot whose voters could not
+    reach the quorum even if all of them voted is not opened."""
     check_manager(user, period, organization)
     with transaction.atomic():
         check_manager(user, Period.objects.get(pk=period.pk), organization)
@@ -640,7 +861,27 @@ def ballot_open(*, period, organization, user):
         voters = [m for m in voters if m.pk in active_users]
         if not voters:
             raise WorkflowError(_("No member present has an account to vote with."))
-        ballot = Ballot.objects.create(meeting=meeting, opened_by=user)
+        official = len(official_members(roster))
+        needed = quorum_needed(official, ballot_quorum(period))
+        if len(voters) < needed:
+            raise WorkflowError(
+                ngettext(
+                    "Only %(voters)d member present can vote online (official, with an account), but the ballot "
+                    "needs at least %(needed)d votes of the %(official)d official members of the cell (%(rule)s). "
+                    "Count paper ballots instead (section 2), or give more members present an account first.",
+                    "Only %(voters)d members present can vote online (official, with an account), but the ballot "
+                    "needs at least %(needed)d votes of the %(official)d official members of the cell (%(rule)s). "
+                    "Count paper ballots instead (section 2), or give more members present an account first.",
+                    len(voters),
+                )
+                % {
+                    "voters": len(voters),
+                    "needed": needed,
+                    "official": official,
+                    "rule": quorum_rule(ballot_quorum(period)),
+                }
+            )
+        ballot = Ballot.objects.create(meeting=meeting, opened_by=user, official_members=official, quorum_needed=needed)
         ballot.eligible_voters.set(voters)
         BallotTally.objects.bulk_create(
             [
@@ -655,7 +896,13 @@ def ballot_open(*, period, organization, user):
             period=period,
             actor=user,
             action="ballot_open",
-            data={"organization": organization.code, "voters": len(voters), "subjects": len(subjects)},
+            data={
+                "organization": organization.code,
+                "voters": len(voters),
+                "subjects": len(subjects),
+                "official_members": official,
+                "quorum_needed": needed,
+            },
         )
     return ballot
 
@@ -726,9 +973,33 @@ def ballot_vote(*, ballot, user, choices):
         VoterMark.objects.filter(ballot=locked).update(voter=F("voter"))
 
 
+def quorum_refusal(turnout, share):
+    """Why the ballot cannot be closed yet, and what to do."""
+    return ngettext(
+        "%(voted)d of the %(official)d official members of the cell has voted; at least %(needed)d votes are "
+        "needed to close the ballot (%(rule)s). Nothing has been counted. Wait for more members to vote "
+        "(%(missing)d more are needed) and close it again; or, if they cannot vote, stop the online ballot "
+        "and count paper ballots instead.",
+        "%(voted)d of the %(official)d official members of the cell have voted; at least %(needed)d votes are "
+        "needed to close the ballot (%(rule)s). Nothing has been counted. Wait for more members to vote "
+        "(%(missing)d more are needed) and close it again; or, if they cannot vote, stop the online ballot "
+        "and count paper ballots instead.",
+        turnout.voted,
+    ) % {
+        "voted": turnout.voted,
+        "official": turnout.official,
+        "needed": turnout.needed,
+        "missing": turnout.missing,
+        "rule": quorum_rule(share),
+    }
+
+
 def ballot_close(*, ballot, user):
     """Close the ballot and write its tally into the minutes: for every member, issued = the voters on
-    the list, received = valid = those who voted, and the count of each level; then the proposals."""
+    the list, received = valid = those who voted, and the count of each level; then the proposals.
+
+    Refused, with nothing read from the tally, until the quorum is reached: more than the period's
+    `ballot_quorum` share of the cell's official members have voted."""
     meeting = ballot.meeting
     period, organization = meeting.period, meeting.organization
     check_manager(user, period, organization)
@@ -742,6 +1013,11 @@ def ballot_close(*, ballot, user):
         roster = _roster(period, organization, lock=True)
         issued = locked.eligible_voters.count()
         voted = VoterMark.objects.filter(ballot=locked).count()
+        share = ballot_quorum(period)
+        official = len(official_members(roster))
+        turnout = Turnout(official=official, eligible=issued, voted=voted, needed=quorum_needed(official, share))
+        if not turnout.reached:
+            raise WorkflowError(quorum_refusal(turnout, share))
         tallies = {}
         for tally in BallotTally.objects.filter(ballot=locked):
             tallies.setdefault(tally.subject_assessment_id, {})[tally.level] = tally.count
@@ -773,7 +1049,9 @@ def ballot_close(*, ballot, user):
         locked.state = Ballot.State.CLOSED
         locked.closed_by = user
         locked.closed_at = now
-        locked.save(update_fields=["state", "closed_by", "closed_at"])
+        locked.official_members = turnout.official
+        locked.quorum_needed = turnout.needed
+        locked.save(update_fields=["state", "closed_by", "closed_at", "official_members", "quorum_needed"])
         meeting.version += 1
         meeting.save(update_fields=["version", "updated_at"])
         # One last rewrite of the counters and the marks under the closing transaction's stamp.
@@ -783,9 +1061,45 @@ def ballot_close(*, ballot, user):
             period=period,
             actor=user,
             action="ballot_close",
-            data={"organization": organization.code, "voters": issued, "voted": voted, "proposals": proposed},
+            data={
+                "organization": organization.code,
+                "voters": issued,
+                "voted": voted,
+                "official_members": turnout.official,
+                "quorum_needed": turnout.needed,
+                "proposals": proposed,
+            },
         )
     return Recorded(meeting=meeting, proposed=proposed, waiting=waiting)
+
+
+def ballot_discard(*, ballot, user):
+    """Stop an open ballot without counting it, so that the cell counts paper ballots instead (or opens
+    a new ballot): the tally is deleted unread, with the marks of who voted. Only how many had voted is
+    kept, in the audit trail."""
+    meeting = ballot.meeting
+    period, organization = meeting.period, meeting.organization
+    check_manager(user, period, organization)
+    with transaction.atomic():
+        check_manager(user, Period.objects.get(pk=period.pk), organization)
+        locked = Ballot.objects.select_for_update().filter(pk=ballot.pk).first()
+        if locked is None or locked.state != Ballot.State.OPEN:
+            raise WorkflowError(_("Only an open ballot can be stopped; this one is closed or already stopped."))
+        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        eligible = locked.eligible_voters.count()
+        voted = VoterMark.objects.filter(ballot=locked).count()
+        BallotTally.objects.filter(ballot=locked).delete()
+        VoterMark.objects.filter(ballot=locked).delete()
+        locked.delete()
+        meeting.version += 1
+        meeting.save(update_fields=["version", "updated_at"])
+        AuditEntry.objects.create(
+            period=period,
+            actor=user,
+            action="ballot_discard",
+            data={"organization": organization.code, "voters": eligible, "voted": voted},
+        )
+    return voted
 
 
 # --- The minutes as a .docx -------------------------------------------------------------------------------
@@ -793,6 +1107,27 @@ def ballot_close(*, ballot, user):
 
 def _vietnamese_date(day):
     return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}" if day else "ngày … tháng … năm ……"
+
+
+def turnout_lines_vi(sheet):
+    """The turnout of the online ballot as the minutes state it, in Vietnamese (the official language of
+    the minutes whatever the screen's); empty for paper ballots."""
+    turnout = sheet.turnout
+    if turnout is None:
+        return []
+    lines = [
+        "Hình thức: bỏ phiếu kín trực tuyến.",
+        f"Số đảng viên chính thức của chi bộ: {turnout.official}. "
+        f"Số đảng viên có quyền bỏ phiếu trực tuyến (có mặt, có tài khoản): {turnout.eligible}. "
+        f"Số đảng viên đã bỏ phiếu: {turnout.voted}. "
+        f"Số phiếu tối thiểu để kết thúc bỏ phiếu: {turnout.needed} "
+        f"(trên {turnout.official} đảng viên chính thức).",
+    ]
+    if sheet.ballot_open:
+        lines.append(
+            "Cuộc bỏ phiếu đang mở: chưa kiểm phiếu; kết quả chỉ có sau khi kết thúc bỏ phiếu và đủ số phiếu tối thiểu."
+        )
+    return lines
 
 
 def minutes_document(sheet, *, parent=None):
@@ -840,8 +1175,8 @@ def minutes_document(sheet, *, parent=None):
             f"Tổng số đảng viên của chi bộ: {meeting.members_total}. Có mặt: {meeting.present}. "
             f"Vắng mặt: {meeting.absent}" + (f" ({', '.join(absent_names)})." if absent_names else ".")
         )
-        if sheet.online:
-            document.add_paragraph("Hình thức: bỏ phiếu kín trực tuyến.")
+        for text in turnout_lines_vi(sheet):
+            document.add_paragraph(text)
     else:
         document.add_paragraph(f"Hội nghị {organization.name} họp ngày … tháng … năm ……")
         document.add_paragraph("Tổng số đảng viên: ……  Có mặt: ……  Vắng mặt: …… (………………………………)")

@@ -456,6 +456,11 @@ class Ballot(models.Model):
         related_name="+",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The quorum: the cell's official members and the votes needed, as at the opening, then as they stood
+    # at the closing, which the minutes keep: the roster and the period's parameters may change
+    # afterwards, the record of the meeting must not. While the ballot is open the page reckons them anew.
+    official_members = models.PositiveSmallIntegerField(_("official members of the cell"), null=True, blank=True)
+    quorum_needed = models.PositiveSmallIntegerField(_("votes needed to close"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("online secret ballot")

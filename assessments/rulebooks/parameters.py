@@ -113,6 +113,18 @@ class Parameters:
         minimum=Decimal(0),
         maximum=Decimal(1),
     )
+    # The online ballot is counted only when MORE than this share of the cell's official members have
+    # voted ("0.5": more than half, as the Party Charter counts a vote); "1" asks for every one of them.
+    ballot_quorum: Decimal = param(
+        Decimal("0.5"),
+        "share",
+        "Bỏ phiếu trực tuyến: số đảng viên chính thức đã bỏ phiếu phải vượt tỉ lệ này mới kết thúc được "
+        "(0.5 là quá nửa; 1 là tất cả)",
+        "Online ballot: more than this share of the official members must have voted before it can be closed "
+        "(0.5 is more than half; 1 is all of them)",
+        minimum=Decimal(0),
+        maximum=Decimal(1),
+    )
     switches: Mapping[str, Switch] = field(default_factory=dict, metadata={"kind": "switches"})
 
     def to_dict(self) -> dict:

@@ -96,7 +96,9 @@ def numbers(*values):
         ((3, 3, 3, 1, 1, 0, 0), 3, {"levels"}),  # the levels add up to 2, not 3
         ((3, 3, 2, 1, 1, 1, 0), 3, {"levels"}),  # 3 for the levels, 2 valid: a blank ballot is invalid
         ((3, 3, 0, 0, 0, 0, 0), 3, {"valid"}),  # no valid ballot: nothing to propose
-        ((3, 3, "", 1, 2, 0, 0), 3, {"valid"}),  # a number missing in a line that was started
+        ((3, 3, "", 1, 2, 0, 0), 3, {"valid", "line"}),  # a number missing in a line that was started
+        ((3, 3, 3, "", "", "", ""), 3, set()),  # only the shared numbers: not counted yet, nothing to check
+        ((3, 3, 3, 1, "", "", ""), 3, {"htnv", "httnv", "khtnv", "line"}),  # the levels started, not finished
     ],
 )
 def test_each_rule_of_the_arithmetic_fires_alone_and_stays_quiet_otherwise(values, present, fired):
@@ -431,3 +433,118 @@ def test_the_meeting_page_costs_the_same_for_a_cell_of_5_and_of_30(city, persona
     assert _queries(client, meeting_url(period, "chi-bo-nho", "meeting_print")) == _queries(
         client, meeting_url(period, "chi-bo-lon", "meeting_print")
     )
+
+
+# --- "Fill in for every member", the date, and refused minutes that keep what was typed -------------------
+
+
+def filled_for_all(forms, *, issued=3, received=3, counted=None):
+    """The minutes as "Fill in for every member" leaves them: ballots issued, received and valid in every
+    line, and the four level counts typed only for the members in `counted` ({form: four numbers})."""
+    counts = {}
+    for form in forms:
+        levels = (counted or {}).get(form, ("", "", "", ""))
+        counts[form] = (issued, received, received, *levels)
+    return minutes(forms, counts)
+
+
+def test_after_fill_in_for_every_member_the_minutes_save_and_the_members_still_to_count_are_named(
+    period, forms, personas, client_for
+):
+    client = client_for(personas.secretary_a1)
+    response = client.post(meeting_url(period), filled_for_all(forms, counted={forms[1]: (1, 2, 0, 0)}), follow=True)
+    assert response.redirect_chain and response.status_code == 200
+    rows = {c.assessment_id: c for c in BallotCount.objects.all()}
+    assert (rows[forms[1].pk].issued, rows[forms[1].pk].valid, rows[forms[1].pk].httnv) == (3, 3, 2)
+    # The lines with only the shared numbers are saved without numbers (comments kept), and named.
+    for form in (forms[0], forms[2]):
+        assert not rows[form.pk].counted and rows[form.pk].comments == f"Góp ý cho {form.member.full_name}"
+    page = response.content.decode()
+    assert "2 đảng viên chưa được kiểm phiếu" in page
+    assert forms[0].member.full_name in page and forms[2].member.full_name in page
+    forms[1].refresh_from_db()
+    assert forms[1].cell_proposed_level == "HTTNV"
+
+
+def test_a_line_with_some_level_counts_says_exactly_which_numbers_it_lacks(period, forms, personas, client_for):
+    client = client_for(personas.secretary_a1)
+    data = filled_for_all(forms, counted={forms[0]: (1, 2, "", "")})
+    response = client.post(meeting_url(period), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Dòng này còn thiếu: HTNV, KHTNV." in page
+    # The top message names the member whose line is wrong, and only that kind of problem.
+    refusal = response.context["refusal"]
+    assert forms[0].member.full_name in refusal and "ngày họp" not in refusal
+    assert [p["label"] for p in response.context["problems"]] == [forms[0].member.full_name]
+    assert not Meeting.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("held_on", "message"),
+    [
+        ((datetime.date.today() + datetime.timedelta(days=3)).strftime("%d/%m/%Y"), "sau ngày hôm nay"),
+        ("31/02/2026", "không phải là một ngày"),
+        ("hôm qua", "không phải là một ngày"),
+        ("", "Xin nhập ngày họp"),
+        ("15/06/2025", "trước năm kiểm điểm (2026)"),
+    ],
+    ids=["future", "no such day", "words", "missing", "before the year"],
+)
+def test_a_wrong_date_is_its_own_message_at_the_top_and_at_the_field_and_the_typing_is_kept(
+    period, forms, personas, client_for, held_on, message
+):
+    client = client_for(personas.secretary_a1)
+    counts = {forms[0]: (2, 2, 2, 1, 1, 0, 0)}
+    data = minutes(forms, counts, held_on=held_on, total=3, present=2, absent=1, absentees=[forms[2]])
+    response = client.post(meeting_url(period), data)
+    assert response.status_code == 400
+    assert not Meeting.objects.exists()
+    refusal = response.context["refusal"]
+    assert "chưa lưu được. Xin sửa: ngày họp. Mọi số liệu đã nhập vẫn còn trên trang" in refusal
+    problems = response.context["problems"]
+    assert [p["label"] for p in problems] == ["Ngày họp"] and message in problems[0]["messages"][0]
+    assert response.context["attendance_errors"]["held_on"] == problems[0]["messages"]
+    page = response.content.decode()
+    assert page.index('id="refusal"') < page.index('id="id_held_on"')
+    # Everything typed is still there: the date as typed, the attendance, the ticks, the counts, the comments.
+    assert f'id="id_held_on" value="{held_on}"' in page
+    assert 'id="id_present" value="2"' in page and 'id="id_absent" value="1"' in page
+    assert f'value="{forms[2].public_id}" id="absent-{forms[2].public_id}" checked' in page
+    assert f'name="row-{forms[0].public_id}-htxsnv" id="row-{forms[0].public_id}-htxsnv" value="1"' in page
+    assert f"Góp ý cho {forms[1].member.full_name}</textarea>" in page
+
+
+def test_the_date_can_be_typed_day_month_year(period, forms, personas, client_for):
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    client = client_for(personas.secretary_a1)
+    typed = f"{yesterday.day}/{yesterday.month}/{yesterday.year}"
+    assert client.post(meeting_url(period), minutes(forms, held_on=typed)).status_code == 302
+    assert Meeting.objects.get().held_on == yesterday
+    page = client.get(meeting_url(period)).content.decode()
+    assert f'id="id_held_on" value="{yesterday:%d/%m/%Y}"' in page
+
+
+def test_the_top_message_names_each_kind_of_problem(period, forms, personas, client_for):
+    client = client_for(personas.secretary_a1)
+    future = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    counts = {forms[0]: (3, 3, 3, 1, 1, 0, 0), forms[2]: (3, 3, 3, 3, 0, 0, "")}
+    response = client.post(meeting_url(period), minutes(forms, counts, held_on=future, total=4))
+    assert response.status_code == 400
+    refusal = response.context["refusal"]
+    assert "chưa lưu được" in refusal
+    for kind in ("ngày họp", "số đảng viên, số có mặt và vắng mặt", "dòng của 2 đảng viên"):
+        assert kind in refusal
+    assert forms[0].member.full_name in refusal and forms[2].member.full_name in refusal
+    labels = [p["label"] for p in response.context["problems"]]
+    assert labels == ["Ngày họp", "Tổng số đảng viên của chi bộ", forms[0].member.full_name, forms[2].member.full_name]
+
+
+def test_a_decided_members_count_stays_on_the_page_when_the_minutes_are_refused(period, forms, personas, client_for):
+    client = client_for(personas.secretary_a1)
+    client.post(meeting_url(period), minutes(forms, {forms[0]: ALL_GOOD}))
+    Assessment.objects.filter(pk=forms[0].pk).update(state=S.DECIDED, decided_level="HTTNV")
+    response = client.post(meeting_url(period), minutes(forms, {}, version=1, total=9))
+    assert response.status_code == 400
+    cells = next(line.cells for line in response.context["sheet"].lines if line.assessment.pk == forms[0].pk)
+    assert [cell["value"] for cell in cells] == list(ALL_GOOD)
