@@ -75,8 +75,10 @@ def _check(assessment, action_name, user, *, now=None):
 
 
 def _audit(assessment, user, action, from_state, to_state, *, actors, reason="", data=None):
+    # "On behalf of" only when someone writes the member's own self-review for them; a return (or
+    # any other act of a secretary or committee) is their own act, not the member's.
     on_behalf_of = None
-    if assessment.member_id and Actor.SELF not in actors:
+    if action in AuditEntry.ON_BEHALF_ACTIONS and assessment.member_id and Actor.SELF not in actors:
         on_behalf_of = assessment.member
     AuditEntry.objects.create(
         period=assessment.period,

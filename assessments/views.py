@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.models import Organization
+from members.models import Level
+from organizations.models import Organization, RoleAssignment
 
 from . import formview, services
 from .access import get_assessment_for_user, get_period_and_organization_for_manager
@@ -19,16 +19,6 @@ from .rulebooks import validate_answers
 from .selectors import analysis_summaries
 from .workflow import ACTIONS, Actor, allowed_actions
 
-AUDIT_ACTIONS = {
-    "record_proposal": _lazy("Cell's proposal recorded"),
-    "decide": _lazy("Level decided"),
-    "reopen": _lazy("Reopened by the board"),
-    "analysis": _lazy("Analysis form handed in"),
-    "save": _lazy("Saved"),
-    "submit": _lazy("Submitted"),
-    "return": _lazy("Returned for revision"),
-    "classification_override": _lazy("Classification decided by the board"),
-}
 MAX_TEXT = 20000  # characters in one answer: generous for a self-review, a guard against abuse
 
 
@@ -41,14 +31,7 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
     answers = assessment.answers if answers is None else answers
     actions = allowed_actions(assessment.state, actors)
     editable = "save" in actions and assessment.period.state == Period.State.OPEN and not assessment.period.is_locked
-    history = list(
-        AuditEntry.objects.filter(assessment=assessment).select_related("actor", "on_behalf_of").order_by("at", "pk")
-    )
-    states = dict(Assessment.State.choices)
-    for entry in history:
-        entry.action_label = AUDIT_ACTIONS.get(entry.action, entry.action)
-        entry.from_label = states.get(entry.from_state, entry.from_state)
-        entry.to_label = states.get(entry.to_state, entry.to_state)
+    show_result = assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors
     return {
         "assessment": assessment,
         "period": assessment.period,
@@ -61,17 +44,76 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
         "is_proxy": Actor.SELF not in actors and assessment.member_id is not None,
         "can_analyse": bool({Actor.MANAGER, Actor.EVALUATOR} & actors),
         "can_reopen": Actor.BOARD in actors and assessment.period.is_locked and assessment.member_id is not None,
-        "show_result": assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors,
+        "show_result": show_result,
         "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
         "evaluations": (
             analysis_summaries([assessment])[assessment.pk]
             if assessment.member_id is None and Actor.MANAGER in actors
             else None
         ),
-        "history": history,
+        "history": _history(assessment, show_levels=show_result),
         "conflict": conflict,
         "errors": errors,
     }
+
+
+def person_name(user):
+    """How a person is named on the pages: the full name of their member record, else the first and
+    last name of their account, else the user name. `user.member` should be loaded with the user."""
+    if user is None:
+        return ""
+    member = getattr(user, "member", None)
+    if member is not None:
+        return member.full_name
+    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+
+
+def _roles_above(organization, user_ids):
+    """{user id: label of the role} that each user holds on `organization` or above it, the nearest
+    role winning (one query). A member acting on their own form has no role here."""
+    steplen = organization.steplen
+    paths = [organization.path[:n] for n in range(steplen, len(organization.path) + 1, steplen)]
+    roles = {}
+    assignments = (
+        RoleAssignment.objects.filter(user_id__in=user_ids, organization__path__in=paths)
+        .order_by("organization__depth", "pk")
+    )
+    for assignment in assignments:
+        roles[assignment.user_id] = assignment.get_role_display()
+    return roles
+
+
+def _level_text(level):
+    return f"{Level(level).label} ({level})" if level in Level.values else ""
+
+
+def _history(assessment, *, show_levels):
+    """The form's audit trail as the page shows it: who (by name and role), what, and for a proposal
+    or a decision the level, unless the viewer may not see levels yet (a member before publication).
+    Two queries: the entries with their people, and the roles of the people other than the member."""
+    history = list(
+        AuditEntry.objects.filter(assessment=assessment)
+        .select_related("actor__member", "on_behalf_of")
+        .order_by("at", "pk")
+    )
+    subject_user_id = assessment.member.user_id if assessment.member_id else None
+    others = {entry.actor_id for entry in history if entry.actor_id and entry.actor_id != subject_user_id}
+    roles = _roles_above(assessment.organization, others) if others else {}
+    states = dict(Assessment.State.choices)
+    for entry in history:
+        entry.who = person_name(entry.actor)
+        entry.role = roles.get(entry.actor_id, "")
+        # Older entries may carry a member on a return or a decision: only a save or a submission
+        # is ever done for the member.
+        entry.for_member = entry.on_behalf_of if entry.action in AuditEntry.ON_BEHALF_ACTIONS else None
+        entry.from_label = states.get(entry.from_state, entry.from_state)
+        entry.to_label = states.get(entry.to_state, entry.to_state)
+        entry.detail = ""
+        if entry.action == AuditEntry.Action.CLASSIFICATION_OVERRIDE and "classified" in entry.data:
+            entry.detail = _("to be classified") if entry.data["classified"] else _("not to be classified")
+        elif show_levels:
+            entry.detail = _level_text(entry.data.get("level") or entry.data.get("proposed_level") or "")
+    return history
 
 
 @require_GET
