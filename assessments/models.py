@@ -250,8 +250,9 @@ class AuditEntry(models.Model):
         RECORD_PROPOSAL = "record_proposal", pgettext_lazy("history", "Cell's proposal recorded")
         DECIDE = "decide", pgettext_lazy("history", "Level decided")
         QUOTA_EXCEPTION = "quota_exception", pgettext_lazy("history", "Decided above the quota, with a reason")
-        CLASSIFICATION_OVERRIDE = "classification_override", pgettext_lazy(
-            "history", "Board's decision on whether to classify"
+        CLASSIFICATION_OVERRIDE = (
+            "classification_override",
+            pgettext_lazy("history", "Board's decision on whether to classify"),
         )
 
     # Acts done for the member, in the member's place: a secretary writing a member's self-review.

@@ -14,9 +14,10 @@ from organizations.models import Organization, RoleAssignment
 
 from . import formview, services
 from .access import get_assessment_for_user, get_period_and_organization_for_manager
+from .dashboards import Distribution
 from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import validate_answers
-from .selectors import analysis_summaries
+from .selectors import analysis_summaries, cell_levels
 from .workflow import ACTIONS, Actor, allowed_actions
 
 MAX_TEXT = 20000  # characters in one answer: generous for a self-review, a guard against abuse
@@ -74,9 +75,8 @@ def _roles_above(organization, user_ids):
     steplen = organization.steplen
     paths = [organization.path[:n] for n in range(steplen, len(organization.path) + 1, steplen)]
     roles = {}
-    assignments = (
-        RoleAssignment.objects.filter(user_id__in=user_ids, organization__path__in=paths)
-        .order_by("organization__depth", "pk")
+    assignments = RoleAssignment.objects.filter(user_id__in=user_ids, organization__path__in=paths).order_by(
+        "organization__depth", "pk"
     )
     for assignment in assignments:
         roles[assignment.user_id] = assignment.get_role_display()
@@ -124,6 +124,12 @@ def my_reviews(request):
         .select_related("period", "organization")
         .order_by("-period__year", "subject_kind")
     )
+    # The member sees their level and their cell's only once the period is published.
+    published = [a for a in assessments if a.period.state == Period.State.PUBLISHED]
+    levels = cell_levels(published) if published else {}
+    for assessment in assessments:
+        assessment.published = assessment.period.state == Period.State.PUBLISHED
+        assessment.cell_level = levels.get((assessment.period_id, assessment.organization_id))
     return render(request, "assessments/my_reviews.html", {"assessments": assessments})
 
 
@@ -288,48 +294,94 @@ def assessment_docx(request, public_id):
 @require_GET
 @login_required
 def dashboard(request, period_id, code):
-    """A cell's forms (for its secretary), or a committee's cells with their progress (for its officer)."""
+    """A cell's forms (for its secretary), or a committee's cells with their progress (for its officer);
+    the levels as they are decided, marked as not yet published until the board publishes them."""
     period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
     own_reviews = list(
         Assessment.objects.filter(period=period, organization=organization, member__isnull=True).order_by(
             "subject_kind"
         )
     )
-    context = {"period": period, "organization": organization, "own_reviews": own_reviews}
+    context = {
+        "period": period,
+        "organization": organization,
+        "own_reviews": own_reviews,
+        "published": period.state == Period.State.PUBLISHED,
+        "taking_forms": period.state == Period.State.OPEN,
+        "level_codes": Level.values,
+    }
     if organization.is_cell:
         forms = list(
             Assessment.objects.filter(period=period, organization=organization, member__isnull=False)
             .select_related("member__user", "filled_by")
             .order_by("member__sort_key", "pk")
         )
+        members_levels = Distribution(organization.name)
+        for form in forms:
+            if form.classified:
+                members_levels.add(form.decided_level, 1)
         context["forms"] = forms
         context["counts"] = _state_counts(forms)
         context["pending"] = [a for a in forms if a.state in PENDING_STATES and a.classified]
+        context["members_levels"] = members_levels
+        context["any_proposal"] = any(a.cell_proposed_level for a in forms)
     else:
         children = list(Organization.objects.get_children(organization))
         rows = (
             Assessment.objects.filter(period=period, organization__path__startswith=organization.path)
             .filter(member__isnull=False)
-            .values("organization__path")
+            .values("organization__path", "decided_level")
             .annotate(
                 total=Count("pk"),
                 submitted=Count("pk", filter=~Q(state__in=PENDING_STATES)),
                 returned=Count("pk", filter=Q(state=Assessment.State.RETURNED)),
+                pending=Count("pk", filter=Q(classified=True, state__in=PENDING_STATES)),
+                n_classified=Count("pk", filter=Q(classified=True)),
             )
+            .order_by()
         )
-        totals = {child.pk: {"total": 0, "submitted": 0, "returned": 0} for child in children}
+        totals = {child.pk: dict.fromkeys(("total", "submitted", "returned", "pending"), 0) for child in children}
+        levels = {child.pk: Distribution(child.name) for child in children}
+        members_levels = Distribution(organization.name)
         by_path = {child.path: child.pk for child in children}
         depth_length = len(organization.path) + organization.steplen
         for row in rows:
             pk = by_path.get(row["organization__path"][:depth_length])
             if pk is not None:
-                for key in ("total", "submitted", "returned"):
+                for key in ("total", "submitted", "returned", "pending"):
                     totals[pk][key] += row[key]
-        context["children"] = [(child, totals[child.pk]) for child in children]
+                levels[pk].add(row["decided_level"], row["n_classified"])
+                members_levels.add(row["decided_level"], row["n_classified"])
+        # Each child organisation's own level, decided by the committee (or by the board for the
+        # grassroots organisations): one query.
+        own_levels = {
+            review.organization_id: review
+            for review in Assessment.objects.filter(
+                period=period, organization__in=children, subject_kind=Assessment.SubjectKind.ORGANIZATION
+            ).only("organization_id", "decided_level", "classified", "exclusion_reason")
+        }
+        context["children"] = [
+            (child, totals[child.pk], levels[child.pk], own_levels.get(child.pk)) for child in children
+        ]
+        context["pending_total"] = sum(t["pending"] for t in totals.values())
+        context["members_levels"] = members_levels
+        context["any_organization_level"] = any(r.decided_level for r in own_levels.values())
+    context["members_level_rows"] = _level_rows(members_levels)
+    # The levels once the first are decided (or the period is past taking forms), not before.
+    decided_any = members_levels.decided or any(r.decided_level for r in own_reviews)
+    context["show_levels"] = bool(
+        period.state != Period.State.OPEN or decided_any or context.get("any_organization_level")
+    )
     return render(request, "assessments/dashboard.html", context)
 
 
 PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED)
+
+
+def _level_rows(distribution):
+    """(the level in words, how many, % of those to be classified) per level, then the undecided."""
+    names = [f"{name} ({code})" for code, name in Level.choices] + [_("Not yet decided")]
+    return [(name, count, percent) for name, (count, percent) in zip(names, distribution.cells, strict=True)]
 
 
 def _state_counts(forms):

@@ -135,9 +135,7 @@ def test_an_older_return_recorded_for_the_member_is_not_shown_as_on_their_behalf
     assert "ghi hộ" not in row and "Trả lại để bổ sung" in row
 
 
-def test_a_decision_shows_the_level_to_managers_and_to_the_member_only_once_published(
-    returned, personas, client_for
-):
+def test_a_decision_shows_the_level_to_managers_and_to_the_member_only_once_published(returned, personas, client_for):
     record_decision(returned, personas.officer_a, "HTTNV")
     address = reverse("assessments:form", args=[returned.public_id])
     decided = history_rows(client_for(personas.officer_a).get(address))[-1]
