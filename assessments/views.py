@@ -1,3 +1,5 @@
+import itertools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -6,7 +8,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from members.models import Level
@@ -396,12 +400,55 @@ def _state_counts(forms):
 def remind(request, period_id, code):
     period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
     result = services.reminders_send(period=period, organization=organization, user=request.user)
-    messages.success(
-        request,
-        _("Reminder e-mailed to %(sent)d members. %(in_person)d have no e-mail address: remind them in person.")
-        % {"sent": result.sent, "in_person": len(result.in_person)},
-    )
+    emailed = ngettext(
+        "A reminder was e-mailed to %(count)d member.", "A reminder was e-mailed to %(count)d members.", result.sent
+    ) % {"count": result.sent}
+    if result.in_person:
+        rest = len(result.in_person)
+        calls = reverse("assessments:call_list", args=[period.public_id, organization.code]) + "?without_email=1"
+        message = format_html(
+            '{} {} <a href="{}" class="alert-link">{}</a>',
+            emailed,
+            ngettext(
+                "%(count)d member has no e-mail address: please call or visit them.",
+                "%(count)d members have no e-mail address: please call or visit them.",
+                rest,
+            )
+            % {"count": rest},
+            calls,
+            _("Print the list to call them"),
+        )
+    else:
+        message = emailed
+    messages.success(request, message)
     return redirect(reverse("assessments:dashboard", args=[period.public_id, organization.code]))
+
+
+@require_GET
+@login_required
+def call_list(request, period_id, code):
+    """A printable list of the members who have not submitted their self-review, with their phone
+    numbers and the state of their form, to call them one by one; for a committee, cell by cell.
+    With ?without_email=1 only those whom no e-mail reached."""
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    without_email = request.GET.get("without_email") == "1"
+    pending = services.reminders_pending(period, organization)
+    if without_email:
+        pending = pending.filter(member__email="")
+    pending = pending.select_related("member", "organization").order_by("organization__path", "member__sort_key")
+    groups = [(cell, list(forms)) for cell, forms in itertools.groupby(pending, key=lambda form: form.organization)]
+    return render(
+        request,
+        "assessments/call_list.html",
+        {
+            "period": period,
+            "organization": organization,
+            "groups": groups,
+            "count": sum(len(forms) for _cell, forms in groups),
+            "without_email": without_email,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _board_period(user, period_id):
