@@ -383,9 +383,10 @@ PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessme
 
 
 def _level_rows(distribution):
-    """(the level in words, how many, % of those to be classified) per level, then the undecided."""
+    """(the level in words, how many, % of those to be classified) per level, then the undecided if any."""
     names = [f"{name} ({code})" for code, name in Level.choices] + [_("Not yet decided")]
-    return [(name, count, percent) for name, (count, percent) in zip(names, distribution.cells, strict=True)]
+    rows = [(name, count, percent) for name, (count, percent) in zip(names, distribution.cells, strict=True)]
+    return rows if distribution.undecided else rows[:-1]
 
 
 def _state_counts(forms):
