@@ -89,6 +89,7 @@ def home(request):
     """What the user looks after, by role: the cell's members for a secretary, the committee's cells
     for an officer, the grassroots organisations for the board; their own record for everybody."""
     from assessments.models import Assessment, Period
+    from assessments.selectors import cell_levels
 
     scope = scope_for(request.user)
     member = Member.objects.filter(user=request.user).select_related("cell").first()
@@ -116,10 +117,16 @@ def home(request):
             .select_related("meeting__organization")
         )
         own_reviews = list(
-            Assessment.objects.filter(
-                member=member, period__state__in=(Period.State.OPEN, Period.State.PUBLISHED)
-            ).select_related("period")
+            Assessment.objects.filter(member=member, period__state__in=(Period.State.OPEN, Period.State.PUBLISHED))
+            .select_related("period", "organization")
+            .order_by("-period__year", "-period__quarter", "subject_kind")
         )
+        # Once a period is published, the member's level and their cell's (one query, only then).
+        published = [review for review in own_reviews if review.period.state == Period.State.PUBLISHED]
+        levels = cell_levels(published) if published else {}
+        for review in own_reviews:
+            review.published = review.period.state == Period.State.PUBLISHED
+            review.cell_level = levels.get((review.period_id, review.organization_id))
     if panels:
         # The periods under way and the latest finished ones (their statistics and spreadsheets).
         open_periods = list(

@@ -9,7 +9,7 @@ from organizations.selectors import words_start_with
 
 from . import services
 from .formview import lang
-from .models import Analysis, Assessment, AuditEntry, OrganizationReview, Period
+from .models import Analysis, Assessment, AuditEntry, OrganizationReview, Period, label_for_action
 from .rulebooks import available_rulebooks, get_rulebook
 
 
@@ -380,12 +380,30 @@ class AssessmentAdmin(admin.ModelAdmin):
         return None
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The actions found in the trail (one query), by their labels."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+        return sorted(((action, label_for_action(action)) for action in actions), key=lambda pair: str(pair[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+# The states an entry moves between: an assessment's, or for the period's own steps the period's.
+STATE_LABELS = {**dict(Period.State.choices), **dict(Assessment.State.choices)}
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only for everybody, the superuser included: the trail is append-only."""
 
-    list_display = ["at", "actor", "on_behalf_of", "action", "from_state", "to_state", "assessment"]
-    list_filter = ["action", "period"]
+    list_display = ["at", "actor", "on_behalf_of", "action_display", "change_display", "assessment"]
+    list_filter = [AuditActionFilter, "period"]
     list_select_related = [
         "actor",
         "on_behalf_of",
@@ -399,13 +417,24 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "actor",
         "on_behalf_of",
         "at",
-        "action",
+        "action_display",
         "from_state",
         "to_state",
         "reason",
         "data",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, entry):
+        return entry.action_label
+
+    @admin.display(description=_("change of state"))
+    def change_display(self, entry):
+        if not entry.to_state:
+            return ""
+        before = STATE_LABELS.get(entry.from_state, entry.from_state) or "—"
+        return f"{before} → {STATE_LABELS.get(entry.to_state, entry.to_state)}"
 
     def has_add_permission(self, request):
         return False

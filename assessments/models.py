@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Level, Member
 from organizations.models import Organization
@@ -226,6 +227,38 @@ class AuditEntryQuerySet(models.QuerySet):
 class AuditEntry(models.Model):
     """One change of state or decision: who, on whose behalf, when, from, to, and why. Append-only."""
 
+    class Action(models.TextChoices):
+        """Every action the services write, with its label in the history and the admin.
+
+        Not the field's `choices`: the stored strings stay as they are, and an action added elsewhere
+        without a label here still shows (as its code) rather than failing. The context "history"
+        keeps these labels apart from the states and buttons of the same English words."""
+
+        OPEN = "open", pgettext_lazy("history", "Review period opened")
+        CLOSE = "close", pgettext_lazy("history", "Review period closed")
+        FINALISE = "finalise", pgettext_lazy("history", "Results finalised")
+        PUBLISH = "publish", pgettext_lazy("history", "Results published")
+        REOPEN = "reopen", pgettext_lazy("history", "Reopened by the board for a new decision")
+        REMIND = "remind", pgettext_lazy("history", "Reminders sent")
+        SAVE = "save", pgettext_lazy("history", "Draft saved")
+        SUBMIT = "submit", pgettext_lazy("history", "Submitted")
+        RETURN = "return", pgettext_lazy("history", "Returned for revision")
+        ANALYSIS = "analysis", pgettext_lazy("history", "Analysis form handed in")
+        MEETING_RECORD = "meeting_record", pgettext_lazy("history", "Cell meeting minutes recorded")
+        BALLOT_OPEN = "ballot_open", pgettext_lazy("history", "Online secret ballot opened")
+        BALLOT_CLOSE = "ballot_close", pgettext_lazy("history", "Online secret ballot closed")
+        RECORD_PROPOSAL = "record_proposal", pgettext_lazy("history", "Cell's proposal recorded")
+        DECIDE = "decide", pgettext_lazy("history", "Level decided")
+        QUOTA_EXCEPTION = "quota_exception", pgettext_lazy("history", "Decided above the quota, with a reason")
+        CLASSIFICATION_OVERRIDE = (
+            "classification_override",
+            pgettext_lazy("history", "Board's decision on whether to classify"),
+        )
+
+    # Acts done for the member, in the member's place: a secretary writing a member's self-review.
+    # Every other act (a return, a proposal, a decision) is the actor's own.
+    ON_BEHALF_ACTIONS = (Action.SAVE, Action.SUBMIT)
+
     period = models.ForeignKey(Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="audit")
     assessment = models.ForeignKey(
         Assessment,
@@ -264,6 +297,10 @@ class AuditEntry(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
+    @property
+    def action_label(self):
+        return label_for_action(self.action)
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValidationError(_("The audit trail cannot be changed."))
@@ -271,6 +308,14 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("The audit trail cannot be deleted."))
+
+
+def label_for_action(action):
+    """The label of a stored action string, in the current language; the string itself if unknown."""
+    try:
+        return AuditEntry.Action(action).label
+    except ValueError:
+        return action
 
 
 class Analysis(models.Model):

@@ -67,3 +67,23 @@ def analysis_summaries(assessments):
             "top_level": levels.most_common(1)[0][0] if levels else "",
         }
     return summaries
+
+
+def cell_levels(assessments):
+    """{(period id, organisation id): the organisation's review} for the organisation each member's
+    assessment in `assessments` was made in (the member's cell), where its level is decided: one query.
+
+    The caller decides who may see which level; a member sees only those of published periods."""
+    pairs = {(a.period_id, a.organization_id) for a in assessments if a.member_id}
+    if not pairs:
+        return {}
+    reviews = Assessment.objects.filter(
+        period_id__in={period_id for period_id, _org in pairs},
+        organization_id__in={organization_id for _period, organization_id in pairs},
+        subject_kind=Assessment.SubjectKind.ORGANIZATION,
+    ).exclude(decided_level="")
+    return {
+        (review.period_id, review.organization_id): review
+        for review in reviews.select_related("organization")
+        if (review.period_id, review.organization_id) in pairs
+    }

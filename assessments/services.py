@@ -78,8 +78,10 @@ def _check(assessment, action_name, user, *, now=None):
 
 
 def _audit(assessment, user, action, from_state, to_state, *, actors, reason="", data=None):
+    # "On behalf of" only when someone writes the member's own self-review for them; a return (or
+    # any other act of a secretary or committee) is their own act, not the member's.
     on_behalf_of = None
-    if assessment.member_id and Actor.SELF not in actors:
+    if action in AuditEntry.ON_BEHALF_ACTIONS and assessment.member_id and Actor.SELF not in actors:
         on_behalf_of = assessment.member
     AuditEntry.objects.create(
         period=assessment.period,
@@ -297,21 +299,24 @@ class Reminders:
     in_person: list  # members without an e-mail address, to remind at the meeting
 
 
+def reminders_pending(period, organization):
+    """The self-reviews under `organization` that members to be classified have not submitted yet:
+    those whom the reminders are for, by e-mail or on the printed call list."""
+    return Assessment.objects.filter(
+        period=period,
+        organization__path__startswith=organization.path,
+        member__isnull=False,
+        classified=True,
+        state__in=(Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED),
+    )
+
+
 def reminders_send(*, period, organization, user):
-    """E-mail every member under `organization` whose self-review is not submitted yet; list the others.
+    """E-mail every member under `organization` whose self-review is not submitted yet; list the others
+    (to be called or visited: the printable call list).
 
     The mail goes after the transaction commits (the console backend by default)."""
-    pending = list(
-        Assessment.objects.filter(
-            period=period,
-            organization__path__startswith=organization.path,
-            member__isnull=False,
-            classified=True,
-            state__in=(Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED),
-        )
-        .select_related("member")
-        .order_by("member__sort_key")
-    )
+    pending = list(reminders_pending(period, organization).select_related("member").order_by("member__sort_key"))
     with_mail = [a for a in pending if a.member.email]
     in_person = [a.member for a in pending if not a.member.email]
     due = period.self_review_due.strftime("%d/%m/%Y") if period.self_review_due else ""

@@ -1,3 +1,5 @@
+import itertools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -6,30 +8,23 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.models import Organization
+from members.models import Level
+from organizations.models import Organization, RoleAssignment
 
 from . import formview, services
 from .access import get_assessment_for_user, get_period_and_organization_for_manager
+from .dashboards import Distribution
 from .decisions import decision_url_for
 from .models import Analysis, Assessment, AuditEntry, Period
 from .rulebooks import validate_answers
-from .selectors import analysis_summaries
+from .selectors import analysis_summaries, cell_levels
 from .workflow import ACTIONS, Actor, allowed_actions
 
-AUDIT_ACTIONS = {
-    "record_proposal": _lazy("Cell's proposal recorded"),
-    "decide": _lazy("Level decided"),
-    "reopen": _lazy("Reopened by the board"),
-    "analysis": _lazy("Analysis form handed in"),
-    "save": _lazy("Saved"),
-    "submit": _lazy("Submitted"),
-    "return": _lazy("Returned for revision"),
-    "classification_override": _lazy("Classification decided by the board"),
-}
 MAX_TEXT = 20000  # characters in one answer: generous for a self-review, a guard against abuse
 
 
@@ -42,14 +37,7 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
     answers = assessment.answers if answers is None else answers
     actions = allowed_actions(assessment.state, actors)
     editable = "save" in actions and assessment.period.state == Period.State.OPEN and not assessment.period.is_locked
-    history = list(
-        AuditEntry.objects.filter(assessment=assessment).select_related("actor", "on_behalf_of").order_by("at", "pk")
-    )
-    states = dict(Assessment.State.choices)
-    for entry in history:
-        entry.action_label = AUDIT_ACTIONS.get(entry.action, entry.action)
-        entry.from_label = states.get(entry.from_state, entry.from_state)
-        entry.to_label = states.get(entry.to_state, entry.to_state)
+    show_result = assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors
     return {
         "assessment": assessment,
         "period": assessment.period,
@@ -66,17 +54,75 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
         and assessment.subject_kind != Assessment.SubjectKind.COLLECTIVE
         and not assessment.reopened,
         "decision_url": decision_url_for(assessment, actors) if assessment.reopened else "",
-        "show_result": assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors,
+        "show_result": show_result,
         "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
         "evaluations": (
             analysis_summaries([assessment])[assessment.pk]
             if assessment.member_id is None and Actor.MANAGER in actors
             else None
         ),
-        "history": history,
+        "history": _history(assessment, show_levels=show_result),
         "conflict": conflict,
         "errors": errors,
     }
+
+
+def person_name(user):
+    """How a person is named on the pages: the full name of their member record, else the first and
+    last name of their account, else the user name. `user.member` should be loaded with the user."""
+    if user is None:
+        return ""
+    member = getattr(user, "member", None)
+    if member is not None:
+        return member.full_name
+    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+
+
+def _roles_above(organization, user_ids):
+    """{user id: label of the role} that each user holds on `organization` or above it, the nearest
+    role winning (one query). A member acting on their own form has no role here."""
+    steplen = organization.steplen
+    paths = [organization.path[:n] for n in range(steplen, len(organization.path) + 1, steplen)]
+    roles = {}
+    assignments = RoleAssignment.objects.filter(user_id__in=user_ids, organization__path__in=paths).order_by(
+        "organization__depth", "pk"
+    )
+    for assignment in assignments:
+        roles[assignment.user_id] = assignment.get_role_display()
+    return roles
+
+
+def _level_text(level):
+    return f"{Level(level).label} ({level})" if level in Level.values else ""
+
+
+def _history(assessment, *, show_levels):
+    """The form's audit trail as the page shows it: who (by name and role), what, and for a proposal
+    or a decision the level, unless the viewer may not see levels yet (a member before publication).
+    Two queries: the entries with their people, and the roles of the people other than the member."""
+    history = list(
+        AuditEntry.objects.filter(assessment=assessment)
+        .select_related("actor__member", "on_behalf_of")
+        .order_by("at", "pk")
+    )
+    subject_user_id = assessment.member.user_id if assessment.member_id else None
+    others = {entry.actor_id for entry in history if entry.actor_id and entry.actor_id != subject_user_id}
+    roles = _roles_above(assessment.organization, others) if others else {}
+    states = dict(Assessment.State.choices)
+    for entry in history:
+        entry.who = person_name(entry.actor)
+        entry.role = roles.get(entry.actor_id, "")
+        # Older entries may carry a member on a return or a decision: only a save or a submission
+        # is ever done for the member.
+        entry.for_member = entry.on_behalf_of if entry.action in AuditEntry.ON_BEHALF_ACTIONS else None
+        entry.from_label = states.get(entry.from_state, entry.from_state)
+        entry.to_label = states.get(entry.to_state, entry.to_state)
+        entry.detail = ""
+        if entry.action == AuditEntry.Action.CLASSIFICATION_OVERRIDE and "classified" in entry.data:
+            entry.detail = _("to be classified") if entry.data["classified"] else _("not to be classified")
+        elif show_levels:
+            entry.detail = _level_text(entry.data.get("level") or entry.data.get("proposed_level") or "")
+    return history
 
 
 @require_GET
@@ -87,6 +133,12 @@ def my_reviews(request):
         .select_related("period", "organization")
         .order_by("-period__year", "subject_kind")
     )
+    # The member sees their level and their cell's only once the period is published.
+    published = [a for a in assessments if a.period.state == Period.State.PUBLISHED]
+    levels = cell_levels(published) if published else {}
+    for assessment in assessments:
+        assessment.published = assessment.period.state == Period.State.PUBLISHED
+        assessment.cell_level = levels.get((assessment.period_id, assessment.organization_id))
     return render(request, "assessments/my_reviews.html", {"assessments": assessments})
 
 
@@ -251,48 +303,95 @@ def assessment_docx(request, public_id):
 @require_GET
 @login_required
 def dashboard(request, period_id, code):
-    """A cell's forms (for its secretary), or a committee's cells with their progress (for its officer)."""
+    """A cell's forms (for its secretary), or a committee's cells with their progress (for its officer);
+    the levels as they are decided, marked as not yet published until the board publishes them."""
     period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
     own_reviews = list(
         Assessment.objects.filter(period=period, organization=organization, member__isnull=True).order_by(
             "subject_kind"
         )
     )
-    context = {"period": period, "organization": organization, "own_reviews": own_reviews}
+    context = {
+        "period": period,
+        "organization": organization,
+        "own_reviews": own_reviews,
+        "published": period.state == Period.State.PUBLISHED,
+        "taking_forms": period.state == Period.State.OPEN,
+        "level_codes": Level.values,
+    }
     if organization.is_cell:
         forms = list(
             Assessment.objects.filter(period=period, organization=organization, member__isnull=False)
             .select_related("member__user", "filled_by")
             .order_by("member__sort_key", "pk")
         )
+        members_levels = Distribution(organization.name)
+        for form in forms:
+            if form.classified:
+                members_levels.add(form.decided_level, 1)
         context["forms"] = forms
         context["counts"] = _state_counts(forms)
         context["pending"] = [a for a in forms if a.state in PENDING_STATES and a.classified]
+        context["members_levels"] = members_levels
+        context["any_proposal"] = any(a.cell_proposed_level for a in forms)
     else:
         children = list(Organization.objects.get_children(organization))
         rows = (
             Assessment.objects.filter(period=period, organization__path__startswith=organization.path)
             .filter(member__isnull=False)
-            .values("organization__path")
+            .values("organization__path", "decided_level")
             .annotate(
                 total=Count("pk"),
                 submitted=Count("pk", filter=~Q(state__in=PENDING_STATES)),
                 returned=Count("pk", filter=Q(state=Assessment.State.RETURNED)),
+                pending=Count("pk", filter=Q(classified=True, state__in=PENDING_STATES)),
+                n_classified=Count("pk", filter=Q(classified=True)),
             )
+            .order_by()
         )
-        totals = {child.pk: {"total": 0, "submitted": 0, "returned": 0} for child in children}
+        totals = {child.pk: dict.fromkeys(("total", "submitted", "returned", "pending"), 0) for child in children}
+        levels = {child.pk: Distribution(child.name) for child in children}
+        members_levels = Distribution(organization.name)
         by_path = {child.path: child.pk for child in children}
         depth_length = len(organization.path) + organization.steplen
         for row in rows:
             pk = by_path.get(row["organization__path"][:depth_length])
             if pk is not None:
-                for key in ("total", "submitted", "returned"):
+                for key in ("total", "submitted", "returned", "pending"):
                     totals[pk][key] += row[key]
-        context["children"] = [(child, totals[child.pk]) for child in children]
+                levels[pk].add(row["decided_level"], row["n_classified"])
+                members_levels.add(row["decided_level"], row["n_classified"])
+        # Each child organisation's own level, decided by the committee (or by the board for the
+        # grassroots organisations): one query.
+        own_levels = {
+            review.organization_id: review
+            for review in Assessment.objects.filter(
+                period=period, organization__in=children, subject_kind=Assessment.SubjectKind.ORGANIZATION
+            ).only("organization_id", "decided_level", "classified", "exclusion_reason")
+        }
+        context["children"] = [
+            (child, totals[child.pk], levels[child.pk], own_levels.get(child.pk)) for child in children
+        ]
+        context["pending_total"] = sum(t["pending"] for t in totals.values())
+        context["members_levels"] = members_levels
+        context["any_organization_level"] = any(r.decided_level for r in own_levels.values())
+    context["members_level_rows"] = _level_rows(members_levels)
+    # The levels once the first are decided (or the period is past taking forms), not before.
+    decided_any = members_levels.decided or any(r.decided_level for r in own_reviews)
+    context["show_levels"] = bool(
+        period.state != Period.State.OPEN or decided_any or context.get("any_organization_level")
+    )
     return render(request, "assessments/dashboard.html", context)
 
 
 PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED)
+
+
+def _level_rows(distribution):
+    """(the level in words, how many, % of those to be classified) per level, then the undecided if any."""
+    names = [f"{name} ({code})" for code, name in Level.choices] + [_("Not yet decided")]
+    rows = [(name, count, percent) for name, (count, percent) in zip(names, distribution.cells, strict=True)]
+    return rows if distribution.undecided else rows[:-1]
 
 
 def _state_counts(forms):
@@ -307,12 +406,55 @@ def _state_counts(forms):
 def remind(request, period_id, code):
     period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
     result = services.reminders_send(period=period, organization=organization, user=request.user)
-    messages.success(
-        request,
-        _("Reminder e-mailed to %(sent)d members. %(in_person)d have no e-mail address: remind them in person.")
-        % {"sent": result.sent, "in_person": len(result.in_person)},
-    )
+    emailed = ngettext(
+        "A reminder was e-mailed to %(count)d member.", "A reminder was e-mailed to %(count)d members.", result.sent
+    ) % {"count": result.sent}
+    if result.in_person:
+        rest = len(result.in_person)
+        calls = reverse("assessments:call_list", args=[period.public_id, organization.code]) + "?without_email=1"
+        message = format_html(
+            '{} {} <a href="{}" class="alert-link">{}</a>',
+            emailed,
+            ngettext(
+                "%(count)d member has no e-mail address: please call or visit them.",
+                "%(count)d members have no e-mail address: please call or visit them.",
+                rest,
+            )
+            % {"count": rest},
+            calls,
+            _("Print the list to call them"),
+        )
+    else:
+        message = emailed
+    messages.success(request, message)
     return redirect(reverse("assessments:dashboard", args=[period.public_id, organization.code]))
+
+
+@require_GET
+@login_required
+def call_list(request, period_id, code):
+    """A printable list of the members who have not submitted their self-review, with their phone
+    numbers and the state of their form, to call them one by one; for a committee, cell by cell.
+    With ?without_email=1 only those whom no e-mail reached."""
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    without_email = request.GET.get("without_email") == "1"
+    pending = services.reminders_pending(period, organization)
+    if without_email:
+        pending = pending.filter(member__email="")
+    pending = pending.select_related("member", "organization").order_by("organization__path", "member__sort_key")
+    groups = [(cell, list(forms)) for cell, forms in itertools.groupby(pending, key=lambda form: form.organization)]
+    return render(
+        request,
+        "assessments/call_list.html",
+        {
+            "period": period,
+            "organization": organization,
+            "groups": groups,
+            "count": sum(len(forms) for _cell, forms in groups),
+            "without_email": without_email,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _board_period(user, period_id):

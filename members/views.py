@@ -50,10 +50,16 @@ def member_list(request):
 @login_required
 def member_detail(request, public_id):
     member = get_member_for_user(request.user, public_id)
-    from assessments.selectors import level_history
+    from assessments.selectors import cell_levels, level_history
 
+    history = level_history(request.user, member=member)
+    # Beside each year's level, the level of the cell the member was reviewed in: visible whenever the
+    # member's own level is (the history already holds back unpublished years from the member).
+    levels = cell_levels(history)
+    for assessment in history:
+        assessment.cell_level = levels.get((assessment.period_id, assessment.organization_id))
     context = {
-        "history": level_history(request.user, member=member),
+        "history": history,
         "member": member,
         "is_self": member.user_id == request.user.pk,
         "discipline_decisions": list(member.discipline_decisions.all()),

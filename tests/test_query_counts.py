@@ -53,7 +53,8 @@ PAGES = [
     # the paginator's count and the page of members with their cells
     ("board", lambda p, c: reverse("members:list"), None, 5),
     ("board", lambda p, c: reverse("members:list"), {"q": "nguyen", "org": "dang-bo-a"}, 6),
-    # the member with cell and account, the levels by year, then one query per kind of record
+    # the member with cell and account, the levels by year, the levels of the cells of those years (none
+    # here: no query), then one query per kind of record
     ("secretary_a1", lambda p, c: reverse("members:detail", args=[p.member_record.public_id]), None, 10),
 ]
 

@@ -136,6 +136,11 @@ MATRIX = {
         lambda p, c: reverse("assessments:remind", args=[c.period.public_id, c.cell_a1.code]),
         (405, 405, 405, 405, 405, 405, 405, 405),
     ),
+    # The printable list of who has not submitted, to call them: as the cell's dashboard.
+    "assessments:call_list": (
+        lambda p, c: reverse("assessments:call_list", args=[c.period.public_id, c.cell_a1.code]),
+        (302, 404, 404, 200, 404, 200, 404, 200),
+    ),
     # The cell's meeting: those who lead the cell (its secretary, the officer above, the board).
     "assessments:meeting": (
         lambda p, c: reverse("assessments:meeting", args=[c.period.public_id, c.cell_a1.code]),

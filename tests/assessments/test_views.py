@@ -232,8 +232,8 @@ def test_the_committee_dashboard_shows_the_progress_of_each_cell(form, personas,
     response = client_for(personas.officer_a).get(
         reverse("assessments:dashboard", args=[period.public_id, "dang-bo-a"])
     )
-    progress = {child.code: totals for child, totals in response.context["children"]}
-    assert progress["chi-bo-a1"] == {"total": 3, "submitted": 1, "returned": 0}
+    progress = {child.code: totals for child, totals, _levels, _review in response.context["children"]}
+    assert progress["chi-bo-a1"] == {"total": 3, "submitted": 1, "returned": 0, "pending": 2}
     assert progress["chi-bo-a2"]["total"] == 2
 
 

@@ -117,5 +117,6 @@ def test_member_to_published_result(live_server, page, personas, period):
 
     # 5. The member sees the result.
     sign_in(page, live_server.url, "member")
-    expect(page.get_by_text("Mức xếp loại đã quyết định")).to_be_visible()
-    expect(page.get_by_text("Hoàn thành tốt nhiệm vụ").first).to_be_visible()
+    expect(page.get_by_text("Mức xếp loại của đồng chí: Hoàn thành tốt nhiệm vụ")).to_be_visible()
+    # No organisation level was decided in this story: no line for the cell.
+    expect(page.get_by_text("Mức xếp loại của Chi bộ A1")).to_have_count(0)
