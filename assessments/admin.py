@@ -218,7 +218,7 @@ class AssessmentAdmin(admin.ModelAdmin):
     def subject(self, obj):
         return obj.subject_name
 
-    def _reason_page(self, request, queryset, *, action, title, intro, reason_label, submit_label, **extra):
+    def _reason_page(self, request, queryset, *, action_name, title, intro, reason_label, submit_label, **extra):
         """The intermediate page of an action that needs a reason: what will be done, and the reason."""
         return TemplateResponse(
             request,
@@ -228,7 +228,7 @@ class AssessmentAdmin(admin.ModelAdmin):
                 "title": title,
                 "intro": intro,
                 "queryset": queryset,
-                "action": action,
+                "action": action_name,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 "opts": self.model._meta,
                 "reason": request.POST.get("reason", ""),
@@ -247,7 +247,7 @@ class AssessmentAdmin(admin.ModelAdmin):
             return self._reason_page(
                 request,
                 queryset,
-                action="return_forms",
+                action_name="return_forms",
                 title=_("Return for revision"),
                 intro=_("These forms will be returned to their members, with the reason below:"),
                 reason_label=_("Reason (the member will see it)"),
@@ -276,7 +276,7 @@ class AssessmentAdmin(admin.ModelAdmin):
             return self._reason_page(
                 request,
                 queryset,
-                action="reopen_subjects",
+                action_name="reopen_subjects",
                 title=_("Reopen for a new decision"),
                 intro=_("The levels of these subjects will be decided again; the reason is recorded in each history:"),
                 reason_label=_("Reason (recorded in the history)"),
@@ -335,7 +335,7 @@ class AssessmentAdmin(admin.ModelAdmin):
             return self._reason_page(
                 request,
                 queryset,
-                action="decide_as_proposed",
+                action_name="decide_as_proposed",
                 title=_("Decide at the cell's proposal"),
                 intro=_("The selected members will be decided at their cell's proposal, organisation by organisation:"),
                 reason_label=_("Reason for an exception to the quota (only when the decisions exceed it)"),
@@ -367,7 +367,7 @@ class AssessmentAdmin(admin.ModelAdmin):
             return self._reason_page(
                 request,
                 queryset,
-                action="decide_as_proposed",
+                action_name="decide_as_proposed",
                 title=_("Decide at the cell's proposal"),
                 intro=_("The selected members will be decided at their cell's proposal, organisation by organisation:"),
                 reason_label=_("Reason for an exception to the quota (only when the decisions exceed it)"),

@@ -247,6 +247,7 @@ class AuditEntry(models.Model):
         MEETING_RECORD = "meeting_record", pgettext_lazy("history", "Cell meeting minutes recorded")
         BALLOT_OPEN = "ballot_open", pgettext_lazy("history", "Online secret ballot opened")
         BALLOT_CLOSE = "ballot_close", pgettext_lazy("history", "Online secret ballot closed")
+        BALLOT_DISCARD = "ballot_discard", pgettext_lazy("history", "Online secret ballot stopped without counting")
         RECORD_PROPOSAL = "record_proposal", pgettext_lazy("history", "Cell's proposal recorded")
         DECIDE = "decide", pgettext_lazy("history", "Level decided")
         QUOTA_EXCEPTION = "quota_exception", pgettext_lazy("history", "Decided above the quota, with a reason")

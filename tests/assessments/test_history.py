@@ -170,7 +170,7 @@ def test_the_history_costs_the_same_queries_for_a_long_trail(returned, personas,
     with django_assert_num_queries(11):
         client.get(address)
     for number in range(5):
-        grant(UserFactory(username=f"officer_{number}"), RoleAssignment.Role.COMMITTEE_OFFICER, returned.organization)
+        grant(UserFactory(username=f"officer_{number}"), RoleAssignment.Role.CELL_SECRETARY, returned.organization)
         record_decision(returned, RoleAssignment.objects.last().user, "HTTNV")
     with django_assert_num_queries(11):
         client.get(address)
