@@ -177,6 +177,11 @@ class Assessment(models.Model):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    on_paper = models.BooleanField(
+        _("handed in on paper"),
+        default=False,
+        help_text=_("The member wrote the self-review on paper; the cell keeps the paper copy."),
+    )
     # Optimistic concurrency: each save of the answers increments it; a save based on an older
     # version is refused, so a stale browser tab cannot overwrite newer text.
     version = models.PositiveIntegerField(default=0)

@@ -16,9 +16,9 @@ from members.selectors import current_members
 from organizations.access import scope_for
 
 from .facts import member_facts_for, organization_facts
-from .formview import lang
+from .formview import lang, self_level_item, template_for
 from .models import Analysis, Assessment, AuditEntry, Period
-from .rulebooks import ParameterError, get_rulebook
+from .rulebooks import Level, ParameterError, get_rulebook
 from .workflow import ACTIONS, Actor, transition_allowed
 
 
@@ -540,3 +540,101 @@ def assessment_reopen(*, assessment, user, reason):
             reason=reason,
         )
     return current
+
+
+# --- Self-reviews handed in on paper ---------------------------------------------------------------------
+
+
+class PaperError(WorkflowError):
+    """Some of the paper self-reviews were refused; `row_errors` maps assessment pk to messages."""
+
+    def __init__(self, message, *, row_errors):
+        super().__init__(message)
+        self.row_errors = row_errors
+
+
+def paper_self_reviews_record(*, period, organization, user, choices):
+    """The cell's secretary records the self-reviews that members wrote on paper and handed in:
+    `choices` maps each member's assessment pk to the level the paper proposes ("" when it names none).
+
+    Each form becomes submitted, marked as on paper, in the member's place (the trail says so); the
+    paper copy stays with the cell. Nothing of the paper's text is typed in, so the rules check what the
+    records say. All or nothing: one refused row saves none."""
+    if not choices:
+        raise WorkflowError(_("Tick the members whose paper self-review you have received."))
+    now = timezone.now()
+    with transaction.atomic():
+        forms = {
+            a.pk: a
+            for a in Assessment.objects.select_for_update(of=("self",))
+            .filter(pk__in=list(choices), period=period, organization=organization, member__isnull=False)
+            .select_related("period", "member", "organization")
+        }
+        if len(forms) != len(choices):
+            raise WorkflowError(_("A member in this list does not belong to this cell."))
+        row_errors, templates = {}, {}
+        for pk, level in choices.items():
+            assessment = forms[pk]
+            if not assessment.classified:
+                row_errors[pk] = [_("This subject is not to be classified.")]
+                continue
+            try:
+                actors = _check(assessment, "submit", user, now=now)
+            except WorkflowError as error:
+                row_errors[pk] = [error.message]
+                continue
+            if Actor.MANAGER not in actors:
+                raise WorkflowError(_("Only those who lead the cell record the self-reviews handed in on paper."))
+            if level:
+                try:
+                    Level.coerce(level)
+                except ValueError:
+                    row_errors[pk] = [_("Unknown level.")]
+        if row_errors:
+            raise PaperError(_("Some rows were refused; nothing was saved."), row_errors=row_errors)
+        entries = []
+        for pk, level in choices.items():
+            assessment = forms[pk]
+            key = (assessment.subject_kind, assessment.form_variant)
+            if key not in templates:
+                templates[key] = self_level_item(template_for(assessment))
+            item = templates[key]
+            from_state = assessment.state
+            if item is not None and level:
+                assessment.answers = {**assessment.answers, item.id: level}
+            assessment.self_level = level
+            assessment.state = Assessment.State.SUBMITTED
+            assessment.submitted_at = now
+            assessment.on_paper = True
+            assessment.return_reason = ""
+            assessment.filled_by = user
+            assessment.version += 1
+            assessment.updated_at = now
+            entries.append(
+                AuditEntry(
+                    period=period,
+                    assessment=assessment,
+                    actor=user,
+                    on_behalf_of=assessment.member,
+                    action=AuditEntry.Action.SUBMIT,
+                    from_state=from_state,
+                    to_state=Assessment.State.SUBMITTED,
+                    data={"on_paper": True, **({"level": level} if level else {})},
+                )
+            )
+        Assessment.objects.bulk_update(
+            list(forms.values()),
+            [
+                "answers",
+                "self_level",
+                "state",
+                "submitted_at",
+                "on_paper",
+                "return_reason",
+                "filled_by",
+                "version",
+                "updated_at",
+            ],
+        )
+        AuditEntry.objects.bulk_create(entries)
+    return len(entries)

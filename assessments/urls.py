@@ -21,6 +21,7 @@ urlpatterns = [
     path("period/<uuid:period_id>/rank/<slug:code>/", decision_views.rank, name="rank"),
     path("period/<uuid:period_id>/org/<slug:code>/remind/", views.remind, name="remind"),
     path("period/<uuid:period_id>/org/<slug:code>/calls/", views.call_list, name="call_list"),
+    path("period/<uuid:period_id>/org/<slug:code>/paper/", views.paper_self_reviews, name="paper"),
     path("period/<uuid:period_id>/org/<slug:code>/meeting/", meeting_views.meeting, name="meeting"),
     path("period/<uuid:period_id>/org/<slug:code>/meeting/print/", meeting_views.meeting_print, name="meeting_print"),
     path("period/<uuid:period_id>/org/<slug:code>/meeting/docx/", meeting_views.meeting_docx, name="meeting_docx"),

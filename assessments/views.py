@@ -21,6 +21,7 @@ from .access import get_assessment_for_user, get_period_and_organization_for_man
 from .dashboards import Distribution
 from .decisions import decision_url_for
 from .models import Analysis, Assessment, AuditEntry, Period
+from .rulebooks import Level as RuleLevel
 from .rulebooks import validate_answers
 from .selectors import analysis_summaries, cell_levels
 from .workflow import ACTIONS, Actor, allowed_actions
@@ -120,6 +121,8 @@ def _history(assessment, *, show_levels):
         entry.detail = ""
         if entry.action == AuditEntry.Action.CLASSIFICATION_OVERRIDE and "classified" in entry.data:
             entry.detail = _("to be classified") if entry.data["classified"] else _("not to be classified")
+        elif entry.data.get("on_paper"):
+            entry.detail = _("handed in on paper")
         elif show_levels:
             entry.detail = _level_text(entry.data.get("level") or entry.data.get("proposed_level") or "")
     return history
@@ -592,3 +595,74 @@ def assessment_reopen(request, public_id):
     else:
         messages.success(request, _("Reopened: the level can be decided again on the decision screen."))
     return redirect("assessments:form", public_id=assessment.public_id)
+
+
+@login_required
+def paper_self_reviews(request, period_id, code):
+    """For a cell's secretary: tick the members whose self-review came in on paper (with the level the
+    paper proposes), and they are recorded as submitted, in one step for the whole cell."""
+    from django.http import Http404, HttpResponseNotAllowed
+
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    if not organization.is_cell:
+        raise Http404
+    forms = list(
+        Assessment.objects.filter(
+            period=period, organization=organization, member__isnull=False, classified=True, state__in=PENDING_STATES
+        )
+        .select_related("member")
+        .order_by("member__sort_key", "pk")
+    )
+    ticked, levels, row_errors, status = set(), {}, {}, 200
+    if request.method == "POST":
+        for form in forms:
+            if request.POST.get(f"received-{form.pk}"):
+                ticked.add(form.pk)
+                levels[form.pk] = request.POST.get(f"level-{form.pk}", "")[:8]
+        unknown = {
+            int(key.partition("-")[2])
+            for key in request.POST
+            if key.startswith("received-") and key.partition("-")[2].isdigit()
+        } - {form.pk for form in forms}
+        try:
+            if unknown:
+                raise services.WorkflowError(_("A member in this list does not belong to this cell, or has submitted."))
+            saved = services.paper_self_reviews_record(
+                period=period, organization=organization, user=request.user, choices=levels
+            )
+        except services.PaperError as error:
+            messages.error(request, error.message)
+            row_errors, status = error.row_errors, 400
+        except services.WorkflowError as error:
+            messages.error(request, error.message)
+            status = 400
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d paper self-review recorded as submitted.",
+                    "%(count)d paper self-reviews recorded as submitted.",
+                    saved,
+                )
+                % {"count": saved},
+            )
+            return redirect("assessments:dashboard", period_id=period.public_id, code=organization.code)
+    for form in forms:
+        form.ticked = form.pk in ticked
+        form.paper_level = levels.get(form.pk, form.self_level)
+        form.errors = row_errors.get(form.pk, [])
+    context = {
+        "period": period,
+        "organization": organization,
+        "forms": forms,
+        "levels": _level_choices(),
+        "taking_forms": period.state == Period.State.OPEN,
+    }
+    return render(request, "assessments/paper.html", context, status=status)
+
+
+def _level_choices():
+    language = formview.lang()
+    return [(level.value, level.label(language)) for level in RuleLevel.best_first()]

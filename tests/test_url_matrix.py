@@ -141,6 +141,11 @@ MATRIX = {
         lambda p, c: reverse("assessments:call_list", args=[c.period.public_id, c.cell_a1.code]),
         (302, 404, 404, 200, 404, 200, 404, 200),
     ),
+    # Self-reviews handed in on paper: those who lead the cell.
+    "assessments:paper": (
+        lambda p, c: reverse("assessments:paper", args=[c.period.public_id, c.cell_a1.code]),
+        (302, 404, 404, 200, 404, 200, 404, 200),
+    ),
     # The cell's meeting: those who lead the cell (its secretary, the officer above, the board).
     "assessments:meeting": (
         lambda p, c: reverse("assessments:meeting", args=[c.period.public_id, c.cell_a1.code]),
