@@ -11,13 +11,15 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test lint messages clean bench load
+.PHONY: help venv install run test acceptance lint messages clean bench load
 
 help:
 	@echo "make run       install if needed, migrate, seed the demo data, serve http://127.0.0.1:8000/"
 	@echo "              (make run PORT=8001 if port 8000 is taken)"
 	@echo "make test      run the test suite (.ci/pytest; DATABASE_URL=postgres://... selects PostgreSQL,"
 	@echo "              ARGS='-k name -x' passes options to pytest)"
+	@echo "make acceptance  the whole year on the demo city through HTTP, each step by its role (minutes;"
+	@echo "              DATABASE_URL=postgres://... on PostgreSQL)"
 	@echo "make lint      ruff check ."
 	@echo "make bench     build a city and a province in a throwaway database and measure (bench/results.json)"
 	@echo "make load      50 users against gunicorn on PostgreSQL (DATABASE_URL=postgres://... required)"
@@ -53,6 +55,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash .ci/pytest $(ARGS)
+
+# The whole year on the demo city (7,300 members) through HTTP, each step by its role: minutes, one process.
+acceptance: $(STAMP)
+	PYTEST_WORKERS=0 bash .ci/pytest -m acceptance tests/acceptance -s $(ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)

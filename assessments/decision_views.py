@@ -168,7 +168,7 @@ def _decorate(rows, editable_period, *, posted=None, row_errors=None, saved=()):
 def _page(screen, *, status=200, posted=None, row_errors=None, exception_reason="", filters=None):
     request, period, group = screen.request, screen.period, screen.group
     filters = filters or _filters(request.GET)
-    tallies = decisions.tallies_by_organization(screen.base)
+    tallies = decisions.tallies_by_organization(screen.base, screen.subject_kind)
     total = decisions.total_tally(tallies)
     box = decisions.quota_box(period, group, total, screen.subject_kind)
     editable_period = not period.is_locked

@@ -200,12 +200,17 @@ class Tally:
         self.reopened += other.reopened
 
 
-def tallies_by_organization(queryset):
+# Where a subject's proposal is: the cell's for a member; the organisation's own review for an organisation.
+PROPOSAL_FIELDS = {"member": "cell_proposed_level", "organization": "self_level"}
+
+
+def tallies_by_organization(queryset, subject_kind="member"):
     """{organisation id: Tally} over the classified assessments of `queryset`: one query."""
+    proposal = PROPOSAL_FIELDS[subject_kind]
     tallies = defaultdict(Tally)
     grouped = (
         queryset.filter(classified=True)
-        .values("organization_id", "decided_level", "cell_proposed_level", "reopened")
+        .values("organization_id", "decided_level", proposal, "reopened")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -214,8 +219,8 @@ def tallies_by_organization(queryset):
         tally.classified += row["n"]
         if row["decided_level"]:
             tally.decided[row["decided_level"]] += row["n"]
-        elif row["cell_proposed_level"]:
-            tally.proposed[row["cell_proposed_level"]] += row["n"]
+        elif row[proposal]:
+            tally.proposed[row[proposal]] += row["n"]
         if row["reopened"]:
             tally.reopened += row["n"]
     return tallies
@@ -231,11 +236,24 @@ def total_tally(tallies):
 @dataclass
 class QuotaBox:
     """What the quota box of a decision screen says: the quota as the decided levels stand, whether it
-    is binding yet (every subject decided), and the exception on record, if any."""
+    is binding yet (every subject decided), the quota if the proposals still undecided were accepted
+    as they are (an upper bound: the rules may lower some), and the exception on record, if any."""
 
     quota: object
     tally: Tally
     exception: AuditEntry | None
+    projected: object = None
+
+    @property
+    def projected_over(self):
+        return self.projected is not None and not self.projected.within and self.tally.proposed_total > 0
+
+    def projected_message(self):
+        return self.projected.message(lang()) if self.projected is not None else ""
+
+    @property
+    def projection_covered(self):
+        return self.exception is not None and self.exception.data.get("count", 0) >= self.projected.count
 
     # The figures of the quota itself, for callers that read the box as the quota.
     within = property(lambda self: self.quota.within)
@@ -280,7 +298,10 @@ def quota_box(period, group, tally, subject_kind, rulebook=None, params=None):
     rulebook = rulebook or get_rulebook(period.regime)
     params = params or rulebook.parameters(period.parameters, year=period.year)
     quota = rulebook.quota(dict(tally.decided), params, subject_kind=subject_kind)
-    return QuotaBox(quota=quota, tally=tally, exception=latest_exception(period, group, subject_kind))
+    projected = rulebook.quota(dict(tally.decided + tally.proposed), params, subject_kind=subject_kind)
+    return QuotaBox(
+        quota=quota, tally=tally, exception=latest_exception(period, group, subject_kind), projected=projected
+    )
 
 
 def quota_for(rulebook, params, levels, subject_kind="member"):
@@ -395,7 +416,7 @@ def record_levels(
             or locked[pk]["decided_level"] != level.value
             or locked[pk]["decision_note"] != note
         }
-        tally = total_tally(tallies_by_organization(group_queryset))
+        tally = total_tally(tallies_by_organization(group_queryset, subject_kind))
         for pk, (level, _note) in changed.items():
             old = locked[pk]["decided_level"]
             if old:
@@ -463,8 +484,9 @@ def _record_exception(period, group, user, quota, subject_kind, reason):
 
 def exception_record(*, period, group, group_queryset, user, subject_kind, reason):
     """Record why the group's HTXSNV count exceeds the quota, ahead of the decision that makes the
-    quota binding. The exception covers the count as it stands; a higher count needs a new one. The
-    caller has checked that `user` decides for `group`."""
+    quota binding: as the decided levels stand, or as they would if the proposals were accepted. The
+    exception covers the larger of the two counts; a higher count needs a new one. The caller has
+    checked that `user` decides for `group`."""
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("Please write the reason for the exception."))
@@ -472,10 +494,11 @@ def exception_record(*, period, group, group_queryset, user, subject_kind, reaso
         raise WorkflowError(_("This review period is finalised: nothing can be changed."))
     with transaction.atomic():
         Organization.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True).first()
-        box = quota_box(period, group, total_tally(tallies_by_organization(group_queryset)), subject_kind)
-        if box.quota.within:
-            raise WorkflowError(_("The decided levels are within the quota: no exception is needed."))
-        return _record_exception(period, group, user, box.quota, subject_kind, reason)
+        box = quota_box(period, group, total_tally(tallies_by_organization(group_queryset, subject_kind)), subject_kind)
+        if box.quota.within and not box.projected_over:
+            raise WorkflowError(_("The levels are within the quota, even with the proposals: no exception is needed."))
+        widest = box.projected if box.projected_over and box.projected.count > box.quota.count else box.quota
+        return _record_exception(period, group, user, widest, subject_kind, reason)
 
 
 # --- The whole period: what finalising checks -------------------------------------------------------------------
@@ -560,7 +583,7 @@ def decision_url_for(assessment, actors):
 def quota_preview(period, group, choices, subject_kind="member"):
     """The QuotaBox of `group` as it would stand if `choices` ({pk: (level, note)}) were recorded."""
     queryset = member_assessments(period, group)
-    tally = total_tally(tallies_by_organization(queryset))
+    tally = total_tally(tallies_by_organization(queryset, subject_kind))
     old = dict(queryset.filter(pk__in=list(choices)).values_list("pk", "decided_level"))
     for pk, (level, _note) in choices.items():
         if pk not in old or not level:

@@ -29,6 +29,17 @@ Kind = Organization.Kind
 Role = RoleAssignment.Role
 
 
+def pytest_collection_modifyitems(config, items):
+    """The acceptance test (the whole year on the demo city, minutes long) runs only when asked for with
+    `-m acceptance` (`make acceptance`, CI)."""
+    if "acceptance" in (config.option.markexpr or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("acceptance") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Real hashing is slow by design; the tests need only that a password works or does not."""

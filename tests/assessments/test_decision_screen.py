@@ -352,3 +352,20 @@ def test_a_committee_ranks_its_cells_with_the_same_queries_at_any_size(request, 
     # The page: session, user, roles, organisation, period; the counts, the exception; the reviews, the
     # members' levels per cell, the analysis forms. A row: the row (3), then the transaction (9).
     assert (page_queries, row_queries) == (10, 17)
+
+
+def test_the_box_warns_before_accepting_proposals_that_exceed_the_quota(small, city, personas, client_for):
+    committee, officer = small
+    period = open_period(city, personas)
+    propose(period, committee, ["HTXSNV", "HTTNV", "HTTNV"])  # 17 HTXSNV for 33 HTTNV: at most 6
+    client = client_for(officer)
+    box = client.get(url(period, committee)).context["box"]
+    assert box.verdict == "ok" and box.projected_over and (box.projected.count, box.projected.cap_count) == (17, 6)
+    # Accepting them all would decide everyone over the quota: refused, nothing saved ...
+    response = client.post(url(period, committee), {"action": "accept_all"})
+    assert response.status_code == 400 and not member_forms(period, committee).exclude(decided_level="").exists()
+    # ... until the committee records its reason, which covers the 17 the proposals make.
+    client.post(url(period, committee), {"action": "exception", "exception_reason": "Đơn vị dẫn đầu"})
+    assert AuditEntry.objects.get(action="quota_exception").data["count"] == 17
+    assert client.post(url(period, committee), {"action": "accept_all"}).status_code == 302
+    assert client.get(url(period, committee)).context["box"].verdict == "over_covered"

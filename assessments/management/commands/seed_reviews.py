@@ -14,8 +14,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--delete", action="store_true", help="remove all periods, forms and audit entries")
         parser.add_argument("--regime", default="2025")
+        parser.add_argument(
+            "--previous-only",
+            action="store_true",
+            help="only last year's period, published: the current year is left for someone to open",
+        )
 
-    def handle(self, *args, delete, regime, **options):
+    def handle(self, *args, delete, regime, previous_only=False, **options):
         if delete:
             demo.delete_reviews()
             return
@@ -25,6 +30,9 @@ class Command(BaseCommand):
         secretary = Member.objects.filter(user__username="bithu").select_related("user", "cell").first()
         year = timezone.localdate().year
         demo.seed_previous_year(year=year - 1, regime=regime)
+        if previous_only:
+            self.stdout.write(_("Last year's review period is published; this year's is not opened."))
+            return
         opened = demo.seed_reviews(year=year, regime=regime, secretary=secretary)
         if opened is not None:
             officer = get_user_model().objects.filter(username="canbo").first()

@@ -32,12 +32,18 @@ class Command(BaseCommand):
             "--seed", type=int, default=demo.DEFAULT_SEED, help="random seed: the same seed gives the same data"
         )
         parser.add_argument(
+            "--without-current-year",
+            action="store_true",
+            help="load last year's published review only, and leave this year's period for the board to "
+            "create and open (the acceptance test starts so)",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="delete all organisations, clusters, members, roles and the demo accounts first",
         )
 
-    def handle(self, *args, members, seed, reset, **options):
+    def handle(self, *args, members, seed, reset, without_current_year=False, **options):
         if members < demo.MIN_MEMBERS:
             raise CommandError(_("The demo needs at least %(minimum)d members.") % {"minimum": demo.MIN_MEMBERS})
         started = time.perf_counter()
@@ -65,7 +71,7 @@ class Command(BaseCommand):
                 ) from exc
             if apps.is_installed("assessments"):
                 # The review periods live above the members; the command that knows them builds them.
-                call_command("seed_reviews", stdout=self.stdout)
+                call_command("seed_reviews", *(["--previous-only"] if without_current_year else []), stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 _(
