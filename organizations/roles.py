@@ -31,6 +31,9 @@ def _crud(app_model, *actions):
 BOARD_PERMISSIONS = [
     *_crud("assessments.period", "view", "add", "change"),
     *_crud("assessments.assessment", "view"),
+    # The evaluators' analysis forms, shown inline on each review in the admin (AnalysisInline): without
+    # this permission Django leaves the inline out and the board reads only the aggregate on the form page.
+    *_crud("assessments.analysis", "view"),
     *_crud("assessments.organizationreview", "view"),
     *_crud("assessments.auditentry", "view"),
     *_crud("organizations.organization", "view", "add", "change"),
