@@ -104,7 +104,7 @@ class Personas:
 
 @pytest.fixture
 def personas(city):
-    board = UserFactory(username="board", first_name="Ban Tổ chức", is_staff=True)
+    board = UserFactory(username="board", first_name="Ban Tổ chức")  # staff through its role, below
     officer_a = UserFactory(username="officer_a")
     secretary_a1 = UserFactory(username="secretary_a1")
     secretary_b1 = UserFactory(username="secretary_b1")

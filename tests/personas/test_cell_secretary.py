@@ -249,12 +249,10 @@ def test_the_secretary_can_neither_decide_levels_nor_finalise(roles, client):
     assert response.status_code == 302 and not hoa.reopened and not trail(hoa, "reopen")
 
 
-def test_the_secretary_of_a_grassroots_cell_decides_its_members_levels_as_things_stand(roles, client):
-    """Documents the current behaviour, reported as an open question: the decision screen lets anyone who
-    manages a grassroots organisation decide (`decisions.check_decider` checks the scope, not the role),
-    so the secretary of a grassroots cell (chi bộ cơ sở, here cell C) decides its members' levels, while
-    a subordinate cell's secretary cannot (above). If only the committee officer's role should decide
-    there, this assertion is the one to turn round."""
+def test_the_secretary_of_a_grassroots_cell_decides_its_members_levels(roles, client):
+    """A grassroots cell (chi bộ cơ sở, here cell C) is itself the grassroots level: its cell committee,
+    led by its secretary, decides its members' levels, while a subordinate cell's secretary cannot
+    (above): the grassroots committee above decides there."""
     town = roles
     period = open_period(town, "2018")
     secretary_c = UserFactory(username="bi_thu_c")
