@@ -139,8 +139,12 @@ class AuditEntryInline(admin.TabularInline):
     model = AuditEntry
     extra = 0
     can_delete = False
-    fields = ["at", "actor", "on_behalf_of", "action", "from_state", "to_state", "reason"]
+    fields = ["at", "actor", "on_behalf_of", "action_display", "from_state", "to_state", "reason"]
     readonly_fields = fields
+
+    @admin.display(description=_("action"))
+    def action_display(self, entry):
+        return entry.action_label
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -8,7 +8,12 @@ PostgreSQL with DATABASE_URL), then measures, as the median of several runs:
   city ranking screen (through Django's test client, so without network or web server);
 - the year-end export (time and peak memory, in a child process) against a bare openpyxl write-only
   workbook of the same rows (the ratio ours / bare is the figure);
-- importing 7,300 new members from an .xlsx, checks and all-or-nothing commit included.
+- importing 7,300 new members from an .xlsx, checks and all-or-nothing commit included;
+- the decision screens on committees of 50, 564 and 3,000 members built for the purpose (the cells'
+  list, one cell, a row saved through htmx, one cell's proposals accepted, the whole committee's
+  proposals accepted, the committee's ranking of its cells): server time and queries;
+- the whole year at the demo city's scale (`make acceptance`, in a child process with its own test
+  database): wall and CPU seconds, and the time of each step.
 It writes bench/results.json and prints a table. Targets: query counts equal at both sizes; the
 decision and ranking screens under 300 ms at city size; the export within 1.5x of the bare baseline;
 the province export under 300 MB peak memory.
@@ -60,7 +65,7 @@ def page(client, url, runs):
     return {"seconds": round(seconds, 4), "queries": queries, "status": response.status_code}
 
 
-def measure(size, runs):
+def measure(size, runs, first=False):
     from django.contrib.auth import get_user_model
 
     from assessments import services
@@ -119,7 +124,133 @@ def measure(size, runs):
 
     result.update(export_figures(runs))
     result["import_7300_seconds"] = import_figure(board, runs)
+    if first:
+        result["committee_screens"] = committee_screens(root, current, runs)
     return result
+
+
+def build_committee(root, code, members, cell_size=50):
+    """A grassroots committee of `members` members under the root, in cells of `cell_size`, written in
+    bulk (a benchmark's throwaway data)."""
+    import datetime
+
+    from members.models import Member
+    from organizations.models import Organization
+
+    committee = Organization.objects.add_child(
+        root, instance=Organization(code=code, name=f"Đảng bộ {code}", kind=Organization.Kind.GRASSROOTS_COMMITTEE)
+    )
+    cells = []
+    for n in range(-(-members // cell_size)):
+        committee.refresh_from_db()
+        cells.append(
+            Organization.objects.add_child(
+                committee,
+                instance=Organization(code=f"{code}-c{n:03d}", name=f"Chi bộ {code} {n}", kind="cell"),
+            )
+        )
+    rows = []
+    for index in range(members):
+        member = Member(
+            full_name=f"Trần Văn Đo{index}",
+            gender=Member.Gender.MALE,
+            date_of_birth=datetime.date(1960, 1, 1),
+            card_number=f"8{code[-4:]}{index:05d}",
+            admission_date=datetime.date(1990, 1, 1),
+            official_date=datetime.date(1991, 1, 1),
+            occupation=Member.Occupation.RETIRED,
+            status=Member.Status.ACTIVE,
+            cell_id=cells[index // cell_size].pk,
+        )
+        member.fill_derived()
+        rows.append(member)
+    Member.objects.bulk_create(rows, batch_size=1000)
+    committee.refresh_from_db()
+    return committee
+
+
+def committee_screens(root, current, runs):
+    """The decision screen and the committee's ranking at 50, 564 and 3,000 members, as its officer."""
+    from django.contrib.auth import get_user_model
+
+    from assessments import services
+    from assessments.models import Assessment, Period
+    from organizations.models import RoleAssignment
+    from organizations.roles import grant_role
+
+    User = get_user_model()
+    committees = {size: build_committee(root, f"bench-{size:04d}", size) for size in (50, 564, 3000)}
+    board = User.objects.get(username="bantochuc")
+    period = Period.objects.create(organization=root, year=current.year + 50, regime=current.regime)
+    services.period_open(period=period, user=board)
+    figures = {}
+    for size, committee in committees.items():
+        officer = User.objects.create(username=f"bench-officer-{size}")
+        grant_role(user=officer, organization=committee, role=RoleAssignment.Role.COMMITTEE_OFFICER)
+        forms = Assessment.objects.filter(
+            period=period, member__isnull=False, organization__path__startswith=committee.path
+        )
+        levels = ["HTTNV"] * 8 + ["HTNV", "HTXSNV"]
+        for index, pk in enumerate(forms.order_by("pk").values_list("pk", flat=True)):
+            forms.filter(pk=pk).update(cell_proposed_level=levels[index % 10], state="cell_reviewed")
+        client = Client()
+        client.force_login(officer)
+        decide = reverse("assessments:decide", args=[period.public_id, committee.code])
+        cell = committee.get_children().order_by("path").first()
+        row = forms.filter(organization=cell).order_by("pk").first()
+        result = {"members": forms.count()}
+        result["cells_list"] = page(client, decide, runs)
+        result["one_cell"] = page(client, f"{decide}?cell={cell.code}", runs)
+        result["row_saved"] = posted(
+            client, decide, lambda n, row=row: {f"level-{row.pk}": "HTNV" if n % 2 else "HTTNV"}, runs, htmx=True
+        )
+        result["accept_one_cell"] = posted(
+            client, decide, lambda n, cell=cell: {"action": "accept_cell", "cell": cell.code}, 1
+        )
+        result["accept_whole_committee"] = posted(client, decide, lambda n: {"action": "accept_all"}, 1)
+        result["ranking_of_cells"] = page(
+            client, reverse("assessments:rank", args=[period.public_id, committee.code]), runs
+        )
+        figures[str(size)] = result
+    return figures
+
+
+def posted(client, url, data_for, runs, htmx=False):
+    """(median seconds, queries, status) of POST url; `data_for(n)` gives the n-th run's form."""
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    times, queries, status = [], 0, None
+    for n in range(runs):
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            response = client.post(url, data_for(n), **extra)
+            times.append(time.perf_counter() - started)
+        queries, status = len(ctx.captured_queries), response.status_code
+        if status not in (200, 302):
+            raise RuntimeError(f"POST {url} answered {status}")
+    return {"seconds": round(statistics.median(times), 4), "queries": queries, "status": status}
+
+
+def acceptance_figures():
+    """The whole year at the demo city's scale (`make acceptance`), in a child process: wall and CPU
+    seconds, and the time of each step as the test records it."""
+    import resource
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".json") as timings:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run(
+            ["bash", str(ROOT / ".ci" / "pytest"), "-q", "-m", "acceptance", "tests/acceptance"],
+            cwd=ROOT,
+            env={**os.environ, "PYTEST_WORKERS": "0", "ACCEPTANCE_TIMINGS": timings.name},
+            check=True,
+            capture_output=True,
+        )
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        steps = json.loads(Path(timings.name).read_text())
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), **steps}
 
 
 def import_figure(board, runs):
@@ -193,6 +324,7 @@ def main():
     parser.add_argument("--sizes", default="7300,100000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    parser.add_argument("--no-acceptance", action="store_true", help="leave out the year at city scale")
     options = parser.parse_args()
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
@@ -203,11 +335,14 @@ def main():
     old_config = setup_databases(verbosity=0, interactive=False, keepdb=False, aliases={"default"})
     results = {"database": connection.vendor, "runs": options.runs, "sizes": []}
     try:
-        for size in sizes:
+        for index, size in enumerate(sizes):
             print(f"… {size} members", flush=True)
-            results["sizes"].append(measure(size, options.runs))
+            results["sizes"].append(measure(size, options.runs, first=index == 0))
     finally:
         teardown_databases(old_config, verbosity=0)
+    if not options.no_acceptance:
+        print("… the whole year at the demo city's scale (make acceptance)", flush=True)
+        results["acceptance"] = acceptance_figures()
     Path(options.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print_table(results)
 
@@ -232,6 +367,18 @@ def print_table(results):
     for label, value in rows:
         cells = "  ".join(f"{str(value(r)):>18}" for r in results["sizes"])
         print(f"{label:<{width}}  {cells}")
+    screens = results["sizes"][0].get("committee_screens") if results["sizes"] else None
+    if screens:
+        print("\nCommittee screens (ms / queries), by members of the committee")
+        names = ["cells_list", "one_cell", "row_saved", "accept_one_cell", "accept_whole_committee", "ranking_of_cells"]
+        print(f"{'':<24}" + "".join(f"{size:>14}" for size in screens))
+        for name in names:
+            print(f"{name:<24}" + "".join(f"{_page(screens[size][name]):>14}" for size in screens))
+    if "acceptance" in results:
+        year = results["acceptance"]
+        print(f"\nThe year at city scale: {year['wall_seconds']} s wall, {year['cpu_seconds']} s CPU")
+        for step in year["steps"]:
+            print(f"  {step['step']:<60} {step['seconds']:>8} s  {step['requests']:>6} requests")
 
 
 def _page(figures):

@@ -1037,6 +1037,8 @@ class DemoLoader:
     def __init__(self, total=DEFAULT_MEMBERS, seed=DEFAULT_SEED, today=None):
         self.total = total
         self.rng = random.Random(seed)
+        # Contact details draw from their own sequence: adding them changed nothing else of the demo.
+        self.contact_rng = random.Random(seed + 1)
         self.today = today or timezone.localdate()
         self.names = NameGenerator(self.rng)
         self.counts = {}
@@ -1168,7 +1170,28 @@ class DemoLoader:
             occupation=occupation,
             status=Status.ACTIVE,
         )
+        member.phone, member.email = self._contact(member.full_name, occupation)
         return Person(member, cell)
+
+    def _contact(self, full_name, occupation):
+        """A mobile number for most members (none for about one in ten, mostly the old); an e-mail
+        address for a third of those at work, never for the retired. Generated, like the names; the
+        addresses are on the reserved example.vn domain."""
+        rng = self.contact_rng
+        retired = occupation == Occupation.RETIRED
+        phone = ""
+        if rng.random() > (0.15 if retired else 0.04):
+            prefix = rng.choice(("032", "034", "035", "036", "038", "039", "086", "091", "094", "096", "097", "098"))
+            digits = f"{rng.randrange(10_000_000):07d}"
+            phone = f"{prefix}{digits[0]} {digits[1:4]} {digits[4:]}"
+        email = ""
+        if not retired and rng.random() < 0.33:
+            folded = unicodedata.normalize("NFD", full_name.replace("Đ", "D").replace("đ", "d"))
+            ascii_name = "".join(ch for ch in folded if ch.isascii()).lower().split()
+            email = (
+                f"{ascii_name[-1]}.{''.join(part[0] for part in ascii_name[:-1])}{rng.randrange(100, 999)}@example.vn"
+            )
+        return phone, email
 
     def _card_numbers(self):
         """Unique 8-digit numbers, never one that a member already in the database holds."""
