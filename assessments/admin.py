@@ -243,64 +243,59 @@ class AssessmentAdmin(admin.ModelAdmin):
             },
         )
 
+    def _with_reason(self, request, queryset, *, service, page, missing, done):
+        """An action that needs a reason: its page until a reason is given, then `service` for each
+        selected subject, each refusal said with the subject's name, and `done(count)` at the end."""
+        reason = request.POST.get("reason", "").strip()
+        if "apply" not in request.POST or not reason:
+            return self._reason_page(request, queryset, errors=[missing] if "apply" in request.POST else [], **page)
+        count = 0
+        for assessment in queryset.select_related("period__organization", "member", "organization"):
+            try:
+                service(assessment=assessment, user=request.user, reason=reason)
+            except services.WorkflowError as error:
+                self.message_user(request, f"{assessment.subject_name}: {error.message}", messages.ERROR)
+            else:
+                count += 1
+        self.message_user(request, done(count), messages.SUCCESS)
+        return None
+
     @admin.action(description=_("Return the selected forms for revision (asks for the reason)"))
     def return_forms(self, request, queryset):
         """Two steps: the reason first (an intermediate page), then the service for each form."""
-        reason = request.POST.get("reason", "").strip()
-        if "apply" not in request.POST or not reason:
-            return self._reason_page(
-                request,
-                queryset,
-                action_name="return_forms",
-                title=_("Return for revision"),
-                intro=_("These forms will be returned to their members, with the reason below:"),
-                reason_label=_("Reason (the member will see it)"),
-                submit_label=_("Return the forms"),
-                errors=[_("Please write the reason for returning the forms.")] if "apply" in request.POST else [],
-            )
-        done = 0
-        for assessment in queryset.select_related("period", "member", "organization"):
-            try:
-                services.assessment_return(assessment=assessment, user=request.user, reason=reason)
-            except services.WorkflowError as error:
-                self.message_user(request, f"{assessment.subject_name}: {error.message}", messages.ERROR)
-            else:
-                done += 1
-        self.message_user(
+        return self._with_reason(
             request,
-            ngettext("%(count)d form returned.", "%(count)d forms returned.", done) % {"count": done},
-            messages.SUCCESS,
+            queryset,
+            service=services.assessment_return,
+            page={
+                "action_name": "return_forms",
+                "title": _("Return for revision"),
+                "intro": _("These forms will be returned to their members, with the reason below:"),
+                "reason_label": _("Reason (the member will see it)"),
+                "submit_label": _("Return the forms"),
+            },
+            missing=_("Please write the reason for returning the forms."),
+            done=lambda n: ngettext("%(count)d form returned.", "%(count)d forms returned.", n) % {"count": n},
         )
-        return None
 
     @admin.action(description=_("Reopen the selected subjects for a new decision (asks for the reason)"))
     def reopen_subjects(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if "apply" not in request.POST or not reason:
-            return self._reason_page(
-                request,
-                queryset,
-                action_name="reopen_subjects",
-                title=_("Reopen for a new decision"),
-                intro=_("The levels of these subjects will be decided again; the reason is recorded in each history:"),
-                reason_label=_("Reason (recorded in the history)"),
-                submit_label=_("Reopen"),
-                errors=[_("Please write the reason for reopening.")] if "apply" in request.POST else [],
-            )
-        done = 0
-        for assessment in queryset.select_related("period__organization", "member", "organization"):
-            try:
-                services.assessment_reopen(assessment=assessment, user=request.user, reason=reason)
-            except services.WorkflowError as error:
-                self.message_user(request, f"{assessment.subject_name}: {error.message}", messages.ERROR)
-            else:
-                done += 1
-        self.message_user(
+        return self._with_reason(
             request,
-            ngettext("%(count)d subject reopened.", "%(count)d subjects reopened.", done) % {"count": done},
-            messages.SUCCESS,
+            queryset,
+            service=services.assessment_reopen,
+            page={
+                "action_name": "reopen_subjects",
+                "title": _("Reopen for a new decision"),
+                "intro": _(
+                    "The levels of these subjects will be decided again; the reason is recorded in each history:"
+                ),
+                "reason_label": _("Reason (recorded in the history)"),
+                "submit_label": _("Reopen"),
+            },
+            missing=_("Please write the reason for reopening."),
+            done=lambda n: ngettext("%(count)d subject reopened.", "%(count)d subjects reopened.", n) % {"count": n},
         )
-        return None
 
     @admin.action(description=_("Decide the selected members at the cell's proposal"))
     def decide_as_proposed(self, request, queryset):
@@ -335,19 +330,18 @@ class AssessmentAdmin(admin.ModelAdmin):
                     "over": box.binding and not box.quota.within and not box.covered,
                 }
             )
+        page = {
+            "action_name": "decide_as_proposed",
+            "title": _("Decide at the cell's proposal"),
+            "intro": _("The selected members will be decided at their cell's proposal, organisation by organisation:"),
+            "reason_label": _("Reason for an exception to the quota (only when the decisions exceed it)"),
+            "reason_help": _("Needed only where the quota is exceeded once everyone is decided (marked in red)."),
+            "submit_label": _("Decide"),
+            "reason_required": False,
+            "groups": previews,
+        }
         if "apply" not in request.POST:
-            return self._reason_page(
-                request,
-                queryset,
-                action_name="decide_as_proposed",
-                title=_("Decide at the cell's proposal"),
-                intro=_("The selected members will be decided at their cell's proposal, organisation by organisation:"),
-                reason_label=_("Reason for an exception to the quota (only when the decisions exceed it)"),
-                reason_help=_("Needed only where the quota is exceeded once everyone is decided (marked in red)."),
-                submit_label=_("Decide"),
-                reason_required=False,
-                groups=previews,
-            )
+            return self._reason_page(request, queryset, **page)
         errors = []
         for (period, grassroots), choices in groups.items():
             try:
@@ -368,19 +362,7 @@ class AssessmentAdmin(admin.ModelAdmin):
                 )
         if errors:
             # Back to the page, with what was refused and the reason as typed.
-            return self._reason_page(
-                request,
-                queryset,
-                action_name="decide_as_proposed",
-                title=_("Decide at the cell's proposal"),
-                intro=_("The selected members will be decided at their cell's proposal, organisation by organisation:"),
-                reason_label=_("Reason for an exception to the quota (only when the decisions exceed it)"),
-                reason_help=_("Needed only where the quota is exceeded once everyone is decided (marked in red)."),
-                submit_label=_("Decide"),
-                reason_required=False,
-                groups=previews,
-                errors=errors,
-            )
+            return self._reason_page(request, queryset, errors=errors, **page)
         return None
 
 

@@ -129,46 +129,6 @@ def measure(size, runs, first=False):
     return result
 
 
-def build_committee(root, code, members, cell_size=50):
-    """A grassroots committee of `members` members under the root, in cells of `cell_size`, written in
-    bulk (a benchmark's throwaway data)."""
-    import datetime
-
-    from members.models import Member
-    from organizations.models import Organization
-
-    committee = Organization.objects.add_child(
-        root, instance=Organization(code=code, name=f"Đảng bộ {code}", kind=Organization.Kind.GRASSROOTS_COMMITTEE)
-    )
-    cells = []
-    for n in range(-(-members // cell_size)):
-        committee.refresh_from_db()
-        cells.append(
-            Organization.objects.add_child(
-                committee,
-                instance=Organization(code=f"{code}-c{n:03d}", name=f"Chi bộ {code} {n}", kind="cell"),
-            )
-        )
-    rows = []
-    for index in range(members):
-        member = Member(
-            full_name=f"Trần Văn Đo{index}",
-            gender=Member.Gender.MALE,
-            date_of_birth=datetime.date(1960, 1, 1),
-            card_number=f"8{code[-4:]}{index:05d}",
-            admission_date=datetime.date(1990, 1, 1),
-            official_date=datetime.date(1991, 1, 1),
-            occupation=Member.Occupation.RETIRED,
-            status=Member.Status.ACTIVE,
-            cell_id=cells[index // cell_size].pk,
-        )
-        member.fill_derived()
-        rows.append(member)
-    Member.objects.bulk_create(rows, batch_size=1000)
-    committee.refresh_from_db()
-    return committee
-
-
 def committee_screens(root, current, runs):
     """The decision screen and the committee's ranking at 50, 564 and 3,000 members, as its officer."""
     from django.contrib.auth import get_user_model
@@ -179,7 +139,9 @@ def committee_screens(root, current, runs):
     from organizations.roles import grant_role
 
     User = get_user_model()
-    committees = {size: build_committee(root, f"bench-{size:04d}", size) for size in (50, 564, 3000)}
+    from members.demo import bulk_committee
+
+    committees = {size: bulk_committee(root, f"bench-{size:04d}", members=size) for size in (50, 564, 3000)}
     board = User.objects.get(username="bantochuc")
     period = Period.objects.create(organization=root, year=current.year + 50, regime=current.regime)
     services.period_open(period=period, user=board)

@@ -75,33 +75,7 @@ def grant(user, role, organization):
 
 def bulk_committee(parent, code, *, cells, members_per_cell, occupation=Member.Occupation.RETIRED):
     """A grassroots committee under `parent` with `cells` cells of `members_per_cell` members each,
-    the members written in bulk: a committee of thousands in about a second."""
-    committee = OrganizationFactory(
-        code=code, name=f"Đảng bộ {code}", kind=Organization.Kind.GRASSROOTS_COMMITTEE, parent=parent
-    )
-    created = [
-        OrganizationFactory(code=f"{code}-c{n:03d}", name=f"Chi bộ số {n}", parent=committee)
-        for n in range(1, cells + 1)
-    ]
-    cell_ids = [cell.pk for cell in Organization.objects.filter(pk__in=[c.pk for c in created]).order_by("path")]
-    start = Member.objects.count()
-    members = []
-    for index, cell_id in enumerate(cell_ids):
-        for n in range(members_per_cell):
-            number = start + index * members_per_cell + n
-            member = Member(
-                full_name=f"Trần Văn Số{number}",
-                gender=Member.Gender.MALE,
-                date_of_birth=datetime.date(1960, 1, 1),
-                card_number=f"9{number:08d}",
-                admission_date=datetime.date(1990, 1, 1),
-                official_date=datetime.date(1991, 1, 1),
-                occupation=occupation,
-                status=Member.Status.ACTIVE,
-                cell_id=cell_id,
-            )
-            member.fill_derived()
-            members.append(member)
-    Member.objects.bulk_create(members, batch_size=1000)
-    committee.refresh_from_db()
-    return committee
+    written in bulk (members.demo.bulk_committee): a committee of thousands in about a second."""
+    from members.demo import bulk_committee as build
+
+    return build(parent, code, members=cells * members_per_cell, cell_size=members_per_cell, occupation=occupation)
