@@ -135,7 +135,7 @@ def committee_screens(root, current, runs):
 
     from assessments import services
     from assessments.models import Assessment, Period
-    from organizations.models import RoleAssignment
+    from organizations.models import Organization, RoleAssignment
     from organizations.roles import grant_role
 
     User = get_user_model()
@@ -158,7 +158,7 @@ def committee_screens(root, current, runs):
         client = Client()
         client.force_login(officer)
         decide = reverse("assessments:decide", args=[period.public_id, committee.code])
-        cell = committee.get_children().order_by("path").first()
+        cell = Organization.objects.get_children(committee).order_by("path").first()
         row = forms.filter(organization=cell).order_by("pk").first()
         result = {"members": forms.count()}
         result["cells_list"] = page(client, decide, runs)
