@@ -88,8 +88,8 @@ def _workspaces(scope):
 def home(request):
     """What the user looks after, by role: the cell's members for a secretary, the committee's cells
     for an officer, the grassroots organisations for the board; their own record for everybody."""
+    from assessments.core.selectors import cell_levels
     from assessments.models import Assessment, Period
-    from assessments.selectors import cell_levels
 
     scope = scope_for(request.user)
     member = Member.objects.filter(user=request.user).select_related("cell").first()

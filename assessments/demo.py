@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from organizations.models import Organization
 
-from . import formview, services
+from .core import services
 from .models import Assessment, AuditEntry, Period
+from .reviews import formview
+from .reviews import services as review_services
 from .rulebooks import ItemKind, Rating, validate_answers
 
 SAMPLE_TEXT = [
@@ -136,14 +138,14 @@ def _secretary_cell(period, secretary, rng):
         answers = demo_answers(assessment, template, rng)
         assert not validate_answers(template, answers, submit=True)
         actor = assessment.member.user or user
-        saved = services.assessment_save(
+        saved = review_services.assessment_save(
             assessment=assessment, user=actor, answers=answers, self_level="HTTNV", base_version=0
         )
         if number % 4 == 3:
             continue  # left as a draft
-        submitted = services.assessment_submit(assessment=saved, user=actor, base_version=saved.version)
+        submitted = review_services.assessment_submit(assessment=saved, user=actor, base_version=saved.version)
         if number == 2:
-            services.assessment_return(
+            review_services.assessment_return(
                 assessment=submitted,
                 user=user,
                 reason="Đề nghị đồng chí bổ sung kết quả khắc phục hạn chế đã được chỉ ra năm trước.",
@@ -263,7 +265,8 @@ def seed_previous_year(*, year, regime="2025", seed=2018):
 def seed_meeting_and_decisions(*, period, secretary, officer_user):
     """This year's story: the demo secretary's cell has met (paper ballots counted for the members who
     submitted), and the demo officer's committee has decided those members."""
-    from . import decisions, meetings
+    from .decisions import services as decisions
+    from .meetings import checks, minutes
 
     if secretary is None:
         return
@@ -290,7 +293,7 @@ def seed_meeting_and_decisions(*, period, secretary, officer_user):
             "comments": "Chi bộ thống nhất với bản tự kiểm điểm; đề nghị phát huy ưu điểm.",
             **{name: str(value) for name, value in counts.items()},
         }
-    data = meetings.MeetingInput(
+    data = checks.MeetingInput(
         held_on=timezone.localdate().strftime("%d/%m/%Y"),
         members_total=str(members_total),
         present=str(present),
@@ -298,7 +301,7 @@ def seed_meeting_and_decisions(*, period, secretary, officer_user):
         absentees=[str(a.public_id) for a in absent],
         rows=rows,
     )
-    meetings.meeting_record(period=period, organization=cell, user=secretary.user, data=data, base_version=0)
+    minutes.meeting_record(period=period, organization=cell, user=secretary.user, data=data, base_version=0)
     if officer_user is None:
         return
     committee = Organization.objects.get_parent(cell)

@@ -1,6 +1,6 @@
 """One run of the year-end export in its own process, so that its peak memory is its own.
 
-`ours`: assessments.exports.write_workbook for the published year of the root organisation.
+`ours`: assessments.outputs.workbook.write_workbook for the published year of the root organisation.
 `bare`: the same rows, from the same generators, appended as plain values to a bare openpyxl
 write-only workbook: what writing the data costs without our formats, widths and neutralising.
 Prints one JSON line: seconds, peak memory (MB, the whole process), rows.
@@ -24,8 +24,9 @@ django.setup()
 
 from openpyxl import Workbook  # noqa: E402
 
-from assessments.exports import YearEndExport, write_workbook  # noqa: E402
 from assessments.models import Period  # noqa: E402
+from assessments.outputs.sheets import YearEndExport  # noqa: E402
+from assessments.outputs.workbook import write_workbook  # noqa: E402
 
 
 def peak_resident_mb():

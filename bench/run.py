@@ -69,7 +69,7 @@ def measure(size, runs, first=False):
     from django.contrib.auth import get_user_model
 
     from assessments import services
-    from assessments.facts import member_facts_for
+    from assessments.core.facts import member_facts_for
     from assessments.models import Assessment, Period
     from assessments.rulebooks import get_rulebook
     from members.models import Member

@@ -50,7 +50,7 @@ def member_list(request):
 @login_required
 def member_detail(request, public_id):
     member = get_member_for_user(request.user, public_id)
-    from assessments.selectors import cell_levels, level_history
+    from assessments.core.selectors import cell_levels, level_history
 
     history = level_history(request.user, member=member)
     # Beside each year's level, the level of the cell the member was reviewed in: visible whenever the

@@ -48,7 +48,7 @@ def organization_detail(request, code):
     members = None
     if manages and organization.is_cell:
         members = list(organization.members.vietnamese_order())
-    from assessments.selectors import level_history
+    from assessments.core.selectors import level_history
 
     return render(
         request,

@@ -1,6 +1,7 @@
 """Steps of the year that many tests need done before the step they test, through the services."""
 
-from assessments import decisions, ranking
+from assessments import decisions
+from assessments.decisions import ranking
 from assessments.models import Assessment
 from organizations.models import Organization
 

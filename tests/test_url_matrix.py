@@ -237,7 +237,7 @@ def test_every_persona_is_in_every_row():
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_url_role_matrix(name, persona, personas, city, client_for):
-    from assessments import services
+    from assessments.core import services
     from assessments.models import Assessment, Period
 
     city.period = Period.objects.create(organization=city.city, year=2026, regime="2018")

@@ -41,8 +41,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from assessments import formview
 from assessments.models import Analysis, Assessment, AuditEntry, Ballot, Meeting, Period
+from assessments.reviews import formview
 from assessments.rulebooks import ItemKind, Level, Rating
 from members.models import Member
 from organizations.models import Organization, RoleAssignment

@@ -3,8 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from assessments import services
+from assessments.core import services
+from assessments.decisions import services as decision_services
 from assessments.models import Assessment, AuditEntry, Period
+from assessments.reviews import services as review_services
 from members.models import Member
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,7 @@ def period(city, personas):
 
 def test_return_asks_for_a_reason_then_returns_through_the_service(period, personas, board_client):
     form = Assessment.objects.get(period=period, member=personas.member_record)
-    services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    review_services.assessment_submit(assessment=form, user=personas.member, base_version=0)
     data = {"action": "return_forms", "_selected_action": [form.pk]}
     page = board_client.post(reverse(CHANGELIST), data)
     assert page.status_code == 200 and "id_reason" in page.content.decode()
@@ -87,11 +89,10 @@ def test_decide_as_proposed_asks_for_the_reason_of_a_quota_exception(period, per
 
 
 def test_reopen_from_the_admin_asks_for_the_reason(period, personas, city, board_client):
-    from assessments import services
     from tests.helpers import decide_everything
 
     decide_everything(period, personas.board)
-    services.period_finalise(period=period, user=personas.board)
+    decision_services.period_finalise(period=period, user=personas.board)
     form = Assessment.objects.get(period=period, member=personas.member_record)
     data = {"action": "reopen_subjects", "_selected_action": [form.pk]}
     page = board_client.post(reverse(CHANGELIST), data)

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from assessments import formview, services
+from assessments.core import services
 from assessments.models import Analysis, Assessment, AuditEntry, Period
+from assessments.reviews import formview
 from assessments.rulebooks import ItemKind
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import translation
 from docx import Document
 
-from assessments import meetings, services
-from assessments.admin import PeriodForm
+from assessments import meetings
+from assessments.core import services
+from assessments.core.admin import PeriodForm
 from assessments.models import (
     Assessment,
     AuditEntry,

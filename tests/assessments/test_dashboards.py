@@ -10,8 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments import dashboards, decisions, ranking, services
+from assessments import decisions
+from assessments.core import services
+from assessments.decisions import ranking
 from assessments.models import Assessment, Period
+from assessments.outputs import statistics as dashboards
 from members.models import Member
 from organizations.models import Organization
 from tests.factories import MemberFactory, OrganizationFactory

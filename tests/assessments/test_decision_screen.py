@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments import services
+from assessments.core import services
 from assessments.models import Assessment, AuditEntry, Period
 from members.models import CivilServiceRating, Member
 from organizations.models import RoleAssignment

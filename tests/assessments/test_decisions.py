@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from assessments import decisions, services
+from assessments import decisions
+from assessments.core import services
 from assessments.models import Assessment, AuditEntry, Period
 from members.models import DisciplineDecision, Member
 from tests.factories import MemberFactory

@@ -4,8 +4,9 @@ the forms are aggregated beside the organisation's own review; an evaluator sees
 import pytest
 from django.urls import reverse
 
-from assessments import formview, services
+from assessments.core import services
 from assessments.models import Analysis, Assessment, Period
+from assessments.reviews import formview
 from assessments.rulebooks import ItemKind
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,13 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from assessments import decisions, services
-from assessments.export_views import XLSX
-from assessments.exports import YearEndExport, line_count, neutralise, sheet_title, sized, write_workbook
+from assessments import decisions
+from assessments.core import services
 from assessments.models import Assessment, Period
+from assessments.outputs.layout import neutralise, sheet_title
+from assessments.outputs.sheets import YearEndExport
+from assessments.outputs.views import XLSX
+from assessments.outputs.workbook import line_count, sized, write_workbook
 from members import demo
 from members.models import Member
 from organizations.models import Organization

@@ -8,8 +8,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from assessments import services
+from assessments.core import services
 from assessments.models import Assessment, AuditEntry, Period, label_for_action
+from assessments.reviews import services as review_services
 from organizations.models import RoleAssignment
 from tests.factories import UserFactory, grant
 
@@ -40,14 +41,14 @@ def history_rows(response):
 
 def save(form, user, text="Nội dung"):
     form.refresh_from_db()
-    return services.assessment_save(
+    return review_services.assessment_save(
         assessment=form, user=user, answers={"shortcomings": text}, base_version=form.version
     )
 
 
 def submit(form, user):
     form.refresh_from_db()
-    return services.assessment_submit(assessment=form, user=user, base_version=form.version)
+    return review_services.assessment_submit(assessment=form, user=user, base_version=form.version)
 
 
 def record_decision(form, user, level):
@@ -70,7 +71,7 @@ def returned(form, personas):
     save(form, personas.member)
     submit(form, personas.member)
     form.refresh_from_db()
-    services.assessment_return(assessment=form, user=personas.secretary_a1, reason="Bổ sung phần khắc phục")
+    review_services.assessment_return(assessment=form, user=personas.secretary_a1, reason="Bổ sung phần khắc phục")
     return form
 
 
@@ -179,7 +180,9 @@ def test_the_history_costs_the_same_queries_for_a_long_trail(returned, personas,
 def written_actions():
     """Every action string the application writes to the trail, read from its source."""
     found = set()
-    for path in Path(settings.BASE_DIR, "assessments").glob("*.py"):
+    for path in Path(settings.BASE_DIR, "assessments").rglob("*.py"):
+        if {"management", "migrations", "rulebooks"} & set(path.parts):
+            continue  # commands' options (action="store_true") are not audit actions
         text = path.read_text()
         found.update(re.findall(r"\baction=\"([a-z_]+)\"", text))
         found.update(re.findall(r"_audit\([^)]*?\"([a-z_]+)\"", text))

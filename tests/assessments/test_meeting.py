@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import translation
 from docx import Document
 
-from assessments import meetings, services
-from assessments.meetings import COUNT_FIELDS, check_counts, proposal_from_counts
+from assessments import meetings
+from assessments.core import services
+from assessments.meetings import COUNT_FIELDS, check_counts, checks, proposal_from_counts
 from assessments.models import Assessment, AuditEntry, BallotCount, Meeting, Period
 from assessments.rulebooks import Level
 from members.models import DisciplineDecision, Member
@@ -115,7 +116,7 @@ def test_each_rule_of_the_arithmetic_fires_alone_and_stays_quiet_otherwise(value
 def test_a_number_that_is_not_a_count_is_refused_with_a_message(raw, message):
     errors = {}
     with translation.override("en"):
-        assert meetings._number(raw, errors, "present") is False
+        assert checks._number(raw, errors, "present") is False
     assert message in errors["present"][0]
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from assessments import services
+from assessments.core import services
 from assessments.models import Assessment, Period
 from members.models import Member
 from tests.factories import MemberFactory, OrganizationFactory

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from assessments import services
+from assessments.core import services
 from assessments.models import Assessment, AuditEntry, Period
+from assessments.reviews import services as review_services
 from members.models import Member
 from tests.factories import MemberFactory
 
@@ -86,7 +87,7 @@ def test_a_member_of_another_cell_cannot_be_slipped_in(period, city, personas, c
 def test_members_cannot_mark_their_own_form_as_paper(period, city, personas):
     own = Assessment.objects.get(period=period, member=personas.member_record)
     with pytest.raises(services.WorkflowError):
-        services.paper_self_reviews_record(
+        review_services.paper_self_reviews_record(
             period=period, organization=city.cell_a1, user=personas.member, choices={own.pk: "HTTNV"}
         )
 
@@ -95,8 +96,8 @@ def test_a_closed_period_takes_no_paper_self_review(period, city, personas):
     services.period_close(period=period, user=personas.board)
     period.refresh_from_db()
     form = forms(period, city.cell_a1)[0]
-    with pytest.raises(services.PaperError):
-        services.paper_self_reviews_record(
+    with pytest.raises(review_services.PaperError):
+        review_services.paper_self_reviews_record(
             period=period, organization=city.cell_a1, user=personas.secretary_a1, choices={form.pk: ""}
         )
 

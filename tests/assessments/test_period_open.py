@@ -6,8 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from assessments import services
+from assessments.core import services
 from assessments.models import Assessment, AuditEntry, Period
+from assessments.reviews import services as review_services
 from members.models import Member, Transfer
 from tests.factories import MemberFactory, OrganizationFactory
 
@@ -116,7 +117,7 @@ def test_invalid_parameters_refuse_to_open_and_change_nothing(period, personas):
 
 
 def test_a_transfer_without_the_former_cells_comment_is_a_fact_for_the_rules(period, personas, city):
-    from assessments.facts import member_facts_for
+    from assessments.core.facts import member_facts_for
 
     Transfer.objects.create(
         member=personas.member_a2,
@@ -214,4 +215,4 @@ def test_the_board_closes_an_open_period_and_the_forms_are_then_refused(period, 
         services.period_close(period=period, user=personas.board)
     form = assessment_of(personas.member_record)
     with pytest.raises(services.WorkflowError):
-        services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)
+        review_services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)

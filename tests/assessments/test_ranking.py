@@ -6,7 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments import decisions, ranking, services
+from assessments import decisions
+from assessments.core import services
+from assessments.decisions import ranking
 from assessments.models import Assessment, AuditEntry, Period
 from members.models import Member
 from tests.factories import MemberFactory, OrganizationFactory

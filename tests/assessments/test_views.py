@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from docx import Document
 
-from assessments import formview
 from assessments.models import Assessment, AuditEntry, Period
+from assessments.reviews import formview
 from assessments.rulebooks import ItemKind
 from tests.factories import MemberFactory
 
@@ -20,7 +20,7 @@ S = Assessment.State
 
 @pytest.fixture
 def period(city, personas):
-    from assessments import services
+    from assessments.core import services
 
     period = Period.objects.create(organization=city.city, year=2026, regime="2018")
     services.period_open(period=period, user=personas.board)
@@ -266,7 +266,7 @@ def _queries(client, address):
 
 
 def test_form_and_dashboard_query_counts_are_the_same_for_a_cell_of_5_and_of_60(city, personas, client_for):
-    from assessments import services
+    from assessments.core import services
 
     for _ in range(2):
         MemberFactory(cell=city.cell_a1)

@@ -6,9 +6,10 @@ import itertools
 import pytest
 from django.core.exceptions import ValidationError
 
-from assessments import services
+from assessments.core import services
+from assessments.core.workflow import ACTIONS, Actor, allowed_actions, transition_allowed
 from assessments.models import Assessment, AuditEntry, Period
-from assessments.workflow import ACTIONS, Actor, allowed_actions, transition_allowed
+from assessments.reviews import services as review_services
 
 pytestmark = pytest.mark.django_db
 
@@ -44,34 +45,36 @@ def test_allowed_actions_for_a_member_and_a_secretary():
 
 
 def test_member_saves_a_draft_and_submits(form, personas):
-    saved = services.assessment_save(
+    saved = review_services.assessment_save(
         assessment=form, user=personas.member, answers={"II": "Còn chậm"}, self_level="HTTNV", base_version=0
     )
     assert (saved.state, saved.version, saved.answers) == (S.DRAFT, 1, {"II": "Còn chậm"})
-    submitted = services.assessment_submit(assessment=saved, user=personas.member, base_version=1)
+    submitted = review_services.assessment_submit(assessment=saved, user=personas.member, base_version=1)
     assert submitted.state == S.SUBMITTED and submitted.submitted_at
     entries = list(AuditEntry.objects.filter(assessment=form).values_list("action", "from_state", "to_state"))
     assert entries == [("save", S.NOT_STARTED, S.DRAFT), ("submit", S.DRAFT, S.SUBMITTED)]
 
 
 def test_a_submitted_form_cannot_be_changed_by_the_member(form, personas):
-    services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    review_services.assessment_submit(assessment=form, user=personas.member, base_version=0)
     with pytest.raises(services.WorkflowError):
-        services.assessment_save(assessment=form, user=personas.member, answers={"x": "y"}, base_version=1)
+        review_services.assessment_save(assessment=form, user=personas.member, answers={"x": "y"}, base_version=1)
     form.refresh_from_db()
     assert form.answers == {} and form.state == S.SUBMITTED
 
 
 def test_a_stale_save_is_refused_and_the_newer_text_survives(form, personas):
-    services.assessment_save(assessment=form, user=personas.member, answers={"I": "bản mới"}, base_version=0)
-    with pytest.raises(services.ConflictError):
-        services.assessment_save(assessment=form, user=personas.member, answers={"I": "bản cũ"}, base_version=0)
+    review_services.assessment_save(assessment=form, user=personas.member, answers={"I": "bản mới"}, base_version=0)
+    with pytest.raises(review_services.ConflictError):
+        review_services.assessment_save(assessment=form, user=personas.member, answers={"I": "bản cũ"}, base_version=0)
     form.refresh_from_db()
     assert form.answers == {"I": "bản mới"} and form.version == 1
 
 
 def test_the_secretary_fills_in_on_behalf_of_the_member_and_it_is_recorded(form, personas):
-    services.assessment_save(assessment=form, user=personas.secretary_a1, answers={"I": "ghi hộ"}, base_version=0)
+    review_services.assessment_save(
+        assessment=form, user=personas.secretary_a1, answers={"I": "ghi hộ"}, base_version=0
+    )
     entry = AuditEntry.objects.get(assessment=form)
     assert entry.actor == personas.secretary_a1
     assert entry.on_behalf_of == personas.member_record
@@ -80,31 +83,31 @@ def test_the_secretary_fills_in_on_behalf_of_the_member_and_it_is_recorded(form,
 
 
 def test_the_secretary_returns_a_submitted_form_with_a_reason(form, personas):
-    services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    review_services.assessment_submit(assessment=form, user=personas.member, base_version=0)
     with pytest.raises(services.WorkflowError):
-        services.assessment_return(assessment=form, user=personas.secretary_a1, reason="  ")
-    returned = services.assessment_return(assessment=form, user=personas.secretary_a1, reason="Bổ sung mục II")
+        review_services.assessment_return(assessment=form, user=personas.secretary_a1, reason="  ")
+    returned = review_services.assessment_return(assessment=form, user=personas.secretary_a1, reason="Bổ sung mục II")
     assert returned.state == S.RETURNED and returned.return_reason == "Bổ sung mục II"
     assert AuditEntry.objects.filter(assessment=form, action="return", reason="Bổ sung mục II").exists()
     # The member can edit and submit again.
-    services.assessment_save(assessment=form, user=personas.member, answers={"II": "đã bổ sung"}, base_version=2)
-    services.assessment_submit(assessment=form, user=personas.member, base_version=3)
+    review_services.assessment_save(assessment=form, user=personas.member, answers={"II": "đã bổ sung"}, base_version=2)
+    review_services.assessment_submit(assessment=form, user=personas.member, base_version=3)
 
 
 def test_a_member_cannot_return_their_own_form(form, personas):
-    services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    review_services.assessment_submit(assessment=form, user=personas.member, base_version=0)
     with pytest.raises(services.WorkflowError):
-        services.assessment_return(assessment=form, user=personas.member, reason="tự trả")
+        review_services.assessment_return(assessment=form, user=personas.member, reason="tự trả")
 
 
 @pytest.mark.parametrize("persona", ["secretary_b1", "officer_a", "outsider", "evaluator"])
 def test_only_the_member_and_those_who_manage_the_cell_may_act(form, personas, persona):
     user = getattr(personas, persona)
     if persona == "officer_a":  # the officer of the committee above the cell manages it
-        services.assessment_save(assessment=form, user=user, answers={}, base_version=0)
+        review_services.assessment_save(assessment=form, user=user, answers={}, base_version=0)
         return
     with pytest.raises(services.WorkflowError):
-        services.assessment_save(assessment=form, user=user, answers={"I": "x"}, base_version=0)
+        review_services.assessment_save(assessment=form, user=user, answers={"I": "x"}, base_version=0)
 
 
 @pytest.mark.parametrize("state", [Period.State.PREPARING, Period.State.CLOSED, Period.State.FINALISED])
@@ -112,7 +115,7 @@ def test_nothing_is_saved_when_the_period_is_not_open(form, personas, state):
     Period.objects.filter(pk=form.period_id).update(state=state)
     form.refresh_from_db()
     with pytest.raises(services.WorkflowError):
-        services.assessment_save(assessment=form, user=personas.member, answers={"I": "x"}, base_version=0)
+        review_services.assessment_save(assessment=form, user=personas.member, answers={"I": "x"}, base_version=0)
     form.refresh_from_db()
     assert form.answers == {} and form.version == 0
 
@@ -121,13 +124,13 @@ def test_after_the_deadline_the_member_is_refused_but_the_secretary_may_still_fi
     Period.objects.filter(pk=form.period_id).update(self_review_due=datetime.date(2020, 1, 1))
     form.refresh_from_db()
     with pytest.raises(services.WorkflowError) as excinfo:
-        services.assessment_save(assessment=form, user=personas.member, answers={"I": "x"}, base_version=0)
+        review_services.assessment_save(assessment=form, user=personas.member, answers={"I": "x"}, base_version=0)
     assert "01/01/2020" in excinfo.value.message
-    services.assessment_save(assessment=form, user=personas.secretary_a1, answers={"I": "x"}, base_version=0)
+    review_services.assessment_save(assessment=form, user=personas.secretary_a1, answers={"I": "x"}, base_version=0)
 
 
 def test_the_audit_trail_cannot_be_edited_or_deleted(form, personas):
-    services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)
+    review_services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)
     entry = AuditEntry.objects.get(assessment=form)
     entry.reason = "sửa"
     with pytest.raises(ValidationError):
@@ -144,7 +147,7 @@ def test_the_audit_trail_cannot_be_edited_or_deleted(form, personas):
 def test_the_database_itself_refuses_to_change_an_audit_row(form, personas):
     from django.db import DatabaseError, connection, transaction
 
-    services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)
+    review_services.assessment_save(assessment=form, user=personas.member, answers={}, base_version=0)
     entry = AuditEntry.objects.get(assessment=form)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE assessments_auditentry SET reason = 'x' WHERE id = %s", [entry.pk])

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from assessments import services
+from assessments.core import services
 from assessments.models import Assessment, Meeting, Period
 from members.models import Member
 from tests.conftest import PASSWORD

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from assessments import services
+from assessments.core import services
 from assessments.models import Assessment, Period
 from tests.conftest import PASSWORD
 

@@ -6,7 +6,8 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from assessments import decisions, services
+from assessments import decisions
+from assessments.core import services
 from assessments.models import Assessment, Period
 from members.models import Member
 from tests.conftest import PASSWORD

@@ -8,10 +8,14 @@ from decimal import Decimal
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from assessments import decisions, formview, meetings, ranking, services
+from assessments import decisions, meetings
+from assessments.core import services
+from assessments.decisions import ranking
 from assessments.demo import demo_answers
 from assessments.meetings import COUNT_FIELDS, LEVEL_NAMES
 from assessments.models import Assessment, AuditEntry, Period
+from assessments.reviews import formview
+from assessments.reviews import services as review_services
 from assessments.rulebooks import ItemKind
 from organizations.models import RoleAssignment
 
@@ -183,14 +187,14 @@ def submit_self_review(assessment, user, level="HTTNV"):
     assessment = member_form(assessment.period, assessment.member) if assessment.member_id else assessment
     answers = answers_for(assessment, level)
     item = formview.self_level_item(formview.template_for(assessment))
-    saved = services.assessment_save(
+    saved = review_services.assessment_save(
         assessment=assessment,
         user=user,
         answers=answers,
         self_level=answers.get(item.id, "") if item else "",
         base_version=assessment.version,
     )
-    return services.assessment_submit(assessment=saved, user=user, base_version=saved.version)
+    return review_services.assessment_submit(assessment=saved, user=user, base_version=saved.version)
 
 
 def submit_cell(period, cell, user, level="HTTNV"):

@@ -17,9 +17,12 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import decisions, ranking, services
-from assessments.admin import AnalysisInline, AuditEntryInline
+from assessments import decisions
+from assessments.core import services
+from assessments.decisions import ranking
 from assessments.models import Analysis, Assessment, AuditEntry, Period
+from assessments.reviews import services as review_services
+from assessments.reviews.admin import AnalysisInline, AuditEntryInline
 from organizations.models import RoleAssignment
 from organizations.roles import BOARD_PERMISSIONS, ROLE_GROUPS, grant_role
 
@@ -252,7 +255,7 @@ def test_the_board_runs_the_year_from_the_admin_without_being_superuser(town, bo
     submit_cell(period, town.cell_b1, officer_b)
     submit_cell(period, town.cell_c, officer_c)
     review_b = own_review(period, town.committee_b)
-    services.analysis_save(
+    review_services.analysis_save(
         assessment=review_b,
         user=evaluator,
         answers=analysis_answers(review_b, "HTTNV", rater="Ủy ban MTTQ xã Định Trung"),

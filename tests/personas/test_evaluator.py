@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils.html import escape
 
-from assessments import ranking, services
+from assessments.core import services
+from assessments.decisions import ranking
 from assessments.models import Analysis, Assessment
 
 from .steps import REGIMES, analysis_post, member_form, messages_of, open_period, own_review, submit_self_review, trail

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from assessments.exports import write_workbook
 from assessments.models import Period
+from assessments.outputs.workbook import write_workbook
 from organizations.models import Organization
 
 

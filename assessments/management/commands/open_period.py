@@ -3,9 +3,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from assessments.core.errors import WorkflowError
+from assessments.core.services import period_open
 from assessments.models import Period
 from assessments.rulebooks import available_rulebooks
-from assessments.services import WorkflowError, period_open
 from organizations.models import Organization
 
 

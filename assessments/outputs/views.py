@@ -1,17 +1,19 @@
-"""The year-end spreadsheet download (assessments.exports)."""
+"""The year-end workbook to download, and the statistics page."""
 
 import tempfile
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
+from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from organizations.vietnamese import fold
 
-from .access import get_period_and_organization_for_manager
-from .exports import write_workbook
+from ..core.access import get_period_and_organization_for_manager
+from . import statistics
+from .workbook import write_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -33,3 +35,19 @@ def export(request, period_id, code):
     write_workbook(period, organization, target)
     target.seek(0)
     return FileResponse(target, as_attachment=True, filename=export_filename(period, organization), content_type=XLSX)
+
+
+@require_GET
+@login_required
+def stats(request, period_id, code):
+    """Progress per organisation, the distribution of levels and the years before, for a manager."""
+    period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    figures = statistics.stats_for(period, organization)
+    context = {
+        "period": period,
+        "organization": organization,
+        "stats": figures,
+        "level_headings": statistics.level_headings(),
+        "chart_data": statistics.chart_data(figures),
+    }
+    return render(request, "assessments/stats.html", context)

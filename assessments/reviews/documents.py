@@ -8,8 +8,8 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
+from ..rulebooks import ItemKind, Level, Presence, Rating
 from . import formview
-from .rulebooks import ItemKind, Level, Presence, Rating
 
 
 def _value_text(item, value):

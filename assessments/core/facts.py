@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Transfer
 
-from .rulebooks import Discipline, MemberFacts, OrganizationFacts, OrganizationKind, TransferFact
+from ..rulebooks import Discipline, MemberFacts, OrganizationFacts, OrganizationKind, TransferFact
 
 
 def _months_between(start, end):

@@ -7,7 +7,7 @@ a page at a time in the suggested order.
 
 Levels are saved a row at a time (htmx posts the row when its level or reason changes, and swaps in
 the row and the quota box), a page at a time (the form's button, without JavaScript), or in bulk: the
-suggestions of one cell or of the whole group. Every write goes through `decisions.record_levels`;
+suggestions of one cell or of the whole group. Every write goes through `services.record_levels`;
 no request carries more than one page of rows.
 """
 
@@ -21,13 +21,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
+from django.views.decorators.http import require_POST
 
-from . import decisions, ranking
-from .access import get_period_and_organization_for_manager
-from .formview import lang
-from .models import Assessment, Period
-from .rulebooks import Level
-from .services import WorkflowError
+from ..core.access import get_assessment_for_user, get_period_and_organization_for_manager
+from ..core.errors import WorkflowError
+from ..core.models import Assessment, Period
+from ..core.text import lang
+from ..rulebooks import Level
+from . import ranking, selectors, services
 
 ROWS_PER_PAGE = 100
 MAX_NOTE = 2000
@@ -51,17 +52,17 @@ class Screen:
 
     def __init__(self, request, period, group):
         self.request, self.period, self.group = request, period, group
-        self.base = decisions.member_assessments(period, group)
+        self.base = selectors.member_assessments(period, group)
 
     def check(self, user):
-        decisions.check_decider(user, self.group)
+        services.check_decider(user, self.group)
 
     def rows(self, queryset):
-        rows, _rulebook, _params = decisions.decision_rows(self.period, self.group, queryset)
+        rows, _rulebook, _params = selectors.decision_rows(self.period, self.group, queryset)
         return rows
 
     def record(self, choices, exception_reason, rows=None):
-        return decisions.decisions_record(
+        return services.decisions_record(
             period=self.period,
             organization=self.group,
             user=self.request.user,
@@ -168,9 +169,9 @@ def _decorate(rows, editable_period, *, posted=None, row_errors=None, saved=()):
 def _page(screen, *, status=200, posted=None, row_errors=None, exception_reason="", filters=None):
     request, period, group = screen.request, screen.period, screen.group
     filters = filters or _filters(request.GET)
-    tallies = decisions.tallies_by_organization(screen.base, screen.subject_kind)
-    total = decisions.total_tally(tallies)
-    box = decisions.quota_box(period, group, total, screen.subject_kind)
+    tallies = selectors.tallies_by_organization(screen.base, screen.subject_kind)
+    total = selectors.total_tally(tallies)
+    box = selectors.quota_box(period, group, total, screen.subject_kind)
     editable_period = not period.is_locked
     context = {
         "period": period,
@@ -186,7 +187,7 @@ def _page(screen, *, status=200, posted=None, row_errors=None, exception_reason=
     if screen.subject_kind == "member":
         cells = _cells(group)
         for cell in cells:
-            cell.tally = tallies.get(cell.pk) or decisions.Tally()
+            cell.tally = tallies.get(cell.pk) or selectors.Tally()
         context["cells"] = cells
         context["single_cell"] = group.is_cell
         selected = next((cell for cell in cells if cell.code == filters["cell"]), None)
@@ -217,7 +218,7 @@ def _page(screen, *, status=200, posted=None, row_errors=None, exception_reason=
                 "organization__path", "member__sort_key", "pk"
             )
             page = Paginator(ordered, screen.per_page).get_page(filters["page"])
-            page_rows = decisions.build_rows(period, list(page.object_list))
+            page_rows = selectors.build_rows(period, list(page.object_list))
         context["page"] = page
         context["rows"] = _decorate(page_rows, editable_period, posted=posted, row_errors=row_errors)
         context["offset"] = page.start_index() - 1 if page_rows else 0
@@ -328,7 +329,7 @@ def _post(screen):
     back = screen.url(**filters)
     if action == "exception":
         try:
-            decisions.exception_record(
+            services.exception_record(
                 period=screen.period,
                 group=screen.group,
                 group_queryset=screen.base,
@@ -348,7 +349,7 @@ def _post(screen):
         choices, rows, need_reason, without = _accept(screen, queryset)
         try:
             saved, _box = screen.record(choices, exception_reason, rows=rows)
-        except decisions.DecisionError as error:
+        except services.DecisionError as error:
             messages.error(request, error.message)
             return _page(
                 screen, status=400, row_errors=error.row_errors, exception_reason=exception_reason, filters=filters
@@ -363,7 +364,7 @@ def _post(screen):
     rows = screen.rows(screen.base.filter(pk__in=list(choices)))
     try:
         saved, box = screen.record(wanted, exception_reason, rows=rows)
-    except decisions.DecisionError as error:
+    except services.DecisionError as error:
         if request.htmx:
             return _row_response(
                 screen, rows, status=422, posted=choices, row_errors=error.row_errors, error=error.message
@@ -411,3 +412,16 @@ def _decision_screen(screen_class):
 decide = _decision_screen(Screen)
 # A grassroots committee decides its cells; the board ranks the grassroots organisations.
 rank = _decision_screen(RankingScreen)
+
+
+@require_POST
+@login_required
+def assessment_reopen(request, public_id):
+    assessment, _actors = get_assessment_for_user(request.user, public_id)
+    try:
+        services.assessment_reopen(assessment=assessment, user=request.user, reason=request.POST.get("reason", ""))
+    except WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Reopened: the level can be decided again on the decision screen."))
+    return redirect("assessments:form", public_id=assessment.public_id)

@@ -14,12 +14,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from organizations.models import Organization
 
-from . import meetings
-from .access import get_period_and_organization_for_manager
-from .formview import lang
-from .models import Ballot, BallotCount, Period, VoterMark
-from .rulebooks import Level
-from .services import ConflictError, WorkflowError
+from ..core.access import get_period_and_organization_for_manager
+from ..core.errors import ConflictError, WorkflowError
+from ..core.models import Period
+from ..core.text import lang
+from ..rulebooks import Level
+from . import ballot as ballots
+from . import checks, minutes
+from . import sheet as reading
+from .documents import minutes_document, turnout_lines_vi
+from .models import Ballot, BallotCount, VoterMark
 
 ROW_FIELD = re.compile(r"^row-([0-9a-f-]{36})-(\w+)$")
 
@@ -33,13 +37,13 @@ def _cell_for_manager(user, period_id, code):
 
 
 def _posted_minutes(post):
-    """The minutes as typed, for `meetings.meeting_record` to check and convert."""
+    """The minutes as typed, for `minutes.meeting_record` to check and convert."""
     rows = {}
     for name, value in post.items():
         match = ROW_FIELD.match(name)
-        if match and (match.group(2) in meetings.COUNT_FIELDS or match.group(2) == "comments"):
+        if match and (match.group(2) in reading.COUNT_FIELDS or match.group(2) == "comments"):
             rows.setdefault(match.group(1), {})[match.group(2)] = value
-    return meetings.MeetingInput(
+    return checks.MeetingInput(
         held_on=post.get("held_on", ""),
         members_total=post.get("members_total", ""),
         present=post.get("present", ""),
@@ -57,7 +61,7 @@ def _base_version(post):
 
 
 def _column_labels():
-    return {name: meetings.count_label(name) for name in meetings.COUNT_FIELDS}
+    return {name: reading.count_label(name) for name in reading.COUNT_FIELDS}
 
 
 def _problems(errors, sheet, labels):
@@ -75,11 +79,11 @@ def _problems(errors, sheet, labels):
         if errors.get(name):
             anchor = "absentees" if name == "absentees" else f"id_{name}"
             problems.append({"label": label, "messages": errors[name], "anchor": anchor})
-    missing = meetings.missing_message()
+    missing = checks.missing_message()
     for line in sheet.lines:
         public_id = str(line.assessment.public_id)
         found = []
-        for name in (*meetings.COUNT_FIELDS, "levels", "line", "comments"):
+        for name in (*reading.COUNT_FIELDS, "levels", "line", "comments"):
             for message in errors.get(f"{public_id}:{name}", []):
                 if message == missing:
                     continue  # the line's own message says which numbers are missing
@@ -112,7 +116,7 @@ def _page_context(sheet, *, posted=None, errors=None, refusal=""):
         absentees = {str(public_id) for public_id in posted.absentees}
     elif meeting is not None:
         attendance = {
-            "held_on": meetings.show_date(meeting.held_on),
+            "held_on": reading.show_date(meeting.held_on),
             "members_total": meeting.members_total,
             "present": meeting.present,
             "absent": meeting.absent,
@@ -122,17 +126,17 @@ def _page_context(sheet, *, posted=None, errors=None, refusal=""):
         attendance = {"held_on": "", "members_total": len(sheet.roster), "present": "", "absent": ""}
         absentees = set()
     labels = _column_labels()
-    hints = {name: level.label(language) for name, level in meetings.LEVEL_FIELDS}
+    hints = {name: level.label(language) for name, level in reading.LEVEL_FIELDS}
     for line in sheet.lines:
         public_id = str(line.assessment.public_id)
         typed = posted.rows.get(public_id, {}) if posted is not None else {}
         online = line.count is not None and line.count.source == BallotCount.Source.ONLINE
         line.counts_editable = sheet.counts_editable and not line.frozen and not online
         if posted is not None and line.counts_editable:
-            values = {name: typed.get(name, "") for name in meetings.COUNT_FIELDS}
+            values = {name: typed.get(name, "") for name in reading.COUNT_FIELDS}
         else:
             # Numbers that are not typed on this page (decided, or from the online ballot) stay as stored.
-            values = {name: getattr(line.count, name) if line.count else None for name in meetings.COUNT_FIELDS}
+            values = {name: getattr(line.count, name) if line.count else None for name in reading.COUNT_FIELDS}
             values = {name: "" if value is None else value for name, value in values.items()}
         if posted is not None:
             values["comments"] = typed.get("comments", "")
@@ -147,7 +151,7 @@ def _page_context(sheet, *, posted=None, errors=None, refusal=""):
                 "value": values[name],
                 "errors": errors.get(f"{public_id}:{name}", []),
             }
-            for name in meetings.COUNT_FIELDS
+            for name in reading.COUNT_FIELDS
         ]
         line.level_errors = errors.get(f"{public_id}:line", []) + errors.get(f"{public_id}:levels", [])
         line.comment_errors = errors.get(f"{public_id}:comments", [])
@@ -166,15 +170,15 @@ def _page_context(sheet, *, posted=None, errors=None, refusal=""):
             name: errors.get(name, []) for name in ("held_on", "members_total", "present", "absent", "absentees")
         },
         "roster": roster,
-        "columns": [(name, labels[name], hints.get(name, "")) for name in meetings.COUNT_FIELDS],
+        "columns": [(name, labels[name], hints.get(name, "")) for name in reading.COUNT_FIELDS],
         "level_labels": {level.value: level.label(language) for level in Level.best_first()},
         "editable": _editable(sheet.period),
-        "threshold": meetings.PROPOSAL_THRESHOLD,
+        "threshold": reading.PROPOSAL_THRESHOLD,
         "refusal": refusal,
         "problems": _problems(errors, sheet, labels) if errors else [],
         "today": timezone.localdate(),
-        "quorum_rule": meetings.quorum_rule(sheet.quorum_share),
-        "turnout_lines_vi": meetings.turnout_lines_vi(sheet),
+        "quorum_rule": reading.quorum_rule(sheet.quorum_share),
+        "turnout_lines_vi": turnout_lines_vi(sheet),
     }
 
 
@@ -188,14 +192,14 @@ def meeting(request, period_id, code):
     if request.method == "POST":
         posted = _posted_minutes(request.POST)
         try:
-            recorded = meetings.meeting_record(
+            recorded = minutes.meeting_record(
                 period=period,
                 organization=organization,
                 user=request.user,
                 data=posted,
                 base_version=_base_version(request.POST),
             )
-        except meetings.MeetingError as error:
+        except reading.MeetingError as error:
             # Shown at the top of the page with the list of the places to correct.
             refusal, errors, status = error.message, error.field_errors, 400
         except ConflictError as error:
@@ -233,11 +237,11 @@ def meeting(request, period_id, code):
                     )
                     % {
                         "count": len(recorded.pending),
-                        "names": meetings.name_list(m.full_name for m in recorded.pending),
+                        "names": reading.name_list(m.full_name for m in recorded.pending),
                     },
                 )
             return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
-    sheet = meetings.meeting_sheet(period, organization)
+    sheet = reading.meeting_sheet(period, organization)
     context = _page_context(sheet, posted=posted, errors=errors, refusal=refusal)
     return render(request, "assessments/meeting/meeting.html", context, status=status)
 
@@ -247,7 +251,7 @@ def meeting(request, period_id, code):
 def meeting_print(request, period_id, code):
     """The ballot minutes as an A4 page; before the meeting is recorded, a blank one to fill by hand."""
     period, organization = _cell_for_manager(request.user, period_id, code)
-    sheet = meetings.meeting_sheet(period, organization)
+    sheet = reading.meeting_sheet(period, organization)
     context = _page_context(sheet)
     context["parent"] = Organization.objects.get_parent(organization)
     context["absent_names"] = [a.member.full_name for a, absent in context["roster"] if absent]
@@ -258,8 +262,8 @@ def meeting_print(request, period_id, code):
 @login_required
 def meeting_docx(request, period_id, code):
     period, organization = _cell_for_manager(request.user, period_id, code)
-    sheet = meetings.meeting_sheet(period, organization)
-    content, filename = meetings.minutes_document(sheet, parent=Organization.objects.get_parent(organization))
+    sheet = reading.meeting_sheet(period, organization)
+    content, filename = minutes_document(sheet, parent=Organization.objects.get_parent(organization))
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
@@ -272,7 +276,7 @@ def meeting_docx(request, period_id, code):
 def ballot_open(request, period_id, code):
     period, organization = _cell_for_manager(request.user, period_id, code)
     try:
-        ballot = meetings.ballot_open(period=period, organization=organization, user=request.user)
+        ballot = ballots.ballot_open(period=period, organization=organization, user=request.user)
     except WorkflowError as error:
         messages.error(request, error.message)
     else:
@@ -305,9 +309,9 @@ def ballot_close(request, period_id, code):
     )
     try:
         if "discard" in request.POST:
-            meetings.ballot_discard(ballot=ballot, user=request.user)
+            ballots.ballot_discard(ballot=ballot, user=request.user)
         else:
-            recorded = meetings.ballot_close(ballot=ballot, user=request.user)
+            recorded = ballots.ballot_close(ballot=ballot, user=request.user)
     except WorkflowError as error:
         messages.error(request, error.message)
     else:
@@ -353,15 +357,15 @@ def ballot_vote(request, public_id):
     ballot = get_object_or_404(
         Ballot.objects.select_related("meeting__period", "meeting__organization"), public_id=public_id
     )
-    voter = meetings.voter_for(request.user, ballot)
+    voter = ballots.voter_for(request.user, ballot)
     if voter is None:
         raise Http404
     errors, chosen, status = {}, {}, 200
     if request.method == "POST":
         chosen = {name.removeprefix("vote-"): value for name, value in request.POST.items() if name.startswith("vote-")}
         try:
-            meetings.ballot_vote(ballot=ballot, user=request.user, choices=chosen)
-        except meetings.MeetingError as error:
+            ballots.ballot_vote(ballot=ballot, user=request.user, choices=chosen)
+        except reading.MeetingError as error:
             messages.error(request, error.message)
             errors, status = error.field_errors, 400
         except WorkflowError as error:
@@ -374,7 +378,7 @@ def ballot_vote(request, public_id):
     has_voted = VoterMark.objects.filter(ballot=ballot, voter=voter).exists()
     subjects = []
     if ballot.state == Ballot.State.OPEN and not has_voted:
-        for assessment in meetings.ballot_subjects(ballot):
+        for assessment in ballots.ballot_subjects(ballot):
             key = str(assessment.public_id)
             subjects.append((assessment, chosen.get(key, ""), errors.get(key, [])))
     context = {

@@ -7,11 +7,10 @@ it, and the answers come back as a dict keyed by item id, ready for the rulebook
 import dataclasses
 from dataclasses import dataclass, field
 
-from django.utils.translation import get_language
-
-from .models import Assessment
-from .rulebooks import Answers, ItemKind, LeaderFacts, Level, MemberFacts, Presence, Rating, get_rulebook
-from .rulebooks.base import to_decimal
+from ..core.models import Assessment
+from ..core.text import fold_ascii, lang  # noqa: F401 - the page language, as the templates of forms use it
+from ..rulebooks import Answers, ItemKind, LeaderFacts, Level, MemberFacts, Presence, Rating, get_rulebook
+from ..rulebooks.base import to_decimal
 
 # Who fills a section: the subject (the member or the organisation under review), the cell, the committee.
 SUBJECT = "subject"
@@ -22,16 +21,6 @@ PREFILL_LABELS = {
     "member.date_of_birth": lambda m: m.date_of_birth.strftime("%d/%m/%Y"),
     "member.cell": lambda m: m.cell.name,
 }
-
-
-def fold_ascii(text):
-    from organizations.vietnamese import fold
-
-    return fold(text)
-
-
-def lang():
-    return "vi" if (get_language() or "vi").startswith("vi") else "en"
 
 
 @dataclass
@@ -230,7 +219,7 @@ def level_check(assessment, answers):
     """The rulebook's view of the self-proposed level: (cap, findings that forbid it, warnings)."""
     if not assessment.member_id:
         return None
-    from .facts import member_facts_for
+    from ..core.facts import member_facts_for
 
     rulebook = get_rulebook(assessment.period.regime)
     params = rulebook.parameters(assessment.period.parameters, year=assessment.period.year)
@@ -263,7 +252,7 @@ def level_check(assessment, answers):
 def evaluate(assessment, answers, template):
     """The rulebook's evaluation of the subject with the given ratings or points (members and leaders
     with their year's records; organisations and collectives with what is known of them)."""
-    from .facts import member_facts_for, organization_facts
+    from ..core.facts import member_facts_for, organization_facts
 
     rulebook = get_rulebook(assessment.period.regime)
     params = rulebook.parameters(assessment.period.parameters, year=assessment.period.year)
@@ -274,7 +263,7 @@ def evaluate(assessment, answers, template):
     elif assessment.subject_kind == Assessment.SubjectKind.ORGANIZATION:
         facts = organization_facts(assessment.organization)
     else:
-        from .rulebooks import CollectiveFacts
+        from ..rulebooks import CollectiveFacts
 
         facts = CollectiveFacts(founded_on=assessment.organization.founded_on)
     return rulebook.evaluate(assessment.subject_kind, facts, scored_answers(template, answers), params)

@@ -1,190 +1,43 @@
-"""The year-end spreadsheets (design.md section 8): six sheets for a period and an organisation subtree.
-
-Each sheet is a header and a generator of rows; `write_workbook` streams them into a write-only
-openpyxl workbook, so memory does not grow with the number of members. The figures count what the
-decision screens count: the decided levels of the subjects to be classified.
-
-The queries are fixed whatever the size of the tree (pinned in tests/assessments/test_export.py):
-  1. the grassroots organisations of the subtree (and the one above it, for a cell's export);
-  2. the organisations' levels, counted per sector;
-  3. the members' levels, counted per cell (rolled up to grassroots organisations in Python);
-  4. the list of organisations (a streamed iterator);
-  5. the list of members (a streamed iterator);
-  6. the members rated KHTNV this year and the year before (a streamed iterator).
-
-Printing: every sheet prints on A4 landscape, one page wide and as many pages tall as it needs, its
-header row repeated on every page, the organisation, the subject and the period in the page header and
-"Trang 1 / 9" in the footer. Neither Excel nor LibreOffice fits a row to wrapped text when it opens a
-file, so a row whose long text wraps gets its height from an estimate of its lines (`line_count`). The
-tables still begin on the first row, for whoever reads the file with a program.
-
-Formula injection: a text cell that begins with = + - @ (or a tab or carriage return) gets a leading
-apostrophe ("'=HYPERLINK(...)"). It is visible, but it is the OWASP advice and it survives a copy to
-CSV or a later edit of the cell, where a style flag (quotePrefix) or an invisible character would not
-tell the reader why the value looks odd.
-"""
+"""The six sheets of the year-end workbook for a period and an organisation subtree, each a header and
+a generator of rows."""
 
 import datetime
-import textwrap
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 
 from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
 
 from members.models import Member
 from organizations.models import Organization
 
-from .formview import lang
-from .models import Assessment
-from .rulebooks import Level, get_rulebook
-
-CHUNK = 2000
-LEVELS = tuple(level.value for level in Level.best_first())
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-SHEET_TITLE_FORBIDDEN = str.maketrans({ch: " " for ch in "[]:*?/\\"})
-DATE_FORMAT = "dd/mm/yyyy"
-PERCENT_FORMAT = "0.0%"
-# The header row: bold in the workbook's font (a font without a name prints in a serif fallback),
-# centred on a grey band, on as many lines as the narrowest column needs.
-HEADER_FONT = Font(name="Calibri", size=11, bold=True)
-HEADER_ALIGNMENT = Alignment(wrap_text=True, horizontal="center", vertical="center")
-HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
-HEADER_BORDER = Border(bottom=Side(style="thin"))
-HEADER_PADDING = 4  # points
-# A column's width counts the widest digits; a line of text holds more letters than that (about 1.2
-# times as many in Calibri and in LibreOffice's substitutes), fewer in bold.
-CHARS_PER_WIDTH = 1.1
-BOLD_WIDTH = 0.9
-WRAPPED = Alignment(wrap_text=True, vertical="top")
-LINE_HEIGHT = 15  # points: a line of 11-point text, Excel's default row height
-# Inches: room at the top for the page header and at the bottom for the page number.
-PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.8, "bottom": 0.6, "header": 0.3, "footer": 0.3}
-# Excel refuses a page header longer than 255 characters (the name, the subject, the period and the codes).
-HEADER_NAME_LENGTH = 120
-
-# The columns the lists read: the assessments' answers (JSON) and the rest stay in the database.
-MEMBER_ROW_FIELDS = (
-    "classified",
-    "decided_level",
-    "exclusion_reason",
-    "member__full_name",
-    "member__card_number",
-    "member__date_of_birth",
-    "member__official_date",
-    "member__occupation",
-    "organization__name",
-    "organization__path",
+from ..core.models import Assessment
+from ..core.text import lang
+from ..rulebooks import (
+    Level,
+    get_rulebook,
 )
-ORGANIZATION_ROW_FIELDS = (
-    "classified",
-    "decided_level",
-    "exclusion_reason",
-    "organization__code",
-    "organization__name",
-    "organization__path",
-    "organization__kind",
-    "organization__sector",
-    "organization__founded_on",
+from .layout import (
+    BOARD,
+    CHUNK,
+    EXCUSED,
+    K_CIVIL_SERVICE,
+    K_DEGRADATION,
+    K_DISCIPLINE,
+    K_JUDGEMENT,
+    KHTNV_REASONS,
+    MEMBER_ROW_FIELDS,
+    NEW_MEMBER,
+    ORGANIZATION_ROW_FIELDS,
+    OTHER,
+    REASONS,
+    SUSPENDED,
+    Column,
+    Sheet,
+    Tally,
+    labels,
+    level_columns,
+    share,
 )
-
-# Why a member is not classified, in the categories of the report; the full reason is in the list.
-EXCUSED, SUSPENDED, NEW_MEMBER, BOARD, OTHER = "excused", "suspended", "new", "board", "other"
-REASONS = (EXCUSED, SUSPENDED, NEW_MEMBER, BOARD, OTHER)
-# Why a member is KHTNV, read from the year's records in this order (the first that applies); a KHTNV
-# with none of these was the deciding committee's judgement (tasks under 50%, failing the conditions).
-K_DISCIPLINE, K_DEGRADATION, K_CIVIL_SERVICE, K_JUDGEMENT = "discipline", "degradation", "civil_service", "judgement"
-KHTNV_REASONS = (K_DISCIPLINE, K_DEGRADATION, K_CIVIL_SERVICE, K_JUDGEMENT)
-
-
-def neutralise(text):
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe (see the docstring)."""
-    text = str(text)
-    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
-
-
-def sheet_title(text):
-    """A valid sheet name: at most 31 characters, none of []:*?/\\."""
-    return " ".join(str(text).translate(SHEET_TITLE_FORBIDDEN).split())[:31]
-
-
-def labels(choices):
-    """{value: label} translated once: a model's get_FOO_display() per row costs more than the row."""
-    return {value: str(label) for value, label in choices.choices}
-
-
-def share(part, whole):
-    return part / whole if whole else None
-
-
-@dataclass
-class Column:
-    header: str
-    width: float  # in characters; narrow columns take their header on several lines
-    kind: str = "text"  # text, number, percent, date
-    wrap: bool = False  # text longer than the width goes on several lines (the row grows to fit)
-
-
-@dataclass
-class Sheet:
-    subject: str  # the printed title; the tab's name is this cut to 31 characters
-    columns: list
-    rows: object  # an iterable of lists, one value per column
-    count: int = field(default=0)
-
-    @property
-    def title(self):
-        return sheet_title(self.subject)
-
-
-class Tally:
-    """Counts of subjects for one row of a summary sheet."""
-
-    def __init__(self):
-        self.total = 0
-        self.classified = 0
-        self.levels = Counter()
-        self.reasons = Counter()
-        self.khtnv_reasons = Counter()
-        self.probationary = 0
-        self.two_years = 0
-
-    @property
-    def not_classified(self):
-        return self.total - self.classified
-
-    @property
-    def undecided(self):
-        return self.classified - sum(self.levels.values())
-
-    def add(self, other):
-        self.total += other.total
-        self.classified += other.classified
-        self.levels.update(other.levels)
-        self.reasons.update(other.reasons)
-        self.khtnv_reasons.update(other.khtnv_reasons)
-        self.probationary += other.probationary
-        self.two_years += other.two_years
-
-    def level_cells(self):
-        cells = []
-        for level in LEVELS:
-            cells += [self.levels[level], share(self.levels[level], self.classified)]
-        return cells
-
-
-def level_columns():
-    columns = []
-    for level in LEVELS:
-        columns += [Column(level, 8, "number"), Column(f"{level} (%)", 8, "percent")]
-    return columns
 
 
 class YearEndExport:
@@ -579,108 +432,3 @@ class YearEndExport:
                 yield [*self._member_cells(number, assessment), Level.KHTNV.value, assessment.decided_level]
 
         return Sheet(_("KHTNV two years running"), columns, rows())
-
-
-def _cell(ws, value, column, alignment=None):
-    """A styled cell: the number format of dates and percentages, the alignment of a multi-line row."""
-    cell = WriteOnlyCell(ws, value=value)
-    if column.kind == "percent":
-        cell.number_format = PERCENT_FORMAT
-    elif column.kind == "date":
-        cell.number_format = DATE_FORMAT
-    if alignment is not None:
-        cell.alignment = alignment
-    return cell
-
-
-def _header_cell(ws, column):
-    cell = WriteOnlyCell(ws, value=neutralise(column.header))
-    cell.font, cell.alignment, cell.fill, cell.border = HEADER_FONT, HEADER_ALIGNMENT, HEADER_FILL, HEADER_BORDER
-    return cell
-
-
-def line_count(text, width):
-    """An estimate of the lines `text` takes, wrapped at spaces, in a column `width` wide."""
-    chars = max(int(width * CHARS_PER_WIDTH), 1)
-    if len(text) <= chars:
-        return 1
-    return len(textwrap.wrap(text, width=chars))
-
-
-def header_footer_text(text):
-    """Text for a page header or footer, where & starts a code (&P the page number) and && is an &."""
-    return str(text).replace("&", "&&")
-
-
-def sized(points, text):
-    """Header or footer text in a font size: &10 and the text, spaced when the text would extend the number."""
-    return f"&{points}{' ' if text[:1].isdigit() else ''}{text}"
-
-
-def print_setup(ws, sheet, organization, period):
-    """A4 landscape, one page wide and as many pages tall as the rows need, the header row on every page.
-
-    The title goes in the page header (the organisation on the left, the sheet's subject in the middle,
-    the period on the right), so that the table still begins on the first row for whoever reads the file
-    with a program. The fit to the page is a sheet property, written before the first row: call this
-    before `ws.append`.
-    """
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages tall as needed
-    ws.page_margins = PageMargins(**PAGE_MARGINS)
-    ws.print_options.gridLines = True
-    ws.print_options.horizontalCentered = True
-    ws.print_title_rows = "1:1"
-    ws.oddHeader.left.text = sized(10, header_footer_text(organization.name[:HEADER_NAME_LENGTH]))
-    ws.oddHeader.center.text = sized(12, "&B" + header_footer_text(sheet.subject))
-    ws.oddHeader.right.text = sized(10, header_footer_text(period))
-    # The pagination's words ("Trang 2 / 9"), with the codes of the page number and the page count.
-    page = header_footer_text(_("Page %(number)s of %(total)s")) % {"number": "&P", "total": "&N"}
-    ws.oddFooter.center.text = sized(9, page)
-
-
-def write_workbook(period, organization, target):
-    """Write the six sheets to `target` (a path or a binary file); return {sheet title: data rows}."""
-    export = YearEndExport(period, organization)
-    workbook = Workbook(write_only=True)
-    workbook.properties.title = f"{period} – {organization.name}"
-    written = {}
-    for sheet in export.sheets():
-        ws = workbook.create_sheet(sheet.title)
-        columns = sheet.columns
-        # Write-only sheets take the frozen pane, the widths and the fit to the page only before their
-        # first row, and a row's height only before it is written.
-        ws.freeze_panes = "A2"
-        for index, column in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = column.width
-        print_setup(ws, sheet, organization, period)
-        header_lines = max(line_count(column.header, column.width * BOLD_WIDTH) for column in columns)
-        ws.row_dimensions[1].height = header_lines * LINE_HEIGHT + HEADER_PADDING
-        ws.append([_header_cell(ws, column) for column in columns])
-        count = 0
-        # Only dates and percentages need a styled cell; plain values are cheaper to stream.
-        styled = [i for i, column in enumerate(columns) if column.kind in ("percent", "date")]
-        wrapped = [i for i, column in enumerate(columns) if column.wrap]
-        for number, row in enumerate(sheet.rows, start=2):
-            values = [neutralise(value) if isinstance(value, str) else value for value in row]
-            lines = max(
-                (line_count(values[i], columns[i].width) for i in wrapped if isinstance(values[i], str)), default=1
-            )
-            if lines > 1:
-                # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file: the row
-                # gets its height here, and it is dropped once written so that memory stays flat.
-                ws.row_dimensions[number].height = lines * LINE_HEIGHT
-                values = [_cell(ws, value, column, WRAPPED) for value, column in zip(values, columns, strict=True)]
-            else:
-                for i in styled:
-                    values[i] = _cell(ws, values[i], columns[i])
-            ws.append(values)
-            if lines > 1:
-                del ws.row_dimensions[number]
-            count += 1
-        written[sheet.title] = count
-    workbook.save(target)
-    return written

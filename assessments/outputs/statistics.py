@@ -6,7 +6,7 @@ classified. Each figure is one grouped query (by cell path, by kind, by year) su
 the page costs the same number of queries for a cell of five members as for a city of 7,000.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
@@ -14,45 +14,10 @@ from django.utils.translation import gettext as _
 from members.models import Level as MemberLevel
 from organizations.models import Organization
 
-from .models import Assessment, Period
-from .rulebooks import Level
+from ..core.models import Assessment, Period
+from ..core.selectors import LEVELS, PENDING_STATES, Distribution, _percent
 
-LEVELS = tuple(level.value for level in Level.best_first())
-PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED)
 PROGRESS_KEYS = ("members", "classified", "submitted", "proposed", "decided")
-
-
-def _percent(part, whole):
-    """A whole percentage, halves rounded up as people do by hand (62.5 -> 63, not Python's 62)."""
-    return (200 * part + whole) // (2 * whole) if whole else 0
-
-
-@dataclass
-class Distribution:
-    """How many subjects to be classified there are, and how many were decided at each level."""
-
-    label: str
-    classified: int = 0
-    levels: dict = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
-
-    @property
-    def decided(self):
-        return sum(self.levels.values())
-
-    @property
-    def undecided(self):
-        return self.classified - self.decided
-
-    @property
-    def cells(self):
-        """(count, % of those to be classified) per level, best first, then the undecided."""
-        counts = [self.levels[level] for level in LEVELS] + [self.undecided]
-        return [(count, _percent(count, self.classified)) for count in counts]
-
-    def add(self, level, count):
-        self.classified += count
-        if level:
-            self.levels[level] += count
 
 
 @dataclass

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from organizations.access import scope_for
 from organizations.models import Organization
 
-from .decisions import Row, record_levels, suggestion
-from .formview import lang
-from .models import Assessment
-from .rulebooks import Level, OrganizationFacts, OrganizationKind, get_rulebook
-from .selectors import analysis_summaries
-from .services import WorkflowError
+from ..core.errors import WorkflowError
+from ..core.models import Assessment
+from ..core.text import lang
+from ..reviews.selectors import analysis_summaries
+from ..rulebooks import Level, OrganizationFacts, OrganizationKind, get_rulebook
+from .selectors import Row, suggestion
+from .services import record_levels
 
 
 def decided_organizations(parent):

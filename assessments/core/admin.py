@@ -1,0 +1,190 @@
+"""The period in the admin (with its parameters, and the actions that open, close, finalise and
+publish it) and the read-only audit trail."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from ..decisions import services as decision_services
+from ..rulebooks import available_rulebooks, get_rulebook
+from . import services
+from .models import Assessment, AuditEntry, Period, label_for_action
+from .text import lang
+
+
+class PeriodForm(forms.ModelForm):
+    """The period, with the rulebook's parameters checked before anything is saved."""
+
+    regime = forms.ChoiceField(label=_("regulation regime"))
+
+    class Meta:
+        model = Period
+        fields = [
+            "organization",
+            "year",
+            "quarter",
+            "regime",
+            "self_review_due",
+            "cell_meeting_due",
+            "grassroots_decision_due",
+            "city_decision_due",
+            "parameters",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = lang()
+        self.fields["regime"].choices = [
+            (r.code, r.title_vi if language == "vi" else r.title_en) for r in available_rulebooks()
+        ]
+        if self.instance.pk and self.instance.state != Period.State.PREPARING:
+            # Once opened, the roster is taken: the organisation and the regime stay as they were.
+            for name in ("organization", "year", "quarter", "regime"):
+                self.fields[name].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        regime = cleaned.get("regime")
+        if regime:
+            issues = get_rulebook(regime).validate_parameters(cleaned.get("parameters") or {})
+            for issue in issues:
+                self.add_error("parameters", f"{issue.field}: {issue.message(lang())}")
+        if self.instance.pk and self.instance.is_locked:
+            raise forms.ValidationError(_("This review period is finalised: nothing can be changed."))
+        return cleaned
+
+
+@admin.register(Period)
+class PeriodAdmin(admin.ModelAdmin):
+    form = PeriodForm
+    actions = ["open_periods", "close_periods", "finalise_periods", "publish_periods"]
+    list_display = ["__str__", "organization", "regime", "state", "self_review_due", "opened_at"]
+    list_filter = ["state", "regime", "year"]
+    list_select_related = ["organization"]
+    autocomplete_fields = ["organization"]
+    readonly_fields = ["public_id", "state", "opened_at", "opened_by", "created_at"]
+    fieldsets = [
+        (None, {"fields": ["organization", "year", "quarter", "regime", "state"]}),
+        (
+            _("Deadlines"),
+            {"fields": ["self_review_due", "cell_meeting_due", "grassroots_decision_due", "city_decision_due"]},
+        ),
+        (_("Parameters of the rulebook"), {"fields": ["parameters"]}),
+        (_("Record"), {"classes": ["collapse"], "fields": ["public_id", "opened_at", "opened_by", "created_at"]}),
+    ]
+
+    def _refused(self, request, period, error):
+        self.message_user(request, f"{period}: {error.message}", messages.ERROR)
+        for detail in error.errors:
+            self.message_user(request, detail if isinstance(detail, str) else detail.message(lang()), messages.ERROR)
+
+    def _run(self, request, queryset, service, done):
+        for period in queryset:
+            try:
+                service(period=period, user=request.user)
+            except services.WorkflowError as error:
+                self._refused(request, period, error)
+            else:
+                self.message_user(request, done % {"period": period}, messages.SUCCESS)
+
+    @admin.action(description=_("Finalise the selected periods (lock every level)"), permissions=["change"])
+    def finalise_periods(self, request, queryset):
+        self._run(request, queryset, decision_services.period_finalise, _("%(period)s finalised."))
+
+    @admin.action(description=_("Publish the selected periods (members see their level)"), permissions=["change"])
+    def publish_periods(self, request, queryset):
+        self._run(request, queryset, decision_services.period_publish, _("%(period)s published."))
+
+    @admin.action(description=_("Close the selected periods (no more changes to the forms)"), permissions=["change"])
+    def close_periods(self, request, queryset):
+        self._run(request, queryset, services.period_close, _("%(period)s closed."))
+
+    @admin.action(description=_("Open the selected periods (take the roster)"), permissions=["change"])
+    def open_periods(self, request, queryset):
+        for period in queryset:
+            try:
+                opened = services.period_open(period=period, user=request.user)
+            except services.WorkflowError as error:
+                self._refused(request, period, error)
+                continue
+            self.message_user(
+                request,
+                ngettext(
+                    "%(period)s opened: %(count)d assessment, %(excluded)d not to be classified.",
+                    "%(period)s opened: %(count)d assessments, %(excluded)d not to be classified.",
+                    opened.members + opened.leaders + opened.organizations + opened.collectives,
+                )
+                % {
+                    "period": period,
+                    "count": opened.members + opened.leaders + opened.organizations + opened.collectives,
+                    "excluded": len(opened.excluded),
+                },
+                messages.SUCCESS,
+            )
+
+
+class AuditActionFilter(admin.SimpleListFilter):
+    """The actions found in the trail (one query), by their labels."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+        return sorted(((action, label_for_action(action)) for action in actions), key=lambda pair: str(pair[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+# The states an entry moves between: an assessment's, or for the period's own steps the period's.
+STATE_LABELS = {**dict(Period.State.choices), **dict(Assessment.State.choices)}
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only for everybody, the superuser included: the trail is append-only."""
+
+    list_display = ["at", "actor", "on_behalf_of", "action_display", "change_display", "assessment"]
+    list_filter = [AuditActionFilter, "period"]
+    list_select_related = [
+        "actor",
+        "on_behalf_of",
+        "assessment__member",
+        "assessment__organization",
+        "assessment__period",
+    ]
+    fields = [
+        "period",
+        "assessment",
+        "actor",
+        "on_behalf_of",
+        "at",
+        "action_display",
+        "from_state",
+        "to_state",
+        "reason",
+        "data",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, entry):
+        return entry.action_label
+
+    @admin.display(description=_("change of state"))
+    def change_display(self, entry):
+        if not entry.to_state:
+            return ""
+        before = STATE_LABELS.get(entry.from_state, entry.from_state) or "—"
+        return f"{before} → {STATE_LABELS.get(entry.to_state, entry.to_state)}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

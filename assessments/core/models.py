@@ -1,0 +1,324 @@
+"""The review period, the assessment of one subject in it, and the audit trail of every change.
+
+An assessment is one subject's review in one period: a member's self-review, a leader's, a
+leadership collective's or a party organisation's. Its answers are data shaped by the rulebook's form
+template (JSON), not model fields, so a new regime needs no migration.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from members.models import Level, Member
+from organizations.models import Organization
+
+from ..rulebooks import available_rulebooks
+
+
+class Period(models.Model):
+    class State(models.TextChoices):
+        PREPARING = "preparing", _("Preparing")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+        FINALISED = "finalised", _("Finalised")
+        PUBLISHED = "published", _("Published")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="periods",
+        help_text=_("The committee whose whole subtree is reviewed, usually the city committee."),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(
+        _("quarter"), null=True, blank=True, help_text=_("Empty for the annual review.")
+    )
+    regime = models.CharField(_("regulation regime"), max_length=16)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.PREPARING)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    self_review_due = models.DateField(_("self-reviews due"), null=True, blank=True)
+    cell_meeting_due = models.DateField(_("cell meetings due"), null=True, blank=True)
+    grassroots_decision_due = models.DateField(_("grassroots decisions due"), null=True, blank=True)
+    city_decision_due = models.DateField(_("city decision due"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("review period")
+        verbose_name_plural = _("review periods")
+        ordering = ["-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year"],
+                condition=Q(quarter__isnull=True),
+                name="period_one_annual_per_organization_year",
+                violation_error_message=_("This organisation already has a review period for this year."),
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "year", "quarter"],
+                condition=Q(quarter__isnull=False),
+                name="period_one_per_organization_quarter",
+                violation_error_message=_("This organisation already has a review period for this quarter."),
+            ),
+            models.CheckConstraint(
+                name="period_quarter_range",
+                condition=Q(quarter__isnull=True) | Q(quarter__gte=1, quarter__lte=4),
+                violation_error_message=_("The quarter must be between 1 and 4."),
+            ),
+            models.CheckConstraint(
+                name="period_year_range",
+                condition=Q(year__gte=2000, year__lte=2200),
+                violation_error_message=_("The year is not plausible."),
+            ),
+        ]
+
+    def __str__(self):
+        # Without the organisation's name: lists and filters show periods without joining it.
+        if self.quarter:
+            return _("Review %(year)s, quarter %(quarter)s") % {"year": self.year, "quarter": self.quarter}
+        return _("Review %(year)s") % {"year": self.year}
+
+    @property
+    def is_locked(self):
+        return self.state in (self.State.FINALISED, self.State.PUBLISHED)
+
+    @property
+    def accepts_self_reviews(self):
+        return self.state == self.State.OPEN
+
+    def clean(self):
+        super().clean()
+        if self.regime and self.regime not in {r.code for r in available_rulebooks()}:
+            raise ValidationError({"regime": _("Unknown regulation regime.")})
+
+
+class Assessment(models.Model):
+    class SubjectKind(models.TextChoices):
+        MEMBER = "member", _("Party member")
+        LEADER = "leader", _("Leader or manager")
+        COLLECTIVE = "collective", _("Leadership collective")
+        ORGANIZATION = "organization", _("Party organisation")
+
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", _("Not started")
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned for revision")
+        CELL_REVIEWED = "cell_reviewed", _("Reviewed by the cell")
+        DECIDED = "decided", _("Decided")
+        PUBLISHED = "published", _("Published")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    period = models.ForeignKey(Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="assessments")
+    subject_kind = models.CharField(_("kind of subject"), max_length=16, choices=SubjectKind.choices)
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        help_text=_("The organisation reviewed, or the member's cell when the period was opened."),
+    )
+    form_variant = models.CharField(_("form"), max_length=16, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.NOT_STARTED)
+    classified = models.BooleanField(_("to be classified"), default=True)
+    exclusion_reason = models.CharField(_("reason for not classifying"), max_length=255, blank=True)
+    exclusion_overridden = models.BooleanField(_("decided by the board"), default=False)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    self_level = models.CharField(_("self-proposed level"), max_length=8, choices=Level.choices, blank=True)
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    cell_proposed_level = models.CharField(_("cell's proposed level"), max_length=8, choices=Level.choices, blank=True)
+    decided_level = models.CharField(_("decided level"), max_length=8, choices=Level.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reopened = models.BooleanField(
+        _("reopened by the board"),
+        default=False,
+        help_text=_("A finalised subject the board reopened, with a reason, so that its level can be decided again."),
+    )
+    decision_note = models.TextField(
+        _("reason for the decision"), blank=True, help_text=_("Required when a warning of the rules is set aside.")
+    )
+    filled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last filled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    on_paper = models.BooleanField(
+        _("handed in on paper"),
+        default=False,
+        help_text=_("The member wrote the self-review on paper; the cell keeps the paper copy."),
+    )
+    # Optimistic concurrency: each save of the answers increments it; a save based on an older
+    # version is refused, so a stale browser tab cannot overwrite newer text.
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "member", "subject_kind"],
+                condition=Q(member__isnull=False),
+                name="assessment_one_per_member_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "organization", "subject_kind"],
+                condition=Q(member__isnull=True),
+                name="assessment_one_per_organization_kind",
+            ),
+            models.CheckConstraint(
+                name="assessment_member_matches_kind",
+                condition=(Q(subject_kind__in=["member", "leader"]) & Q(member__isnull=False))
+                | (Q(subject_kind__in=["collective", "organization"]) & Q(member__isnull=True)),
+            ),
+        ]
+        indexes = [
+            # The cell dashboard: every assessment of one period and one cell.
+            models.Index(fields=["period", "organization", "state"], name="assessment_period_org_state"),
+        ]
+
+    def __str__(self):
+        subject = self.member or self.organization
+        return f"{subject} ({self.get_subject_kind_display()}, {self.period.year})"
+
+    @property
+    def subject_name(self):
+        return self.member.full_name if self.member_id else self.organization.name
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(_("The audit trail cannot be changed."))
+
+    def delete(self):
+        raise ValidationError(_("The audit trail cannot be deleted."))
+
+
+class AuditEntry(models.Model):
+    """One change of state or decision: who, on whose behalf, when, from, to, and why. Append-only."""
+
+    class Action(models.TextChoices):
+        """Every action the services write, with its label in the history and the admin.
+
+        Not the field's `choices`: the stored strings stay as they are, and an action added elsewhere
+        without a label here still shows (as its code) rather than failing. The context "history"
+        keeps these labels apart from the states and buttons of the same English words."""
+
+        OPEN = "open", pgettext_lazy("history", "Review period opened")
+        CLOSE = "close", pgettext_lazy("history", "Review period closed")
+        FINALISE = "finalise", pgettext_lazy("history", "Results finalised")
+        PUBLISH = "publish", pgettext_lazy("history", "Results published")
+        REOPEN = "reopen", pgettext_lazy("history", "Reopened by the board for a new decision")
+        REMIND = "remind", pgettext_lazy("history", "Reminders sent")
+        SAVE = "save", pgettext_lazy("history", "Draft saved")
+        SUBMIT = "submit", pgettext_lazy("history", "Submitted")
+        RETURN = "return", pgettext_lazy("history", "Returned for revision")
+        ANALYSIS = "analysis", pgettext_lazy("history", "Analysis form handed in")
+        MEETING_RECORD = "meeting_record", pgettext_lazy("history", "Cell meeting minutes recorded")
+        BALLOT_OPEN = "ballot_open", pgettext_lazy("history", "Online secret ballot opened")
+        BALLOT_CLOSE = "ballot_close", pgettext_lazy("history", "Online secret ballot closed")
+        BALLOT_DISCARD = "ballot_discard", pgettext_lazy("history", "Online secret ballot stopped without counting")
+        RECORD_PROPOSAL = "record_proposal", pgettext_lazy("history", "Cell's proposal recorded")
+        DECIDE = "decide", pgettext_lazy("history", "Level decided")
+        QUOTA_EXCEPTION = "quota_exception", pgettext_lazy("history", "Decided above the quota, with a reason")
+        CLASSIFICATION_OVERRIDE = (
+            "classification_override",
+            pgettext_lazy("history", "Board's decision on whether to classify"),
+        )
+
+    # Acts done for the member, in the member's place: a secretary writing a member's self-review.
+    # Every other act (a return, a proposal, a decision) is the actor's own.
+    ON_BEHALF_ACTIONS = (Action.SAVE, Action.SUBMIT)
+
+    period = models.ForeignKey(Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="audit")
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("assessment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        Member,
+        verbose_name=_("on behalf of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    action = models.CharField(_("action"), max_length=40)
+    from_state = models.CharField(_("from"), max_length=16, blank=True)
+    to_state = models.CharField(_("to"), max_length=16, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["assessment", "at"], name="audit_assessment_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def action_label(self):
+        return label_for_action(self.action)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("The audit trail cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The audit trail cannot be deleted."))
+
+
+def label_for_action(action):
+    """The label of a stored action string, in the current language; the string itself if unknown."""
+    try:
+        return AuditEntry.Action(action).label
+    except ValueError:
+        return action

@@ -1,0 +1,89 @@
+"""Reads over the levels that several pages show: a subject's levels by year, the cell's level beside a
+member's, and the count of levels of a group (`Distribution`)."""
+
+from dataclasses import dataclass, field
+
+from organizations.access import scope_for
+
+from ..rulebooks import Level
+from .models import Assessment, Period
+
+
+def level_history(user, *, member=None, organization=None):
+    """The levels of a member (or an organisation) across periods, newest first: one query.
+
+    Those who manage the subject see every decided level; the member sees only published ones."""
+    queryset = (
+        Assessment.objects.exclude(decided_level="")
+        .select_related("period")
+        .order_by("-period__year", "-period__quarter")
+    )
+    if member is not None:
+        queryset = queryset.filter(member=member)
+        own = member.user_id == user.pk
+        subject_organization = member.cell
+    else:
+        queryset = queryset.filter(organization=organization, member__isnull=True, subject_kind="organization")
+        own = False
+        subject_organization = organization
+    if own and not scope_for(user).manages_organization(subject_organization):
+        queryset = queryset.filter(period__state=Period.State.PUBLISHED)
+    return list(queryset)
+
+
+def cell_levels(assessments):
+    """{(period id, organisation id): the organisation's review} for the organisation each member's
+    assessment in `assessments` was made in (the member's cell), where its level is decided: one query.
+
+    The caller decides who may see which level; a member sees only those of published periods."""
+    pairs = {(a.period_id, a.organization_id) for a in assessments if a.member_id}
+    if not pairs:
+        return {}
+    reviews = Assessment.objects.filter(
+        period_id__in={period_id for period_id, _org in pairs},
+        organization_id__in={organization_id for _period, organization_id in pairs},
+        subject_kind=Assessment.SubjectKind.ORGANIZATION,
+    ).exclude(decided_level="")
+    return {
+        (review.period_id, review.organization_id): review
+        for review in reviews.select_related("organization")
+        if (review.period_id, review.organization_id) in pairs
+    }
+
+
+LEVELS = tuple(level.value for level in Level.best_first())
+# The states of a self-review not handed in yet: those the reminders are for.
+PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED)
+
+
+def _percent(part, whole):
+    """A whole percentage, halves rounded up as people do by hand (62.5 -> 63, not Python's 62)."""
+    return (200 * part + whole) // (2 * whole) if whole else 0
+
+
+@dataclass
+class Distribution:
+    """How many subjects to be classified there are, and how many were decided at each level."""
+
+    label: str
+    classified: int = 0
+    levels: dict = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
+
+    @property
+    def decided(self):
+        return sum(self.levels.values())
+
+    @property
+    def undecided(self):
+        return self.classified - self.decided
+
+    @property
+    def cells(self):
+        """(count, % of those to be classified) per level, best first, then the undecided."""
+        counts = [self.levels[level] for level in LEVELS] + [self.undecided]
+        return [(count, _percent(count, self.classified)) for count in counts]
+
+    def add(self, level, count):
+        self.classified += count
+        if level:
+            self.levels[level] += count

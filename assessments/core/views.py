@@ -1,0 +1,57 @@
+"""The board's pages of a period that are not a stage's: the roster (who is not classified, and why)
+and the board's decisions on it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from organizations.access import scope_for
+
+from . import services
+from .models import Assessment, Period
+
+
+def _board_period(user, period_id):
+    from django.shortcuts import get_object_or_404
+
+    period = get_object_or_404(Period.objects.select_related("organization"), public_id=period_id)
+    scope = scope_for(user)
+    if not (scope.is_board and scope.manages_organization(period.organization)):
+        raise Http404
+    return period
+
+
+@require_GET
+@login_required
+def roster(request, period_id):
+    """The board's view of the roster: who is not classified and why, and the board's own decisions."""
+    period = _board_period(request.user, period_id)
+    rows = list(
+        Assessment.objects.filter(period=period)
+        .filter(Q(classified=False) | Q(exclusion_overridden=True))
+        .select_related("member", "organization")
+        .order_by("subject_kind", "organization__path", "member__sort_key")
+    )
+    return render(request, "assessments/roster.html", {"period": period, "rows": rows})
+
+
+@require_POST
+@login_required
+def roster_override(request, period_id, public_id):
+
+    period = _board_period(request.user, period_id)
+    assessment = get_object_or_404(Assessment.objects.select_related("period"), period=period, public_id=public_id)
+    classified = request.POST.get("classified") == "1"
+    try:
+        services.assessment_classification_override(
+            assessment=assessment, user=request.user, classified=classified, reason=request.POST.get("reason", "")
+        )
+    except services.WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The board's decision has been recorded."))
+    return redirect("assessments:roster", period_id=period.public_id)

@@ -1,0 +1,58 @@
+"""Deciding levels: the grassroots committee decides its members and its cells, the board ranks the
+grassroots organisations, each under the quota; then the period is finalised, published, and a subject
+reopened when a decision must be taken again.
+
+models     OrganizationReview (the ranking in the admin)
+selectors  the rows of a decision screen, the counts of a group, the quota box
+services   recording levels, the quota's exceptions, finalising, publishing, reopening
+ranking    the rows and the service of the decisions on organisations
+views      the decision screens
+"""
+
+from .selectors import (  # noqa: E402 - the stage's public reads, after its description
+    QuotaBox,
+    Row,
+    Tally,
+    build_rows,
+    decision_rows,
+    member_assessments,
+    quota_box,
+    quota_preview,
+    suggestion,
+    tallies_by_organization,
+    total_tally,
+)
+from .services import (  # noqa: E402 - the stage's public writes
+    DecisionError,
+    check_decider,
+    decisions_record,
+    exception_record,
+    finalise_blockers,
+    period_finalise,
+    period_publish,
+    quota_breaches,
+    record_levels,
+)
+
+__all__ = [
+    "DecisionError",
+    "QuotaBox",
+    "Row",
+    "Tally",
+    "build_rows",
+    "check_decider",
+    "decision_rows",
+    "decisions_record",
+    "exception_record",
+    "finalise_blockers",
+    "member_assessments",
+    "period_finalise",
+    "period_publish",
+    "quota_box",
+    "quota_breaches",
+    "quota_preview",
+    "record_levels",
+    "suggestion",
+    "tallies_by_organization",
+    "total_tally",
+]

@@ -1,0 +1,300 @@
+"""What the decision screens read: each subject's row with the rulebook's reading and the suggestion,
+the counts of a whole group in one query, and the quota box."""
+
+import dataclasses
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from organizations.models import Organization
+
+from ..core.facts import member_facts_for
+from ..core.models import Assessment, AuditEntry
+from ..core.text import lang
+from ..rulebooks import (
+    LeaderFacts,
+    Level,
+    MemberFacts,
+    get_rulebook,
+    lowest,
+)
+
+
+@dataclass
+class Row:
+    assessment: Assessment
+    cap: Level | None
+    blocking: list = field(default_factory=list)  # messages of the findings that forbid levels
+    warnings: list = field(default_factory=list)
+    suggested: Level | None = None
+    allowed: tuple = ()
+    previous_level: str = ""
+    evaluation: object = None
+    unchecked: bool = False  # some conditions could not be checked: no ratings or points entered
+
+    @property
+    def two_years(self):
+        """KHTNV last year and, as it stands, this year too: to be flagged for education and removal."""
+        current = self.assessment.decided_level or (self.suggested.value if self.suggested else "")
+        if not current and self.cap == Level.KHTNV:
+            current = Level.KHTNV  # the rules leave no other level
+        return self.previous_level == Level.KHTNV and current == Level.KHTNV
+
+    @property
+    def needs_attention(self):
+        return bool(self.blocking or self.warnings or self.two_years)
+
+    @property
+    def undecided(self):
+        return self.assessment.classified and not self.assessment.decided_level
+
+
+def _facts(assessment, facts):
+    if assessment.subject_kind == Assessment.SubjectKind.LEADER:
+        return LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
+    return facts
+
+
+def suggestion(proposal, evaluation):
+    """The level to suggest: the proposal, capped by the rules, moved down to a level they allow.
+
+    Suggestions come only from a proposal (the cell's, for a member): with none there is nothing to
+    suggest, and "accept the suggestions" leaves the subject undecided."""
+    if not proposal:
+        return None
+    suggested = lowest(proposal, evaluation.cap)
+    if suggested is not None and not evaluation.allowed(suggested):
+        allowed = evaluation.allowed_levels()
+        suggested = next((level for level in allowed if level <= suggested), None)
+    return suggested
+
+
+def member_assessments(period, organization):
+    """Every member's assessment in the period under `organization` (the unit of the decision)."""
+    return Assessment.objects.filter(
+        period=period, member__isnull=False, organization__path__startswith=organization.path
+    )
+
+
+def build_rows(period, assessments, rulebook=None, params=None):
+    """A Row for each member's assessment (member and organisation loaded), with the rulebook's reading.
+
+    Three queries for the whole list (the five kinds of record are one each, last year's levels one),
+    whatever its length; the cost in Python grows with the list, so callers pass only what they show."""
+    rulebook = rulebook or get_rulebook(period.regime)
+    params = params or rulebook.parameters(period.parameters, year=period.year)
+    members = [a.member for a in assessments]
+    facts = member_facts_for(members, period.year) if members else {}
+    previous = {}
+    if members:
+        previous = dict(
+            Assessment.objects.filter(
+                period__organization_id=period.organization_id,
+                period__year=period.year - 1,
+                period__quarter__isnull=True,
+                member__in=[m.pk for m in members],
+            )
+            .exclude(decided_level="")
+            .values_list("member_id", "decided_level")
+        )
+    language = lang()
+    rows = []
+    for assessment in assessments:
+        row = Row(assessment=assessment, cap=None, previous_level=previous.get(assessment.member_id, ""))
+        if assessment.classified:
+            evaluation = rulebook.evaluate(
+                assessment.subject_kind, _facts(assessment, facts[assessment.member_id]), None, params
+            )
+            row.evaluation = evaluation
+            row.cap = evaluation.cap
+            row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
+            row.warnings = [
+                f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked
+            ]
+            row.unchecked = bool(evaluation.unchecked)
+            row.allowed = evaluation.allowed_levels()
+            row.suggested = suggestion(assessment.cell_proposed_level, evaluation)
+        rows.append(row)
+    return rows
+
+
+def decision_rows(period, organization, queryset=None):
+    """(rows, rulebook, params) for the members under the grassroots organisation (or `queryset`, a
+    narrower selection of them), in the order of the tree: cell by cell, Vietnamese order inside."""
+    rulebook = get_rulebook(period.regime)
+    params = rulebook.parameters(period.parameters, year=period.year)
+    queryset = member_assessments(period, organization) if queryset is None else queryset
+    assessments = list(
+        queryset.select_related("member", "organization").order_by("organization__path", "member__sort_key", "pk")
+    )
+    return build_rows(period, assessments, rulebook, params), rulebook, params
+
+
+@dataclass
+class Tally:
+    """Where the levels of a set of subjects stand: decided per level, undecided, proposals waiting."""
+
+    classified: int = 0
+    decided: Counter = field(default_factory=Counter)  # Level value -> count
+    proposed: Counter = field(default_factory=Counter)  # the cell's proposal of those not decided yet
+    reopened: int = 0
+
+    @property
+    def decided_total(self):
+        return sum(self.decided.values())
+
+    @property
+    def undecided(self):
+        return self.classified - self.decided_total
+
+    @property
+    def proposed_total(self):
+        return sum(self.proposed.values())
+
+    @property
+    def complete(self):
+        return self.classified > 0 and self.undecided == 0
+
+    def levels(self):
+        """(level code, count) for the four levels, best first."""
+        return [(level.value, self.decided.get(level.value, 0)) for level in Level.best_first()]
+
+    def add(self, other):
+        self.classified += other.classified
+        self.decided.update(other.decided)
+        self.proposed.update(other.proposed)
+        self.reopened += other.reopened
+
+
+# Where a subject's proposal is: the cell's for a member; the organisation's own review for an organisation.
+PROPOSAL_FIELDS = {"member": "cell_proposed_level", "organization": "self_level"}
+
+
+def tallies_by_organization(queryset, subject_kind="member"):
+    """{organisation id: Tally} over the classified assessments of `queryset`: one query."""
+    proposal = PROPOSAL_FIELDS[subject_kind]
+    tallies = defaultdict(Tally)
+    grouped = (
+        queryset.filter(classified=True)
+        .values("organization_id", "decided_level", proposal, "reopened")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in grouped:
+        tally = tallies[row["organization_id"]]
+        tally.classified += row["n"]
+        if row["decided_level"]:
+            tally.decided[row["decided_level"]] += row["n"]
+        elif row[proposal]:
+            tally.proposed[row[proposal]] += row["n"]
+        if row["reopened"]:
+            tally.reopened += row["n"]
+    return tallies
+
+
+def total_tally(tallies):
+    total = Tally()
+    for tally in tallies.values():
+        total.add(tally)
+    return total
+
+
+@dataclass
+class QuotaBox:
+    """What the quota box of a decision screen says: the quota as the decided levels stand, whether it
+    is binding yet (every subject decided), the quota if the proposals still undecided were accepted
+    as they are (an upper bound: the rules may lower some), and the exception on record, if any."""
+
+    quota: object
+    tally: Tally
+    exception: AuditEntry | None
+    projected: object = None
+
+    @property
+    def projected_over(self):
+        return self.projected is not None and not self.projected.within and self.tally.proposed_total > 0
+
+    def projected_message(self):
+        return self.projected.message(lang()) if self.projected is not None else ""
+
+    @property
+    def projection_covered(self):
+        return self.exception is not None and self.exception.data.get("count", 0) >= self.projected.count
+
+    # The figures of the quota itself, for callers that read the box as the quota.
+    within = property(lambda self: self.quota.within)
+    cap_count = property(lambda self: self.quota.cap_count)
+    count = property(lambda self: self.quota.count)
+    denominator = property(lambda self: self.quota.denominator)
+
+    @property
+    def covered(self):
+        return self.exception is not None and self.exception.data.get("count", 0) >= self.quota.count
+
+    @property
+    def binding(self):
+        return self.tally.complete
+
+    @property
+    def verdict(self):
+        """ok | over_pending (over, not binding yet) | over_covered | over (refused until mended)."""
+        if self.quota.within:
+            return "ok"
+        if self.covered:
+            return "over_covered"
+        return "over" if self.binding else "over_pending"
+
+    def message(self):
+        return self.quota.message(lang())
+
+
+def latest_exception(period, group, subject_kind):
+    """The latest quota exception recorded for the group in the period, or None: one query."""
+    return (
+        AuditEntry.objects.filter(
+            period=period, action="quota_exception", data__organization=group.code, data__subjects=subject_kind
+        )
+        .select_related("actor")
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
+def quota_box(period, group, tally, subject_kind, rulebook=None, params=None):
+    rulebook = rulebook or get_rulebook(period.regime)
+    params = params or rulebook.parameters(period.parameters, year=period.year)
+    quota = rulebook.quota(dict(tally.decided), params, subject_kind=subject_kind)
+    projected = rulebook.quota(dict(tally.decided + tally.proposed), params, subject_kind=subject_kind)
+    return QuotaBox(
+        quota=quota, tally=tally, exception=latest_exception(period, group, subject_kind), projected=projected
+    )
+
+
+def quota_for(rulebook, params, levels, subject_kind="member"):
+    counts = Counter(level for level in levels if level)
+    return rulebook.quota(counts, params, subject_kind=subject_kind)
+
+
+def quota_preview(period, group, choices, subject_kind="member"):
+    """The QuotaBox of `group` as it would stand if `choices` ({pk: (level, note)}) were recorded."""
+    queryset = member_assessments(period, group)
+    tally = total_tally(tallies_by_organization(queryset, subject_kind))
+    old = dict(queryset.filter(pk__in=list(choices)).values_list("pk", "decided_level"))
+    for pk, (level, _note) in choices.items():
+        if pk not in old or not level:
+            continue
+        if old[pk]:
+            tally.decided[old[pk]] -= 1
+        tally.decided[level] += 1
+    return quota_box(period, group, tally, subject_kind)
+
+
+def grassroots_of(organization):
+    """The grassroots organisation at or above `organization` (one query)."""
+    steplen = organization.steplen
+    paths = [organization.path[:n] for n in range(steplen, len(organization.path) + 1, steplen)]
+
+    return (
+        Organization.objects.filter(path__in=paths, kind__in=Organization.GRASSROOTS_KINDS).order_by("-depth").first()
+    )

@@ -1,0 +1,397 @@
+"""Recording levels (the one service for members and organisations, under the rules and the quota),
+the quota's exceptions, and the end of the year: finalising, publishing, reopening a subject."""
+
+from collections import Counter, defaultdict
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from organizations.access import scope_for
+from organizations.models import Organization
+
+from ..core.errors import WorkflowError
+from ..core.models import Assessment, AuditEntry, Period
+from ..core.services import _locked_copy, _require_board
+from ..core.text import lang
+from ..core.workflow import Actor, transition_allowed
+from ..rulebooks import (
+    Level,
+    get_rulebook,
+)
+from .selectors import decision_rows, member_assessments, quota_box, tallies_by_organization, total_tally
+
+
+class DecisionError(WorkflowError):
+    """Some decisions of the set were refused; `row_errors` maps assessment pk to messages."""
+
+    def __init__(self, message, *, row_errors=None, quota=None):
+        super().__init__(message)
+        self.row_errors = row_errors or {}
+        self.quota = quota
+
+
+def check_decider(user, organization):
+    """The grassroots organisation if `user` may decide its members' levels; WorkflowError otherwise."""
+    if organization.kind not in Organization.GRASSROOTS_KINDS:
+        raise WorkflowError(_("Levels are decided by grassroots organisations."))
+    if not scope_for(user).manages_organization(organization):
+        raise WorkflowError(_("Only the grassroots committee or the board may decide these levels."))
+
+
+def decisions_record(*, period, organization, user, choices, exception_reason="", rows=None):
+    """Record the levels of `choices` ({assessment pk: (level, note)}) for members of `organization`.
+
+    Everything is checked before anything is written: the period, the decider, every level against
+    the rules, and the quota of the whole organisation as it would stand. `rows`, when the caller has
+    just read them (for the suggestions), spares reading the chosen subjects again."""
+    check_decider(user, organization)
+    base = member_assessments(period, organization)
+    rulebook = get_rulebook(period.regime)
+    params = rulebook.parameters(period.parameters, year=period.year)
+    if rows is None:
+        rows, rulebook, params = decision_rows(period, organization, base.filter(pk__in=list(choices)))
+    return record_levels(
+        period=period,
+        group=organization,
+        group_queryset=base,
+        rows=rows,
+        rulebook=rulebook,
+        params=params,
+        user=user,
+        choices=choices,
+        exception_reason=exception_reason,
+        subject_kind="member",
+    )
+
+
+def _check_choices(rows, choices, period):
+    """{pk: (Level, note)} of the choices the rules allow, and {pk: [messages]} of those they refuse."""
+    by_pk = {row.assessment.pk: row for row in rows}
+    row_errors, chosen = {}, {}
+    language = lang()
+    for pk, (level, note) in choices.items():
+        row = by_pk.get(pk)
+        if row is None:
+            raise WorkflowError(_("A subject in this list does not belong to this organisation."))
+        if not level:
+            continue
+        if not row.assessment.classified:
+            row_errors[pk] = [_("This subject is not to be classified.")]
+            continue
+        try:
+            level = Level.coerce(level)
+        except ValueError:
+            row_errors[pk] = [_("Unknown level.")]
+            continue
+        if period.is_locked and not row.assessment.reopened:
+            row_errors[pk] = [_("This review period is finalised: nothing can be changed.")]
+            continue
+        state = Assessment.State.DECIDED if row.assessment.reopened else row.assessment.state
+        if not transition_allowed("decide", state, {Actor.DECIDER}):
+            row_errors[pk] = [_("This form can no longer be decided.")]
+            continue
+        forbidden = row.evaluation.explain(level)
+        if forbidden:
+            row_errors[pk] = [
+                _("The rules do not allow %(level)s:") % {"level": level.value},
+                *(f.message(language) for f in forbidden),
+            ]
+            continue
+        # "Nothing could be checked yet" (no ratings entered) is shown, but asks for no reason.
+        concerns = [f for f in row.evaluation.warnings(level) if not f.unchecked]
+        note = (note or "").strip()
+        if concerns and not note:
+            row_errors[pk] = [_("A warning of the rules concerns this level: please write the reason.")]
+            continue
+        chosen[pk] = (level, note)
+    return chosen, row_errors
+
+
+def record_levels(
+    *, period, group, group_queryset, rows, rulebook, params, user, choices, exception_reason, subject_kind
+):
+    """Check and record a set of levels for the subjects of `rows`, under the quota of `group`, whose
+    subjects are `group_queryset`. Shared by the grassroots decision on members and the decisions on
+    organisations. Returns (number of levels written, the QuotaBox as it stands after the save)."""
+    exception_reason = (exception_reason or "").strip()
+    now = timezone.now()
+    with transaction.atomic():
+        # Serialises the decisions of one group: the quota below is counted on what is committed.
+        Organization.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True).first()
+        period = Period.objects.get(pk=period.pk)
+        if period.is_locked:
+            # A finalised period changes only for the subjects the board reopened, with a reason.
+            reopened = {row.assessment.pk for row in rows if row.assessment.reopened}
+            if not choices or not set(choices) <= reopened:
+                raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+        chosen, row_errors = _check_choices(rows, choices, period)
+        if row_errors:
+            raise DecisionError(_("Some levels were refused; nothing was saved."), row_errors=row_errors)
+        locked = {
+            values["pk"]: values
+            for values in Assessment.objects.select_for_update()
+            .filter(pk__in=list(chosen))
+            .values("pk", "state", "decided_level", "decision_note", "reopened")
+        }
+        if period.is_locked and any(not locked[pk]["reopened"] for pk in chosen):
+            raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+        changed = {
+            pk: (level, note)
+            for pk, (level, note) in chosen.items()
+            if locked[pk]["reopened"]
+            or locked[pk]["decided_level"] != level.value
+            or locked[pk]["decision_note"] != note
+        }
+        tally = total_tally(tallies_by_organization(group_queryset, subject_kind))
+        for pk, (level, _note) in changed.items():
+            old = locked[pk]["decided_level"]
+            if old:
+                tally.decided[old] -= 1
+            tally.decided[level.value] += 1
+            if locked[pk]["reopened"]:
+                tally.reopened -= 1
+        box = quota_box(period, group, tally, subject_kind, rulebook, params)
+        if changed and box.binding and not box.quota.within and not box.covered:
+            if not exception_reason:
+                raise DecisionError(
+                    _(
+                        "These decisions exceed the quota: %(message)s Write the reason for an exception, "
+                        "or lower some levels."
+                    )
+                    % {"message": box.quota.message(lang())},
+                    quota=box.quota,
+                )
+            box.exception = _record_exception(period, group, user, box.quota, subject_kind, exception_reason)
+        published = period.state == Period.State.PUBLISHED
+        # A re-grading after publication is published at once, like the first decision was.
+        target = Assessment.State.PUBLISHED if published else Assessment.State.DECIDED
+        groups = defaultdict(list)
+        for pk, (level, note) in changed.items():
+            groups[(level.value, note)].append(pk)
+        for (level, note), pks in groups.items():
+            Assessment.objects.filter(pk__in=pks).update(
+                decided_level=level,
+                decided_by=user,
+                decided_at=now,
+                decision_note=note,
+                reopened=False,
+                state=target,
+                version=F("version") + 1,
+                updated_at=now,
+            )
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    period=period,
+                    assessment_id=pk,
+                    actor=user,
+                    action="decide",
+                    from_state=locked[pk]["state"],
+                    to_state=target,
+                    reason=note,
+                    data={"level": level.value, **({"regrading": True} if locked[pk]["reopened"] else {})},
+                )
+                for pk, (level, note) in changed.items()
+            ],
+            batch_size=1000,
+        )
+    return len(changed), box
+
+
+def _record_exception(period, group, user, quota, subject_kind, reason):
+    return AuditEntry.objects.create(
+        period=period,
+        actor=user,
+        action="quota_exception",
+        reason=reason,
+        data={"organization": group.code, "subjects": subject_kind, "count": quota.count, "cap": quota.cap_count},
+    )
+
+
+def exception_record(*, period, group, group_queryset, user, subject_kind, reason):
+    """Record why the group's HTXSNV count exceeds the quota, ahead of the decision that makes the
+    quota binding: as the decided levels stand, or as they would if the proposals were accepted. The
+    exception covers the larger of the two counts; a higher count needs a new one. The caller has
+    checked that `user` decides for `group`."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("Please write the reason for the exception."))
+    if period.is_locked:
+        raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True).first()
+        box = quota_box(period, group, total_tally(tallies_by_organization(group_queryset, subject_kind)), subject_kind)
+        if box.quota.within and not box.projected_over:
+            raise WorkflowError(_("The levels are within the quota, even with the proposals: no exception is needed."))
+        widest = box.projected if box.projected_over and box.projected.count > box.quota.count else box.quota
+        return _record_exception(period, group, user, widest, subject_kind, reason)
+
+
+def quota_breaches(period):
+    """[(group organisation, subject kind, QuotaResult)] of every group whose decided levels exceed the
+    quota with no recorded exception covering them. Four queries for the whole period."""
+    rulebook = get_rulebook(period.regime)
+    params = rulebook.parameters(period.parameters, year=period.year)
+    root = period.organization
+    organizations = list(root.subtree().only("pk", "path", "depth", "kind", "code", "name"))
+    grassroots = [org for org in organizations if org.kind in Organization.GRASSROOTS_KINDS]
+    committees = [org for org in grassroots if org.kind == Organization.Kind.GRASSROOTS_COMMITTEE]
+
+    def group_of(path, candidates):
+        return next((org for org in candidates if path.startswith(org.path)), None)
+
+    counts = defaultdict(Counter)  # (group pk, subject kind) -> levels
+    decided = (
+        Assessment.objects.filter(period=period, classified=True)
+        .exclude(decided_level="")
+        .exclude(subject_kind=Assessment.SubjectKind.COLLECTIVE)
+        .values_list("organization__path", "organization__kind", "member_id", "decided_level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for path, kind, member_id, level, n in decided:
+        if member_id is not None:
+            group, subjects = group_of(path, grassroots), "member"
+        elif kind in Organization.GRASSROOTS_KINDS:
+            group, subjects = root, "organization"
+        else:
+            group, subjects = group_of(path, committees), "organization"
+        if group is not None:
+            counts[(group.pk, subjects)][level] += n
+    covered = {}
+    for entry in AuditEntry.objects.filter(period=period, action="quota_exception").order_by("at", "pk"):
+        covered[(entry.data.get("organization"), entry.data.get("subjects"))] = entry.data.get("count", 0)
+    by_pk = {org.pk: org for org in organizations}
+    breaches = []
+    for (group_pk, subjects), levels in counts.items():
+        quota = rulebook.quota(dict(levels), params, subject_kind=subjects)
+        group = by_pk[group_pk]
+        if not quota.within and covered.get((group.code, subjects), -1) < quota.count:
+            breaches.append((group, subjects, quota))
+    breaches.sort(key=lambda item: item[0].path)
+    return breaches
+
+
+def finalise_blockers(period):
+    """What stands in the way of finalising: messages for the user, empty when nothing does."""
+    blockers = []
+    counts = Assessment.objects.filter(period=period, classified=True).aggregate(
+        members=Count("pk", filter=Q(member__isnull=False, decided_level="")),
+        organizations=Count("pk", filter=Q(subject_kind=Assessment.SubjectKind.ORGANIZATION, decided_level="")),
+        reopened=Count("pk", filter=Q(reopened=True)),
+    )
+    if counts["members"]:
+        blockers.append(
+            ngettext(
+                "%(count)d member to be classified has no decided level yet: decide them first.",
+                "%(count)d members to be classified have no decided level yet: decide them first.",
+                counts["members"],
+            )
+            % {"count": counts["members"]}
+        )
+    if counts["organizations"]:
+        blockers.append(
+            ngettext(
+                "%(count)d party organisation has no decided level yet: rank it first.",
+                "%(count)d party organisations have no decided level yet: rank them first.",
+                counts["organizations"],
+            )
+            % {"count": counts["organizations"]}
+        )
+    if counts["reopened"]:
+        blockers.append(
+            ngettext(
+                "%(count)d reopened subject is waiting for its new decision.",
+                "%(count)d reopened subjects are waiting for their new decision.",
+                counts["reopened"],
+            )
+            % {"count": counts["reopened"]}
+        )
+    for group, _subjects, quota in quota_breaches(period):
+        blockers.append(
+            _("%(organization)s exceeds the quota with no recorded exception: %(message)s")
+            % {"organization": group.name, "message": quota.message(lang())}
+        )
+    return blockers
+
+
+def period_finalise(*, period, user):
+    """Lock the period: after this nothing changes, unless the board reopens a subject with a reason.
+
+    Every classified member and organisation must be decided, every group within its quota (or with a
+    recorded exception). A finalised period whose reopened subjects have been decided again is
+    finalised again: the re-grading round is closed, and recorded."""
+    _require_board(user, period)
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.state not in (Period.State.OPEN, Period.State.CLOSED, Period.State.FINALISED):
+            raise WorkflowError(_("Only an open, closed or finalised period can be finalised."))
+        blockers = finalise_blockers(locked)
+        if blockers:
+            raise WorkflowError(_("The period cannot be finalised yet."), errors=blockers)
+        from_state = locked.state
+        again = from_state == Period.State.FINALISED
+        if again:
+            regraded = AuditEntry.objects.filter(period=locked, action="reopen").count()
+        else:
+            locked.state = Period.State.FINALISED
+            locked.save(update_fields=["state"])
+        AuditEntry.objects.create(
+            period=locked,
+            actor=user,
+            action="finalise",
+            from_state=from_state,
+            to_state=locked.state,
+            data={"again": True, "reopened_so_far": regraded} if again else {},
+        )
+    return locked
+
+
+def period_publish(*, period, user):
+    """Publish a finalised period: each member sees their level."""
+    _require_board(user, period)
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.state != Period.State.FINALISED:
+            raise WorkflowError(_("Only a finalised period can be published."))
+        locked.state = Period.State.PUBLISHED
+        locked.save(update_fields=["state"])
+        published = Assessment.objects.filter(period=locked, state=Assessment.State.DECIDED).update(
+            state=Assessment.State.PUBLISHED, reopened=False
+        )
+        AuditEntry.objects.create(
+            period=locked,
+            actor=user,
+            action="publish",
+            from_state=Period.State.FINALISED,
+            to_state=Period.State.PUBLISHED,
+            data={"published": published},
+        )
+    return locked
+
+
+def assessment_reopen(*, assessment, user, reason):
+    """The board reopens one finalised subject so that its level can be decided again (re-grading)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("Please write the reason for reopening."))
+    _require_board(user, assessment.period)
+    with transaction.atomic():
+        current = _locked_copy(assessment)
+        if not current.period.is_locked:
+            raise WorkflowError(_("Only a subject of a finalised period is reopened; this one is still open."))
+        current.reopened = True
+        current.save(update_fields=["reopened", "updated_at"])
+        AuditEntry.objects.create(
+            period=current.period,
+            assessment=current,
+            actor=user,
+            action="reopen",
+            from_state=current.state,
+            to_state=current.state,
+            reason=reason,
+        )
+    return current

@@ -1,0 +1,11 @@
+"""The addresses of the decision screens and of reopening a subject."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("period/<uuid:period_id>/decide/<slug:code>/", views.decide, name="decide"),
+    path("period/<uuid:period_id>/rank/<slug:code>/", views.rank, name="rank"),
+    path("<uuid:public_id>/reopen/", views.assessment_reopen, name="reopen"),
+]

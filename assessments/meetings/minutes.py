@@ -1,0 +1,207 @@
+"""Recording the minutes of a cell's meeting and the proposals they give, all or nothing."""
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizations.access import scope_for
+
+from ..core.errors import ConflictError, WorkflowError
+from ..core.models import Assessment, AuditEntry, Period
+from ..core.workflow import Actor, transition_allowed
+from .checks import check_meeting, refusal_message
+from .models import Ballot, BallotCount, Meeting
+from .sheet import COUNT_FIELDS, FROZEN_STATES, MeetingError, _roster, read_lines, row_key
+
+
+def check_manager(user, period, organization):
+    """Refuse unless `user` manages the cell and the period takes meeting records (open or closed)."""
+    if not organization.is_cell:
+        raise WorkflowError(_("Meetings are recorded for cells."))
+    if not scope_for(user).manages_organization(organization):
+        raise WorkflowError(_("Only those who lead this cell may record its meeting."))
+    if period.is_locked:
+        raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+    if period.state not in (Period.State.OPEN, Period.State.CLOSED):
+        raise WorkflowError(_("This review period is not open."))
+
+
+def _lock_meeting(period, organization, base_version):
+    meeting = Meeting.objects.select_for_update().filter(period=period, organization=organization).first()
+    current = meeting.version if meeting else 0
+    if base_version != current:
+        raise ConflictError(
+            _(
+                "These minutes were changed elsewhere (another window or another person) after you opened them. "
+                "Your copy was not saved, so that the newer record is not lost. Reload the page to see it."
+            )
+        )
+    return meeting
+
+
+@dataclass
+class Recorded:
+    meeting: Meeting
+    proposed: int = 0  # forms whose proposal was recorded or changed
+    waiting: list = field(default_factory=list)  # members counted whose form is not submitted
+    pending: list = field(default_factory=list)  # members whose line was started but not counted yet
+
+
+def _apply_proposals(period, user, lines, now):
+    """Record each counted member's proposal on their form, through the workflow table: submitted forms
+    (and forms already reviewed, when the minutes are corrected) become "reviewed by the cell"."""
+    changed, entries, waiting = [], [], []
+    for line in lines:
+        proposal = line.proposal
+        assessment = line.assessment
+        if proposal is None:
+            continue
+        if not transition_allowed("record_proposal", assessment.state, {Actor.MANAGER}):
+            if assessment.state not in FROZEN_STATES:
+                waiting.append(assessment.member)
+            continue
+        if assessment.state == Assessment.State.CELL_REVIEWED and assessment.cell_proposed_level == proposal:
+            continue
+        from_state = assessment.state
+        assessment.cell_proposed_level = proposal.value
+        assessment.state = Assessment.State.CELL_REVIEWED
+        assessment.version += 1
+        assessment.updated_at = now
+        changed.append(assessment)
+        entries.append(
+            AuditEntry(
+                period=period,
+                assessment=assessment,
+                actor=user,
+                action="record_proposal",
+                from_state=from_state,
+                to_state=Assessment.State.CELL_REVIEWED,
+                data={
+                    "level": proposal.value,
+                    "majority": line.majority.value if line.majority else "",
+                    "cap": line.cap.value if line.cap else "",
+                    "counts": {name: getattr(line.count, name) for name in COUNT_FIELDS},
+                    "source": line.count.source,
+                },
+            )
+        )
+    Assessment.objects.bulk_update(changed, ["cell_proposed_level", "state", "version", "updated_at"])
+    AuditEntry.objects.bulk_create(entries)
+    return len(changed), waiting
+
+
+def meeting_record(*, period, organization, user, data, base_version):
+    """Save the minutes of the cell's meeting and record the proposals they give. All or nothing:
+    every field is checked first, and one wrong number saves nothing."""
+    check_manager(user, period, organization)
+    now = timezone.now()
+    with transaction.atomic():
+        # Again inside the transaction: the period may have been finalised since the page was loaded.
+        check_manager(user, Period.objects.get(pk=period.pk), organization)
+        meeting = _lock_meeting(period, organization, base_version)
+        roster = _roster(period, organization, lock=True)
+        checked, errors = check_meeting(data, roster, year=period.year)
+        existing = {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)} if meeting else {}
+        ballot = Ballot.objects.filter(meeting=meeting).first() if meeting else None
+        by_pk = {a.pk: a for a in roster}
+        pending = set(checked.pending)
+        for pk, line in checked.rows.items():
+            assessment = by_pk[pk]
+            old = existing.get(pk)
+            new_numbers = {name: line[name] for name in COUNT_FIELDS}
+            old_numbers = {name: getattr(old, name) if old else None for name in COUNT_FIELDS}
+            if ballot is not None or (old is not None and old.source == BallotCount.Source.ONLINE):
+                # The online ballot's numbers are not typed: they stay as the ballot gave them.
+                line.update(old_numbers)
+                for name in (*COUNT_FIELDS, "levels", "line"):
+                    errors.pop(row_key(assessment, name), None)
+                pending.discard(pk)
+                continue
+            if new_numbers == old_numbers:
+                continue
+            if assessment.state in FROZEN_STATES and all(value is None for value in new_numbers.values()):
+                # A decided member's count is shown, not offered for typing: it stays as it was.
+                line.update(old_numbers)
+                pending.discard(pk)
+                continue
+            if assessment.state in FROZEN_STATES:
+                errors.setdefault(row_key(assessment, "line"), []).append(
+                    _("The level of this member has been decided: the count can no longer be changed.")
+                )
+            elif (
+                old is not None
+                and old.counted
+                and all(value is None for value in new_numbers.values())
+                and not any(row_key(assessment, name) in errors for name in COUNT_FIELDS)
+            ):
+                pending.discard(pk)
+                errors.setdefault(row_key(assessment, "line"), []).append(
+                    _(
+                        "The count of this member has been recorded: correct the numbers, "
+                        "but do not leave the four level counts empty."
+                    )
+                )
+        if errors:
+            raise MeetingError(refusal_message(errors, roster), field_errors=errors)
+        if meeting is None:
+            meeting = Meeting(period=period, organization=organization)
+        meeting.held_on = checked.held_on
+        meeting.members_total = checked.members_total
+        meeting.present = checked.present
+        meeting.absent = checked.absent
+        meeting.recorded_by = user
+        meeting.version += 1
+        try:
+            with transaction.atomic():
+                meeting.save()
+        except IntegrityError as error:
+            # Two first saves at the same moment: the other one won.
+            raise ConflictError(_("These minutes were saved elsewhere a moment ago. Reload the page first.")) from error
+        meeting.absentees.set(checked.absentee_member_ids)
+        counts = _write_counts(meeting, checked.rows, existing)
+        lines = read_lines(period, [a for a in roster if a.classified], counts)
+        for line in lines:
+            if line.count is not None:
+                line.count.proposed_level = line.proposal.value if line.proposal else ""
+        BallotCount.objects.bulk_update([c for c in counts.values()], ["proposed_level"])
+        proposed, waiting = _apply_proposals(period, user, lines, now)
+        AuditEntry.objects.create(
+            period=period,
+            actor=user,
+            action="meeting_record",
+            data={
+                "organization": organization.code,
+                "held_on": str(checked.held_on),
+                "members_total": checked.members_total,
+                "present": checked.present,
+                "absent": checked.absent,
+                "version": meeting.version,
+                "proposals": proposed,
+            },
+        )
+    return Recorded(
+        meeting=meeting,
+        proposed=proposed,
+        waiting=waiting,
+        pending=[a.member for a in roster if a.pk in pending],
+    )
+
+
+def _write_counts(meeting, rows, existing):
+    """Create or update the member lines; {assessment pk: BallotCount} of every line of the meeting."""
+    new, changed = [], []
+    for pk, line in rows.items():
+        count = existing.get(pk)
+        if count is None:
+            count = BallotCount(meeting=meeting, assessment_id=pk)
+            new.append(count)
+        else:
+            changed.append(count)
+        count.comments = line["comments"]
+        for name in COUNT_FIELDS:
+            setattr(count, name, line[name])
+    BallotCount.objects.bulk_create(new)
+    BallotCount.objects.bulk_update(changed, ["comments", *COUNT_FIELDS])
+    return {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)}

@@ -1,0 +1,17 @@
+"""The addresses of the cell's meeting and of the online ballot."""
+
+from django.urls import path
+
+from . import views
+
+MEETING = "period/<uuid:period_id>/org/<slug:code>/meeting/"
+
+urlpatterns = [
+    path(MEETING, views.meeting, name="meeting"),
+    path(MEETING + "print/", views.meeting_print, name="meeting_print"),
+    path(MEETING + "docx/", views.meeting_docx, name="meeting_docx"),
+    path(MEETING + "ballot/open/", views.ballot_open, name="ballot_open"),
+    path(MEETING + "ballot/close/", views.ballot_close, name="ballot_close"),
+    path("ballots/", views.my_ballots, name="my_ballots"),
+    path("ballot/<uuid:public_id>/", views.ballot_vote, name="ballot_vote"),
+]

@@ -1,0 +1,191 @@
+"""The parts of the year-end workbook: its constants, a column, a sheet, the tally of a row, and the
+cells that neutralise formulas."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+from ..rulebooks import Level
+
+CHUNK = 2000
+
+
+LEVELS = tuple(level.value for level in Level.best_first())
+
+
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+SHEET_TITLE_FORBIDDEN = str.maketrans({ch: " " for ch in "[]:*?/\\"})
+
+
+DATE_FORMAT = "dd/mm/yyyy"
+
+
+PERCENT_FORMAT = "0.0%"
+
+
+# The header row: bold in the workbook's font (a font without a name prints in a serif fallback),
+# centred on a grey band, on as many lines as the narrowest column needs.
+HEADER_FONT = Font(name="Calibri", size=11, bold=True)
+
+
+HEADER_ALIGNMENT = Alignment(wrap_text=True, horizontal="center", vertical="center")
+
+
+HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+
+
+HEADER_BORDER = Border(bottom=Side(style="thin"))
+
+
+HEADER_PADDING = 4  # points
+
+
+# A column's width counts the widest digits; a line of text holds more letters than that (about 1.2
+# times as many in Calibri and in LibreOffice's substitutes), fewer in bold.
+CHARS_PER_WIDTH = 1.1
+
+
+BOLD_WIDTH = 0.9
+
+
+WRAPPED = Alignment(wrap_text=True, vertical="top")
+
+
+LINE_HEIGHT = 15  # points: a line of 11-point text, Excel's default row height
+
+
+# Inches: room at the top for the page header and at the bottom for the page number.
+PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.8, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+
+
+# Excel refuses a page header longer than 255 characters (the name, the subject, the period and the codes).
+HEADER_NAME_LENGTH = 120
+
+
+# The columns the lists read: the assessments' answers (JSON) and the rest stay in the database.
+MEMBER_ROW_FIELDS = (
+    "classified",
+    "decided_level",
+    "exclusion_reason",
+    "member__full_name",
+    "member__card_number",
+    "member__date_of_birth",
+    "member__official_date",
+    "member__occupation",
+    "organization__name",
+    "organization__path",
+)
+
+
+ORGANIZATION_ROW_FIELDS = (
+    "classified",
+    "decided_level",
+    "exclusion_reason",
+    "organization__code",
+    "organization__name",
+    "organization__path",
+    "organization__kind",
+    "organization__sector",
+    "organization__founded_on",
+)
+
+
+# Why a member is not classified, in the categories of the report; the full reason is in the list.
+EXCUSED, SUSPENDED, NEW_MEMBER, BOARD, OTHER = "excused", "suspended", "new", "board", "other"
+
+
+REASONS = (EXCUSED, SUSPENDED, NEW_MEMBER, BOARD, OTHER)
+
+
+# Why a member is KHTNV, read from the year's records in this order (the first that applies); a KHTNV
+# with none of these was the deciding committee's judgement (tasks under 50%, failing the conditions).
+K_DISCIPLINE, K_DEGRADATION, K_CIVIL_SERVICE, K_JUDGEMENT = "discipline", "degradation", "civil_service", "judgement"
+
+
+KHTNV_REASONS = (K_DISCIPLINE, K_DEGRADATION, K_CIVIL_SERVICE, K_JUDGEMENT)
+
+
+def neutralise(text):
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe (see the docstring)."""
+    text = str(text)
+    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
+
+
+def sheet_title(text):
+    """A valid sheet name: at most 31 characters, none of []:*?/\\."""
+    return " ".join(str(text).translate(SHEET_TITLE_FORBIDDEN).split())[:31]
+
+
+def labels(choices):
+    """{value: label} translated once: a model's get_FOO_display() per row costs more than the row."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def share(part, whole):
+    return part / whole if whole else None
+
+
+@dataclass
+class Column:
+    header: str
+    width: float  # in characters; narrow columns take their header on several lines
+    kind: str = "text"  # text, number, percent, date
+    wrap: bool = False  # text longer than the width goes on several lines (the row grows to fit)
+
+
+@dataclass
+class Sheet:
+    subject: str  # the printed title; the tab's name is this cut to 31 characters
+    columns: list
+    rows: object  # an iterable of lists, one value per column
+    count: int = field(default=0)
+
+    @property
+    def title(self):
+        return sheet_title(self.subject)
+
+
+class Tally:
+    """Counts of subjects for one row of a summary sheet."""
+
+    def __init__(self):
+        self.total = 0
+        self.classified = 0
+        self.levels = Counter()
+        self.reasons = Counter()
+        self.khtnv_reasons = Counter()
+        self.probationary = 0
+        self.two_years = 0
+
+    @property
+    def not_classified(self):
+        return self.total - self.classified
+
+    @property
+    def undecided(self):
+        return self.classified - sum(self.levels.values())
+
+    def add(self, other):
+        self.total += other.total
+        self.classified += other.classified
+        self.levels.update(other.levels)
+        self.reasons.update(other.reasons)
+        self.khtnv_reasons.update(other.khtnv_reasons)
+        self.probationary += other.probationary
+        self.two_years += other.two_years
+
+    def level_cells(self):
+        cells = []
+        for level in LEVELS:
+            cells += [self.levels[level], share(self.levels[level], self.classified)]
+        return cells
+
+
+def level_columns():
+    columns = []
+    for level in LEVELS:
+        columns += [Column(level, 8, "number"), Column(f"{level} (%)", 8, "percent")]
+    return columns

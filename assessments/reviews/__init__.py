@@ -1,0 +1,10 @@
+"""The forms people fill: members' self-reviews (online, by a secretary, or on paper), the analysis
+forms of raters, and the cell's follow-up of them (dashboard, reminders, call list).
+
+models     Analysis
+formview   a form template turned into fields, and posted fields back into answers
+services   save, submit, return, paper self-reviews, analysis forms, reminders
+views      the pages of one form;  progress: the pages that follow a cell's forms
+history    a form's audit trail in the reader's words
+documents  a self-review as .docx
+"""

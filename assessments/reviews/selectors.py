@@ -1,0 +1,45 @@
+"""Reads over the analysis forms: what the raters handed in on each subject, summed up."""
+
+from collections import Counter, defaultdict
+
+from .models import Analysis
+
+
+def analysis_summaries(assessments):
+    """{assessment pk: summary} of the handed-in analysis forms on each assessment: one query.
+
+    A summary counts the forms, the proposed levels, and per criterion the ratings given (2018) or
+    the mean of the points (2025)."""
+    from decimal import Decimal, InvalidOperation
+
+    from ..rulebooks import Level, Rating
+
+    ratings_codes = {r.value for r in Rating}
+    summaries = {}
+    by_assessment = defaultdict(list)
+    for analysis in Analysis.objects.filter(
+        assessment__in=[a.pk for a in assessments], submitted_at__isnull=False
+    ).only("assessment_id", "answers", "proposed_level"):
+        by_assessment[analysis.assessment_id].append(analysis)
+    for assessment in assessments:
+        forms = by_assessment.get(assessment.pk, [])
+        levels = Counter(f.proposed_level for f in forms if f.proposed_level)
+        ratings = defaultdict(Counter)
+        points = defaultdict(list)
+        for form in forms:
+            for key, value in form.answers.items():
+                if value in ratings_codes:
+                    ratings[key][value] += 1
+                elif isinstance(value, str) and key not in ("rater", "subject", "general_comment"):
+                    try:
+                        points[key].append(Decimal(value))
+                    except InvalidOperation:
+                        continue
+        summaries[assessment.pk] = {
+            "count": len(forms),
+            "levels": [(level.value, levels.get(level.value, 0)) for level in Level.best_first()],
+            "ratings": {key: dict(counter) for key, counter in ratings.items()},
+            "points": {key: sum(values) / len(values) for key, values in points.items() if values},
+            "top_level": levels.most_common(1)[0][0] if levels else "",
+        }
+    return summaries

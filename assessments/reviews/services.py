@@ -1,0 +1,264 @@
+"""The writes of the forms people fill: a self-review saved, submitted, returned; the self-reviews
+handed in on paper; the analysis forms; the reminders to those who have not submitted."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..core.errors import ConflictError, WorkflowError
+from ..core.models import Assessment, AuditEntry, Period
+from ..core.services import _audit, _check, _locked_copy, actors_for
+from ..core.workflow import Actor
+from ..rulebooks import Level
+from .formview import self_level_item, template_for
+from .models import Analysis
+
+
+def assessment_save(*, assessment, user, answers, self_level="", base_version):
+    """Save the answers as a draft. Refused when the stored copy is newer than `base_version`."""
+    with transaction.atomic():
+        current = _locked_copy(assessment)
+        actors = _check(current, "save", user)
+        if current.version != base_version:
+            raise ConflictError(
+                _(
+                    "This form was changed elsewhere (another window or another person) after you opened it. "
+                    "Your copy was not saved, so that the newer text is not lost. Reload the page to see it."
+                )
+            )
+        from_state = current.state
+        current.answers = answers
+        current.self_level = self_level
+        current.filled_by = user
+        current.version += 1
+        if current.state == Assessment.State.NOT_STARTED:
+            current.state = Assessment.State.DRAFT
+        current.save(update_fields=["answers", "self_level", "filled_by", "version", "state", "updated_at"])
+        if from_state != current.state:
+            _audit(current, user, "save", from_state, current.state, actors=actors)
+    return current
+
+
+def assessment_submit(*, assessment, user, base_version):
+    with transaction.atomic():
+        current = _locked_copy(assessment)
+        actors = _check(current, "submit", user)
+        if current.version != base_version:
+            raise ConflictError(_("This form was changed elsewhere after you opened it. Reload the page first."))
+        from_state = current.state
+        current.state = Assessment.State.SUBMITTED
+        current.submitted_at = timezone.now()
+        current.return_reason = ""
+        current.version += 1
+        current.save(update_fields=["state", "submitted_at", "return_reason", "version", "updated_at"])
+        _audit(current, user, "submit", from_state, current.state, actors=actors)
+    return current
+
+
+def assessment_return(*, assessment, user, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("Please write the reason for returning the form."))
+    with transaction.atomic():
+        current = _locked_copy(assessment)
+        actors = _check(current, "return", user)
+        from_state = current.state
+        current.state = Assessment.State.RETURNED
+        current.return_reason = reason
+        current.version += 1
+        current.save(update_fields=["state", "return_reason", "version", "updated_at"])
+        _audit(current, user, "return", from_state, current.state, actors=actors, reason=reason)
+    return current
+
+
+@dataclass
+class Reminders:
+    sent: int
+    in_person: list  # members without an e-mail address, to remind at the meeting
+
+
+def reminders_pending(period, organization):
+    """The self-reviews under `organization` that members to be classified have not submitted yet:
+    those whom the reminders are for, by e-mail or on the printed call list."""
+    return Assessment.objects.filter(
+        period=period,
+        organization__path__startswith=organization.path,
+        member__isnull=False,
+        classified=True,
+        state__in=(Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED),
+    )
+
+
+def reminders_send(*, period, organization, user):
+    """E-mail every member under `organization` whose self-review is not submitted yet; list the others
+    (to be called or visited: the printable call list).
+
+    The mail goes after the transaction commits (the console backend by default)."""
+    pending = list(reminders_pending(period, organization).select_related("member").order_by("member__sort_key"))
+    with_mail = [a for a in pending if a.member.email]
+    in_person = [a.member for a in pending if not a.member.email]
+    due = period.self_review_due.strftime("%d/%m/%Y") if period.self_review_due else ""
+    subject = _("Reminder: your self-review for %(year)s") % {"year": period.year}
+    sender = settings.DEFAULT_FROM_EMAIL
+    messages = [
+        (
+            subject,
+            _(
+                "Dear comrade %(name)s,\n\nYour self-review for %(year)s has not been submitted yet."
+                "%(due)s Please sign in and complete it, or ask your cell secretary for help.\n"
+            )
+            % {
+                "name": a.member.full_name,
+                "year": period.year,
+                "due": (" " + _("It is due on %(date)s.") % {"date": due}) if due else "",
+            },
+            sender,
+            [a.member.email],
+        )
+        for a in with_mail
+    ]
+    with transaction.atomic():
+        AuditEntry.objects.create(
+            period=period,
+            actor=user,
+            action="remind",
+            data={"organization": organization.code, "emailed": len(with_mail), "in_person": len(in_person)},
+        )
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    return Reminders(sent=len(with_mail), in_person=in_person)
+
+
+def analysis_save(*, assessment, user, answers, proposed_level="", base_version, submit=False):
+    """Save (and with submit=True, hand in) the user's analysis form on `assessment`.
+
+    Raters are those who manage the subject's organisation; each has one form per subject. A handed-in
+    form is final for its rater."""
+    with transaction.atomic():
+        current = _locked_copy(assessment)
+        if current.period.is_locked:
+            raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+        if current.period.state != Period.State.OPEN:
+            raise WorkflowError(_("This review period is not open."))
+        if not {Actor.MANAGER, Actor.EVALUATOR} & actors_for(user, current):
+            raise WorkflowError(_("Only those who lead this organisation may fill in its analysis forms."))
+        analysis, _created = Analysis.objects.select_for_update().get_or_create(assessment=current, rater=user)
+        if analysis.submitted_at:
+            raise WorkflowError(_("You have already handed in this analysis form: it can no longer be changed."))
+        if analysis.version != base_version:
+            raise ConflictError(
+                _("This analysis form was changed in another window after you opened it. Reload the page first.")
+            )
+        analysis.answers = answers
+        analysis.proposed_level = proposed_level
+        analysis.version += 1
+        if submit:
+            analysis.submitted_at = timezone.now()
+        analysis.save()
+        if submit:
+            AuditEntry.objects.create(
+                period=current.period,
+                assessment=current,
+                actor=user,
+                action="analysis",
+                data={"proposed_level": proposed_level},
+            )
+    return analysis
+
+
+class PaperError(WorkflowError):
+    """Some of the paper self-reviews were refused; `row_errors` maps assessment pk to messages."""
+
+    def __init__(self, message, *, row_errors):
+        super().__init__(message)
+        self.row_errors = row_errors
+
+
+def paper_self_reviews_record(*, period, organization, user, choices):
+    """The cell's secretary records the self-reviews that members wrote on paper and handed in:
+    `choices` maps each member's assessment pk to the level the paper proposes ("" when it names none).
+
+    Each form becomes submitted, marked as on paper, in the member's place (the trail says so); the
+    paper copy stays with the cell. Nothing of the paper's text is typed in, so the rules check what the
+    records say. All or nothing: one refused row saves none."""
+    if not choices:
+        raise WorkflowError(_("Tick the members whose paper self-review you have received."))
+    now = timezone.now()
+    with transaction.atomic():
+        forms = {
+            a.pk: a
+            for a in Assessment.objects.select_for_update(of=("self",))
+            .filter(pk__in=list(choices), period=period, organization=organization, member__isnull=False)
+            .select_related("period", "member", "organization")
+        }
+        if len(forms) != len(choices):
+            raise WorkflowError(_("A member in this list does not belong to this cell."))
+        row_errors, templates = {}, {}
+        for pk, level in choices.items():
+            assessment = forms[pk]
+            if not assessment.classified:
+                row_errors[pk] = [_("This subject is not to be classified.")]
+                continue
+            try:
+                actors = _check(assessment, "submit", user, now=now)
+            except WorkflowError as error:
+                row_errors[pk] = [error.message]
+                continue
+            if Actor.MANAGER not in actors:
+                raise WorkflowError(_("Only those who lead the cell record the self-reviews handed in on paper."))
+            if level:
+                try:
+                    Level.coerce(level)
+                except ValueError:
+                    row_errors[pk] = [_("Unknown level.")]
+        if row_errors:
+            raise PaperError(_("Some rows were refused; nothing was saved."), row_errors=row_errors)
+        entries = []
+        for pk, level in choices.items():
+            assessment = forms[pk]
+            key = (assessment.subject_kind, assessment.form_variant)
+            if key not in templates:
+                templates[key] = self_level_item(template_for(assessment))
+            item = templates[key]
+            from_state = assessment.state
+            if item is not None and level:
+                assessment.answers = {**assessment.answers, item.id: level}
+            assessment.self_level = level
+            assessment.state = Assessment.State.SUBMITTED
+            assessment.submitted_at = now
+            assessment.on_paper = True
+            assessment.return_reason = ""
+            assessment.filled_by = user
+            assessment.version += 1
+            assessment.updated_at = now
+            entries.append(
+                AuditEntry(
+                    period=period,
+                    assessment=assessment,
+                    actor=user,
+                    on_behalf_of=assessment.member,
+                    action=AuditEntry.Action.SUBMIT,
+                    from_state=from_state,
+                    to_state=Assessment.State.SUBMITTED,
+                    data={"on_paper": True, **({"level": level} if level else {})},
+                )
+            )
+        Assessment.objects.bulk_update(
+            list(forms.values()),
+            [
+                "answers",
+                "self_level",
+                "state",
+                "submitted_at",
+                "on_paper",
+                "return_reason",
+                "filled_by",
+                "version",
+                "updated_at",
+            ],
+        )
+        AuditEntry.objects.bulk_create(entries)
+    return len(entries)

@@ -1,0 +1,347 @@
+"""The pages of one form: the self-review (read, saved, submitted, returned, printed, as .docx), the
+analysis form of a rater, and the member's list of their reviews."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from organizations.models import Organization
+
+from ..core.access import get_assessment_for_user
+from ..core.models import Assessment, Period
+from ..core.selectors import cell_levels
+from ..core.workflow import ACTIONS, Actor, allowed_actions
+from ..rulebooks import validate_answers
+from . import formview, services
+from .history import _history
+from .models import Analysis
+from .selectors import analysis_summaries
+
+MAX_TEXT = 20000  # characters in one answer: generous for a self-review, a guard against abuse
+
+
+def _wants_json(request):
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _form_context(request, assessment, actors, *, answers=None, errors=(), conflict=""):
+    template = formview.template_for(assessment)
+    answers = assessment.answers if answers is None else answers
+    actions = allowed_actions(assessment.state, actors)
+    editable = "save" in actions and assessment.period.state == Period.State.OPEN and not assessment.period.is_locked
+    show_result = assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors
+    return {
+        "assessment": assessment,
+        "period": assessment.period,
+        "template": template,
+        "title": template.title_vi if formview.lang() == "vi" else template.title_en,
+        "sections": formview.build_sections(template, assessment, answers, editable=editable, errors=errors),
+        "editable": editable,
+        "actions": actions,
+        "action_labels": {name: ACTIONS[name].label for name in actions},
+        "is_proxy": Actor.SELF not in actors and assessment.member_id is not None,
+        "can_analyse": bool({Actor.MANAGER, Actor.EVALUATOR} & actors),
+        "can_reopen": Actor.BOARD in actors
+        and assessment.period.is_locked
+        and assessment.subject_kind != Assessment.SubjectKind.COLLECTIVE
+        and not assessment.reopened,
+        "decision_url": decision_url_for(assessment, actors) if assessment.reopened else "",
+        "show_result": show_result,
+        "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
+        "evaluations": (
+            analysis_summaries([assessment])[assessment.pk]
+            if assessment.member_id is None and Actor.MANAGER in actors
+            else None
+        ),
+        "history": _history(assessment, show_levels=show_result),
+        "conflict": conflict,
+        "errors": errors,
+    }
+
+
+@require_GET
+@login_required
+def my_reviews(request):
+    assessments = list(
+        Assessment.objects.filter(member__user=request.user)
+        .select_related("period", "organization")
+        .order_by("-period__year", "subject_kind")
+    )
+    # The member sees their level and their cell's only once the period is published.
+    published = [a for a in assessments if a.period.state == Period.State.PUBLISHED]
+    levels = cell_levels(published) if published else {}
+    for assessment in assessments:
+        assessment.published = assessment.period.state == Period.State.PUBLISHED
+        assessment.cell_level = levels.get((assessment.period_id, assessment.organization_id))
+    return render(request, "assessments/my_reviews.html", {"assessments": assessments})
+
+
+@require_GET
+@login_required
+def assessment_form(request, public_id):
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    return render(request, "assessments/form.html", _form_context(request, assessment, actors))
+
+
+def _too_long(answers):
+    return any(isinstance(v, str) and len(v) > MAX_TEXT for v in answers.values())
+
+
+def _too_long_message():
+    return _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
+
+
+def _base_version(request):
+    """The version of the form the page was loaded at (-1, which never matches, when it is missing)."""
+    try:
+        return int(request.POST.get("version", "-1"))
+    except ValueError:
+        return -1
+
+
+def _posted(request, assessment):
+    """The template, the answers as posted over the stored ones, and the version they were based on."""
+    template = formview.template_for(assessment)
+    answers = formview.parse_answers(template, request.POST, assessment.answers, assessment)
+    return template, answers, _base_version(request)
+
+
+@require_POST
+@login_required
+def assessment_save(request, public_id):
+    """Save the draft (the autosave posts here too); answer JSON to the page's script."""
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    template, answers, base_version = _posted(request, assessment)
+    errors = validate_answers(template, answers, submit=False)
+    if _too_long(answers):
+        return _refuse(request, assessment, actors, answers, _too_long_message(), status=400)
+    if errors:
+        message = _("Some answers are not valid; nothing was saved. See the marked items.")
+        return _refuse(request, assessment, actors, answers, message, errors=errors, status=400)
+    level_item = formview.self_level_item(template)
+    try:
+        saved = services.assessment_save(
+            assessment=assessment,
+            user=request.user,
+            answers=answers,
+            self_level=answers.get(level_item.id, "") if level_item else "",
+            base_version=base_version,
+        )
+    except services.ConflictError as error:
+        return _refuse(request, assessment, actors, answers, error.message, status=409, conflict=True)
+    except services.WorkflowError as error:
+        return _refuse(request, assessment, actors, answers, error.message, status=400)
+    if _wants_json(request):
+        check = formview.level_check(saved, saved.answers)
+        return JsonResponse(
+            {
+                "version": saved.version,
+                "saved_at": date_format(timezone.localtime(), "H:i"),
+                "message": _("Saved at %(time)s.") % {"time": date_format(timezone.localtime(), "H:i")},
+                "level_check": _level_check_json(check),
+            }
+        )
+    messages.success(request, _("Your draft has been saved."))
+    return redirect("assessments:form", public_id=saved.public_id)
+
+
+def _level_check_json(check):
+    if not check:
+        return None
+    return {
+        "cap": str(check["cap"] or ""),
+        "cap_label": check["cap_label"],
+        "blocking": check["blocking"],
+        "warnings": check["warnings"],
+    }
+
+
+def _refuse(request, assessment, actors, answers, message, *, errors=(), status=400, conflict=False):
+    if _wants_json(request):
+        return JsonResponse(
+            {"error": message, "conflict": conflict, "errors": [e.message(formview.lang()) for e in errors]},
+            status=status,
+        )
+    context = _form_context(request, assessment, actors, answers=answers, errors=errors, conflict=message)
+    return render(request, "assessments/form.html", context, status=status)
+
+
+@require_POST
+@login_required
+def assessment_submit(request, public_id):
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    template, answers, base_version = _posted(request, assessment)
+    if _too_long(answers):
+        return _refuse(request, assessment, actors, answers, _too_long_message())
+    errors = validate_answers(template, answers, submit=True)
+    if errors:
+        message = _("The form cannot be submitted yet: some required items are missing or not valid.")
+        return _refuse(request, assessment, actors, answers, message, errors=errors)
+    level_item = formview.self_level_item(template)
+    try:
+        if answers != assessment.answers:
+            assessment = services.assessment_save(
+                assessment=assessment,
+                user=request.user,
+                answers=answers,
+                self_level=answers.get(level_item.id, "") if level_item else "",
+                base_version=base_version,
+            )
+            base_version = assessment.version
+        services.assessment_submit(assessment=assessment, user=request.user, base_version=base_version)
+    except services.ConflictError as error:
+        return _refuse(request, assessment, actors, answers, error.message, status=409, conflict=True)
+    except services.WorkflowError as error:
+        return _refuse(request, assessment, actors, answers, error.message)
+    messages.success(request, _("The self-review has been submitted. It can now be read but not changed."))
+    return redirect("assessments:form", public_id=assessment.public_id)
+
+
+@require_POST
+@login_required
+def assessment_return(request, public_id):
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    try:
+        services.assessment_return(assessment=assessment, user=request.user, reason=request.POST.get("reason", ""))
+    except services.WorkflowError as error:
+        messages.error(request, error.message)
+        return redirect("assessments:form", public_id=assessment.public_id)
+    messages.success(request, _("The form has been returned to the member with your reason."))
+    return redirect("assessments:dashboard", period_id=assessment.period.public_id, code=assessment.organization.code)
+
+
+@require_GET
+@login_required
+def assessment_print(request, public_id):
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    context = _form_context(request, assessment, actors)
+    context["editable"] = False
+    context["sections"] = formview.build_sections(context["template"], assessment, assessment.answers, editable=False)
+    return render(request, "assessments/print.html", context)
+
+
+@require_GET
+@login_required
+def assessment_docx(request, public_id):
+    from .documents import assessment_document
+
+    assessment, _actors = get_assessment_for_user(request.user, public_id)
+    content, filename = assessment_document(assessment)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def analysis(request, public_id):
+    """The signed-in rater's analysis form on a subject, with the rulebook's reading of the ratings."""
+
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    assessment, actors = get_assessment_for_user(request.user, public_id)
+    if not {Actor.MANAGER, Actor.EVALUATOR} & actors:
+        raise Http404
+    template = formview.template_for(assessment, "analysis")
+    current = Analysis.objects.filter(assessment=assessment, rater=request.user).first()
+    answers = current.answers if current else {}
+    if current is None:
+        # Who rates: the signed-in person, unless they write the name of a body instead.
+        user = request.user
+        answers = {"rater": f"{user.last_name} {user.first_name}".strip() or user.get_username()}
+    errors, status = (), 200
+    if request.method == "POST":
+        answers = formview.parse_answers(template, request.POST, answers, assessment, author=template.filled_by)
+        submit = "submit" in request.POST
+        errors = validate_answers(template, answers, submit=submit, filled_by=template.filled_by)
+        level_item = formview.level_item(template, template.filled_by)
+        base_version = _base_version(request)
+        if _too_long(answers):
+            messages.error(request, _too_long_message())
+            status = 400
+        elif errors:
+            messages.error(
+                request, _("Some answers are missing or not valid; nothing was saved. See the marked items.")
+            )
+            status = 400
+        else:
+            try:
+                current = services.analysis_save(
+                    assessment=assessment,
+                    user=request.user,
+                    answers=answers,
+                    proposed_level=answers.get(level_item.id, "") if level_item else "",
+                    base_version=base_version,
+                    submit=submit,
+                )
+            except services.ConflictError as error:
+                messages.error(request, error.message)
+                status = 409
+            except services.WorkflowError as error:
+                messages.error(request, error.message)
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("The analysis form has been handed in.") if submit else _("The analysis form has been saved."),
+                )
+                return redirect("assessments:analysis", public_id=assessment.public_id)
+    editable = assessment.period.state == Period.State.OPEN and not (current and current.submitted_at)
+    evaluation = formview.evaluate(assessment, answers, template)
+    language = formview.lang()
+    suggested = evaluation.suggested_level() if evaluation.not_classified is None else None
+    context = {
+        "assessment": assessment,
+        "period": assessment.period,
+        "analysis": current,
+        "title": template.title_vi if language == "vi" else template.title_en,
+        "sections": formview.build_sections(
+            template, assessment, answers, editable=editable, errors=errors, author=template.filled_by
+        ),
+        "editable": editable,
+        "version": current.version if current else 0,
+        "suggested": suggested.label(language) if suggested else "",
+        "findings": [
+            (finding.severity, finding.message(language))
+            for finding in evaluation.findings
+            if finding.severity != "info"
+        ],
+    }
+    return render(request, "assessments/analysis.html", context, status=status)
+
+
+def decision_url_for(assessment, actors):
+    """The decision screen on which a reopened subject is decided again, for one who may decide it."""
+
+    if Actor.MANAGER not in actors:
+        return ""
+    organization = assessment.organization
+    steplen = organization.steplen
+    ancestors = [organization.path[:n] for n in range(steplen, len(organization.path) + 1, steplen)]
+    if assessment.member_id is not None:
+        group = (
+            Organization.objects.filter(path__in=ancestors, kind__in=Organization.GRASSROOTS_KINDS)
+            .order_by("-depth")
+            .first()
+        )
+        name, params = "assessments:decide", f"?cell={organization.code}&show=reopened"
+    else:
+        parents = ancestors[:-1]
+        group = Organization.objects.filter(path__in=parents).order_by("-depth").first()
+        if group is not None and group.depth > 1 and group.kind != Organization.Kind.GRASSROOTS_COMMITTEE:
+            group = (
+                Organization.objects.filter(path__in=parents, kind=Organization.Kind.GRASSROOTS_COMMITTEE)
+                .order_by("-depth")
+                .first()
+            )
+        name, params = "assessments:rank", "?show=reopened"
+    if group is None:
+        return ""
+    return reverse(name, args=[assessment.period.public_id, group.code]) + params
