@@ -9,11 +9,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from members.models import Member
-from members.selectors import member_counts_for
-from organizations.access import scope_for
-from organizations.models import Organization, RoleAssignment
-
 from . import services
 from .access import get_managed_member_for_user, get_managed_organization_for_user
 from .forms import ConfirmForm, FirstPasswordForm, PasswordChangeForm, ResetForm, ThrottledAuthenticationForm
@@ -54,102 +49,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
-
-
-def _workspaces(scope):
-    """One panel per organisation the user manages (the highest, when roles nest): what they look after."""
-    panels = []
-    seen_paths = set()
-    for assignment in scope.assignments:
-        org = assignment.organization
-        if assignment.role not in RoleAssignment.MANAGING_ROLES or org.path not in scope.managed_paths:
-            continue
-        if org.path in seen_paths:
-            continue
-        seen_paths.add(org.path)
-        panel = {
-            "organization": org,
-            "role": assignment.get_role_display(),
-            "is_board": assignment.role == RoleAssignment.Role.BOARD,
-        }
-        if org.is_cell:
-            panel["members"] = list(org.members.vietnamese_order())
-        else:
-            children = list(Organization.objects.get_children(org))
-            counts = member_counts_for([org, *children])
-            panel["member_count"] = counts.get(org.pk, 0)
-            panel["children"] = [(child, counts.get(child.pk, 0)) for child in children]
-        panels.append(panel)
-    return panels
-
-
-@require_GET
-@login_required
-def home(request):
-    """What the user looks after, by role: the cell's members for a secretary, the committee's cells
-    for an officer, the grassroots organisations for the board; their own record for everybody."""
-    from assessments.core.selectors import cell_levels
-    from assessments.models import Assessment, Period
-
-    scope = scope_for(request.user)
-    member = Member.objects.filter(user=request.user).select_related("cell").first()
-    evaluated = [a.organization for a in scope.assignments if a.role == RoleAssignment.Role.EVALUATOR]
-    panels = _workspaces(scope)
-    evaluations = []
-    if evaluated:
-        evaluations = list(
-            Assessment.objects.filter(
-                organization__in=evaluated,
-                member__isnull=True,
-                subject_kind=Assessment.SubjectKind.ORGANIZATION,
-                period__state=Period.State.OPEN,
-            ).select_related("period", "organization")
-        )
-    # The reviews under way: the user's own forms, and for each panel the period that covers it.
-    own_reviews, open_ballots = [], []
-    if member is not None:
-        from assessments.models import Ballot, VoterMark
-
-        # Ballots open for this member that they have not voted in yet: one query.
-        open_ballots = list(
-            Ballot.objects.filter(eligible_voters=member, state=Ballot.State.OPEN)
-            .exclude(pk__in=VoterMark.objects.filter(voter=member).values("ballot_id"))
-            .select_related("meeting__organization")
-        )
-        own_reviews = list(
-            Assessment.objects.filter(member=member, period__state__in=(Period.State.OPEN, Period.State.PUBLISHED))
-            .select_related("period", "organization")
-            .order_by("-period__year", "-period__quarter", "subject_kind")
-        )
-        # Once a period is published, the member's level and their cell's (one query, only then).
-        published = [review for review in own_reviews if review.period.state == Period.State.PUBLISHED]
-        levels = cell_levels(published) if published else {}
-        for review in own_reviews:
-            review.published = review.period.state == Period.State.PUBLISHED
-            review.cell_level = levels.get((review.period_id, review.organization_id))
-    if panels:
-        # The periods under way and the latest finished ones (their statistics and spreadsheets).
-        open_periods = list(
-            Period.objects.exclude(state=Period.State.PREPARING)
-            .select_related("organization")
-            .order_by("-year", "-quarter")
-        )
-        for panel in panels:
-            path = panel["organization"].path
-            panel["periods"] = [p for p in open_periods if path.startswith(p.organization.path)][:3]
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "member": member,
-            "own_reviews": own_reviews,
-            "open_ballots": open_ballots,
-            "panels": panels,
-            "evaluated": evaluated,
-            "evaluations": evaluations,
-            "is_superuser_without_roles": scope.is_superuser and not scope.assignments,
-        },
-    )
 
 
 # --- Member accounts: the list, creating accounts, new codes, the printed slips ---------------------

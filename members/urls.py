@@ -1,3 +1,6 @@
+"""The members app's own pages. The site serves them under "members/" with the member page, which
+shows the member's reviews and so lives in portal/ (portal/urls.py joins them under the one name)."""
+
 from django.urls import path
 
 from . import views
@@ -7,7 +10,6 @@ app_name = "members"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("me/", views.my_profile, name="me"),
-    path("<uuid:public_id>/", views.member_detail, name="detail"),
 ]
 
 # Import (members/import_views.py).

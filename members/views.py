@@ -1,3 +1,6 @@
+"""The members app's pages: the member list and the link to one's own record. The member page shows the
+member's reviews, so it is in portal/views.py."""
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -6,7 +9,6 @@ from django.views.decorators.http import require_GET
 
 from organizations.access import get_organization_for_user, scope_for
 
-from .access import get_member_for_user
 from .models import Member
 from .selectors import members_visible_to, search_members
 
@@ -44,31 +46,6 @@ def member_list(request):
             "statuses": Member.Status.choices,
         },
     )
-
-
-@require_GET
-@login_required
-def member_detail(request, public_id):
-    member = get_member_for_user(request.user, public_id)
-    from assessments.core.selectors import cell_levels, level_history
-
-    history = level_history(request.user, member=member)
-    # Beside each year's level, the level of the cell the member was reviewed in: visible whenever the
-    # member's own level is (the history already holds back unpublished years from the member).
-    levels = cell_levels(history)
-    for assessment in history:
-        assessment.cell_level = levels.get((assessment.period_id, assessment.organization_id))
-    context = {
-        "history": history,
-        "member": member,
-        "is_self": member.user_id == request.user.pk,
-        "discipline_decisions": list(member.discipline_decisions.all()),
-        "transfers": list(member.transfers.select_related("from_cell", "to_cell")),
-        "leave_periods": list(member.leave_periods.all()),
-        "civil_service_ratings": list(member.civil_service_ratings.all()),
-        "degradation_conclusions": list(member.degradation_conclusions.all()),
-    }
-    return render(request, "members/member_detail.html", context)
 
 
 @require_GET
