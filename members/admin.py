@@ -1,10 +1,13 @@
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from organizations.admin import OrganizationAdmin as OrganizationTreeAdmin
+from organizations.models import Organization
 from organizations.selectors import words_start_with
 
 from .models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Member, Transfer
+from .selectors import SubqueryCount, current_members
 
 
 class DisciplineDecisionInline(admin.TabularInline):
@@ -97,3 +100,22 @@ class MemberAdmin(admin.ModelAdmin):
         condition = by_name | words_start_with("cell__search_name", term)
         condition |= Q(card_number__startswith=term.replace(" ", ""))
         return queryset.filter(condition), False
+
+
+# The organisations' list counts their members. The organizations app knows no people, so the column is
+# added here, by the app that does: the same admin, registered again with it.
+class OrganizationAdmin(OrganizationTreeAdmin):
+    list_display = ["name", "code", "kind", "sector", "cluster", "member_count", "founded_on"]
+
+    def get_queryset(self, request):
+        # One correlated count per listed row, inside the changelist's single query.
+        members = current_members().filter(cell__path__startswith=OuterRef("path")).values("pk")
+        return super().get_queryset(request).annotate(member_total=SubqueryCount(members))
+
+    @admin.display(description=_("members"), ordering="member_total")
+    def member_count(self, obj):
+        return obj.member_total
+
+
+admin.site.unregister(Organization)
+admin.site.register(Organization, OrganizationAdmin)

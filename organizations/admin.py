@@ -1,11 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
-
-from members.selectors import SubqueryCount, current_members
 
 from .models import Cluster, Organization, RoleAssignment
 from .roles import revoke_role, sync_user_groups
@@ -37,7 +35,8 @@ class OrganizationAdmin(TreeAdmin):
         form=OrganizationMoveForm,
         fields=["name", "code", "kind", "sector", "cluster", "founded_on", "dissolved_on"],
     )
-    list_display = ["name", "code", "kind", "sector", "cluster", "member_count", "founded_on"]
+    # members/admin.py adds the count of members, between the cluster and the founding date.
+    list_display = ["name", "code", "kind", "sector", "cluster", "founded_on"]
     list_filter = ["kind", "sector", "cluster"]
     list_select_related = ["cluster"]
     search_fields = ["search_name", "code"]
@@ -55,20 +54,11 @@ class OrganizationAdmin(TreeAdmin):
                 manager.move(obj, manager.get_first_root_node(), pos="sorted-sibling")
             obj.refresh_from_db()
 
-    def get_queryset(self, request):
-        # One correlated count per listed row, inside the changelist's single query.
-        members = current_members().filter(cell__path__startswith=OuterRef("path")).values("pk")
-        return super().get_queryset(request).annotate(member_total=SubqueryCount(members))
-
     def get_search_results(self, request, queryset, search_term):
         by_name = words_start_with("search_name", search_term)
         if by_name is None:
             return queryset, False
         return queryset.filter(by_name | Q(code__startswith=search_term.strip())), False
-
-    @admin.display(description=_("members"), ordering="member_total")
-    def member_count(self, obj):
-        return obj.member_total
 
 
 @admin.register(Cluster)
