@@ -20,7 +20,7 @@ help:
 	@echo "              ARGS='-k name -x' passes options to pytest)"
 	@echo "make acceptance  the whole year on the demo city through HTTP, each step by its role (minutes;"
 	@echo "              DATABASE_URL=postgres://... on PostgreSQL)"
-	@echo "make lint      ruff check ."
+	@echo "make lint      ruff check . and lint-imports (each app imports only the apps below it)"
 	@echo "make bench     build a city and a province in a throwaway database and measure (bench/results.json)"
 	@echo "make load      50 users against gunicorn on PostgreSQL (DATABASE_URL=postgres://... required)"
 	@echo "make messages  update and compile the vi and en translations"
@@ -68,6 +68,7 @@ load: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 messages: $(STAMP)
 	mkdir -p locale
@@ -77,4 +78,4 @@ messages: $(STAMP)
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 	find . -path ./$(VENV) -prune -o -name '*.pyc' -type f -exec rm -f {} +
-	rm -rf staticfiles test-results .pytest_cache .ruff_cache
+	rm -rf staticfiles test-results .pytest_cache .ruff_cache .import_linter_cache
