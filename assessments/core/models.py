@@ -14,8 +14,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from members.models import Level, Member
+from members.models import Member
 from organizations.models import Organization
+from vocabulary import Level
+from vocabulary.choices import model_choices
 
 from ..rulebooks import available_rulebooks
 
@@ -147,10 +149,12 @@ class Assessment(models.Model):
     exclusion_reason = models.CharField(_("reason for not classifying"), max_length=255, blank=True)
     exclusion_overridden = models.BooleanField(_("decided by the board"), default=False)
     answers = models.JSONField(_("answers"), default=dict, blank=True)
-    self_level = models.CharField(_("self-proposed level"), max_length=8, choices=Level.choices, blank=True)
+    self_level = models.CharField(_("self-proposed level"), max_length=8, choices=model_choices(Level), blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
-    cell_proposed_level = models.CharField(_("cell's proposed level"), max_length=8, choices=Level.choices, blank=True)
-    decided_level = models.CharField(_("decided level"), max_length=8, choices=Level.choices, blank=True)
+    cell_proposed_level = models.CharField(
+        _("cell's proposed level"), max_length=8, choices=model_choices(Level), blank=True
+    )
+    decided_level = models.CharField(_("decided level"), max_length=8, choices=model_choices(Level), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from ..rulebooks import Level
+from vocabulary import Level
 
 CHUNK = 2000
 

@@ -9,13 +9,12 @@ from django.utils.translation import gettext as _
 
 from members.models import Member
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.models import Assessment
+from ..core.selectors import previous_level
 from ..core.text import lang
-from ..rulebooks import (
-    Level,
-    get_rulebook,
-)
+from ..rulebooks import get_rulebook, khtnv_two_years_running
 from .layout import (
     BOARD,
     CHUNK,
@@ -61,18 +60,6 @@ class YearEndExport:
 
     def _organization_assessments(self):
         return self._assessments().filter(member__isnull=True, subject_kind=Assessment.SubjectKind.ORGANIZATION)
-
-    def _previous_khtnv(self):
-        """Last year's annual period of the same root decided this member KHTNV."""
-        return Exists(
-            Assessment.objects.filter(
-                period__organization_id=self.period.organization_id,
-                period__year=self.period.year - 1,
-                period__quarter__isnull=True,
-                member=OuterRef("member"),
-                decided_level=Level.KHTNV,
-            )
-        )
 
     @property
     def grassroots(self):
@@ -136,11 +123,17 @@ class YearEndExport:
                     default=Value(OTHER),
                 ),
                 probationary=Case(When(member__official_date__isnull=True, then=Value(True)), default=Value(False)),
-                before=self._previous_khtnv(),
+                previous_level=previous_level(self.period),
                 khtnv_reason=self._khtnv_reason(),
             )
             .values(
-                "organization__path", "classified", "decided_level", "reason", "probationary", "before", "khtnv_reason"
+                "organization__path",
+                "classified",
+                "decided_level",
+                "reason",
+                "probationary",
+                "previous_level",
+                "khtnv_reason",
             )
             .annotate(n=Count("pk"))
             .order_by()
@@ -159,8 +152,8 @@ class YearEndExport:
                     tally.levels[row["decided_level"]] += n
                 if row["decided_level"] == Level.KHTNV:
                     tally.khtnv_reasons[row["khtnv_reason"]] += n
-                    if row["before"]:
-                        tally.two_years += n
+                if khtnv_two_years_running(row["previous_level"], row["decided_level"]):
+                    tally.two_years += n
             else:
                 tally.reasons[row["reason"]] += n
         self._member_tallies = tallies
@@ -419,16 +412,18 @@ class YearEndExport:
         ]
 
         def rows():
+            # Only this year's KHTNV can be a second one: the query keeps those, the rule decides.
             queryset = (
                 self._member_assessments()
                 .filter(classified=True, decided_level=Level.KHTNV)
-                .filter(self._previous_khtnv())
+                .annotate(previous_level=previous_level(self.period))
                 .select_related("member", "organization")
                 .only(*MEMBER_ROW_FIELDS)
                 .order_by("organization__path", "member__sort_key", "pk")
                 .iterator(chunk_size=CHUNK)
             )
-            for number, assessment in enumerate(queryset, start=1):
-                yield [*self._member_cells(number, assessment), Level.KHTNV.value, assessment.decided_level]
+            running = (a for a in queryset if khtnv_two_years_running(a.previous_level, a.decided_level))
+            for number, assessment in enumerate(running, start=1):
+                yield [*self._member_cells(number, assessment), assessment.previous_level, assessment.decided_level]
 
         return Sheet(_("KHTNV two years running"), columns, rows())

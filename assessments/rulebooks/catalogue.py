@@ -17,7 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from .base import Level, Rating, Severity
+from vocabulary import Level
+
+from .base import Rating, Severity
 
 MARKS = ("V", "R")
 STATUSES = ("implemented", "skipped")

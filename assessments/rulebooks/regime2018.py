@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from vocabulary import Level
+
 from .base import (
     CollectiveFacts,
     Discipline,
     DisciplineForm,
     Finding,
-    Level,
     MemberFacts,
     MemberStatus,
     OrganizationFacts,

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from vocabulary import Level
+
 from .base import (
     CollectiveFacts,
     Finding,
     LeaderFacts,
-    Level,
     MemberFacts,
     MemberStatus,
     Occupation,

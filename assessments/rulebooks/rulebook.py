@@ -14,13 +14,14 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP
 from pathlib import Path
 from typing import ClassVar
 
+from vocabulary import Level
+
 from .base import (
     Answers,
     CollectiveFacts,
     Evaluation,
     Exclusion,
     Finding,
-    Level,
     MemberFacts,
     OrganizationFacts,
     QuotaResult,
@@ -28,6 +29,7 @@ from .base import (
     Severity,
     SubjectKind,
     counts_of,
+    khtnv_two_years_running,
 )
 from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue
 from .forms import DATA_ROOT, FormPurpose, FormTemplate, TemplateError, TemplateKey, load_template, read_json
@@ -383,8 +385,6 @@ class Rulebook:
         self, previous_level: Level | str | None, level: Level | str | None, params: Parameters | None = None
     ) -> Finding | None:
         """A warning when a member is KHTNV for the second year running (education, then possible removal)."""
-        if self.two_years_rule is None or previous_level is None or level is None:
-            return None
-        if Level.coerce(previous_level) != Level.KHTNV or Level.coerce(level) != Level.KHTNV:
+        if self.two_years_rule is None or not khtnv_two_years_running(previous_level, level):
             return None
         return self.finding(self.two_years_rule, params or self.default_parameters(), severity=Severity.WARN)

@@ -15,9 +15,9 @@ from assessments import meetings
 from assessments.core import services
 from assessments.meetings import COUNT_FIELDS, check_counts, checks, proposal_from_counts
 from assessments.models import Assessment, AuditEntry, BallotCount, Meeting, Period
-from assessments.rulebooks import Level
 from members.models import DisciplineDecision, Member
 from tests.factories import MemberFactory, OrganizationFactory
+from vocabulary import Level
 
 pytestmark = pytest.mark.django_db
 
