@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import translation
 
 from members.models import CivilServiceRating
-from vocabulary import Level
+from vocabulary import ExclusionReason, Level
 from vocabulary.choices import model_choices
 
 
@@ -74,3 +74,11 @@ def test_the_vocabulary_imports_no_django_and_nothing_of_the_project():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_reasons_for_not_classifying_are_the_codes_the_rulebooks_give():
+    assert [reason.value for reason in ExclusionReason] == ["excused", "suspended", "new_member", "new_organization"]
+    assert ExclusionReason.EXCUSED.label("vi") == "Miễn công tác và sinh hoạt đảng"
+    assert ExclusionReason.SUSPENDED.label("en") == "Suspended from party activities"
+    with translation.override("vi"):
+        assert dict(model_choices(ExclusionReason))["new_member"] == "Mới kết nạp, chưa đủ thời gian để xếp loại"

@@ -1,7 +1,6 @@
 """The six sheets of the year-end workbook for a period and an organisation subtree, each a header and
 a generator of rows."""
 
-import datetime
 from collections import defaultdict
 
 from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
@@ -35,6 +34,7 @@ from .layout import (
     Tally,
     labels,
     level_columns,
+    reason_category,
     share,
 )
 
@@ -110,18 +110,9 @@ class YearEndExport:
         """{grassroots path: Tally} of the members, from one grouped query counted per cell."""
         if self._member_tallies is not None:
             return self._member_tallies
-        year_start = datetime.date(self.period.year, 1, 1)
         rows = (
             self._member_assessments()
             .annotate(
-                reason=Case(
-                    When(classified=True, then=Value("")),
-                    When(exclusion_overridden=True, then=Value(BOARD)),
-                    When(member__status=Member.Status.EXCUSED, then=Value(EXCUSED)),
-                    When(member__status=Member.Status.SUSPENDED, then=Value(SUSPENDED)),
-                    When(member__admission_date__gte=year_start, then=Value(NEW_MEMBER)),
-                    default=Value(OTHER),
-                ),
                 probationary=Case(When(member__official_date__isnull=True, then=Value(True)), default=Value(False)),
                 previous_level=previous_level(self.period),
                 khtnv_reason=self._khtnv_reason(),
@@ -130,7 +121,8 @@ class YearEndExport:
                 "organization__path",
                 "classified",
                 "decided_level",
-                "reason",
+                "exclusion_reason",
+                "exclusion_overridden",
                 "probationary",
                 "previous_level",
                 "khtnv_reason",
@@ -155,7 +147,7 @@ class YearEndExport:
                 if khtnv_two_years_running(row["previous_level"], row["decided_level"]):
                     tally.two_years += n
             else:
-                tally.reasons[row["reason"]] += n
+                tally.reasons[reason_category(row["exclusion_reason"], row["exclusion_overridden"])] += n
         self._member_tallies = tallies
         return tallies
 
@@ -306,7 +298,7 @@ class YearEndExport:
                     grassroots.name if grassroots else "",
                     org.founded_on,
                     assessment.decided_level if assessment.classified else "",
-                    "" if assessment.classified else assessment.exclusion_reason,
+                    "" if assessment.classified else assessment.exclusion_text,
                 ]
 
         return Sheet(_("List of organisations"), columns, rows())
@@ -359,7 +351,7 @@ class YearEndExport:
                     occupations.get(member.occupation, member.occupation),
                     yes if member.official_date is None else no,
                     assessment.decided_level if assessment.classified else "",
-                    "" if assessment.classified else assessment.exclusion_reason,
+                    "" if assessment.classified else assessment.exclusion_text,
                 ]
 
         return Sheet(_("List of members"), columns, rows())

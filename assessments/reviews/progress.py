@@ -92,7 +92,7 @@ def dashboard(request, period_id, code):
             review.organization_id: review
             for review in Assessment.objects.filter(
                 period=period, organization__in=children, subject_kind=Assessment.SubjectKind.ORGANIZATION
-            ).only("organization_id", "decided_level", "classified", "exclusion_reason")
+            ).only("organization_id", "decided_level", "classified")
         }
         context["children"] = [
             (child, totals[child.pk], levels[child.pk], own_levels.get(child.pk)) for child in children

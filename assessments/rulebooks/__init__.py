@@ -49,7 +49,7 @@ from .forms import (
     validate_answers,
 )
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch
-from .registry import RULES, available_rulebooks, discover, get_rulebook, register, unregister
+from .registry import RULES, available_rulebooks, discover, exclusion_message, get_rulebook, register, unregister
 from .rulebook import Rulebook
 
 discover()
@@ -92,6 +92,7 @@ __all__ = [
     "at_most",
     "available_rulebooks",
     "discover",
+    "exclusion_message",
     "get_rulebook",
     "khtnv_two_years_running",
     "lowest",

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from vocabulary import Level
+from vocabulary import ExclusionReason, Level
 
 # --- Ordered scales ---------------------------------------------------------------------------------
 
@@ -453,13 +453,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class Exclusion:
-    """Why a subject is not classified (không xếp loại). reviewed: it still writes a self-review."""
+    """Why a subject is not classified (không xếp loại). reviewed: it still writes a self-review.
 
-    reason: str  # excused | suspended | new_member | new_organization
+    `values` are what the message cites (a date, a number of months), written as the message writes
+    them, the same in both languages: with the rule id and the reason they are all it takes to write
+    the message again in either language (`exclusion_message`), so the caller stores those three."""
+
+    reason: ExclusionReason
     rule_id: str
     message_vi: str
     message_en: str
     reviewed: bool = False
+    values: Mapping[str, str] = field(default_factory=dict)
 
     def message(self, lang: str) -> str:
         return self.message_vi if lang == "vi" else self.message_en

@@ -83,6 +83,10 @@ class RuleSpec:
         """[R] rules are switches of the period's parameters (on/off, block/warn)."""
         return self.mark == "R" and self.implemented
 
+    def variant_for(self, name: str) -> str:
+        """The message variant called `name` if the rule has one, else the default."""
+        return name if name in self.messages else "default"
+
     def render(self, lang: str, values: Mapping[str, object], variant: str = "default") -> str:
         vi, en = self.messages[variant]
         rendered = {key: render_value(value, lang) for key, value in values.items()}

@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP
 from pathlib import Path
 from typing import ClassVar
 
-from vocabulary import Level
+from vocabulary import ExclusionReason, Level
 
 from .base import (
     Answers,
@@ -31,7 +31,7 @@ from .base import (
     counts_of,
     khtnv_two_years_running,
 )
-from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue
+from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue, render_value
 from .forms import DATA_ROOT, FormPurpose, FormTemplate, TemplateError, TemplateKey, load_template, read_json
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch, build_parameters
 
@@ -145,18 +145,22 @@ class Rulebook:
         """A warning that `rule_id` could not be checked for lack of data."""
         return self.finding(rule_id, params, cap=cap, severity=Severity.WARN, unchecked=True, variant=variant, **values)
 
-    def exclusion_of(
-        self, rule_id: str, params: Parameters, reason: str, *, reviewed=False, variant="default", **values
-    ):
+    def exclusion_of(self, rule_id: str, params: Parameters, reason: ExclusionReason, *, reviewed=False, **values):
+        """The exclusion by `rule_id` for `reason` (the rule's message variant of that name, if it has one).
+
+        The values are dates and whole numbers, which read the same in both languages: they are kept
+        as the message writes them, so that `exclusion_message` can write it again."""
         spec = self.rules[rule_id]
         if spec.switchable and not params.switch(rule_id).enabled:
             return None
+        cited = {key: render_value(value, "vi") for key, value in values.items()}
         return Exclusion(
-            reason=reason,
+            reason=ExclusionReason(reason),
             rule_id=rule_id,
-            message_vi=spec.render("vi", values, variant),
-            message_en=spec.render("en", values, variant),
+            message_vi=spec.render("vi", cited, spec.variant_for(reason)),
+            message_en=spec.render("en", cited, spec.variant_for(reason)),
             reviewed=reviewed,
+            values=cited,
         )
 
     # --- Parameters --------------------------------------------------------------------------------
