@@ -65,10 +65,11 @@ PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.8, "bottom": 0.6, "header": 
 HEADER_NAME_LENGTH = 120
 
 
-# The columns the lists read: the assessments' answers (JSON) and the rest stay in the database.
+# What the reason for not classifying is written from, in the language of the workbook.
 EXCLUSION_FIELDS = ("exclusion_reason", "exclusion_rule", "exclusion_values", "exclusion_note")
 
 
+# The columns the lists read: the assessments' answers (JSON) and the rest stay in the database.
 MEMBER_ROW_FIELDS = (
     "classified",
     "decided_level",
