@@ -23,13 +23,13 @@ from django.utils.translation import gettext as _
 from organizations.models import Cluster, Organization, RoleAssignment
 from organizations.roles import sync_user_groups
 from organizations.vietnamese import title_sort_key
+from vocabulary import Level
 
 from .models import (
     CivilServiceRating,
     DegradationConclusion,
     DisciplineDecision,
     LeavePeriod,
-    Level,
     Member,
     Transfer,
 )

@@ -13,15 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Organization
 from organizations.vietnamese import fold, name_sort_key
-
-
-class Level(models.TextChoices):
-    """The four quality levels, best first (design.md section 2)."""
-
-    HTXSNV = "HTXSNV", _("Excellently completed duties")
-    HTTNV = "HTTNV", _("Well completed duties")
-    HTNV = "HTNV", _("Completed duties")
-    KHTNV = "KHTNV", _("Did not complete duties")
+from vocabulary import Level
+from vocabulary.choices import model_choices
 
 
 class MemberQuerySet(models.QuerySet):
@@ -271,7 +264,7 @@ class CivilServiceRating(YearRecord):
     """The state-side rating of a cadre, civil servant or public employee (CBCCVC) for a year."""
 
     year = models.PositiveSmallIntegerField(_("year"))
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(_("level"), max_length=8, choices=model_choices(Level))
 
     class Meta:
         verbose_name = _("civil-service rating")

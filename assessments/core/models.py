@@ -14,10 +14,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from members.models import Level, Member
+from members.models import Member
 from organizations.models import Organization
+from vocabulary import ExclusionReason, Level
+from vocabulary.choices import model_choices
 
-from ..rulebooks import available_rulebooks
+from ..rulebooks import available_rulebooks, exclusion_message
+from .text import lang
 
 
 class Period(models.Model):
@@ -144,13 +147,37 @@ class Assessment(models.Model):
     form_variant = models.CharField(_("form"), max_length=16, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.NOT_STARTED)
     classified = models.BooleanField(_("to be classified"), default=True)
-    exclusion_reason = models.CharField(_("reason for not classifying"), max_length=255, blank=True)
+    # Why a subject is not classified: the rule of the regulation (its id, the reason and what its message
+    # cites, from which the message is written in the reader's language), or the board's own reason.
+    exclusion_reason = models.CharField(
+        _("reason for not classifying"), max_length=20, choices=model_choices(ExclusionReason), blank=True
+    )
+    exclusion_rule = models.CharField(
+        _("rule"),
+        max_length=40,
+        blank=True,
+        help_text=_("The rule of the regulation that keeps the subject out of the classification."),
+    )
+    exclusion_values = models.JSONField(
+        _("cited in the reason"),
+        default=dict,
+        blank=True,
+        help_text=_("The date of admission or founding and the number of months, as the reason cites them."),
+    )
+    exclusion_note = models.CharField(
+        _("the board's reason"),
+        max_length=255,
+        blank=True,
+        help_text=_("Written by the board when it decides who is classified against the rules."),
+    )
     exclusion_overridden = models.BooleanField(_("decided by the board"), default=False)
     answers = models.JSONField(_("answers"), default=dict, blank=True)
-    self_level = models.CharField(_("self-proposed level"), max_length=8, choices=Level.choices, blank=True)
+    self_level = models.CharField(_("self-proposed level"), max_length=8, choices=model_choices(Level), blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
-    cell_proposed_level = models.CharField(_("cell's proposed level"), max_length=8, choices=Level.choices, blank=True)
-    decided_level = models.CharField(_("decided level"), max_length=8, choices=Level.choices, blank=True)
+    cell_proposed_level = models.CharField(
+        _("cell's proposed level"), max_length=8, choices=model_choices(Level), blank=True
+    )
+    decided_level = models.CharField(_("decided level"), max_length=8, choices=model_choices(Level), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),
@@ -219,6 +246,34 @@ class Assessment(models.Model):
     @property
     def subject_name(self):
         return self.member.full_name if self.member_id else self.organization.name
+
+    @staticmethod
+    def exclusion_fields(exclusion):
+        """The fields that keep a subject out of the classification by the rulebook's `exclusion` (None:
+        classified)."""
+        if exclusion is None:
+            return {"classified": True, "exclusion_reason": "", "exclusion_rule": "", "exclusion_values": {}}
+        return {
+            "classified": False,
+            "exclusion_reason": exclusion.reason.value,
+            "exclusion_rule": exclusion.rule_id,
+            "exclusion_values": dict(exclusion.values),
+        }
+
+    def exclusion_text_in(self, language):
+        """Why the subject is not classified, in `language` ("vi" or "en"): the rule's message, then the
+        board's reason if it wrote one; empty if nothing keeps it out."""
+        parts = []
+        if self.exclusion_rule:
+            parts.append(exclusion_message(self.exclusion_rule, self.exclusion_reason, self.exclusion_values, language))
+        if self.exclusion_note:
+            parts.append(self.exclusion_note)
+        return "; ".join(parts)
+
+    @property
+    def exclusion_text(self):
+        """Why the subject is not classified, in the language of the page."""
+        return self.exclusion_text_in(lang())
 
 
 class AuditEntryQuerySet(models.QuerySet):

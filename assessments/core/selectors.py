@@ -1,11 +1,13 @@
 """Reads over the levels that several pages show: a subject's levels by year, the cell's level beside a
-member's, and the count of levels of a group (`Distribution`)."""
+member's, the members' levels of the year before, and the count of levels of a group (`Distribution`)."""
 
 from dataclasses import dataclass, field
 
-from organizations.access import scope_for
+from django.db.models import OuterRef, Subquery
 
-from ..rulebooks import Level
+from organizations.access import scope_for
+from vocabulary import Level
+
 from .models import Assessment, Period
 
 
@@ -51,7 +53,29 @@ def cell_levels(assessments):
     }
 
 
-LEVELS = tuple(level.value for level in Level.best_first())
+def _previous_year(period):
+    """The members' levels decided in the year before `period`: the annual period of the same root."""
+    return Assessment.objects.filter(
+        period__organization_id=period.organization_id,
+        period__year=period.year - 1,
+        period__quarter__isnull=True,
+        member__isnull=False,
+    ).exclude(decided_level="")
+
+
+def previous_levels(period, members):
+    """{member id: the level decided the year before `period`} for `members` (ids, or a queryset of
+    ids): one query. Members with no level that year are left out."""
+    return dict(_previous_year(period).filter(member__in=members).values_list("member_id", "decided_level"))
+
+
+def previous_level(period):
+    """The level decided the year before `period`, as an expression over an assessment's member (None
+    if none), for a query that counts or lists many members at once."""
+    return Subquery(_previous_year(period).filter(member=OuterRef("member")).values("decided_level")[:1])
+
+
+LEVELS = Level.codes()
 # The states of a self-review not handed in yet: those the reminders are for.
 PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED)
 

@@ -95,7 +95,7 @@ class OpenedPeriod:
     leaders: int
     organizations: int
     collectives: int
-    excluded: list  # [(subject name, reason)]
+    excluded: list  # [(subject name, the rulebook's Exclusion)]
 
 
 def period_open(*, period, user, reference_date=None):
@@ -123,7 +123,7 @@ def period_open(*, period, user, reference_date=None):
             kind = Assessment.SubjectKind.LEADER if member.is_leader else Assessment.SubjectKind.MEMBER
             exclusion = rulebook.exclusion(facts[member.pk], reference_date, params)
             if exclusion is not None:
-                excluded.append((member.full_name, exclusion.message_vi))
+                excluded.append((member.full_name, exclusion))
             rows.append(
                 Assessment(
                     period=locked,
@@ -131,8 +131,7 @@ def period_open(*, period, user, reference_date=None):
                     member=member,
                     organization=member.cell,
                     form_variant=rulebook.choose_variant(kind, facts[member.pk]) or "",
-                    classified=exclusion is None,
-                    exclusion_reason=exclusion.message_vi if exclusion else "",
+                    **Assessment.exclusion_fields(exclusion),
                 )
             )
             counts[kind] += 1
@@ -142,7 +141,7 @@ def period_open(*, period, user, reference_date=None):
                 continue
             exclusion = rulebook.exclusion(organization_facts(org), reference_date, params)
             if exclusion is not None:
-                excluded.append((org.name, exclusion.message_vi))
+                excluded.append((org.name, exclusion))
             kinds = [Assessment.SubjectKind.ORGANIZATION]
             if not org.kind == org.Kind.SUBORDINATE_CELL:
                 # Committees and grassroots cells also review their leadership collective.
@@ -154,8 +153,7 @@ def period_open(*, period, user, reference_date=None):
                         subject_kind=kind,
                         organization=org,
                         form_variant=rulebook.choose_variant(kind) or "",
-                        classified=exclusion is None,
-                        exclusion_reason=exclusion.message_vi if exclusion else "",
+                        **Assessment.exclusion_fields(exclusion),
                     )
                 )
                 counts[kind] += 1
@@ -194,13 +192,24 @@ def assessment_classification_override(*, assessment, user, classified, reason):
         if current.period.is_locked:
             raise WorkflowError(_("This review period is finalised: nothing can be changed."))
         before = current.classified
+        # The board's decision replaces the rule's: a subject it leaves out keeps the board's reason here;
+        # the reason for putting one back is in the history.
+        for name, value in Assessment.exclusion_fields(None).items():
+            setattr(current, name, value)
         current.classified = classified
+        current.exclusion_note = "" if classified else reason
         current.exclusion_overridden = True
-        if classified:
-            current.exclusion_reason = ""
-        else:
-            current.exclusion_reason = reason
-        current.save(update_fields=["classified", "exclusion_overridden", "exclusion_reason", "updated_at"])
+        current.save(
+            update_fields=[
+                "classified",
+                "exclusion_overridden",
+                "exclusion_reason",
+                "exclusion_rule",
+                "exclusion_values",
+                "exclusion_note",
+                "updated_at",
+            ]
+        )
         AuditEntry.objects.create(
             period=current.period,
             assessment=current,

@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 
 from organizations.access import scope_for
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.errors import WorkflowError
 from ..core.models import Assessment
 from ..core.text import lang
 from ..reviews.selectors import analysis_summaries
-from ..rulebooks import Level, OrganizationFacts, OrganizationKind, get_rulebook
+from ..rulebooks import OrganizationFacts, OrganizationKind, get_rulebook
 from .selectors import Row, suggestion
 from .services import record_levels
 

@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.facts import member_facts_for
 from ..core.models import Assessment, AuditEntry
+from ..core.selectors import previous_levels
 from ..core.text import lang
 from ..rulebooks import (
     LeaderFacts,
-    Level,
     MemberFacts,
     get_rulebook,
+    khtnv_two_years_running,
     lowest,
 )
 
@@ -39,7 +41,7 @@ class Row:
         current = self.assessment.decided_level or (self.suggested.value if self.suggested else "")
         if not current and self.cap == Level.KHTNV:
             current = Level.KHTNV  # the rules leave no other level
-        return self.previous_level == Level.KHTNV and current == Level.KHTNV
+        return khtnv_two_years_running(self.previous_level, current)
 
     @property
     def needs_attention(self):
@@ -86,18 +88,7 @@ def build_rows(period, assessments, rulebook=None, params=None):
     params = params or rulebook.parameters(period.parameters, year=period.year)
     members = [a.member for a in assessments]
     facts = member_facts_for(members, period.year) if members else {}
-    previous = {}
-    if members:
-        previous = dict(
-            Assessment.objects.filter(
-                period__organization_id=period.organization_id,
-                period__year=period.year - 1,
-                period__quarter__isnull=True,
-                member__in=[m.pk for m in members],
-            )
-            .exclude(decided_level="")
-            .values_list("member_id", "decided_level")
-        )
+    previous = previous_levels(period, [m.pk for m in members]) if members else {}
     language = lang()
     rows = []
     for assessment in assessments:

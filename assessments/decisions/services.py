@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from organizations.access import scope_for
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.errors import WorkflowError
 from ..core.models import Assessment, AuditEntry, Period
@@ -18,7 +19,6 @@ from ..core.services import _locked_copy, _require_board
 from ..core.text import lang
 from ..core.workflow import Actor, transition_allowed
 from ..rulebooks import (
-    Level,
     get_rulebook,
 )
 from .selectors import decision_rows, member_assessments, quota_box, tallies_by_organization, total_tally

@@ -23,11 +23,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from vocabulary import Level
+
 from ..core.access import get_assessment_for_user, get_period_and_organization_for_manager
 from ..core.errors import WorkflowError
 from ..core.models import Assessment, Period
 from ..core.text import lang
-from ..rulebooks import Level
 from . import ranking, selectors, services
 
 ROWS_PER_PAGE = 100

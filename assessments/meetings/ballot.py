@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from members.models import Member
+from vocabulary import Level
 
 from ..core.errors import WorkflowError
 from ..core.models import AuditEntry, Period
-from ..rulebooks import Level
 from .minutes import Recorded, _apply_proposals, _write_counts, check_manager
 from .models import Ballot, BallotCount, BallotTally, Meeting, VoterMark
 from .sheet import (

@@ -119,7 +119,7 @@ def minutes_document(sheet, *, parent=None):
     if sheet.not_classified:
         document.add_paragraph().add_run("Đảng viên không xếp loại:").bold = True
         for assessment in sheet.not_classified:
-            document.add_paragraph(f"{assessment.member.full_name}: {assessment.exclusion_reason}")
+            document.add_paragraph(f"{assessment.member.full_name}: {assessment.exclusion_text_in('vi')}")
 
     signatures = document.add_table(rows=1, cols=2)
     signatures.rows[0].cells[0].text = "TỔ KIỂM PHIẾU\n(Ký, ghi rõ họ tên)"

@@ -8,8 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Level, Member
+from members.models import Member
 from organizations.models import Organization
+from vocabulary import Level
+from vocabulary.choices import model_choices
 
 from ..core.models import Assessment, Period
 
@@ -86,7 +88,9 @@ class BallotCount(models.Model):
     htnv = models.PositiveSmallIntegerField("HTNV", null=True, blank=True)
     khtnv = models.PositiveSmallIntegerField("KHTNV", null=True, blank=True)
     source = models.CharField(_("counted from"), max_length=8, choices=Source.choices, default=Source.PAPER)
-    proposed_level = models.CharField(_("cell's proposed level"), max_length=8, choices=Level.choices, blank=True)
+    proposed_level = models.CharField(
+        _("cell's proposed level"), max_length=8, choices=model_choices(Level), blank=True
+    )
 
     class Meta:
         verbose_name = _("ballot count")
@@ -203,7 +207,7 @@ class BallotTally(models.Model):
     subject_assessment = models.ForeignKey(
         Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="+"
     )
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(_("level"), max_length=8, choices=model_choices(Level))
     count = models.PositiveIntegerField(_("ballots"), default=0)
 
     class Meta:

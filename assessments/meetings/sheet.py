@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from members.models import Member
+from vocabulary import Level
 
 from ..core.errors import WorkflowError
 from ..core.facts import member_facts_for
 from ..core.models import Assessment, Period
 from ..core.text import lang
-from ..rulebooks import LeaderFacts, Level, MemberFacts, get_rulebook, lowest
+from ..rulebooks import LeaderFacts, MemberFacts, get_rulebook, lowest
 from .models import Ballot, BallotCount, Meeting, VoterMark
 
 # More than this share of the valid ballots must be for a level or better for it to be proposed.

@@ -13,12 +13,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.access import get_period_and_organization_for_manager
 from ..core.errors import ConflictError, WorkflowError
 from ..core.models import Period
 from ..core.text import lang
-from ..rulebooks import Level
 from . import ballot as ballots
 from . import checks, minutes
 from . import sheet as reading

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from ..rulebooks import Level
+from vocabulary import ExclusionReason, Level
 
 CHUNK = 2000
 
@@ -65,11 +65,15 @@ PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.8, "bottom": 0.6, "header": 
 HEADER_NAME_LENGTH = 120
 
 
+# What the reason for not classifying is written from, in the language of the workbook.
+EXCLUSION_FIELDS = ("exclusion_reason", "exclusion_rule", "exclusion_values", "exclusion_note")
+
+
 # The columns the lists read: the assessments' answers (JSON) and the rest stay in the database.
 MEMBER_ROW_FIELDS = (
     "classified",
     "decided_level",
-    "exclusion_reason",
+    *EXCLUSION_FIELDS,
     "member__full_name",
     "member__card_number",
     "member__date_of_birth",
@@ -83,7 +87,7 @@ MEMBER_ROW_FIELDS = (
 ORGANIZATION_ROW_FIELDS = (
     "classified",
     "decided_level",
-    "exclusion_reason",
+    *EXCLUSION_FIELDS,
     "organization__code",
     "organization__name",
     "organization__path",
@@ -93,11 +97,20 @@ ORGANIZATION_ROW_FIELDS = (
 )
 
 
-# Why a member is not classified, in the categories of the report; the full reason is in the list.
-EXCUSED, SUSPENDED, NEW_MEMBER, BOARD, OTHER = "excused", "suspended", "new", "board", "other"
+# Why a member is not classified, in the categories of the report: the reason of the rule that keeps
+# them out, the board's decision, or another (none of the rules' reasons); the full reason is in the list.
+EXCUSED, SUSPENDED, NEW_MEMBER = ExclusionReason.EXCUSED, ExclusionReason.SUSPENDED, ExclusionReason.NEW_MEMBER
+BOARD, OTHER = "board", "other"
 
 
 REASONS = (EXCUSED, SUSPENDED, NEW_MEMBER, BOARD, OTHER)
+
+
+def reason_category(reason, overridden):
+    """The report's category of a member not classified, from the stored reason (an ExclusionReason code)."""
+    if overridden:
+        return BOARD
+    return reason if reason in (EXCUSED, SUSPENDED, NEW_MEMBER) else OTHER
 
 
 # Why a member is KHTNV, read from the year's records in this order (the first that applies); a KHTNV

@@ -1,7 +1,6 @@
 """The six sheets of the year-end workbook for a period and an organisation subtree, each a header and
 a generator of rows."""
 
-import datetime
 from collections import defaultdict
 
 from django.db.models import Case, Count, Exists, OuterRef, Q, Value, When
@@ -9,13 +8,12 @@ from django.utils.translation import gettext as _
 
 from members.models import Member
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.models import Assessment
+from ..core.selectors import previous_level
 from ..core.text import lang
-from ..rulebooks import (
-    Level,
-    get_rulebook,
-)
+from ..rulebooks import get_rulebook, khtnv_two_years_running
 from .layout import (
     BOARD,
     CHUNK,
@@ -36,6 +34,7 @@ from .layout import (
     Tally,
     labels,
     level_columns,
+    reason_category,
     share,
 )
 
@@ -61,18 +60,6 @@ class YearEndExport:
 
     def _organization_assessments(self):
         return self._assessments().filter(member__isnull=True, subject_kind=Assessment.SubjectKind.ORGANIZATION)
-
-    def _previous_khtnv(self):
-        """Last year's annual period of the same root decided this member KHTNV."""
-        return Exists(
-            Assessment.objects.filter(
-                period__organization_id=self.period.organization_id,
-                period__year=self.period.year - 1,
-                period__quarter__isnull=True,
-                member=OuterRef("member"),
-                decided_level=Level.KHTNV,
-            )
-        )
 
     @property
     def grassroots(self):
@@ -123,24 +110,22 @@ class YearEndExport:
         """{grassroots path: Tally} of the members, from one grouped query counted per cell."""
         if self._member_tallies is not None:
             return self._member_tallies
-        year_start = datetime.date(self.period.year, 1, 1)
         rows = (
             self._member_assessments()
             .annotate(
-                reason=Case(
-                    When(classified=True, then=Value("")),
-                    When(exclusion_overridden=True, then=Value(BOARD)),
-                    When(member__status=Member.Status.EXCUSED, then=Value(EXCUSED)),
-                    When(member__status=Member.Status.SUSPENDED, then=Value(SUSPENDED)),
-                    When(member__admission_date__gte=year_start, then=Value(NEW_MEMBER)),
-                    default=Value(OTHER),
-                ),
                 probationary=Case(When(member__official_date__isnull=True, then=Value(True)), default=Value(False)),
-                before=self._previous_khtnv(),
+                previous_level=previous_level(self.period),
                 khtnv_reason=self._khtnv_reason(),
             )
             .values(
-                "organization__path", "classified", "decided_level", "reason", "probationary", "before", "khtnv_reason"
+                "organization__path",
+                "classified",
+                "decided_level",
+                "exclusion_reason",
+                "exclusion_overridden",
+                "probationary",
+                "previous_level",
+                "khtnv_reason",
             )
             .annotate(n=Count("pk"))
             .order_by()
@@ -159,10 +144,10 @@ class YearEndExport:
                     tally.levels[row["decided_level"]] += n
                 if row["decided_level"] == Level.KHTNV:
                     tally.khtnv_reasons[row["khtnv_reason"]] += n
-                    if row["before"]:
-                        tally.two_years += n
+                if khtnv_two_years_running(row["previous_level"], row["decided_level"]):
+                    tally.two_years += n
             else:
-                tally.reasons[row["reason"]] += n
+                tally.reasons[reason_category(row["exclusion_reason"], row["exclusion_overridden"])] += n
         self._member_tallies = tallies
         return tallies
 
@@ -313,7 +298,7 @@ class YearEndExport:
                     grassroots.name if grassroots else "",
                     org.founded_on,
                     assessment.decided_level if assessment.classified else "",
-                    "" if assessment.classified else assessment.exclusion_reason,
+                    "" if assessment.classified else assessment.exclusion_text,
                 ]
 
         return Sheet(_("List of organisations"), columns, rows())
@@ -366,7 +351,7 @@ class YearEndExport:
                     occupations.get(member.occupation, member.occupation),
                     yes if member.official_date is None else no,
                     assessment.decided_level if assessment.classified else "",
-                    "" if assessment.classified else assessment.exclusion_reason,
+                    "" if assessment.classified else assessment.exclusion_text,
                 ]
 
         return Sheet(_("List of members"), columns, rows())
@@ -419,16 +404,18 @@ class YearEndExport:
         ]
 
         def rows():
+            # Only this year's KHTNV can be a second one: the query keeps those, the rule decides.
             queryset = (
                 self._member_assessments()
                 .filter(classified=True, decided_level=Level.KHTNV)
-                .filter(self._previous_khtnv())
+                .annotate(previous_level=previous_level(self.period))
                 .select_related("member", "organization")
                 .only(*MEMBER_ROW_FIELDS)
                 .order_by("organization__path", "member__sort_key", "pk")
                 .iterator(chunk_size=CHUNK)
             )
-            for number, assessment in enumerate(queryset, start=1):
-                yield [*self._member_cells(number, assessment), Level.KHTNV.value, assessment.decided_level]
+            running = (a for a in queryset if khtnv_two_years_running(a.previous_level, a.decided_level))
+            for number, assessment in enumerate(running, start=1):
+                yield [*self._member_cells(number, assessment), assessment.previous_level, assessment.decided_level]
 
         return Sheet(_("KHTNV two years running"), columns, rows())

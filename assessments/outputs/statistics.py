@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from members.models import Level as MemberLevel
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.models import Assessment, Period
 from ..core.selectors import LEVELS, PENDING_STATES, Distribution, _percent
+from ..core.text import lang
 
 PROGRESS_KEYS = ("members", "classified", "submitted", "proposed", "decided")
 
@@ -59,8 +60,8 @@ def level_labels():
 
 def level_headings():
     """(short heading, full name) per column of a distribution, for the tables."""
-    names = dict(MemberLevel.choices)
-    return [(level, names[level]) for level in LEVELS] + [(_("Not yet decided"), "")]
+    language = lang()
+    return [(level, Level(level).label(language)) for level in LEVELS] + [(_("Not yet decided"), "")]
 
 
 def _groups(organization):

@@ -79,6 +79,9 @@ class AssessmentAdmin(admin.ModelAdmin):
         "return_reason",
         "classified",
         "exclusion_reason",
+        "exclusion_rule",
+        "exclusion_message",
+        "exclusion_note",
         "exclusion_overridden",
     ]
     fields = readonly_fields
@@ -101,6 +104,10 @@ class AssessmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("subject"))
     def subject(self, obj):
         return obj.subject_name
+
+    @admin.display(description=_("why not classified"))
+    def exclusion_message(self, obj):
+        return obj.exclusion_text or "—"
 
     def _reason_page(self, request, queryset, *, action_name, title, intro, reason_label, submit_label, **extra):
         """The intermediate page of an action that needs a reason: what will be done, and the reason."""

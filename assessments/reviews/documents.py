@@ -8,7 +8,9 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
-from ..rulebooks import ItemKind, Level, Presence, Rating
+from vocabulary import Level
+
+from ..rulebooks import ItemKind, Presence, Rating
 from . import formview
 
 

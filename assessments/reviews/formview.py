@@ -7,9 +7,11 @@ it, and the answers come back as a dict keyed by item id, ready for the rulebook
 import dataclasses
 from dataclasses import dataclass, field
 
+from vocabulary import Level
+
 from ..core.models import Assessment
 from ..core.text import fold_ascii, lang  # noqa: F401 - the page language, as the templates of forms use it
-from ..rulebooks import Answers, ItemKind, LeaderFacts, Level, MemberFacts, Presence, Rating, get_rulebook
+from ..rulebooks import Answers, ItemKind, LeaderFacts, MemberFacts, Presence, Rating, get_rulebook
 from ..rulebooks.base import to_decimal
 
 # Who fills a section: the subject (the member or the organisation under review), the cell, the committee.

@@ -2,10 +2,11 @@
 
 from django.utils.translation import gettext as _
 
-from members.models import Level
 from organizations.models import RoleAssignment
+from vocabulary import Level
 
 from ..core.models import Assessment, AuditEntry
+from ..core.text import lang
 
 
 def person_name(user):
@@ -34,7 +35,7 @@ def _roles_above(organization, user_ids):
 
 
 def _level_text(level):
-    return f"{Level(level).label} ({level})" if level in Level.values else ""
+    return f"{Level(level).label(lang())} ({level})" if level in Level.codes() else ""
 
 
 def _history(assessment, *, show_levels):

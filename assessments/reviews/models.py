@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Level
+from vocabulary import Level
+from vocabulary.choices import model_choices
 
 from ..core.models import Assessment
 
@@ -23,7 +24,7 @@ class Analysis(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("rater"), on_delete=models.PROTECT, related_name="analyses"
     )
     answers = models.JSONField(_("answers"), default=dict, blank=True)
-    proposed_level = models.CharField(_("proposed level"), max_length=8, choices=Level.choices, blank=True)
+    proposed_level = models.CharField(_("proposed level"), max_length=8, choices=model_choices(Level), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

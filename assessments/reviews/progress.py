@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from members.models import Level
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.access import get_period_and_organization_for_manager
 from ..core.models import Assessment, Period
 from ..core.selectors import PENDING_STATES, Distribution
-from ..rulebooks import Level as RuleLevel
-from . import formview, services
+from ..core.text import lang
+from . import services
 
 
 @require_GET
@@ -42,7 +42,7 @@ def dashboard(request, period_id, code):
         "own_reviews": own_reviews,
         "published": period.state == Period.State.PUBLISHED,
         "taking_forms": period.state == Period.State.OPEN,
-        "level_codes": Level.values,
+        "level_codes": Level.codes(),
     }
     if organization.is_cell:
         forms = list(
@@ -92,7 +92,7 @@ def dashboard(request, period_id, code):
             review.organization_id: review
             for review in Assessment.objects.filter(
                 period=period, organization__in=children, subject_kind=Assessment.SubjectKind.ORGANIZATION
-            ).only("organization_id", "decided_level", "classified", "exclusion_reason")
+            ).only("organization_id", "decided_level", "classified")
         }
         context["children"] = [
             (child, totals[child.pk], levels[child.pk], own_levels.get(child.pk)) for child in children
@@ -111,7 +111,8 @@ def dashboard(request, period_id, code):
 
 def _level_rows(distribution):
     """(the level in words, how many, % of those to be classified) per level, then the undecided if any."""
-    names = [f"{name} ({code})" for code, name in Level.choices] + [_("Not yet decided")]
+    language = lang()
+    names = [f"{level.label(language)} ({level})" for level in Level.best_first()] + [_("Not yet decided")]
     rows = [(name, count, percent) for name, (count, percent) in zip(names, distribution.cells, strict=True)]
     return rows if distribution.undecided else rows[:-1]
 
@@ -245,5 +246,5 @@ def paper_self_reviews(request, period_id, code):
 
 
 def _level_choices():
-    language = formview.lang()
-    return [(level.value, level.label(language)) for level in RuleLevel.best_first()]
+    language = lang()
+    return [(level.value, level.label(language)) for level in Level.best_first()]

@@ -2,6 +2,8 @@
 
 from collections import Counter, defaultdict
 
+from vocabulary import Level
+
 from .models import Analysis
 
 
@@ -12,7 +14,7 @@ def analysis_summaries(assessments):
     the mean of the points (2025)."""
     from decimal import Decimal, InvalidOperation
 
-    from ..rulebooks import Level, Rating
+    from ..rulebooks import Rating
 
     ratings_codes = {r.value for r in Rating}
     summaries = {}

@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vocabulary import Level
+
 from ..core.errors import ConflictError, WorkflowError
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.services import _audit, _check, _locked_copy, actors_for
 from ..core.workflow import Actor
-from ..rulebooks import Level
 from .formview import self_level_item, template_for
 from .models import Analysis
 

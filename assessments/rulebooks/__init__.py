@@ -1,12 +1,14 @@
 """Rulebooks: the regulation regimes of the annual review, as pure Python over plain facts.
 
-    from assessments.rulebooks import get_rulebook, MemberFacts, Answers, Level
+    from assessments.rulebooks import get_rulebook, MemberFacts, Answers
+    from vocabulary import Level
     rulebook = get_rulebook("2018")
     params = rulebook.parameters(period.parameters_json)
     evaluation = rulebook.evaluate_member(facts, answers, params, reference_date=period.reference_date)
     evaluation.allowed(Level.HTXSNV), evaluation.explain(Level.HTXSNV), evaluation.level
 
-No Django model, request or translation catalogue is imported here: see README.md beside this file.
+No Django model, request or translation catalogue is imported here, and nothing of the project but
+`vocabulary` (the levels and the reasons for not classifying): see README.md beside this file.
 """
 
 from .base import (
@@ -18,7 +20,6 @@ from .base import (
     Exclusion,
     Finding,
     LeaderFacts,
-    Level,
     MemberFacts,
     MemberStatus,
     Occupation,
@@ -32,6 +33,7 @@ from .base import (
     TaskStats,
     TransferFact,
     at_most,
+    khtnv_two_years_running,
     lowest,
 )
 from .catalogue import RuleSpec
@@ -47,7 +49,7 @@ from .forms import (
     validate_answers,
 )
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch
-from .registry import RULES, available_rulebooks, discover, get_rulebook, register, unregister
+from .registry import RULES, available_rulebooks, discover, exclusion_message, get_rulebook, register, unregister
 from .rulebook import Rulebook
 
 discover()
@@ -67,7 +69,6 @@ __all__ = [
     "FormTemplate",
     "ItemKind",
     "LeaderFacts",
-    "Level",
     "MemberFacts",
     "MemberStatus",
     "Occupation",
@@ -91,7 +92,9 @@ __all__ = [
     "at_most",
     "available_rulebooks",
     "discover",
+    "exclusion_message",
     "get_rulebook",
+    "khtnv_two_years_running",
     "lowest",
     "register",
     "score",

@@ -1,4 +1,5 @@
-"""The vocabulary every rulebook shares: levels, ratings, plain facts, findings and evaluations.
+"""The vocabulary every rulebook shares: ratings, plain facts, findings and evaluations (the levels and
+the reasons for not classifying are the project's, in `vocabulary`).
 
 Pure standard-library Python. The callers fill the fact dataclasses from the database; the rulebooks
 return findings. Nothing here knows a model, a request or a translation catalogue: the messages are
@@ -14,69 +15,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from vocabulary import ExclusionReason, Level
+
 # --- Ordered scales ---------------------------------------------------------------------------------
-
-
-class Level(StrEnum):
-    """The four quality levels, best first. Compares by rank: `Level.HTXSNV > Level.HTTNV`.
-
-    The codes are the strings used everywhere (members.models.Level uses the same ones), and a Level is
-    equal to its code string, so `{Level.HTNV: 3}["HTNV"]` works. Ordering also accepts code strings.
-    """
-
-    HTXSNV = "HTXSNV"
-    HTTNV = "HTTNV"
-    HTNV = "HTNV"
-    KHTNV = "KHTNV"
-
-    @classmethod
-    def coerce(cls, value: Level | str) -> Level:
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown level {value!r}; expected one of {', '.join(cls)}") from None
-
-    @classmethod
-    def best_first(cls) -> tuple[Level, ...]:
-        return (cls.HTXSNV, cls.HTTNV, cls.HTNV, cls.KHTNV)
-
-    @property
-    def rank(self) -> int:
-        return _LEVEL_RANK[self]
-
-    @property
-    def label_vi(self) -> str:
-        return _LEVEL_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return _LEVEL_LABELS[self][1]
-
-    def label(self, lang: str) -> str:
-        return self.label_vi if lang == "vi" else self.label_en
-
-    def __lt__(self, other):
-        return self.rank < Level.coerce(other).rank
-
-    def __le__(self, other):
-        return self.rank <= Level.coerce(other).rank
-
-    def __gt__(self, other):
-        return self.rank > Level.coerce(other).rank
-
-    def __ge__(self, other):
-        return self.rank >= Level.coerce(other).rank
-
-
-_LEVEL_RANK = {Level.HTXSNV: 4, Level.HTTNV: 3, Level.HTNV: 2, Level.KHTNV: 1}
-_LEVEL_LABELS = {
-    Level.HTXSNV: ("Hoàn thành xuất sắc nhiệm vụ", "Excellently completed duties"),
-    Level.HTTNV: ("Hoàn thành tốt nhiệm vụ", "Well completed duties"),
-    Level.HTNV: ("Hoàn thành nhiệm vụ", "Completed duties"),
-    Level.KHTNV: ("Không hoàn thành nhiệm vụ", "Did not complete duties"),
-}
 
 
 def at_most(a: Level | str | None, b: Level | str | None) -> Level | None:
@@ -88,6 +29,17 @@ def lowest(*levels: Level | str | None) -> Level | None:
     """The lowest of the given levels, ignoring None; None when no level is given."""
     present = [Level.coerce(level) for level in levels if level is not None]
     return min(present) if present else None
+
+
+def khtnv_two_years_running(previous_level: Level | str | None, level: Level | str | None) -> bool:
+    """KHTNV last year and KHTNV this year (HD 02-HD/BTCTW năm 2021, mục II.1): the cell educates the
+    member and considers removal from the Party. A level not known (None or "") never fires it.
+
+    The one statement of the rule: the rulebooks' finding, the decision screens and the year-end
+    workbook all ask it, each with the previous year's level as a fact."""
+    if not previous_level or not level:
+        return False
+    return Level.coerce(previous_level) == Level.KHTNV and Level.coerce(level) == Level.KHTNV
 
 
 class Rating(StrEnum):
@@ -501,13 +453,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class Exclusion:
-    """Why a subject is not classified (không xếp loại). reviewed: it still writes a self-review."""
+    """Why a subject is not classified (không xếp loại). reviewed: it still writes a self-review.
 
-    reason: str  # excused | suspended | new_member | new_organization
+    `values` are what the message cites (a date, a number of months), written as the message writes
+    them, the same in both languages: with the rule id and the reason they are all it takes to write
+    the message again in either language (`exclusion_message`), so the caller stores those three."""
+
+    reason: ExclusionReason
     rule_id: str
     message_vi: str
     message_en: str
     reviewed: bool = False
+    values: Mapping[str, str] = field(default_factory=dict)
 
     def message(self, lang: str) -> str:
         return self.message_vi if lang == "vi" else self.message_en

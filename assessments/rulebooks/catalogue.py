@@ -17,7 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from .base import Level, Rating, Severity
+from vocabulary import Level
+
+from .base import Rating, Severity
 
 MARKS = ("V", "R")
 STATUSES = ("implemented", "skipped")
@@ -80,6 +82,10 @@ class RuleSpec:
     def switchable(self) -> bool:
         """[R] rules are switches of the period's parameters (on/off, block/warn)."""
         return self.mark == "R" and self.implemented
+
+    def variant_for(self, name: str) -> str:
+        """The message variant called `name` if the rule has one, else the default."""
+        return name if name in self.messages else "default"
 
     def render(self, lang: str, values: Mapping[str, object], variant: str = "default") -> str:
         vi, en = self.messages[variant]

@@ -20,7 +20,9 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from .base import Level, Rating, Score, to_decimal
+from vocabulary import Level
+
+from .base import Rating, Score, to_decimal
 
 DATA_ROOT = Path(__file__).parent / "data"
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from vocabulary import ExclusionReason, Level
+
 from .base import (
     CollectiveFacts,
     Discipline,
     DisciplineForm,
     Finding,
-    Level,
     MemberFacts,
     MemberStatus,
     OrganizationFacts,
@@ -180,16 +181,16 @@ class Regime2018(Rulebook):
         if isinstance(facts, MemberFacts):
             status = facts.status_on(reference_date)
             if status == MemberStatus.EXCUSED:
-                return self.exclusion_of("R2018-M-EXEMPT-MIEN", params, "excused")
+                return self.exclusion_of("R2018-M-EXEMPT-MIEN", params, ExclusionReason.EXCUSED)
             if status == MemberStatus.SUSPENDED and not facts.suspended_from_committee_only:
                 if params.guidance == "HD21":
-                    return self.exclusion_of("R2018-M-EXEMPT-SUSP", params, "suspended")
+                    return self.exclusion_of("R2018-M-EXEMPT-SUSP", params, ExclusionReason.SUSPENDED)
             eligible_on = add_months(facts.admission_date, params.new_member_months)
             if eligible_on > reference_date:
                 return self.exclusion_of(
                     "R2018-M-NEW",
                     params,
-                    "new_member",
+                    ExclusionReason.NEW_MEMBER,
                     reviewed=True,
                     admitted=facts.admission_date,
                     months=params.new_member_months,
@@ -198,7 +199,11 @@ class Regime2018(Rulebook):
         if isinstance(facts, CollectiveFacts | OrganizationFacts):
             if facts.founded_on is not None and add_months(facts.founded_on, params.new_org_months) > reference_date:
                 return self.exclusion_of(
-                    "R2018-O-NEW", params, "new_organization", founded=facts.founded_on, months=params.new_org_months
+                    "R2018-O-NEW",
+                    params,
+                    ExclusionReason.NEW_ORGANIZATION,
+                    founded=facts.founded_on,
+                    months=params.new_org_months,
                 )
             return None
         raise TypeError(f"no exclusion rule for {type(facts).__name__}")

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from vocabulary import ExclusionReason, Level
+
 from .base import (
     CollectiveFacts,
     Finding,
     LeaderFacts,
-    Level,
     MemberFacts,
     MemberStatus,
     Occupation,
@@ -189,14 +190,14 @@ class Regime2025(Rulebook):
         if isinstance(facts, MemberFacts):
             status = facts.status_on(reference_date)
             if status == MemberStatus.EXCUSED:
-                return self.exclusion_of("R2025-M-EXEMPT", params, "excused", variant="excused")
+                return self.exclusion_of("R2025-M-EXEMPT", params, ExclusionReason.EXCUSED)
             if status == MemberStatus.SUSPENDED and not facts.suspended_from_committee_only:
-                return self.exclusion_of("R2025-M-EXEMPT", params, "suspended", variant="suspended")
+                return self.exclusion_of("R2025-M-EXEMPT", params, ExclusionReason.SUSPENDED)
             if add_months(facts.admission_date, params.new_member_months) > reference_date:
                 return self.exclusion_of(
                     "R2025-M-EXEMPT",
                     params,
-                    "new_member",
+                    ExclusionReason.NEW_MEMBER,
                     admitted=facts.admission_date,
                     months=params.new_member_months,
                 )
@@ -204,7 +205,11 @@ class Regime2025(Rulebook):
         if isinstance(facts, CollectiveFacts | OrganizationFacts):
             if facts.founded_on is not None and add_months(facts.founded_on, params.new_org_months) > reference_date:
                 return self.exclusion_of(
-                    "R2025-O-NEW", params, "new_organization", founded=facts.founded_on, months=params.new_org_months
+                    "R2025-O-NEW",
+                    params,
+                    ExclusionReason.NEW_ORGANIZATION,
+                    founded=facts.founded_on,
+                    months=params.new_org_months,
                 )
             return None
         raise TypeError(f"no exclusion rule for {type(facts).__name__}")

@@ -1,4 +1,5 @@
-"""Which regimes exist: `get_rulebook("2018")`, `available_rulebooks()`, and the catalogue `RULES`.
+"""Which regimes exist: `get_rulebook("2018")`, `available_rulebooks()`, the catalogue `RULES`, and the
+message of a stored exclusion (`exclusion_message`).
 
 A regime registers itself with `@register` when its module is imported. `discover()` imports every
 module of this package whose name starts with "regime", so a new regime (or a province's variant) is
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from .catalogue import RuleSpec
@@ -66,3 +68,14 @@ def available_rulebooks() -> tuple[Rulebook, ...]:
     """The registered regimes, by code."""
     discover()
     return tuple(_RULEBOOKS[code] for code in sorted(_RULEBOOKS))
+
+
+def exclusion_message(rule_id: str, reason: str, values: Mapping[str, str], lang: str) -> str:
+    """The message of an exclusion stored as its rule id, reason and values (`Exclusion.values`), in
+    `lang`: the same text as the Exclusion's `message(lang)`. A rule no registered regime has any more
+    gives its id."""
+    discover()
+    spec = _RULES.get(rule_id)
+    if spec is None:
+        return rule_id
+    return spec.render(lang, values, spec.variant_for(reason))

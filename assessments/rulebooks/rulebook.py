@@ -14,13 +14,14 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP
 from pathlib import Path
 from typing import ClassVar
 
+from vocabulary import ExclusionReason, Level
+
 from .base import (
     Answers,
     CollectiveFacts,
     Evaluation,
     Exclusion,
     Finding,
-    Level,
     MemberFacts,
     OrganizationFacts,
     QuotaResult,
@@ -28,8 +29,9 @@ from .base import (
     Severity,
     SubjectKind,
     counts_of,
+    khtnv_two_years_running,
 )
-from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue
+from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue, render_value
 from .forms import DATA_ROOT, FormPurpose, FormTemplate, TemplateError, TemplateKey, load_template, read_json
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch, build_parameters
 
@@ -143,18 +145,22 @@ class Rulebook:
         """A warning that `rule_id` could not be checked for lack of data."""
         return self.finding(rule_id, params, cap=cap, severity=Severity.WARN, unchecked=True, variant=variant, **values)
 
-    def exclusion_of(
-        self, rule_id: str, params: Parameters, reason: str, *, reviewed=False, variant="default", **values
-    ):
+    def exclusion_of(self, rule_id: str, params: Parameters, reason: ExclusionReason, *, reviewed=False, **values):
+        """The exclusion by `rule_id` for `reason` (the rule's message variant of that name, if it has one).
+
+        The values are dates and whole numbers, which read the same in both languages: they are kept
+        as the message writes them, so that `exclusion_message` can write it again."""
         spec = self.rules[rule_id]
         if spec.switchable and not params.switch(rule_id).enabled:
             return None
+        cited = {key: render_value(value, "vi") for key, value in values.items()}
         return Exclusion(
-            reason=reason,
+            reason=ExclusionReason(reason),
             rule_id=rule_id,
-            message_vi=spec.render("vi", values, variant),
-            message_en=spec.render("en", values, variant),
+            message_vi=spec.render("vi", cited, spec.variant_for(reason)),
+            message_en=spec.render("en", cited, spec.variant_for(reason)),
             reviewed=reviewed,
+            values=cited,
         )
 
     # --- Parameters --------------------------------------------------------------------------------
@@ -383,8 +389,6 @@ class Rulebook:
         self, previous_level: Level | str | None, level: Level | str | None, params: Parameters | None = None
     ) -> Finding | None:
         """A warning when a member is KHTNV for the second year running (education, then possible removal)."""
-        if self.two_years_rule is None or previous_level is None or level is None:
-            return None
-        if Level.coerce(previous_level) != Level.KHTNV or Level.coerce(level) != Level.KHTNV:
+        if self.two_years_rule is None or not khtnv_two_years_running(previous_level, level):
             return None
         return self.finding(self.two_years_rule, params or self.default_parameters(), severity=Severity.WARN)

@@ -43,9 +43,10 @@ from playwright.sync_api import expect
 
 from assessments.models import Analysis, Assessment, AuditEntry, Ballot, Meeting, Period
 from assessments.reviews import formview
-from assessments.rulebooks import ItemKind, Level, Rating
+from assessments.rulebooks import ItemKind, Rating
 from members.models import Member
 from organizations.models import Organization, RoleAssignment
+from vocabulary import Level
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.django_db(transaction=True)]
 

@@ -27,7 +27,7 @@ def period(city, personas):
     forms.filter(member=personas.secretary_a1_record).update(state=S.SUBMITTED)
     forms.filter(member=personas.member_record).update(state=S.RETURNED, return_reason="Bổ sung phần khắc phục")
     forms.filter(member=personas.member_a2).update(state=S.DRAFT)
-    forms.filter(member__full_name="Vũ Thị Ánh").update(classified=False, exclusion_reason="Ốm dài ngày")
+    forms.filter(member__full_name="Vũ Thị Ánh").update(classified=False, exclusion_note="Ốm dài ngày")
     period.refresh_from_db()
     return period
 

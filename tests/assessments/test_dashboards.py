@@ -57,7 +57,7 @@ def period(city, personas):
     period = open_period(city, personas, 2026)
     Assessment.objects.filter(period=period, member__cell=city.cell_a1).update(cell_proposed_level="HTTNV")
     Assessment.objects.filter(period=period, member__cell=city.cell_b1, member__user__isnull=True).update(
-        classified=False, exclusion_reason="Ốm dài ngày"
+        classified=False, exclusion_note="Ốm dài ngày"
     )
     Assessment.objects.filter(period=period, member__cell=city.cell_c).update(state=S.SUBMITTED)
     decide(period, city.committee_a, personas.officer_a, ["HTNV", "HTTNV", "HTTNV", "HTTNV", "HTTNV"])

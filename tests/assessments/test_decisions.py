@@ -150,7 +150,7 @@ def test_a_warning_can_be_set_aside_with_a_reason(period, city, personas):
 
 def test_members_not_to_be_classified_cannot_be_decided(period, city, personas):
     form = Assessment.objects.get(period=period, member=personas.member_a2)
-    Assessment.objects.filter(pk=form.pk).update(classified=False, exclusion_reason="Miễn sinh hoạt")
+    Assessment.objects.filter(pk=form.pk).update(classified=False, exclusion_note="Miễn sinh hoạt")
     with pytest.raises(decisions.DecisionError):
         decisions.decisions_record(
             period=period, organization=city.committee_a, user=personas.officer_a, choices={form.pk: ("HTNV", "")}

@@ -172,13 +172,44 @@ def test_lists_of_members_and_organizations(period, city):
         "no",
     )
     excused = by_name["Đinh Văn Khá"]
-    assert excused["Level"] is None and "miễn công tác" in excused["Reason for not classifying"]
+    assert excused["Level"] is None
+    assert excused["Reason for not classifying"].startswith("Member excused from work and party activities")
     assert by_name["Bùi Thị Hạnh"]["Grassroots organisation"] == "Chi bộ C"
     header, *organizations = rows_of(workbook, 2)
     levels = {row[2]: row[header.index("Level")] for row in organizations}
     assert levels["Đảng bộ A"] == "HTXSNV" and levels["Chi bộ A1"] == "HTTNV" and levels["Chi bộ A2"] is None
     header, *twice = rows_of(workbook, 5)
     assert [row[1] for row in twice] == ["Phạm Đức Anh"]
+
+
+def test_the_reason_for_not_classifying_is_written_in_the_language_of_the_workbook(period, city):
+    with translation.override("vi"):
+        header, *members = rows_of(workbook_for(period, city.city), 3)
+    reasons = {row[1]: row[header.index("Lý do không xếp loại")] for row in members}
+    assert reasons["Đinh Văn Khá"].startswith("Đảng viên được miễn công tác và sinh hoạt đảng: không xếp loại")
+
+
+def test_the_members_not_classified_are_counted_by_the_stored_reason(period, city, personas):
+    """The category is the reason of the rule that excluded the member when the period opened (or the
+    board's decision), not the member's status today."""
+    excused = Assessment.objects.get(period=period, member__full_name="Đinh Văn Khá")
+    Member.objects.filter(pk=excused.member_id).update(status=Member.Status.ACTIVE)
+    injected = Assessment.objects.get(period=period, member__full_name__startswith="=HYPERLINK")
+    services.assessment_classification_override(
+        assessment=injected, user=personas.board, classified=False, reason="Ốm dài ngày"
+    )
+    new_member = Assessment.objects.get(period=period, member__full_name="Hoàng Văn Em")
+    Assessment.objects.filter(pk=new_member.pk).update(
+        classified=False,
+        decided_level="",
+        exclusion_reason="new_member",
+        exclusion_rule="R2018-M-NEW",
+        exclusion_values={"admitted": "01/09/2026", "months": "6"},
+    )
+    b = table(workbook_for(period, city.city), 1)["Đảng bộ B"]
+    assert (b["Not classified: excused"], b["Not classified: board's decision"]) == (1, 1)
+    assert (b["Not classified: admitted less than 6 months"], b["Not classified: other reason"]) == (1, 0)
+    assert b["Not classified"] == 3
 
 
 def test_a_formula_in_a_name_comes_out_as_text(period, city):

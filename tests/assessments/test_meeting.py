@@ -15,9 +15,9 @@ from assessments import meetings
 from assessments.core import services
 from assessments.meetings import COUNT_FIELDS, check_counts, checks, proposal_from_counts
 from assessments.models import Assessment, AuditEntry, BallotCount, Meeting, Period
-from assessments.rulebooks import Level
 from members.models import DisciplineDecision, Member
 from tests.factories import MemberFactory, OrganizationFactory
+from vocabulary import Level
 
 pytestmark = pytest.mark.django_db
 
@@ -387,6 +387,25 @@ def test_the_print_view_is_the_official_a4_minutes(period, forms, personas, clie
     assert "css/print.css" in page and "BIÊN BẢN KIỂM PHIẾU" in page and "ĐẢNG CỘNG SẢN VIỆT NAM" in page
     assert "ĐẢNG BỘ A" in page  # the superior organisation heads the minutes
     assert f'<td class="name">{forms[0].member.full_name}</td><td>3</td><td>3</td><td>3</td><td>2</td>' in page
+
+
+def test_the_minutes_give_the_reason_for_not_classifying_in_vietnamese_and_the_screen_in_its_language(
+    period, forms, personas, client_for
+):
+    Assessment.objects.filter(pk=forms[2].pk).update(
+        classified=False, exclusion_reason="excused", exclusion_rule="R2018-M-EXEMPT-MIEN"
+    )
+    client = client_for(personas.secretary_a1)
+    vietnamese = "Đảng viên được miễn công tác và sinh hoạt đảng: không xếp loại chất lượng"
+    english = "Member excused from work and party activities: not classified"
+    name = forms[2].member.full_name
+    docx = client.get(meeting_url(period, name="meeting_docx"), HTTP_ACCEPT_LANGUAGE="en")
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx.content)).paragraphs)
+    assert f"{name}: {vietnamese}" in text and english not in text
+    printed = client.get(meeting_url(period, name="meeting_print"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{name}: {vietnamese}" in printed and english not in printed
+    screen = client.get(meeting_url(period), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{name}: {english}" in screen and vietnamese not in screen
 
 
 # --- Cost ------------------------------------------------------------------------------------------------

@@ -201,7 +201,7 @@ def test_the_member_sees_their_level_and_their_cells_only_once_published(decided
 
 def test_a_member_not_classified_is_told_so_after_publication(decided, personas, client_for):
     Assessment.objects.filter(period=decided, member=personas.member_record).update(
-        classified=False, exclusion_reason="Miễn sinh hoạt", decided_level=""
+        classified=False, exclusion_note="Miễn sinh hoạt", decided_level=""
     )
     publish(decided)
     home = text(client_for(personas.member).get(reverse("home")))

@@ -51,30 +51,48 @@ def test_members_are_assessed_in_their_cell(period, personas, city):
 
 
 @pytest.mark.parametrize(
-    "changes, excluded",
+    "changes, reason, rule",
     [
-        ({"status": Member.Status.EXCUSED}, True),
-        ({"status": Member.Status.SUSPENDED}, True),
-        ({"admission_date": REFERENCE - datetime.timedelta(days=170), "official_date": None}, True),
-        ({"admission_date": REFERENCE - datetime.timedelta(days=200), "official_date": None}, False),
-        ({}, False),
+        ({"status": Member.Status.EXCUSED}, "excused", "R2018-M-EXEMPT-MIEN"),
+        ({"status": Member.Status.SUSPENDED}, "suspended", "R2018-M-EXEMPT-SUSP"),
+        (
+            {"admission_date": REFERENCE - datetime.timedelta(days=170), "official_date": None},
+            "new_member",
+            "R2018-M-NEW",
+        ),
+        ({"admission_date": REFERENCE - datetime.timedelta(days=200), "official_date": None}, "", ""),
+        ({}, "", ""),
     ],
     ids=["excused", "suspended", "admitted-under-6-months", "probationary-over-6-months", "active"],
 )
-def test_the_roster_marks_who_is_not_classified(period, personas, changes, excluded):
+def test_the_roster_marks_who_is_not_classified_by_which_rule(period, personas, changes, reason, rule):
     Member.objects.filter(pk=personas.member_a2.pk).update(**changes)
     result = open_(period, personas)
     assessment = assessment_of(personas.member_a2)
+    excluded = bool(rule)
     assert assessment.classified is (not excluded)
-    assert bool(assessment.exclusion_reason) is excluded
+    assert (assessment.exclusion_reason, assessment.exclusion_rule) == (reason, rule)
+    assert bool(assessment.exclusion_text_in("vi")) is excluded and not assessment.exclusion_note
     assert any(name == "Nguyễn Văn Dũng" for name, _ in result.excluded) is excluded
+
+
+def test_a_new_member_s_reason_cites_the_admission_date_in_either_language(period, personas):
+    admitted = REFERENCE - datetime.timedelta(days=170)
+    Member.objects.filter(pk=personas.member_a2.pk).update(admission_date=admitted, official_date=None)
+    open_(period, personas)
+    assessment = assessment_of(personas.member_a2)
+    assert assessment.exclusion_values == {"admitted": admitted.strftime("%d/%m/%Y"), "months": "6"}
+    vi, en = assessment.exclusion_text_in("vi"), assessment.exclusion_text_in("en")
+    assert vi.startswith(f"Đảng viên vào Đảng ngày {admitted:%d/%m/%Y}, chưa đủ 6 tháng")
+    assert en.startswith(f"Member admitted on {admitted:%d/%m/%Y}, less than 6 months ago")
 
 
 def test_an_organisation_founded_under_6_months_ago_is_not_classified(period, personas, city):
     new_cell = OrganizationFactory(parent=city.committee_b, founded_on=REFERENCE - datetime.timedelta(days=60))
     open_(period, personas)
     assessment = Assessment.objects.get(organization=new_cell, subject_kind=Kind.ORGANIZATION)
-    assert not assessment.classified and assessment.exclusion_reason
+    assert not assessment.classified
+    assert (assessment.exclusion_reason, assessment.exclusion_rule) == ("new_organization", "R2018-O-NEW")
     assert Assessment.objects.get(organization=city.cell_b1, subject_kind=Kind.ORGANIZATION).classified
 
 
@@ -95,8 +113,23 @@ def test_the_board_overrides_the_roster_with_a_recorded_reason(period, personas)
     )
     assessment.refresh_from_db()
     assert assessment.classified and assessment.exclusion_overridden
+    assert (assessment.exclusion_reason, assessment.exclusion_rule, assessment.exclusion_text) == ("", "", "")
     entry = AuditEntry.objects.get(assessment=assessment, action="classification_override")
     assert entry.reason == "Đã trở lại sinh hoạt từ tháng 6" and entry.actor == personas.board
+
+
+def test_the_board_s_own_reason_is_kept_apart_from_the_rules(period, personas):
+    open_(period, personas)
+    assessment = assessment_of(personas.member_a2)
+    services.assessment_classification_override(
+        assessment=assessment, user=personas.board, classified=False, reason="Ốm dài ngày, điều trị ở nước ngoài"
+    )
+    assessment.refresh_from_db()
+    assert not assessment.classified and assessment.exclusion_overridden
+    assert (assessment.exclusion_reason, assessment.exclusion_rule) == ("", "")
+    assert assessment.exclusion_note == "Ốm dài ngày, điều trị ở nước ngoài"
+    # The board's words are shown as written, whatever the language of the page.
+    assert assessment.exclusion_text_in("en") == assessment.exclusion_text_in("vi") == assessment.exclusion_note
 
 
 def test_a_period_opens_once(period, personas):
@@ -176,6 +209,31 @@ def test_the_board_sees_the_roster_and_overrides_from_the_page(period, personas,
     assert assessment.classified and assessment.exclusion_overridden
     # An officer cannot reach it.
     assert client_for(personas.officer_a).post(override, {"classified": "0", "reason": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "language, shown, hidden",
+    [
+        ("en", "Member excused from work and party activities: not classified", "được miễn công tác"),
+        ("vi", "Đảng viên được miễn công tác và sinh hoạt đảng: không xếp loại chất lượng", "Member excused"),
+    ],
+)
+def test_the_reason_for_not_classifying_is_shown_in_the_language_of_the_request(
+    period, personas, client_for, language, shown, hidden
+):
+    from django.urls import reverse
+
+    Member.objects.filter(pk=personas.member_a2.pk).update(status=Member.Status.EXCUSED)
+    open_(period, personas)
+    form = assessment_of(personas.member_a2)
+    board = client_for(personas.board)
+    pages = [
+        board.get(reverse("assessments:roster", args=[period.public_id]), HTTP_ACCEPT_LANGUAGE=language),
+        board.get(reverse("assessments:form", args=[form.public_id]), HTTP_ACCEPT_LANGUAGE=language),
+    ]
+    for page in pages:
+        content = page.content.decode()
+        assert page.status_code == 200 and shown in content and hidden not in content
 
 
 def test_the_admin_refuses_bad_parameters_and_opens_periods(personas, city, client):

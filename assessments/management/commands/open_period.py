@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from assessments.core.errors import WorkflowError
 from assessments.core.services import period_open
+from assessments.core.text import lang
 from assessments.models import Period
 from assessments.rulebooks import available_rulebooks
 from organizations.models import Organization
@@ -60,8 +61,9 @@ class Command(BaseCommand):
             }
         )
         self.stdout.write(_("Not to be classified: %(count)d.") % {"count": len(opened.excluded)})
-        for name, reason in opened.excluded[:show]:
-            self.stdout.write(f"  - {name}: {reason}")
+        language = lang()
+        for name, exclusion in opened.excluded[:show]:
+            self.stdout.write(f"  - {name}: {exclusion.message(language)}")
         if len(opened.excluded) > show:
             self.stdout.write(_("  … and %(count)d more.") % {"count": len(opened.excluded) - show})
         self.stdout.write(_("Done in %(seconds).1f s.") % {"seconds": time.monotonic() - started})

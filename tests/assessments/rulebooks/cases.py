@@ -17,7 +17,6 @@ from assessments.rulebooks import (
     Exclusion,
     Finding,
     FormPurpose,
-    Level,
     MemberFacts,
     Parameters,
     QuotaResult,
@@ -25,6 +24,7 @@ from assessments.rulebooks import (
     Severity,
     get_rulebook,
 )
+from vocabulary import Level
 
 REFERENCE = date(2018, 12, 1)
 REFERENCE_2025 = date(2025, 12, 1)

@@ -1,4 +1,4 @@
-"""The shared vocabulary: ordered levels and ratings, facts, findings and evaluations."""
+"""The rulebooks' own vocabulary: ratings, facts, findings and evaluations (the levels: tests/test_vocabulary.py)."""
 
 from datetime import date
 from decimal import Decimal
@@ -9,36 +9,18 @@ from assessments.rulebooks import (
     Answers,
     Evaluation,
     Finding,
-    Level,
     Rating,
     Severity,
     SubjectKind,
     TaskStats,
     at_most,
+    khtnv_two_years_running,
     lowest,
 )
 from assessments.rulebooks.base import add_months, counts_of, to_decimal
+from vocabulary import Level
 
 from .cases import member
-
-
-def test_levels_are_ordered_best_first():
-    assert Level.HTXSNV > Level.HTTNV > Level.HTNV > Level.KHTNV
-    assert sorted([Level.HTNV, Level.HTXSNV, Level.KHTNV, Level.HTTNV]) == list(reversed(Level.best_first()))
-    assert max(Level) == Level.HTXSNV
-
-
-def test_level_codes_are_the_strings_the_database_stores():
-    assert [level.value for level in Level.best_first()] == ["HTXSNV", "HTTNV", "HTNV", "KHTNV"]
-    assert Level.HTNV == "HTNV"
-    assert {Level.HTNV: 3}["HTNV"] == 3
-    assert Level.HTTNV > "HTNV"
-
-
-def test_levels_have_vietnamese_and_english_labels():
-    assert Level.HTXSNV.label_vi == "Hoàn thành xuất sắc nhiệm vụ"
-    assert Level.KHTNV.label_en == "Did not complete duties"
-    assert Level.HTNV.label("vi") == "Hoàn thành nhiệm vụ"
 
 
 def test_at_most_is_the_lower_of_two_and_none_means_no_limit():
@@ -48,13 +30,9 @@ def test_at_most_is_the_lower_of_two_and_none_means_no_limit():
     assert lowest() is None
 
 
-def test_an_unknown_level_or_rating_is_refused():
-    with pytest.raises(ValueError, match="unknown level"):
-        Level.coerce("EXCELLENT")
+def test_an_unknown_rating_is_refused():
     with pytest.raises(ValueError, match="unknown rating"):
         Rating.coerce("good")
-    with pytest.raises(ValueError):
-        assert Level.HTNV < "GOOD"
 
 
 def test_ratings_are_ordered_and_labelled():
@@ -154,3 +132,19 @@ def test_an_evaluation_without_findings_allows_everything():
     assert evaluation.cap is None
     assert evaluation.allowed_levels() == Level.best_first()
     assert evaluation.level == Level.HTXSNV
+
+
+@pytest.mark.parametrize(
+    ("previous", "level", "running"),
+    [
+        (Level.KHTNV, Level.KHTNV, True),
+        ("KHTNV", "KHTNV", True),
+        (Level.HTNV, Level.KHTNV, False),
+        (Level.KHTNV, Level.HTNV, False),
+        (None, Level.KHTNV, False),
+        ("", Level.KHTNV, False),
+        (Level.KHTNV, "", False),
+    ],
+)
+def test_khtnv_two_years_running_needs_both_years_known_and_khtnv(previous, level, running):
+    assert khtnv_two_years_running(previous, level) is running

@@ -10,7 +10,6 @@ import pytest
 from assessments.rulebooks import (
     RULES,
     Answers,
-    Level,
     Rulebook,
     SubjectKind,
     available_rulebooks,
@@ -21,6 +20,7 @@ from assessments.rulebooks import (
 )
 from assessments.rulebooks.forms import FormPurpose, TemplateKey
 from assessments.rulebooks.regime2018 import Regime2018
+from vocabulary import Level
 
 from .cases import member
 
@@ -52,8 +52,9 @@ THIRD_TEMPLATE = {
     ],
 }
 THIRD_MODULE = """
-from assessments.rulebooks import Level, Rulebook, SubjectKind, register
+from assessments.rulebooks import Rulebook, SubjectKind, register
 from assessments.rulebooks.forms import FormPurpose, TemplateKey
+from vocabulary import Level
 
 
 @register

@@ -13,7 +13,6 @@ from assessments.rulebooks import (
     Discipline,
     FormPurpose,
     LeaderFacts,
-    Level,
     MemberStatus,
     OrganizationFacts,
     Presence,
@@ -25,6 +24,7 @@ from assessments.rulebooks import (
     get_rulebook,
     validate_answers,
 )
+from vocabulary import Level
 
 from .cases import REFERENCE, answers_2018, check_case, fires, member, quiet
 

@@ -11,7 +11,6 @@ from assessments.rulebooks import (
     CollectiveFacts,
     Discipline,
     LeaderFacts,
-    Level,
     MemberStatus,
     OrganizationFacts,
     Severity,
@@ -20,6 +19,7 @@ from assessments.rulebooks import (
     TransferFact,
     get_rulebook,
 )
+from vocabulary import Level
 
 from .cases import REFERENCE_2025, check_case, fires, full_points, member, quiet
 
