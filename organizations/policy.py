@@ -104,6 +104,7 @@ RULES: dict[str, Rule] = {
     # People and accounts.
     "import.members": rule({M}, _("The cell is outside your organisations.")),
     "import.organizations": rule({B}, _("Only the organisation board imports organisations.")),
+    "import.roots": rule({SU}, _("Only an administrator creates an organisation without a parent.")),
     "accounts.manage": rule({M}, _("Only those who lead the member's organisation may manage this account.")),
     "accounts.staff": rule({SU}, _("This account can open the administration: only an administrator can reset it.")),
 }
@@ -144,6 +145,16 @@ def refusal(user, action: str, organization: Organization | None, *, owner_id: i
 
 def may(user, action: str, organization: Organization | None, *, owner_id: int | None = None) -> bool:
     return refusal(user, action, organization, owner_id=owner_id) is None
+
+
+def may_somewhere(user, action: str) -> bool:
+    """Whether `user` may take `action` on some organisation: on one they hold a role on (the menus)."""
+    scope = scope_for(user)
+    if not scope.is_authenticated:
+        return False
+    if scope.is_superuser:
+        return True
+    return any(may(user, action, assignment.organization) for assignment in scope.assignments)
 
 
 def require(user, action: str, organization: Organization | None, *, owner_id: int | None = None) -> None:

@@ -85,6 +85,11 @@ def log_action(
     )
 
 
+def record_announced(sender, *, action, actor, data, **kwargs):
+    """The trail's receiver of the acts the lower apps announce (`organizations.audit`)."""
+    log_action(action, actor=actor, data=data)
+
+
 def audit_fields(
     action,
     *,

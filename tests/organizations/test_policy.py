@@ -30,7 +30,7 @@ CASES = [
 
 
 def test_every_action_of_the_table_has_a_case():
-    assert {case[0] for case in CASES} | {"ballot.vote", "accounts.staff"} == set(policy.RULES)
+    assert {case[0] for case in CASES} | {"ballot.vote", "accounts.staff", "import.roots"} == set(policy.RULES)
 
 
 @pytest.mark.parametrize(("action", "org", "allowed", "refused"), CASES)
@@ -65,11 +65,19 @@ def test_a_ballot_paper_is_its_voters_own(city, personas):
     assert not policy.may(personas.secretary_a1, "ballot.vote", city.cell_a1, owner_id=personas.member.pk)
 
 
-def test_staff_accounts_are_the_administrators_business(city, personas):
+@pytest.mark.parametrize("action", ["accounts.staff", "import.roots"])
+def test_staff_accounts_and_new_roots_are_the_administrators_business(city, personas, action):
     from tests.factories import UserFactory
 
-    assert not policy.may(personas.board, "accounts.staff", city.city)
-    assert policy.may(UserFactory(is_superuser=True, is_staff=True), "accounts.staff", city.city)
+    assert not policy.may(personas.board, action, None)
+    assert policy.may(UserFactory(is_superuser=True, is_staff=True), action, None)
+
+
+def test_the_menus_ask_whether_an_action_is_open_somewhere(personas):
+    assert policy.may_somewhere(personas.board, "import.organizations")
+    assert not policy.may_somewhere(personas.secretary_a1, "import.organizations")
+    assert policy.may_somewhere(personas.secretary_a1, "import.members")
+    assert not policy.may_somewhere(personas.member, "import.members")
 
 
 def test_relations_name_how_a_user_stands(city, personas):
