@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 
 from members.models import Member
 from members.selectors import CURRENT_STATUSES, current_members
-from organizations.access import scope_for
+from organizations import policy
+from organizations.audit import announce
 from organizations.models import RoleAssignment
 
 from .hashers import CODE_ALPHABET, InitialCodePasswordHasher
@@ -144,7 +145,7 @@ def _hash_codes(codes):
 
 
 def _check_manages(actor, organization):
-    if not scope_for(actor).manages_organization(organization):
+    if not policy.may(actor, "accounts.manage", organization):
         raise PermissionDenied
 
 
@@ -154,15 +155,14 @@ def _reset_refusal(actor, user, assignments):
     A new code lets whoever holds it sign in as the user, so it must open nothing the actor does not
     already manage: not an administrator's account, not a role on an organisation beyond the actor's.
     """
-    scope = scope_for(actor)
     if user.pk == actor.pk:
         return _("This is your own account: use “Change password” in the menu instead.")
     if not user.is_active:
         return _("This account is switched off. Please ask the administrator.")
-    if (user.is_staff or user.is_superuser) and not scope.is_superuser:
+    if (user.is_staff or user.is_superuser) and not policy.may(actor, "accounts.staff", None):
         return _("This account can open the administration: only an administrator can reset its password.")
     for assignment in assignments:
-        if not scope.manages_organization(assignment.organization):
+        if not policy.may(actor, "accounts.manage", assignment.organization):
             return _(
                 "This account holds the role “%(role)s” in %(organization)s, beyond what you manage: "
                 "please ask the organisation board."
@@ -274,6 +274,11 @@ def member_accounts_create(*, organization, actor):
                 ],
                 batch_size=BATCH_SIZE,
             )
+            announce(
+                "accounts_create",
+                actor=actor,
+                data={"organization": organization.code, "created": len(users), "skipped": len(skipped)},
+            )
     except IntegrityError as exc:
         # Someone took one of these usernames meanwhile.
         raise AccountError(
@@ -329,6 +334,11 @@ def member_password_reset(*, member, actor, expected_codes_issued=None):
                 )
                 % {"name": member.full_name}
             )
+        announce(
+            "code_reissue",
+            actor=actor,
+            data={"organization": member.cell.code, "member": str(member.public_id), "codes": 1},
+        )
     # A member locked out by wrong guesses can use the new code at once.
     login_succeeded(user.username)
     return Slip(member, user.username, code)
@@ -387,6 +397,11 @@ def member_codes_reissue(*, organization, actor):
         )
         for chunk in _chunks([_normalise(user.username) for user in users]):
             FailedLogin.objects.filter(username__in=chunk).delete()
+        announce(
+            "code_reissue",
+            actor=actor,
+            data={"organization": organization.code, "codes": len(users), "skipped": len(skipped)},
+        )
     slips = [Slip(member, member.user.username, code) for member, code, _password in rows]
     return SlipBatch(slips=slips, skipped=skipped)
 

@@ -7,3 +7,10 @@ class AssessmentsConfig(AppConfig):
 
     name = "assessments"
     verbose_name = _("Reviews and classification")
+
+    def ready(self):
+        from organizations.audit import act_done
+
+        from .core.transitions import record_announced
+
+        act_done.connect(record_announced, dispatch_uid="assessments.record_announced")

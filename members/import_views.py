@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from organizations.access import scope_for
+from organizations import policy
 
 from .importing import KINDS, MEMBERS, ORGANIZATIONS, ImportRejected, max_bytes, run_import, template_workbook
 
@@ -22,10 +22,9 @@ MAX_ERRORS_SHOWN = 1000
 
 def _importable_kinds(user):
     """The kinds this user may import: members for those who manage cells, organisations for the board."""
-    scope = scope_for(user)
-    if not scope.manages_anything:
+    if not policy.may_somewhere(user, "import.members"):
         raise Http404
-    return (MEMBERS, ORGANIZATIONS) if scope.is_board else (MEMBERS,)
+    return (MEMBERS, ORGANIZATIONS) if policy.may_somewhere(user, "import.organizations") else (MEMBERS,)
 
 
 @require_http_methods(["GET", "POST"])

@@ -29,7 +29,8 @@ from openpyxl.styles import Font
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
-from organizations.access import scope_for
+from organizations import policy
+from organizations.audit import announce
 from organizations.models import Cluster, Organization
 from organizations.vietnamese import fold
 
@@ -335,7 +336,6 @@ class _Checker:
 
 
 def _check_members(rows, index, user, result):
-    scope = scope_for(user)
     genders = _choices_lookup(Member.Gender.choices)
     occupations = _choices_lookup(Member.Occupation.choices)
     posts = _choices_lookup(Member.PartyPost.choices)
@@ -403,7 +403,7 @@ def _check_members(rows, index, user, result):
                 row.error("cell", _("No organisation has the code “%(code)s”.") % {"code": cell_code})
             elif cell.kind not in Organization.CELL_KINDS:
                 row.error("cell", _("“%(code)s” is not a cell: members belong to cells.") % {"code": cell_code})
-            elif not scope.manages_organization(cell):
+            elif not policy.may(user, "import.members", cell):
                 row.error("cell", _("The cell “%(code)s” is outside your organisations.") % {"code": cell_code})
         if born and admitted and admitted <= born:
             row.error("admission_date", _("The admission date must be after the date of birth."))
@@ -445,7 +445,6 @@ def _write_members(members):
 
 
 def _check_organizations(rows, index, user, result):
-    scope = scope_for(user)
     kinds = _choices_lookup(Organization.Kind.choices)
     sectors = _choices_lookup(Organization.Sector.choices)
     clusters = {}
@@ -500,10 +499,10 @@ def _check_organizations(rows, index, user, result):
     planned = []
     for row, code, name, kind, parent, sector, cluster, founded_on in parsed:
         if not parent:
-            if not scope.is_superuser:
+            if not policy.may(user, "import.roots", None):
                 row.error("parent", _("This field is required."))
         elif parent in existing:
-            if not scope.manages_organization(existing[parent]):
+            if not policy.may(user, "import.organizations", existing[parent]):
                 row.error("parent", _("The organisation “%(code)s” is outside your organisations.") % {"code": parent})
             elif existing[parent].kind in Organization.CELL_KINDS:
                 row.error(
@@ -572,6 +571,7 @@ def run_import(kind, upload, user, *, commit=False):
             if result.errors:
                 return result
             result.created = write(valid)
+            announce(f"import_{kind}", actor=user, data={"rows": result.rows, "created": result.created})
     except IntegrityError:
         result.created = 0
         result.errors.append(

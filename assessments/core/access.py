@@ -12,7 +12,9 @@ from .services import actors_for
 def get_assessment_for_user(user, public_id):
     """The assessment if the user is its subject or manages its organisation; else 404."""
     assessment = get_object_or_404(
-        Assessment.objects.select_related("period", "member__cell", "member__user", "organization", "filled_by"),
+        Assessment.objects.select_related(
+            "period__organization", "member__cell", "member__user", "organization", "filled_by"
+        ),
         public_id=public_id,
     )
     actors = actors_for(user, assessment)

@@ -1,13 +1,11 @@
-"""The errors a workflow step refuses with: the message is meant for the user."""
+"""The errors a step refuses with: the message is meant for the user.
 
+`WorkflowError` is the policy's `Refused`: one error for every refused step, whether the policy
+(who may) or a transition table (in which state) refused it, so that every screen catches one thing."""
 
-class WorkflowError(Exception):
-    """An action refused by the rules of the workflow; the message is meant for the user."""
+from organizations.policy import Refused
 
-    def __init__(self, message, *, errors=None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or []
+WorkflowError = Refused
 
 
 class ConflictError(WorkflowError):

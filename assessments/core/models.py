@@ -315,12 +315,19 @@ class AuditEntry(models.Model):
             "classification_override",
             pgettext_lazy("history", "Board's decision on whether to classify"),
         )
+        ACCOUNTS_CREATE = "accounts_create", pgettext_lazy("history", "Accounts created")
+        CODE_REISSUE = "code_reissue", pgettext_lazy("history", "New sign-in codes issued")
+        IMPORT_MEMBERS = "import_members", pgettext_lazy("history", "Party members imported")
+        IMPORT_ORGANIZATIONS = "import_organizations", pgettext_lazy("history", "Organisations imported")
 
     # Acts done for the member, in the member's place: a secretary writing a member's self-review.
     # Every other act (a return, a proposal, a decision) is the actor's own.
     ON_BEHALF_ACTIONS = (Action.SAVE, Action.SUBMIT)
 
-    period = models.ForeignKey(Period, verbose_name=_("period"), on_delete=models.PROTECT, related_name="audit")
+    # No period: an act that belongs to no year (accounts created, codes reissued, an import).
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), null=True, blank=True, on_delete=models.PROTECT, related_name="audit"
+    )
     assessment = models.ForeignKey(
         Assessment,
         verbose_name=_("assessment"),

@@ -3,6 +3,7 @@ assessment, the check of the workflow table, the audit entry, opening and closin
 board's say on who is classified."""
 
 import datetime
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -10,74 +11,50 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.selectors import current_members
-from organizations.access import scope_for
+from organizations import policy
 
 from ..rulebooks import ParameterError, get_rulebook
 from .errors import WorkflowError
 from .facts import member_facts_for, organization_facts
 from .models import Assessment, AuditEntry, Period
-from .workflow import ACTIONS, Actor, transition_allowed
-
-
-def actors_for(user, assessment):
-    """How `user` stands to `assessment`: a set of Actor values (empty: no business with it)."""
-    actors = set()
-    if not user or not user.is_authenticated:
-        return actors
-    if assessment.member_id and assessment.member.user_id == user.pk:
-        actors.add(Actor.SELF)
-    scope = scope_for(user)
-    if scope.manages_organization(assessment.organization):
-        actors.add(Actor.MANAGER)
-        if scope.is_board:
-            actors.add(Actor.BOARD)
-    if assessment.member_id is None and assessment.organization_id in scope.evaluated_ids:
-        # An evaluator assigned to the organisation reads its reviews and fills analysis forms on it.
-        actors.add(Actor.EVALUATOR)
-    return actors
+from .transitions import PERIOD, PERIOD_REFUSALS, log_action, transition
+from .workflow import ASSESSMENT, Actor, actors_for, refusal
 
 
 def _check(assessment, action_name, user, *, now=None):
-    """Refuse the action unless the period, the deadline and the workflow table allow it."""
-    action = ACTIONS[action_name]
-    period = assessment.period
-    if period.is_locked:
-        raise WorkflowError(_("This review period is finalised: nothing can be changed."))
-    if action.needs_open_period and period.state != Period.State.OPEN:
-        raise WorkflowError(_("This review period is not open."))
+    """Refuse the step unless the period, the policy, the workflow table and the deadline allow it."""
     actors = actors_for(user, assessment)
-    if not transition_allowed(action_name, assessment.state, actors):
-        raise WorkflowError(
-            _("“%(action)s” is not possible while the form is “%(state)s”.")
-            % {"action": action.label, "state": assessment.get_state_display()}
-        )
-    due = period.self_review_due
-    today = timezone.localdate(now) if now else timezone.localdate()
-    if action_name in ("save", "submit") and due and today > due and actors == {Actor.SELF}:
-        raise WorkflowError(
-            _("The deadline for self-reviews was %(date)s. Please ask your cell secretary.")
-            % {"date": due.strftime("%d/%m/%Y")}
-        )
+    message = refusal(assessment, action_name, user, actors=actors, now=now)
+    if message is not None:
+        raise WorkflowError(message)
     return actors
 
 
-def _audit(assessment, user, action, from_state, to_state, *, actors, reason="", data=None):
-    # "On behalf of" only when someone writes the member's own self-review for them; a return (or
-    # any other act of a secretary or committee) is their own act, not the member's.
-    on_behalf_of = None
-    if action in AuditEntry.ON_BEHALF_ACTIONS and assessment.member_id and Actor.SELF not in actors:
-        on_behalf_of = assessment.member
-    AuditEntry.objects.create(
-        period=assessment.period,
-        assessment=assessment,
-        actor=user,
-        on_behalf_of=on_behalf_of,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
+@contextmanager
+def assessment_step(assessment, name, user, *, reason="", now=None):
+    """Take step `name` of the assessment's table (`workflow.ASSESSMENT`) through `transition`: the
+    period, the policy, the state and the deadline are checked on the locked row. A secretary writing
+    a member's own self-review acts in the member's place, and the trail says so."""
+
+    def check(locked):
+        return refusal(locked, name, user, now=now)
+
+    with transition(
+        assessment,
+        name,
+        user,
+        steps=ASSESSMENT,
+        organization=assessment.organization,
         reason=reason,
-        data=data or {},
-    )
+        check=check,
+        related=("period", "member", "organization"),
+    ) as change:
+        current = change.obj
+        change.assessment = current
+        change.actors = actors_for(user, current)
+        if name in AuditEntry.ON_BEHALF_ACTIONS and current.member_id and Actor.SELF not in change.actors:
+            change.on_behalf_of = current.member
+        yield change
 
 
 def _locked_copy(assessment):
@@ -102,17 +79,15 @@ def period_open(*, period, user, reference_date=None):
     """Open a prepared period: one assessment for every member and organisation under its
     organisation, each member checked against the rulebook's exclusions (not classified, with the
     reason). Bulk writes: the cost does not grow with the number of queries, only with the rows."""
-    _require_board(user, period)
+    policy.require(user, "period.manage", period.organization)
     rulebook = get_rulebook(period.regime)
     try:
         params = rulebook.parameters(period.parameters, year=period.year)
     except ParameterError as error:
         raise WorkflowError(_("The parameters of this period are not valid."), errors=list(error.issues)) from error
     reference_date = reference_date or period.self_review_due or timezone.localdate()
-    with transaction.atomic():
-        locked = Period.objects.select_for_update().get(pk=period.pk)
-        if locked.state != Period.State.PREPARING:
-            raise WorkflowError(_("This period has already been opened."))
+    with period_step(period, "open", user) as change:
+        locked = change.obj
         root = locked.organization
         members = list(current_members().under(root).select_related("cell").order_by("pk"))
         facts = member_facts_for(members, locked.year)
@@ -158,18 +133,10 @@ def period_open(*, period, user, reference_date=None):
                 )
                 counts[kind] += 1
         Assessment.objects.bulk_create(rows, batch_size=1000)
-        locked.state = Period.State.OPEN
         locked.opened_at = timezone.now()
         locked.opened_by = user
-        locked.save(update_fields=["state", "opened_at", "opened_by"])
-        AuditEntry.objects.create(
-            period=locked,
-            actor=user,
-            action="open",
-            from_state=Period.State.PREPARING,
-            to_state=Period.State.OPEN,
-            data={"assessments": len(rows), "not_classified": len(excluded), "reference_date": str(reference_date)},
-        )
+        change.update_fields += ["opened_at", "opened_by"]
+        change.data = {"assessments": len(rows), "not_classified": len(excluded), "reference_date": str(reference_date)}
     return OpenedPeriod(
         period=locked,
         members=counts[Assessment.SubjectKind.MEMBER],
@@ -185,8 +152,7 @@ def assessment_classification_override(*, assessment, user, classified, reason):
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("Please write the reason for the board's decision."))
-    if not scope_for(user).is_board:
-        raise WorkflowError(_("Only the organisation board can change who is classified."))
+    policy.require(user, "classification.override", assessment.organization)
     with transaction.atomic():
         current = _locked_copy(assessment)
         if current.period.is_locked:
@@ -210,11 +176,10 @@ def assessment_classification_override(*, assessment, user, classified, reason):
                 "updated_at",
             ]
         )
-        AuditEntry.objects.create(
-            period=current.period,
+        log_action(
+            AuditEntry.Action.CLASSIFICATION_OVERRIDE,
             assessment=current,
             actor=user,
-            action="classification_override",
             from_state=current.state,
             to_state=current.state,
             reason=reason,
@@ -225,24 +190,16 @@ def assessment_classification_override(*, assessment, user, classified, reason):
 
 def period_close(*, period, user):
     """Close an open period: self-reviews and forms can no longer be changed; decisions come next."""
-    _require_board(user, period)
-    with transaction.atomic():
-        locked = Period.objects.select_for_update().get(pk=period.pk)
-        if locked.state != Period.State.OPEN:
-            raise WorkflowError(_("Only an open period can be closed."))
-        locked.state = Period.State.CLOSED
-        locked.save(update_fields=["state"])
-        AuditEntry.objects.create(
-            period=locked, actor=user, action="close", from_state=Period.State.OPEN, to_state=Period.State.CLOSED
-        )
-    return locked
+    with period_step(period, "close", user) as change:
+        pass
+    return change.obj
 
 
-def _require_board(user, period):
-    """The board of the period's organisation (or a superuser) only. `user` None is the command line
-    (`open_period`, the demo), run by whoever administers the server."""
-    if user is None:
-        return
-    scope = scope_for(user)
-    if not (scope.is_board and scope.manages_organization(period.organization)):
-        raise WorkflowError(_("Only the organisation board can do this."))
+@contextmanager
+def period_step(period, name, user):
+    """Take step `name` of the period's table (`transitions.PERIOD`): the board of the period's
+    organisation only; `user` None is the command line (`open_period`, the demo)."""
+    with transition(
+        period, name, user, steps=PERIOD, organization=period.organization, refusals=PERIOD_REFUSALS
+    ) as change:
+        yield change

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from organizations.access import scope_for
+from organizations import policy
 
 from . import services
 from .models import Assessment, Period
@@ -19,8 +19,7 @@ def _board_period(user, period_id):
     from django.shortcuts import get_object_or_404
 
     period = get_object_or_404(Period.objects.select_related("organization"), public_id=period_id)
-    scope = scope_for(user)
-    if not (scope.is_board and scope.manages_organization(period.organization)):
+    if not policy.may(user, "period.manage", period.organization):
         raise Http404
     return period
 

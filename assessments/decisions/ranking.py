@@ -6,13 +6,11 @@ the levels of its members, what the rules say and a suggested level; the list is
 from collections import Counter, defaultdict
 
 from django.db.models import Count
-from django.utils.translation import gettext as _
 
-from organizations.access import scope_for
+from organizations import policy
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.errors import WorkflowError
 from ..core.models import Assessment
 from ..core.text import lang
 from ..reviews.selectors import analysis_summaries
@@ -29,14 +27,14 @@ def decided_organizations(parent):
     return subtree.filter(kind__in=(Organization.Kind.SUBORDINATE_CELL, Organization.Kind.SECTION_COMMITTEE))
 
 
+def ranking_action(parent):
+    """The policy action of deciding the levels below `parent`: the root ranks its grassroots
+    organisations (the board), a grassroots committee its cells."""
+    return "ranking.grassroots" if parent.depth == 1 else "ranking.cells"
+
+
 def check_ranker(user, parent):
-    scope = scope_for(user)
-    if not scope.manages_organization(parent):
-        raise WorkflowError(_("Only those who lead this organisation may decide the levels below it."))
-    if parent.depth == 1 and not scope.is_board:
-        raise WorkflowError(_("The grassroots organisations are ranked by the organisation board."))
-    if parent.depth > 1 and parent.kind != Organization.Kind.GRASSROOTS_COMMITTEE:
-        raise WorkflowError(_("Cells are decided by their grassroots committee."))
+    policy.require(user, ranking_action(parent), parent)
 
 
 def organization_assessments(period, parent):

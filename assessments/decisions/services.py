@@ -9,15 +9,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from organizations.access import scope_for
+from organizations import policy
 from organizations.models import Organization
 from vocabulary import Level
 
 from ..core.errors import WorkflowError
 from ..core.models import Assessment, AuditEntry, Period
-from ..core.services import _locked_copy, _require_board
+from ..core.services import _locked_copy, period_step
 from ..core.text import lang
-from ..core.workflow import Actor, transition_allowed
+from ..core.transitions import audit_fields, log_action
+from ..core.workflow import state_allows
 from ..rulebooks import (
     get_rulebook,
 )
@@ -34,11 +35,8 @@ class DecisionError(WorkflowError):
 
 
 def check_decider(user, organization):
-    """The grassroots organisation if `user` may decide its members' levels; WorkflowError otherwise."""
-    if organization.kind not in Organization.GRASSROOTS_KINDS:
-        raise WorkflowError(_("Levels are decided by grassroots organisations."))
-    if not scope_for(user).manages_organization(organization):
-        raise WorkflowError(_("Only the grassroots committee or the board may decide these levels."))
+    """Refuse (WorkflowError) unless `user` may decide the levels of `organization`'s members."""
+    policy.require(user, "decision.record", organization)
 
 
 def decisions_record(*, period, organization, user, choices, exception_reason="", rows=None):
@@ -90,7 +88,7 @@ def _check_choices(rows, choices, period):
             row_errors[pk] = [_("This review period is finalised: nothing can be changed.")]
             continue
         state = Assessment.State.DECIDED if row.assessment.reopened else row.assessment.state
-        if not transition_allowed("decide", state, {Actor.DECIDER}):
+        if not state_allows(AuditEntry.Action.DECIDE, state):
             row_errors[pk] = [_("This form can no longer be decided.")]
             continue
         forbidden = row.evaluation.explain(level)
@@ -185,14 +183,16 @@ def record_levels(
         AuditEntry.objects.bulk_create(
             [
                 AuditEntry(
-                    period=period,
-                    assessment_id=pk,
-                    actor=user,
-                    action="decide",
-                    from_state=locked[pk]["state"],
-                    to_state=target,
-                    reason=note,
-                    data={"level": level.value, **({"regrading": True} if locked[pk]["reopened"] else {})},
+                    **audit_fields(
+                        AuditEntry.Action.DECIDE,
+                        assessment_id=pk,
+                        period=period,
+                        actor=user,
+                        from_state=locked[pk]["state"],
+                        to_state=target,
+                        reason=note,
+                        data={"level": level.value, **({"regrading": True} if locked[pk]["reopened"] else {})},
+                    ),
                 )
                 for pk, (level, note) in changed.items()
             ],
@@ -202,10 +202,10 @@ def record_levels(
 
 
 def _record_exception(period, group, user, quota, subject_kind, reason):
-    return AuditEntry.objects.create(
+    return log_action(
+        AuditEntry.Action.QUOTA_EXCEPTION,
         period=period,
         actor=user,
-        action="quota_exception",
         reason=reason,
         data={"organization": group.code, "subjects": subject_kind, "count": quota.count, "cap": quota.cap_count},
     )
@@ -324,53 +324,25 @@ def period_finalise(*, period, user):
     Every classified member and organisation must be decided, every group within its quota (or with a
     recorded exception). A finalised period whose reopened subjects have been decided again is
     finalised again: the re-grading round is closed, and recorded."""
-    _require_board(user, period)
-    with transaction.atomic():
-        locked = Period.objects.select_for_update().get(pk=period.pk)
-        if locked.state not in (Period.State.OPEN, Period.State.CLOSED, Period.State.FINALISED):
-            raise WorkflowError(_("Only an open, closed or finalised period can be finalised."))
+    with period_step(period, AuditEntry.Action.FINALISE, user) as change:
+        locked = change.obj
         blockers = finalise_blockers(locked)
         if blockers:
             raise WorkflowError(_("The period cannot be finalised yet."), errors=blockers)
-        from_state = locked.state
-        again = from_state == Period.State.FINALISED
-        if again:
-            regraded = AuditEntry.objects.filter(period=locked, action="reopen").count()
-        else:
-            locked.state = Period.State.FINALISED
-            locked.save(update_fields=["state"])
-        AuditEntry.objects.create(
-            period=locked,
-            actor=user,
-            action="finalise",
-            from_state=from_state,
-            to_state=locked.state,
-            data={"again": True, "reopened_so_far": regraded} if again else {},
-        )
-    return locked
+        if change.from_state == Period.State.FINALISED:
+            regraded = AuditEntry.objects.filter(period=locked, action=AuditEntry.Action.REOPEN).count()
+            change.data = {"again": True, "reopened_so_far": regraded}
+    return change.obj
 
 
 def period_publish(*, period, user):
     """Publish a finalised period: each member sees their level."""
-    _require_board(user, period)
-    with transaction.atomic():
-        locked = Period.objects.select_for_update().get(pk=period.pk)
-        if locked.state != Period.State.FINALISED:
-            raise WorkflowError(_("Only a finalised period can be published."))
-        locked.state = Period.State.PUBLISHED
-        locked.save(update_fields=["state"])
-        published = Assessment.objects.filter(period=locked, state=Assessment.State.DECIDED).update(
+    with period_step(period, AuditEntry.Action.PUBLISH, user) as change:
+        published = Assessment.objects.filter(period=change.obj, state=Assessment.State.DECIDED).update(
             state=Assessment.State.PUBLISHED, reopened=False
         )
-        AuditEntry.objects.create(
-            period=locked,
-            actor=user,
-            action="publish",
-            from_state=Period.State.FINALISED,
-            to_state=Period.State.PUBLISHED,
-            data={"published": published},
-        )
-    return locked
+        change.data = {"published": published}
+    return change.obj
 
 
 def assessment_reopen(*, assessment, user, reason):
@@ -378,18 +350,17 @@ def assessment_reopen(*, assessment, user, reason):
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("Please write the reason for reopening."))
-    _require_board(user, assessment.period)
+    policy.require(user, "period.manage", assessment.period.organization)
     with transaction.atomic():
         current = _locked_copy(assessment)
         if not current.period.is_locked:
             raise WorkflowError(_("Only a subject of a finalised period is reopened; this one is still open."))
         current.reopened = True
         current.save(update_fields=["reopened", "updated_at"])
-        AuditEntry.objects.create(
-            period=current.period,
+        log_action(
+            AuditEntry.Action.REOPEN,
             assessment=current,
             actor=user,
-            action="reopen",
             from_state=current.state,
             to_state=current.state,
             reason=reason,

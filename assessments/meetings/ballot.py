@@ -5,13 +5,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from members.models import Member
 from vocabulary import Level
 
 from ..core.errors import WorkflowError
 from ..core.models import AuditEntry, Period
+from ..core.transitions import Step, log_action, step_refusal, table
 from .minutes import Recorded, _apply_proposals, _write_counts, check_manager
 from .models import Ballot, BallotCount, BallotTally, Meeting, VoterMark
 from .sheet import (
@@ -26,6 +27,31 @@ from .sheet import (
     quorum_rule,
     read_lines,
 )
+
+A = AuditEntry.Action
+NO_BALLOT = ""  # the state before a ballot is opened (and after it is stopped: the row is deleted)
+
+# The ballot's transition table. Voting is not a step: it changes no state and, for secrecy, writes
+# no audit entry (the voter's mark is the record).
+BALLOT = table(
+    Step(A.BALLOT_OPEN, gettext_lazy("Open the online ballot"), (NO_BALLOT,), Ballot.State.OPEN, "ballot.run"),
+    Step(A.BALLOT_CLOSE, gettext_lazy("Close and count"), (Ballot.State.OPEN,), Ballot.State.CLOSED, "ballot.run"),
+    Step(A.BALLOT_DISCARD, gettext_lazy("Stop without counting"), (Ballot.State.OPEN,), NO_BALLOT, "ballot.run"),
+)
+BALLOT_REFUSALS = {
+    A.BALLOT_OPEN: gettext_lazy("This meeting already has an online ballot."),
+    A.BALLOT_CLOSE: gettext_lazy("This ballot is already closed."),
+    A.BALLOT_DISCARD: gettext_lazy("Only an open ballot can be stopped; this one is closed or already stopped."),
+}
+
+
+def _check_step(name, ballot):
+    """Refuse the step unless the ballot's table allows it from the ballot's state (authority is
+    checked before, with the period, by `check_manager`)."""
+    state = ballot.state if ballot is not None else NO_BALLOT
+    message = step_refusal(BALLOT, name, state, None, None, refusals=BALLOT_REFUSALS)
+    if message is not None:
+        raise WorkflowError(message)
 
 
 def eligible_voters(roster, absentee_ids):
@@ -45,14 +71,13 @@ def ballot_open(*, period, organization, user):
     """Open the online secret ballot of the cell's meeting: the voters are fixed, and the tally gets a
     counter at zero for every member to be classified and every level. A ballot whose voters could not
     reach the quorum even if all of them voted is not opened."""
-    check_manager(user, period, organization)
+    check_manager(user, period, organization, action="ballot.run")
     with transaction.atomic():
-        check_manager(user, Period.objects.get(pk=period.pk), organization)
+        check_manager(user, Period.objects.get(pk=period.pk), organization, action="ballot.run")
         meeting = Meeting.objects.select_for_update().filter(period=period, organization=organization).first()
         if meeting is None:
             raise WorkflowError(_("Record the date and the attendance of the meeting first, then open the ballot."))
-        if Ballot.objects.filter(meeting=meeting).exists():
-            raise WorkflowError(_("This meeting already has an online ballot."))
+        _check_step(A.BALLOT_OPEN, Ballot.objects.filter(meeting=meeting).first())
         if BallotCount.objects.filter(meeting=meeting, issued__isnull=False).exists():
             raise WorkflowError(_("The paper ballots of this meeting have already been counted."))
         roster = _roster(period, organization, lock=True)
@@ -102,10 +127,10 @@ def ballot_open(*, period, organization, user):
         )
         meeting.version += 1
         meeting.save(update_fields=["version", "updated_at"])
-        AuditEntry.objects.create(
+        log_action(
+            A.BALLOT_OPEN,
             period=period,
             actor=user,
-            action="ballot_open",
             data={
                 "organization": organization.code,
                 "voters": len(voters),
@@ -212,13 +237,12 @@ def ballot_close(*, ballot, user):
     `ballot_quorum` share of the cell's official members have voted."""
     meeting = ballot.meeting
     period, organization = meeting.period, meeting.organization
-    check_manager(user, period, organization)
+    check_manager(user, period, organization, action="ballot.run")
     now = timezone.now()
     with transaction.atomic():
-        check_manager(user, Period.objects.get(pk=period.pk), organization)
+        check_manager(user, Period.objects.get(pk=period.pk), organization, action="ballot.run")
         locked = Ballot.objects.select_for_update().get(pk=ballot.pk)
-        if locked.state != Ballot.State.OPEN:
-            raise WorkflowError(_("This ballot is already closed."))
+        _check_step(A.BALLOT_CLOSE, locked)
         meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
         roster = _roster(period, organization, lock=True)
         issued = locked.eligible_voters.count()
@@ -267,10 +291,10 @@ def ballot_close(*, ballot, user):
         # One last rewrite of the counters and the marks under the closing transaction's stamp.
         BallotTally.objects.filter(ballot=locked).update(count=F("count"))
         VoterMark.objects.filter(ballot=locked).update(voter=F("voter"))
-        AuditEntry.objects.create(
+        log_action(
+            A.BALLOT_CLOSE,
             period=period,
             actor=user,
-            action="ballot_close",
             data={
                 "organization": organization.code,
                 "voters": issued,
@@ -289,12 +313,11 @@ def ballot_discard(*, ballot, user):
     kept, in the audit trail."""
     meeting = ballot.meeting
     period, organization = meeting.period, meeting.organization
-    check_manager(user, period, organization)
+    check_manager(user, period, organization, action="ballot.run")
     with transaction.atomic():
-        check_manager(user, Period.objects.get(pk=period.pk), organization)
+        check_manager(user, Period.objects.get(pk=period.pk), organization, action="ballot.run")
         locked = Ballot.objects.select_for_update().filter(pk=ballot.pk).first()
-        if locked is None or locked.state != Ballot.State.OPEN:
-            raise WorkflowError(_("Only an open ballot can be stopped; this one is closed or already stopped."))
+        _check_step(A.BALLOT_DISCARD, locked)
         meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
         eligible = locked.eligible_voters.count()
         voted = VoterMark.objects.filter(ballot=locked).count()
@@ -303,10 +326,10 @@ def ballot_discard(*, ballot, user):
         locked.delete()
         meeting.version += 1
         meeting.save(update_fields=["version", "updated_at"])
-        AuditEntry.objects.create(
+        log_action(
+            A.BALLOT_DISCARD,
             period=period,
             actor=user,
-            action="ballot_discard",
             data={"organization": organization.code, "voters": eligible, "voted": voted},
         )
     return voted

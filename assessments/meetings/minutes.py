@@ -6,22 +6,21 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.access import scope_for
+from organizations import policy
 
 from ..core.errors import ConflictError, WorkflowError
 from ..core.models import Assessment, AuditEntry, Period
-from ..core.workflow import Actor, transition_allowed
+from ..core.transitions import audit_fields, log_action
+from ..core.workflow import state_allows
 from .checks import check_meeting, refusal_message
 from .models import Ballot, BallotCount, Meeting
 from .sheet import COUNT_FIELDS, FROZEN_STATES, MeetingError, _roster, read_lines, row_key
 
 
-def check_manager(user, period, organization):
-    """Refuse unless `user` manages the cell and the period takes meeting records (open or closed)."""
-    if not organization.is_cell:
-        raise WorkflowError(_("Meetings are recorded for cells."))
-    if not scope_for(user).manages_organization(organization):
-        raise WorkflowError(_("Only those who lead this cell may record its meeting."))
+def check_manager(user, period, organization, *, action="meeting.record"):
+    """Refuse unless `user` may record the cell's meeting (or run its ballot) and the period takes
+    meeting records (open or closed)."""
+    policy.require(user, action, organization)
     if period.is_locked:
         raise WorkflowError(_("This review period is finalised: nothing can be changed."))
     if period.state not in (Period.State.OPEN, Period.State.CLOSED):
@@ -58,7 +57,7 @@ def _apply_proposals(period, user, lines, now):
         assessment = line.assessment
         if proposal is None:
             continue
-        if not transition_allowed("record_proposal", assessment.state, {Actor.MANAGER}):
+        if not state_allows(AuditEntry.Action.RECORD_PROPOSAL, assessment.state):
             if assessment.state not in FROZEN_STATES:
                 waiting.append(assessment.member)
             continue
@@ -72,19 +71,21 @@ def _apply_proposals(period, user, lines, now):
         changed.append(assessment)
         entries.append(
             AuditEntry(
-                period=period,
-                assessment=assessment,
-                actor=user,
-                action="record_proposal",
-                from_state=from_state,
-                to_state=Assessment.State.CELL_REVIEWED,
-                data={
-                    "level": proposal.value,
-                    "majority": line.majority.value if line.majority else "",
-                    "cap": line.cap.value if line.cap else "",
-                    "counts": {name: getattr(line.count, name) for name in COUNT_FIELDS},
-                    "source": line.count.source,
-                },
+                **audit_fields(
+                    AuditEntry.Action.RECORD_PROPOSAL,
+                    period=period,
+                    assessment=assessment,
+                    actor=user,
+                    from_state=from_state,
+                    to_state=Assessment.State.CELL_REVIEWED,
+                    data={
+                        "level": proposal.value,
+                        "majority": line.majority.value if line.majority else "",
+                        "cap": line.cap.value if line.cap else "",
+                        "counts": {name: getattr(line.count, name) for name in COUNT_FIELDS},
+                        "source": line.count.source,
+                    },
+                )
             )
         )
     Assessment.objects.bulk_update(changed, ["cell_proposed_level", "state", "version", "updated_at"])
@@ -167,10 +168,10 @@ def meeting_record(*, period, organization, user, data, base_version):
                 line.count.proposed_level = line.proposal.value if line.proposal else ""
         BallotCount.objects.bulk_update([c for c in counts.values()], ["proposed_level"])
         proposed, waiting = _apply_proposals(period, user, lines, now)
-        AuditEntry.objects.create(
+        log_action(
+            AuditEntry.Action.MEETING_RECORD,
             period=period,
             actor=user,
-            action="meeting_record",
             data={
                 "organization": organization.code,
                 "held_on": str(checked.held_on),

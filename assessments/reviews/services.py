@@ -9,54 +9,55 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from organizations import policy
 from vocabulary import Level
 
 from ..core.errors import ConflictError, WorkflowError
 from ..core.models import Assessment, AuditEntry, Period
-from ..core.services import _audit, _check, _locked_copy, actors_for
+from ..core.services import _check, _locked_copy, assessment_step
+from ..core.transitions import audit_fields, log_action
 from ..core.workflow import Actor
 from .formview import self_level_item, template_for
 from .models import Analysis
 
 
+def _conflict_unless(current, base_version, message):
+    if current.version != base_version:
+        raise ConflictError(message)
+
+
 def assessment_save(*, assessment, user, answers, self_level="", base_version):
     """Save the answers as a draft. Refused when the stored copy is newer than `base_version`."""
-    with transaction.atomic():
-        current = _locked_copy(assessment)
-        actors = _check(current, "save", user)
-        if current.version != base_version:
-            raise ConflictError(
-                _(
-                    "This form was changed elsewhere (another window or another person) after you opened it. "
-                    "Your copy was not saved, so that the newer text is not lost. Reload the page to see it."
-                )
-            )
-        from_state = current.state
+    with assessment_step(assessment, AuditEntry.Action.SAVE, user) as change:
+        current = change.obj
+        _conflict_unless(
+            current,
+            base_version,
+            _(
+                "This form was changed elsewhere (another window or another person) after you opened it. "
+                "Your copy was not saved, so that the newer text is not lost. Reload the page to see it."
+            ),
+        )
         current.answers = answers
         current.self_level = self_level
         current.filled_by = user
         current.version += 1
-        if current.state == Assessment.State.NOT_STARTED:
-            current.state = Assessment.State.DRAFT
-        current.save(update_fields=["answers", "self_level", "filled_by", "version", "state", "updated_at"])
-        if from_state != current.state:
-            _audit(current, user, "save", from_state, current.state, actors=actors)
+        change.update_fields += ["answers", "self_level", "filled_by", "version", "updated_at"]
+        # A draft saved again is not news: the trail records the first save only.
+        change.log = change.from_state != Assessment.State.DRAFT
     return current
 
 
 def assessment_submit(*, assessment, user, base_version):
-    with transaction.atomic():
-        current = _locked_copy(assessment)
-        actors = _check(current, "submit", user)
-        if current.version != base_version:
-            raise ConflictError(_("This form was changed elsewhere after you opened it. Reload the page first."))
-        from_state = current.state
-        current.state = Assessment.State.SUBMITTED
+    with assessment_step(assessment, AuditEntry.Action.SUBMIT, user) as change:
+        current = change.obj
+        _conflict_unless(
+            current, base_version, _("This form was changed elsewhere after you opened it. Reload the page first.")
+        )
         current.submitted_at = timezone.now()
         current.return_reason = ""
         current.version += 1
-        current.save(update_fields=["state", "submitted_at", "return_reason", "version", "updated_at"])
-        _audit(current, user, "submit", from_state, current.state, actors=actors)
+        change.update_fields += ["submitted_at", "return_reason", "version", "updated_at"]
     return current
 
 
@@ -64,15 +65,11 @@ def assessment_return(*, assessment, user, reason):
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("Please write the reason for returning the form."))
-    with transaction.atomic():
-        current = _locked_copy(assessment)
-        actors = _check(current, "return", user)
-        from_state = current.state
-        current.state = Assessment.State.RETURNED
+    with assessment_step(assessment, AuditEntry.Action.RETURN, user, reason=reason) as change:
+        current = change.obj
         current.return_reason = reason
         current.version += 1
-        current.save(update_fields=["state", "return_reason", "version", "updated_at"])
-        _audit(current, user, "return", from_state, current.state, actors=actors, reason=reason)
+        change.update_fields += ["return_reason", "version", "updated_at"]
     return current
 
 
@@ -122,11 +119,12 @@ def reminders_send(*, period, organization, user):
         )
         for a in with_mail
     ]
+    policy.require(user, "review.remind", organization)
     with transaction.atomic():
-        AuditEntry.objects.create(
+        log_action(
+            AuditEntry.Action.REMIND,
             period=period,
             actor=user,
-            action="remind",
             data={"organization": organization.code, "emailed": len(with_mail), "in_person": len(in_person)},
         )
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
@@ -144,8 +142,7 @@ def analysis_save(*, assessment, user, answers, proposed_level="", base_version,
             raise WorkflowError(_("This review period is finalised: nothing can be changed."))
         if current.period.state != Period.State.OPEN:
             raise WorkflowError(_("This review period is not open."))
-        if not {Actor.MANAGER, Actor.EVALUATOR} & actors_for(user, current):
-            raise WorkflowError(_("Only those who lead this organisation may fill in its analysis forms."))
+        policy.require(user, "review.analysis", current.organization)
         analysis, _created = Analysis.objects.select_for_update().get_or_create(assessment=current, rater=user)
         if analysis.submitted_at:
             raise WorkflowError(_("You have already handed in this analysis form: it can no longer be changed."))
@@ -160,11 +157,10 @@ def analysis_save(*, assessment, user, answers, proposed_level="", base_version,
             analysis.submitted_at = timezone.now()
         analysis.save()
         if submit:
-            AuditEntry.objects.create(
-                period=current.period,
+            log_action(
+                AuditEntry.Action.ANALYSIS,
                 assessment=current,
                 actor=user,
-                action="analysis",
                 data={"proposed_level": proposed_level},
             )
     return analysis
@@ -187,6 +183,7 @@ def paper_self_reviews_record(*, period, organization, user, choices):
     records say. All or nothing: one refused row saves none."""
     if not choices:
         raise WorkflowError(_("Tick the members whose paper self-review you have received."))
+    policy.require(user, "review.paper", organization)
     now = timezone.now()
     with transaction.atomic():
         forms = {
@@ -209,7 +206,7 @@ def paper_self_reviews_record(*, period, organization, user, choices):
                 row_errors[pk] = [error.message]
                 continue
             if Actor.MANAGER not in actors:
-                raise WorkflowError(_("Only those who lead the cell record the self-reviews handed in on paper."))
+                raise WorkflowError(str(policy.RULES["review.paper"].refusal))
             if level:
                 try:
                     Level.coerce(level)
@@ -237,14 +234,16 @@ def paper_self_reviews_record(*, period, organization, user, choices):
             assessment.updated_at = now
             entries.append(
                 AuditEntry(
-                    period=period,
-                    assessment=assessment,
-                    actor=user,
-                    on_behalf_of=assessment.member,
-                    action=AuditEntry.Action.SUBMIT,
-                    from_state=from_state,
-                    to_state=Assessment.State.SUBMITTED,
-                    data={"on_paper": True, **({"level": level} if level else {})},
+                    **audit_fields(
+                        AuditEntry.Action.SUBMIT,
+                        period=period,
+                        assessment=assessment,
+                        actor=user,
+                        on_behalf_of=assessment.member,
+                        from_state=from_state,
+                        to_state=Assessment.State.SUBMITTED,
+                        data={"on_paper": True, **({"level": level} if level else {})},
+                    )
                 )
             )
         Assessment.objects.bulk_update(

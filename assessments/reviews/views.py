@@ -11,12 +11,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from organizations import policy
 from organizations.models import Organization
 
 from ..core.access import get_assessment_for_user
 from ..core.models import Assessment, Period
 from ..core.selectors import cell_levels
-from ..core.workflow import ACTIONS, Actor, allowed_actions
+from ..core.workflow import ASSESSMENT, Actor, available
 from ..rulebooks import validate_answers
 from . import formview, services
 from .history import _history
@@ -33,8 +34,8 @@ def _wants_json(request):
 def _form_context(request, assessment, actors, *, answers=None, errors=(), conflict=""):
     template = formview.template_for(assessment)
     answers = assessment.answers if answers is None else answers
-    actions = allowed_actions(assessment.state, actors)
-    editable = "save" in actions and assessment.period.state == Period.State.OPEN and not assessment.period.is_locked
+    actions = available(assessment, request.user, actors=actors)
+    editable = "save" in actions
     show_result = assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors
     return {
         "assessment": assessment,
@@ -44,10 +45,10 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
         "sections": formview.build_sections(template, assessment, answers, editable=editable, errors=errors),
         "editable": editable,
         "actions": actions,
-        "action_labels": {name: ACTIONS[name].label for name in actions},
+        "action_labels": {name: ASSESSMENT[name].label for name in actions},
         "is_proxy": Actor.SELF not in actors and assessment.member_id is not None,
-        "can_analyse": bool({Actor.MANAGER, Actor.EVALUATOR} & actors),
-        "can_reopen": Actor.BOARD in actors
+        "can_analyse": policy.may(request.user, "review.analysis", assessment.organization),
+        "can_reopen": policy.may(request.user, "period.manage", assessment.period.organization)
         and assessment.period.is_locked
         and assessment.subject_kind != Assessment.SubjectKind.COLLECTIVE
         and not assessment.reopened,
@@ -247,7 +248,7 @@ def analysis(request, public_id):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     assessment, actors = get_assessment_for_user(request.user, public_id)
-    if not {Actor.MANAGER, Actor.EVALUATOR} & actors:
+    if not policy.may(request.user, "review.analysis", assessment.organization):
         raise Http404
     template = formview.template_for(assessment, "analysis")
     current = Analysis.objects.filter(assessment=assessment, rater=request.user).first()

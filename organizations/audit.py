@@ -1,0 +1,16 @@
+"""The acts of the people-and-accounts apps announced for the audit trail: accounts created, codes
+reissued, rows imported.
+
+The trail (`assessments.core.models.AuditEntry`) lives with the reviews, above these apps, so they
+cannot write it themselves: they `announce()` the act here, and the trail's app records it (its
+receiver is connected in `assessments.apps`). The entries have no period: they belong to no year.
+"""
+
+from django.dispatch import Signal
+
+# Sent with: action (an AuditEntry.Action value), actor (the user), data (a dict for the details).
+act_done = Signal()
+
+
+def announce(action: str, *, actor, data: dict | None = None) -> None:
+    act_done.send(sender=None, action=action, actor=actor, data=data or {})

@@ -1,0 +1,169 @@
+"""Who may do what: the one table of every action a user can take and the standing it needs.
+
+Read `RULES` top to bottom: an action, the relations to the object's organisation any one of which
+allows it, and the kinds of organisation it applies to. `may()` answers yes or no; `require()` refuses
+with the table's message. Services call `require()` before they write; views and the admin ask
+`may()` (or the workflow's `available()`, which asks it) to show only the buttons that would work.
+
+This module decides authority only. Whether the object's state allows the step (a submitted form, an
+open period, a running ballot) is the business of the transition tables: the assessment's in
+`assessments.core.workflow`, the period's and the ballot's beside their models. What a user may *see*
+(404 outside one's organisations) is `organizations.access`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+from .access import scope_for
+from .models import Organization, RoleAssignment
+
+
+class Refused(Exception):
+    """A step refused by the policy or by a transition table; the message is meant for the user."""
+
+    def __init__(self, message, *, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+class Relation(StrEnum):
+    """How a user stands to an object, through the object's organisation."""
+
+    SELF = "self"  # the object is the user's own: their self-review, their ballot paper
+    MANAGER = "manager"  # a managing role (secretary, committee officer, board) on the organisation or above
+    BOARD = "board"  # the board role on the organisation or above
+    EVALUATOR = "evaluator"  # assigned by the board to evaluate this very organisation
+    SUPERUSER = "superuser"  # administers the server: every relation but SELF
+
+
+K = Organization.Kind
+ANY_KIND = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    relations: frozenset[Relation]
+    refusal: object  # the message when the user lacks every relation
+    kinds: tuple[str, ...] | None = ANY_KIND  # the organisation kinds the action exists for
+    wrong_kind: object = ""  # the message when the organisation is of another kind
+
+
+def rule(relations, refusal, kinds=ANY_KIND, wrong_kind=""):
+    return Rule(frozenset(relations), refusal, tuple(kinds) if kinds else None, wrong_kind)
+
+
+S, M, B, E, SU = Relation.SELF, Relation.MANAGER, Relation.BOARD, Relation.EVALUATOR, Relation.SUPERUSER
+CELLS = Organization.CELL_KINDS
+GRASSROOTS = Organization.GRASSROOTS_KINDS
+
+RULES: dict[str, Rule] = {
+    # Self-reviews: the member writes their own; a secretary may write it for them (on paper, absent).
+    "review.read": rule({S, M, E}, _("You have no business with this review.")),
+    "review.write": rule(
+        {S, M}, _("Only the member or those who lead the member's organisation may write this review.")
+    ),
+    "review.return": rule({M}, _("Only those who lead the organisation may return a review.")),
+    "review.paper": rule({M}, _("Only those who lead the organisation may record reviews handed in on paper.")),
+    "review.remind": rule({M}, _("Only those who lead the organisation may send reminders.")),
+    "review.analysis": rule({M, E}, _("Only those who lead this organisation may fill in its analysis forms.")),
+    # The cell's meeting and its online secret ballot.
+    "meeting.record": rule(
+        {M}, _("Only those who lead this cell may record its meeting."), CELLS, _("Meetings are recorded for cells.")
+    ),
+    "ballot.run": rule(
+        {M}, _("Only those who lead this cell may run its ballot."), CELLS, _("Meetings are recorded for cells.")
+    ),
+    "ballot.vote": rule({S}, _("This ballot paper is not yours.")),
+    # Decisions: the grassroots organisation decides its members; ranking decides organisations.
+    "decision.record": rule(
+        {M},
+        _("Only the grassroots committee or the board may decide these levels."),
+        GRASSROOTS,
+        _("Levels are decided by grassroots organisations."),
+    ),
+    "ranking.grassroots": rule(
+        {B},
+        _("The grassroots organisations are ranked by the organisation board."),
+        (K.CITY_COMMITTEE,),
+        _("Only those who lead this organisation may decide the levels below it."),
+    ),
+    "ranking.cells": rule(
+        {M},
+        _("Only those who lead this organisation may decide the levels below it."),
+        (K.GRASSROOTS_COMMITTEE,),
+        _("Cells are decided by their grassroots committee."),
+    ),
+    # The period: opened, closed, finalised, published and reopened by the board of its organisation.
+    "period.manage": rule({B}, _("Only the organisation board can do this.")),
+    "classification.override": rule({B}, _("Only the organisation board can do this.")),
+    # People and accounts.
+    "import.members": rule({M}, _("The cell is outside your organisations.")),
+    "import.organizations": rule({B}, _("Only the organisation board imports organisations.")),
+    "import.roots": rule({SU}, _("Only an administrator creates an organisation without a parent.")),
+    "accounts.manage": rule({M}, _("Only those who lead the member's organisation may manage this account.")),
+    "accounts.staff": rule({SU}, _("This account can open the administration: only an administrator can reset it.")),
+}
+
+
+def relations(user, organization: Organization | None, *, owner_id: int | None = None) -> frozenset[Relation]:
+    """How `user` stands to an object of `organization` whose own user (subject, voter) is `owner_id`."""
+    scope = scope_for(user)
+    if not scope.is_authenticated:
+        return frozenset()
+    found = set()
+    if owner_id is not None and owner_id == user.pk:
+        found.add(S)
+    if scope.is_superuser:
+        found |= {M, B, E, SU}
+    elif organization is not None:
+        if scope.manages_organization(organization):
+            found.add(M)
+            if any(
+                a.role == RoleAssignment.Role.BOARD and organization.path.startswith(a.organization.path)
+                for a in scope.assignments
+            ):
+                found.add(B)
+        if organization.pk in scope.evaluated_ids:
+            found.add(E)
+    return frozenset(found)
+
+
+def refusal(user, action: str, organization: Organization | None, *, owner_id: int | None = None):
+    """Why `user` may not take `action` on an object of `organization`, or None when they may."""
+    entry = RULES[action]
+    if entry.kinds is not None and (organization is None or organization.kind not in entry.kinds):
+        return entry.wrong_kind or entry.refusal
+    if entry.relations & relations(user, organization, owner_id=owner_id):
+        return None
+    return entry.refusal
+
+
+def may(user, action: str, organization: Organization | None, *, owner_id: int | None = None) -> bool:
+    return refusal(user, action, organization, owner_id=owner_id) is None
+
+
+def may_somewhere(user, action: str) -> bool:
+    """Whether `user` may take `action` on some organisation: on one they hold a role on (the menus)."""
+    scope = scope_for(user)
+    if not scope.is_authenticated:
+        return False
+    if scope.is_superuser:
+        return True
+    return any(may(user, action, assignment.organization) for assignment in scope.assignments)
+
+
+def require(user, action: str, organization: Organization | None, *, owner_id: int | None = None) -> None:
+    """Refuse (`Refused`, with the table's message) unless `user` may take `action`.
+
+    `user` None is the command line (`open_period`, the demo loader), run by whoever administers the
+    server: it may do everything."""
+    if user is None:
+        return
+    message = refusal(user, action, organization, owner_id=owner_id)
+    if message is not None:
+        raise Refused(str(message))
