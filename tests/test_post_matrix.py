@@ -1,0 +1,91 @@
+"""Every write of the site, posted by every persona: whether the write happens, and that nobody
+without the standing gets anything but a refusal (no 5xx, no change).
+
+Beside the GET matrix (tests/test_url_matrix.py): there a page answers or not; here a valid POST
+changes the database for those the policy allows, and for nobody else.
+"""
+
+import pytest
+from django.urls import reverse
+
+from tests.test_url_matrix import PERSONAS
+
+pytestmark = pytest.mark.django_db
+
+Y, N = True, False
+
+
+def _fresh(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+# name -> (prepare(p, c) -> None, url(p, c), data(p, c), happened(p, c) -> bool, who may, in PERSONAS order).
+#              anonymous outsider member secretary_a1 secretary_b1 officer_a evaluator board
+WRITES = {
+    "save a member's self-review": (
+        None,
+        lambda p, c: reverse("assessments:save", args=[c.form.public_id]),
+        lambda p, c: {"version": "0"},
+        lambda p, c: _fresh(c.form).version == 1,
+        (N, N, Y, Y, N, Y, N, Y),
+    ),
+    "return a submitted self-review": (
+        lambda p, c: __import__("assessments.reviews.services", fromlist=["_"]).assessment_submit(
+            assessment=c.form, user=p.member, base_version=0
+        ),
+        lambda p, c: reverse("assessments:return", args=[c.form.public_id]),
+        lambda p, c: {"reason": "Bổ sung phần II"},
+        lambda p, c: _fresh(c.form).state == "returned",
+        (N, N, N, Y, N, Y, N, Y),
+    ),
+    "send the cell's reminders": (
+        None,
+        lambda p, c: reverse("assessments:remind", args=[c.period.public_id, c.cell_a1.code]),
+        lambda p, c: {},
+        lambda p, c: c.period.audit.filter(action="remind").exists(),
+        (N, N, N, Y, N, Y, N, Y),
+    ),
+    "leave a member out of the classification": (
+        None,
+        lambda p, c: reverse("assessments:roster_override", args=[c.period.public_id, c.form.public_id]),
+        lambda p, c: {"classified": "0", "reason": "Đang điều trị dài ngày"},
+        lambda p, c: not _fresh(c.form).classified,
+        (N, N, N, N, N, N, N, Y),
+    ),
+    "create the accounts of a cell": (
+        None,
+        lambda p, c: reverse("accounts:organization_accounts_create", args=[c.cell_a1.code]),
+        lambda p, c: {"confirmed": "on"},
+        lambda p, c: _fresh(p.member_a1_other).user_id is not None,
+        (N, N, N, Y, N, Y, N, Y),
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_post_role_matrix(name, persona, personas, city, client_for):
+    from assessments.core import services
+    from assessments.models import Assessment, AuditEntry, Period
+
+    city.period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.period_open(period=city.period, user=personas.board)
+    city.form = Assessment.objects.get(period=city.period, member=personas.member_record)
+    prepare, url, data, happened, may = WRITES[name]
+    if prepare:
+        prepare(personas, city)
+    trail = AuditEntry.objects.count()
+    client = client_for(getattr(personas, persona))
+    response = client.post(url(personas, city), data(personas, city))
+    allowed = may[PERSONAS.index(persona)]
+    assert response.status_code < 500, f"{persona} POST {name}"
+    assert happened(personas, city) == allowed, f"{persona} POST {name}: {response.status_code}"
+    if not allowed:
+        assert AuditEntry.objects.count() == trail, f"{persona} POST {name} left a trace"
+        assert response.status_code in (302, 400, 403, 404), f"{persona} POST {name}: {response.status_code}"
+
+
+def test_every_write_has_every_persona():
+    for name, row in WRITES.items():
+        assert len(row[-1]) == len(PERSONAS), name
