@@ -1,4 +1,4 @@
-"""Accounts: sign-in throttling, and the accounts of party members with their one-time codes.
+"""Accounts: sign-in throttling, members' accounts with their one-time codes, and accounts with a known password.
 
 Sign-in throttling: repeated failures for one username lock it for a while.
 
@@ -7,6 +7,9 @@ step an account for every current member who has none. The username is the party
 password is a one-time code printed on a slip and handed over at the meeting. Whoever signs in with
 a code must choose their own password before anything else (accounts.middleware). The codes exist in
 plain text only in what these functions return: the database holds their hashes, as passwords.
+
+Accounts with a known password (accounts_create): the few that whoever runs the server makes, which
+sign in at once.
 """
 
 import os
@@ -199,6 +202,18 @@ def _assign_usernames(members):
     return [(member, username) for username, member in wanted.items()], skipped
 
 
+def _insert_users(users):
+    """Write the new users in bulk, with their ids set even on a database that does not return them."""
+    User = get_user_model()
+    User.objects.bulk_create(users, batch_size=BATCH_SIZE)
+    if any(user.pk is None for user in users):
+        ids = {}
+        for chunk in _chunks([user.username for user in users]):
+            ids.update(User.objects.filter(username__in=chunk).values_list("username", "pk"))
+        for user in users:
+            user.pk = ids[user.username]
+
+
 def _lock_members_without_account(pks):
     """Of these members, the pks of those still without an account, locked until the transaction ends."""
     free = set()
@@ -250,13 +265,7 @@ def member_accounts_create(*, organization, actor):
                         date_joined=now,
                     )
                 )
-            User.objects.bulk_create(users, batch_size=BATCH_SIZE)
-            if any(user.pk is None for user in users):  # a database that does not return new ids
-                ids = {}
-                for chunk in _chunks([user.username for user in users]):
-                    ids.update(User.objects.filter(username__in=chunk).values_list("username", "pk"))
-                for user in users:
-                    user.pk = ids[user.username]
+            _insert_users(users)
             for (member, *_rest), user in zip(rows, users, strict=True):
                 member.user = user
                 member.updated_at = now
@@ -404,6 +413,73 @@ def member_codes_reissue(*, organization, actor):
         )
     slips = [Slip(member, member.user.username, code) for member, code, _password in rows]
     return SlipBatch(slips=slips, skipped=skipped)
+
+
+# --- Accounts with a password known beforehand ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """An account to make with a password chosen beforehand. A member's account is named after the
+    member and becomes theirs; `full_name` names an account that belongs to no member."""
+
+    username: str
+    member: Member | None = None
+    full_name: str = ""
+    superuser: bool = False
+
+
+def accounts_create(new_accounts, *, password):
+    """Create accounts that sign in with `password` at once: no one-time code, nothing to change first.
+
+    For the accounts that whoever runs the server makes (a first administrator, the shared accounts of
+    a training or demo database); members get theirs from their secretary (member_accounts_create),
+    and roles come through organizations.roles.grant_role. All or nothing; returns the users in the
+    order asked. The password is hashed once for all of them: hashing is slow on purpose, and they
+    share the password anyway.
+    """
+    User = get_user_model()
+    usernames = [account.username for account in new_accounts]
+    invalid = [name for name in usernames if len(name) > 150 or not USERNAME_RE.match(name)]
+    if invalid or len(set(usernames)) != len(usernames):
+        raise ValueError(f"usernames must be valid and distinct: {usernames}")
+    password = make_password(password)
+    now = timezone.now()
+    with transaction.atomic():
+        taken = sorted(User.objects.filter(username__in=usernames).values_list("username", flat=True))
+        if taken:
+            raise AccountError(
+                _("The username %(username)s is already used by another account: ask the administrator.")
+                % {"username": ", ".join(taken)}
+            )
+        members = [account.member for account in new_accounts if account.member is not None]
+        free = _lock_members_without_account([member.pk for member in members])
+        for member in members:
+            if member.pk not in free:
+                raise AccountError(_("%(name)s already has an account.") % {"name": member.full_name})
+        users = []
+        for account in new_accounts:
+            member = account.member
+            first_name, last_name = split_vietnamese_name(member.full_name if member else account.full_name)
+            users.append(
+                User(
+                    username=account.username,
+                    password=password,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=member.email if member else "",
+                    is_staff=account.superuser,
+                    is_superuser=account.superuser,
+                    date_joined=now,
+                )
+            )
+        _insert_users(users)
+        for account, user in zip(new_accounts, users, strict=True):
+            if account.member is not None:
+                account.member.user = user
+                account.member.updated_at = now
+        Member.objects.bulk_update(members, ["user", "updated_at"], batch_size=BATCH_SIZE)
+    return users
 
 
 def must_change_password(user):

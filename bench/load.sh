@@ -13,7 +13,8 @@ if [[ "${DATABASE_URL:-}" != postgres* ]]; then
     exit 2
 fi
 .venv/bin/python -m pip install --disable-pip-version-check -q -r bench/requirements.txt
-export DJANGO_DEBUG=0 DJANGO_SECRET_KEY="load-test-$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"
+# Production settings, plus the demo app (left out of production) to fill this throwaway database.
+export DJANGO_DEBUG=0 DJANGO_DEMO=1 DJANGO_SECRET_KEY="load-test-$(date +%s)-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"
 export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0
 export DJANGO_STATIC_ROOT=$(mktemp -d)
 .venv/bin/python manage.py migrate -v0

@@ -135,12 +135,11 @@ def committee_screens(root, current, runs):
 
     from assessments import services
     from assessments.models import Assessment, Period
+    from demo.committee import bulk_committee
     from organizations.models import Organization, RoleAssignment
     from organizations.roles import grant_role
 
     User = get_user_model()
-    from members.demo import bulk_committee
-
     committees = {size: bulk_committee(root, f"bench-{size:04d}", members=size) for size in (50, 564, 3000)}
     board = User.objects.get(username="bantochuc")
     period = Period.objects.create(organization=root, year=current.year + 50, regime=current.regime)

@@ -2,10 +2,11 @@
 
 Development needs nothing: SQLite in the project folder, DEBUG on, a throwaway secret key.
 Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL; with DEBUG
-off a missing secret is an error at start-up, never a default.
+off a missing secret is an error at start-up, never a default, and the demo app is not installed.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,14 @@ INSTALLED_APPS = [
     "assessments",
     "portal",
 ]
+
+# The demo (demo/: seed_demo, seed_reviews and their data) is for development and the tests: installed
+# when DEBUG is on or under pytest, so that production (DJANGO_DEBUG=0) has no command that replaces the
+# data. DJANGO_DEMO=1 installs it with DEBUG off too, for a throwaway database only (bench/load.sh);
+# DJANGO_DEMO=0 leaves it out in development.
+DEMO = envbool("DJANGO_DEMO", DEBUG or "pytest" in sys.modules)
+if DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -75,7 +75,7 @@ def grant(user, role, organization):
 
 def bulk_committee(parent, code, *, cells, members_per_cell, occupation=Member.Occupation.RETIRED):
     """A grassroots committee under `parent` with `cells` cells of `members_per_cell` members each,
-    written in bulk (members.demo.bulk_committee): a committee of thousands in about a second."""
-    from members.demo import bulk_committee as build
+    written in bulk (demo.committee.bulk_committee): a committee of thousands in about a second."""
+    from demo.committee import bulk_committee as build
 
     return build(parent, code, members=cells * members_per_cell, cell_size=members_per_cell, occupation=occupation)

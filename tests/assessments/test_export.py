@@ -19,7 +19,7 @@ from assessments.outputs.layout import neutralise, sheet_title
 from assessments.outputs.sheets import YearEndExport
 from assessments.outputs.views import XLSX
 from assessments.outputs.workbook import line_count, sized, write_workbook
-from members import demo
+from demo.catalogue import COMMITTEES, GRASSROOTS_CELLS
 from members.models import Member
 from organizations.models import Organization
 from tests.factories import MemberFactory, OrganizationFactory
@@ -433,7 +433,7 @@ def demo_sized_city(city, personas):
     conversion to PDF.
     """
     Kind = Organization.Kind
-    for spec in demo.COMMITTEES:
+    for spec in COMMITTEES:
         committee = OrganizationFactory(
             code=spec.code, name=spec.name, kind=Kind.GRASSROOTS_COMMITTEE, sector=spec.sector, parent=city.city
         )
@@ -442,7 +442,7 @@ def demo_sized_city(city, personas):
                 code=f"{spec.code}-{n}", name=cell_spec.name, sector=spec.sector, parent=committee
             )
             MemberFactory.create_batch(3, cell=cell, occupation=Member.Occupation.RETIRED)
-    for spec in demo.GRASSROOTS_CELLS:
+    for spec in GRASSROOTS_CELLS:
         cell = OrganizationFactory(
             code=spec.code, name=spec.name, kind=Kind.GRASSROOTS_CELL, sector=spec.sector, parent=city.city
         )

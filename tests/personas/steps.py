@@ -11,12 +11,12 @@ from django.utils import timezone
 from assessments import decisions, meetings
 from assessments.core import services
 from assessments.decisions import ranking
-from assessments.demo import demo_answers
 from assessments.meetings import COUNT_FIELDS, LEVEL_NAMES
 from assessments.models import Assessment, AuditEntry, Period
 from assessments.reviews import formview
 from assessments.reviews import services as review_services
 from assessments.rulebooks import ItemKind
+from demo.reviews import demo_answers
 from organizations.models import RoleAssignment
 
 REGIMES = ["2018", "2025"]

@@ -1,22 +1,10 @@
 """seed_demo tells the story: last year finished and published, this year in progress."""
 
-from io import StringIO
-
-import pytest
-from django.core.management import call_command
 from django.db.models import Count
 
 from assessments.models import Assessment, AuditEntry, BallotCount, Meeting, Period
 from assessments.rulebooks import get_rulebook
 from organizations.models import Organization
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def seeded(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", "--members", "400", stdout=StringIO())
 
 
 def test_last_year_is_published_with_levels_within_the_quota(seeded):

@@ -2,20 +2,21 @@
 
 import time
 
-from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from members import demo
+from demo.accounts import DEMO_PASSWORD, account_rows
+from demo.loader import DemoConflict, DemoInUse, DemoLoader, delete_demo, demo_loaded
+from demo.plan import DEFAULT_MEMBERS, DEFAULT_SEED, MIN_MEMBERS
 
 
 class Command(BaseCommand):
     help = (
         "Load demo data shaped like Thành ủy Vĩnh Yên: a city party committee with 20 grassroots "
         "committees and 19 grassroots cells, about 7,300 generated members with their year records, "
-        f"and one account per role (password {demo.DEMO_PASSWORD}). Does nothing if the demo city "
+        f"and one account per role (password {DEMO_PASSWORD}). Does nothing if the demo city "
         "is already there. --reset deletes ALL organisations, clusters, members and roles, and the "
         "demo accounts, then loads again. For a local demo only: never run it on a production database."
     )
@@ -24,12 +25,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--members",
             type=int,
-            default=demo.DEFAULT_MEMBERS,
-            help=f"number of members (default {demo.DEFAULT_MEMBERS}); the number of organisations "
+            default=DEFAULT_MEMBERS,
+            help=f"number of members (default {DEFAULT_MEMBERS}); the number of organisations "
             "follows, e.g. 100000 for a province",
         )
         parser.add_argument(
-            "--seed", type=int, default=demo.DEFAULT_SEED, help="random seed: the same seed gives the same data"
+            "--seed", type=int, default=DEFAULT_SEED, help="random seed: the same seed gives the same data"
         )
         parser.add_argument(
             "--without-current-year",
@@ -44,34 +45,31 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, members, seed, reset, without_current_year=False, **options):
-        if members < demo.MIN_MEMBERS:
-            raise CommandError(_("The demo needs at least %(minimum)d members.") % {"minimum": demo.MIN_MEMBERS})
+        if members < MIN_MEMBERS:
+            raise CommandError(_("The demo needs at least %(minimum)d members.") % {"minimum": MIN_MEMBERS})
         started = time.perf_counter()
         with transaction.atomic():
-            if demo.demo_loaded() and not reset:
+            if demo_loaded() and not reset:
                 self.stdout.write(_("The demo data are already loaded: nothing to do."))
                 self._print_accounts()
                 return
             if reset:
-                if apps.is_installed("assessments"):
-                    call_command("seed_reviews", "--delete", stdout=self.stdout)
+                call_command("seed_reviews", "--delete", stdout=self.stdout)
                 try:
-                    demo.delete_demo()
-                except demo.DemoInUse as exc:
+                    delete_demo()
+                except DemoInUse as exc:
                     raise CommandError(
                         _("Cannot delete the demo data, other records still refer to them: %(error)s") % {"error": exc}
                     ) from exc
                 self.stdout.write(_("Deleted the previous demo data."))
             try:
-                counts = demo.DemoLoader(total=members, seed=seed).load()
-            except demo.DemoConflict as exc:
+                counts = DemoLoader(total=members, seed=seed).load()
+            except DemoConflict as exc:
                 raise CommandError(
                     _("Some demo data already exist (%(what)s). Run with --reset to replace them.")
                     % {"what": ", ".join([*exc.codes, *exc.usernames])}
                 ) from exc
-            if apps.is_installed("assessments"):
-                # The review periods live above the members; the command that knows them builds them.
-                call_command("seed_reviews", *(["--previous-only"] if without_current_year else []), stdout=self.stdout)
+            call_command("seed_reviews", *(["--previous-only"] if without_current_year else []), stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 _(
@@ -86,7 +84,7 @@ class Command(BaseCommand):
 
     def _print_accounts(self):
         header = (_("Username"), _("Password"), _("Role"), _("Organisation"))
-        rows = [header, *demo.account_rows()]
+        rows = [header, *account_rows()]
         widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
         self.stdout.write("")
         self.stdout.write(_("Demo accounts:"))

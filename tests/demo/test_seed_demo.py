@@ -1,24 +1,20 @@
-"""manage.py seed_demo: the shape of the demo city, its people, records and accounts.
+"""manage.py seed_demo on a small city (400 members): the tree, the people, their records, one account per
+role, and running the command again. The shape of the full city is tested on its plan (test_plan.py)."""
 
-The shape of the default run (7,300 members) is tested on the plan, without a database; the
-database tests load a small city of 400 members, which still holds every kind of record.
-"""
-
-import random
 import re
-import unicodedata
 from collections import Counter
 from datetime import timedelta
-from io import StringIO
 
-import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from django.test import Client
-from django.utils import timezone, translation
+from django.urls import reverse
+from django.utils import timezone
 
-from members import demo
+from accounts.models import AccountState
+from demo.accounts import DEMO_PASSWORD, DEMO_USERNAMES
+from demo.catalogue import CITY_CODE, REAL_NAMES
+from demo.plan import add_years
 from members.models import (
     CivilServiceRating,
     DegradationConclusion,
@@ -31,19 +27,11 @@ from organizations.models import Cluster, Organization, RoleAssignment
 from organizations.roles import BOARD_PERMISSIONS
 from organizations.vietnamese import fold, name_sort_key, title_sort_key
 
+from .conftest import SMALL, seed
+
 Kind = Organization.Kind
 Role = RoleAssignment.Role
 Status = Member.Status
-SMALL = 400
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-
-def seed(*args):
-    """Run the command in English (the output is translated) and return what it printed."""
-    out = StringIO()
-    with translation.override("en"):
-        call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
 
 
 def snapshot():
@@ -56,159 +44,8 @@ def snapshot():
     return counts
 
 
-@pytest.fixture
-def seeded(db):
-    return seed("--members", str(SMALL))
-
-
 def today():
     return timezone.localdate()
-
-
-# --- The plan, without a database -----------------------------------------------------------------
-
-
-def plan(total=demo.DEFAULT_MEMBERS, seed=demo.DEFAULT_SEED):
-    return demo.plan_city(total, random.Random(seed), today())
-
-
-def committee_cells(committee):
-    return [org for org in committee.walk() if org.kind == Kind.SUBORDINATE_CELL]
-
-
-@pytest.mark.parametrize("seed", [demo.DEFAULT_SEED, 1, 7])
-def test_default_plan_has_the_shape_of_the_article(seed):
-    city = plan(seed=seed).root
-    kinds = Counter(org.kind for org in city.walk())
-    assert (city.code, city.kind) == ("vinh-yen", Kind.CITY_COMMITTEE)
-    assert kinds[Kind.CITY_COMMITTEE] == 1
-    assert kinds[Kind.GRASSROOTS_COMMITTEE] == 20
-    assert kinds[Kind.GRASSROOTS_CELL] == 19
-    assert all(org.kind in Organization.GRASSROOTS_KINDS for org in city.children)
-    for committee in (org for org in city.children if org.kind == Kind.GRASSROOTS_COMMITTEE):
-        assert 3 <= len(committee_cells(committee)) <= 15, committee.name
-    with_sections = [org for org in city.children if any(c.kind == Kind.SECTION_COMMITTEE for c in org.children)]
-    assert 1 <= len(with_sections) <= 2
-    for section in (org for org in city.walk() if org.kind == Kind.SECTION_COMMITTEE):
-        assert len(section.children) >= 2 and all(c.kind == Kind.SUBORDINATE_CELL for c in section.children)
-
-
-@pytest.mark.parametrize("seed", [demo.DEFAULT_SEED, 1, 7])
-def test_default_plan_holds_exactly_the_members_in_cells_of_5_to_60(seed):
-    cells = plan(seed=seed).root.cells()
-    assert sum(cell.size for cell in cells) == 7300
-    assert all(5 <= cell.size <= 60 for cell in cells)
-    assert all(cell.profile in demo.PROFILES and cell.unit for cell in cells)
-    assert 180 <= len(cells) <= 260
-
-
-def test_retired_members_cells_in_wards_are_the_largest():
-    cells = plan().root.cells()
-    wards = [cell for cell in cells if cell.profile == "residential_ward"]
-    assert max(cell.size for cell in wards) == max(cell.size for cell in cells)
-
-    def mean(group):
-        return sum(cell.size for cell in group) / len(group)
-
-    others = [cell for cell in cells if cell.profile not in demo.RESIDENTIAL_PROFILES]
-    assert mean(wards) > 1.5 * mean(others)
-
-
-def test_every_committee_of_the_catalogue_has_cells_for_its_whole_range():
-    for spec in demo.COMMITTEES:
-        low, high = spec.cell_range
-        assert 3 <= low <= high <= 15 and len(spec.cells) >= high, spec.name
-        assert all(cell.profile in demo.PROFILES for cell in spec.cells)
-    assert all(spec.profile in demo.PROFILES for spec in demo.GRASSROOTS_CELLS)
-    assert len(demo.COMMITTEES) == 20 and len(demo.GRASSROOTS_CELLS) == 19
-
-
-def test_plan_uses_the_city_s_real_place_names():
-    names = {org.name for org in plan().root.walk()}
-    for place in ("Tích Sơn", "Liên Bảo", "Hội Hợp", "Đống Đa", "Ngô Quyền", "Đồng Tâm", "Khai Quang"):
-        assert f"Đảng bộ phường {place}" in names
-    assert {"Đảng bộ xã Định Trung", "Đảng bộ xã Thanh Trù"} <= names
-    assert {"Đảng bộ Trường Cao đẳng Kinh tế - Kỹ thuật Vĩnh Phúc", "Chi bộ 3 phòng chức năng"} <= names
-
-
-@pytest.mark.parametrize("total", [demo.MIN_MEMBERS, SMALL, demo.DEFAULT_MEMBERS, 100_000])
-def test_codes_are_unique_ascii_slugs_and_names_are_clean(total):
-    orgs = list(plan(total).root.walk())
-    codes = [org.code for org in orgs]
-    assert len(codes) == len(set(codes))
-    assert all(SLUG.match(code) and len(code) <= 40 for code in codes), [c for c in codes if not SLUG.match(c)]
-    assert all(unicodedata.is_normalized("NFC", org.name) for org in orgs)
-    for org in orgs:
-        sibling_names = [child.name for child in org.children]
-        assert len(sibling_names) == len(set(sibling_names)), org.name
-
-
-def test_plan_scales_with_the_number_of_members():
-    province = plan(100_000)
-    kinds = Counter(org.kind for org in province.root.walk())
-    assert kinds[Kind.GRASSROOTS_COMMITTEE] == round(20 * 100_000 / 7300)
-    assert kinds[Kind.GRASSROOTS_CELL] == round(19 * 100_000 / 7300)
-    cells = province.root.cells()
-    assert sum(cell.size for cell in cells) == 100_000
-    assert all(5 <= cell.size <= 60 for cell in cells)
-    # Clusters are split so that none grows beyond a dozen organisations.
-    per_cluster = Counter(org.cluster for org in province.root.children)
-    assert max(per_cluster.values()) <= demo.MAX_CLUSTER_SIZE
-    assert set(per_cluster) == set(province.clusters)
-
-
-def test_small_plan_keeps_realistic_cells():
-    small = plan(SMALL)
-    kinds = Counter(org.kind for org in small.root.walk())
-    assert kinds[Kind.GRASSROOTS_COMMITTEE] >= 3 and kinds[Kind.GRASSROOTS_CELL] >= 2
-    assert kinds[Kind.SECTION_COMMITTEE] >= 1
-    cells = small.root.cells()
-    assert sum(cell.size for cell in cells) == SMALL
-    assert 20 <= SMALL / len(cells) <= 50  # about the default's mean, not 400 members in 200 cells
-
-
-def test_plan_is_reproducible_from_its_seed():
-    def shape(p):
-        return [(org.code, org.name, org.size, org.founded_on) for org in p.root.walk()]
-
-    assert shape(plan(seed=3)) == shape(plan(seed=3))
-    assert shape(plan(seed=3)) != shape(plan(seed=4))
-
-
-def test_plan_refuses_too_few_members():
-    with pytest.raises(ValueError):
-        plan(demo.MIN_MEMBERS - 1)
-
-
-def test_fit_sizes_hits_the_total_within_bounds_and_keeps_the_order():
-    wanted = [58, 55, 40, 30, 20, 12, 8, 6]
-    for total in (40, 100, 229, 300, 480):
-        sizes = demo.fit_sizes(wanted, total)
-        assert sum(sizes) == total
-        assert all(5 <= size <= 60 for size in sizes)
-        assert sizes == sorted(sizes, reverse=True)
-    with pytest.raises(ValueError):
-        demo.fit_sizes(wanted, 481)
-    with pytest.raises(ValueError):
-        demo.fit_sizes(wanted, 39)
-
-
-def test_generated_names_look_vietnamese_and_are_never_the_article_s_people():
-    generator = demo.NameGenerator(random.Random(5))
-    names = [
-        generator.full_name(gender, year)
-        for gender in (Member.Gender.MALE, Member.Gender.FEMALE)
-        for year in (1950, 1995)
-        for _ in range(5000)
-    ]
-    assert not set(names) & demo.REAL_NAMES
-    assert all(len(name.split()) == 3 and unicodedata.is_normalized("NFC", name) for name in names)
-    families = Counter(name.split()[0] for name in names)
-    assert families.most_common(1)[0][0] == "Nguyễn"
-    assert 0.25 < families["Nguyễn"] / len(names) < 0.4
-    assert {"Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Bùi", "Đặng", "Ngô", "Dương"} <= set(families)
-    older_women = names[10000:15000]
-    assert sum(name.split()[1] == "Thị" for name in older_women) > len(older_women) / 2
 
 
 # --- The loaded city --------------------------------------------------------------------------------
@@ -222,7 +59,7 @@ def test_loads_the_tree_and_exactly_the_members_asked_for(seeded):
     assert kinds[Kind.SECTION_COMMITTEE] == 1
     assert kinds[Kind.SUBORDINATE_CELL] >= 9
     assert Member.objects.count() == SMALL
-    city = Organization.objects.get(code=demo.CITY_CODE)
+    city = Organization.objects.get(code=CITY_CODE)
     assert city.name == "Đảng bộ thành phố Vĩnh Yên" and city.is_root()
     grassroots = Organization.objects.filter(kind__in=Organization.GRASSROOTS_KINDS)
     assert not grassroots.filter(cluster=None).exists()
@@ -292,13 +129,13 @@ def test_probationary_members_were_admitted_within_the_year(seeded):
 
 def test_member_dates_and_keys_are_consistent(seeded):
     for member in Member.objects.all():
-        assert member.admission_date >= demo.add_years(member.date_of_birth, 18)
+        assert member.admission_date >= add_years(member.date_of_birth, 18)
         assert member.admission_date <= today()
         if member.official_date is not None:
-            assert member.official_date == demo.add_years(member.admission_date, 1)
+            assert member.official_date == add_years(member.admission_date, 1)
         assert member.search_name == fold(member.full_name)
         assert member.sort_key == name_sort_key(member.full_name)
-        assert member.full_name not in demo.REAL_NAMES
+        assert member.full_name not in REAL_NAMES
 
 
 def test_card_numbers_are_unique_8_digit_strings(seeded):
@@ -357,11 +194,11 @@ def role_of(username):
 
 
 def test_every_role_has_an_account_that_can_sign_in(seeded):
-    for username in demo.DEMO_USERNAMES:
-        assert Client().login(username=username, password=demo.DEMO_PASSWORD), username
+    for username in DEMO_USERNAMES:
+        assert Client().login(username=username, password=DEMO_PASSWORD), username
         assert not Client().login(username=username, password="wrong password")
         line = next(line for line in seeded.splitlines() if line.startswith(f"{username} "))
-        assert demo.DEMO_PASSWORD in line
+        assert DEMO_PASSWORD in line
 
 
 def test_accounts_hold_their_roles(seeded):
@@ -370,7 +207,7 @@ def test_accounts_hold_their_roles(seeded):
     assert admin.is_superuser and admin.is_staff
 
     board = role_of("bantochuc")
-    assert (board.role, board.organization.code) == (Role.BOARD, demo.CITY_CODE)
+    assert (board.role, board.organization.code) == (Role.BOARD, CITY_CODE)
     assert board.user.is_staff and not board.user.is_superuser
     # The board's group is the product's, not the demo's (organizations.roles): the demo only grants the role.
     group = board.user.groups.get(name="Ban Tổ chức")
@@ -403,6 +240,20 @@ def test_accounts_hold_their_roles(seeded):
     assert not evaluator.user.is_staff
 
 
+def test_accounts_are_made_like_any_other_and_open_the_site_at_once(seeded, client):
+    """Through accounts.services: named after their member (family and middle names, then the given
+    name), and no one-time code to replace, so the first page is the home page, not a password change."""
+    bithu = get_user_model().objects.select_related("member").get(username="bithu")
+    assert f"{bithu.last_name} {bithu.first_name}" == bithu.member.full_name
+    assert bithu.first_name == bithu.member.full_name.split()[-1]
+    board = get_user_model().objects.get(username="bantochuc")
+    assert board.first_name and board.last_name and not hasattr(board, "member")
+    response = client.post(reverse("accounts:login"), {"username": "bithu", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert client.get(response.url).status_code == 200
+    assert not AccountState.objects.filter(user__username__in=DEMO_USERNAMES, must_change_password=True).exists()
+
+
 def test_prints_the_accounts_table_and_the_elapsed_time(seeded):
     assert "Username" in seeded and "Organisation" in seeded
     assert re.search(r"bithu +demo12345 +Cell secretary +Chi bộ .+ \(Đảng bộ phường Tích Sơn\)", seeded)
@@ -417,40 +268,25 @@ def test_second_run_changes_nothing_and_says_so(seeded):
     output = seed("--members", str(SMALL))
     assert snapshot() == before
     assert "already loaded" in output
-    assert all(re.search(rf"^{name} +demo12345", output, re.MULTILINE) for name in demo.DEMO_USERNAMES)
+    assert all(re.search(rf"^{name} +demo12345", output, re.MULTILINE) for name in DEMO_USERNAMES)
 
 
 def test_reset_deletes_and_reloads_the_same_data(seeded):
     before = snapshot()
     people = sorted(Member.objects.values_list("card_number", "full_name", "date_of_birth"))
-    old_city = Organization.objects.get(code=demo.CITY_CODE).pk
+    old_city = Organization.objects.get(code=CITY_CODE).pk
     output = seed("--members", str(SMALL), "--reset")
     assert "Deleted" in output and "Loaded" in output
     assert snapshot() == before
     assert sorted(Member.objects.values_list("card_number", "full_name", "date_of_birth")) == people
-    assert Organization.objects.get(code=demo.CITY_CODE).pk != old_city
-    assert Client().login(username="bithu", password=demo.DEMO_PASSWORD)
+    assert Organization.objects.get(code=CITY_CODE).pk != old_city
+    assert Client().login(username="bithu", password=DEMO_PASSWORD)
 
 
 def test_reset_can_change_the_size_and_the_seed(seeded):
     people = set(Member.objects.values_list("full_name", flat=True))
     seed("--members", "200", "--reset", "--seed", "99")
     assert Member.objects.count() == 200
-    assert Organization.objects.filter(code=demo.CITY_CODE).count() == 1
+    assert Organization.objects.filter(code=CITY_CODE).count() == 1
     assert set(Member.objects.values_list("full_name", flat=True)) != people
     assert Organization.objects.find_problems() == ([], [], [], [], [])
-
-
-@pytest.mark.django_db
-def test_refuses_when_demo_accounts_exist_and_writes_nothing():
-    get_user_model().objects.create_user("bithu", password="x")
-    with pytest.raises(CommandError, match="bithu"):
-        seed("--members", str(SMALL))
-    assert not Organization.objects.exists() and not Member.objects.exists()
-
-
-@pytest.mark.django_db
-def test_refuses_too_few_members():
-    with pytest.raises(CommandError):
-        seed("--members", "10")
-    assert not Organization.objects.exists()

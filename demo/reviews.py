@@ -1,4 +1,11 @@
-"""Demo reviews for the demo city: the current year's period open, with forms in every state."""
+"""The demo city's review periods: last year published, this year's open with forms in every state.
+
+`seed_previous_year` writes last year's period, decided and published; `seed_reviews` opens this
+year's and puts the member forms in a realistic mix of states; `seed_meeting_and_decisions` has the
+demo secretary's cell meet and the demo officer's committee decide. The demo secretary's cell goes
+through the services (with their audit entries); the rest is written in bulk, each change with its
+audit entry. The wording is in demo/data/reviews.json.
+"""
 
 import datetime
 import random
@@ -6,23 +13,16 @@ import random
 from django.db import connection
 from django.utils import timezone
 
+from assessments.core import services
+from assessments.decisions import services as decisions
+from assessments.meetings import checks, minutes
+from assessments.models import Assessment, AuditEntry, Period
+from assessments.reviews import formview
+from assessments.reviews import services as review_services
+from assessments.rulebooks import ItemKind, Rating, validate_answers
 from organizations.models import Organization
 
-from .core import services
-from .models import Assessment, AuditEntry, Period
-from .reviews import formview
-from .reviews import services as review_services
-from .rulebooks import ItemKind, Rating, validate_answers
-
-SAMPLE_TEXT = [
-    "Luôn giữ vững lập trường tư tưởng chính trị, chấp hành nghiêm chủ trương của Đảng, chính sách, pháp luật "
-    "của Nhà nước.",
-    "Hoàn thành các nhiệm vụ được giao đúng tiến độ, bảo đảm chất lượng.",
-    "Thực hiện tốt cam kết tu dưỡng, rèn luyện, phấn đấu đầu năm.",
-    "Có lúc chưa mạnh dạn trong tự phê bình và phê bình; nguyên nhân chủ yếu do chủ quan.",
-    "Đã khắc phục cơ bản các hạn chế được chỉ ra ở kỳ kiểm điểm trước.",
-    "Tiếp tục học tập, nâng cao trình độ; mạnh dạn đấu tranh, phê bình.",
-]
+from .catalogue import MEETING_COMMENT, RETURN_REASON, SELF_REVIEW_TEXTS
 
 
 def demo_answers(assessment, template, rng, level="HTTNV"):
@@ -35,7 +35,7 @@ def demo_answers(assessment, template, rng, level="HTTNV"):
             if item.id in answers or item.prefill:
                 continue
             if item.kind == ItemKind.TEXT:
-                answers[item.id] = rng.choice(SAMPLE_TEXT)
+                answers[item.id] = rng.choice(SELF_REVIEW_TEXTS)
             elif item.kind == ItemKind.LEVEL:
                 answers[item.id] = level
             elif item.kind == ItemKind.RATING:
@@ -148,7 +148,7 @@ def _secretary_cell(period, secretary, rng):
             review_services.assessment_return(
                 assessment=submitted,
                 user=user,
-                reason="Đề nghị đồng chí bổ sung kết quả khắc phục hạn chế đã được chỉ ra năm trước.",
+                reason=RETURN_REASON,
             )
 
 
@@ -265,9 +265,6 @@ def seed_previous_year(*, year, regime="2025", seed=2018):
 def seed_meeting_and_decisions(*, period, secretary, officer_user):
     """This year's story: the demo secretary's cell has met (paper ballots counted for the members who
     submitted), and the demo officer's committee has decided those members."""
-    from .decisions import services as decisions
-    from .meetings import checks, minutes
-
     if secretary is None:
         return
     cell = secretary.cell
@@ -290,7 +287,7 @@ def seed_meeting_and_decisions(*, period, secretary, officer_user):
         counts[best] = present - 2
         counts["htnv"] += 2
         rows[str(assessment.public_id)] = {
-            "comments": "Chi bộ thống nhất với bản tự kiểm điểm; đề nghị phát huy ưu điểm.",
+            "comments": MEETING_COMMENT,
             **{name: str(value) for name, value in counts.items()},
         }
     data = checks.MeetingInput(

@@ -1,7 +1,11 @@
+"""manage.py seed_reviews: the demo city's review periods (seed_demo runs it), or --delete of all reviews."""
+
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import demo
+from demo import reviews
 from members.models import Member
 
 
@@ -22,21 +26,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, delete, regime, previous_only=False, **options):
         if delete:
-            demo.delete_reviews()
+            reviews.delete_reviews()
             return
-        from django.contrib.auth import get_user_model
-        from django.utils import timezone
-
         secretary = Member.objects.filter(user__username="bithu").select_related("user", "cell").first()
         year = timezone.localdate().year
-        demo.seed_previous_year(year=year - 1, regime=regime)
+        reviews.seed_previous_year(year=year - 1, regime=regime)
         if previous_only:
             self.stdout.write(_("Last year's review period is published; this year's is not opened."))
             return
-        opened = demo.seed_reviews(year=year, regime=regime, secretary=secretary)
+        opened = reviews.seed_reviews(year=year, regime=regime, secretary=secretary)
         if opened is not None:
             officer = get_user_model().objects.filter(username="canbo").first()
-            demo.seed_meeting_and_decisions(period=opened.period, secretary=secretary, officer_user=officer)
+            reviews.seed_meeting_and_decisions(period=opened.period, secretary=secretary, officer_user=officer)
         if opened is None:
             self.stdout.write(_("The demo review period is already there: nothing to do."))
             return
