@@ -11,46 +11,35 @@ No Django model, request or translation catalogue is imported here, and nothing 
 `vocabulary` (the levels and the reasons for not classifying): see README.md beside this file.
 """
 
-from .base import (
+from .catalogue import RuleSpec
+from .evaluation import Evaluation, Exclusion, Finding, QuotaResult, Score
+from .facts import (
     Answers,
     CollectiveFacts,
     Discipline,
-    DisciplineForm,
-    Evaluation,
-    Exclusion,
-    Finding,
     LeaderFacts,
     MemberFacts,
-    MemberStatus,
-    Occupation,
     OrganizationFacts,
-    OrganizationKind,
-    QuotaResult,
-    Rating,
-    Score,
-    Severity,
-    SubjectKind,
     TaskStats,
     TransferFact,
+)
+from .form_answers import AnswerError, AnswersError, score, validate_answers
+from .forms import FormPurpose, FormTemplate, ItemKind, Presence, TemplateError
+from .parameters import ParameterError, ParameterIssue, Parameters, Switch
+from .registry import RULES, available_rulebooks, discover, exclusion_message, get_rulebook, register, unregister
+from .rulebook import Rulebook
+from .scales import (
+    DisciplineForm,
+    MemberStatus,
+    Occupation,
+    OrganizationKind,
+    Rating,
+    Severity,
+    SubjectKind,
     at_most,
     khtnv_two_years_running,
     lowest,
 )
-from .catalogue import RuleSpec
-from .forms import (
-    AnswerError,
-    AnswersError,
-    FormPurpose,
-    FormTemplate,
-    ItemKind,
-    Presence,
-    TemplateError,
-    score,
-    validate_answers,
-)
-from .parameters import ParameterError, ParameterIssue, Parameters, Switch
-from .registry import RULES, available_rulebooks, discover, exclusion_message, get_rulebook, register, unregister
-from .rulebook import Rulebook
 
 discover()
 
