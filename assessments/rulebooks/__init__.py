@@ -1,14 +1,18 @@
 """Rulebooks: the regulation regimes of the annual review, as pure Python over plain facts.
 
-    from assessments.rulebooks import get_rulebook, MemberFacts, Answers
+    from assessments.rulebooks import Answers, MemberFacts, get_rulebook
     from vocabulary import Level
-    rulebook = get_rulebook("2018")
-    params = rulebook.parameters(period.parameters_json)
-    evaluation = rulebook.evaluate_member(facts, answers, params, reference_date=period.reference_date)
+
+    rulebook = get_rulebook("2018")  # period.regime: "2018" or "2025"
+    params = rulebook.parameters(period.parameters, year=period.year)  # the period's JSON, validated
+    facts = MemberFacts(admission_date=member.admission_date, official_date=member.official_date)
+    answers = Answers(ratings={"political_ideology": "tot", "duty_results": "xuat_sac"})  # 2025: points={...}
+    evaluation = rulebook.evaluate_member(facts, answers, params, reference_date=period.self_review_due)
     evaluation.allowed(Level.HTXSNV), evaluation.explain(Level.HTXSNV), evaluation.level
 
 No Django model, request or translation catalogue is imported here, and nothing of the project but
-`vocabulary` (the levels and the reasons for not classifying): see README.md beside this file.
+`vocabulary` (the levels and the reasons for not classifying): see README.md beside this file, which
+also lists the modules.
 """
 
 from .catalogue import RuleSpec
