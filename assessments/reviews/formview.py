@@ -12,7 +12,7 @@ from vocabulary import Level
 from ..core.models import Assessment
 from ..core.text import fold_ascii, lang  # noqa: F401 - the page language, as the templates of forms use it
 from ..rulebooks import Answers, ItemKind, LeaderFacts, MemberFacts, Presence, Rating, get_rulebook
-from ..rulebooks.base import to_decimal
+from ..rulebooks.arithmetic import to_decimal
 
 # Who fills a section: the subject (the member or the organisation under review), the cell, the committee.
 SUBJECT = "subject"

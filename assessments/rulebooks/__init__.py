@@ -1,56 +1,49 @@
 """Rulebooks: the regulation regimes of the annual review, as pure Python over plain facts.
 
-    from assessments.rulebooks import get_rulebook, MemberFacts, Answers
+    from assessments.rulebooks import Answers, MemberFacts, get_rulebook
     from vocabulary import Level
-    rulebook = get_rulebook("2018")
-    params = rulebook.parameters(period.parameters_json)
-    evaluation = rulebook.evaluate_member(facts, answers, params, reference_date=period.reference_date)
+
+    rulebook = get_rulebook("2018")  # period.regime: "2018" or "2025"
+    params = rulebook.parameters(period.parameters, year=period.year)  # the period's JSON, validated
+    facts = MemberFacts(admission_date=member.admission_date, official_date=member.official_date)
+    answers = Answers(ratings={"political_ideology": "tot", "duty_results": "xuat_sac"})  # 2025: points={...}
+    evaluation = rulebook.evaluate_member(facts, answers, params, reference_date=period.self_review_due)
     evaluation.allowed(Level.HTXSNV), evaluation.explain(Level.HTXSNV), evaluation.level
 
 No Django model, request or translation catalogue is imported here, and nothing of the project but
-`vocabulary` (the levels and the reasons for not classifying): see README.md beside this file.
+`vocabulary` (the levels and the reasons for not classifying): see README.md beside this file, which
+also lists the modules.
 """
 
-from .base import (
+from .catalogue import RuleSpec
+from .evaluation import Evaluation, Exclusion, Finding, QuotaResult, Score
+from .facts import (
     Answers,
     CollectiveFacts,
     Discipline,
-    DisciplineForm,
-    Evaluation,
-    Exclusion,
-    Finding,
     LeaderFacts,
     MemberFacts,
-    MemberStatus,
-    Occupation,
     OrganizationFacts,
-    OrganizationKind,
-    QuotaResult,
-    Rating,
-    Score,
-    Severity,
-    SubjectKind,
     TaskStats,
     TransferFact,
+)
+from .form_answers import AnswerError, AnswersError, score, validate_answers
+from .forms import FormPurpose, FormTemplate, ItemKind, Presence, TemplateError
+from .parameters import ParameterError, ParameterIssue, Parameters, Switch
+from .registry import RULES, available_rulebooks, discover, exclusion_message, get_rulebook, register, unregister
+from .rulebook import Rulebook
+from .scales import (
+    DisciplineForm,
+    MemberStatus,
+    Occupation,
+    OrganizationKind,
+    Rating,
+    Severity,
+    SubjectKind,
     at_most,
     khtnv_two_years_running,
     lowest,
 )
-from .catalogue import RuleSpec
-from .forms import (
-    AnswerError,
-    AnswersError,
-    FormPurpose,
-    FormTemplate,
-    ItemKind,
-    Presence,
-    TemplateError,
-    score,
-    validate_answers,
-)
-from .parameters import ParameterError, ParameterIssue, Parameters, Switch
-from .registry import RULES, available_rulebooks, discover, exclusion_message, get_rulebook, register, unregister
-from .rulebook import Rulebook
 
 discover()
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from vocabulary import Level
 
-from .base import Rating, Severity
+from .scales import Rating, Severity
 
 MARKS = ("V", "R")
 STATUSES = ("implemented", "skipped")

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 
-from .base import Severity, to_decimal
+from .arithmetic import to_decimal
+from .scales import Severity
 
 QUOTA_DENOMINATORS = ("HTTNV", "HTTNV_OR_BETTER")
 QUOTA_ROUNDINGS = ("down", "half_up", "up")

@@ -1,9 +1,11 @@
-"""Which regimes exist: `get_rulebook("2018")`, `available_rulebooks()`, the catalogue `RULES`, and the
-message of a stored exclusion (`exclusion_message`).
+"""Which regimes exist: `get_rulebook("2018")`, `available_rulebooks()` and the catalogue `RULES`.
+
+`exclusion_message` writes the message of a stored exclusion again, in either language.
 
 A regime registers itself with `@register` when its module is imported. `discover()` imports every
-module of this package whose name starts with "regime", so a new regime (or a province's variant) is
-one new module and its data files: nothing else changes.
+module or subpackage of this package whose name starts with "regime" (the shipped regimes are packages,
+regime2018/ and regime2025/), so a new regime (or a province's variant) is one new module or package and
+its data files: nothing else changes.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def unregister(code: str) -> None:
 
 
 def discover(package: str = __package__) -> None:
-    """Import every module named regime* of `package` (default: this one); each registers itself."""
+    """Import every module or package named regime* of `package` (default: this one); each registers itself."""
     path = importlib.import_module(package).__path__
     for module in pkgutil.iter_modules(path):
         if module.name.startswith("regime"):

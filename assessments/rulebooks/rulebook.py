@@ -16,24 +16,14 @@ from typing import ClassVar
 
 from vocabulary import ExclusionReason, Level
 
-from .base import (
-    Answers,
-    CollectiveFacts,
-    Evaluation,
-    Exclusion,
-    Finding,
-    MemberFacts,
-    OrganizationFacts,
-    QuotaResult,
-    Score,
-    Severity,
-    SubjectKind,
-    counts_of,
-    khtnv_two_years_running,
-)
+from .arithmetic import counts_of
 from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue, render_value
-from .forms import DATA_ROOT, FormPurpose, FormTemplate, TemplateError, TemplateKey, load_template, read_json
+from .evaluation import Evaluation, Exclusion, Finding, QuotaResult, Score
+from .facts import Answers, CollectiveFacts, MemberFacts, OrganizationFacts
+from .form_files import DATA_ROOT, load_template, read_json
+from .forms import FormPurpose, FormTemplate, TemplateError, TemplateKey
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch, build_parameters
+from .scales import Severity, SubjectKind, khtnv_two_years_running
 
 _ROUNDING = {"down": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "up": ROUND_CEILING}
 

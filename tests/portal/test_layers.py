@@ -42,7 +42,7 @@ def test_an_import_upwards_breaks_the_layers(tmp_path):
 
 def test_rulebooks_may_not_import_the_rest_of_assessments(tmp_path):
     project = copy_of_the_project(tmp_path)
-    with open(project / "assessments" / "rulebooks" / "base.py", "a") as module:
+    with open(project / "assessments" / "rulebooks" / "scales.py", "a") as module:
         module.write("\n\nfrom assessments.core import text  # noqa\n")
     result = lint_imports(project)
     assert result.returncode == 1

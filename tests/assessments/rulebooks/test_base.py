@@ -17,7 +17,7 @@ from assessments.rulebooks import (
     khtnv_two_years_running,
     lowest,
 )
-from assessments.rulebooks.base import add_months, counts_of, to_decimal
+from assessments.rulebooks.arithmetic import add_months, counts_of, to_decimal
 from vocabulary import Level
 
 from .cases import member

@@ -1,0 +1,191 @@
+"""The answers of a form checked against its template (`validate_answers`) and the 2025 points totalled (`score`).
+
+The answers map item ids to values: text, a rating code, points, a level code, or a checklist of
+`{entry id: "present" | "absent"}`. Each error carries a code and a message in both languages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from vocabulary import Level
+
+from .arithmetic import to_decimal
+from .evaluation import Score
+from .forms import FormTemplate, Item, ItemKind, Presence, ScoreGroup
+from .scales import Rating
+
+
+@dataclass(frozen=True)
+class AnswerError:
+    item_id: str
+    code: str  # unknown_item | wrong_type | required | unknown_rating | unknown_level | points_invalid |
+    # points_negative | points_above_max | checklist_unknown_entry | checklist_invalid_value | checklist_incomplete
+    message_vi: str
+    message_en: str
+    rule_id: str | None = None
+    entry_id: str | None = None
+
+    def message(self, lang: str) -> str:
+        return self.message_vi if lang == "vi" else self.message_en
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, Mapping) and not value)
+
+
+def validate_answers(template: FormTemplate, answers: Mapping, *, submit: bool = False, filled_by: str | None = None):
+    """Errors in `answers` (item id -> value) against `template`; an empty list means valid.
+
+    Drafts may leave items empty; with submit=True, every required item of the sections filled by
+    `filled_by` (default: the template's author) must be answered and every checklist entry marked.
+    """
+    errors: list[AnswerError] = []
+    filled_by = filled_by or template.filled_by
+    items = {item.id: item for item in template.items()}
+    for item_id in answers:
+        if item_id not in items:
+            errors.append(
+                AnswerError(
+                    item_id,
+                    "unknown_item",
+                    f"Mục {item_id!r} không có trong mẫu {template.code or template.id}.",
+                    f"Item {item_id!r} is not in the form {template.code or template.id}.",
+                )
+            )
+    for section in template.sections:
+        author = section.filled_by or template.filled_by
+        for item in section.items:
+            value = answers.get(item.id)
+            if _blank(value):
+                if submit and item.required and author == filled_by:
+                    errors.append(
+                        AnswerError(
+                            item.id,
+                            "required",
+                            f"Chưa trả lời mục bắt buộc: {item.label_vi}",
+                            f"Required item not answered: {item.label_en}",
+                            item.rule_id,
+                        )
+                    )
+                continue
+            errors.extend(_value_errors(item, value, submit=submit and author == filled_by))
+    return errors
+
+
+def _value_errors(item: Item, value, *, submit: bool) -> list[AnswerError]:
+    def error(code, vi, en, entry_id=None):
+        return [AnswerError(item.id, code, vi, en, item.rule_id, entry_id)]
+
+    if item.kind == ItemKind.TEXT:
+        if not isinstance(value, str):
+            return error("wrong_type", f"{item.label_vi}: phải là văn bản.", f"{item.label_en}: must be text.")
+        return []
+    if item.kind == ItemKind.RATING:
+        try:
+            Rating.coerce(value)
+        except ValueError:
+            return error(
+                "unknown_rating",
+                f"{item.label_vi}: mức đánh giá {value!r} không hợp lệ (Xuất sắc, Tốt, Trung bình, Kém).",
+                f"{item.label_en}: unknown rating {value!r} (Excellent, Good, Average, Poor).",
+            )
+        return []
+    if item.kind == ItemKind.LEVEL:
+        try:
+            Level.coerce(value)
+        except ValueError:
+            return error(
+                "unknown_level",
+                f"{item.label_vi}: mức xếp loại {value!r} không hợp lệ.",
+                f"{item.label_en}: unknown level {value!r}.",
+            )
+        return []
+    if item.kind == ItemKind.POINTS:
+        try:
+            points = to_decimal(value)
+        except ValueError:
+            return error("points_invalid", f"{item.label_vi}: điểm phải là một số.", f"{item.label_en}: not a number.")
+        if points < 0:
+            return error(
+                "points_negative",
+                f"{item.label_vi}: điểm không được âm ({points}).",
+                f"{item.label_en}: points cannot be negative ({points}).",
+            )
+        if points > item.max_points:
+            return error(
+                "points_above_max",
+                f"{item.label_vi}: {points} điểm vượt quá điểm tối đa {item.max_points}.",
+                f"{item.label_en}: {points} points exceed the maximum of {item.max_points}.",
+            )
+        return []
+    if item.kind == ItemKind.CHECKLIST:
+        return _checklist_errors(item, value, submit=submit, error=error)
+    raise AssertionError(item.kind)
+
+
+def _checklist_errors(item: Item, value, *, submit: bool, error) -> list[AnswerError]:
+    if not isinstance(value, Mapping):
+        return error(
+            "wrong_type",
+            f"{item.label_vi}: phải đánh dấu từng biểu hiện.",
+            f"{item.label_en}: each entry must be marked.",
+        )
+    errors = []
+    entries = {entry.id: entry for entry in item.entries}
+    for entry_id, mark in value.items():
+        if entry_id not in entries:
+            errors += error(
+                "checklist_unknown_entry",
+                f"{item.label_vi}: không có biểu hiện {entry_id!r}.",
+                f"{item.label_en}: no entry {entry_id!r}.",
+                entry_id,
+            )
+        elif mark not in (Presence.PRESENT, Presence.ABSENT):
+            errors += error(
+                "checklist_invalid_value",
+                f"{item.label_vi}: biểu hiện {entry_id} phải đánh dấu 'có' hoặc 'không có'.",
+                f"{item.label_en}: entry {entry_id} must be marked present or absent.",
+                entry_id,
+            )
+    missing = [entry_id for entry_id in entries if entry_id not in value]
+    if submit and missing:
+        errors += error(
+            "checklist_incomplete",
+            f"{item.label_vi}: còn {len(missing)} biểu hiện chưa đánh dấu 'có' hoặc 'không có' ({', '.join(missing)}).",
+            f"{item.label_en}: {len(missing)} entries not marked present or absent ({', '.join(missing)}).",
+        )
+    return errors
+
+
+class AnswersError(ValueError):
+    def __init__(self, errors):
+        self.errors = tuple(errors)
+        super().__init__("; ".join(f"{e.item_id}: {e.message_en}" for e in self.errors))
+
+
+def score(template: FormTemplate, points: Mapping[str, Decimal]) -> Score:
+    """The general and results totals of `points`; raises AnswersError on unknown items or bad points."""
+    points_items = {item.id: item for item in template.points_items()}
+    errors = [
+        AnswerError(key, "unknown_item", f"Mục chấm điểm {key!r} không có trong mẫu.", f"No points item {key!r}.")
+        for key in points
+        if key not in points_items
+    ]
+    errors += [
+        e
+        for key, value in points.items()
+        if key in points_items
+        for e in _value_errors(points_items[key], value, submit=False)
+    ]
+    if errors:
+        raise AnswersError(errors)
+    totals = {group: Decimal(0) for group in ScoreGroup}
+    for group in ScoreGroup:
+        for item in template.points_items(group):
+            if item.id in points:
+                totals[group] += to_decimal(points[item.id])
+    missing = tuple(item_id for item_id in points_items if item_id not in points)
+    return Score(general=totals[ScoreGroup.GENERAL], results=totals[ScoreGroup.RESULTS], missing=missing)
