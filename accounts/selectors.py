@@ -1,9 +1,22 @@
 """Reads for the account pages. Each costs a fixed number of queries, whatever the size of the tree."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from members.selectors import current_members, search_members
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+
+    from members.models import Member, MemberQuerySet
+    from organizations.models import Organization
+
+    # (code, label, Bootstrap colour): one of AccountStatus's values.
+    Status = tuple[str, Promise, str]
 
 
 class AccountStatus:
@@ -17,7 +30,7 @@ class AccountStatus:
     IN_USE = ("in_use", _("In use"), "success")
 
 
-def account_status(member):
+def account_status(member: Member) -> Status:
     user = member.user
     if user is None:
         return AccountStatus.NONE
@@ -31,13 +44,13 @@ def account_status(member):
     return AccountStatus.IN_USE
 
 
-def members_with_accounts(organization, query=""):
+def members_with_accounts(organization: Organization, query: str | None = "") -> MemberQuerySet:
     """The current members under `organization` with cell and account, in Vietnamese order."""
     queryset = current_members().under(organization).select_related("cell", "user", "user__account_state")
     return search_members(queryset, query).vietnamese_order()
 
 
-def account_counts(organization):
+def account_counts(organization: Organization) -> dict[str, int]:
     """{"total", "without_account", "code_unused"} over the current members under `organization`: one query."""
     return (
         current_members()

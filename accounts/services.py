@@ -12,12 +12,16 @@ Accounts with a known password (accounts_create): the few that whoever runs the 
 sign in at once.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import secrets
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,23 +36,28 @@ from members.models import Member
 from members.selectors import CURRENT_STATUSES, current_members
 from organizations import policy
 from organizations.audit import announce
-from organizations.models import RoleAssignment
+from organizations.models import Organization, RoleAssignment
 
 from .hashers import CODE_ALPHABET, InitialCodePasswordHasher
 from .models import AccountState, FailedLogin
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+_T = TypeVar("_T")
+
 # --- Sign-in throttling ------------------------------------------------------------------------
 
 
-def _normalise(username):
+def _normalise(username: str | None) -> str:
     return (username or "").strip().lower()[:150]
 
 
-def _window_start():
+def _window_start() -> datetime:
     return timezone.now() - timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
 
 
-def login_locked_minutes(username):
+def login_locked_minutes(username: str | None) -> int:
     """Minutes left before `username` may try again, or 0 when it is not locked."""
     recent = FailedLogin.objects.filter(username=_normalise(username), attempted_at__gte=_window_start())
     times = list(recent.order_by("-attempted_at").values_list("attempted_at", flat=True)[: settings.LOGIN_MAX_FAILURES])
@@ -59,13 +68,13 @@ def login_locked_minutes(username):
     return max(1, int(remaining // 60) + (1 if remaining % 60 else 0))
 
 
-def login_failed(username, ip_address):
+def login_failed(username: str | None, ip_address: str | None) -> None:
     FailedLogin.objects.create(username=_normalise(username), ip_address=ip_address or None)
     # Old rows are of no use to the lock; prune them as we go.
     FailedLogin.objects.filter(attempted_at__lt=timezone.now() - timedelta(days=1)).delete()
 
 
-def login_succeeded(username):
+def login_succeeded(username: str | None) -> None:
     FailedLogin.objects.filter(username=_normalise(username)).delete()
 
 
@@ -83,7 +92,7 @@ USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
 class AccountError(Exception):
     """What was asked cannot be done; the message says why, for the user, in their language."""
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
@@ -105,23 +114,23 @@ class Skipped:
 
 @dataclass
 class SlipBatch:
-    slips: list = field(default_factory=list)
-    skipped: list = field(default_factory=list)
+    slips: list[Slip] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
-def new_code():
+def new_code() -> str:
     """A one-time code such as "ABCD-EFGH-JK": 10 characters that cannot be misread, in groups for
     reading aloud (about 50 bits of randomness)."""
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-def username_for_card(card_number):
+def username_for_card(card_number: str | None) -> str:
     """A member's username: the party card number without spaces ("31 012 345" -> "31012345")."""
     return "".join((card_number or "").split())
 
 
-def split_vietnamese_name(full_name):
+def split_vietnamese_name(full_name: str | None) -> tuple[str, str]:
     """(first_name, last_name) for the user: the given name is the last word ("Nguyễn Văn An" ->
     "An", "Nguyễn Văn")."""
     words = (full_name or "").split()
@@ -130,14 +139,14 @@ def split_vietnamese_name(full_name):
     return words[-1][:150], " ".join(words[:-1])[:150]
 
 
-def _hash_codes(codes):
+def _hash_codes(codes: Sequence[str]) -> list[str]:
     """The password hashes of the codes, with the cheap one-time-code hasher when it is configured
     (accounts.hashers explains why it is safe), else the default one."""
     algorithm = InitialCodePasswordHasher.algorithm
     if algorithm not in get_hashers_by_algorithm():
         algorithm = "default"
 
-    def hash_one(code):
+    def hash_one(code: str) -> str:
         return make_password(code, hasher=algorithm)
 
     if len(codes) < THREADED_HASHING_FROM:
@@ -147,12 +156,12 @@ def _hash_codes(codes):
         return list(pool.map(hash_one, codes))
 
 
-def _check_manages(actor, organization):
+def _check_manages(actor: User, organization: Organization) -> None:
     if not policy.may(actor, "accounts.manage", organization):
         raise PermissionDenied
 
 
-def _reset_refusal(actor, user, assignments):
+def _reset_refusal(actor: User, user: User, assignments: Iterable[RoleAssignment]) -> str | None:
     """Why `actor` may not give `user` a new code, or None.
 
     A new code lets whoever holds it sign in as the user, so it must open nothing the actor does not
@@ -173,12 +182,12 @@ def _reset_refusal(actor, user, assignments):
     return None
 
 
-def _chunks(items, size=BATCH_SIZE):
+def _chunks(items: Sequence[_T], size: int = BATCH_SIZE) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _assign_usernames(members):
+def _assign_usernames(members: Iterable[Member]) -> tuple[list[tuple[Member, str]], list[Skipped]]:
     """[(member, username)] for the members who can have an account now, and the skipped ones."""
     User = get_user_model()
     wanted = {}
@@ -202,7 +211,7 @@ def _assign_usernames(members):
     return [(member, username) for username, member in wanted.items()], skipped
 
 
-def _insert_users(users):
+def _insert_users(users: Sequence[User]) -> None:
     """Write the new users in bulk, with their ids set even on a database that does not return them."""
     User = get_user_model()
     User.objects.bulk_create(users, batch_size=BATCH_SIZE)
@@ -214,7 +223,7 @@ def _insert_users(users):
             user.pk = ids[user.username]
 
 
-def _lock_members_without_account(pks):
+def _lock_members_without_account(pks: Sequence[int]) -> set[int]:
     """Of these members, the pks of those still without an account, locked until the transaction ends."""
     free = set()
     for chunk in _chunks(pks):
@@ -223,7 +232,7 @@ def _lock_members_without_account(pks):
     return free
 
 
-def member_accounts_create(*, organization, actor):
+def member_accounts_create(*, organization: Organization, actor: User) -> SlipBatch:
     """Create an account for every current member under `organization` who has none; all or nothing.
 
     Returns the slips (member, username, one-time code) in cell and name order, and the members
@@ -297,7 +306,7 @@ def member_accounts_create(*, organization, actor):
     return SlipBatch(slips=slips, skipped=skipped)
 
 
-def member_password_reset(*, member, actor, expected_codes_issued=None):
+def member_password_reset(*, member: Member, actor: User, expected_codes_issued: int | None = None) -> Slip:
     """A new one-time code for the member's account; the old password or code stops working.
 
     `expected_codes_issued` is the count of codes the actor's page showed: if someone issued a code
@@ -353,7 +362,7 @@ def member_password_reset(*, member, actor, expected_codes_issued=None):
     return Slip(member, user.username, code)
 
 
-def member_codes_reissue(*, organization, actor):
+def member_codes_reissue(*, organization: Organization, actor: User) -> SlipBatch:
     """New codes for the accounts under `organization` whose code was never used: the slips were
     lost before anyone signed in. The old codes stop working. All or nothing."""
     _check_manages(actor, organization)
@@ -429,7 +438,7 @@ class NewAccount:
     superuser: bool = False
 
 
-def accounts_create(new_accounts, *, password):
+def accounts_create(new_accounts: Sequence[NewAccount], *, password: str) -> list[User]:
     """Create accounts that sign in with `password` at once: no one-time code, nothing to change first.
 
     For the accounts that whoever runs the server makes (a first administrator, the shared accounts of
@@ -482,13 +491,13 @@ def accounts_create(new_accounts, *, password):
     return users
 
 
-def must_change_password(user):
+def must_change_password(user: User | AnonymousUser) -> bool:
     """Whether the user still signs in with a one-time code and must choose a password first."""
     if not user.is_authenticated:
         return False
     return AccountState.objects.filter(user=user, must_change_password=True).exists()
 
 
-def password_chosen(*, user):
+def password_chosen(*, user: User) -> None:
     """The user has set their own password: the one-time code is gone, every page opens again."""
     AccountState.objects.filter(user=user).update(must_change_password=False, password_changed_at=timezone.now())

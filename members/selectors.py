@@ -1,11 +1,21 @@
 """Reads over members that the screens and the admin share. Each costs a fixed number of queries."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, IntegerField, Q, Subquery
 
 from organizations.access import collapse_paths, scope_for
 from organizations.selectors import words_start_with
 
-from .models import Member
+from .models import Member, MemberQuerySet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from organizations.models import Organization
 
 # Members who still belong to a cell and are counted in its strength.
 CURRENT_STATUSES = (Member.Status.ACTIVE, Member.Status.EXCUSED, Member.Status.SUSPENDED)
@@ -18,11 +28,11 @@ class SubqueryCount(Subquery):
     output_field = IntegerField()
 
 
-def current_members():
+def current_members() -> MemberQuerySet:
     return Member.objects.filter(status__in=CURRENT_STATUSES)
 
 
-def member_counts_for(organizations):
+def member_counts_for(organizations: Iterable[Organization]) -> dict[int, int]:
     """{organization pk: current members in its subtree} for organisations of one depth: one query.
 
     The counts are grouped by cell in the database and summed here by path prefix, so the cost does
@@ -46,7 +56,7 @@ def member_counts_for(organizations):
     return counts
 
 
-def members_visible_to(user):
+def members_visible_to(user: User | AnonymousUser) -> MemberQuerySet:
     """Members the user may see: those of the subtrees they manage, and their own record."""
     scope = scope_for(user)
     if scope.is_superuser:
@@ -57,7 +67,7 @@ def members_visible_to(user):
     return Member.objects.filter(condition)
 
 
-def search_members(queryset, text):
+def search_members(queryset: MemberQuerySet, text: str | None) -> MemberQuerySet:
     """Filter by name with or without diacritics ("Nguyen Van" finds "Nguyễn Văn"), or card number."""
     text = (text or "").strip()
     if not text:

@@ -5,17 +5,24 @@ A user's scope is the union of the subtrees of the organisations on which they h
 Superusers see everything. Views call the helpers here first; outside the scope a page answers 404.
 """
 
-from functools import cached_property
+from __future__ import annotations
 
-from django.db.models import Q
+from collections.abc import Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import Organization, RoleAssignment
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 _NOTHING = Q(pk__in=[])
 
 
-def collapse_paths(paths):
+def collapse_paths(paths: Iterable[str]) -> tuple[str, ...]:
     """Drop the paths that lie under another path of the list: their subtrees are already covered."""
     kept = []
     for path in sorted(set(paths)):
@@ -27,13 +34,13 @@ def collapse_paths(paths):
 class Scope:
     """What one user may see; computed once per request (see `scope_for`)."""
 
-    def __init__(self, user):
+    def __init__(self, user: User | AnonymousUser | None) -> None:
         self.user = user
         self.is_authenticated = bool(user and user.is_authenticated)
         self.is_superuser = self.is_authenticated and user.is_active and user.is_superuser
 
     @cached_property
-    def assignments(self):
+    def assignments(self) -> list[RoleAssignment]:
         if not self.is_authenticated:
             return []
         return list(
@@ -43,25 +50,25 @@ class Scope:
         )
 
     @cached_property
-    def managed_paths(self):
+    def managed_paths(self) -> tuple[str, ...]:
         return collapse_paths(a.organization.path for a in self.assignments if a.role in RoleAssignment.MANAGING_ROLES)
 
     @cached_property
-    def evaluated_ids(self):
+    def evaluated_ids(self) -> tuple[int, ...]:
         return tuple(a.organization_id for a in self.assignments if a.role == RoleAssignment.Role.EVALUATOR)
 
-    def has_role(self, *roles):
+    def has_role(self, *roles: str) -> bool:
         return any(a.role in roles for a in self.assignments)
 
     @property
-    def is_board(self):
+    def is_board(self) -> bool:
         return self.is_superuser or self.has_role(RoleAssignment.Role.BOARD)
 
     @property
-    def manages_anything(self):
+    def manages_anything(self) -> bool:
         return self.is_superuser or bool(self.managed_paths)
 
-    def _path_q(self, field):
+    def _path_q(self, field: str) -> Q:
         if self.is_superuser:
             return Q()
         q = _NOTHING
@@ -69,30 +76,30 @@ class Scope:
             q |= Q(**{f"{field}__startswith": path})
         return q
 
-    def organization_q(self, prefix=""):
+    def organization_q(self, prefix: str = "") -> Q:
         """A filter for organisations in scope: managed subtrees and evaluated organisations."""
         q = self._path_q(f"{prefix}path")
         if self.evaluated_ids and not self.is_superuser:
             q |= Q(**{f"{prefix}pk__in": self.evaluated_ids})
         return q
 
-    def managed_organization_q(self, prefix=""):
+    def managed_organization_q(self, prefix: str = "") -> Q:
         """A filter for organisations whose people this user may see (evaluators see no people)."""
         return self._path_q(f"{prefix}path")
 
-    def organizations(self):
+    def organizations(self) -> QuerySet[Organization]:
         return Organization.objects.filter(self.organization_q())
 
-    def can_see_organization(self, org):
+    def can_see_organization(self, org: Organization) -> bool:
         return (
             self.is_superuser or any(org.path.startswith(p) for p in self.managed_paths) or org.pk in self.evaluated_ids
         )
 
-    def manages_organization(self, org):
+    def manages_organization(self, org: Organization) -> bool:
         return self.is_superuser or any(org.path.startswith(p) for p in self.managed_paths)
 
 
-def scope_for(user):
+def scope_for(user: User | AnonymousUser | None) -> Scope:
     """The user's scope, cached on the user object for the length of the request."""
     scope = getattr(user, "_review_scope", None)
     if scope is None:
@@ -102,7 +109,7 @@ def scope_for(user):
     return scope
 
 
-def get_organization_for_user(user, code):
+def get_organization_for_user(user: User | AnonymousUser, code: str) -> Organization:
     """The organisation with this code if the user may see it, else 404."""
     scope = scope_for(user)
     return get_object_or_404(

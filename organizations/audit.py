@@ -6,11 +6,18 @@ cannot write it themselves: they `announce()` the act here, and the trail's app 
 receiver is connected in `assessments.apps`). The entries have no period: they belong to no year.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.dispatch import Signal
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Sent with: action (an AuditEntry.Action value), actor (the user), data (a dict for the details).
 act_done = Signal()
 
 
-def announce(action: str, *, actor, data: dict | None = None) -> None:
+def announce(action: str, *, actor: User | None, data: dict[str, Any] | None = None) -> None:
     act_done.send(sender=None, action=action, actor=actor, data=data or {})

@@ -13,19 +13,34 @@ open period, a running ballot) is the business of the transition tables: the ass
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .access import scope_for
 from .models import Organization, RoleAssignment
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+# A message for the user: a string, or a lazy translation of one (the table's messages are lazy).
+Message = str | Promise
+
+
+class Explained(Protocol):
+    """A detail of a refusal that writes its own message in the page's language (a parameter's issue)."""
+
+    def message(self, lang: str) -> str: ...
+
 
 class Refused(Exception):
     """A step refused by the policy or by a transition table; the message is meant for the user."""
 
-    def __init__(self, message, *, errors=None):
+    def __init__(self, message: str, *, errors: Sequence[str | Explained] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or []
@@ -48,12 +63,14 @@ ANY_KIND = None
 @dataclass(frozen=True)
 class Rule:
     relations: frozenset[Relation]
-    refusal: object  # the message when the user lacks every relation
+    refusal: Message  # the message when the user lacks every relation
     kinds: tuple[str, ...] | None = ANY_KIND  # the organisation kinds the action exists for
-    wrong_kind: object = ""  # the message when the organisation is of another kind
+    wrong_kind: Message = ""  # the message when the organisation is of another kind
 
 
-def rule(relations, refusal, kinds=ANY_KIND, wrong_kind=""):
+def rule(
+    relations: Iterable[Relation], refusal: Message, kinds: Iterable[str] | None = ANY_KIND, wrong_kind: Message = ""
+) -> Rule:
     return Rule(frozenset(relations), refusal, tuple(kinds) if kinds else None, wrong_kind)
 
 
@@ -110,7 +127,9 @@ RULES: dict[str, Rule] = {
 }
 
 
-def relations(user, organization: Organization | None, *, owner_id: int | None = None) -> frozenset[Relation]:
+def relations(
+    user: User | AnonymousUser, organization: Organization | None, *, owner_id: int | None = None
+) -> frozenset[Relation]:
     """How `user` stands to an object of `organization` whose own user (subject, voter) is `owner_id`."""
     scope = scope_for(user)
     if not scope.is_authenticated:
@@ -133,7 +152,9 @@ def relations(user, organization: Organization | None, *, owner_id: int | None =
     return frozenset(found)
 
 
-def refusal(user, action: str, organization: Organization | None, *, owner_id: int | None = None):
+def refusal(
+    user: User | AnonymousUser, action: str, organization: Organization | None, *, owner_id: int | None = None
+) -> Message | None:
     """Why `user` may not take `action` on an object of `organization`, or None when they may."""
     entry = RULES[action]
     if entry.kinds is not None and (organization is None or organization.kind not in entry.kinds):
@@ -143,11 +164,13 @@ def refusal(user, action: str, organization: Organization | None, *, owner_id: i
     return entry.refusal
 
 
-def may(user, action: str, organization: Organization | None, *, owner_id: int | None = None) -> bool:
+def may(
+    user: User | AnonymousUser, action: str, organization: Organization | None, *, owner_id: int | None = None
+) -> bool:
     return refusal(user, action, organization, owner_id=owner_id) is None
 
 
-def may_somewhere(user, action: str) -> bool:
+def may_somewhere(user: User | AnonymousUser, action: str) -> bool:
     """Whether `user` may take `action` on some organisation: on one they hold a role on (the menus)."""
     scope = scope_for(user)
     if not scope.is_authenticated:
@@ -157,7 +180,9 @@ def may_somewhere(user, action: str) -> bool:
     return any(may(user, action, assignment.organization) for assignment in scope.assignments)
 
 
-def require(user, action: str, organization: Organization | None, *, owner_id: int | None = None) -> None:
+def require(
+    user: User | AnonymousUser | None, action: str, organization: Organization | None, *, owner_id: int | None = None
+) -> None:
     """Refuse (`Refused`, with the table's message) unless `user` may take `action`.
 
     `user` None is the command line (`open_period`, the demo loader), run by whoever administers the

@@ -12,15 +12,24 @@ The workflow's own permissions (who may decide, finalise, publish, reopen...) ar
 permissions: the services check the role and the scope, whatever the admin shows.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from .models import RoleAssignment
+from .models import Organization, RoleAssignment
+
+if TYPE_CHECKING:
+    from django.apps import AppConfig
+    from django.contrib.auth.models import User
 
 Role = RoleAssignment.Role
 
 
-def _crud(app_model, *actions):
+def _crud(app_model: str, *actions: str) -> list[str]:
     app, model = app_model.split(".")
     return [f"{app}.{action}_{model}" for action in actions]
 
@@ -53,7 +62,7 @@ BOARD_PERMISSIONS = [
 
 # (group name, permissions, works in the admin) of each role. The group names are what the admin
 # shows; they are in Vietnamese because that is what the board reads.
-ROLE_GROUPS = {
+ROLE_GROUPS: dict[str, tuple[str, list[str], bool]] = {
     Role.BOARD: ("Ban Tổ chức", BOARD_PERMISSIONS, True),
     # Committee officers, cell secretaries and evaluators work in the application's own screens.
     Role.COMMITTEE_OFFICER: ("Cán bộ đảng ủy cơ sở", [], False),
@@ -62,7 +71,7 @@ ROLE_GROUPS = {
 }
 
 
-def _permissions(names):
+def _permissions(names: Iterable[str]) -> list[Permission]:
     wanted = {tuple(name.split(".")) for name in names}
     found = {
         (app, codename): permission
@@ -76,7 +85,7 @@ def _permissions(names):
     return list(found.values())
 
 
-def sync_role_groups_after_migrate(sender, using="default", **kwargs):
+def sync_role_groups_after_migrate(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     """post_migrate: the permissions of every app first (Django makes them app by app, and this app is
     not the last), then the groups."""
     from django.apps import apps
@@ -87,7 +96,7 @@ def sync_role_groups_after_migrate(sender, using="default", **kwargs):
     sync_role_groups()
 
 
-def sync_role_groups():
+def sync_role_groups() -> dict[str, Group]:
     """Create or update one group per role with exactly its permissions. Idempotent."""
     groups = {}
     with transaction.atomic():
@@ -98,7 +107,7 @@ def sync_role_groups():
     return groups
 
 
-def sync_user_groups(user):
+def sync_user_groups(user: User) -> None:
     """Put `user` in the groups of the roles they hold, take them out of the others, and make them
     staff while they hold a role that works in the admin (never unstaff a superuser)."""
     held = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
@@ -114,7 +123,7 @@ def sync_user_groups(user):
         user.save(update_fields=["is_staff"])
 
 
-def grant_role(*, user, organization, role):
+def grant_role(*, user: User, organization: Organization, role: str) -> RoleAssignment:
     """Give `user` the role on `organization` (validated like the admin form) with its group."""
     with transaction.atomic():
         assignment = RoleAssignment.objects.filter(user=user, organization=organization, role=role).first()
@@ -126,7 +135,7 @@ def grant_role(*, user, organization, role):
     return assignment
 
 
-def revoke_role(assignment):
+def revoke_role(assignment: RoleAssignment) -> None:
     with transaction.atomic():
         user = assignment.user
         assignment.delete()

@@ -4,7 +4,10 @@ Pure functions, no Django: the same key sorts identically on SQLite and on Postg
 database collation, because it is made of ASCII digits only.
 """
 
+from __future__ import annotations
+
 import unicodedata
+from collections.abc import Sequence
 
 # The Vietnamese alphabet, with the Latin letters it lacks (f, j, w, z) where Latin puts them.
 ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
@@ -19,14 +22,14 @@ _TONE_MARKS = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u03
 _LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}
 
 
-def fold(text):
+def fold(text: str | None) -> str:
     """Lower-case text without diacritics, for searching: "Nguyễn Văn Đức" -> "nguyen van duc"."""
     decomposed = unicodedata.normalize("NFD", (text or "").replace("đ", "d").replace("Đ", "D"))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.lower().split())
 
 
-def _syllable(word):
+def _syllable(word: str) -> tuple[list[str], str]:
     """Split a word into its letters (tone removed, letter marks kept) and its tone digit."""
     tone = "0"
     letters = []
@@ -40,7 +43,7 @@ def _syllable(word):
     return letters, tone
 
 
-def _encode(words):
+def _encode(words: Sequence[str]) -> tuple[str, str]:
     codes, tones = [], []
     for position, word in enumerate(words):
         letters, tone = _syllable(word)
@@ -51,7 +54,7 @@ def _encode(words):
     return "".join(codes), "".join(tones)
 
 
-def split_name(full_name):
+def split_name(full_name: str | None) -> tuple[str, str]:
     """("Nguyễn Văn", "An") for "Nguyễn Văn An": the given name is the last word."""
     words = (full_name or "").split()
     if not words:
@@ -59,7 +62,7 @@ def split_name(full_name):
     return " ".join(words[:-1]), words[-1]
 
 
-def name_sort_key(full_name):
+def name_sort_key(full_name: str | None) -> str:
     """A key that sorts names the Vietnamese way: by given name, then the rest, letters before tones.
 
     Letters compare in the Vietnamese alphabet (a < ă < â < b ... d < đ < e ...); tones only break
@@ -73,7 +76,7 @@ def name_sort_key(full_name):
     return f"{given_codes}{_PART_GAP}{rest_codes}{_PART_GAP}{given_tones}{rest_tones}"
 
 
-def _title_tokens(word):
+def _title_tokens(word: str) -> tuple[str, str]:
     """Letters of a word as codes, runs of digits as one zero-padded number, so that 2 < 10."""
     letters, tone = _syllable(word)
     codes, digits = [], ""
@@ -92,7 +95,7 @@ def _title_tokens(word):
 _NUMBER_MARK = "01"
 
 
-def title_sort_key(title):
+def title_sort_key(title: str | None) -> str:
     """A key that sorts titles (organisation names) word by word in the Vietnamese alphabet, with
     numbers in numeric order: "Tổ dân phố số 2" before "Tổ dân phố số 10". Digits only, like
     `name_sort_key`."""

@@ -3,25 +3,33 @@
 Built in bulk: one query per kind of record for a whole subtree, whatever its size.
 """
 
+from __future__ import annotations
+
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Transfer
 
 from ..rulebooks import Discipline, MemberFacts, OrganizationFacts, OrganizationKind, TransferFact
 
+if TYPE_CHECKING:
+    from members.models import Member
+    from organizations.models import Organization
 
-def _months_between(start, end):
+
+def _months_between(start: datetime.date, end: datetime.date) -> int:
     return max(0, (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0))
 
 
-def _overlap_days(start, end, year):
+def _overlap_days(start: datetime.date, end: datetime.date, year: int) -> int:
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     start, end = max(start, first), min(end, last)
     return (end - start).days + 1 if end >= start else 0
 
 
-def member_facts_for(members, year):
+def member_facts_for(members: Iterable[Member], year: int) -> dict[int, MemberFacts]:
     """{member pk: MemberFacts} for the year, from the members' records: six queries in all."""
     members = list(members)
     ids = [m.pk for m in members]
@@ -76,6 +84,6 @@ def member_facts_for(members, year):
     return facts
 
 
-def organization_facts(organization):
+def organization_facts(organization: Organization) -> OrganizationFacts:
     kind = OrganizationKind.CELL if organization.is_cell else OrganizationKind.COMMITTEE
     return OrganizationFacts(kind=kind, founded_on=organization.founded_on)

@@ -1,17 +1,29 @@
 """Reads over the levels that several pages show: a subject's levels by year, the cell's level beside a
 member's, the members' levels of the year before, and the count of levels of a group (`Distribution`)."""
 
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from django.db.models import OuterRef, Subquery
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from organizations.access import scope_for
 from vocabulary import Level
 
 from .models import Assessment, Period
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-def level_history(user, *, member=None, organization=None):
+    from members.models import Member
+    from organizations.models import Organization
+
+
+def level_history(
+    user: User | AnonymousUser, *, member: Member | None = None, organization: Organization | None = None
+) -> list[Assessment]:
     """The levels of a member (or an organisation) across periods, newest first: one query.
 
     Those who manage the subject see every decided level; the member sees only published ones."""
@@ -33,7 +45,7 @@ def level_history(user, *, member=None, organization=None):
     return list(queryset)
 
 
-def cell_levels(assessments):
+def cell_levels(assessments: Iterable[Assessment]) -> dict[tuple[int, int], Assessment]:
     """{(period id, organisation id): the organisation's review} for the organisation each member's
     assessment in `assessments` was made in (the member's cell), where its level is decided: one query.
 
@@ -53,7 +65,7 @@ def cell_levels(assessments):
     }
 
 
-def _previous_year(period):
+def _previous_year(period: Period) -> QuerySet[Assessment]:
     """The members' levels decided in the year before `period`: the annual period of the same root."""
     return Assessment.objects.filter(
         period__organization_id=period.organization_id,
@@ -63,13 +75,13 @@ def _previous_year(period):
     ).exclude(decided_level="")
 
 
-def previous_levels(period, members):
+def previous_levels(period: Period, members: Iterable[int]) -> dict[int, str]:
     """{member id: the level decided the year before `period`} for `members` (ids, or a queryset of
     ids): one query. Members with no level that year are left out."""
     return dict(_previous_year(period).filter(member__in=members).values_list("member_id", "decided_level"))
 
 
-def previous_level(period):
+def previous_level(period: Period) -> Subquery:
     """The level decided the year before `period`, as an expression over an assessment's member (None
     if none), for a query that counts or lists many members at once."""
     return Subquery(_previous_year(period).filter(member=OuterRef("member")).values("decided_level")[:1])
@@ -80,7 +92,7 @@ LEVELS = Level.codes()
 PENDING_STATES = (Assessment.State.NOT_STARTED, Assessment.State.DRAFT, Assessment.State.RETURNED)
 
 
-def _percent(part, whole):
+def _percent(part: int, whole: int) -> int:
     """A whole percentage, halves rounded up as people do by hand (62.5 -> 63, not Python's 62)."""
     return (200 * part + whole) // (2 * whole) if whole else 0
 
@@ -91,23 +103,23 @@ class Distribution:
 
     label: str
     classified: int = 0
-    levels: dict = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
+    levels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
 
     @property
-    def decided(self):
+    def decided(self) -> int:
         return sum(self.levels.values())
 
     @property
-    def undecided(self):
+    def undecided(self) -> int:
         return self.classified - self.decided
 
     @property
-    def cells(self):
+    def cells(self) -> list[tuple[int, int]]:
         """(count, % of those to be classified) per level, best first, then the undecided."""
         counts = [self.levels[level] for level in LEVELS] + [self.undecided]
         return [(count, _percent(count, self.classified)) for count in counts]
 
-    def add(self, level, count):
+    def add(self, level: str, count: int) -> None:
         self.classified += count
         if level:
             self.levels[level] += count

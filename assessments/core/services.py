@@ -2,9 +2,13 @@
 assessment, the check of the workflow table, the audit entry, opening and closing a period, and the
 board's say on who is classified."""
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,11 +21,18 @@ from ..rulebooks import ParameterError, get_rulebook
 from .errors import WorkflowError
 from .facts import member_facts_for, organization_facts
 from .models import Assessment, AuditEntry, Period
-from .transitions import PERIOD, PERIOD_REFUSALS, log_action, transition
+from .transitions import PERIOD, PERIOD_REFUSALS, Change, log_action, transition
 from .workflow import ASSESSMENT, Actor, actors_for, refusal
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _check(assessment, action_name, user, *, now=None):
+    from ..rulebooks import Exclusion
+
+
+def _check(
+    assessment: Assessment, action_name: str, user: User, *, now: datetime.datetime | None = None
+) -> frozenset[Actor]:
     """Refuse the step unless the period, the policy, the workflow table and the deadline allow it."""
     actors = actors_for(user, assessment)
     message = refusal(assessment, action_name, user, actors=actors, now=now)
@@ -31,12 +42,14 @@ def _check(assessment, action_name, user, *, now=None):
 
 
 @contextmanager
-def assessment_step(assessment, name, user, *, reason="", now=None):
+def assessment_step(
+    assessment: Assessment, name: str, user: User, *, reason: str = "", now: datetime.datetime | None = None
+) -> Iterator[Change[Assessment]]:
     """Take step `name` of the assessment's table (`workflow.ASSESSMENT`) through `transition`: the
     period, the policy, the state and the deadline are checked on the locked row. A secretary writing
     a member's own self-review acts in the member's place, and the trail says so."""
 
-    def check(locked):
+    def check(locked: Assessment) -> str | None:
         return refusal(locked, name, user, now=now)
 
     with transition(
@@ -57,7 +70,7 @@ def assessment_step(assessment, name, user, *, reason="", now=None):
         yield change
 
 
-def _locked_copy(assessment):
+def _locked_copy(assessment: Assessment) -> Assessment:
     return (
         Assessment.objects.select_for_update(of=("self",))
         .select_related("period", "member", "organization")
@@ -72,10 +85,10 @@ class OpenedPeriod:
     leaders: int
     organizations: int
     collectives: int
-    excluded: list  # [(subject name, the rulebook's Exclusion)]
+    excluded: list[tuple[str, Exclusion]]  # (subject name, the rulebook's Exclusion)
 
 
-def period_open(*, period, user, reference_date=None):
+def period_open(*, period: Period, user: User | None, reference_date: datetime.date | None = None) -> OpenedPeriod:
     """Open a prepared period: one assessment for every member and organisation under its
     organisation, each member checked against the rulebook's exclusions (not classified, with the
     reason). Bulk writes: the cost does not grow with the number of queries, only with the rows."""
@@ -147,7 +160,9 @@ def period_open(*, period, user, reference_date=None):
     )
 
 
-def assessment_classification_override(*, assessment, user, classified, reason):
+def assessment_classification_override(
+    *, assessment: Assessment, user: User, classified: bool, reason: str | None
+) -> Assessment:
     """The board decides that a subject is (or is not) classified, against the computed roster."""
     reason = (reason or "").strip()
     if not reason:
@@ -188,7 +203,7 @@ def assessment_classification_override(*, assessment, user, classified, reason):
     return current
 
 
-def period_close(*, period, user):
+def period_close(*, period: Period, user: User | None) -> Period:
     """Close an open period: self-reviews and forms can no longer be changed; decisions come next."""
     with period_step(period, "close", user) as change:
         pass
@@ -196,7 +211,7 @@ def period_close(*, period, user):
 
 
 @contextmanager
-def period_step(period, name, user):
+def period_step(period: Period, name: str, user: User | None) -> Iterator[Change[Period]]:
     """Take step `name` of the period's table (`transitions.PERIOD`): the board of the period's
     organisation only; `user` None is the command line (`open_period`, the demo)."""
     with transition(

@@ -9,19 +9,30 @@ Services use them; screens ask `step_refusal()` to show only the buttons that wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from organizations import policy
+from organizations.policy import Relation
 
 from .errors import WorkflowError
-from .models import AuditEntry, Period
+from .models import Assessment, AuditEntry, Period
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from members.models import Member
+    from organizations.models import Organization
+    from organizations.policy import Message
+
+# The model of the row a transition changes: a Period, an Assessment...
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 A = AuditEntry.Action
 
@@ -29,8 +40,8 @@ A = AuditEntry.Action
 @dataclass(frozen=True)
 class Step:
     action: str  # an AuditEntry.Action: what the audit entry records
-    label: Any
-    sources: tuple  # the states the step leaves from
+    label: Message
+    sources: tuple[str, ...]  # the states the step leaves from
     target: str | None  # the state it leads to; None: the state does not change
     policy: str  # the action of organizations.policy that authorises it
     needs_reason: bool = False
@@ -60,14 +71,14 @@ PERIOD_REFUSALS = {
 def log_action(
     action: str,
     *,
-    actor,
+    actor: User | None,
     period: Period | None = None,
-    assessment=None,
-    on_behalf_of=None,
+    assessment: Assessment | None = None,
+    on_behalf_of: Member | None = None,
     from_state: str = "",
     to_state: str = "",
     reason: str = "",
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Write one entry of the audit trail. `action` must be one of `AuditEntry.Action`."""
     return AuditEntry.objects.create(
@@ -85,24 +96,24 @@ def log_action(
     )
 
 
-def record_announced(sender, *, action, actor, data, **kwargs):
+def record_announced(sender: object, *, action: str, actor: User | None, data: dict[str, Any], **kwargs: Any) -> None:
     """The trail's receiver of the acts the lower apps announce (`organizations.audit`)."""
     log_action(action, actor=actor, data=data)
 
 
 def audit_fields(
-    action,
+    action: str,
     *,
-    actor,
-    period=None,
-    assessment=None,
-    assessment_id=None,
-    on_behalf_of=None,
-    from_state="",
-    to_state="",
-    reason="",
-    data=None,
-) -> dict:
+    actor: User | None,
+    period: Period | None = None,
+    assessment: Assessment | None = None,
+    assessment_id: int | None = None,
+    on_behalf_of: Member | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The fields of one audit entry, checked: for the services that write many at once (bulk_create).
     `assessment_id` instead of `assessment` when only the key is at hand."""
     if action not in A.values:
@@ -127,22 +138,31 @@ def audit_fields(
 
 
 @dataclass
-class Change:
+class Change(Generic[ModelT]):
     """The locked copy inside `transition()`: change `obj`, add to `data`; the exit saves and logs."""
 
-    obj: Any
+    obj: ModelT
     step: Step
     from_state: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
-    assessment: Any = None
-    on_behalf_of: Any = None
-    update_fields: list = field(default_factory=list)
-    actors: frozenset = frozenset()
+    assessment: Assessment | None = None
+    on_behalf_of: Member | None = None
+    update_fields: list[str] = field(default_factory=list)
+    actors: frozenset[Relation] = frozenset()
     log: bool = True  # False: a change with nothing to record (a draft saved again)
 
 
-def step_refusal(steps: dict[str, Step], name: str, state: str, user, organization, *, owner_id=None, refusals=None):
+def step_refusal(
+    steps: dict[str, Step],
+    name: str,
+    state: str,
+    user: User | AnonymousUser | None,
+    organization: Organization | None,
+    *,
+    owner_id: int | None = None,
+    refusals: Mapping[str, Message] | None = None,
+) -> str | None:
     """Why `user` may not take step `name` from `state`, or None: the policy first, then the table."""
     step = steps[name]
     message = policy.refusal(user, step.policy, organization, owner_id=owner_id) if user is not None else None
@@ -157,20 +177,20 @@ def step_refusal(steps: dict[str, Step], name: str, state: str, user, organizati
 
 @contextmanager
 def transition(
-    obj: models.Model,
+    obj: ModelT,
     name: str,
-    user,
+    user: User | None,
     *,
     steps: dict[str, Step],
-    organization,
+    organization: Organization | None,
     period: Period | None = None,
     owner_id: int | None = None,
     reason: str = "",
-    refusals: dict | None = None,
-    check=None,
-    related: tuple = (),
+    refusals: Mapping[str, Message] | None = None,
+    check: Callable[[ModelT], str | None] | None = None,
+    related: tuple[str, ...] = (),
     state_field: str = "state",
-) -> Iterator[Change]:
+) -> Iterator[Change[ModelT]]:
     """Take step `name` of `steps` on `obj` as `user`, in one transaction.
 
     Locks the row, refuses (WorkflowError) unless the policy and the table allow the step from the

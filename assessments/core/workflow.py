@@ -7,6 +7,9 @@ show only the buttons that would work). Views and the admin never test states or
 
 from __future__ import annotations
 
+import datetime
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +19,9 @@ from organizations.policy import Relation
 
 from .models import Assessment, AuditEntry, Period
 from .transitions import Step, table
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 S = Assessment.State
 A = AuditEntry.Action
@@ -58,7 +64,7 @@ ACTIONS = ASSESSMENT
 NEEDS_OPEN_PERIOD = (A.SAVE, A.SUBMIT, A.RETURN)
 
 
-def actors_for(user, assessment: Assessment) -> frozenset[Relation]:
+def actors_for(user: User | AnonymousUser, assessment: Assessment) -> frozenset[Relation]:
     """How `user` stands to `assessment` (empty: no business with it). Evaluators see organisations,
     not people: on a member's review they have no standing."""
     owner = assessment.member.user_id if assessment.member_id else None
@@ -73,7 +79,14 @@ def state_allows(name: str, state: str) -> bool:
     return step is not None and state in step.sources
 
 
-def refusal(assessment: Assessment, name: str, user, *, actors=None, now=None) -> str | None:
+def refusal(
+    assessment: Assessment,
+    name: str,
+    user: User | AnonymousUser,
+    *,
+    actors: frozenset[Relation] | None = None,
+    now: datetime.datetime | None = None,
+) -> str | None:
     """Why `user` may not take step `name` on `assessment` now, or None: the period, the policy, the
     table and the self-review deadline, in that order."""
     step = ASSESSMENT[name]
@@ -105,7 +118,9 @@ def refusal(assessment: Assessment, name: str, user, *, actors=None, now=None) -
     return None
 
 
-def available(assessment: Assessment, user, *, actors=None) -> list[str]:
+def available(
+    assessment: Assessment, user: User | AnonymousUser, *, actors: frozenset[Relation] | None = None
+) -> list[str]:
     """The self-review steps `user` can take on `assessment` right now (the buttons to show)."""
     actors = actors_for(user, assessment) if actors is None else actors
     return [name for name in (A.SAVE, A.SUBMIT, A.RETURN) if refusal(assessment, name, user, actors=actors) is None]

@@ -3,23 +3,29 @@ grassroots organisations. Each row shows the organisation's own proposal, the ev
 the levels of its members, what the rules say and a suggested level; the list is in a suggested order.
 """
 
-from collections import Counter, defaultdict
+from __future__ import annotations
 
-from django.db.models import Count
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, QuerySet
 
 from organizations import policy
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.models import Assessment
+from ..core.models import Assessment, Period
 from ..core.text import lang
 from ..reviews.selectors import analysis_summaries
-from ..rulebooks import OrganizationFacts, OrganizationKind, get_rulebook
-from .selectors import Row, suggestion
+from ..rulebooks import OrganizationFacts, OrganizationKind, Parameters, Rulebook, get_rulebook
+from .selectors import Choices, QuotaBox, Row, suggestion
 from .services import record_levels
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def decided_organizations(parent):
+
+def decided_organizations(parent: Organization) -> QuerySet[Organization]:
     """The organisations whose levels `parent` decides: a committee's cells, or a root's grassroots."""
     subtree = parent.subtree().exclude(pk=parent.pk)
     if parent.depth == 1:
@@ -27,17 +33,17 @@ def decided_organizations(parent):
     return subtree.filter(kind__in=(Organization.Kind.SUBORDINATE_CELL, Organization.Kind.SECTION_COMMITTEE))
 
 
-def ranking_action(parent):
+def ranking_action(parent: Organization) -> str:
     """The policy action of deciding the levels below `parent`: the root ranks its grassroots
     organisations (the board), a grassroots committee its cells."""
     return "ranking.grassroots" if parent.depth == 1 else "ranking.cells"
 
 
-def check_ranker(user, parent):
+def check_ranker(user: User, parent: Organization) -> None:
     policy.require(user, ranking_action(parent), parent)
 
 
-def organization_assessments(period, parent):
+def organization_assessments(period: Period, parent: Organization) -> QuerySet[Assessment]:
     """The reviews of the organisations whose levels `parent` decides (the unit of the quota)."""
     return Assessment.objects.filter(
         period=period,
@@ -47,7 +53,9 @@ def organization_assessments(period, parent):
     )
 
 
-def ranking_rows(period, parent, queryset=None):
+def ranking_rows(
+    period: Period, parent: Organization, queryset: QuerySet[Assessment] | None = None
+) -> tuple[list[Row], Rulebook, Parameters]:
     """The rows of the ranking (all of them, or those of `queryset`), in the suggested order: best
     suggested level first, then the share of members at HTTNV or better. A fixed number of queries
     whatever the size of the tree: the members' levels are counted per cell by the database."""
@@ -103,7 +111,7 @@ def ranking_rows(period, parent, queryset=None):
             row.suggested = suggestion(assessment.self_level or row.evaluations["top_level"], evaluation)
         rows.append(row)
 
-    def order(row):
+    def order(row: Row) -> tuple[int, float, str]:
         level = row.assessment.decided_level or (row.suggested.value if row.suggested else "")
         rank = Level(level).rank if level else 0  # higher is better; undecided and unsuggested last
         return (-rank, -row.good_share, row.assessment.organization.sort_key)
@@ -112,7 +120,15 @@ def ranking_rows(period, parent, queryset=None):
     return rows, rulebook, params
 
 
-def ranking_record(*, period, parent, user, choices, exception_reason="", rows=None):
+def ranking_record(
+    *,
+    period: Period,
+    parent: Organization,
+    user: User,
+    choices: Choices,
+    exception_reason: str | None = "",
+    rows: list[Row] | None = None,
+) -> tuple[int, QuotaBox]:
     check_ranker(user, parent)
     base = organization_assessments(period, parent)
     rulebook = get_rulebook(period.regime)

@@ -1,42 +1,53 @@
 """What the decision screens read: each subject's row with the rulebook's reading and the suggestion,
 the counts of a whole group in one query, and the quota box."""
 
+from __future__ import annotations
+
 import dataclasses
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from organizations.models import Organization
 from vocabulary import Level
 
 from ..core.facts import member_facts_for
-from ..core.models import Assessment, AuditEntry
+from ..core.models import Assessment, AuditEntry, Period
 from ..core.selectors import previous_levels
 from ..core.text import lang
 from ..rulebooks import (
+    Evaluation,
     LeaderFacts,
     MemberFacts,
+    Parameters,
+    QuotaResult,
+    Rulebook,
     get_rulebook,
     khtnv_two_years_running,
     lowest,
 )
+
+# The levels a decision screen posts: {assessment pk: (level code, "" for none; the note)}.
+Choices = Mapping[int, tuple[str, str]]
 
 
 @dataclass
 class Row:
     assessment: Assessment
     cap: Level | None
-    blocking: list = field(default_factory=list)  # messages of the findings that forbid levels
-    warnings: list = field(default_factory=list)
+    blocking: list[str] = field(default_factory=list)  # messages of the findings that forbid levels
+    warnings: list[str] = field(default_factory=list)
     suggested: Level | None = None
-    allowed: tuple = ()
+    allowed: tuple[Level, ...] = ()
     previous_level: str = ""
-    evaluation: object = None
+    evaluation: Evaluation | None = None
     unchecked: bool = False  # some conditions could not be checked: no ratings or points entered
 
     @property
-    def two_years(self):
+    def two_years(self) -> bool:
         """KHTNV last year and, as it stands, this year too: to be flagged for education and removal."""
         current = self.assessment.decided_level or (self.suggested.value if self.suggested else "")
         if not current and self.cap == Level.KHTNV:
@@ -44,21 +55,21 @@ class Row:
         return khtnv_two_years_running(self.previous_level, current)
 
     @property
-    def needs_attention(self):
+    def needs_attention(self) -> bool:
         return bool(self.blocking or self.warnings or self.two_years)
 
     @property
-    def undecided(self):
+    def undecided(self) -> bool:
         return self.assessment.classified and not self.assessment.decided_level
 
 
-def _facts(assessment, facts):
+def _facts(assessment: Assessment, facts: MemberFacts) -> MemberFacts:
     if assessment.subject_kind == Assessment.SubjectKind.LEADER:
         return LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
     return facts
 
 
-def suggestion(proposal, evaluation):
+def suggestion(proposal: Level | str | None, evaluation: Evaluation) -> Level | None:
     """The level to suggest: the proposal, capped by the rules, moved down to a level they allow.
 
     Suggestions come only from a proposal (the cell's, for a member): with none there is nothing to
@@ -72,14 +83,19 @@ def suggestion(proposal, evaluation):
     return suggested
 
 
-def member_assessments(period, organization):
+def member_assessments(period: Period, organization: Organization) -> QuerySet[Assessment]:
     """Every member's assessment in the period under `organization` (the unit of the decision)."""
     return Assessment.objects.filter(
         period=period, member__isnull=False, organization__path__startswith=organization.path
     )
 
 
-def build_rows(period, assessments, rulebook=None, params=None):
+def build_rows(
+    period: Period,
+    assessments: Sequence[Assessment],
+    rulebook: Rulebook | None = None,
+    params: Parameters | None = None,
+) -> list[Row]:
     """A Row for each member's assessment (member and organisation loaded), with the rulebook's reading.
 
     Three queries for the whole list (the five kinds of record are one each, last year's levels one),
@@ -110,7 +126,9 @@ def build_rows(period, assessments, rulebook=None, params=None):
     return rows
 
 
-def decision_rows(period, organization, queryset=None):
+def decision_rows(
+    period: Period, organization: Organization, queryset: QuerySet[Assessment] | None = None
+) -> tuple[list[Row], Rulebook, Parameters]:
     """(rows, rulebook, params) for the members under the grassroots organisation (or `queryset`, a
     narrower selection of them), in the order of the tree: cell by cell, Vietnamese order inside."""
     rulebook = get_rulebook(period.regime)
@@ -127,31 +145,31 @@ class Tally:
     """Where the levels of a set of subjects stand: decided per level, undecided, proposals waiting."""
 
     classified: int = 0
-    decided: Counter = field(default_factory=Counter)  # Level value -> count
-    proposed: Counter = field(default_factory=Counter)  # the cell's proposal of those not decided yet
+    decided: Counter[str] = field(default_factory=Counter)  # Level value -> count
+    proposed: Counter[str] = field(default_factory=Counter)  # the cell's proposal of those not decided yet
     reopened: int = 0
 
     @property
-    def decided_total(self):
+    def decided_total(self) -> int:
         return sum(self.decided.values())
 
     @property
-    def undecided(self):
+    def undecided(self) -> int:
         return self.classified - self.decided_total
 
     @property
-    def proposed_total(self):
+    def proposed_total(self) -> int:
         return sum(self.proposed.values())
 
     @property
-    def complete(self):
+    def complete(self) -> bool:
         return self.classified > 0 and self.undecided == 0
 
-    def levels(self):
+    def levels(self) -> list[tuple[str, int]]:
         """(level code, count) for the four levels, best first."""
         return [(level.value, self.decided.get(level.value, 0)) for level in Level.best_first()]
 
-    def add(self, other):
+    def add(self, other: Tally) -> None:
         self.classified += other.classified
         self.decided.update(other.decided)
         self.proposed.update(other.proposed)
@@ -162,7 +180,7 @@ class Tally:
 PROPOSAL_FIELDS = {"member": "cell_proposed_level", "organization": "self_level"}
 
 
-def tallies_by_organization(queryset, subject_kind="member"):
+def tallies_by_organization(queryset: QuerySet[Assessment], subject_kind: str = "member") -> defaultdict[int, Tally]:
     """{organisation id: Tally} over the classified assessments of `queryset`: one query."""
     proposal = PROPOSAL_FIELDS[subject_kind]
     tallies = defaultdict(Tally)
@@ -184,7 +202,7 @@ def tallies_by_organization(queryset, subject_kind="member"):
     return tallies
 
 
-def total_tally(tallies):
+def total_tally(tallies: Mapping[int, Tally]) -> Tally:
     total = Tally()
     for tally in tallies.values():
         total.add(tally)
@@ -197,38 +215,49 @@ class QuotaBox:
     is binding yet (every subject decided), the quota if the proposals still undecided were accepted
     as they are (an upper bound: the rules may lower some), and the exception on record, if any."""
 
-    quota: object
+    quota: QuotaResult
     tally: Tally
     exception: AuditEntry | None
-    projected: object = None
+    projected: QuotaResult | None = None
 
     @property
-    def projected_over(self):
+    def projected_over(self) -> bool:
         return self.projected is not None and not self.projected.within and self.tally.proposed_total > 0
 
-    def projected_message(self):
+    def projected_message(self) -> str:
         return self.projected.message(lang()) if self.projected is not None else ""
 
     @property
-    def projection_covered(self):
+    def projection_covered(self) -> bool:
         return self.exception is not None and self.exception.data.get("count", 0) >= self.projected.count
 
     # The figures of the quota itself, for callers that read the box as the quota.
-    within = property(lambda self: self.quota.within)
-    cap_count = property(lambda self: self.quota.cap_count)
-    count = property(lambda self: self.quota.count)
-    denominator = property(lambda self: self.quota.denominator)
+    @property
+    def within(self) -> bool:
+        return self.quota.within
 
     @property
-    def covered(self):
+    def cap_count(self) -> int:
+        return self.quota.cap_count
+
+    @property
+    def count(self) -> int:
+        return self.quota.count
+
+    @property
+    def denominator(self) -> int:
+        return self.quota.denominator
+
+    @property
+    def covered(self) -> bool:
         return self.exception is not None and self.exception.data.get("count", 0) >= self.quota.count
 
     @property
-    def binding(self):
+    def binding(self) -> bool:
         return self.tally.complete
 
     @property
-    def verdict(self):
+    def verdict(self) -> Literal["ok", "over_pending", "over_covered", "over"]:
         """ok | over_pending (over, not binding yet) | over_covered | over (refused until mended)."""
         if self.quota.within:
             return "ok"
@@ -236,11 +265,11 @@ class QuotaBox:
             return "over_covered"
         return "over" if self.binding else "over_pending"
 
-    def message(self):
+    def message(self) -> str:
         return self.quota.message(lang())
 
 
-def latest_exception(period, group, subject_kind):
+def latest_exception(period: Period, group: Organization, subject_kind: str) -> AuditEntry | None:
     """The latest quota exception recorded for the group in the period, or None: one query."""
     return (
         AuditEntry.objects.filter(
@@ -252,7 +281,14 @@ def latest_exception(period, group, subject_kind):
     )
 
 
-def quota_box(period, group, tally, subject_kind, rulebook=None, params=None):
+def quota_box(
+    period: Period,
+    group: Organization,
+    tally: Tally,
+    subject_kind: str,
+    rulebook: Rulebook | None = None,
+    params: Parameters | None = None,
+) -> QuotaBox:
     rulebook = rulebook or get_rulebook(period.regime)
     params = params or rulebook.parameters(period.parameters, year=period.year)
     quota = rulebook.quota(dict(tally.decided), params, subject_kind=subject_kind)
@@ -262,12 +298,14 @@ def quota_box(period, group, tally, subject_kind, rulebook=None, params=None):
     )
 
 
-def quota_for(rulebook, params, levels, subject_kind="member"):
+def quota_for(
+    rulebook: Rulebook, params: Parameters, levels: Iterable[str], subject_kind: str = "member"
+) -> QuotaResult:
     counts = Counter(level for level in levels if level)
     return rulebook.quota(counts, params, subject_kind=subject_kind)
 
 
-def quota_preview(period, group, choices, subject_kind="member"):
+def quota_preview(period: Period, group: Organization, choices: Choices, subject_kind: str = "member") -> QuotaBox:
     """The QuotaBox of `group` as it would stand if `choices` ({pk: (level, note)}) were recorded."""
     queryset = member_assessments(period, group)
     tally = total_tally(tallies_by_organization(queryset, subject_kind))
@@ -281,7 +319,7 @@ def quota_preview(period, group, choices, subject_kind="member"):
     return quota_box(period, group, tally, subject_kind)
 
 
-def grassroots_of(organization):
+def grassroots_of(organization: Organization) -> Organization | None:
     """The grassroots organisation at or above `organization` (one query)."""
     steplen = organization.steplen
     paths = [organization.path[:n] for n in range(steplen, len(organization.path) + 1, steplen)]

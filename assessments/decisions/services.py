@@ -1,10 +1,14 @@
 """Recording levels (the one service for members and organisations, under the rules and the quota),
 the quota's exceptions, and the end of the year: finalising, publishing, reopening a subject."""
 
+from __future__ import annotations
+
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -20,26 +24,51 @@ from ..core.text import lang
 from ..core.transitions import audit_fields, log_action
 from ..core.workflow import state_allows
 from ..rulebooks import (
+    Parameters,
+    QuotaResult,
+    Rulebook,
     get_rulebook,
 )
-from .selectors import decision_rows, member_assessments, quota_box, tallies_by_organization, total_tally
+from .selectors import (
+    Choices,
+    QuotaBox,
+    Row,
+    decision_rows,
+    member_assessments,
+    quota_box,
+    tallies_by_organization,
+    total_tally,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class DecisionError(WorkflowError):
     """Some decisions of the set were refused; `row_errors` maps assessment pk to messages."""
 
-    def __init__(self, message, *, row_errors=None, quota=None):
+    def __init__(
+        self, message: str, *, row_errors: dict[int, list[str]] | None = None, quota: QuotaResult | None = None
+    ) -> None:
         super().__init__(message)
         self.row_errors = row_errors or {}
         self.quota = quota
 
 
-def check_decider(user, organization):
+def check_decider(user: User, organization: Organization) -> None:
     """Refuse (WorkflowError) unless `user` may decide the levels of `organization`'s members."""
     policy.require(user, "decision.record", organization)
 
 
-def decisions_record(*, period, organization, user, choices, exception_reason="", rows=None):
+def decisions_record(
+    *,
+    period: Period,
+    organization: Organization,
+    user: User,
+    choices: Choices,
+    exception_reason: str | None = "",
+    rows: list[Row] | None = None,
+) -> tuple[int, QuotaBox]:
     """Record the levels of `choices` ({assessment pk: (level, note)}) for members of `organization`.
 
     Everything is checked before anything is written: the period, the decider, every level against
@@ -65,7 +94,9 @@ def decisions_record(*, period, organization, user, choices, exception_reason=""
     )
 
 
-def _check_choices(rows, choices, period):
+def _check_choices(
+    rows: Iterable[Row], choices: Choices, period: Period
+) -> tuple[dict[int, tuple[Level, str]], dict[int, list[str]]]:
     """{pk: (Level, note)} of the choices the rules allow, and {pk: [messages]} of those they refuse."""
     by_pk = {row.assessment.pk: row for row in rows}
     row_errors, chosen = {}, {}
@@ -109,8 +140,18 @@ def _check_choices(rows, choices, period):
 
 
 def record_levels(
-    *, period, group, group_queryset, rows, rulebook, params, user, choices, exception_reason, subject_kind
-):
+    *,
+    period: Period,
+    group: Organization,
+    group_queryset: QuerySet[Assessment],
+    rows: list[Row],
+    rulebook: Rulebook,
+    params: Parameters,
+    user: User,
+    choices: Choices,
+    exception_reason: str | None,
+    subject_kind: str,
+) -> tuple[int, QuotaBox]:
     """Check and record a set of levels for the subjects of `rows`, under the quota of `group`, whose
     subjects are `group_queryset`. Shared by the grassroots decision on members and the decisions on
     organisations. Returns (number of levels written, the QuotaBox as it stands after the save)."""
@@ -201,7 +242,9 @@ def record_levels(
     return len(changed), box
 
 
-def _record_exception(period, group, user, quota, subject_kind, reason):
+def _record_exception(
+    period: Period, group: Organization, user: User, quota: QuotaResult, subject_kind: str, reason: str
+) -> AuditEntry:
     return log_action(
         AuditEntry.Action.QUOTA_EXCEPTION,
         period=period,
@@ -211,7 +254,15 @@ def _record_exception(period, group, user, quota, subject_kind, reason):
     )
 
 
-def exception_record(*, period, group, group_queryset, user, subject_kind, reason):
+def exception_record(
+    *,
+    period: Period,
+    group: Organization,
+    group_queryset: QuerySet[Assessment],
+    user: User,
+    subject_kind: str,
+    reason: str | None,
+) -> AuditEntry:
     """Record why the group's HTXSNV count exceeds the quota, ahead of the decision that makes the
     quota binding: as the decided levels stand, or as they would if the proposals were accepted. The
     exception covers the larger of the two counts; a higher count needs a new one. The caller has
@@ -230,7 +281,7 @@ def exception_record(*, period, group, group_queryset, user, subject_kind, reaso
         return _record_exception(period, group, user, widest, subject_kind, reason)
 
 
-def quota_breaches(period):
+def quota_breaches(period: Period) -> list[tuple[Organization, str, QuotaResult]]:
     """[(group organisation, subject kind, QuotaResult)] of every group whose decided levels exceed the
     quota with no recorded exception covering them. Four queries for the whole period."""
     rulebook = get_rulebook(period.regime)
@@ -240,7 +291,7 @@ def quota_breaches(period):
     grassroots = [org for org in organizations if org.kind in Organization.GRASSROOTS_KINDS]
     committees = [org for org in grassroots if org.kind == Organization.Kind.GRASSROOTS_COMMITTEE]
 
-    def group_of(path, candidates):
+    def group_of(path: str, candidates: Iterable[Organization]) -> Organization | None:
         return next((org for org in candidates if path.startswith(org.path)), None)
 
     counts = defaultdict(Counter)  # (group pk, subject kind) -> levels
@@ -275,7 +326,7 @@ def quota_breaches(period):
     return breaches
 
 
-def finalise_blockers(period):
+def finalise_blockers(period: Period) -> list[str]:
     """What stands in the way of finalising: messages for the user, empty when nothing does."""
     blockers = []
     counts = Assessment.objects.filter(period=period, classified=True).aggregate(
@@ -318,7 +369,7 @@ def finalise_blockers(period):
     return blockers
 
 
-def period_finalise(*, period, user):
+def period_finalise(*, period: Period, user: User | None) -> Period:
     """Lock the period: after this nothing changes, unless the board reopens a subject with a reason.
 
     Every classified member and organisation must be decided, every group within its quota (or with a
@@ -335,7 +386,7 @@ def period_finalise(*, period, user):
     return change.obj
 
 
-def period_publish(*, period, user):
+def period_publish(*, period: Period, user: User | None) -> Period:
     """Publish a finalised period: each member sees their level."""
     with period_step(period, AuditEntry.Action.PUBLISH, user) as change:
         published = Assessment.objects.filter(period=change.obj, state=Assessment.State.DECIDED).update(
@@ -345,7 +396,7 @@ def period_publish(*, period, user):
     return change.obj
 
 
-def assessment_reopen(*, assessment, user, reason):
+def assessment_reopen(*, assessment: Assessment, user: User, reason: str | None) -> Assessment:
     """The board reopens one finalised subject so that its level can be decided again (re-grading)."""
     reason = (reason or "").strip()
     if not reason:

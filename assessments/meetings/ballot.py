@@ -1,6 +1,11 @@
 """The online secret ballot: opened with its voters fixed, voted on, closed once the quorum is reached
 (its count then fills the minutes), or stopped without counting."""
 
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Mapping
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
@@ -11,7 +16,7 @@ from members.models import Member
 from vocabulary import Level
 
 from ..core.errors import WorkflowError
-from ..core.models import AuditEntry, Period
+from ..core.models import Assessment, AuditEntry, Period
 from ..core.transitions import Step, log_action, step_refusal, table
 from .minutes import Recorded, _apply_proposals, _write_counts, check_manager
 from .models import Ballot, BallotCount, BallotTally, Meeting, VoterMark
@@ -27,6 +32,13 @@ from .sheet import (
     quorum_rule,
     read_lines,
 )
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from organizations.models import Organization
 
 A = AuditEntry.Action
 NO_BALLOT = ""  # the state before a ballot is opened (and after it is stopped: the row is deleted)
@@ -45,7 +57,7 @@ BALLOT_REFUSALS = {
 }
 
 
-def _check_step(name, ballot):
+def _check_step(name: str, ballot: Ballot | None) -> None:
     """Refuse the step unless the ballot's table allows it from the ballot's state (authority is
     checked before, with the period, by `check_manager`)."""
     state = ballot.state if ballot is not None else NO_BALLOT
@@ -54,7 +66,7 @@ def _check_step(name, ballot):
         raise WorkflowError(message)
 
 
-def eligible_voters(roster, absentee_ids):
+def eligible_voters(roster: Iterable[Assessment], absentee_ids: Container[int]) -> list[Member]:
     """Who may vote online: the cell's members on the period's roster who are active, official (a
     probationary member does not vote: Điều lệ Đảng, Điều 5), present and signed up with an account."""
     return [
@@ -67,7 +79,7 @@ def eligible_voters(roster, absentee_ids):
     ]
 
 
-def ballot_open(*, period, organization, user):
+def ballot_open(*, period: Period, organization: Organization, user: User) -> Ballot:
     """Open the online secret ballot of the cell's meeting: the voters are fixed, and the tally gets a
     counter at zero for every member to be classified and every level. A ballot whose voters could not
     reach the quorum even if all of them voted is not opened."""
@@ -142,7 +154,7 @@ def ballot_open(*, period, organization, user):
     return ballot
 
 
-def ballot_subjects(ballot):
+def ballot_subjects(ballot: Ballot) -> list[Assessment]:
     """The assessments on the ballot paper, in Vietnamese order (one query)."""
     return [
         tally.subject_assessment
@@ -152,14 +164,14 @@ def ballot_subjects(ballot):
     ]
 
 
-def voter_for(user, ballot):
+def voter_for(user: User | AnonymousUser | None, ballot: Ballot) -> Member | None:
     """The member record of `user` if they may vote in `ballot`; None otherwise."""
     if not user or not user.is_authenticated:
         return None
     return ballot.eligible_voters.filter(user=user, user__is_active=True).first()
 
 
-def ballot_vote(*, ballot, user, choices):
+def ballot_vote(*, ballot: Ballot, user: User, choices: Mapping[str, str]) -> None:
     """Cast `user`'s ballot: `choices` maps the public id of every subject's assessment to a level.
 
     What is written, and only that: one VoterMark (ballot, voter), and +1 on one counter per subject.
@@ -208,7 +220,7 @@ def ballot_vote(*, ballot, user, choices):
         VoterMark.objects.filter(ballot=locked).update(voter=F("voter"))
 
 
-def quorum_refusal(turnout, share):
+def quorum_refusal(turnout: Turnout, share: Decimal) -> str:
     """Why the ballot cannot be closed yet, and what to do."""
     return ngettext(
         "%(voted)d of the %(official)d official members of the cell has voted; at least %(needed)d votes are "
@@ -229,7 +241,7 @@ def quorum_refusal(turnout, share):
     }
 
 
-def ballot_close(*, ballot, user):
+def ballot_close(*, ballot: Ballot, user: User) -> Recorded:
     """Close the ballot and write its tally into the minutes: for every member, issued = the voters on
     the list, received = valid = those who voted, and the count of each level; then the proposals.
 
@@ -307,7 +319,7 @@ def ballot_close(*, ballot, user):
     return Recorded(meeting=meeting, proposed=proposed, waiting=waiting)
 
 
-def ballot_discard(*, ballot, user):
+def ballot_discard(*, ballot: Ballot, user: User) -> int:
     """Stop an open ballot without counting it, so that the cell counts paper ballots instead (or opens
     a new ballot): the tally is deleted unread, with the marks of who voted. Only how many had voted is
     kept, in the audit trail."""

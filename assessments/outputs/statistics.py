@@ -6,7 +6,11 @@ classified. Each figure is one grouped query (by cell path, by kind, by year) su
 the page costs the same number of queries for a cell of five members as for a city of 7,000.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
@@ -31,51 +35,51 @@ class ProgressRow:
     decided: int = 0
 
     @property
-    def submitted_percent(self):
+    def submitted_percent(self) -> int:
         return _percent(self.submitted, self.members)
 
     @property
-    def proposed_percent(self):
+    def proposed_percent(self) -> int:
         return _percent(self.proposed, self.classified)
 
     @property
-    def decided_percent(self):
+    def decided_percent(self) -> int:
         return _percent(self.decided, self.classified)
 
 
 @dataclass
 class Stats:
-    progress: list  # ProgressRow per child organisation (or the organisation itself, for a cell)
+    progress: list[ProgressRow]  # per child organisation (or the organisation itself, for a cell)
     total: ProgressRow
-    members: list  # Distribution per child organisation
+    members: list[Distribution]  # per child organisation
     members_total: Distribution
-    organizations: list  # Distribution of organisations' levels, by kind of organisation
-    years: list  # (Distribution of members, Distribution of organisations) per year, oldest first
+    organizations: list[Distribution]  # of organisations' levels, by kind of organisation
+    years: list[tuple[Distribution, Distribution]]  # (members, organisations) per year, oldest first
 
 
-def level_labels():
+def level_labels() -> list[str]:
     """The column headings of a distribution: the four levels, then the undecided."""
     return [*LEVELS, _("Not yet decided")]
 
 
-def level_headings():
+def level_headings() -> list[tuple[str, str]]:
     """(short heading, full name) per column of a distribution, for the tables."""
     language = lang()
     return [(level, Level(level).label(language)) for level in LEVELS] + [(_("Not yet decided"), "")]
 
 
-def _groups(organization):
+def _groups(organization: Organization) -> list[Organization]:
     """The organisations the rows stand for: the children, or the organisation itself if it has none."""
     children = list(Organization.objects.get_children(organization))
     return children or [organization]
 
 
-def _prefix_lookup(groups):
+def _prefix_lookup(groups: Iterable[Organization]) -> Callable[[str], Organization | None]:
     """A function from a cell's path to the group whose subtree holds it (or None)."""
     by_path = {group.path: group for group in groups}
     lengths = sorted({len(path) for path in by_path})
 
-    def lookup(path):
+    def lookup(path: str) -> Organization | None:
         for length in lengths:
             group = by_path.get(path[:length])
             if group is not None:
@@ -85,7 +89,7 @@ def _prefix_lookup(groups):
     return lookup
 
 
-def stats_for(period, organization):
+def stats_for(period: Period, organization: Organization) -> Stats:
     """Every figure of the statistics page, in five queries whatever the size of the subtree."""
     groups = _groups(organization)
     group_of = _prefix_lookup(groups)
@@ -129,11 +133,11 @@ def stats_for(period, organization):
     )
 
 
-def _kind_group(kind):
+def _kind_group(kind: str) -> Literal["grassroots", "subordinate"]:
     return "grassroots" if kind in Organization.GRASSROOTS_KINDS else "subordinate"
 
 
-def _organization_levels(period, organization):
+def _organization_levels(period: Period, organization: Organization) -> list[Distribution]:
     """The organisations under `organization` (not itself: its level is decided above it), in two
     rows: grassroots organisations (ranked by the board) and the cells and section committees under
     them (decided by their grassroots committee)."""
@@ -159,7 +163,7 @@ def _organization_levels(period, organization):
     return [distribution for distribution in result.values() if distribution.classified]
 
 
-def _years(period, organization):
+def _years(period: Period, organization: Organization) -> list[tuple[Distribution, Distribution]]:
     """The annual periods of the same root organisation, oldest first, each with the distribution of
     the members' and the organisations' levels in the subtree of `organization` (as the tree is now)."""
     years = list(
@@ -193,7 +197,7 @@ def _years(period, organization):
     return [by_year[year] for year in years]
 
 
-def chart_data(stats):
+def chart_data(stats: Stats) -> dict[str, Any]:
     """The figures of the charts, the same numbers as the tables beside them."""
     labels = level_labels()
     return {

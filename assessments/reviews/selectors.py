@@ -1,13 +1,32 @@
 """Reads over the analysis forms: what the raters handed in on each subject, summed up."""
 
+from __future__ import annotations
+
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 from vocabulary import Level
 
 from .models import Analysis
 
+if TYPE_CHECKING:
+    from decimal import Decimal
 
-def analysis_summaries(assessments):
+    from ..core.models import Assessment
+
+
+class AnalysisSummary(TypedDict):
+    """What the handed-in analysis forms on one subject say, summed up."""
+
+    count: int  # forms handed in
+    levels: list[tuple[str, int]]  # (level code, forms proposing it), best first
+    ratings: dict[str, dict[str, int]]  # criterion -> {rating code: forms giving it} (2018)
+    points: dict[str, Decimal]  # criterion -> mean of the points given (2025)
+    top_level: str  # the level most proposed, or ""
+
+
+def analysis_summaries(assessments: Sequence[Assessment]) -> dict[int, AnalysisSummary]:
     """{assessment pk: summary} of the handed-in analysis forms on each assessment: one query.
 
     A summary counts the forms, the proposed levels, and per criterion the ratings given (2018) or

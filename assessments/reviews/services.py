@@ -1,7 +1,11 @@
 """The writes of the forms people fill: a self-review saved, submitted, returned; the self-reviews
 handed in on paper; the analysis forms; the reminders to those who have not submitted."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
@@ -20,13 +24,22 @@ from ..core.workflow import Actor
 from .formview import self_level_item, template_for
 from .models import Analysis
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
-def _conflict_unless(current, base_version, message):
+    from members.models import Member
+    from organizations.models import Organization
+
+
+def _conflict_unless(current: Assessment, base_version: int, message: str) -> None:
     if current.version != base_version:
         raise ConflictError(message)
 
 
-def assessment_save(*, assessment, user, answers, self_level="", base_version):
+def assessment_save(
+    *, assessment: Assessment, user: User, answers: dict[str, Any], self_level: str = "", base_version: int
+) -> Assessment:
     """Save the answers as a draft. Refused when the stored copy is newer than `base_version`."""
     with assessment_step(assessment, AuditEntry.Action.SAVE, user) as change:
         current = change.obj
@@ -48,7 +61,7 @@ def assessment_save(*, assessment, user, answers, self_level="", base_version):
     return current
 
 
-def assessment_submit(*, assessment, user, base_version):
+def assessment_submit(*, assessment: Assessment, user: User, base_version: int) -> Assessment:
     with assessment_step(assessment, AuditEntry.Action.SUBMIT, user) as change:
         current = change.obj
         _conflict_unless(
@@ -61,7 +74,7 @@ def assessment_submit(*, assessment, user, base_version):
     return current
 
 
-def assessment_return(*, assessment, user, reason):
+def assessment_return(*, assessment: Assessment, user: User, reason: str | None) -> Assessment:
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("Please write the reason for returning the form."))
@@ -76,10 +89,10 @@ def assessment_return(*, assessment, user, reason):
 @dataclass
 class Reminders:
     sent: int
-    in_person: list  # members without an e-mail address, to remind at the meeting
+    in_person: list[Member]  # members without an e-mail address, to remind at the meeting
 
 
-def reminders_pending(period, organization):
+def reminders_pending(period: Period, organization: Organization) -> QuerySet[Assessment]:
     """The self-reviews under `organization` that members to be classified have not submitted yet:
     those whom the reminders are for, by e-mail or on the printed call list."""
     return Assessment.objects.filter(
@@ -91,7 +104,7 @@ def reminders_pending(period, organization):
     )
 
 
-def reminders_send(*, period, organization, user):
+def reminders_send(*, period: Period, organization: Organization, user: User) -> Reminders:
     """E-mail every member under `organization` whose self-review is not submitted yet; list the others
     (to be called or visited: the printable call list).
 
@@ -131,7 +144,15 @@ def reminders_send(*, period, organization, user):
     return Reminders(sent=len(with_mail), in_person=in_person)
 
 
-def analysis_save(*, assessment, user, answers, proposed_level="", base_version, submit=False):
+def analysis_save(
+    *,
+    assessment: Assessment,
+    user: User,
+    answers: dict[str, Any],
+    proposed_level: str = "",
+    base_version: int,
+    submit: bool = False,
+) -> Analysis:
     """Save (and with submit=True, hand in) the user's analysis form on `assessment`.
 
     Raters are those who manage the subject's organisation; each has one form per subject. A handed-in
@@ -169,12 +190,14 @@ def analysis_save(*, assessment, user, answers, proposed_level="", base_version,
 class PaperError(WorkflowError):
     """Some of the paper self-reviews were refused; `row_errors` maps assessment pk to messages."""
 
-    def __init__(self, message, *, row_errors):
+    def __init__(self, message: str, *, row_errors: dict[int, list[str]]) -> None:
         super().__init__(message)
         self.row_errors = row_errors
 
 
-def paper_self_reviews_record(*, period, organization, user, choices):
+def paper_self_reviews_record(
+    *, period: Period, organization: Organization, user: User, choices: Mapping[int, str]
+) -> int:
     """The cell's secretary records the self-reviews that members wrote on paper and handed in:
     `choices` maps each member's assessment pk to the level the paper proposes ("" when it names none).
 
