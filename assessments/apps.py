@@ -1,9 +1,11 @@
+"""The assessments app: the review of the year, one package per stage (see the package docstrings)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
 class AssessmentsConfig(AppConfig):
-    """Review periods, rulebooks, forms and decisions: filled by the issues that follow the foundation."""
+    """Review periods, self-reviews, meetings, decisions and the year-end outputs."""
 
     name = "assessments"
     verbose_name = _("Reviews and classification")

@@ -1,3 +1,5 @@
+"""`manage.py export_year_end`: the year-end workbook of a period written to a file, timed."""
+
 import time
 
 from django.conf import settings

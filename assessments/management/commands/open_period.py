@@ -1,3 +1,5 @@
+"""`manage.py open_period`: open a prepared period from the command line and list who is not classified."""
+
 import time
 
 from django.core.management.base import BaseCommand, CommandError
