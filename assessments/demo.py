@@ -266,7 +266,7 @@ def seed_meeting_and_decisions(*, period, secretary, officer_user):
     """This year's story: the demo secretary's cell has met (paper ballots counted for the members who
     submitted), and the demo officer's committee has decided those members."""
     from .decisions import services as decisions
-    from .meetings import checks, minutes
+    from .meetings import minutes
 
     if secretary is None:
         return
@@ -282,26 +282,27 @@ def seed_meeting_and_decisions(*, period, secretary, officer_user):
     members_total = len(forms)
     absent = forms[-2:] if members_total > 6 else []
     present = members_total - len(absent)
-    rows = {}
+    lines = {}
     for number, assessment in enumerate(submitted):
         best = "httnv" if number % 5 else "htxsnv"
         counts = {"issued": present, "received": present, "valid": present, "htxsnv": 0, "httnv": 0, "htnv": 0}
         counts["khtnv"] = 0
         counts[best] = present - 2
         counts["htnv"] += 2
-        rows[str(assessment.public_id)] = {
+        lines[str(assessment.public_id)] = {
             "comments": "Chi bộ thống nhất với bản tự kiểm điểm; đề nghị phát huy ưu điểm.",
-            **{name: str(value) for name, value in counts.items()},
+            **counts,
         }
-    data = checks.MeetingInput(
-        held_on=timezone.localdate().strftime("%d/%m/%Y"),
-        members_total=str(members_total),
-        present=str(present),
-        absent=str(len(absent)),
-        absentees=[str(a.public_id) for a in absent],
-        rows=rows,
+    held = {
+        "held_on": timezone.localdate(),
+        "members_total": members_total,
+        "present": present,
+        "absent": len(absent),
+        "absentees": [str(a.public_id) for a in absent],
+    }
+    minutes.meeting_record(
+        period=period, organization=cell, user=secretary.user, minutes=held, lines=lines, base_version=0
     )
-    minutes.meeting_record(period=period, organization=cell, user=secretary.user, data=data, base_version=0)
     if officer_user is None:
         return
     committee = Organization.objects.get_parent(cell)
