@@ -27,7 +27,7 @@ SAMPLE_TEXT = [
 
 def demo_answers(assessment, template, rng, level="HTTNV"):
     """Answers to every item the subject fills, valid for submission."""
-    answers = formview.parse_answers(template, {}, {}, assessment)  # the header, from the records
+    answers = formview.header_answers(template, assessment)  # the header, from the records
     for section in template.sections:
         if formview.section_author(template, section) != formview.SUBJECT:
             continue

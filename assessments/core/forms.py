@@ -1,4 +1,5 @@
-"""What the forms of every stage share: a formset whose forms are named after their subject.
+"""What the forms of every stage share: the version a page was loaded at, and a formset whose forms
+are named after their subject.
 
 The pages that post many rows (the ballot count of a meeting, the levels of a decision screen) name
 each input after the subject of its row (`row-<public id>-issued`, `level-<pk>`), not after its
@@ -11,6 +12,23 @@ import re
 from django import forms
 from django.forms.formsets import INITIAL_FORM_COUNT, MAX_NUM_FORM_COUNT, MIN_NUM_FORM_COUNT, TOTAL_FORM_COUNT
 from django.utils.functional import cached_property
+
+
+class VersionField(forms.IntegerField):
+    """The version of the record the page was loaded at, posted back to detect a stale copy.
+
+    Missing or not a number, it is -1, which never matches a record: the save is refused as a conflict."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value):
+        try:
+            return int(str(value).strip())
+        except (TypeError, ValueError):
+            return -1
 
 
 class KeyedFormSet(forms.BaseFormSet):

@@ -163,8 +163,9 @@ class ReopenForm(forms.Form):
     """The board's reason for reopening a finalised subject."""
 
     reason = forms.CharField(
-        label=_("Reason"),
+        label=_("Reason (recorded in the history)"),
         max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": _("Please write the reason for reopening."),
             "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it."),
