@@ -12,7 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..core.forms import KeyedFormSet
+from ..core.forms import KeyedFormSet, VersionField
 from .sheet import COUNT_FIELDS, LEVEL_NAMES, MAX_COMMENT, MAX_COUNT, SHARED_FIELDS, count_label, show_date
 
 
@@ -76,11 +76,13 @@ def missing_message():
 
 
 class MinutesForm(forms.Form):
-    """The meeting: its date (typed day/month/year), the attendance, and the members ticked absent.
+    """The meeting: its date (typed day/month/year), the attendance, the members ticked absent, and
+    the version of the minutes the page was loaded at.
 
     `roster` is every member's assessment of the cell (the absent may be any of them); `year`, the
     year under review, bounds the date from below."""
 
+    version = VersionField()
     held_on = forms.CharField(label=_("Date of the meeting"), required=False, strip=True)
     members_total = CountField(label=_("Total members of the cell"), required=True)
     present = CountField(label=_("Present at the meeting"), required=True)

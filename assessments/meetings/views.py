@@ -34,13 +34,6 @@ def _cell_for_manager(user, period_id, code):
     return period, organization
 
 
-def _base_version(post):
-    try:
-        return int(post.get("version", "-1"))
-    except ValueError:
-        return -1
-
-
 def _column_labels():
     return {name: reading.count_label(name) for name in reading.COUNT_FIELDS}
 
@@ -243,7 +236,7 @@ def meeting(request, period_id, code):
                 user=request.user,
                 minutes=form.cleaned_data,
                 lines=formset.cleaned_by_key(),
-                base_version=_base_version(request.POST),
+                base_version=form.cleaned_data["version"],
             )
         except reading.MeetingError as error:
             # Shown at the top of the page with the list of the places to correct.
