@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from assessments.core import services
 from assessments.decisions import services as decisions
-from assessments.meetings import checks, minutes
+from assessments.meetings import minutes
 from assessments.models import Assessment, AuditEntry, Period
 from assessments.reviews import formview
 from assessments.reviews import services as review_services
@@ -27,7 +27,7 @@ from .catalogue import MEETING_COMMENT, RETURN_REASON, SELF_REVIEW_TEXTS
 
 def demo_answers(assessment, template, rng, level="HTTNV"):
     """Answers to every item the subject fills, valid for submission."""
-    answers = formview.parse_answers(template, {}, {}, assessment)  # the header, from the records
+    answers = formview.header_answers(template, assessment)  # the header, from the records
     for section in template.sections:
         if formview.section_author(template, section) != formview.SUBJECT:
             continue
@@ -279,26 +279,27 @@ def seed_meeting_and_decisions(*, period, secretary, officer_user):
     members_total = len(forms)
     absent = forms[-2:] if members_total > 6 else []
     present = members_total - len(absent)
-    rows = {}
+    lines = {}
     for number, assessment in enumerate(submitted):
         best = "httnv" if number % 5 else "htxsnv"
         counts = {"issued": present, "received": present, "valid": present, "htxsnv": 0, "httnv": 0, "htnv": 0}
         counts["khtnv"] = 0
         counts[best] = present - 2
         counts["htnv"] += 2
-        rows[str(assessment.public_id)] = {
+        lines[str(assessment.public_id)] = {
             "comments": MEETING_COMMENT,
-            **{name: str(value) for name, value in counts.items()},
+            **counts,
         }
-    data = checks.MeetingInput(
-        held_on=timezone.localdate().strftime("%d/%m/%Y"),
-        members_total=str(members_total),
-        present=str(present),
-        absent=str(len(absent)),
-        absentees=[str(a.public_id) for a in absent],
-        rows=rows,
+    held = {
+        "held_on": timezone.localdate(),
+        "members_total": members_total,
+        "present": present,
+        "absent": len(absent),
+        "absentees": [str(a.public_id) for a in absent],
+    }
+    minutes.meeting_record(
+        period=period, organization=cell, user=secretary.user, minutes=held, lines=lines, base_version=0
     )
-    minutes.meeting_record(period=period, organization=cell, user=secretary.user, data=data, base_version=0)
     if officer_user is None:
         return
     committee = Organization.objects.get_parent(cell)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import translation
 
 from members.models import Member
 from organizations.models import Organization, RoleAssignment
@@ -55,6 +56,13 @@ class City:
     committee_b: Organization
     cell_b1: Organization
     cell_c: Organization
+
+
+@pytest.fixture
+def vietnamese():
+    """The interface language for code run outside a request (a form checked on its own)."""
+    with translation.override("vi"):
+        yield
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from vocabulary import Level
@@ -30,17 +30,17 @@ from ..core.errors import WorkflowError
 from ..core.models import Assessment, Period
 from ..core.text import lang
 from . import ranking, selectors, services
+from .forms import (
+    SHOW_CHOICES,
+    AcceptForm,
+    DecisionFormSet,
+    ExceptionReasonForm,
+    FiltersForm,
+    ReopenForm,
+    row_form,
+)
 
 ROWS_PER_PAGE = 100
-MAX_NOTE = 2000
-
-SHOW_CHOICES = [
-    ("", pgettext_lazy("decision filter", "Everyone")),
-    ("undecided", pgettext_lazy("decision filter", "Not decided yet")),
-    ("decided", pgettext_lazy("decision filter", "Decided")),
-    ("attention", pgettext_lazy("decision filter", "With a finding of the rules")),
-    ("reopened", pgettext_lazy("decision filter", "Reopened by the board")),
-]
 
 
 class Screen:
@@ -110,10 +110,7 @@ class RankingScreen(Screen):
 
 
 def _filters(data):
-    show = data.get("show", "")
-    if show not in {value for value, _label in SHOW_CHOICES}:
-        show = ""
-    return {"cell": (data.get("cell") or "")[:40], "show": show, "page": (data.get("page") or "")[:6]}
+    return FiltersForm(data).values()
 
 
 def _narrow(queryset, show):
@@ -153,12 +150,17 @@ def _levels():
     return [(level.value, level.label(language)) for level in Level.best_first()]
 
 
-def _decorate(rows, editable_period, *, posted=None, row_errors=None, saved=()):
-    posted, row_errors = posted or {}, row_errors or {}
+def _decorate(rows, editable_period, *, formset=None, row_errors=None, saved=()):
+    """Each row with its form (as posted, when the request carried it; as stored otherwise), the
+    level it shows as chosen and the service's refusals."""
+    row_errors = row_errors or {}
+    posted = formset.by_key if formset is not None else {}
     for row in rows:
         pk = row.assessment.pk
-        row.errors = row_errors.get(pk, [])
-        row.chosen, row.note = posted.get(pk, (row.assessment.decided_level, row.assessment.decision_note))
+        row.form = posted.get(str(pk)) or row_form(row.assessment)
+        row.errors = [*row.form.non_field_errors(), *row_errors.get(pk, [])]
+        row.has_errors = bool(row.errors or row.form.errors)
+        row.chosen = row.form.chosen()
         row.editable = row.assessment.classified and (editable_period or row.assessment.reopened)
         row.saved = pk in saved
     return rows
@@ -167,7 +169,7 @@ def _decorate(rows, editable_period, *, posted=None, row_errors=None, saved=()):
 # --- The page -------------------------------------------------------------------------------------------------
 
 
-def _page(screen, *, status=200, posted=None, row_errors=None, exception_reason="", filters=None):
+def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=None, filters=None):
     request, period, group = screen.request, screen.period, screen.group
     filters = filters or _filters(request.GET)
     tallies = selectors.tallies_by_organization(screen.base, screen.subject_kind)
@@ -182,7 +184,7 @@ def _page(screen, *, status=200, posted=None, row_errors=None, exception_reason=
         "show_choices": SHOW_CHOICES,
         "levels": _levels(),
         "locked": period.is_locked,
-        "exception_reason": exception_reason or (box.exception.reason if box.exception else ""),
+        "exception_form": _exception_form(exception_form, box),
         "post_url": screen.url(),
     }
     if screen.subject_kind == "member":
@@ -221,28 +223,22 @@ def _page(screen, *, status=200, posted=None, row_errors=None, exception_reason=
             page = Paginator(ordered, screen.per_page).get_page(filters["page"])
             page_rows = selectors.build_rows(period, list(page.object_list))
         context["page"] = page
-        context["rows"] = _decorate(page_rows, editable_period, posted=posted, row_errors=row_errors)
+        context["rows"] = _decorate(page_rows, editable_period, formset=formset, row_errors=row_errors)
         context["offset"] = page.start_index() - 1 if page_rows else 0
         context["any_unchecked"] = any(row.unchecked for row in page_rows)
         context["any_editable"] = any(row.editable for row in page_rows)
     return render(request, screen.template, context, status=status)
 
 
+def _exception_form(form, box):
+    """The reason for an exception as posted, or as recorded last for this group."""
+    if form is not None and form.is_bound and form["exception_reason"].value():
+        return form
+    recorded = box.exception.reason if box.exception else ""
+    return ExceptionReasonForm(initial={"exception_reason": recorded}, use_required_attribute=False)
+
+
 # --- Saving ---------------------------------------------------------------------------------------------------
-
-
-def _posted_choices(post):
-    """{pk: (level, note)} of the rows in the POST: `level-<pk>` (or `accept-<pk>`, a row's "accept the
-    suggestion" button) and `note-<pk>`."""
-    choices = {}
-    for key in post:
-        prefix, _sep, raw = key.partition("-")
-        if prefix not in ("level", "accept") or not raw.isdigit():
-            continue
-        pk = int(raw)
-        level = post.get(f"accept-{pk}") or post.get(f"level-{pk}", "")
-        choices[pk] = (level[:8], post.get(f"note-{pk}", "")[:MAX_NOTE])
-    return choices
 
 
 def _accept(screen, queryset):
@@ -285,13 +281,14 @@ def _saved_message(request, saved, need_reason=0, without=0):
         )
 
 
-def _row_response(screen, rows, *, status=200, box=None, posted=None, row_errors=None, error="", saved=()):
+def _row_response(screen, rows, *, status=200, box=None, formset=None, row_errors=None, error="", saved=()):
     """The rows posted by htmx (already read, and updated in memory when saved) and, when something
     was saved, the quota box out of band."""
-    _decorate(rows, not screen.period.is_locked, posted=posted, row_errors=row_errors, saved=saved)
+    _decorate(rows, not screen.period.is_locked, formset=formset, row_errors=row_errors, saved=saved)
     if error:
         for row in rows:
-            row.errors = row.errors or [error]
+            if not row.has_errors:
+                row.errors, row.has_errors = [error], True
     context = {
         "period": screen.period,
         "organization": screen.group,
@@ -321,14 +318,10 @@ def _mark_decided(rows, chosen, period):
             row.assessment.reopened = False
 
 
-def _post(screen):
+def _post_exception(screen, filters):
     request = screen.request
-    post = request.POST
-    action = post.get("action", "save")
-    filters = _filters(post)
-    exception_reason = post.get("exception_reason", "")[:MAX_NOTE]
-    back = screen.url(**filters)
-    if action == "exception":
+    form = ExceptionReasonForm(request.POST, use_required_attribute=False)
+    if form.is_valid():
         try:
             services.exception_record(
                 period=screen.period,
@@ -336,59 +329,85 @@ def _post(screen):
                 group_queryset=screen.base,
                 user=request.user,
                 subject_kind=screen.subject_kind,
-                reason=exception_reason,
+                reason=form.cleaned_data["exception_reason"],
             )
         except WorkflowError as error:
             messages.error(request, error.message)
-            return _page(screen, status=400, exception_reason=exception_reason, filters=filters)
-        messages.success(request, _("The reason for the exception to the quota has been recorded."))
-        return redirect(back)
-    if action in ("accept_cell", "accept_all"):
-        queryset = screen.base
-        if action == "accept_cell":
-            queryset = queryset.filter(organization__code=post.get("cell", ""))
-        choices, rows, need_reason, without = _accept(screen, queryset)
-        try:
-            saved, _box = screen.record(choices, exception_reason, rows=rows)
-        except services.DecisionError as error:
-            messages.error(request, error.message)
-            return _page(
-                screen, status=400, row_errors=error.row_errors, exception_reason=exception_reason, filters=filters
-            )
-        except WorkflowError as error:
-            messages.error(request, error.message)
-            return _page(screen, status=400, exception_reason=exception_reason, filters=filters)
-        _saved_message(request, saved, need_reason, without)
-        return redirect(back)
-    choices = _posted_choices(post)
-    wanted = {pk: value for pk, value in choices.items() if value[0]}
-    rows = screen.rows(screen.base.filter(pk__in=list(choices)))
+        else:
+            messages.success(request, _("The reason for the exception to the quota has been recorded."))
+            return redirect(screen.url(**filters))
+    else:
+        for message in form.errors["exception_reason"]:
+            messages.error(request, message)
+    return _page(screen, status=400, exception_form=form, filters=filters)
+
+
+def _post_accept(screen, filters, reason_form):
+    request = screen.request
+    form = AcceptForm(request.POST)
+    if not form.is_valid() or not reason_form.is_valid():
+        for message in [*form.non_field_errors(), *reason_form.errors.get("exception_reason", [])]:
+            messages.error(request, message)
+        return _page(screen, status=400, exception_form=reason_form, filters=filters)
+    queryset = screen.base
+    if form.cleaned_data["action"] == "accept_cell":
+        queryset = queryset.filter(organization__code=form.cleaned_data["cell"])
+    choices, rows, need_reason, without = _accept(screen, queryset)
     try:
-        saved, box = screen.record(wanted, exception_reason, rows=rows)
+        saved, _box = screen.record(choices, reason_form.reason, rows=rows)
     except services.DecisionError as error:
-        if request.htmx:
-            return _row_response(
-                screen, rows, status=422, posted=choices, row_errors=error.row_errors, error=error.message
-            )
         messages.error(request, error.message)
-        return _page(
-            screen,
-            status=400,
-            posted=choices,
-            row_errors=error.row_errors,
-            exception_reason=exception_reason,
-            filters=filters,
-        )
+        return _page(screen, status=400, row_errors=error.row_errors, exception_form=reason_form, filters=filters)
     except WorkflowError as error:
-        if request.htmx:
-            return _row_response(screen, rows, status=422, posted=choices, error=error.message)
         messages.error(request, error.message)
-        return _page(screen, status=400, posted=choices, exception_reason=exception_reason, filters=filters)
+        return _page(screen, status=400, exception_form=reason_form, filters=filters)
+    _saved_message(request, saved, need_reason, without)
+    return redirect(screen.url(**filters))
+
+
+def _post_rows(screen, filters, reason_form):
+    """The rows posted: one through htmx (the row and the quota box come back), or a page of them."""
+    request = screen.request
+    formset = DecisionFormSet(request.POST)
+    rows = screen.rows(screen.base.filter(pk__in=[int(key) for key in formset.keys]))
+
+    def refused(message, row_errors=None):
+        if request.htmx:
+            return _row_response(screen, rows, status=422, formset=formset, row_errors=row_errors, error=message)
+        messages.error(request, message)
+        return _page(
+            screen, status=400, formset=formset, row_errors=row_errors, exception_form=reason_form, filters=filters
+        )
+
+    if not formset.is_valid() or not reason_form.is_valid():
+        reason_errors = reason_form.errors.get("exception_reason", [])
+        return refused(reason_errors[0] if reason_errors else _("Some levels were refused; nothing was saved."))
+    choices = formset.choices()
+    wanted = {pk: value for pk, value in choices.items() if value[0]}
+    try:
+        saved, box = screen.record(wanted, reason_form.reason, rows=rows)
+    except services.DecisionError as error:
+        return refused(error.message, error.row_errors)
+    except WorkflowError as error:
+        return refused(error.message)
     if request.htmx:
         _mark_decided(rows, wanted, screen.period)
         return _row_response(screen, rows, box=box, saved=set(wanted))
     _saved_message(request, saved)
-    return redirect(back)
+    return redirect(screen.url(**filters))
+
+
+def _post(screen):
+    post = screen.request.POST
+    action = post.get("action", "save")
+    filters = _filters(post)
+    if action == "exception":
+        return _post_exception(screen, filters)
+    # A save or an acceptance may carry the reason for exceeding the quota.
+    reason_form = ExceptionReasonForm(post, required=False, use_required_attribute=False)
+    if action in ("accept_cell", "accept_all"):
+        return _post_accept(screen, filters, reason_form)
+    return _post_rows(screen, filters, reason_form)
 
 
 def _decision_screen(screen_class):
@@ -419,8 +438,13 @@ rank = _decision_screen(RankingScreen)
 @login_required
 def assessment_reopen(request, public_id):
     assessment, _actors = get_assessment_for_user(request.user, public_id)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        for message in form.errors["reason"]:
+            messages.error(request, message)
+        return redirect("assessments:form", public_id=assessment.public_id)
     try:
-        services.assessment_reopen(assessment=assessment, user=request.user, reason=request.POST.get("reason", ""))
+        services.assessment_reopen(assessment=assessment, user=request.user, reason=form.cleaned_data["reason"])
     except WorkflowError as error:
         messages.error(request, error.message)
     else:

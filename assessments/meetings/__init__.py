@@ -3,7 +3,7 @@ member, and the online secret ballot (bỏ phiếu kín) that can fill them.
 
 models     Meeting, BallotCount, Ballot, VoterMark, BallotTally
 sheet      reading a meeting: the roster, each member's line, the proposal, the turnout and quorum
-checks     checking the minutes as typed
+forms      the minutes and each member's line of the count, as typed: checked and converted
 minutes    recording the minutes and the proposals they give
 ballot     the online secret ballot: open, vote, close, stop
 documents  the minutes as .docx
@@ -25,7 +25,7 @@ from .ballot import (  # noqa: E402 - the stage's public services, after its des
     eligible_voters,
     voter_for,
 )
-from .checks import MeetingInput, _number, check_counts, check_meeting  # noqa: E402
+from .forms import BallotCountForm, BallotCountFormSet, MinutesForm, minutes_forms  # noqa: E402
 from .minutes import meeting_record  # noqa: E402
 from .sheet import (  # noqa: E402
     COUNT_FIELDS,
@@ -40,20 +40,20 @@ from .sheet import (  # noqa: E402
 __all__ = [
     "COUNT_FIELDS",
     "LEVEL_NAMES",
+    "BallotCountForm",
+    "BallotCountFormSet",
     "MeetingError",
-    "MeetingInput",
+    "MinutesForm",
     "Turnout",
-    "_number",
     "ballot_close",
     "ballot_discard",
     "ballot_open",
     "ballot_subjects",
     "ballot_vote",
-    "check_counts",
-    "check_meeting",
     "eligible_voters",
     "meeting_record",
     "meeting_sheet",
+    "minutes_forms",
     "proposal_from_counts",
     "quorum_needed",
     "voter_for",

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from organizations import policy
 
@@ -12,9 +13,8 @@ from ..core.errors import ConflictError, WorkflowError
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.transitions import audit_fields, log_action
 from ..core.workflow import state_allows
-from .checks import check_meeting, refusal_message
 from .models import Ballot, BallotCount, Meeting
-from .sheet import COUNT_FIELDS, FROZEN_STATES, MeetingError, _roster, read_lines, row_key
+from .sheet import ATTENDANCE_FIELDS, COUNT_FIELDS, FROZEN_STATES, MeetingError, _roster, name_list, read_lines, row_key
 
 
 def check_manager(user, period, organization, *, action="meeting.record"):
@@ -93,9 +93,36 @@ def _apply_proposals(period, user, lines, now):
     return len(changed), waiting
 
 
-def meeting_record(*, period, organization, user, data, base_version):
-    """Save the minutes of the cell's meeting and record the proposals they give. All or nothing:
-    every field is checked first, and one wrong number saves nothing."""
+def _lines_of_roster(roster, minutes, lines):
+    """(absent member ids, {assessment pk: line}, pks of the lines pending) from the public ids of the
+    forms; WorkflowError when one names someone not of the cell (or not to be classified)."""
+    by_public_id = {str(a.public_id): a for a in roster}
+    absentee_ids = set()
+    for public_id in minutes.get("absentees", ()):
+        assessment = by_public_id.get(str(public_id))
+        if assessment is None:
+            raise WorkflowError(_("A member in this list does not belong to this cell."))
+        absentee_ids.add(assessment.member_id)
+    rows, pending = {}, set()
+    for public_id, line in lines.items():
+        assessment = by_public_id.get(str(public_id))
+        if assessment is None or not assessment.classified:
+            raise WorkflowError(_("A member in this list does not belong to this cell."))
+        rows[assessment.pk] = {name: line.get(name) for name in COUNT_FIELDS} | {"comments": line.get("comments", "")}
+        if line.get("pending"):
+            pending.add(assessment.pk)
+    return absentee_ids, rows, pending
+
+
+def meeting_record(*, period, organization, user, minutes, lines, base_version):
+    """Save the minutes of the cell's meeting and record the proposals they give. All or nothing.
+
+    `minutes` is the meeting as `forms.MinutesForm` cleans it (held_on, members_total, present,
+    absent, and absentees: the public ids of the absent members' assessments); `lines` maps the public
+    id of a member's assessment to their line as `forms.BallotCountForm` cleans it (the seven numbers,
+    all None when not counted yet, the comments, and `pending`). The forms have checked the typing and
+    the arithmetic; what depends on the records is checked here: a decided member's count, a count
+    from the online ballot, a count recorded before."""
     check_manager(user, period, organization)
     now = timezone.now()
     with transaction.atomic():
@@ -103,12 +130,12 @@ def meeting_record(*, period, organization, user, data, base_version):
         check_manager(user, Period.objects.get(pk=period.pk), organization)
         meeting = _lock_meeting(period, organization, base_version)
         roster = _roster(period, organization, lock=True)
-        checked, errors = check_meeting(data, roster, year=period.year)
+        absentee_ids, rows, pending = _lines_of_roster(roster, minutes, lines)
+        errors = {}
         existing = {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)} if meeting else {}
         ballot = Ballot.objects.filter(meeting=meeting).first() if meeting else None
         by_pk = {a.pk: a for a in roster}
-        pending = set(checked.pending)
-        for pk, line in checked.rows.items():
+        for pk, line in rows.items():
             assessment = by_pk[pk]
             old = existing.get(pk)
             new_numbers = {name: line[name] for name in COUNT_FIELDS}
@@ -116,8 +143,6 @@ def meeting_record(*, period, organization, user, data, base_version):
             if ballot is not None or (old is not None and old.source == BallotCount.Source.ONLINE):
                 # The online ballot's numbers are not typed: they stay as the ballot gave them.
                 line.update(old_numbers)
-                for name in (*COUNT_FIELDS, "levels", "line"):
-                    errors.pop(row_key(assessment, name), None)
                 pending.discard(pk)
                 continue
             if new_numbers == old_numbers:
@@ -131,12 +156,7 @@ def meeting_record(*, period, organization, user, data, base_version):
                 errors.setdefault(row_key(assessment, "line"), []).append(
                     _("The level of this member has been decided: the count can no longer be changed.")
                 )
-            elif (
-                old is not None
-                and old.counted
-                and all(value is None for value in new_numbers.values())
-                and not any(row_key(assessment, name) in errors for name in COUNT_FIELDS)
-            ):
+            elif old is not None and old.counted and all(value is None for value in new_numbers.values()):
                 pending.discard(pk)
                 errors.setdefault(row_key(assessment, "line"), []).append(
                     _(
@@ -148,10 +168,10 @@ def meeting_record(*, period, organization, user, data, base_version):
             raise MeetingError(refusal_message(errors, roster), field_errors=errors)
         if meeting is None:
             meeting = Meeting(period=period, organization=organization)
-        meeting.held_on = checked.held_on
-        meeting.members_total = checked.members_total
-        meeting.present = checked.present
-        meeting.absent = checked.absent
+        meeting.held_on = minutes["held_on"]
+        meeting.members_total = minutes["members_total"]
+        meeting.present = minutes["present"]
+        meeting.absent = minutes["absent"]
         meeting.recorded_by = user
         meeting.version += 1
         try:
@@ -160,8 +180,8 @@ def meeting_record(*, period, organization, user, data, base_version):
         except IntegrityError as error:
             # Two first saves at the same moment: the other one won.
             raise ConflictError(_("These minutes were saved elsewhere a moment ago. Reload the page first.")) from error
-        meeting.absentees.set(checked.absentee_member_ids)
-        counts = _write_counts(meeting, checked.rows, existing)
+        meeting.absentees.set(absentee_ids)
+        counts = _write_counts(meeting, rows, existing)
         lines = read_lines(period, [a for a in roster if a.classified], counts)
         for line in lines:
             if line.count is not None:
@@ -174,10 +194,10 @@ def meeting_record(*, period, organization, user, data, base_version):
             actor=user,
             data={
                 "organization": organization.code,
-                "held_on": str(checked.held_on),
-                "members_total": checked.members_total,
-                "present": checked.present,
-                "absent": checked.absent,
+                "held_on": str(minutes["held_on"]),
+                "members_total": minutes["members_total"],
+                "present": minutes["present"],
+                "absent": minutes["absent"],
                 "version": meeting.version,
                 "proposals": proposed,
             },
@@ -206,3 +226,29 @@ def _write_counts(meeting, rows, existing):
     BallotCount.objects.bulk_create(new)
     BallotCount.objects.bulk_update(changed, ["comments", *COUNT_FIELDS])
     return {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)}
+
+
+def refusal_message(errors, roster):
+    """The message at the top of refused minutes: what kinds of things are wrong, and where."""
+    problems = []
+    if "held_on" in errors:
+        problems.append(_("the date of the meeting"))
+    if any(name in errors for name in ATTENDANCE_FIELDS):
+        problems.append(_("the number of members, present and absent"))
+    if "absentees" in errors:
+        problems.append(_("the members ticked as absent"))
+    wrong_lines = {key.split(":", 1)[0] for key in errors if ":" in key}
+    names = [a.member.full_name for a in roster if str(a.public_id) in wrong_lines]
+    if names:
+        problems.append(
+            ngettext(
+                "the line of %(count)d member (%(names)s)",
+                "the lines of %(count)d members (%(names)s)",
+                len(names),
+            )
+            % {"count": len(names), "names": name_list(names)}
+        )
+    return _(
+        "The minutes have not been saved. Please correct: %(problems)s. "
+        "Everything you typed is still on the page; the places to correct are marked in red."
+    ) % {"problems": "; ".join(problems)}

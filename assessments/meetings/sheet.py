@@ -256,6 +256,11 @@ def _facts(assessment, facts):
     return facts
 
 
+def roster_of(period, organization):
+    """Every member's assessment of the cell, in name order: what the meeting's forms are bound to."""
+    return _roster(period, organization)
+
+
 def _roster(period, organization, *, lock=False):
     queryset = Assessment.objects.filter(period=period, organization=organization, member__isnull=False)
     if lock:

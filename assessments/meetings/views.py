@@ -1,10 +1,9 @@
 """The cell's meeting pages: the minutes with the ballot count (for those who lead the cell), their print
 view and .docx, and the online secret ballot (opened and closed by them, voted on by the members)."""
 
-import re
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,12 +19,11 @@ from ..core.errors import ConflictError, WorkflowError
 from ..core.models import Period
 from ..core.text import lang
 from . import ballot as ballots
-from . import checks, minutes
+from . import minutes
 from . import sheet as reading
 from .documents import minutes_document, turnout_lines_vi
+from .forms import BallotCountForm, BallotPaperForm, add_line_errors, field_errors, minutes_forms, missing_message
 from .models import Ballot, BallotCount, VoterMark
-
-ROW_FIELD = re.compile(r"^row-([0-9a-f-]{36})-(\w+)$")
 
 
 def _cell_for_manager(user, period_id, code):
@@ -34,30 +32,6 @@ def _cell_for_manager(user, period_id, code):
     if not organization.is_cell:
         raise Http404
     return period, organization
-
-
-def _posted_minutes(post):
-    """The minutes as typed, for `minutes.meeting_record` to check and convert."""
-    rows = {}
-    for name, value in post.items():
-        match = ROW_FIELD.match(name)
-        if match and (match.group(2) in reading.COUNT_FIELDS or match.group(2) == "comments"):
-            rows.setdefault(match.group(1), {})[match.group(2)] = value
-    return checks.MeetingInput(
-        held_on=post.get("held_on", ""),
-        members_total=post.get("members_total", ""),
-        present=post.get("present", ""),
-        absent=post.get("absent", ""),
-        absentees=post.getlist("absentees"),
-        rows=rows,
-    )
-
-
-def _base_version(post):
-    try:
-        return int(post.get("version", "-1"))
-    except ValueError:
-        return -1
 
 
 def _column_labels():
@@ -79,11 +53,11 @@ def _problems(errors, sheet, labels):
         if errors.get(name):
             anchor = "absentees" if name == "absentees" else f"id_{name}"
             problems.append({"label": label, "messages": errors[name], "anchor": anchor})
-    missing = checks.missing_message()
+    missing = str(missing_message())
     for line in sheet.lines:
         public_id = str(line.assessment.public_id)
         found = []
-        for name in (*reading.COUNT_FIELDS, "levels", "line", "comments"):
+        for name in (*reading.COUNT_FIELDS, "line", "comments"):
             for message in errors.get(f"{public_id}:{name}", []):
                 if message == missing:
                     continue  # the line's own message says which numbers are missing
@@ -100,74 +74,96 @@ def _editable(period):
     return period.state in (Period.State.OPEN, Period.State.CLOSED) and not period.is_locked
 
 
-def _page_context(sheet, *, posted=None, errors=None, refusal=""):
-    """The sheet, each member's line with the values to show (as posted after a refusal: everything
-    typed comes back) and errors, and the list of the places to correct."""
-    errors = errors or {}
+def _stored_counts(line):
+    return {name: getattr(line.count, name) if line.count else None for name in reading.COUNT_FIELDS}
+
+
+def _unbound_forms(sheet):
+    """The minutes and the lines as recorded (or, before the first save, the cell's size only)."""
     meeting = sheet.meeting
-    language = lang()
-    if posted is not None:
-        attendance = {
-            "held_on": posted.held_on,
-            "members_total": posted.members_total,
-            "present": posted.present,
-            "absent": posted.absent,
-        }
-        absentees = {str(public_id) for public_id in posted.absentees}
-    elif meeting is not None:
-        attendance = {
+    if meeting is not None:
+        initial = {
             "held_on": reading.show_date(meeting.held_on),
             "members_total": meeting.members_total,
             "present": meeting.present,
             "absent": meeting.absent,
+            "absentees": [str(a.public_id) for a in sheet.roster if a.member_id in sheet.absentee_ids],
         }
-        absentees = {str(a.public_id) for a in sheet.roster if a.member_id in sheet.absentee_ids}
     else:
-        attendance = {"held_on": "", "members_total": len(sheet.roster), "present": "", "absent": ""}
-        absentees = set()
+        initial = {"held_on": "", "members_total": len(sheet.roster), "present": "", "absent": ""}
+    line_initial = {
+        str(line.assessment.public_id): {**_stored_counts(line), "comments": line.count.comments if line.count else ""}
+        for line in sheet.lines
+    }
+    return minutes_forms(
+        sheet_roster=sheet.roster,
+        lines=list(line_initial),
+        year=sheet.period.year,
+        initial=initial,
+        line_initial=line_initial,
+    )
+
+
+def _line_form(formset, line):
+    """The line's form in the formset; for a line the refused request did not carry, its form as stored."""
+    key = str(line.assessment.public_id)
+    form = formset.by_key.get(key)
+    if form is None:
+        stored = {**_stored_counts(line), "comments": line.count.comments if line.count else ""}
+        form = BallotCountForm(prefix=formset.form_prefix(key), auto_id="%s", initial=stored)
+        form.key = key
+    return form
+
+
+def _page_context(sheet, form=None, formset=None, *, refusal=""):
+    """The sheet, the minutes form, each member's line with its form, the values to show (as posted
+    after a refusal: everything typed comes back) and errors, and the list of the places to correct."""
+    if form is None:
+        form, formset = _unbound_forms(sheet)
+    errors = field_errors(form, formset) if form.is_bound else {}
+    meeting = sheet.meeting
+    language = lang()
     labels = _column_labels()
     hints = {name: level.label(language) for name, level in reading.LEVEL_FIELDS}
     for line in sheet.lines:
-        public_id = str(line.assessment.public_id)
-        typed = posted.rows.get(public_id, {}) if posted is not None else {}
+        line.form = line_form = _line_form(formset, line)
         online = line.count is not None and line.count.source == BallotCount.Source.ONLINE
         line.counts_editable = sheet.counts_editable and not line.frozen and not online
-        if posted is not None and line.counts_editable:
-            values = {name: typed.get(name, "") for name in reading.COUNT_FIELDS}
-        else:
+        stored = _stored_counts(line)
+        line.comments = line_form["comments"].value() or ""
+        line.cells = []
+        for name in reading.COUNT_FIELDS:
+            field = line_form[name]
             # Numbers that are not typed on this page (decided, or from the online ballot) stay as stored.
-            values = {name: getattr(line.count, name) if line.count else None for name in reading.COUNT_FIELDS}
-            values = {name: "" if value is None else value for name, value in values.items()}
-        if posted is not None:
-            values["comments"] = typed.get("comments", "")
-        else:
-            values["comments"] = line.count.comments if line.count else ""
-        line.comments = values["comments"]
-        line.cells = [
-            {
-                "field": name,
-                "name": f"row-{public_id}-{name}",
-                "label": labels[name],
-                "value": values[name],
-                "errors": errors.get(f"{public_id}:{name}", []),
-            }
-            for name in reading.COUNT_FIELDS
-        ]
-        line.level_errors = errors.get(f"{public_id}:line", []) + errors.get(f"{public_id}:levels", [])
-        line.comment_errors = errors.get(f"{public_id}:comments", [])
-        line.has_errors = bool(line.level_errors or line.comment_errors or any(c["errors"] for c in line.cells))
+            value = field.value() if line.counts_editable else stored[name]
+            line.cells.append(
+                {
+                    "field": field,
+                    "name": name,
+                    "label": labels[name],
+                    "value": "" if value is None else value,
+                    "errors": field.errors,
+                }
+            )
+        line.level_errors = line_form.non_field_errors()
+        line.comment_errors = line_form["comments"].errors
+        line.has_errors = bool(line_form.errors)
         line.cap_label = line.cap.label(language) if line.cap else ""
         line.majority_label = line.majority.label(language) if line.majority else ""
         line.proposal_label = line.proposal.label(language) if line.proposal else ""
+    absentees = {str(value) for value in form["absentees"].value() or ()}
     roster = [(a, str(a.public_id) in absentees) for a in sheet.roster]
+    attendance = {name: form[name].value() for name in ("held_on", "members_total", "present", "absent")}
     return {
         "sheet": sheet,
         "period": sheet.period,
         "organization": sheet.organization,
         "meeting": meeting,
-        "attendance": attendance,
+        "form": form,
+        "formset": formset,
+        "attendance": {name: "" if value is None else value for name, value in attendance.items()},
         "attendance_errors": {
-            name: errors.get(name, []) for name in ("held_on", "members_total", "present", "absent", "absentees")
+            name: form[name].errors for name in ("held_on", "members_total", "present", "absent", "absentees")
         },
         "roster": roster,
         "columns": [(name, labels[name], hints.get(name, "")) for name in reading.COUNT_FIELDS],
@@ -182,67 +178,88 @@ def _page_context(sheet, *, posted=None, errors=None, refusal=""):
     }
 
 
+def _recorded_messages(request, recorded):
+    messages.success(
+        request,
+        _("The minutes have been saved. Proposals recorded on %(count)d forms.") % {"count": recorded.proposed},
+    )
+    if recorded.waiting:
+        messages.warning(
+            request,
+            _(
+                "These members' self-reviews have not been submitted, so the proposal is not on their "
+                "form yet: %(names)s. Save the minutes again once they have submitted."
+            )
+            % {"names": ", ".join(m.full_name for m in recorded.waiting)},
+        )
+    if recorded.pending:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d member is not counted yet: %(names)s. Their line has ballots issued or "
+                "received but no level counts, so its numbers were not saved. When the ballots for "
+                "them are counted, type the four level counts and save again.",
+                "%(count)d members are not counted yet: %(names)s. Their lines have ballots issued or "
+                "received but no level counts, so their numbers were not saved. When the ballots for "
+                "them are counted, type the four level counts and save again.",
+                len(recorded.pending),
+            )
+            % {
+                "count": len(recorded.pending),
+                "names": reading.name_list(m.full_name for m in recorded.pending),
+            },
+        )
+
+
 @login_required
 def meeting(request, period_id, code):
     """The minutes of the cell's meeting: attendance, comments and the ballot count of each member."""
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     period, organization = _cell_for_manager(request.user, period_id, code)
-    posted, errors, status, refusal = None, {}, 200, ""
-    if request.method == "POST":
-        posted = _posted_minutes(request.POST)
+    if request.method == "GET":
+        sheet = reading.meeting_sheet(period, organization)
+        return render(request, "assessments/meeting/meeting.html", _page_context(sheet))
+    roster = reading.roster_of(period, organization)
+    form, formset = minutes_forms(
+        request.POST,
+        sheet_roster=roster,
+        lines=[str(a.public_id) for a in roster if a.classified],
+        year=period.year,
+    )
+    refusal, status = "", 400
+    if form.is_valid() and formset.is_valid():
         try:
             recorded = minutes.meeting_record(
                 period=period,
                 organization=organization,
                 user=request.user,
-                data=posted,
-                base_version=_base_version(request.POST),
+                minutes=form.cleaned_data,
+                lines=formset.cleaned_by_key(),
+                base_version=form.cleaned_data["version"],
             )
         except reading.MeetingError as error:
             # Shown at the top of the page with the list of the places to correct.
-            refusal, errors, status = error.message, error.field_errors, 400
+            add_line_errors(formset, error.field_errors)
+            refusal = error.message
         except ConflictError as error:
             messages.error(request, error.message)
             # Show the newer record as it stands: the stale copy is not put back into the page.
-            posted, status = None, 409
+            sheet = reading.meeting_sheet(period, organization)
+            return render(request, "assessments/meeting/meeting.html", _page_context(sheet), status=409)
         except WorkflowError as error:
             messages.error(request, error.message)
-            status = 400
         else:
-            messages.success(
-                request,
-                _("The minutes have been saved. Proposals recorded on %(count)d forms.") % {"count": recorded.proposed},
-            )
-            if recorded.waiting:
-                messages.warning(
-                    request,
-                    _(
-                        "These members' self-reviews have not been submitted, so the proposal is not on their "
-                        "form yet: %(names)s. Save the minutes again once they have submitted."
-                    )
-                    % {"names": ", ".join(m.full_name for m in recorded.waiting)},
-                )
-            if recorded.pending:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "%(count)d member is not counted yet: %(names)s. Their line has ballots issued or "
-                        "received but no level counts, so its numbers were not saved. When the ballots for "
-                        "them are counted, type the four level counts and save again.",
-                        "%(count)d members are not counted yet: %(names)s. Their lines have ballots issued or "
-                        "received but no level counts, so their numbers were not saved. When the ballots for "
-                        "them are counted, type the four level counts and save again.",
-                        len(recorded.pending),
-                    )
-                    % {
-                        "count": len(recorded.pending),
-                        "names": reading.name_list(m.full_name for m in recorded.pending),
-                    },
-                )
+            _recorded_messages(request, recorded)
             return redirect("assessments:meeting", period_id=period.public_id, code=organization.code)
+    else:
+        for message in formset.non_form_errors():
+            messages.error(request, message)
+        errors = field_errors(form, formset)
+        if errors:
+            refusal = minutes.refusal_message(errors, roster)
     sheet = reading.meeting_sheet(period, organization)
-    context = _page_context(sheet, posted=posted, errors=errors, refusal=refusal)
+    context = _page_context(sheet, form, formset, refusal=refusal)
     return render(request, "assessments/meeting/meeting.html", context, status=status)
 
 
@@ -360,33 +377,47 @@ def ballot_vote(request, public_id):
     voter = ballots.voter_for(request.user, ballot)
     if voter is None:
         raise Http404
-    errors, chosen, status = {}, {}, 200
-    if request.method == "POST":
-        chosen = {name.removeprefix("vote-"): value for name, value in request.POST.items() if name.startswith("vote-")}
-        try:
-            ballots.ballot_vote(ballot=ballot, user=request.user, choices=chosen)
-        except reading.MeetingError as error:
-            messages.error(request, error.message)
-            errors, status = error.field_errors, 400
-        except WorkflowError as error:
-            messages.error(request, error.message)
-            status = 400
-        else:
-            messages.success(request, _("Your ballot has been recorded. Thank you."))
-            return redirect("assessments:ballot_vote", public_id=ballot.public_id)
     language = lang()
+    levels = [(level.value, level.label(language)) for level in Level.best_first()]
     has_voted = VoterMark.objects.filter(ballot=ballot, voter=voter).exists()
-    subjects = []
-    if ballot.state == Ballot.State.OPEN and not has_voted:
-        for assessment in ballots.ballot_subjects(ballot):
-            key = str(assessment.public_id)
-            subjects.append((assessment, chosen.get(key, ""), errors.get(key, [])))
+    open_paper = ballot.state == Ballot.State.OPEN and not has_voted
+    subjects = ballots.ballot_subjects(ballot) if open_paper else []
+    status = 200
+    if request.method == "POST":
+        paper = BallotPaperForm(request.POST, subjects=subjects, levels=levels)
+        # A closed ballot, or one already voted in, is refused by the service whatever was posted.
+        if not open_paper or paper.is_valid():
+            try:
+                ballots.ballot_vote(ballot=ballot, user=request.user, choices=paper.choices() if open_paper else {})
+            except reading.MeetingError as error:
+                messages.error(request, error.message)
+                for public_id, field_messages in error.field_errors.items():
+                    for message in field_messages:
+                        paper.add_error(f"vote-{public_id}", message)
+                status = 400
+            except WorkflowError as error:
+                messages.error(request, error.message)
+                status = 400
+            else:
+                messages.success(request, _("Your ballot has been recorded. Thank you."))
+                return redirect("assessments:ballot_vote", public_id=ballot.public_id)
+        else:
+            for message in paper.non_field_errors():
+                messages.error(request, message)
+            if any(name != NON_FIELD_ERRORS for name in paper.errors):
+                messages.error(
+                    request, _("Please choose a level for every member; your ballot has not been recorded yet.")
+                )
+            status = 400
+    else:
+        paper = BallotPaperForm(subjects=subjects, levels=levels)
     context = {
         "ballot": ballot,
         "meeting": ballot.meeting,
         "has_voted": has_voted,
-        "subjects": subjects,
-        "levels": [(level.value, level.label(language)) for level in Level.best_first()],
+        "paper": paper if open_paper else None,
+        "subjects": paper.rows() if open_paper else [],
+        "levels": levels,
     }
     # The choices of a refused ballot are put back only into this response, never stored.
     return render(request, "assessments/meeting/ballot.html", context, status=status)

@@ -1,7 +1,7 @@
-"""The bridge between a rulebook's form template and the browser: what to show, and what was posted.
+"""The bridge between a rulebook's form template and the browser: what to show.
 
 A template is data (sections of items: text, rating, points, checklist, level); the page is drawn from
-it, and the answers come back as a dict keyed by item id, ready for the rulebook's validate_answers.
+it, and the answers come back through `forms.AnswersForm` as a dict keyed by item id.
 """
 
 import dataclasses
@@ -80,7 +80,7 @@ def self_level_item(template):
     return level_item(template, SUBJECT)
 
 
-def _prefill(item, assessment):
+def prefill(item, assessment):
     """The value of a header item taken from the records, or None for an item the subject types."""
     if item.id == "subject" and not item.prefill:
         return assessment.subject_name  # the analysis form's "who is rated"
@@ -103,12 +103,11 @@ def _prefill(item, assessment):
     return "" if value is None else str(value)
 
 
-def build_sections(template, assessment, answers, *, editable, errors=(), author=SUBJECT):
-    """The sections of the form, each item with its current value, choices and errors."""
+def build_sections(template, assessment, answers, *, editable, errors=None, author=SUBJECT):
+    """The sections of the form, each item with its current value, choices and errors (`errors`:
+    {item id: [messages]}, as `forms.AnswersForm.errors_by_item` gives them)."""
     language = lang()
-    errors_by_item = {}
-    for error in errors:
-        errors_by_item.setdefault(error.item_id, []).append(error.message(language))
+    errors_by_item = errors or {}
     rating_choices = [(r.value, r.label(language)) for r in Rating]
     level_choices = [(level.value, f"{level.label(language)} ({level.value})") for level in Level.best_first()]
     presence_choices = [(Presence.ABSENT.value, "absent"), (Presence.PRESENT.value, "present")]
@@ -117,7 +116,7 @@ def build_sections(template, assessment, answers, *, editable, errors=(), author
         section_editable = editable and section_author(template, section) == author
         fields = []
         for item in section.items:
-            prefilled = _prefill(item, assessment)
+            prefilled = prefill(item, assessment)
             value = prefilled if prefilled is not None else answers.get(item.id, "")
             f = Field(
                 item=item,
@@ -155,39 +154,16 @@ def build_sections(template, assessment, answers, *, editable, errors=(), author
     return views
 
 
-def parse_answers(template, post, existing, assessment, author=SUBJECT):
-    """The subject's answers from a POST, merged over the answers others wrote (which stay as they are).
-
-    Header items filled from the records are stored as they stand at the time of writing, like the
-    header of the paper form."""
-    answers = dict(existing)
+def header_answers(template, assessment, author=SUBJECT):
+    """The answers of the header items `author` fills that come from the records (name, cell, ...)."""
+    answers = {}
     for section in template.sections:
         if section_author(template, section) != author:
             continue
         for item in section.items:
-            prefilled = _prefill(item, assessment)
-            if prefilled is not None:
-                if prefilled:
-                    answers[item.id] = prefilled
-                else:
-                    answers.pop(item.id, None)
-                continue
-            name = f"item-{item.id}"
-            if item.kind == ItemKind.CHECKLIST:
-                marks = {}
-                for entry in item.entries:
-                    mark = post.get(f"{name}-{entry.id}", "")
-                    if mark:
-                        marks[entry.id] = mark
-                answers[item.id] = marks
-                continue
-            value = post.get(name, "")
-            if isinstance(value, str):
-                value = value.replace("\r\n", "\n")
-            if value == "":
-                answers.pop(item.id, None)
-            else:
-                answers[item.id] = value
+            prefilled = prefill(item, assessment)
+            if prefilled:
+                answers[item.id] = prefilled
     return answers
 
 

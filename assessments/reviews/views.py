@@ -18,22 +18,22 @@ from ..core.access import get_assessment_for_user
 from ..core.models import Assessment, Period
 from ..core.selectors import cell_levels
 from ..core.workflow import ASSESSMENT, Actor, available
-from ..rulebooks import validate_answers
+from ..decisions.forms import ReopenForm
 from . import formview, services
+from .forms import AnalysisForm, ReturnForm, SelfReviewForm
 from .history import _history
 from .models import Analysis
 from .selectors import analysis_summaries
-
-MAX_TEXT = 20000  # characters in one answer: generous for a self-review, a guard against abuse
 
 
 def _wants_json(request):
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def _form_context(request, assessment, actors, *, answers=None, errors=(), conflict=""):
+def _form_context(request, assessment, actors, *, form=None, conflict=""):
     template = formview.template_for(assessment)
-    answers = assessment.answers if answers is None else answers
+    answers = assessment.answers if form is None else form.typed_answers()
+    errors = form.errors_by_item() if form is not None else {}
     actions = available(assessment, request.user, actors=actors)
     editable = "save" in actions
     show_result = assessment.period.state == Period.State.PUBLISHED or Actor.MANAGER in actors
@@ -63,6 +63,9 @@ def _form_context(request, assessment, actors, *, answers=None, errors=(), confl
         "history": _history(assessment, show_levels=show_result),
         "conflict": conflict,
         "errors": errors,
+        "form": form,
+        "return_form": ReturnForm(),
+        "reopen_form": ReopenForm(auto_id="id_reopen_%s"),
     }
 
 
@@ -90,27 +93,10 @@ def assessment_form(request, public_id):
     return render(request, "assessments/form.html", _form_context(request, assessment, actors))
 
 
-def _too_long(answers):
-    return any(isinstance(v, str) and len(v) > MAX_TEXT for v in answers.values())
-
-
-def _too_long_message():
-    return _("An answer is longer than %(max)d characters. Please shorten it.") % {"max": MAX_TEXT}
-
-
-def _base_version(request):
-    """The version of the form the page was loaded at (-1, which never matches, when it is missing)."""
-    try:
-        return int(request.POST.get("version", "-1"))
-    except ValueError:
-        return -1
-
-
-def _posted(request, assessment):
-    """The template, the answers as posted over the stored ones, and the version they were based on."""
-    template = formview.template_for(assessment)
-    answers = formview.parse_answers(template, request.POST, assessment.answers, assessment)
-    return template, answers, _base_version(request)
+def _bound_form(request, assessment, *, submit):
+    return SelfReviewForm(
+        request.POST, template=formview.template_for(assessment), assessment=assessment, submit=submit
+    )
 
 
 @require_POST
@@ -118,26 +104,22 @@ def _posted(request, assessment):
 def assessment_save(request, public_id):
     """Save the draft (the autosave posts here too); answer JSON to the page's script."""
     assessment, actors = get_assessment_for_user(request.user, public_id)
-    template, answers, base_version = _posted(request, assessment)
-    errors = validate_answers(template, answers, submit=False)
-    if _too_long(answers):
-        return _refuse(request, assessment, actors, answers, _too_long_message(), status=400)
-    if errors:
+    form = _bound_form(request, assessment, submit=False)
+    if not form.is_valid():
         message = _("Some answers are not valid; nothing was saved. See the marked items.")
-        return _refuse(request, assessment, actors, answers, message, errors=errors, status=400)
-    level_item = formview.self_level_item(template)
+        return _refuse(request, assessment, actors, form, message, status=400)
     try:
         saved = services.assessment_save(
             assessment=assessment,
             user=request.user,
-            answers=answers,
-            self_level=answers.get(level_item.id, "") if level_item else "",
-            base_version=base_version,
+            answers=form.cleaned_data["answers"],
+            self_level=form.cleaned_data["level"],
+            base_version=form.cleaned_data["version"],
         )
     except services.ConflictError as error:
-        return _refuse(request, assessment, actors, answers, error.message, status=409, conflict=True)
+        return _refuse(request, assessment, actors, form, error.message, status=409, conflict=True)
     except services.WorkflowError as error:
-        return _refuse(request, assessment, actors, answers, error.message, status=400)
+        return _refuse(request, assessment, actors, form, error.message, status=400)
     if _wants_json(request):
         check = formview.level_check(saved, saved.answers)
         return JsonResponse(
@@ -163,13 +145,11 @@ def _level_check_json(check):
     }
 
 
-def _refuse(request, assessment, actors, answers, message, *, errors=(), status=400, conflict=False):
+def _refuse(request, assessment, actors, form, message, *, status=400, conflict=False):
     if _wants_json(request):
-        return JsonResponse(
-            {"error": message, "conflict": conflict, "errors": [e.message(formview.lang()) for e in errors]},
-            status=status,
-        )
-    context = _form_context(request, assessment, actors, answers=answers, errors=errors, conflict=message)
+        errors = form.error_messages_list() if form.is_bound and form.errors else []
+        return JsonResponse({"error": message, "conflict": conflict, "errors": errors}, status=status)
+    context = _form_context(request, assessment, actors, form=form, conflict=message)
     return render(request, "assessments/form.html", context, status=status)
 
 
@@ -177,29 +157,26 @@ def _refuse(request, assessment, actors, answers, message, *, errors=(), status=
 @login_required
 def assessment_submit(request, public_id):
     assessment, actors = get_assessment_for_user(request.user, public_id)
-    template, answers, base_version = _posted(request, assessment)
-    if _too_long(answers):
-        return _refuse(request, assessment, actors, answers, _too_long_message())
-    errors = validate_answers(template, answers, submit=True)
-    if errors:
+    form = _bound_form(request, assessment, submit=True)
+    if not form.is_valid():
         message = _("The form cannot be submitted yet: some required items are missing or not valid.")
-        return _refuse(request, assessment, actors, answers, message, errors=errors)
-    level_item = formview.self_level_item(template)
+        return _refuse(request, assessment, actors, form, message)
+    answers, base_version = form.cleaned_data["answers"], form.cleaned_data["version"]
     try:
         if answers != assessment.answers:
             assessment = services.assessment_save(
                 assessment=assessment,
                 user=request.user,
                 answers=answers,
-                self_level=answers.get(level_item.id, "") if level_item else "",
+                self_level=form.cleaned_data["level"],
                 base_version=base_version,
             )
             base_version = assessment.version
         services.assessment_submit(assessment=assessment, user=request.user, base_version=base_version)
     except services.ConflictError as error:
-        return _refuse(request, assessment, actors, answers, error.message, status=409, conflict=True)
+        return _refuse(request, assessment, actors, form, error.message, status=409, conflict=True)
     except services.WorkflowError as error:
-        return _refuse(request, assessment, actors, answers, error.message)
+        return _refuse(request, assessment, actors, form, error.message)
     messages.success(request, _("The self-review has been submitted. It can now be read but not changed."))
     return redirect("assessments:form", public_id=assessment.public_id)
 
@@ -208,8 +185,11 @@ def assessment_submit(request, public_id):
 @login_required
 def assessment_return(request, public_id):
     assessment, actors = get_assessment_for_user(request.user, public_id)
+    form = ReturnForm(request.POST)
     try:
-        services.assessment_return(assessment=assessment, user=request.user, reason=request.POST.get("reason", ""))
+        if not form.is_valid():
+            raise services.WorkflowError(" ".join(form.errors["reason"]))
+        services.assessment_return(assessment=assessment, user=request.user, reason=form.cleaned_data["reason"])
     except services.WorkflowError as error:
         messages.error(request, error.message)
         return redirect("assessments:form", public_id=assessment.public_id)
@@ -257,29 +237,30 @@ def analysis(request, public_id):
         # Who rates: the signed-in person, unless they write the name of a body instead.
         user = request.user
         answers = {"rater": f"{user.last_name} {user.first_name}".strip() or user.get_username()}
-    errors, status = (), 200
+    form_kwargs = {
+        "template": template,
+        "assessment": assessment,
+        "existing": answers,
+        "author": template.filled_by,
+        "filled_by": template.filled_by,
+    }
+    status = 200
     if request.method == "POST":
-        answers = formview.parse_answers(template, request.POST, answers, assessment, author=template.filled_by)
-        submit = "submit" in request.POST
-        errors = validate_answers(template, answers, submit=submit, filled_by=template.filled_by)
-        level_item = formview.level_item(template, template.filled_by)
-        base_version = _base_version(request)
-        if _too_long(answers):
-            messages.error(request, _too_long_message())
-            status = 400
-        elif errors:
+        form = AnalysisForm(request.POST, **form_kwargs)
+        if not form.is_valid():
             messages.error(
                 request, _("Some answers are missing or not valid; nothing was saved. See the marked items.")
             )
             status = 400
         else:
+            submit = form.cleaned_data["submit"]
             try:
                 current = services.analysis_save(
                     assessment=assessment,
                     user=request.user,
-                    answers=answers,
-                    proposed_level=answers.get(level_item.id, "") if level_item else "",
-                    base_version=base_version,
+                    answers=form.cleaned_data["answers"],
+                    proposed_level=form.cleaned_data["level"],
+                    base_version=form.cleaned_data["version"],
                     submit=submit,
                 )
             except services.ConflictError as error:
@@ -294,6 +275,9 @@ def analysis(request, public_id):
                     _("The analysis form has been handed in.") if submit else _("The analysis form has been saved."),
                 )
                 return redirect("assessments:analysis", public_id=assessment.public_id)
+    else:
+        form = AnalysisForm(**form_kwargs)
+    answers = form.typed_answers()
     editable = assessment.period.state == Period.State.OPEN and not (current and current.submitted_at)
     evaluation = formview.evaluate(assessment, answers, template)
     language = formview.lang()
@@ -303,8 +287,9 @@ def analysis(request, public_id):
         "period": assessment.period,
         "analysis": current,
         "title": template.title_vi if language == "vi" else template.title_en,
+        "form": form,
         "sections": formview.build_sections(
-            template, assessment, answers, editable=editable, errors=errors, author=template.filled_by
+            template, assessment, answers, editable=editable, errors=form.errors_by_item(), author=template.filled_by
         ),
         "editable": editable,
         "version": current.version if current else 0,

@@ -93,6 +93,11 @@ def test_points_above_a_criterions_maximum_are_refused(city, personas, client_fo
     data = {"version": "0", f"item-{item.id}": str(item.max_points + 1)}
     response = client_for(personas.secretary_a1).post(address(assessment), data)
     assert response.status_code == 400
+    [message] = response.context["form"].errors[f"item-{item.id}"]
+    assert f"vượt quá điểm tối đa {item.max_points}" in message
+    page = response.content.decode()
+    assert page.index(message) > page.index(f'id="wrap-item-{item.id}"')  # shown at the item
+    assert f'value="{item.max_points + 1}"' in page  # what was typed stays
     assert not Analysis.objects.exists()
 
 

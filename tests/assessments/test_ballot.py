@@ -193,8 +193,35 @@ def test_a_ballot_missing_a_member_records_nothing(period, voters, subjects, per
     assert response.status_code == 400
     assert not VoterMark.objects.exists()
     assert set(BallotTally.objects.values_list("count", flat=True)) == {0}
-    # The choices made are put back into the page for the voter to finish.
-    assert "checked" in response.content.decode()
+    # The choices made are put back into the page for the voter to finish; the missing one is marked.
+    page = response.content.decode()
+    assert "checked" in page
+    missing = subjects[personas.member_record.pk]
+    assert response.context["paper"].errors == {
+        f"vote-{missing.public_id}": ["Xin chọn một mức xếp loại cho đảng viên này."]
+    }
+    assert "Xin chọn một mức xếp loại cho đảng viên này." in page
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"vote-4e1b7c3a-0000-4000-8000-000000000000": "HTTNV"}, {}],
+    ids=["a stranger on the paper", "an unknown level"],
+)
+def test_a_ballot_paper_with_a_wrong_value_records_nothing(period, voters, subjects, personas, city, client_for, extra):
+    ballot = open_ballot_for(personas, city)
+    data = post_choices(ballot_choices(subjects, personas)) | extra
+    if not extra:
+        data[f"vote-{subjects[personas.member_record.pk].public_id}"] = "XUATSAC"
+    response = client_for(voters["third"]).post(vote_url(ballot), data)
+    assert response.status_code == 400
+    assert not VoterMark.objects.exists()
+    assert set(BallotTally.objects.values_list("count", flat=True)) == {0}
+    page = response.content.decode()
+    if extra:
+        assert "Có đảng viên trong phiếu không thuộc chi bộ này." in page
+    else:
+        assert "Xin chọn một mức xếp loại cho đảng viên này." in page
 
 
 def test_a_closed_ballot_takes_no_vote(period, voters, subjects, personas, city, client_for):
@@ -682,13 +709,18 @@ def test_a_ballot_stopped_unread_leaves_no_trace_of_the_votes_and_paper_ballots_
     entry = AuditEntry.objects.get(action="ballot_discard")
     assert (entry.actor, entry.data["voted"], entry.data["voters"]) == (personas.secretary_a1, 1, 3)
     meeting = Meeting.objects.get()
-    rows = {
-        str(a.public_id): dict(zip(meetings.COUNT_FIELDS, ["3", "3", "3", "0", "3", "0", "0"], strict=True))
+    lines = {
+        str(a.public_id): dict(zip(meetings.COUNT_FIELDS, (3, 3, 3, 0, 3, 0, 0), strict=True))
         for a in subjects.values()
     }
-    data = meetings.MeetingInput(held_on=YESTERDAY.isoformat(), members_total="3", present="3", absent="0", rows=rows)
+    held = {"held_on": YESTERDAY, "members_total": 3, "present": 3, "absent": 0, "absentees": []}
     meetings.meeting_record(
-        period=period, organization=city.cell_a1, user=personas.secretary_a1, data=data, base_version=meeting.version
+        period=period,
+        organization=city.cell_a1,
+        user=personas.secretary_a1,
+        minutes=held,
+        lines=lines,
+        base_version=meeting.version,
     )
     assert set(
         Assessment.objects.filter(pk__in=[a.pk for a in subjects.values()]).values_list(

@@ -369,3 +369,53 @@ def test_the_box_warns_before_accepting_proposals_that_exceed_the_quota(small, c
     assert AuditEntry.objects.get(action="quota_exception").data["count"] == 17
     assert client.post(url(period, committee), {"action": "accept_all"}).status_code == 302
     assert client.get(url(period, committee)).context["box"].verdict == "over_covered"
+
+
+# --- What is posted, checked by the forms ---------------------------------------------------------------------
+
+
+def test_an_unknown_level_comes_back_on_its_row_in_vietnamese_and_nothing_is_saved(small, city, personas, client_for):
+    committee, officer = small
+    period = open_period(city, personas)
+    form = member_forms(period, committee).first()
+    client = client_for(officer)
+    response = client.post(url(period, committee), {f"level-{form.pk}": "XUATSAC"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert f'id="row-{form.pk}"' in text and "table-danger" in text
+    assert "Mức xếp loại không hợp lệ." in text
+    # The unknown level is not shown as chosen: the row says "not decided" rather than the list's first level.
+    assert "— chưa quyết định —" in text and " selected>" not in text
+    form.refresh_from_db()
+    assert form.decided_level == "" and not AuditEntry.objects.filter(action="decide").exists()
+
+
+def test_a_reason_too_long_is_refused_at_its_field_and_the_page_saves_nothing(small, city, personas, client_for):
+    committee, officer = small
+    period = open_period(city, personas)
+    forms = list(member_forms(period, committee)[:2])
+    client = client_for(officer)
+    data = {f"level-{forms[0].pk}": "HTTNV", f"level-{forms[1].pk}": "HTTNV", f"note-{forms[1].pk}": "x" * 2001}
+    response = client.post(url(period, committee), data | {"cell": first_cell(committee).code})
+    assert response.status_code == 400
+    rows = {row.assessment.pk: row for row in response.context["rows"]}
+    assert rows[forms[1].pk].form.errors["note"] == ["Lý do dài quá 2000 ký tự. Xin viết ngắn lại."]
+    assert rows[forms[0].pk].chosen == "HTTNV"  # what was chosen on the other rows stays chosen
+    assert not Assessment.objects.filter(pk__in=[f.pk for f in forms]).exclude(decided_level="").exists()
+
+
+def test_each_bulk_action_checks_what_it_is_given(small, city, personas, client_for):
+    committee, officer = small
+    period = open_period(city, personas)
+    propose(period, committee, ["HTTNV"])
+    client = client_for(officer)
+    response = client.post(url(period, committee), {"action": "accept_cell"}, follow=True)
+    assert response.status_code == 400
+    assert "Xin chọn chi bộ có gợi ý được chấp nhận." in response.content.decode()
+    response = client.post(url(period, committee), {"action": "exception", "exception_reason": "x" * 2001})
+    assert response.status_code == 400
+    assert response.context["exception_form"].errors["exception_reason"] == [
+        "Lý do dài quá 2000 ký tự. Xin viết ngắn lại."
+    ]
+    assert not member_forms(period, committee).exclude(decided_level="").exists()
+    assert not AuditEntry.objects.filter(action__in=["decide", "quota_exception"]).exists()

@@ -5,15 +5,15 @@ import datetime
 import io
 
 import pytest
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
 from docx import Document
 
 from assessments import meetings
 from assessments.core import services
-from assessments.meetings import COUNT_FIELDS, check_counts, checks, proposal_from_counts
+from assessments.meetings import COUNT_FIELDS, BallotCountForm, MinutesForm, proposal_from_counts
 from assessments.models import Assessment, AuditEntry, BallotCount, Meeting, Period
 from members.models import DisciplineDecision, Member
 from tests.factories import MemberFactory, OrganizationFactory
@@ -94,30 +94,62 @@ def numbers(*values):
         ((4, 3, 3, 1, 2, 0, 0), 3, {"issued"}),  # more ballots than members present
         ((3, 4, 3, 1, 2, 0, 0), 5, {"received"}),  # more received than issued
         ((3, 3, 4, 1, 2, 1, 0), 5, {"valid"}),  # more valid than received
-        ((3, 3, 3, 1, 1, 0, 0), 3, {"levels"}),  # the levels add up to 2, not 3
-        ((3, 3, 2, 1, 1, 1, 0), 3, {"levels"}),  # 3 for the levels, 2 valid: a blank ballot is invalid
+        ((3, 3, 3, 1, 1, 0, 0), 3, {"line"}),  # the levels add up to 2, not 3
+        ((3, 3, 2, 1, 1, 1, 0), 3, {"line"}),  # 3 for the levels, 2 valid: a blank ballot is invalid
         ((3, 3, 0, 0, 0, 0, 0), 3, {"valid"}),  # no valid ballot: nothing to propose
         ((3, 3, "", 1, 2, 0, 0), 3, {"valid", "line"}),  # a number missing in a line that was started
         ((3, 3, 3, "", "", "", ""), 3, set()),  # only the shared numbers: not counted yet, nothing to check
         ((3, 3, 3, 1, "", "", ""), 3, {"htnv", "httnv", "khtnv", "line"}),  # the levels started, not finished
+        (("ba", 3, 3, "", "", "", ""), 3, set()),  # not counted yet: the shared numbers are not even read
+        ((3, 3, 3, 1, 2, 0, 0), None, set()),  # the members present not known: the rest is still checked
+        ((3, 4, 3, 1, 2, 0, 0), None, {"received"}),
     ],
 )
 def test_each_rule_of_the_arithmetic_fires_alone_and_stays_quiet_otherwise(values, present, fired):
-    errors = {}
-    converted = {name: (None if value == "" else value) for name, value in numbers(*values).items()}
-    check_counts(converted, present, errors, lambda name: name)
-    assert set(errors) == fired
+    """The errors of one line's form, by field ("line" for the line as a whole)."""
+    line = BallotCountForm({name: str(value) for name, value in numbers(*values).items()}, present=present)
+    assert line.is_valid() == (not fired)
+    assert {"line" if name == NON_FIELD_ERRORS else name for name in line.errors} == fired
+    if not fired:
+        counted = all(value != "" for value in values[3:])
+        expected = {name: (value if counted else None) for name, value in numbers(*values).items()}
+        assert {name: line.cleaned_data[name] for name in COUNT_FIELDS} == expected
+
+
+def test_a_line_with_only_the_shared_numbers_is_pending_and_saves_no_number():
+    line = BallotCountForm({"issued": "3", "received": "3", "valid": "3", "comments": "Tốt\r\nđúng"})
+    assert line.is_valid()
+    assert line.cleaned_data["pending"] is True and line.cleaned_data["valid"] is None
+    assert line.cleaned_data["comments"] == "Tốt\nđúng"
+    empty = BallotCountForm({"comments": "Tốt"})
+    assert empty.is_valid() and empty.cleaned_data["pending"] is False and empty.cleaned_data["issued"] is None
 
 
 @pytest.mark.parametrize(
     "raw, message",
-    [("-1", "cannot be negative"), ("ba", "whole number"), ("2.5", "whole number"), ("10000", "too large")],
+    [
+        ("-1", "Số không được âm."),
+        ("ba", "Xin nhập số nguyên."),
+        ("2.5", "Xin nhập số nguyên."),
+        ("2.0", "Xin nhập số nguyên."),
+        ("10000", "Số quá lớn (tối đa 9999)."),
+        ("", "Xin nhập số này."),
+    ],
 )
-def test_a_number_that_is_not_a_count_is_refused_with_a_message(raw, message):
-    errors = {}
-    with translation.override("en"):
-        assert checks._number(raw, errors, "present") is False
-    assert message in errors["present"][0]
+def test_a_number_that_is_not_a_count_is_refused_with_its_message_in_vietnamese(
+    period, forms, raw, message, vietnamese
+):
+    roster = list(
+        Assessment.objects.filter(period=period, member__in=[f.member for f in forms]).select_related("member")
+    )
+    data = {"held_on": YESTERDAY, "members_total": "3", "present": raw, "absent": "0"}
+    form = MinutesForm(data, roster=roster, year=period.year)
+    assert not form.is_valid()
+    assert form.errors["present"] == [message]
+    line = BallotCountForm(dict(zip(COUNT_FIELDS, [raw or "3", "3", "3", "1", "2", "0", "0"], strict=True)))
+    assert not line.is_valid() if raw else line.is_valid()
+    if raw:
+        assert line.errors["issued"] == [message]
 
 
 def test_the_proposal_at_the_majority_boundary():
@@ -134,19 +166,28 @@ def test_the_proposal_at_the_majority_boundary():
     assert proposal_from_counts({}, 0) is None
 
 
-def test_attendance_must_add_up_and_match_the_names_ticked(period, forms):
-    roster = list(Assessment.objects.filter(period=period, organization=forms[0].organization).select_related("member"))
-    good = meetings.MeetingInput(held_on=YESTERDAY, members_total="3", present="2", absent="1")
-    good.absentees = [str(forms[0].public_id)]
-    _checked, errors = meetings.check_meeting(good, roster)
-    assert errors == {}
-    bad = meetings.MeetingInput(held_on=YESTERDAY, members_total="3", present="3", absent="1")
-    _checked, errors = meetings.check_meeting(bad, roster)
-    assert set(errors) == {"members_total", "absentees"}
+def test_attendance_must_add_up_and_match_the_names_ticked(period, forms, vietnamese):
+    roster = list(
+        Assessment.objects.filter(period=period, member__in=[f.member for f in forms]).select_related("member")
+    )
+
+    def errors(**data):
+        form = MinutesForm(data, roster=roster, year=period.year)
+        form.is_valid()
+        return form.errors
+
+    good = errors(held_on=YESTERDAY, members_total="3", present="2", absent="1", absentees=[str(forms[0].public_id)])
+    assert good == {}
+    bad = errors(held_on=YESTERDAY, members_total="3", present="3", absent="1")
+    assert set(bad) == {"members_total", "absentees"}
+    assert bad["absentees"] == [
+        "Đồng chí đã đánh dấu 0 đảng viên vắng mặt, nhưng số vắng mặt là 1. Xin đánh dấu đủ từng đảng viên vắng mặt."
+    ]
     future = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
-    late = meetings.MeetingInput(held_on=future, members_total="3", present="3", absent="0")
-    _checked, errors = meetings.check_meeting(late, roster)
-    assert set(errors) == {"held_on"}
+    assert set(errors(held_on=future, members_total="3", present="3", absent="0")) == {"held_on"}
+    assert set(errors(held_on=YESTERDAY, members_total="0", present="0", absent="0")) == {"members_total"}
+    stranger = errors(held_on=YESTERDAY, members_total="3", present="2", absent="1", absentees=["not-a-member"])
+    assert stranger["absentees"] == ["Có đảng viên trong danh sách không thuộc chi bộ này."]
 
 
 # --- Recording through the page --------------------------------------------------------------------------
@@ -318,11 +359,26 @@ def test_a_committee_has_no_meeting_page(period, personas, client_for):
     assert client.get(meeting_url(period, code="dang-bo-a")).status_code == 404
 
 
+def held(members_total=3, present=3, absent=0, absentees=()):
+    """The minutes as the minutes form cleans them."""
+    return {
+        "held_on": datetime.date.fromisoformat(YESTERDAY),
+        "members_total": members_total,
+        "present": present,
+        "absent": absent,
+        "absentees": [str(a.public_id) for a in absentees],
+    }
+
+
 def test_the_service_refuses_someone_who_does_not_lead_the_cell(period, forms, personas):
-    data = meetings.MeetingInput(held_on=YESTERDAY, members_total="3", present="3", absent="0")
     with pytest.raises(services.WorkflowError):
         meetings.meeting_record(
-            period=period, organization=forms[0].organization, user=personas.secretary_b1, data=data, base_version=0
+            period=period,
+            organization=forms[0].organization,
+            user=personas.secretary_b1,
+            minutes=held(),
+            lines={},
+            base_version=0,
         )
     assert not Meeting.objects.exists()
 
@@ -431,18 +487,15 @@ def test_the_meeting_page_costs_the_same_for_a_cell_of_5_and_of_30(city, persona
     for cell in (small, large):
         forms = list(Assessment.objects.filter(period=period, organization=cell, member__isnull=False))
         Assessment.objects.filter(pk__in=[f.pk for f in forms]).update(state=S.SUBMITTED)
-        data = meetings.MeetingInput(
-            held_on=YESTERDAY,
-            members_total=str(len(forms)),
-            present=str(len(forms) - 1),
-            absent="1",
-            absentees=[str(forms[0].public_id)],
-            rows={
-                str(f.public_id): dict(zip(COUNT_FIELDS, ["3", "3", "3", "1", "2", "0", "0"], strict=True))
-                for f in forms
-            },
+        lines = {str(f.public_id): dict(zip(COUNT_FIELDS, (3, 3, 3, 1, 2, 0, 0), strict=True)) for f in forms}
+        meetings.meeting_record(
+            period=period,
+            organization=cell,
+            user=personas.officer_a,
+            minutes=held(len(forms), len(forms) - 1, 1, absentees=[forms[0]]),
+            lines=lines,
+            base_version=0,
         )
-        meetings.meeting_record(period=period, organization=cell, user=personas.officer_a, data=data, base_version=0)
     client = client_for(personas.officer_a)
     # Session, user, role assignments, the cell, the period, the meeting with its ballot and recorder,
     # the absentees, the roster with the members, the counts, and the five kinds of member record (14).
@@ -568,3 +621,44 @@ def test_a_decided_members_count_stays_on_the_page_when_the_minutes_are_refused(
     assert response.status_code == 400
     cells = next(line.cells for line in response.context["sheet"].lines if line.assessment.pk == forms[0].pk)
     assert [cell["value"] for cell in cells] == list(ALL_GOOD)
+
+
+# --- The forms of the page ---------------------------------------------------------------------------------
+
+
+def test_a_line_of_someone_outside_the_cell_is_refused_and_nothing_is_saved(period, forms, city, personas, client_for):
+    client = client_for(personas.secretary_a1)
+    data = minutes(forms, {forms[0]: ALL_GOOD})
+    stranger = Assessment.objects.filter(period=period, organization=city.cell_b1, member__isnull=False).first()
+    data |= {f"row-{stranger.public_id}-{name}": str(value) for name, value in zip(COUNT_FIELDS, ALL_GOOD, strict=True)}
+    response = client.post(meeting_url(period), data)
+    assert response.status_code == 400
+    assert "Có đảng viên trong danh sách không thuộc chi bộ này." in response.content.decode()
+    assert not Meeting.objects.exists() and not BallotCount.objects.exists()
+
+
+def test_a_number_typed_wrong_is_named_at_the_top_with_its_column(period, forms, personas, client_for):
+    client = client_for(personas.secretary_a1)
+    response = client.post(meeting_url(period), minutes(forms, {forms[1]: ("ba", 3, 3, 1, 2, 0, 0)}))
+    assert response.status_code == 400
+    problems = response.context["problems"]
+    assert problems == [
+        {
+            "label": forms[1].member.full_name,
+            "messages": ["Số phiếu phát ra: Xin nhập số nguyên."],
+            "anchor": f"line-{forms[1].public_id}",
+        }
+    ]
+    page = response.content.decode()
+    # The message sits under its own input, which is marked.
+    name = f"row-{forms[1].public_id}-issued"
+    assert f'is-invalid" type="number" min="0" inputmode="numeric" name="{name}" id="{name}" value="ba"' in page
+    assert not Meeting.objects.exists()
+
+
+def test_a_line_left_out_of_the_request_keeps_its_comments(period, forms, personas, client_for):
+    client = client_for(personas.secretary_a1)
+    assert client.post(meeting_url(period), minutes(forms, {forms[0]: ALL_GOOD})).status_code == 302
+    response = client.post(meeting_url(period), minutes(forms[1:], {forms[1]: ALL_GOOD}, version=1))
+    assert response.status_code == 302
+    assert BallotCount.objects.get(assessment=forms[0]).comments == f"Góp ý cho {forms[0].member.full_name}"

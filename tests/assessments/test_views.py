@@ -6,11 +6,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 from docx import Document
 
 from assessments.models import Assessment, AuditEntry, Period
 from assessments.reviews import formview
-from assessments.rulebooks import ItemKind
+from assessments.reviews.forms import SelfReviewForm
+from assessments.rulebooks import ItemKind, get_rulebook
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,12 +117,24 @@ def test_html_and_script_are_stored_as_typed_and_shown_escaped(form, personas, c
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in content
 
 
-def test_over_long_text_is_refused_and_nothing_changes(form, personas, client_for):
+def test_over_long_text_is_refused_at_its_item_and_nothing_changes(form, personas, client_for):
     client = client_for(personas.member)
     response = client.post(url("save", form), {"version": "0", "item-shortcomings": "x" * 20001})
     assert response.status_code == 400
+    assert response.context["form"].errors["item-shortcomings"] == [
+        "Câu trả lời dài quá 20000 ký tự. Xin viết ngắn lại."
+    ]
+    page = response.content.decode()
+    item = page[page.index('id="wrap-item-shortcomings"') :]
+    assert item.index("Câu trả lời dài quá 20000 ký tự.") < item.index('class="mb-4 form-item')  # under its item
     form.refresh_from_db()
     assert form.answers == {} and form.version == 0
+    # The page's script is told the same, and what it was.
+    response = client.post(
+        url("save", form), {"version": "0", "item-shortcomings": "x" * 20001}, HTTP_X_REQUESTED_WITH="fetch"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["Câu trả lời dài quá 20000 ký tự. Xin viết ngắn lại."]
 
 
 def test_an_unknown_level_is_refused_and_nothing_changes(form, personas, client_for):
@@ -128,8 +142,47 @@ def test_an_unknown_level_is_refused_and_nothing_changes(form, personas, client_
     response = client.post(url("save", form), {"version": "0", "item-proposed_level_member": "SIEU_XUAT_SAC"})
     assert response.status_code == 400
     assert "item-proposed_level_member" in response.content.decode()
+    [message] = response.context["form"].errors["item-proposed_level_member"]
+    assert "mức xếp loại 'SIEU_XUAT_SAC' không hợp lệ" in message
+    assert escape(message) in response.content.decode()
     form.refresh_from_db()
     assert form.answers == {}
+
+
+def test_what_was_typed_comes_back_when_a_save_is_refused(form, personas, client_for):
+    client = client_for(personas.member)
+    data = {"version": "0", "item-shortcomings": "Còn chậm\r\nđổi mới", "item-proposed_level_member": "XYZ"}
+    response = client.post(url("save", form), data)
+    assert response.status_code == 400
+    assert "Còn chậm\nđổi mới</textarea>" in response.content.decode()
+
+
+def test_a_checklist_is_read_entry_by_entry_and_a_wrong_mark_is_refused(form, vietnamese):
+    rulebook = get_rulebook("2018")
+    template = rulebook.form_template("member", "self_review", None, rulebook.parameters({"guidance": "HD16"}))
+    checklist = template.item("manifestations_checklist")
+    first, second = checklist.entries[:2]
+    data = {"version": "0", f"item-{checklist.id}-{first.id}": "present", f"item-{checklist.id}-{second.id}": "co"}
+    refused = SelfReviewForm(data, template=template, assessment=form)
+    assert not refused.is_valid()
+    [message] = refused.errors[f"item-{checklist.id}"]
+    assert f"biểu hiện {second.id} phải đánh dấu" in message
+    del data[f"item-{checklist.id}-{second.id}"]
+    draft = SelfReviewForm(data, template=template, assessment=form)
+    assert draft.is_valid()
+    assert draft.cleaned_data["answers"][checklist.id] == {first.id: "present"}
+    # Submitted, every entry must be marked.
+    submitted = SelfReviewForm(data, template=template, assessment=form, submit=True)
+    assert not submitted.is_valid()
+    assert any("chưa đánh dấu" in m for m in submitted.errors[f"item-{checklist.id}"])
+
+
+def test_a_return_without_a_reason_is_refused(form, personas, client_for):
+    client_for(personas.member).post(url("submit", form), complete_post(form))
+    response = client_for(personas.secretary_a1).post(url("return", form), {"reason": "  "}, follow=True)
+    assert "Xin ghi rõ lý do trả lại bản kiểm điểm." in response.content.decode()
+    form.refresh_from_db()
+    assert form.state == S.SUBMITTED
 
 
 def test_submit_needs_every_required_item(form, personas, client_for):

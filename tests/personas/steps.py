@@ -4,8 +4,10 @@ roles take, done through the services to set the scene for the persona under tes
 import datetime
 import random
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib.messages import get_messages
+from django.http import QueryDict
 from django.utils import timezone
 
 from assessments import decisions, meetings
@@ -209,23 +211,20 @@ def record_minutes(period, cell, user, level="HTTNV", *, counted=True):
     `level` (or, not `counted`, only the attendance, before an online ballot)."""
     meeting = meetings.meeting_sheet(period, cell).meeting
     data = minutes_post(period, cell, level, version=meeting.version if meeting else 0, counted=counted)
-    rows = {}
-    for name, value in data.items():
-        if name.startswith("row-"):
-            public_id, _sep, field = name[4:].rpartition("-")
-            rows.setdefault(public_id, {})[field] = value
+    roster = meetings.meeting_sheet(period, cell).roster
+    form, formset = meetings.minutes_forms(
+        QueryDict(urlencode(data, doseq=True)),
+        sheet_roster=roster,
+        lines=[str(a.public_id) for a in roster if a.classified],
+        year=period.year,
+    )
+    assert form.is_valid() and formset.is_valid(), (form.errors, formset.errors)
     return meetings.meeting_record(
         period=period,
         organization=cell,
         user=user,
-        data=meetings.MeetingInput(
-            held_on=data["held_on"],
-            members_total=data["members_total"],
-            present=data["present"],
-            absent=data["absent"],
-            absentees=data["absentees"],
-            rows=rows,
-        ),
+        minutes=form.cleaned_data,
+        lines=formset.cleaned_by_key(),
         base_version=int(data["version"]),
     )
 

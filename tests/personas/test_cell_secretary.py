@@ -163,7 +163,7 @@ def test_the_secretary_carries_the_cell_from_the_forms_to_the_meetings_proposals
         }
         # The secretary votes too, as a member of the cell, on the ballot paper.
         paper_page = client.get(reverse("assessments:ballot_vote", args=[ballot.public_id]))
-        subjects = [assessment for assessment, _chosen, _errors in paper_page.context["subjects"]]
+        subjects = [assessment for assessment, *_rest in paper_page.context["subjects"]]
         assert len(subjects) == 5
         vote = {f"vote-{a.public_id}": "HTTNV" for a in subjects}
         assert client.post(reverse("assessments:ballot_vote", args=[ballot.public_id]), vote).status_code == 302

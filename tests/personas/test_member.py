@@ -112,7 +112,7 @@ def test_the_member_writes_votes_and_sees_her_level_only_once_published(roles, c
     assert [b.pk for b in home.context["open_ballots"]] == [ballot.pk]
     assert client.get(reverse("assessments:my_ballots")).context["rows"] == [(ballot, False)]
     vote_page = reverse("assessments:ballot_vote", args=[ballot.public_id])
-    subjects = [assessment for assessment, _chosen, _errors in client.get(vote_page).context["subjects"]]
+    subjects = [assessment for assessment, *_rest in client.get(vote_page).context["subjects"]]
     assert len(subjects) == 5
     vote = {f"vote-{a.public_id}": "HTTNV" for a in subjects}
     # A ballot paper with a member left out is refused and not counted.

@@ -1,0 +1,173 @@
+"""The forms of the decision screens: a row's level and reason (one row through htmx, a page of rows
+with the page's button), the filters, the reason for an exception to the quota, the bulk acceptance of
+the suggestions, and the board's reason for reopening a subject.
+
+They check and convert what was posted; the rules, the quota and who may decide are the services'."""
+
+import re
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from ..core.forms import KeyedFormSet
+from ..rulebooks import Level
+
+MAX_NOTE = 2000
+
+SHOW_CHOICES = [
+    ("", pgettext_lazy("decision filter", "Everyone")),
+    ("undecided", pgettext_lazy("decision filter", "Not decided yet")),
+    ("decided", pgettext_lazy("decision filter", "Decided")),
+    ("attention", pgettext_lazy("decision filter", "With a finding of the rules")),
+    ("reopened", pgettext_lazy("decision filter", "Reopened by the board")),
+]
+
+
+def _level_choices():
+    return [("", ""), *((level.value, level.value) for level in Level.best_first())]
+
+
+class LevelField(forms.ChoiceField):
+    """A level code, or nothing (not decided)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=_level_choices,
+            required=False,
+            error_messages={"invalid_choice": _("Unknown level.")},
+            **kwargs,
+        )
+
+
+class DecisionForm(forms.Form):
+    """One row of a decision screen: `level-<pk>`, `note-<pk>`, and `accept-<pk>`, the row's "accept
+    the suggestion" button, whose level wins when it is pressed. The form's prefix is the row's pk."""
+
+    level = LevelField(label=_("Decision"))
+    note = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=MAX_NOTE,
+        error_messages={"max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it.")},
+    )
+    accept = LevelField(label=_("Accept"))
+
+    def add_prefix(self, field_name):
+        return f"{field_name}-{self.prefix}" if self.prefix else field_name
+
+    def chosen(self):
+        """The level the row shows as chosen: the one posted (even a refused one), else the stored one."""
+        if not self.is_bound:
+            return self["level"].value() or ""
+        if self.errors.get("accept") or self.errors.get("level"):
+            return ""  # an unknown level is shown as not decided, never as the list's first level
+        return self["accept"].data or self["level"].data or ""
+
+    def clean(self):
+        data = super().clean()
+        if data.get("accept"):
+            data["level"] = data["accept"]
+        return data
+
+    def choice(self):
+        """(level, reason) as `services.record_levels` takes them."""
+        return self.cleaned_data.get("level", ""), self.cleaned_data.get("note", "")
+
+
+class DecisionFormSet(KeyedFormSet):
+    """The rows posted: every `level-<pk>` or `accept-<pk>` is a row (with its `note-<pk>`)."""
+
+    form = DecisionForm
+    key_pattern = re.compile(r"^(?:level|accept)-(\d+)$")
+
+    def form_prefix(self, key):
+        return str(key)
+
+    def choices(self):
+        """{pk: (level, reason)} of every row posted, the rows left undecided included."""
+        return {int(form.key): form.choice() for form in self.forms}
+
+
+def row_form(assessment):
+    """The form of a row as stored: its decided level and its reason."""
+    form = DecisionForm(
+        prefix=str(assessment.pk),
+        auto_id="%s",
+        initial={"level": assessment.decided_level, "note": assessment.decision_note},
+    )
+    form.key = str(assessment.pk)
+    return form
+
+
+class FiltersForm(forms.Form):
+    """What the screen shows: a cell, the kind of rows, the page. A value that does not fit is left out."""
+
+    cell = forms.CharField(required=False, max_length=40)
+    show = forms.ChoiceField(required=False, choices=SHOW_CHOICES)
+    page = forms.CharField(required=False, max_length=6)
+
+    def values(self):
+        """{cell, show, page}: each as given when it is valid, empty otherwise."""
+        self.is_valid()
+        return {name: self.cleaned_data.get(name) or "" for name in self.fields}
+
+
+class ExceptionReasonForm(forms.Form):
+    """The reason for an exception to the quota: required when recorded on its own, optional with a
+    save (the service asks for it only when the save exceeds the quota)."""
+
+    exception_reason = forms.CharField(
+        label=_("Reason for an exception to the quota"),
+        help_text=_("The reason is recorded with the number of HTXSNV it covers; a higher number needs a new reason."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=MAX_NOTE,
+        error_messages={
+            "required": _("Please write the reason for the exception."),
+            "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it."),
+        },
+    )
+
+    def __init__(self, *args, required=True, **kwargs):
+        # The rows' htmx requests include the textarea by its id, `#exception_reason`.
+        kwargs.setdefault("auto_id", "%s")
+        super().__init__(*args, **kwargs)
+        self.fields["exception_reason"].required = required
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        # The box's summary already says what the reason is for; the label is for screen readers.
+        self.helper.label_class = "visually-hidden"
+
+    @property
+    def reason(self):
+        return self.cleaned_data.get("exception_reason", "") if self.is_bound and self.is_valid() else ""
+
+
+class AcceptForm(forms.Form):
+    """Accepting the suggestions of one cell (`cell`, its code) or of the whole group."""
+
+    action = forms.ChoiceField(choices=[("accept_cell", "accept_cell"), ("accept_all", "accept_all")])
+    cell = forms.CharField(required=False, max_length=40)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "accept_cell" and not data.get("cell"):
+            raise ValidationError(_("Choose the cell whose suggestions are accepted."), code="no_cell")
+        return data
+
+
+class ReopenForm(forms.Form):
+    """The board's reason for reopening a finalised subject."""
+
+    reason = forms.CharField(
+        label=_("Reason (recorded in the history)"),
+        max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": _("Please write the reason for reopening."),
+            "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it."),
+        },
+    )
