@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from vocabulary import Level
+
 from ..core.forms import KeyedFormSet
-from ..rulebooks import Level
 
 MAX_NOTE = 2000
 
