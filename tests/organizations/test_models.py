@@ -104,3 +104,25 @@ def test_siblings_sort_in_vietnamese_order_with_numbers_in_numeric_order(city):
         "Chi bộ Tổ dân phố số 2",
         "Chi bộ Tổ dân phố số 10",
     ]
+
+
+def test_the_tree_written_in_bulk_is_the_tree_add_child_builds(city):
+    """The city fixture is written in one query (tests/factories.tree_in_bulk): its paths, depths and
+    child counts are those treebeard gives when the same tree is built node by node."""
+    from tests.factories import OrganizationFactory
+
+    Kind = Organization.Kind
+    root = OrganizationFactory(code="x-city", name="Đảng bộ thành phố", kind=Kind.CITY_COMMITTEE)
+    a = OrganizationFactory(code="x-a", name="Đảng bộ A", kind=Kind.GRASSROOTS_COMMITTEE, parent=root)
+    OrganizationFactory(code="x-a1", name="Chi bộ A1", parent=a)
+    OrganizationFactory(code="x-a2", name="Chi bộ A2", parent=a)
+    b = OrganizationFactory(code="x-b", name="Đảng bộ B", kind=Kind.GRASSROOTS_COMMITTEE, parent=root)
+    OrganizationFactory(code="x-b1", name="Chi bộ B1", parent=b)
+    OrganizationFactory(code="x-c", name="Chi bộ C", kind=Kind.GRASSROOTS_CELL, parent=root)
+
+    def shape(root_code):
+        top = Organization.objects.get(code=root_code)
+        return [(n.name, n.path[len(top.path) :], n.depth, n.numchild) for n in Organization.objects.get_tree(top)]
+
+    assert shape("city") == shape("x-city")
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
