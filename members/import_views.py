@@ -8,11 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations import policy
 
+from .forms import ImportUploadForm
 from .importing import KINDS, MEMBERS, ORGANIZATIONS, ImportRejected, max_bytes, run_import, template_workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,25 +32,28 @@ def _importable_kinds(user):
 def import_upload(request):
     kinds = _importable_kinds(request.user)
     context = {"kinds": kinds, "kind": MEMBERS, "max_mb": max_bytes() / (1024 * 1024)}
+    form = ImportUploadForm(kinds=kinds, max_mb=context["max_mb"], initial={"kind": MEMBERS})
     if request.method == "POST":
         kind = request.POST.get("kind", MEMBERS)
         if kind not in KINDS:
             raise Http404
         if kind not in kinds:
             raise PermissionDenied
-        commit = request.POST.get("action") == "commit"
-        context.update(kind=kind, commit=commit)
-        upload = request.FILES.get("file")
-        if upload is None:
-            context["rejected"] = _("Choose a file to upload.")
+        form = ImportUploadForm(request.POST, request.FILES, kinds=kinds, max_mb=context["max_mb"])
+        valid = form.is_valid()
+        context.update(kind=kind, commit=form.commit)
+        if not valid:
+            context["rejected"] = " ".join(message for messages in form.errors.values() for message in messages)
         else:
+            upload = form.cleaned_data["file"]
             context["filename"] = upload.name
             try:
-                result = run_import(kind, upload, request.user, commit=commit)
+                result = run_import(kind, upload, request.user, commit=form.commit)
             except ImportRejected as exc:
                 context["rejected"] = str(exc)
             else:
                 context.update(result=result, errors=result.errors[:MAX_ERRORS_SHOWN])
+    context["form"] = form
     return render(request, "members/import.html", context)
 
 

@@ -7,26 +7,26 @@ screens keep no state between the two steps (the user uploads the file again to 
 
 The column headers are a file format, not interface text: they are the Vietnamese headers of the
 downloadable template in every interface language, matched without regard to case or diacritics.
-Choice columns accept the code, the English label or the Vietnamese label of a choice.
+Each row is checked by the ModelForm of what it creates (`forms.MemberImportForm`,
+`forms.OrganizationImportForm`): the model's field rules and `clean`, with fields that read what a
+spreadsheet holds (choice columns accept the code, the English label or the Vietnamese label of a
+choice). What takes the whole file or the database is checked here, in bulk: card numbers and codes
+taken or repeated, the cells and parents, the user's scope.
 
 Members are created, never updated: a party card number that already exists is an error.
 """
 
 import csv
-import datetime
 import io
 import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email, validate_slug
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
 
 from organizations import policy
@@ -34,6 +34,7 @@ from organizations.audit import announce
 from organizations.models import Cluster, Organization
 from organizations.vietnamese import fold
 
+from .forms import CardNumberField, MemberImportForm, OrganizationImportForm, cell_text
 from .models import Member
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -74,9 +75,6 @@ MEMBER_COLUMNS = (
 COLUMNS = {MEMBERS: MEMBER_COLUMNS, ORGANIZATIONS: ORGANIZATION_COLUMNS}
 # Columns written as text in the template, so that Excel keeps leading zeros.
 TEXT_COLUMNS = {"card_number", "phone", "code", "parent", "cell"}
-TRUE_WORDS = {"co", "x", "1", "yes", "true", "dung"}
-FALSE_WORDS = {"khong", "0", "no", "false", "sai", ""}
-EARLIEST_DATE = datetime.date(1900, 1, 1)
 
 
 class ImportRejected(Exception):
@@ -198,186 +196,70 @@ def map_headers(kind, header_row, headers):
     return found
 
 
-# --- Converting one cell ----------------------------------------------------------------------------
-
-
-class CellError(Exception):
-    pass
-
-
-def _choices_lookup(choices):
-    """A lookup from the code, the English and the Vietnamese label of each choice to its value."""
-    lookup = {}
-    for value, label in choices:
-        keys = {value.lower()}
-        for language in ("en", "vi"):
-            with translation.override(language):
-                keys.add(str(label).lower())
-        for key in keys:
-            lookup[key] = value
-    folded = {}
-    for key, value in lookup.items():
-        folded.setdefault(fold(key), set()).add(value)
-    for key, values in folded.items():
-        if len(values) == 1:  # without diacritics, only where it stays unambiguous
-            lookup.setdefault(key, next(iter(values)))
-    return lookup
-
-
-def parse_text(value, *, required=False, max_length=255):
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    if required and not text:
-        raise CellError(_("This field is required."))
-    if len(text) > max_length:
-        raise CellError(_("At most %(max)s characters.") % {"max": max_length})
-    return text
-
-
-def parse_date(value, *, required=False):
-    """A date from an Excel date, an Excel serial number, or text dd/mm/yyyy or yyyy-mm-dd."""
-    if value == "":
-        if required:
-            raise CellError(_("This field is required."))
-        return None
-    if isinstance(value, datetime.datetime):
-        day = value.date()
-    elif isinstance(value, datetime.date):
-        day = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not 1 <= value < 2958466:
-            raise CellError(_("Not a date: enter dd/mm/yyyy."))
-        day = from_excel(value).date()
-    else:
-        day = _parse_date_text(str(value).strip())
-    if day < EARLIEST_DATE:
-        raise CellError(_("The date is before 1900."))
-    if day > timezone.localdate():
-        raise CellError(_("The date is in the future."))
-    return day
-
-
-def _parse_date_text(text):
-    text = text.split(" ")[0]  # "19/05/1990 00:00:00"
-    for separator in ("/", "-", "."):
-        parts = text.split(separator)
-        if len(parts) == 3 and all(part.isdigit() for part in parts):
-            if len(parts[0]) == 4:
-                year, month, day = parts
-            elif len(parts[2]) == 4:
-                day, month, year = parts
-            else:
-                break
-            try:
-                return datetime.date(int(year), int(month), int(day))
-            except ValueError as exc:
-                raise CellError(_("This date does not exist.")) from exc
-    raise CellError(_("Not a date: enter dd/mm/yyyy."))
-
-
-def parse_choice(value, lookup, *, required=False, default=""):
-    text = parse_text(value).lower()
-    if not text:
-        if required:
-            raise CellError(_("This field is required."))
-        return default
-    found = lookup.get(text, lookup.get(fold(text)))
-    if found is None:
-        raise CellError(_("Unknown value “%(value)s”.") % {"value": parse_text(value)})
-    return found
-
-
-def parse_bool(value):
-    if isinstance(value, bool):
-        return value
-    key = fold(parse_text(value))
-    if key in TRUE_WORDS:
-        return True
-    if key in FALSE_WORDS:
-        return False
-    raise CellError(_("Enter “Có” or “Không”."))
-
-
-def parse_card_number(value):
-    if isinstance(value, float) and not value.is_integer():
-        raise CellError(_("A card number is made of digits and letters."))
-    text = parse_text(value, required=True, max_length=20)
-    if not all(ch.isalnum() or ch in "-./" for ch in text):
-        raise CellError(_("A card number is made of digits and letters."))
-    return text
-
-
 # --- Checking rows ----------------------------------------------------------------------------------
 
 
-class _Checker:
-    """Collects the errors of one row, keyed by the column header."""
+class _Row:
+    """One row of the file: its cells by field, and its errors keyed by the column header."""
 
     def __init__(self, kind, result, number, values, index):
-        self.headers = dict((name, header) for header, name in COLUMNS[kind])
-        self.result, self.number, self.values, self.index = result, number, values, index
+        self.headers = {name: header for header, name in COLUMNS[kind]}
+        self.result, self.number = result, number
+        self.data = {name: values[position] if position < len(values) else "" for name, position in index.items()}
         self.failed = False
 
-    def raw(self, name):
-        position = self.index[name]
-        return self.values[position] if position < len(self.values) else ""
-
-    def get(self, name, parser, *args, **kwargs):
-        try:
-            return parser(self.raw(name), *args, **kwargs)
-        except CellError as exc:
-            self.error(name, str(exc))
-            return None
+    def text(self, name):
+        return cell_text(self.data.get(name, ""))
 
     def error(self, name, message):
         self.failed = True
-        self.result.errors.append(RowError(self.number, self.headers.get(name, ""), message))
+        self.result.errors.append(RowError(self.number, self.headers.get(name, ""), str(message)))
+
+    def form_errors(self, form):
+        """The form's messages, each under the header of its column (the row's own under none)."""
+        for name, messages in form.errors.items():
+            for message in messages:
+                self.error(name, message)
+
+
+def _card_number(value):
+    """The card number of a cell, or None when it is not one (the row's form says why)."""
+    try:
+        return CardNumberField(max_length=20).clean(value)
+    except ValidationError:
+        return None
 
 
 def _check_members(rows, index, user, result):
-    genders = _choices_lookup(Member.Gender.choices)
-    occupations = _choices_lookup(Member.Occupation.choices)
-    posts = _choices_lookup(Member.PartyPost.choices)
-    statuses = _choices_lookup(Member.Status.choices)
-
-    def raw_text(values, name):
-        position = index[name]
-        return parse_text(values[position]) if position < len(values) else ""
-
-    codes = {raw_text(values, "cell") for _number, values in rows} - {""}
+    rows = [_Row(MEMBERS, result, number, values, index) for number, values in rows]
+    codes = {row.text("cell") for row in rows} - {""}
     cells = {org.code: org for org in Organization.objects.filter(code__in=codes).only("pk", "code", "kind", "path")}
-    cards = set()
-    for _number, values in rows:
-        try:
-            cards.add(parse_card_number(values[index["card_number"]] if index["card_number"] < len(values) else ""))
-        except CellError:
-            pass
-    cards = sorted(cards)
+    cards = sorted({_card_number(row.data["card_number"]) for row in rows} - {None})
     taken = set()
     for start in range(0, len(cards), LOOKUP_CHUNK):
         chunk = cards[start : start + LOOKUP_CHUNK]
         taken.update(Member.objects.filter(card_number__in=chunk).values_list("card_number", flat=True))
 
     members, seen_cards = [], {}
-    for number, values in rows:
-        row = _Checker(MEMBERS, result, number, values, index)
-        full_name = row.get("full_name", parse_text, required=True, max_length=120)
-        gender = row.get("gender", parse_choice, genders, required=True)
-        born = row.get("date_of_birth", parse_date, required=True)
-        card = row.get("card_number", parse_card_number)
-        admitted = row.get("admission_date", parse_date, required=True)
-        official = row.get("official_date", parse_date)
-        cell_code = row.get("cell", parse_text, required=True, max_length=40)
-        work_unit = row.get("work_unit", parse_text)
-        occupation = row.get("occupation", parse_choice, occupations, required=True)
-        party_post = row.get("party_post", parse_choice, posts)
-        government_post = row.get("government_post", parse_text)
-        is_leader = row.get("is_leader", parse_bool)
-        status = row.get("status", parse_choice, statuses, default=Member.Status.ACTIVE)
-        email = row.get("email", parse_text, max_length=254)
-        phone = row.get("phone", parse_text, max_length=20)
-
+    for row in rows:
+        cell_code = row.text("cell")
+        cell = None
+        if not cell_code:
+            row.error("cell", _("This field is required."))
+        elif len(cell_code) > 40:
+            row.error("cell", _("At most %(limit_value)s characters.") % {"limit_value": 40})
+        elif cell_code not in cells:
+            row.error("cell", _("No organisation has the code “%(code)s”.") % {"code": cell_code})
+        elif cells[cell_code].kind not in Organization.CELL_KINDS:
+            row.error("cell", _("“%(code)s” is not a cell: members belong to cells.") % {"code": cell_code})
+        elif not policy.may(user, "import.members", cells[cell_code]):
+            row.error("cell", _("The cell “%(code)s” is outside your organisations.") % {"code": cell_code})
+        else:
+            cell = cells[cell_code]
+        # The field rules and the model's own checks; the cell is set when it is one the user may fill.
+        form = MemberImportForm(row.data, instance=Member(cell=cell))
+        row.form_errors(form)
+        card = form.cleaned_data.get("card_number")
         if card:
             if card in seen_cards:
                 row.error(
@@ -386,7 +268,7 @@ def _check_members(rows, index, user, result):
                     % {"card": card, "row": seen_cards[card]},
                 )
             else:
-                seen_cards[card] = number
+                seen_cards[card] = row.number
             if card in taken:
                 row.error(
                     "card_number",
@@ -396,44 +278,8 @@ def _check_members(rows, index, user, result):
                     )
                     % {"card": card},
                 )
-        cell = None
-        if cell_code:
-            cell = cells.get(cell_code)
-            if cell is None:
-                row.error("cell", _("No organisation has the code “%(code)s”.") % {"code": cell_code})
-            elif cell.kind not in Organization.CELL_KINDS:
-                row.error("cell", _("“%(code)s” is not a cell: members belong to cells.") % {"code": cell_code})
-            elif not policy.may(user, "import.members", cell):
-                row.error("cell", _("The cell “%(code)s” is outside your organisations.") % {"code": cell_code})
-        if born and admitted and admitted <= born:
-            row.error("admission_date", _("The admission date must be after the date of birth."))
-        if admitted and official and official < admitted:
-            row.error("official_date", _("The official date cannot be before the admission date."))
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                row.error("email", _("Not a valid email address."))
         if not row.failed:
-            members.append(
-                Member(
-                    full_name=full_name,
-                    gender=gender,
-                    date_of_birth=born,
-                    card_number=card,
-                    admission_date=admitted,
-                    official_date=official,
-                    cell=cell,
-                    work_unit=work_unit,
-                    occupation=occupation,
-                    party_post=party_post,
-                    government_post=government_post,
-                    is_leader=is_leader,
-                    status=status,
-                    email=email,
-                    phone=phone,
-                )
-            )
+            members.append(form.instance)
     return members
 
 
@@ -445,8 +291,6 @@ def _write_members(members):
 
 
 def _check_organizations(rows, index, user, result):
-    kinds = _choices_lookup(Organization.Kind.choices)
-    sectors = _choices_lookup(Organization.Sector.choices)
     clusters = {}
     for cluster in Cluster.objects.all():
         clusters[cluster.code.lower()] = cluster
@@ -455,25 +299,24 @@ def _check_organizations(rows, index, user, result):
 
     parsed = []
     for number, values in rows:
-        row = _Checker(ORGANIZATIONS, result, number, values, index)
-        code = row.get("code", parse_text, required=True, max_length=40)
-        if code:
-            try:
-                validate_slug(code)
-            except ValidationError:
-                row.error("code", _("A code is made of letters without diacritics, digits, hyphens and underscores."))
-        name = row.get("name", parse_text, required=True, max_length=255)
-        kind = row.get("kind", parse_choice, kinds, required=True)
-        parent = row.get("parent", parse_text, max_length=40)
-        sector = row.get("sector", parse_choice, sectors, default=Organization.Sector.OTHER)
-        cluster_text = row.get("cluster", parse_text, max_length=200)
-        founded_on = row.get("founded_on", parse_date)
+        row = _Row(ORGANIZATIONS, result, number, values, index)
+        form = OrganizationImportForm(row.data)
+        row.form_errors(form)
+        code = form.cleaned_data.get("code", "")
+        parent = row.text("parent")
+        if len(parent) > 40:
+            row.error("parent", _("At most %(limit_value)s characters.") % {"limit_value": 40})
+            parent = ""
+        cluster_text = row.text("cluster")
         cluster = None
-        if cluster_text:
+        if len(cluster_text) > 200:
+            row.error("cluster", _("At most %(limit_value)s characters.") % {"limit_value": 200})
+        elif cluster_text:
             cluster = clusters.get(cluster_text.lower()) or clusters.get(fold(cluster_text))
             if cluster is None:
                 row.error("cluster", _("No cluster has the code or name “%(value)s”.") % {"value": cluster_text})
-        parsed.append((row, code, name, kind, parent, sector, cluster, founded_on))
+        form.instance.cluster = cluster
+        parsed.append((row, code, form.instance, form.cleaned_data.get("kind"), parent))
 
     codes = {item[1] for item in parsed if item[1]}
     parents = {item[4] for item in parsed if item[4]}
@@ -482,7 +325,7 @@ def _check_organizations(rows, index, user, result):
         for org in Organization.objects.filter(code__in=codes | parents).only("pk", "code", "kind", "path", "depth")
     }
     file_kinds, seen = {}, {}
-    for row, code, _name, kind, *_rest in parsed:
+    for row, code, _org, kind, _parent in parsed:
         if not code:
             continue
         if code in seen:
@@ -497,7 +340,7 @@ def _check_organizations(rows, index, user, result):
             row.error("code", _("An organisation with the code %(code)s already exists.") % {"code": code})
 
     planned = []
-    for row, code, name, kind, parent, sector, cluster, founded_on in parsed:
+    for row, _code, org, _kind, parent in parsed:
         if not parent:
             if not policy.may(user, "import.roots", None):
                 row.error("parent", _("This field is required."))
@@ -516,7 +359,6 @@ def _check_organizations(rows, index, user, result):
         else:
             row.error("parent", _("No organisation has the code “%(code)s”.") % {"code": parent})
         if not row.failed:
-            org = Organization(code=code, name=name, kind=kind, sector=sector, cluster=cluster, founded_on=founded_on)
             planned.append((row, org, parent))
 
     # Parents may come after their children in the file: place them in an order where each parent exists.

@@ -8,4 +8,6 @@ services   opening and closing a period, the board's say on who is classified, t
 facts      the member records turned into the rulebooks' facts
 selectors  levels by year, a cell's level, the count of levels of a group
 text       the page's language
+forms      what the stages' forms share (a level, the version, a formset keyed by subject) and the
+           board's roster decision
 """

@@ -1,5 +1,5 @@
-"""What the forms of every stage share: the version a page was loaded at, and a formset whose forms
-are named after their subject.
+"""What the forms of every stage share (a level, the version a page was loaded at, a formset whose
+forms are named after their subject), and the form of the board's roster.
 
 The pages that post many rows (the ballot count of a meeting, the levels of a decision screen) name
 each input after the subject of its row (`row-<public id>-issued`, `level-<pk>`), not after its
@@ -12,6 +12,33 @@ import re
 from django import forms
 from django.forms.formsets import INITIAL_FORM_COUNT, MAX_NUM_FORM_COUNT, MIN_NUM_FORM_COUNT, TOTAL_FORM_COUNT
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from vocabulary import Level
+
+
+def _level_choices():
+    return [("", ""), *((level.value, level.value) for level in Level.best_first())]
+
+
+class LevelField(forms.ChoiceField):
+    """A level code, or nothing (not decided, not stated)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=_level_choices,
+            required=False,
+            error_messages={"invalid_choice": _("Unknown level.")},
+            **kwargs,
+        )
+
+
+class RowForm(forms.Form):
+    """A row of a table whose inputs are named `<field>-<row key>` (`level-12`), the row key being the
+    form's prefix."""
+
+    def add_prefix(self, field_name):
+        return f"{field_name}-{self.prefix}" if self.prefix else field_name
 
 
 class VersionField(forms.IntegerField):
@@ -122,3 +149,17 @@ class KeyedFormSet(forms.BaseFormSet):
     def cleaned_by_key(self):
         """{key: cleaned data} of a valid formset."""
         return {form.key: form.cleaned_data for form in self.forms}
+
+
+class ClassificationForm(forms.Form):
+    """The board's decision on whether a subject is classified, with its reason (the roster's rows)."""
+
+    classified = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda value: value == "1")
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        error_messages={
+            "required": _("Please write the reason for the board's decision."),
+            "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it."),
+        },
+    )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from organizations import policy
 
 from . import services
+from .forms import ClassificationForm
 from .models import Assessment, Period
 
 
@@ -44,10 +45,15 @@ def roster_override(request, period_id, public_id):
 
     period = _board_period(request.user, period_id)
     assessment = get_object_or_404(Assessment.objects.select_related("period"), period=period, public_id=public_id)
-    classified = request.POST.get("classified") == "1"
+    form = ClassificationForm(request.POST)
     try:
+        if not form.is_valid():
+            raise services.WorkflowError(" ".join(message for errors in form.errors.values() for message in errors))
         services.assessment_classification_override(
-            assessment=assessment, user=request.user, classified=classified, reason=request.POST.get("reason", "")
+            assessment=assessment,
+            user=request.user,
+            classified=form.cleaned_data["classified"],
+            reason=form.cleaned_data["reason"],
         )
     except services.WorkflowError as error:
         messages.error(request, error.message)

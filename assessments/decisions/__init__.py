@@ -6,6 +6,8 @@ models     OrganizationReview (the ranking in the admin)
 selectors  the rows of a decision screen, the counts of a group, the quota box
 services   recording levels, the quota's exceptions, finalising, publishing, reopening
 ranking    the rows and the service of the decisions on organisations
+forms      a row's level and reason (one, or a page of them), the filters, the quota's exception,
+           the bulk acceptance, the board's reason for reopening
 views      the decision screens
 """
 

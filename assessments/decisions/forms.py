@@ -12,9 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from vocabulary import Level
-
-from ..core.forms import KeyedFormSet
+from ..core.forms import KeyedFormSet, LevelField, RowForm
 
 MAX_NOTE = 2000
 
@@ -27,23 +25,7 @@ SHOW_CHOICES = [
 ]
 
 
-def _level_choices():
-    return [("", ""), *((level.value, level.value) for level in Level.best_first())]
-
-
-class LevelField(forms.ChoiceField):
-    """A level code, or nothing (not decided)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(
-            choices=_level_choices,
-            required=False,
-            error_messages={"invalid_choice": _("Unknown level.")},
-            **kwargs,
-        )
-
-
-class DecisionForm(forms.Form):
+class DecisionForm(RowForm):
     """One row of a decision screen: `level-<pk>`, `note-<pk>`, and `accept-<pk>`, the row's "accept
     the suggestion" button, whose level wins when it is pressed. The form's prefix is the row's pk."""
 
@@ -55,9 +37,6 @@ class DecisionForm(forms.Form):
         error_messages={"max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it.")},
     )
     accept = LevelField(label=_("Accept"))
-
-    def add_prefix(self, field_name):
-        return f"{field_name}-{self.prefix}" if self.prefix else field_name
 
     def chosen(self):
         """The level the row shows as chosen: the one posted (even a refused one), else the stored one."""

@@ -298,7 +298,7 @@ def _row_response(screen, rows, *, status=200, box=None, formset=None, row_error
         "post_url": screen.url(),
         "locked": screen.period.is_locked,
         # Rows posted from one cell's page do not repeat the cell's name, and keep saying which cell.
-        "selected_cell": {"code": screen.request.POST["cell"][:40]} if screen.request.POST.get("cell") else None,
+        "selected_cell": {"code": cell} if (cell := _filters(screen.request.POST)["cell"]) else None,
     }
     template = (
         "assessments/_decision_rows.html" if screen.subject_kind == "member" else "assessments/_ranking_rows.html"

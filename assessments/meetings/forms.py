@@ -360,3 +360,9 @@ class BallotPaperForm(forms.Form):
     def rows(self):
         """(assessment, bound field) of each member on the paper, in its order."""
         return [(a, self[f"vote-{a.public_id}"]) for a in self.subjects]
+
+
+class BallotCloseForm(forms.Form):
+    """Closing the online ballot: counted, or, with `discard`, stopped without counting."""
+
+    discard = forms.BooleanField(required=False)

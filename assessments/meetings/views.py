@@ -22,7 +22,15 @@ from . import ballot as ballots
 from . import minutes
 from . import sheet as reading
 from .documents import minutes_document, turnout_lines_vi
-from .forms import BallotCountForm, BallotPaperForm, add_line_errors, field_errors, minutes_forms, missing_message
+from .forms import (
+    BallotCloseForm,
+    BallotCountForm,
+    BallotPaperForm,
+    add_line_errors,
+    field_errors,
+    minutes_forms,
+    missing_message,
+)
 from .models import Ballot, BallotCount, VoterMark
 
 
@@ -324,15 +332,17 @@ def ballot_close(request, period_id, code):
         meeting__period=period,
         meeting__organization=organization,
     )
+    form = BallotCloseForm(request.POST)
+    discard = form.is_valid() and form.cleaned_data["discard"]
     try:
-        if "discard" in request.POST:
+        if discard:
             ballots.ballot_discard(ballot=ballot, user=request.user)
         else:
             recorded = ballots.ballot_close(ballot=ballot, user=request.user)
     except WorkflowError as error:
         messages.error(request, error.message)
     else:
-        if "discard" in request.POST:
+        if discard:
             messages.success(
                 request,
                 _(

@@ -1,16 +1,19 @@
 """The forms of a review: the answers to a rulebook's form template (the self-review, the analysis
-form of a rater), built field by field from the template, and the reason for returning a form.
+form of a rater), built field by field from the template; the reason for returning a form; the rows of
+the self-reviews handed in on paper.
 
 A template is data, so the form is built from it: one field `item-<id>` for each item its author
 types (a checklist reads its marks from `item-<id>-<entry>`). The rulebook's `validate_answers`
 stays the one statement of what an answer may be; the form runs it in `clean` and puts each of its
 messages on the item's field, so the page shows Django's errors next to each item."""
 
+import re
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
-from ..core.forms import VersionField
+from ..core.forms import KeyedFormSet, LevelField, RowForm, VersionField
 from ..rulebooks import ItemKind, validate_answers
 from . import formview
 
@@ -187,3 +190,32 @@ class ReturnForm(forms.Form):
             "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it."),
         },
     )
+
+
+class PaperRowForm(RowForm):
+    """A self-review handed in on paper: `received-<pk>` ticked, and `level-<pk>`, the level the paper
+    proposes (empty when it states none)."""
+
+    received = forms.BooleanField(required=False)
+    level = LevelField(label=_("Level proposed on the paper"))
+
+
+class PaperFormSet(KeyedFormSet):
+    """The rows ticked as received. `keys` are the cell's forms still waiting for a self-review; a row
+    posted for any other is refused."""
+
+    form = PaperRowForm
+    key_pattern = re.compile(r"^received-(\d+)$")
+
+    def form_prefix(self, key):
+        return str(key)
+
+    def clean(self):
+        if self.unknown:
+            raise forms.ValidationError(
+                _("A member in this list does not belong to this cell, or has submitted."), code="unknown"
+            )
+
+    def choices(self):
+        """{pk: level} of the rows ticked, as `services.paper_self_reviews_record` takes them."""
+        return {int(form.key): form.cleaned_data["level"] for form in self.forms}

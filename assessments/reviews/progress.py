@@ -23,6 +23,7 @@ from ..core.models import Assessment, Period
 from ..core.selectors import PENDING_STATES, Distribution
 from ..core.text import lang
 from . import services
+from .forms import PaperFormSet
 
 
 @require_GET
@@ -197,22 +198,16 @@ def paper_self_reviews(request, period_id, code):
         .select_related("member")
         .order_by("member__sort_key", "pk")
     )
-    ticked, levels, row_errors, status = set(), {}, {}, 200
+    formset, row_errors, status = None, {}, 200
     if request.method == "POST":
-        for form in forms:
-            if request.POST.get(f"received-{form.pk}"):
-                ticked.add(form.pk)
-                levels[form.pk] = request.POST.get(f"level-{form.pk}", "")[:8]
-        unknown = {
-            int(key.partition("-")[2])
-            for key in request.POST
-            if key.startswith("received-") and key.partition("-")[2].isdigit()
-        } - {form.pk for form in forms}
+        formset = PaperFormSet(request.POST, keys=[form.pk for form in forms])
         try:
-            if unknown:
-                raise services.WorkflowError(_("A member in this list does not belong to this cell, or has submitted."))
+            if not formset.is_valid():
+                raise services.WorkflowError(
+                    " ".join(formset.non_form_errors()) or _("Some rows were refused; nothing was saved.")
+                )
             saved = services.paper_self_reviews_record(
-                period=period, organization=organization, user=request.user, choices=levels
+                period=period, organization=organization, user=request.user, choices=formset.choices()
             )
         except services.PaperError as error:
             messages.error(request, error.message)
@@ -231,10 +226,12 @@ def paper_self_reviews(request, period_id, code):
                 % {"count": saved},
             )
             return redirect("assessments:dashboard", period_id=period.public_id, code=organization.code)
+    posted = formset.by_key if formset is not None else {}
     for form in forms:
-        form.ticked = form.pk in ticked
-        form.paper_level = levels.get(form.pk, form.self_level)
-        form.errors = row_errors.get(form.pk, [])
+        row = posted.get(str(form.pk))
+        form.ticked = row is not None
+        form.paper_level = row["level"].value() if row is not None else form.self_level
+        form.errors = [*(row.errors.get("level", []) if row is not None else []), *row_errors.get(form.pk, [])]
     context = {
         "period": period,
         "organization": organization,

@@ -67,7 +67,9 @@ def test_a_refused_row_saves_nothing_and_keeps_what_was_ticked(period, city, per
     )
     assert response.status_code == 400
     rows = {form.pk: form for form in response.context["forms"]}
-    assert rows[first.pk].ticked and rows[first.pk].paper_level == "HTTNV" and rows[second.pk].errors
+    assert rows[first.pk].ticked and rows[first.pk].paper_level == "HTTNV"
+    assert rows[second.pk].errors == ["Mức xếp loại không hợp lệ."]
+    assert "Mức xếp loại không hợp lệ." in response.content.decode()
     assert not Assessment.objects.filter(on_paper=True).exists()
 
 

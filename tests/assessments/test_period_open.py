@@ -201,9 +201,13 @@ def test_the_board_sees_the_roster_and_overrides_from_the_page(period, personas,
     page = client.get(reverse("assessments:roster", args=[period.public_id]))
     assert [a.pk for a in page.context["rows"]] == [assessment.pk]
     override = reverse("assessments:roster_override", args=[period.public_id, assessment.public_id])
-    client.post(override, {"classified": "1", "reason": ""})
+    response = client.post(override, {"classified": "1", "reason": ""}, follow=True)
+    assert "Xin ghi rõ lý do quyết định của Ban Tổ chức." in response.content.decode()
     assessment.refresh_from_db()
     assert not assessment.classified  # no reason, no change
+    response = client.post(override, {"classified": "peut-être", "reason": "Đã sinh hoạt trở lại"}, follow=True)
+    assessment.refresh_from_db()
+    assert not assessment.classified and response.redirect_chain  # an unknown decision, no change
     client.post(override, {"classified": "1", "reason": "Đã sinh hoạt trở lại"})
     assessment.refresh_from_db()
     assert assessment.classified and assessment.exclusion_overridden

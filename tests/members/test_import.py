@@ -438,3 +438,53 @@ def test_command_checks_then_imports(personas, tmp_path):
     assert Member.objects.filter(card_number="89000001").exists()
     with pytest.raises(CommandError):  # now the card number exists
         call_command("import_members", str(path), user="officer_a", commit=True, stdout=out)
+
+
+# --- The rows' forms ------------------------------------------------------------------------------------
+
+
+def test_each_cell_is_checked_by_the_members_form_with_its_message(personas):
+    rows = [
+        member_row("88000001", **{"Họ và tên": "Nguyễn " * 30}),  # 2: longer than the model allows
+        member_row("88000002", **{"Email": "khong-phai-email", "Tình trạng": "Nghỉ hưu"}),  # 3
+        member_row("88000003", **{"Số thẻ đảng viên": "88 000 003"}),  # 4: spaces in a card number
+        member_row("88000004", **{"Ngày sinh": "01/01/1890"}),  # 5: before 1900
+    ]
+    result = run_import("members", csv_file(rows), personas.board, commit=True)
+    assert {(error.row, error.column, error.message) for error in result.errors} == {
+        (2, "Họ và tên", "Tối đa 120 ký tự."),
+        (3, "Email", "Địa chỉ email không hợp lệ."),
+        (3, "Tình trạng", "Giá trị “Nghỉ hưu” không hợp lệ."),
+        (4, "Số thẻ đảng viên", "Số thẻ đảng viên chỉ gồm chữ số và chữ cái."),
+        (5, "Ngày sinh", "Ngày này trước năm 1900."),
+    }
+    assert result.created == 0 and not Member.objects.filter(card_number__startswith="8800000").exists()
+
+
+def test_each_cell_is_checked_by_the_organisations_form_with_its_message(personas, city):
+    rows = [
+        {"Mã": "tổ-chức", "Tên": "Có dấu", "Loại tổ chức": "cell", "Mã tổ chức cấp trên": "dang-bo-a"},  # 2
+        {"Mã": "moi-5", "Tên": "Mới", "Loại tổ chức": "cell", "Mã tổ chức cấp trên": "dang-bo-a", "Loại hình": "x"},
+        {
+            "Mã": "moi-6",
+            "Tên": "Mới",
+            "Loại tổ chức": "cell",
+            "Mã tổ chức cấp trên": "dang-bo-a",
+            "Ngày thành lập": "31/4/1990",
+        },
+    ]
+    result = run_import("organizations", csv_file(rows, ORG_HEADERS), personas.board, commit=True)
+    assert {(error.row, error.column, error.message) for error in result.errors} == {
+        (2, "Mã", "Mã chỉ gồm chữ cái không dấu, chữ số, dấu gạch ngang và dấu gạch dưới."),
+        (3, "Loại hình", "Giá trị “x” không hợp lệ."),
+        (4, "Ngày thành lập", "Không có ngày này trên lịch."),
+    }
+    assert not Organization.objects.filter(code__startswith="moi-").exists()
+
+
+def test_the_screen_without_a_file_says_so_and_imports_nothing(personas, client_for):
+    response = client_for(personas.board).post(reverse("members:import"), {"kind": "members", "action": "commit"})
+    assert response.status_code == 200
+    assert response.context["rejected"] == "Xin chọn tệp để tải lên."
+    page = response.content.decode()
+    assert 'accept=".xlsx,.csv" id="id_file"' in page and page.count("Xin chọn tệp để tải lên.") == 2  # top, and field
