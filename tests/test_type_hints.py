@@ -35,6 +35,7 @@ MODULES = [
     "assessments.core.workflow",
     "assessments.decisions.selectors",
     "assessments.decisions.services",
+    "assessments.decisions.closing",
     "assessments.decisions.ranking",
     "assessments.reviews.selectors",
     "assessments.reviews.services",

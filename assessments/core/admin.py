@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ..decisions import services as decision_services
+from ..decisions import closing
 from ..rulebooks import available_rulebooks, get_rulebook
 from . import services
 from .models import Assessment, AuditEntry, Period, label_for_action
@@ -90,11 +90,11 @@ class PeriodAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Finalise the selected periods (lock every level)"), permissions=["change"])
     def finalise_periods(self, request, queryset):
-        self._run(request, queryset, decision_services.period_finalise, _("%(period)s finalised."))
+        self._run(request, queryset, closing.period_finalise, _("%(period)s finalised."))
 
     @admin.action(description=_("Publish the selected periods (members see their level)"), permissions=["change"])
     def publish_periods(self, request, queryset):
-        self._run(request, queryset, decision_services.period_publish, _("%(period)s published."))
+        self._run(request, queryset, closing.period_publish, _("%(period)s published."))
 
     @admin.action(description=_("Close the selected periods (no more changes to the forms)"), permissions=["change"])
     def close_periods(self, request, queryset):

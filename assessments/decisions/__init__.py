@@ -4,13 +4,20 @@ reopened when a decision must be taken again.
 
 models     OrganizationReview (the ranking in the admin)
 selectors  the rows of a decision screen, the counts of a group, the quota box
-services   recording levels, the quota's exceptions, finalising, publishing, reopening
+services   recording levels, the quota's exceptions
+closing    what stands in the way of finalising; finalising, publishing, reopening a subject
 ranking    the rows and the service of the decisions on organisations
 forms      a row's level and reason (one, or a page of them), the filters, the quota's exception,
            the bulk acceptance, the board's reason for reopening
 views      the decision screens
 """
 
+from .closing import (  # noqa: E402 - the end of the year
+    finalise_blockers,
+    period_finalise,
+    period_publish,
+    quota_breaches,
+)
 from .selectors import (  # noqa: E402 - the stage's public reads, after its description
     QuotaBox,
     Row,
@@ -29,10 +36,6 @@ from .services import (  # noqa: E402 - the stage's public writes
     check_decider,
     decisions_record,
     exception_record,
-    finalise_blockers,
-    period_finalise,
-    period_publish,
-    quota_breaches,
     record_levels,
 )
 

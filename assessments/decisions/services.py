@@ -1,17 +1,16 @@
-"""Recording levels (the one service for members and organisations, under the rules and the quota),
-the quota's exceptions, and the end of the year: finalising, publishing, reopening a subject."""
+"""Recording levels (the one service for members and organisations, under the rules and the quota)
+and the quota's exceptions. The end of the year (finalising, publishing, reopening) is in closing.py."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from organizations import policy
 from organizations.models import Organization
@@ -19,7 +18,6 @@ from vocabulary import Level
 
 from ..core.errors import WorkflowError
 from ..core.models import Assessment, AuditEntry, Period
-from ..core.services import _locked_copy, period_step
 from ..core.text import lang
 from ..core.transitions import audit_fields, log_action
 from ..core.workflow import state_allows
@@ -279,141 +277,3 @@ def exception_record(
             raise WorkflowError(_("The levels are within the quota, even with the proposals: no exception is needed."))
         widest = box.projected if box.projected_over and box.projected.count > box.quota.count else box.quota
         return _record_exception(period, group, user, widest, subject_kind, reason)
-
-
-def quota_breaches(period: Period) -> list[tuple[Organization, str, QuotaResult]]:
-    """[(group organisation, subject kind, QuotaResult)] of every group whose decided levels exceed the
-    quota with no recorded exception covering them. Four queries for the whole period."""
-    rulebook = get_rulebook(period.regime)
-    params = rulebook.parameters(period.parameters, year=period.year)
-    root = period.organization
-    organizations = list(root.subtree().only("pk", "path", "depth", "kind", "code", "name"))
-    grassroots = [org for org in organizations if org.kind in Organization.GRASSROOTS_KINDS]
-    committees = [org for org in grassroots if org.kind == Organization.Kind.GRASSROOTS_COMMITTEE]
-
-    def group_of(path: str, candidates: Iterable[Organization]) -> Organization | None:
-        return next((org for org in candidates if path.startswith(org.path)), None)
-
-    counts = defaultdict(Counter)  # (group pk, subject kind) -> levels
-    decided = (
-        Assessment.objects.filter(period=period, classified=True)
-        .exclude(decided_level="")
-        .exclude(subject_kind=Assessment.SubjectKind.COLLECTIVE)
-        .values_list("organization__path", "organization__kind", "member_id", "decided_level")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for path, kind, member_id, level, n in decided:
-        if member_id is not None:
-            group, subjects = group_of(path, grassroots), "member"
-        elif kind in Organization.GRASSROOTS_KINDS:
-            group, subjects = root, "organization"
-        else:
-            group, subjects = group_of(path, committees), "organization"
-        if group is not None:
-            counts[(group.pk, subjects)][level] += n
-    covered = {}
-    for entry in AuditEntry.objects.filter(period=period, action="quota_exception").order_by("at", "pk"):
-        covered[(entry.data.get("organization"), entry.data.get("subjects"))] = entry.data.get("count", 0)
-    by_pk = {org.pk: org for org in organizations}
-    breaches = []
-    for (group_pk, subjects), levels in counts.items():
-        quota = rulebook.quota(dict(levels), params, subject_kind=subjects)
-        group = by_pk[group_pk]
-        if not quota.within and covered.get((group.code, subjects), -1) < quota.count:
-            breaches.append((group, subjects, quota))
-    breaches.sort(key=lambda item: item[0].path)
-    return breaches
-
-
-def finalise_blockers(period: Period) -> list[str]:
-    """What stands in the way of finalising: messages for the user, empty when nothing does."""
-    blockers = []
-    counts = Assessment.objects.filter(period=period, classified=True).aggregate(
-        members=Count("pk", filter=Q(member__isnull=False, decided_level="")),
-        organizations=Count("pk", filter=Q(subject_kind=Assessment.SubjectKind.ORGANIZATION, decided_level="")),
-        reopened=Count("pk", filter=Q(reopened=True)),
-    )
-    if counts["members"]:
-        blockers.append(
-            ngettext(
-                "%(count)d member to be classified has no decided level yet: decide them first.",
-                "%(count)d members to be classified have no decided level yet: decide them first.",
-                counts["members"],
-            )
-            % {"count": counts["members"]}
-        )
-    if counts["organizations"]:
-        blockers.append(
-            ngettext(
-                "%(count)d party organisation has no decided level yet: rank it first.",
-                "%(count)d party organisations have no decided level yet: rank them first.",
-                counts["organizations"],
-            )
-            % {"count": counts["organizations"]}
-        )
-    if counts["reopened"]:
-        blockers.append(
-            ngettext(
-                "%(count)d reopened subject is waiting for its new decision.",
-                "%(count)d reopened subjects are waiting for their new decision.",
-                counts["reopened"],
-            )
-            % {"count": counts["reopened"]}
-        )
-    for group, _subjects, quota in quota_breaches(period):
-        blockers.append(
-            _("%(organization)s exceeds the quota with no recorded exception: %(message)s")
-            % {"organization": group.name, "message": quota.message(lang())}
-        )
-    return blockers
-
-
-def period_finalise(*, period: Period, user: User | None) -> Period:
-    """Lock the period: after this nothing changes, unless the board reopens a subject with a reason.
-
-    Every classified member and organisation must be decided, every group within its quota (or with a
-    recorded exception). A finalised period whose reopened subjects have been decided again is
-    finalised again: the re-grading round is closed, and recorded."""
-    with period_step(period, AuditEntry.Action.FINALISE, user) as change:
-        locked = change.obj
-        blockers = finalise_blockers(locked)
-        if blockers:
-            raise WorkflowError(_("The period cannot be finalised yet."), errors=blockers)
-        if change.from_state == Period.State.FINALISED:
-            regraded = AuditEntry.objects.filter(period=locked, action=AuditEntry.Action.REOPEN).count()
-            change.data = {"again": True, "reopened_so_far": regraded}
-    return change.obj
-
-
-def period_publish(*, period: Period, user: User | None) -> Period:
-    """Publish a finalised period: each member sees their level."""
-    with period_step(period, AuditEntry.Action.PUBLISH, user) as change:
-        published = Assessment.objects.filter(period=change.obj, state=Assessment.State.DECIDED).update(
-            state=Assessment.State.PUBLISHED, reopened=False
-        )
-        change.data = {"published": published}
-    return change.obj
-
-
-def assessment_reopen(*, assessment: Assessment, user: User, reason: str | None) -> Assessment:
-    """The board reopens one finalised subject so that its level can be decided again (re-grading)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError(_("Please write the reason for reopening."))
-    policy.require(user, "period.manage", assessment.period.organization)
-    with transaction.atomic():
-        current = _locked_copy(assessment)
-        if not current.period.is_locked:
-            raise WorkflowError(_("Only a subject of a finalised period is reopened; this one is still open."))
-        current.reopened = True
-        current.save(update_fields=["reopened", "updated_at"])
-        log_action(
-            AuditEntry.Action.REOPEN,
-            assessment=current,
-            actor=user,
-            from_state=current.state,
-            to_state=current.state,
-            reason=reason,
-        )
-    return current

@@ -11,14 +11,11 @@ suggestions of one cell or of the whole group. Every write goes through `service
 no request carries more than one page of rows.
 """
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -29,7 +26,7 @@ from ..core.access import get_assessment_for_user, get_period_and_organization_f
 from ..core.errors import WorkflowError
 from ..core.models import Assessment, Period
 from ..core.text import lang
-from . import ranking, selectors, services
+from . import closing, selectors, services
 from .forms import (
     SHOW_CHOICES,
     AcceptForm,
@@ -39,72 +36,7 @@ from .forms import (
     ReopenForm,
     row_form,
 )
-
-ROWS_PER_PAGE = 100
-
-
-class Screen:
-    """What differs between the two screens: the subjects, who may decide, the rows, the template."""
-
-    subject_kind = "member"
-    template = "assessments/decide.html"
-    url_name = "assessments:decide"
-    per_page = ROWS_PER_PAGE
-
-    def __init__(self, request, period, group):
-        self.request, self.period, self.group = request, period, group
-        self.base = selectors.member_assessments(period, group)
-
-    def check(self, user):
-        services.check_decider(user, self.group)
-
-    def rows(self, queryset):
-        rows, _rulebook, _params = selectors.decision_rows(self.period, self.group, queryset)
-        return rows
-
-    def record(self, choices, exception_reason, rows=None):
-        return services.decisions_record(
-            period=self.period,
-            organization=self.group,
-            user=self.request.user,
-            choices=choices,
-            exception_reason=exception_reason,
-            rows=rows,
-        )
-
-    def url(self, **params):
-        address = reverse(self.url_name, args=[self.period.public_id, self.group.code])
-        params = {key: value for key, value in params.items() if value}
-        return f"{address}?{urlencode(params)}" if params else address
-
-
-class RankingScreen(Screen):
-    subject_kind = "organization"
-    template = "assessments/ranking.html"
-    url_name = "assessments:rank"
-    per_page = 50
-
-    def __init__(self, request, period, group):
-        self.request, self.period, self.group = request, period, group
-        self.base = ranking.organization_assessments(period, group)
-
-    def check(self, user):
-        ranking.check_ranker(user, self.group)
-
-    def rows(self, queryset):
-        rows, _rulebook, _params = ranking.ranking_rows(self.period, self.group, queryset)
-        return rows
-
-    def record(self, choices, exception_reason, rows=None):
-        return ranking.ranking_record(
-            period=self.period,
-            parent=self.group,
-            user=self.request.user,
-            choices=choices,
-            exception_reason=exception_reason,
-            rows=rows,
-        )
-
+from .screens import RankingScreen, Screen
 
 # --- Reading the filters ------------------------------------------------------------------------------------
 
@@ -444,7 +376,7 @@ def assessment_reopen(request, public_id):
             messages.error(request, message)
         return redirect("assessments:form", public_id=assessment.public_id)
     try:
-        services.assessment_reopen(assessment=assessment, user=request.user, reason=form.cleaned_data["reason"])
+        closing.assessment_reopen(assessment=assessment, user=request.user, reason=form.cleaned_data["reason"])
     except WorkflowError as error:
         messages.error(request, error.message)
     else:

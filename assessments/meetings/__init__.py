@@ -7,6 +7,8 @@ forms      the minutes and each member's line of the count, as typed: checked an
 minutes    recording the minutes and the proposals they give
 ballot     the online secret ballot: open, vote, close, stop
 documents  the minutes as .docx
+views      the meeting's pages (minutes, print, .docx)
+ballot_views  the online ballot's pages (open, close, the ballot paper)
 
 Two choices, documented here because the regulations leave them to practice:
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import ballot_views, views
 
 MEETING = "period/<uuid:period_id>/org/<slug:code>/meeting/"
 
@@ -10,8 +10,8 @@ urlpatterns = [
     path(MEETING, views.meeting, name="meeting"),
     path(MEETING + "print/", views.meeting_print, name="meeting_print"),
     path(MEETING + "docx/", views.meeting_docx, name="meeting_docx"),
-    path(MEETING + "ballot/open/", views.ballot_open, name="ballot_open"),
-    path(MEETING + "ballot/close/", views.ballot_close, name="ballot_close"),
-    path("ballots/", views.my_ballots, name="my_ballots"),
-    path("ballot/<uuid:public_id>/", views.ballot_vote, name="ballot_vote"),
+    path(MEETING + "ballot/open/", ballot_views.ballot_open, name="ballot_open"),
+    path(MEETING + "ballot/close/", ballot_views.ballot_close, name="ballot_close"),
+    path("ballots/", ballot_views.my_ballots, name="my_ballots"),
+    path("ballot/<uuid:public_id>/", ballot_views.ballot_vote, name="ballot_vote"),
 ]

@@ -9,7 +9,7 @@ from organizations.selectors import words_start_with
 
 from ..core import services
 from ..core.models import Assessment, AuditEntry
-from ..decisions import services as decision_services
+from ..decisions import closing
 from ..decisions.selectors import grassroots_of
 from . import services as review_services
 from .models import Analysis
@@ -170,7 +170,7 @@ class AssessmentAdmin(admin.ModelAdmin):
         return self._with_reason(
             request,
             queryset,
-            service=decision_services.assessment_reopen,
+            service=closing.assessment_reopen,
             page={
                 "action_name": "reopen_subjects",
                 "title": _("Reopen for a new decision"),

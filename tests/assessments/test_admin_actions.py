@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from assessments.core import services
-from assessments.decisions import services as decision_services
+from assessments.decisions import closing
 from assessments.models import Assessment, AuditEntry, Period
 from assessments.reviews import services as review_services
 from members.models import Member
@@ -92,7 +92,7 @@ def test_reopen_from_the_admin_asks_for_the_reason(period, personas, city, board
     from tests.helpers import decide_everything
 
     decide_everything(period, personas.board)
-    decision_services.period_finalise(period=period, user=personas.board)
+    closing.period_finalise(period=period, user=personas.board)
     form = Assessment.objects.get(period=period, member=personas.member_record)
     data = {"action": "reopen_subjects", "_selected_action": [form.pk]}
     page = board_client.post(reverse(CHANGELIST), data)

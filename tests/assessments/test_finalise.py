@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from assessments import decisions
 from assessments.core import services
-from assessments.decisions import services as decision_services
+from assessments.decisions import closing
 from assessments.models import Analysis, Assessment, AuditEntry, Period
 from assessments.reviews import services as review_services
 from members.models import Member
@@ -34,7 +34,7 @@ def test_finalising_needs_every_member_decided(city, personas):
     period = Period.objects.create(organization=city.city, year=2026, regime="2018")
     services.period_open(period=period, user=personas.board)
     with pytest.raises(services.WorkflowError):
-        decision_services.period_finalise(period=period, user=personas.board)
+        closing.period_finalise(period=period, user=personas.board)
     period.refresh_from_db()
     assert period.state == Period.State.OPEN
 
@@ -42,14 +42,14 @@ def test_finalising_needs_every_member_decided(city, personas):
 def test_only_the_board_finalises_and_publishes(decided, personas):
     for user in (personas.officer_a, personas.secretary_a1, personas.member):
         with pytest.raises(services.WorkflowError):
-            decision_services.period_finalise(period=decided, user=user)
-    decision_services.period_finalise(period=decided, user=personas.board)
+            closing.period_finalise(period=decided, user=user)
+    closing.period_finalise(period=decided, user=personas.board)
     with pytest.raises(services.WorkflowError):
-        decision_services.period_publish(period=decided, user=personas.officer_a)
+        closing.period_publish(period=decided, user=personas.officer_a)
 
 
 def test_finalise_locks_every_write(decided, personas, city):
-    decision_services.period_finalise(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
     decided.refresh_from_db()
     form = form_of(decided, personas.member_record)
     with pytest.raises(services.WorkflowError):
@@ -71,14 +71,14 @@ def test_finalise_locks_every_write(decided, personas, city):
 
 
 def test_reopen_needs_the_board_and_a_reason_and_is_audited(decided, personas, city):
-    decision_services.period_finalise(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
     decided.refresh_from_db()
     form = form_of(decided, personas.member_record)
     with pytest.raises(services.WorkflowError):
-        decision_services.assessment_reopen(assessment=form, user=personas.board, reason="")
+        closing.assessment_reopen(assessment=form, user=personas.board, reason="")
     with pytest.raises(services.WorkflowError):
-        decision_services.assessment_reopen(assessment=form, user=personas.officer_a, reason="Sai sót")
-    decision_services.assessment_reopen(assessment=form, user=personas.board, reason="Phát hiện sai sót khi tổng hợp")
+        closing.assessment_reopen(assessment=form, user=personas.officer_a, reason="Sai sót")
+    closing.assessment_reopen(assessment=form, user=personas.board, reason="Phát hiện sai sót khi tổng hợp")
     assert AuditEntry.objects.filter(assessment=form, action="reopen", reason__startswith="Phát hiện").exists()
     # Only the reopened subject may be decided again; then it is locked again.
     other = form_of(decided, personas.member_a2)
@@ -99,10 +99,10 @@ def test_publish_shows_members_their_result_and_nothing_before(decided, personas
     assert "Level decided" not in client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     page = client.get(reverse("assessments:form", args=[form.public_id]))
     assert page.context["show_result"] is False
-    decision_services.period_finalise(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
     page = client.get(reverse("assessments:form", args=[form.public_id]))
     assert page.context["show_result"] is False
-    decision_services.period_publish(period=decided, user=personas.board)
+    closing.period_publish(period=decided, user=personas.board)
     form.refresh_from_db()
     assert form.state == S.PUBLISHED
     page = client.get(reverse("assessments:form", args=[form.public_id]))
@@ -113,14 +113,14 @@ def test_publish_shows_members_their_result_and_nothing_before(decided, personas
 
 
 def test_publishing_twice_is_refused(decided, personas):
-    decision_services.period_finalise(period=decided, user=personas.board)
-    decision_services.period_publish(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
+    closing.period_publish(period=decided, user=personas.board)
     with pytest.raises(services.WorkflowError):
-        decision_services.period_publish(period=decided, user=personas.board)
+        closing.period_publish(period=decided, user=personas.board)
 
 
 def test_reopen_from_the_form_page(decided, personas, client_for):
-    decision_services.period_finalise(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
     form = form_of(decided, personas.member_record)
     client = client_for(personas.board)
     assert client.get(reverse("assessments:form", args=[form.public_id])).context["can_reopen"] is True
@@ -137,19 +137,19 @@ def test_levels_by_year_the_member_sees_only_published_ones(decided, personas, c
     assert client_for(personas.member).get(address).context["history"] == []
     secretary_view = client_for(personas.secretary_a1).get(address).context["history"]
     assert [(a.period.year, a.decided_level) for a in secretary_view] == [(2026, "HTNV")]
-    decision_services.period_finalise(period=decided, user=personas.board)
-    decision_services.period_publish(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
+    closing.period_publish(period=decided, user=personas.board)
     member_view = client_for(personas.member).get(address).context["history"]
     assert [(a.period.year, a.decided_level) for a in member_view] == [(2026, "HTNV")]
 
 
 def test_reopen_decide_again_and_finalise_again(decided, personas, city, client_for):
-    decision_services.period_finalise(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
     form = form_of(decided, personas.member_record)
-    decision_services.assessment_reopen(assessment=form, user=personas.board, reason="Phát hiện sai sót")
+    closing.assessment_reopen(assessment=form, user=personas.board, reason="Phát hiện sai sót")
     # The period cannot be finalised again while the reopened subject waits for its new decision.
     with pytest.raises(services.WorkflowError) as excinfo:
-        decision_services.period_finalise(period=decided, user=personas.board)
+        closing.period_finalise(period=decided, user=personas.board)
     assert any("1" in str(message) for message in excinfo.value.errors)
     # The committee's screen gives the reopened row its controls back, and only that row.
     officer = client_for(personas.officer_a)
@@ -166,7 +166,7 @@ def test_reopen_decide_again_and_finalise_again(decided, personas, city, client_
     assert entry.data == {"level": "HTTNV", "regrading": True} and entry.actor == personas.officer_a
     # Locked again, and the round closed by finalising again.
     assert officer.post(address, {f"level-{form.pk}": "HTNV"}, HTTP_HX_REQUEST="true").status_code == 422
-    decision_services.period_finalise(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
     decided.refresh_from_db()
     assert decided.state == Period.State.FINALISED
     again = AuditEntry.objects.filter(period=decided, action="finalise").latest("pk")
@@ -174,9 +174,9 @@ def test_reopen_decide_again_and_finalise_again(decided, personas, city, client_
 
 
 def test_the_form_page_of_a_reopened_subject_leads_to_the_decision_screen(decided, personas, city, client_for):
-    decision_services.period_finalise(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
     form = form_of(decided, personas.member_record)
-    decision_services.assessment_reopen(assessment=form, user=personas.board, reason="Sai sót")
+    closing.assessment_reopen(assessment=form, user=personas.board, reason="Sai sót")
     page = client_for(personas.officer_a).get(reverse("assessments:form", args=[form.public_id]))
     link = page.context["decision_url"]
     assert link.startswith(reverse("assessments:decide", args=[decided.public_id, city.committee_a.code]))
@@ -188,7 +188,7 @@ def test_the_form_page_of_a_reopened_subject_leads_to_the_decision_screen(decide
 
 
 def test_a_reopened_organisation_is_ranked_again(decided, personas, city, client_for):
-    decision_services.period_finalise(period=decided, user=personas.board)
+    closing.period_finalise(period=decided, user=personas.board)
     review = Assessment.objects.get(period=decided, organization=city.committee_a, subject_kind="organization")
     client = client_for(personas.board)
     assert client.get(reverse("assessments:form", args=[review.public_id])).context["can_reopen"] is True
@@ -219,7 +219,7 @@ def test_finalising_refuses_a_group_over_the_quota_without_an_exception(city, pe
         assessment=forms[0], user=personas.board, classified=False, reason="Miễn sinh hoạt"
     )
     with pytest.raises(services.WorkflowError) as excinfo:
-        decision_services.period_finalise(period=period, user=personas.board)
+        closing.period_finalise(period=period, user=personas.board)
     assert any("Đảng bộ A" in message for message in excinfo.value.errors)
     group = city.committee_a
     decisions.exception_record(
@@ -230,4 +230,4 @@ def test_finalising_refuses_a_group_over_the_quota_without_an_exception(city, pe
         subject_kind="member",
         reason="Đơn vị dẫn đầu",
     )
-    decision_services.period_finalise(period=period, user=personas.board)
+    closing.period_finalise(period=period, user=personas.board)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from assessments import meetings
 from assessments.core import services
-from assessments.decisions import services as decision_services
+from assessments.decisions import closing
 from assessments.models import Assessment, Ballot, Meeting, Period
 from organizations.models import RoleAssignment
 from organizations.roles import grant_role
@@ -201,8 +201,8 @@ def test_the_secretary_carries_the_cell_from_the_forms_to_the_meetings_proposals
     rank_below(period, town.committee_b, town.user("can_bo_b"))
     rank_below(period, town.city, board)
     services.period_close(period=period, user=board)
-    decision_services.period_finalise(period=Period.objects.get(pk=period.pk), user=board)
-    decision_services.period_publish(period=Period.objects.get(pk=period.pk), user=board)
+    closing.period_finalise(period=Period.objects.get(pk=period.pk), user=board)
+    closing.period_publish(period=Period.objects.get(pk=period.pk), user=board)
     dashboard = client.get(cell_url("dashboard", period, town.cell_a1))
     assert dashboard.context["published"] is True
     assert {form.decided_level for form in dashboard.context["forms"] if form.classified} == {"HTTNV"}
@@ -245,7 +245,7 @@ def test_the_secretary_can_neither_decide_levels_nor_finalise(roles, client):
     rank_below(period, town.committee_b, town.user("can_bo_b"))
     rank_below(period, town.city, board)
     assert Period.objects.get(pk=period.pk).state == Period.State.OPEN
-    decision_services.period_finalise(period=Period.objects.get(pk=period.pk), user=board)
+    closing.period_finalise(period=Period.objects.get(pk=period.pk), user=board)
     response = client.post(form_url("reopen", hoa), {"reason": "Chi bộ đề nghị xem lại"})
     hoa.refresh_from_db()
     assert response.status_code == 302 and not hoa.reopened and not trail(hoa, "reopen")

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from assessments.core import services
-from assessments.decisions import services as decision_services
+from assessments.decisions import closing
 from assessments.models import Assessment, Period
 
 from .steps import (
@@ -172,8 +172,8 @@ def test_the_officer_decides_the_committees_members_and_cells_within_the_quota(r
     decide_members(period, town.cell_c, town.user("can_bo_c"))
     rank_below(period, town.committee_b, town.user("can_bo_b"))
     rank_below(period, town.city, board)
-    decision_services.period_finalise(period=period, user=board)
-    decision_services.assessment_reopen(assessment=own, user=board, reason="Đơn thư phản ánh, đã xác minh")
+    closing.period_finalise(period=period, user=board)
+    closing.assessment_reopen(assessment=own, user=board, reason="Đơn thư phản ánh, đã xác minh")
 
     # 5. The officer decides the reopened level again, from the link on the form page.
     page = client.get(reverse("assessments:form", args=[own.public_id]))
@@ -193,8 +193,8 @@ def test_the_officer_decides_the_committees_members_and_cells_within_the_quota(r
     assert regraded.actor == officer and regraded.data == {"level": "HTTNV", "regrading": True}
 
     # The board finalises the re-grading and publishes; the dashboard shows the published levels.
-    decision_services.period_finalise(period=period, user=board)
-    decision_services.period_publish(period=period, user=board)
+    closing.period_finalise(period=period, user=board)
+    closing.period_publish(period=period, user=board)
     dashboard = client.get(reverse("assessments:dashboard", args=[period.public_id, town.committee_a.code]))
     assert dashboard.context["published"] is True and dashboard.context["show_levels"] is True
 
@@ -246,7 +246,7 @@ def test_the_officer_cannot_finalise_publish_or_decide_another_committee(roles, 
     period.refresh_from_db()
     assert period.state == Period.State.OPEN
     # Nor can it reopen a level, even of its own committee.
-    decision_services.period_finalise(period=period, user=board)
+    closing.period_finalise(period=period, user=board)
     own = member_form(period, town.member("member"))
     response = client.post(reverse("assessments:reopen", args=[own.public_id]), {"reason": "Tôi muốn sửa"})
     own.refresh_from_db()

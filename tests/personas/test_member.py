@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from assessments import meetings
 from assessments.core import services
-from assessments.decisions import services as decision_services
+from assessments.decisions import closing
 from assessments.models import Assessment, Ballot, VoterMark
 
 from .steps import (
@@ -146,11 +146,11 @@ def test_the_member_writes_votes_and_sees_her_level_only_once_published(roles, c
     assert own.decided_level == "HTTNV"
     shows_no_level(client, own)
     services.period_close(period=period, user=board)
-    decision_services.period_finalise(period=period, user=board)
+    closing.period_finalise(period=period, user=board)
     shows_no_level(client, own)
 
     # 6. Published: her level, and her cell's, on her home page, her reviews, her form and her record.
-    decision_services.period_publish(period=period, user=board)
+    closing.period_publish(period=period, user=board)
     home = client.get(reverse("home")).content.decode()
     assert "Mức xếp loại của đồng chí: <strong>Hoàn thành tốt nhiệm vụ</strong>" in home
     assert "Mức xếp loại của Chi bộ khu phố 1" in home

@@ -1,0 +1,73 @@
+"""The two decision screens' differences in one place: the subjects, who may decide, the rows, the
+template and the address (members of a grassroots organisation; organisations, on the ranking screen)."""
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from . import ranking, selectors, services
+
+ROWS_PER_PAGE = 100
+
+
+class Screen:
+    """What differs between the two screens: the subjects, who may decide, the rows, the template."""
+
+    subject_kind = "member"
+    template = "assessments/decide.html"
+    url_name = "assessments:decide"
+    per_page = ROWS_PER_PAGE
+
+    def __init__(self, request, period, group):
+        self.request, self.period, self.group = request, period, group
+        self.base = selectors.member_assessments(period, group)
+
+    def check(self, user):
+        services.check_decider(user, self.group)
+
+    def rows(self, queryset):
+        rows, _rulebook, _params = selectors.decision_rows(self.period, self.group, queryset)
+        return rows
+
+    def record(self, choices, exception_reason, rows=None):
+        return services.decisions_record(
+            period=self.period,
+            organization=self.group,
+            user=self.request.user,
+            choices=choices,
+            exception_reason=exception_reason,
+            rows=rows,
+        )
+
+    def url(self, **params):
+        address = reverse(self.url_name, args=[self.period.public_id, self.group.code])
+        params = {key: value for key, value in params.items() if value}
+        return f"{address}?{urlencode(params)}" if params else address
+
+
+class RankingScreen(Screen):
+    subject_kind = "organization"
+    template = "assessments/ranking.html"
+    url_name = "assessments:rank"
+    per_page = 50
+
+    def __init__(self, request, period, group):
+        self.request, self.period, self.group = request, period, group
+        self.base = ranking.organization_assessments(period, group)
+
+    def check(self, user):
+        ranking.check_ranker(user, self.group)
+
+    def rows(self, queryset):
+        rows, _rulebook, _params = ranking.ranking_rows(self.period, self.group, queryset)
+        return rows
+
+    def record(self, choices, exception_reason, rows=None):
+        return ranking.ranking_record(
+            period=self.period,
+            parent=self.group,
+            user=self.request.user,
+            choices=choices,
+            exception_reason=exception_reason,
+            rows=rows,
+        )
