@@ -364,13 +364,14 @@ def test_ten_thousand_rows_with_one_bad_row_write_nothing(personas):
     assert not Member.objects.filter(card_number__startswith="96").exists()
 
 
-def test_a_city_of_members_imports_in_one_commit(personas):
-    # Its speed is measured by `make bench`, not here.
-    rows = [member_row(f"97{n:06d}", cell=("chi-bo-a1", "chi-bo-a2", "chi-bo-b1")[n % 3]) for n in range(7300)]
+def test_three_thousand_members_import_in_one_commit(personas):
+    # The whole city (7,300 rows) is imported, timed and checked by `make bench` (bench/run.py fails
+    # when a row is refused); here the largest committee's size.
+    rows = [member_row(f"97{n:06d}", cell=("chi-bo-a1", "chi-bo-a2", "chi-bo-b1")[n % 3]) for n in range(3000)]
     result = run_import("members", xlsx_file(rows), personas.board, commit=True)
     assert result.errors == []
-    assert result.created == 7300
-    assert Member.objects.filter(card_number__startswith="97").count() == 7300
+    assert result.created == 3000
+    assert Member.objects.filter(card_number__startswith="97").count() == 3000
 
 
 # --- Scope --------------------------------------------------------------------------------------------
