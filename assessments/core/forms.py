@@ -163,3 +163,21 @@ class ClassificationForm(forms.Form):
             "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it."),
         },
     )
+
+
+class ActionReasonForm(forms.Form):
+    """The reason an admin action asks for on its intermediate page (returning forms, reopening
+    subjects, deciding above the quota): required or not, with the action's own message."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it.")},
+    )
+
+    def __init__(self, *args, required=True, missing="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = required
+        if missing:
+            self.fields["reason"].error_messages["required"] = missing

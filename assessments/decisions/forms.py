@@ -151,3 +151,15 @@ class ReopenForm(forms.Form):
             "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it."),
         },
     )
+
+
+class ScreenActionForm(forms.Form):
+    """Which button of a decision screen was pressed; without one (a row saved by htmx, an unknown
+    value), the rows are saved."""
+
+    ACTIONS = ("save", "exception", "accept_cell", "accept_all")
+
+    action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS], required=False)
+
+    def chosen(self) -> str:
+        return (self.cleaned_data.get("action") or "save") if self.is_valid() else "save"

@@ -34,6 +34,7 @@ from .forms import (
     ExceptionReasonForm,
     FiltersForm,
     ReopenForm,
+    ScreenActionForm,
     row_form,
 )
 from .screens import RankingScreen, Screen
@@ -331,7 +332,7 @@ def _post_rows(screen, filters, reason_form):
 
 def _post(screen):
     post = screen.request.POST
-    action = post.get("action", "save")
+    action = ScreenActionForm(post).chosen()
     filters = _filters(post)
     if action == "exception":
         return _post_exception(screen, filters)

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from organizations.selectors import words_start_with
 
 from ..core import services
+from ..core.forms import ActionReasonForm
 from ..core.models import Assessment, AuditEntry
 from ..decisions import closing
 from ..decisions.selectors import grassroots_of
@@ -109,7 +110,9 @@ class AssessmentAdmin(admin.ModelAdmin):
     def exclusion_message(self, obj):
         return obj.exclusion_text or "—"
 
-    def _reason_page(self, request, queryset, *, action_name, title, intro, reason_label, submit_label, **extra):
+    def _reason_page(
+        self, request, queryset, *, action_name, title, intro, reason_label, submit_label, form=None, **extra
+    ):
         """The intermediate page of an action that needs a reason: what will be done, and the reason."""
         return TemplateResponse(
             request,
@@ -122,7 +125,7 @@ class AssessmentAdmin(admin.ModelAdmin):
                 "action": action_name,
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 "opts": self.model._meta,
-                "reason": request.POST.get("reason", ""),
+                "reason": (form["reason"].value() or "") if form is not None else "",
                 "reason_label": reason_label,
                 "submit_label": submit_label,
                 "reason_required": True,
@@ -133,9 +136,12 @@ class AssessmentAdmin(admin.ModelAdmin):
     def _with_reason(self, request, queryset, *, service, page, missing, done):
         """An action that needs a reason: its page until a reason is given, then `service` for each
         selected subject, each refusal said with the subject's name, and `done(count)` at the end."""
-        reason = request.POST.get("reason", "").strip()
-        if "apply" not in request.POST or not reason:
-            return self._reason_page(request, queryset, errors=[missing] if "apply" in request.POST else [], **page)
+        applied = "apply" in request.POST  # the page's button; the action's first call has no reason yet
+        form = ActionReasonForm(request.POST if applied else None, missing=missing)
+        if not applied or not form.is_valid():
+            errors = form.errors.get("reason", []) if applied else []
+            return self._reason_page(request, queryset, errors=errors, form=form, **page)
+        reason = form.cleaned_data["reason"]
         count = 0
         for assessment in queryset.select_related("period__organization", "member", "organization"):
             try:
@@ -206,7 +212,8 @@ class AssessmentAdmin(admin.ModelAdmin):
             groups.setdefault(key, {})[assessment.pk] = (assessment.cell_proposed_level, "")
         if not groups:
             return None
-        reason = request.POST.get("reason", "").strip()
+        applied = "apply" in request.POST
+        form = ActionReasonForm(request.POST if applied else None, required=False)
         previews = []
         for (period, grassroots), choices in groups.items():
             box = quota_preview(period, grassroots, choices)
@@ -228,8 +235,10 @@ class AssessmentAdmin(admin.ModelAdmin):
             "reason_required": False,
             "groups": previews,
         }
-        if "apply" not in request.POST:
-            return self._reason_page(request, queryset, **page)
+        if not applied or not form.is_valid():
+            errors = form.errors.get("reason", []) if applied else []
+            return self._reason_page(request, queryset, errors=errors, form=form, **page)
+        reason = form.cleaned_data["reason"]
         errors = []
         for (period, grassroots), choices in groups.items():
             try:

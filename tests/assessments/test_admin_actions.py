@@ -47,6 +47,19 @@ def test_return_asks_for_a_reason_then_returns_through_the_service(period, perso
     assert AuditEntry.objects.filter(assessment=form, action="return", actor=personas.board).exists()
 
 
+def test_the_reason_page_says_what_is_wrong_with_the_reason_and_changes_nothing(period, personas, board_client):
+    form = Assessment.objects.get(period=period, member=personas.member_record)
+    review_services.assessment_submit(assessment=form, user=personas.member, base_version=0)
+    data = {"action": "return_forms", "_selected_action": [form.pk], "apply": "1"}
+    blank = board_client.post(reverse(CHANGELIST), {**data, "reason": "   "}).content.decode()
+    assert "Xin ghi rõ lý do trả lại các bản kiểm điểm." in blank
+    long = board_client.post(reverse(CHANGELIST), {**data, "reason": "x" * 2001}).content.decode()
+    assert "2000" in long and "x" * 2001 in long  # the message, and the text kept to be shortened
+    form.refresh_from_db()
+    assert form.state == Assessment.State.SUBMITTED
+    assert not AuditEntry.objects.filter(assessment=form, action="return").exists()
+
+
 def test_decide_as_proposed_goes_through_the_decision_service(period, personas, city, board_client):
     forms = list(
         Assessment.objects.filter(
