@@ -17,6 +17,11 @@ from .models import Ballot, BallotCount, Meeting
 from .sheet import ATTENDANCE_FIELDS, COUNT_FIELDS, FROZEN_STATES, MeetingError, _roster, name_list, read_lines, row_key
 
 
+def takes_minutes(period) -> bool:
+    """Whether the period takes meeting records: open or closed, not finalised (the page's inputs too)."""
+    return period.state in (Period.State.OPEN, Period.State.CLOSED) and not period.is_locked
+
+
 def check_manager(user, period, organization, *, action="meeting.record"):
     """Refuse unless `user` may record the cell's meeting (or run its ballot) and the period takes
     meeting records (open or closed)."""

@@ -15,7 +15,6 @@ from vocabulary import Level
 
 from ..core.access import get_period_and_organization_for_manager
 from ..core.errors import ConflictError, WorkflowError
-from ..core.models import Period
 from ..core.text import lang
 from . import minutes
 from . import sheet as reading
@@ -72,10 +71,6 @@ def _problems(errors, sheet, labels):
         if found:
             problems.append({"label": line.member.full_name, "messages": found, "anchor": f"line-{public_id}"})
     return problems
-
-
-def _editable(period):
-    return period.state in (Period.State.OPEN, Period.State.CLOSED) and not period.is_locked
 
 
 def _stored_counts(line):
@@ -172,7 +167,7 @@ def _page_context(sheet, form=None, formset=None, *, refusal=""):
         "roster": roster,
         "columns": [(name, labels[name], hints.get(name, "")) for name in reading.COUNT_FIELDS],
         "level_labels": {level.value: level.label(language) for level in Level.best_first()},
-        "editable": _editable(sheet.period),
+        "editable": minutes.takes_minutes(sheet.period),
         "threshold": reading.PROPOSAL_THRESHOLD,
         "refusal": refusal,
         "problems": _problems(errors, sheet, labels) if errors else [],

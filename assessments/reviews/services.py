@@ -144,6 +144,12 @@ def reminders_send(*, period: Period, organization: Organization, user: User) ->
     return Reminders(sent=len(with_mail), in_person=in_person)
 
 
+def analysis_editable(assessment: Assessment, analysis: Analysis | None) -> bool:
+    """Whether a rater's analysis form can still be changed: the period is open and the rater has not
+    handed it in (`analysis` None: not started)."""
+    return assessment.period.state == Period.State.OPEN and not (analysis and analysis.submitted_at)
+
+
 def analysis_save(
     *,
     assessment: Assessment,

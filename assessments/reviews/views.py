@@ -278,7 +278,7 @@ def analysis(request, public_id):
     else:
         form = AnalysisForm(**form_kwargs)
     answers = form.typed_answers()
-    editable = assessment.period.state == Period.State.OPEN and not (current and current.submitted_at)
+    editable = services.analysis_editable(assessment, current)
     evaluation = formview.evaluate(assessment, answers, template)
     language = formview.lang()
     suggested = evaluation.suggested_level() if evaluation.not_classified is None else None
