@@ -40,6 +40,7 @@ MODULES = [
     "assessments.reviews.selectors",
     "assessments.reviews.services",
     "assessments.meetings.ballot",
+    "assessments.meetings.minutes",
     "assessments.outputs.statistics",
 ]
 

@@ -1,6 +1,10 @@
 """Recording the minutes of a cell's meeting and the proposals they give, all or nothing."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,15 +18,33 @@ from ..core.models import Assessment, AuditEntry, Period
 from ..core.transitions import audit_fields, log_action
 from ..core.workflow import state_allows
 from .models import Ballot, BallotCount, Meeting
-from .sheet import ATTENDANCE_FIELDS, COUNT_FIELDS, FROZEN_STATES, MeetingError, _roster, name_list, read_lines, row_key
+from .sheet import (
+    ATTENDANCE_FIELDS,
+    COUNT_FIELDS,
+    FROZEN_STATES,
+    Line,
+    MeetingError,
+    _roster,
+    name_list,
+    read_lines,
+    row_key,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from members.models import Member
+    from organizations.models import Organization
 
 
-def takes_minutes(period) -> bool:
+def takes_minutes(period: Period) -> bool:
     """Whether the period takes meeting records: open or closed, not finalised (the page's inputs too)."""
     return period.state in (Period.State.OPEN, Period.State.CLOSED) and not period.is_locked
 
 
-def check_manager(user, period, organization, *, action="meeting.record"):
+def check_manager(
+    user: User | None, period: Period, organization: Organization, *, action: str = "meeting.record"
+) -> None:
     """Refuse unless `user` may record the cell's meeting (or run its ballot) and the period takes
     meeting records (open or closed)."""
     policy.require(user, action, organization)
@@ -32,7 +54,7 @@ def check_manager(user, period, organization, *, action="meeting.record"):
         raise WorkflowError(_("This review period is not open."))
 
 
-def _lock_meeting(period, organization, base_version):
+def _lock_meeting(period: Period, organization: Organization, base_version: int) -> Meeting | None:
     meeting = Meeting.objects.select_for_update().filter(period=period, organization=organization).first()
     current = meeting.version if meeting else 0
     if base_version != current:
@@ -53,7 +75,7 @@ class Recorded:
     pending: list = field(default_factory=list)  # members whose line was started but not counted yet
 
 
-def _apply_proposals(period, user, lines, now):
+def _apply_proposals(period: Period, user: User, lines: list[Line], now: datetime) -> tuple[int, list[Member]]:
     """Record each counted member's proposal on their form, through the workflow table: submitted forms
     (and forms already reviewed, when the minutes are corrected) become "reviewed by the cell"."""
     changed, entries, waiting = [], [], []
@@ -98,7 +120,9 @@ def _apply_proposals(period, user, lines, now):
     return len(changed), waiting
 
 
-def _lines_of_roster(roster, minutes, lines):
+def _lines_of_roster(
+    roster: list[Assessment], minutes: dict[str, Any], lines: dict[str, dict[str, Any]]
+) -> tuple[set[int], dict[int, dict[str, Any]], set[int]]:
     """(absent member ids, {assessment pk: line}, pks of the lines pending) from the public ids of the
     forms; WorkflowError when one names someone not of the cell (or not to be classified)."""
     by_public_id = {str(a.public_id): a for a in roster}
@@ -119,7 +143,15 @@ def _lines_of_roster(roster, minutes, lines):
     return absentee_ids, rows, pending
 
 
-def meeting_record(*, period, organization, user, minutes, lines, base_version):
+def meeting_record(
+    *,
+    period: Period,
+    organization: Organization,
+    user: User,
+    minutes: dict[str, Any],
+    lines: dict[str, dict[str, Any]],
+    base_version: int,
+) -> Recorded:
     """Save the minutes of the cell's meeting and record the proposals they give. All or nothing.
 
     `minutes` is the meeting as `forms.MinutesForm` cleans it (held_on, members_total, present,
@@ -215,7 +247,9 @@ def meeting_record(*, period, organization, user, minutes, lines, base_version):
     )
 
 
-def _write_counts(meeting, rows, existing):
+def _write_counts(
+    meeting: Meeting, rows: dict[int, dict[str, Any]], existing: dict[int, BallotCount]
+) -> dict[int, BallotCount]:
     """Create or update the member lines; {assessment pk: BallotCount} of every line of the meeting."""
     new, changed = [], []
     for pk, line in rows.items():
@@ -233,7 +267,7 @@ def _write_counts(meeting, rows, existing):
     return {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)}
 
 
-def refusal_message(errors, roster):
+def refusal_message(errors: dict[str, Any], roster: list[Assessment]) -> str:
     """The message at the top of refused minutes: what kinds of things are wrong, and where."""
     problems = []
     if "held_on" in errors:
