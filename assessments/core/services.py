@@ -21,7 +21,7 @@ from ..rulebooks import ParameterError, get_rulebook
 from .errors import WorkflowError
 from .facts import member_facts_for, organization_facts
 from .models import Assessment, AuditEntry, Period
-from .transitions import PERIOD, PERIOD_REFUSALS, Change, log_action, transition
+from .transitions import PERIOD, Change, log_action, transition
 from .workflow import ASSESSMENT, Actor, actors_for, refusal
 
 if TYPE_CHECKING:
@@ -214,7 +214,5 @@ def period_close(*, period: Period, user: User | None) -> Period:
 def period_step(period: Period, name: str, user: User | None) -> Iterator[Change[Period]]:
     """Take step `name` of the period's table (`transitions.PERIOD`): the board of the period's
     organisation only; `user` None is the command line (`open_period`, the demo)."""
-    with transition(
-        period, name, user, steps=PERIOD, organization=period.organization, refusals=PERIOD_REFUSALS
-    ) as change:
+    with transition(period, name, user, steps=PERIOD, organization=period.organization) as change:
         yield change

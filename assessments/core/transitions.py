@@ -9,7 +9,7 @@ Services use them; screens ask `step_refusal()` to show only the buttons that wo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -45,6 +45,7 @@ class Step:
     target: str | None  # the state it leads to; None: the state does not change
     policy: str  # the action of organizations.policy that authorises it
     needs_reason: bool = False
+    wrong_state: Message | None = None  # the refusal from another state (else a general one)
 
 
 def table(*steps: Step) -> dict[str, Step]:
@@ -53,19 +54,40 @@ def table(*steps: Step) -> dict[str, Step]:
 
 P = Period.State
 PERIOD = table(
-    Step(A.OPEN, gettext_lazy("Open"), (P.PREPARING,), P.OPEN, "period.manage"),
-    Step(A.CLOSE, gettext_lazy("Close"), (P.OPEN,), P.CLOSED, "period.manage"),
+    Step(
+        A.OPEN,
+        gettext_lazy("Open"),
+        (P.PREPARING,),
+        P.OPEN,
+        "period.manage",
+        wrong_state=gettext_lazy("This period has already been opened."),
+    ),
+    Step(
+        A.CLOSE,
+        gettext_lazy("Close"),
+        (P.OPEN,),
+        P.CLOSED,
+        "period.manage",
+        wrong_state=gettext_lazy("Only an open period can be closed."),
+    ),
     # Finalised again after the board reopened subjects and they were decided again.
-    Step(A.FINALISE, gettext_lazy("Finalise"), (P.OPEN, P.CLOSED, P.FINALISED), P.FINALISED, "period.manage"),
-    Step(A.PUBLISH, gettext_lazy("Publish"), (P.FINALISED,), P.PUBLISHED, "period.manage"),
+    Step(
+        A.FINALISE,
+        gettext_lazy("Finalise"),
+        (P.OPEN, P.CLOSED, P.FINALISED),
+        P.FINALISED,
+        "period.manage",
+        wrong_state=gettext_lazy("Only an open, closed or finalised period can be finalised."),
+    ),
+    Step(
+        A.PUBLISH,
+        gettext_lazy("Publish"),
+        (P.FINALISED,),
+        P.PUBLISHED,
+        "period.manage",
+        wrong_state=gettext_lazy("Only a finalised period can be published."),
+    ),
 )
-
-PERIOD_REFUSALS = {
-    A.OPEN: gettext_lazy("This period has already been opened."),
-    A.CLOSE: gettext_lazy("Only an open period can be closed."),
-    A.FINALISE: gettext_lazy("Only an open, closed or finalised period can be finalised."),
-    A.PUBLISH: gettext_lazy("Only a finalised period can be published."),
-}
 
 
 def log_action(
@@ -161,7 +183,6 @@ def step_refusal(
     organization: Organization | None,
     *,
     owner_id: int | None = None,
-    refusals: Mapping[str, Message] | None = None,
 ) -> str | None:
     """Why `user` may not take step `name` from `state`, or None: the policy first, then the table."""
     step = steps[name]
@@ -169,8 +190,8 @@ def step_refusal(
     if message is not None:
         return str(message)
     if state not in step.sources:
-        if refusals and name in refusals:
-            return str(refusals[name])
+        if step.wrong_state is not None:
+            return str(step.wrong_state)
         return _("“%(action)s” is not possible in this state.") % {"action": step.label}
     return None
 
@@ -186,7 +207,6 @@ def transition(
     period: Period | None = None,
     owner_id: int | None = None,
     reason: str = "",
-    refusals: Mapping[str, Message] | None = None,
     check: Callable[[ModelT], str | None] | None = None,
     related: tuple[str, ...] = (),
     state_field: str = "state",
@@ -207,7 +227,7 @@ def transition(
         if check is not None:
             message = check(locked)
         else:
-            message = step_refusal(steps, name, before, user, organization, owner_id=owner_id, refusals=refusals)
+            message = step_refusal(steps, name, before, user, organization, owner_id=owner_id)
         if message is not None:
             raise WorkflowError(message)
         change = Change(obj=locked, step=step, from_state=before, reason=reason)

@@ -46,22 +46,38 @@ NO_BALLOT = ""  # the state before a ballot is opened (and after it is stopped: 
 # The ballot's transition table. Voting is not a step: it changes no state and, for secrecy, writes
 # no audit entry (the voter's mark is the record).
 BALLOT = table(
-    Step(A.BALLOT_OPEN, gettext_lazy("Open the online ballot"), (NO_BALLOT,), Ballot.State.OPEN, "ballot.run"),
-    Step(A.BALLOT_CLOSE, gettext_lazy("Close and count"), (Ballot.State.OPEN,), Ballot.State.CLOSED, "ballot.run"),
-    Step(A.BALLOT_DISCARD, gettext_lazy("Stop without counting"), (Ballot.State.OPEN,), NO_BALLOT, "ballot.run"),
+    Step(
+        A.BALLOT_OPEN,
+        gettext_lazy("Open the online ballot"),
+        (NO_BALLOT,),
+        Ballot.State.OPEN,
+        "ballot.run",
+        wrong_state=gettext_lazy("This meeting already has an online ballot."),
+    ),
+    Step(
+        A.BALLOT_CLOSE,
+        gettext_lazy("Close and count"),
+        (Ballot.State.OPEN,),
+        Ballot.State.CLOSED,
+        "ballot.run",
+        wrong_state=gettext_lazy("This ballot is already closed."),
+    ),
+    Step(
+        A.BALLOT_DISCARD,
+        gettext_lazy("Stop without counting"),
+        (Ballot.State.OPEN,),
+        NO_BALLOT,
+        "ballot.run",
+        wrong_state=gettext_lazy("Only an open ballot can be stopped; this one is closed or already stopped."),
+    ),
 )
-BALLOT_REFUSALS = {
-    A.BALLOT_OPEN: gettext_lazy("This meeting already has an online ballot."),
-    A.BALLOT_CLOSE: gettext_lazy("This ballot is already closed."),
-    A.BALLOT_DISCARD: gettext_lazy("Only an open ballot can be stopped; this one is closed or already stopped."),
-}
 
 
 def _check_step(name: str, ballot: Ballot | None) -> None:
     """Refuse the step unless the ballot's table allows it from the ballot's state (authority is
     checked before, with the period, by `check_manager`)."""
     state = ballot.state if ballot is not None else NO_BALLOT
-    message = step_refusal(BALLOT, name, state, None, None, refusals=BALLOT_REFUSALS)
+    message = step_refusal(BALLOT, name, state, None, None)
     if message is not None:
         raise WorkflowError(message)
 
