@@ -210,3 +210,24 @@ def test_the_database_itself_refuses_to_change_an_audit_row(form, personas):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE assessments_auditentry SET reason = 'x' WHERE id = %s", [entry.pk])
     assert AuditEntry.objects.get(pk=entry.pk).reason == ""
+
+
+def test_each_step_of_the_period_and_the_ballot_says_why_it_is_refused_from_another_state():
+    from assessments.core.transitions import PERIOD, step_refusal
+    from assessments.meetings.ballot import BALLOT
+
+    for steps, states in ((PERIOD, Period.State.values), (BALLOT, ["", "open", "closed"])):
+        for name, step in steps.items():
+            assert step.wrong_state, name
+            for state in states:
+                expected = None if state in step.sources else str(step.wrong_state)
+                assert step_refusal(steps, name, state, None, None) == expected, (name, state)
+
+
+def test_opening_an_open_period_again_is_refused_with_the_tables_message(period, personas):
+    with pytest.raises(services.WorkflowError) as error:
+        services.period_open(period=period, user=personas.board)
+    from assessments.core.transitions import PERIOD
+
+    assert error.value.message == str(PERIOD["open"].wrong_state)
+    assert error.value.message != str(PERIOD["close"].wrong_state)
