@@ -332,13 +332,32 @@ class Rulebook:
     ) -> QuotaResult:
         """HTXSNV ≤ rate × denominator within one group, the cap rounded as the parameters say (down)."""
         params = params or self.default_parameters()
-        counts = counts_of(counts_by_level)
         if raised:
             if self.raised_quota_rule is None:
                 raise ValueError(f"regime {self.code} has no raised quota")
-            rule_id, rate = self.raised_quota_rule, params.quota_raised_rate
-        else:
-            rule_id, rate = self.quota_rules[SubjectKind(subject_kind)], params.quota_rate
+            return self._quota(counts_by_level, params, self.raised_quota_rule, params.quota_raised_rate)
+        return self._quota(counts_by_level, params, self.quota_rules[SubjectKind(subject_kind)], params.quota_rate)
+
+    def exception_quota(
+        self,
+        counts_by_level: Mapping[Level | str, int],
+        params: Parameters | None = None,
+        *,
+        subject_kind: SubjectKind | str = SubjectKind.MEMBER,
+    ) -> QuotaResult | None:
+        """The highest quota an exception decided by the competent level may reach for one group, or
+        None when the regime (or the period's parameters) allows no exception. Base: the raised quota,
+        when the regime has one."""
+        if self.raised_quota_rule is None:
+            return None
+        return self.quota(counts_by_level, params, raised=True, subject_kind=subject_kind)
+
+    def exception_rule(self, subject_kind: SubjectKind | str = SubjectKind.MEMBER) -> str:
+        """The rule an exception to the quota answers to: the raised quota's, else the quota's own."""
+        return self.raised_quota_rule or self.quota_rules[SubjectKind(subject_kind)]
+
+    def _quota(self, counts_by_level: Mapping[Level | str, int], params: Parameters, rule_id: str, rate) -> QuotaResult:
+        counts = counts_of(counts_by_level)
         spec = self.rules[rule_id]
         denominator = counts[Level.HTTNV]
         if params.quota_denominator == "HTTNV_OR_BETTER":

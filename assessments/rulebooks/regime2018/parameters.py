@@ -1,4 +1,5 @@
-"""The parameters of regime 2018: the guidance applied (HD 16 or HD 21) and the organisation's shares."""
+"""The parameters of regime 2018: the guidance applied (HD 16 or HD 21), the organisation's shares, and
+whether the period allows an exception to the quota (the texts of 2018 provide none)."""
 
 from __future__ import annotations
 
@@ -50,14 +51,38 @@ class Parameters2018(Parameters):
         minimum=Decimal(0),
         maximum=Decimal(1),
     )
+    # HD 16 and HD 21 provide no exception to the quota: none unless the period allows one, up to this rate.
+    quota_exception_allowed: bool = param(
+        False,
+        "bool",
+        "Cho phép cấp có thẩm quyền quyết định vượt tỉ lệ khống chế HTXSNV (có quyết định, lý do)",
+        "Allow the competent level to decide an exception to the HTXSNV quota (with a decision and a reason)",
+    )
+    quota_exception_rate: Decimal = param(
+        Decimal("0.25"),
+        "share",
+        "Tỉ lệ HTXSNV tối đa khi có quyết định vượt tỉ lệ",
+        "Highest HTXSNV rate under an exception to the quota",
+        minimum=Decimal(0),
+        maximum=Decimal(1),
+    )
 
     def check(self) -> list[ParameterIssue]:
+        issues = []
         if self.org_xs_share < self.org_tt_share:
-            return [
+            issues.append(
                 ParameterIssue(
                     "org_xs_share",
                     "Tỉ lệ HTTNV trở lên cho tổ chức HTXSNV không được thấp hơn tỉ lệ cho tổ chức HTTNV.",
                     "The HTXSNV share of an organisation cannot be below its HTTNV share.",
                 )
-            ]
-        return []
+            )
+        if self.quota_exception_rate < self.quota_rate:
+            issues.append(
+                ParameterIssue(
+                    "quota_exception_rate",
+                    "Tỉ lệ khi có quyết định vượt tỉ lệ không được thấp hơn tỉ lệ khống chế thông thường.",
+                    "The rate under an exception cannot be below the ordinary quota rate.",
+                )
+            )
+        return issues

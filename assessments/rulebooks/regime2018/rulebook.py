@@ -8,6 +8,7 @@ from datetime import date
 from vocabulary import ExclusionReason
 
 from ..arithmetic import add_months
+from ..evaluation import QuotaResult
 from ..facts import CollectiveFacts, MemberFacts, OrganizationFacts
 from ..forms import FormPurpose, TemplateKey
 from ..parameters import Parameters
@@ -69,6 +70,16 @@ class Regime2018(IndividualChecks, CollectiveChecks, Rulebook):
         SubjectKind.LEADER: "R2018-Q-LEADER",
     }
     two_years_rule = "R2018-M-TWO-YEARS"
+
+    def exception_quota(self, counts_by_level, params=None, *, subject_kind=SubjectKind.MEMBER) -> QuotaResult | None:
+        """HD 16 and HD 21 provide no exception to the quota: only a period whose parameters allow one
+        (`quota_exception_allowed`) has it, up to `quota_exception_rate`, under the quota's own rule."""
+        params = params or self.default_parameters()
+        if not params.quota_exception_allowed:
+            return None
+        return self._quota(
+            counts_by_level, params, self.quota_rules[SubjectKind(subject_kind)], params.quota_exception_rate
+        )
 
     def default_parameters(self, year: int | None = None) -> Parameters2018:
         """HD 21 unless the year is 2018 or earlier (HD 16 governed the 2018 review)."""

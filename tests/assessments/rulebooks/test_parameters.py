@@ -106,3 +106,36 @@ def test_the_board_form_can_list_the_fields_with_labels():
     assert fields["band_htxsnv"]["label_vi"] == "Điểm tối thiểu mức HTXSNV"
     assert fields["quota_denominator"]["choices"] == ("HTTNV", "HTTNV_OR_BETTER")
     assert "switches" not in fields
+
+
+def test_2018_allows_no_exception_to_the_quota_unless_the_period_does():
+    counts = {"HTTNV": 8, "HTXSNV": 2}
+    assert R2018.default_parameters().quota_exception_allowed is False
+    assert R2018.exception_quota(counts, R2018.default_parameters()) is None
+    params = R2018.parameters({"quota_exception_allowed": True})
+    raised = R2018.exception_quota(counts, params)
+    assert (raised.rule_id, raised.cap_count, raised.within) == ("R2018-Q-MEMBER", 2, True)
+    assert R2018.exception_rule("member") == "R2018-Q-MEMBER"
+    params = R2018.parameters({"quota_exception_allowed": True, "quota_exception_rate": "0.30"})
+    assert R2018.exception_quota({"HTTNV": 10}, params, subject_kind="organization").cap_count == 3
+
+
+def test_the_2025_exception_is_the_raised_quota():
+    raised = R2025.exception_quota({"HTTNV": 8, "HTXSNV": 3})
+    assert (raised.rule_id, raised.cap_count, raised.within) == ("R2025-Q-EXCEPTION", 2, False)
+    assert R2025.exception_rule("organization") == "R2025-Q-EXCEPTION"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"quota_exception_allowed": "yes"}, "quota_exception_allowed"),
+        ({"quota_exception_rate": "1.5"}, "quota_exception_rate"),
+        ({"quota_exception_rate": "0.10"}, "quota_exception_rate"),
+    ],
+)
+def test_the_2018_exception_parameters_are_checked(data, field):
+    with pytest.raises(ParameterError) as error:
+        R2018.parameters(data)
+    assert [issue.field for issue in error.value.issues] == [field]
+    assert all(issue.message_vi and issue.message_en for issue in error.value.issues)
