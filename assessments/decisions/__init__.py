@@ -7,7 +7,8 @@ selectors  the rows of a decision screen, the counts of a group, the quota box
 services   recording levels, the quota's exceptions
 closing    what stands in the way of finalising; finalising, publishing, reopening a subject
 ranking    the rows and the service of the decisions on organisations
-forms      a row's level and reason (one, or a page of them), the filters, the quota's exception,
+forms      a row's level and reason (one, or a page of them), the filters, the quota's exception (the
+           competent level's decision),
            the bulk acceptance, the board's reason for reopening
 views      the decision screens
 """
@@ -33,6 +34,7 @@ from .selectors import (  # noqa: E402 - the stage's public reads, after its des
 )
 from .services import (  # noqa: E402 - the stage's public writes
     DecisionError,
+    ExceptionDecision,
     check_decider,
     decisions_record,
     exception_record,
@@ -41,6 +43,7 @@ from .services import (  # noqa: E402 - the stage's public writes
 
 __all__ = [
     "DecisionError",
+    "ExceptionDecision",
     "QuotaBox",
     "Row",
     "Tally",

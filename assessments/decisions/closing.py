@@ -24,6 +24,7 @@ from ..rulebooks import (
     QuotaResult,
     get_rulebook,
 )
+from .selectors import exception_decision
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -60,15 +61,22 @@ def quota_breaches(period: Period) -> list[tuple[Organization, str, QuotaResult]
             group, subjects = group_of(path, committees), "organization"
         if group is not None:
             counts[(group.pk, subjects)][level] += n
+    # The latest exception of each group, as the decision screens read it (selectors.QuotaBox.covered):
+    # it covers a count only with the competent level's decision, for at least that count, and within
+    # what the rules allow an exception as the levels stand (none in 2018 unless the period allows it).
     covered = {}
     for entry in AuditEntry.objects.filter(period=period, action="quota_exception").order_by("at", "pk"):
-        covered[(entry.data.get("organization"), entry.data.get("subjects"))] = entry.data.get("count", 0)
+        count = entry.data.get("count", 0) if exception_decision(entry) else -1
+        covered[(entry.data.get("organization"), entry.data.get("subjects"))] = count
     by_pk = {org.pk: org for org in organizations}
     breaches = []
     for (group_pk, subjects), levels in counts.items():
         quota = rulebook.quota(dict(levels), params, subject_kind=subjects)
+        if quota.within:
+            continue
         group = by_pk[group_pk]
-        if not quota.within and covered.get((group.code, subjects), -1) < quota.count:
+        raised = rulebook.exception_quota(dict(levels), params, subject_kind=subjects)
+        if raised is None or not raised.within or covered.get((group.code, subjects), -1) < quota.count:
             breaches.append((group, subjects, quota))
     breaches.sort(key=lambda item: item[0].path)
     return breaches

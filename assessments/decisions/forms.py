@@ -1,6 +1,6 @@
 """The forms of the decision screens: a row's level and reason (one row through htmx, a page of rows
-with the page's button), the filters, the reason for an exception to the quota, the bulk acceptance of
-the suggestions, and the board's reason for reopening a subject.
+with the page's button), the filters, the competent level's decision on an exception to the quota, the
+bulk acceptance of the suggestions, and the board's reason for reopening a subject.
 
 They check and convert what was posted; the rules, the quota and who may decide are the services'."""
 
@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ..core.forms import KeyedFormSet, LevelField, RowForm
+from .services import ExceptionDecision, decision_date_problem
 
 MAX_NOTE = 2000
+MAX_DECISION_TEXT = 200
 
 SHOW_CHOICES = [
     ("", pgettext_lazy("decision filter", "Everyone")),
@@ -95,13 +97,47 @@ class FiltersForm(forms.Form):
         return {name: self.cleaned_data.get(name) or "" for name in self.fields}
 
 
-class ExceptionReasonForm(forms.Form):
-    """The reason for an exception to the quota: required when recorded on its own, optional with a
-    save (the service asks for it only when the save exceeds the quota)."""
+class ExceptionForm(forms.Form):
+    """The competent level's decision on an exception to the quota: its number, date, issuing body and
+    the reason. Required when recorded on its own; optional with a save (the service asks for it only
+    when the save exceeds the quota), but then complete. Offered only where the rules allow an exception
+    (every 2025 period; a 2018 period only when its parameters do)."""
 
+    FIELDS = ("exception_number", "exception_date", "exception_body", "exception_reason")
+
+    exception_number = forms.CharField(
+        label=_("Number of the decision"),
+        help_text=_("As written on the decision, for example 125-QĐ/TU."),
+        max_length=MAX_DECISION_TEXT,
+        error_messages={
+            "required": _("Please write the number of the competent level's decision."),
+            "max_length": _("This is longer than %(limit_value)d characters. Please shorten it."),
+        },
+    )
+    exception_date = forms.DateField(
+        label=_("Date of the decision"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Please give the date of the decision."),
+            "invalid": _("Please write the date of the decision as day/month/year."),
+        },
+    )
+    exception_body = forms.CharField(
+        label=_("Decided by"),
+        help_text=_("The competent body, for example the Standing Committee of the City Party Committee."),
+        max_length=MAX_DECISION_TEXT,
+        error_messages={
+            "required": _("Please write which body took the decision."),
+            "max_length": _("This is longer than %(limit_value)d characters. Please shorten it."),
+        },
+    )
     exception_reason = forms.CharField(
-        label=_("Reason for an exception to the quota"),
-        help_text=_("The reason is recorded with the number of HTXSNV it covers; a higher number needs a new reason."),
+        label=_("Reason for the exception"),
+        help_text=_(
+            "The unit's outstanding achievements. The decision covers the number of HTXSNV as it stands when "
+            "recorded, within the raised rate; a higher number needs a new decision."
+        ),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=MAX_NOTE,
         error_messages={
@@ -110,20 +146,43 @@ class ExceptionReasonForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, required=True, **kwargs):
-        # The rows' htmx requests include the textarea by its id, `#exception_reason`.
+    def __init__(self, *args, year, required=True, **kwargs):
+        # The rows' htmx requests include the fields by their ids, `#exception_number` and so on.
         kwargs.setdefault("auto_id", "%s")
         super().__init__(*args, **kwargs)
-        self.fields["exception_reason"].required = required
+        self.year = year
+        # With a save, the decision is optional as a whole: asked for complete once any of it is given.
+        self.optional = not required and not any((self.data.get(name) or "").strip() for name in self.FIELDS)
+        for name in self.FIELDS:
+            self.fields[name].required = not self.optional
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-        # The box's summary already says what the reason is for; the label is for screen readers.
-        self.helper.label_class = "visually-hidden"
+
+    def clean_exception_date(self):
+        value = self.cleaned_data.get("exception_date")
+        if value is not None:
+            problem = decision_date_problem(value, self.year)
+            if problem:
+                raise ValidationError(problem, code="date")
+        return value
 
     @property
-    def reason(self):
-        return self.cleaned_data.get("exception_reason", "") if self.is_bound and self.is_valid() else ""
+    def decision(self):
+        """The ExceptionDecision posted, or None (nothing given with a save, or the form is not valid)."""
+        if not self.is_bound or self.optional or not self.is_valid():
+            return None
+        data = self.cleaned_data
+        return ExceptionDecision(
+            number=data["exception_number"],
+            decided_on=data["exception_date"],
+            body=data["exception_body"],
+            reason=data["exception_reason"],
+        )
+
+    def messages(self):
+        """The form's errors, one message each, in the order of the fields."""
+        return [message for name in self.FIELDS for message in self.errors.get(name, [])]
 
 
 class AcceptForm(forms.Form):

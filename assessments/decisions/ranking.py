@@ -19,7 +19,7 @@ from ..core.text import lang
 from ..reviews.selectors import analysis_summaries
 from ..rulebooks import OrganizationFacts, OrganizationKind, Parameters, Rulebook, get_rulebook
 from .selectors import Choices, QuotaBox, Row, suggestion
-from .services import record_levels
+from .services import ExceptionDecision, record_levels
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -126,7 +126,7 @@ def ranking_record(
     parent: Organization,
     user: User,
     choices: Choices,
-    exception_reason: str | None = "",
+    exception: ExceptionDecision | None = None,
     rows: list[Row] | None = None,
 ) -> tuple[int, QuotaBox]:
     check_ranker(user, parent)
@@ -144,6 +144,6 @@ def ranking_record(
         params=params,
         user=user,
         choices=choices,
-        exception_reason=exception_reason,
+        exception=exception,
         subject_kind="organization",
     )

@@ -29,13 +29,13 @@ class Screen:
         rows, _rulebook, _params = selectors.decision_rows(self.period, self.group, queryset)
         return rows
 
-    def record(self, choices, exception_reason, rows=None):
+    def record(self, choices, exception, rows=None):
         return services.decisions_record(
             period=self.period,
             organization=self.group,
             user=self.request.user,
             choices=choices,
-            exception_reason=exception_reason,
+            exception=exception,
             rows=rows,
         )
 
@@ -62,12 +62,12 @@ class RankingScreen(Screen):
         rows, _rulebook, _params = ranking.ranking_rows(self.period, self.group, queryset)
         return rows
 
-    def record(self, choices, exception_reason, rows=None):
+    def record(self, choices, exception, rows=None):
         return ranking.ranking_record(
             period=self.period,
             parent=self.group,
             user=self.request.user,
             choices=choices,
-            exception_reason=exception_reason,
+            exception=exception,
             rows=rows,
         )

@@ -7,6 +7,7 @@ import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from django.db.models import Count, QuerySet
@@ -213,12 +214,21 @@ def total_tally(tallies: Mapping[int, Tally]) -> Tally:
 class QuotaBox:
     """What the quota box of a decision screen says: the quota as the decided levels stand, whether it
     is binding yet (every subject decided), the quota if the proposals still undecided were accepted
-    as they are (an upper bound: the rules may lower some), and the exception on record, if any."""
+    as they are (an upper bound: the rules may lower some), and the exception on record, if any.
+
+    `raised` and `raised_projected` are the highest quota an exception may reach (2025: 25% of the HTTNV
+    count, R2025-Q-EXCEPTION), for the decided levels and for the projection; None when the regime or
+    the period allows no exception (2018, unless its parameters do). An exception on record covers a
+    count when it carries the competent level's decision, was recorded for at least that count, and the
+    count is still within the raised quota as the levels stand now."""
 
     quota: QuotaResult
     tally: Tally
     exception: AuditEntry | None
     projected: QuotaResult | None = None
+    raised: QuotaResult | None = None
+    raised_projected: QuotaResult | None = None
+    exception_rule: str = ""
 
     @property
     def projected_over(self) -> bool:
@@ -229,7 +239,49 @@ class QuotaBox:
 
     @property
     def projection_covered(self) -> bool:
-        return self.exception is not None and self.exception.data.get("count", 0) >= self.projected.count
+        return self.projected is not None and self._covers(self.projected, self.raised_projected)
+
+    @property
+    def exception_allowed(self) -> bool:
+        """Whether an exception to the quota can be recorded at all for this group (regime, parameters)."""
+        return self.raised is not None
+
+    @property
+    def projection_complete(self) -> bool:
+        """Every subject is decided or has a proposal: the projection counts the whole group."""
+        return self.tally.classified > 0 and self.tally.undecided == self.tally.proposed_total
+
+    @property
+    def beyond_exception(self) -> bool:
+        """Everyone decided, over the quota and over what an exception may allow: only lowering levels
+        helps. (Before everyone is decided, the HTTNV count, and so the raised quota, is not known yet.)"""
+        return self.binding and not self.quota.within and (self.raised is None or not self.raised.within)
+
+    @property
+    def projection_beyond_exception(self) -> bool:
+        """The proposals, accepted, would put the whole group over what an exception may allow."""
+        return (
+            self.projected_over
+            and self.projection_complete
+            and (self.raised_projected is None or not self.raised_projected.within)
+        )
+
+    def raised_message(self) -> str:
+        return self.raised.message(lang()) if self.raised is not None else ""
+
+    @property
+    def decision(self) -> dict[str, object]:
+        """The competent level's decision of the exception on record: number, date, body ({} if none)."""
+        return exception_decision(self.exception)
+
+    def _covers(self, result: QuotaResult, raised: QuotaResult | None) -> bool:
+        return (
+            self.exception is not None
+            and bool(self.decision)
+            and self.exception.data.get("count", 0) >= result.count
+            and raised is not None
+            and raised.within
+        )
 
     # The figures of the quota itself, for callers that read the box as the quota.
     @property
@@ -250,7 +302,7 @@ class QuotaBox:
 
     @property
     def covered(self) -> bool:
-        return self.exception is not None and self.exception.data.get("count", 0) >= self.quota.count
+        return self._covers(self.quota, self.raised)
 
     @property
     def binding(self) -> bool:
@@ -267,6 +319,22 @@ class QuotaBox:
 
     def message(self) -> str:
         return self.quota.message(lang())
+
+
+# The competent level's decision, as the exception's audit entry keeps it in its data.
+DECISION_KEYS = ("decision_number", "decision_date", "decision_body")
+
+
+def exception_decision(entry: AuditEntry | None) -> dict[str, object]:
+    """{number, date (a date), body} of the decision of a recorded exception, or {} when it has none (an
+    exception recorded with a reason only, before the decision was asked for, covers nothing)."""
+    if entry is None or not all(entry.data.get(key) for key in DECISION_KEYS):
+        return {}
+    try:
+        decided_on = date.fromisoformat(entry.data["decision_date"])
+    except (TypeError, ValueError):
+        return {}
+    return {"number": entry.data["decision_number"], "date": decided_on, "body": entry.data["decision_body"]}
 
 
 def latest_exception(period: Period, group: Organization, subject_kind: str) -> AuditEntry | None:
@@ -291,10 +359,15 @@ def quota_box(
 ) -> QuotaBox:
     rulebook = rulebook or get_rulebook(period.regime)
     params = params or rulebook.parameters(period.parameters, year=period.year)
-    quota = rulebook.quota(dict(tally.decided), params, subject_kind=subject_kind)
-    projected = rulebook.quota(dict(tally.decided + tally.proposed), params, subject_kind=subject_kind)
+    decided, projected = dict(tally.decided), dict(tally.decided + tally.proposed)
     return QuotaBox(
-        quota=quota, tally=tally, exception=latest_exception(period, group, subject_kind), projected=projected
+        quota=rulebook.quota(decided, params, subject_kind=subject_kind),
+        tally=tally,
+        exception=latest_exception(period, group, subject_kind),
+        projected=rulebook.quota(projected, params, subject_kind=subject_kind),
+        raised=rulebook.exception_quota(decided, params, subject_kind=subject_kind),
+        raised_projected=rulebook.exception_quota(projected, params, subject_kind=subject_kind),
+        exception_rule=rulebook.exception_rule(subject_kind),
     )
 
 

@@ -1,10 +1,17 @@
 """Recording levels (the one service for members and organisations, under the rules and the quota)
-and the quota's exceptions. The end of the year (finalising, publishing, reopening) is in closing.py."""
+and the quota's exceptions. The end of the year (finalising, publishing, reopening) is in closing.py.
+
+An exception to the quota is the regulation's: in 2025 (R2025-Q-EXCEPTION) the competent level may
+raise the rate up to 25% of the HTTNV count by a decision, whose number, date and issuing body are
+recorded with the reason; above that nothing is accepted. In 2018 the texts provide no exception: any
+excess is refused unless the period's parameters allow one (`quota_exception_allowed`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -53,6 +60,55 @@ class DecisionError(WorkflowError):
         self.quota = quota
 
 
+@dataclass(frozen=True)
+class ExceptionDecision:
+    """The competent level's decision on an exception to the quota: its number, its date, the body that
+    decided it, and the reason (the unit's outstanding achievements)."""
+
+    number: str
+    decided_on: date | None
+    body: str
+    reason: str
+
+    def data(self) -> dict[str, str]:
+        """What the exception's audit entry keeps of the decision (selectors.DECISION_KEYS)."""
+        return {
+            "decision_number": self.number.strip(),
+            "decision_date": self.decided_on.isoformat() if self.decided_on else "",
+            "decision_body": self.body.strip(),
+        }
+
+
+def decision_date_problem(decided_on: date, year: int, today: date | None = None) -> str:
+    """Why `decided_on` cannot date the decision on the review of `year`, or "": it is taken during the
+    review of the year or shortly after (by the end of the next year), and never in the future."""
+    today = today or timezone.localdate()
+    if decided_on > today:
+        return _("The date of the decision cannot be in the future.")
+    if not date(year, 1, 1) <= decided_on <= date(year + 1, 12, 31):
+        return _("A decision on the review of %(year)d is dated in %(year)d or %(next)d.") % {
+            "year": year,
+            "next": year + 1,
+        }
+    return ""
+
+
+def exception_problems(decision: ExceptionDecision, year: int) -> dict[str, str]:
+    """{field: message} of what is missing or wrong in `decision`; empty when it can be recorded."""
+    problems = {}
+    if not decision.number.strip():
+        problems["number"] = _("Please write the number of the competent level's decision.")
+    if decision.decided_on is None:
+        problems["date"] = _("Please give the date of the decision.")
+    elif problem := decision_date_problem(decision.decided_on, year):
+        problems["date"] = problem
+    if not decision.body.strip():
+        problems["body"] = _("Please write which body took the decision.")
+    if not decision.reason.strip():
+        problems["reason"] = _("Please write the reason for the exception.")
+    return problems
+
+
 def check_decider(user: User, organization: Organization) -> None:
     """Refuse (WorkflowError) unless `user` may decide the levels of `organization`'s members."""
     policy.require(user, "decision.record", organization)
@@ -64,7 +120,7 @@ def decisions_record(
     organization: Organization,
     user: User,
     choices: Choices,
-    exception_reason: str | None = "",
+    exception: ExceptionDecision | None = None,
     rows: list[Row] | None = None,
 ) -> tuple[int, QuotaBox]:
     """Record the levels of `choices` ({assessment pk: (level, note)}) for members of `organization`.
@@ -87,7 +143,7 @@ def decisions_record(
         params=params,
         user=user,
         choices=choices,
-        exception_reason=exception_reason,
+        exception=exception,
         subject_kind="member",
     )
 
@@ -147,13 +203,17 @@ def record_levels(
     params: Parameters,
     user: User,
     choices: Choices,
-    exception_reason: str | None,
+    exception: ExceptionDecision | None = None,
     subject_kind: str,
 ) -> tuple[int, QuotaBox]:
     """Check and record a set of levels for the subjects of `rows`, under the quota of `group`, whose
     subjects are `group_queryset`. Shared by the grassroots decision on members and the decisions on
-    organisations. Returns (number of levels written, the QuotaBox as it stands after the save)."""
-    exception_reason = (exception_reason or "").strip()
+    organisations, on the screens and in the admin. Returns (number of levels written, the QuotaBox as
+    it stands after the save).
+
+    Once every subject is decided the quota binds: a set that leaves the group over it is refused unless
+    an exception on record covers it, or `exception` (the competent level's decision) is given and the
+    count is within what the regime allows an exception (`check_exception`)."""
     now = timezone.now()
     with transaction.atomic():
         # Serialises the decisions of one group: the quota below is counted on what is committed.
@@ -192,16 +252,20 @@ def record_levels(
                 tally.reopened -= 1
         box = quota_box(period, group, tally, subject_kind, rulebook, params)
         if changed and box.binding and not box.quota.within and not box.covered:
-            if not exception_reason:
+            check_exception(box, box.quota, box.raised)
+            if exception is None:
                 raise DecisionError(
                     _(
-                        "These decisions exceed the quota: %(message)s Write the reason for an exception, "
-                        "or lower some levels."
+                        "These decisions exceed the quota: %(message)s Record the competent level's decision "
+                        "on the exception (its number, date, issuing body and the reason), or lower some levels."
                     )
                     % {"message": box.quota.message(lang())},
                     quota=box.quota,
                 )
-            box.exception = _record_exception(period, group, user, box.quota, subject_kind, exception_reason)
+            problems = exception_problems(exception, period.year)
+            if problems:
+                raise DecisionError(" ".join(problems.values()), quota=box.quota)
+            box.exception = _record_exception(period, group, user, box, box.quota, subject_kind, exception)
         published = period.state == Period.State.PUBLISHED
         # A re-grading after publication is published at once, like the first decision was.
         target = Assessment.State.PUBLISHED if published else Assessment.State.DECIDED
@@ -240,15 +304,57 @@ def record_levels(
     return len(changed), box
 
 
+def check_exception(box: QuotaBox, quota: QuotaResult, raised: QuotaResult | None) -> None:
+    """Refuse (DecisionError) a count over `quota` that no exception could cover: the regime or the
+    period allows none (2018 by default), or it is over even the raised quota (2025: 25%)."""
+    if quota.within:
+        return
+    if raised is None:
+        raise DecisionError(
+            _(
+                "These decisions exceed the quota (%(rule)s): %(message)s The rules of this period allow no "
+                "exception to it: lower some levels."
+            )
+            % {"rule": quota.rule_id, "message": quota.message(lang())},
+            quota=quota,
+        )
+    if not raised.within:
+        raise DecisionError(
+            _(
+                "These decisions exceed even what the competent level may decide as an exception (%(rule)s): "
+                "%(message)s Lower some levels, whatever the decision."
+            )
+            % {"rule": box.exception_rule or raised.rule_id, "message": raised.message(lang())},
+            quota=raised,
+        )
+
+
 def _record_exception(
-    period: Period, group: Organization, user: User, quota: QuotaResult, subject_kind: str, reason: str
+    period: Period,
+    group: Organization,
+    user: User,
+    box: QuotaBox,
+    quota: QuotaResult,
+    subject_kind: str,
+    decision: ExceptionDecision,
+    *,
+    checked: bool = True,
 ) -> AuditEntry:
+    raised = (box.raised_projected if quota is box.projected else box.raised) if checked else None
     return log_action(
         AuditEntry.Action.QUOTA_EXCEPTION,
         period=period,
         actor=user,
-        reason=reason,
-        data={"organization": group.code, "subjects": subject_kind, "count": quota.count, "cap": quota.cap_count},
+        reason=decision.reason.strip(),
+        data={
+            "organization": group.code,
+            "subjects": subject_kind,
+            "count": quota.count,
+            "cap": quota.cap_count,
+            "raised_cap": raised.cap_count if raised is not None else None,
+            "rule": box.exception_rule,
+            **decision.data(),
+        },
     )
 
 
@@ -259,21 +365,34 @@ def exception_record(
     group_queryset: QuerySet[Assessment],
     user: User,
     subject_kind: str,
-    reason: str | None,
+    decision: ExceptionDecision,
 ) -> AuditEntry:
-    """Record why the group's HTXSNV count exceeds the quota, ahead of the decision that makes the
-    quota binding: as the decided levels stand, or as they would if the proposals were accepted. The
-    exception covers the larger of the two counts; a higher count needs a new one. The caller has
-    checked that `user` decides for `group`."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError(_("Please write the reason for the exception."))
+    """Record the competent level's decision on an exception to the quota, ahead of the decision that
+    makes the quota binding: as the decided levels stand, or as they would if the proposals were
+    accepted. The exception covers the larger of the two counts, within what the regime allows (2025:
+    25% of the HTTNV count; 2018: nothing unless the period allows it); a higher count needs a new
+    decision. Everything is checked before anything is written. The caller has checked that `user`
+    decides for `group`."""
     if period.is_locked:
         raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+    problems = exception_problems(decision, period.year)
+    if problems:
+        raise WorkflowError(" ".join(problems.values()), errors=list(problems.values()))
     with transaction.atomic():
         Organization.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True).first()
         box = quota_box(period, group, total_tally(tallies_by_organization(group_queryset, subject_kind)), subject_kind)
+        if not box.exception_allowed:
+            raise WorkflowError(
+                _("The rules of this period allow no exception to the quota (%(rule)s).") % {"rule": box.quota.rule_id}
+            )
         if box.quota.within and not box.projected_over:
             raise WorkflowError(_("The levels are within the quota, even with the proposals: no exception is needed."))
-        widest = box.projected if box.projected_over and box.projected.count > box.quota.count else box.quota
-        return _record_exception(period, group, user, widest, subject_kind, reason)
+        if box.projected_over and box.projected.count >= box.quota.count:
+            widest, raised, whole = box.projected, box.raised_projected, box.projection_complete
+        else:
+            widest, raised, whole = box.quota, box.raised, box.binding
+        # The raised quota is known once the count covers the whole group; until then it is checked
+        # when the quota binds (an exception covers only what is within it then: QuotaBox.covered).
+        if whole:
+            check_exception(box, widest, raised)
+        return _record_exception(period, group, user, box, widest, subject_kind, decision, checked=whole)

@@ -31,7 +31,7 @@ from .forms import (
     SHOW_CHOICES,
     AcceptForm,
     DecisionFormSet,
-    ExceptionReasonForm,
+    ExceptionForm,
     FiltersForm,
     ReopenForm,
     ScreenActionForm,
@@ -117,7 +117,7 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
         "show_choices": SHOW_CHOICES,
         "levels": _levels(),
         "locked": period.is_locked,
-        "exception_form": _exception_form(exception_form, box),
+        "exception_form": _exception_form(exception_form, box, period),
         "post_url": screen.url(),
     }
     if screen.subject_kind == "member":
@@ -163,12 +163,14 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
     return render(request, screen.template, context, status=status)
 
 
-def _exception_form(form, box):
-    """The reason for an exception as posted, or as recorded last for this group."""
-    if form is not None and form.is_bound and form["exception_reason"].value():
+def _exception_form(form, box, period):
+    """The form of the competent level's decision on an exception, as posted or empty (the box shows the
+    one on record); None where the rules allow no exception (2018 by default) or nothing can change."""
+    if not box.exception_allowed or period.is_locked:
+        return None
+    if form is not None and form.is_bound and not form.optional:
         return form
-    recorded = box.exception.reason if box.exception else ""
-    return ExceptionReasonForm(initial={"exception_reason": recorded}, use_required_attribute=False)
+    return ExceptionForm(year=period.year, use_required_attribute=False)
 
 
 # --- Saving ---------------------------------------------------------------------------------------------------
@@ -253,7 +255,18 @@ def _mark_decided(rows, chosen, period):
 
 def _post_exception(screen, filters):
     request = screen.request
-    form = ExceptionReasonForm(request.POST, use_required_attribute=False)
+    kind = screen.subject_kind
+    box = selectors.quota_box(
+        screen.period, screen.group, selectors.total_tally(selectors.tallies_by_organization(screen.base, kind)), kind
+    )
+    if not box.exception_allowed:
+        # The form is not offered: say why, whatever was posted.
+        messages.error(
+            request,
+            _("The rules of this period allow no exception to the quota (%(rule)s).") % {"rule": box.quota.rule_id},
+        )
+        return _page(screen, status=400, filters=filters)
+    form = ExceptionForm(request.POST, year=screen.period.year, use_required_attribute=False)
     if form.is_valid():
         try:
             services.exception_record(
@@ -262,15 +275,15 @@ def _post_exception(screen, filters):
                 group_queryset=screen.base,
                 user=request.user,
                 subject_kind=screen.subject_kind,
-                reason=form.cleaned_data["exception_reason"],
+                decision=form.decision,
             )
         except WorkflowError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, _("The reason for the exception to the quota has been recorded."))
+            messages.success(request, _("The competent level's decision on the exception to the quota is recorded."))
             return redirect(screen.url(**filters))
     else:
-        for message in form.errors["exception_reason"]:
+        for message in form.messages():
             messages.error(request, message)
     return _page(screen, status=400, exception_form=form, filters=filters)
 
@@ -279,7 +292,7 @@ def _post_accept(screen, filters, reason_form):
     request = screen.request
     form = AcceptForm(request.POST)
     if not form.is_valid() or not reason_form.is_valid():
-        for message in [*form.non_field_errors(), *reason_form.errors.get("exception_reason", [])]:
+        for message in [*form.non_field_errors(), *reason_form.messages()]:
             messages.error(request, message)
         return _page(screen, status=400, exception_form=reason_form, filters=filters)
     queryset = screen.base
@@ -287,7 +300,7 @@ def _post_accept(screen, filters, reason_form):
         queryset = queryset.filter(organization__code=form.cleaned_data["cell"])
     choices, rows, need_reason, without = _accept(screen, queryset)
     try:
-        saved, _box = screen.record(choices, reason_form.reason, rows=rows)
+        saved, _box = screen.record(choices, reason_form.decision, rows=rows)
     except services.DecisionError as error:
         messages.error(request, error.message)
         return _page(screen, status=400, row_errors=error.row_errors, exception_form=reason_form, filters=filters)
@@ -313,12 +326,12 @@ def _post_rows(screen, filters, reason_form):
         )
 
     if not formset.is_valid() or not reason_form.is_valid():
-        reason_errors = reason_form.errors.get("exception_reason", [])
-        return refused(reason_errors[0] if reason_errors else _("Some levels were refused; nothing was saved."))
+        reason_errors = reason_form.messages()
+        return refused(" ".join(reason_errors) if reason_errors else _("Some levels were refused; nothing was saved."))
     choices = formset.choices()
     wanted = {pk: value for pk, value in choices.items() if value[0]}
     try:
-        saved, box = screen.record(wanted, reason_form.reason, rows=rows)
+        saved, box = screen.record(wanted, reason_form.decision, rows=rows)
     except services.DecisionError as error:
         return refused(error.message, error.row_errors)
     except WorkflowError as error:
@@ -336,8 +349,8 @@ def _post(screen):
     filters = _filters(post)
     if action == "exception":
         return _post_exception(screen, filters)
-    # A save or an acceptance may carry the reason for exceeding the quota.
-    reason_form = ExceptionReasonForm(post, required=False, use_required_attribute=False)
+    # A save or an acceptance may carry the competent level's decision on exceeding the quota.
+    reason_form = ExceptionForm(post, year=screen.period.year, required=False, use_required_attribute=False)
     if action in ("accept_cell", "accept_all"):
         return _post_accept(screen, filters, reason_form)
     return _post_rows(screen, filters, reason_form)

@@ -193,8 +193,10 @@ class AssessmentAdmin(admin.ModelAdmin):
     @admin.action(description=_("Decide the selected members at the cell's proposal"))
     def decide_as_proposed(self, request, queryset):
         """Through the grassroots decision service, one grassroots organisation at a time, with every
-        check. A first page shows each organisation's quota as it would stand and asks for the reason of
-        an exception where one is needed; the decisions are made when that page is sent."""
+        check. A first page shows each organisation's quota as it would stand; the decisions are made
+        when that page is sent. An exception to the quota is not recorded here: it needs the competent
+        level's decision, recorded on the decision screen, and the service refuses an organisation whose
+        decisions would exceed the quota without one."""
         from ..decisions.selectors import quota_preview
         from ..decisions.services import DecisionError, decisions_record
 
@@ -213,7 +215,6 @@ class AssessmentAdmin(admin.ModelAdmin):
         if not groups:
             return None
         applied = "apply" in request.POST
-        form = ActionReasonForm(request.POST if applied else None, required=False)
         previews = []
         for (period, grassroots), choices in groups.items():
             box = quota_preview(period, grassroots, choices)
@@ -229,21 +230,23 @@ class AssessmentAdmin(admin.ModelAdmin):
             "action_name": "decide_as_proposed",
             "title": _("Decide at the cell's proposal"),
             "intro": _("The selected members will be decided at their cell's proposal, organisation by organisation:"),
-            "reason_label": _("Reason for an exception to the quota (only when the decisions exceed it)"),
-            "reason_help": _("Needed only where the quota is exceeded once everyone is decided (marked in red)."),
+            "reason_label": "",
+            "reason_help": _(
+                "Where the quota would be exceeded once everyone is decided (marked in red), the decisions are "
+                "refused unless an exception decided by the competent level is recorded on the decision screen "
+                "first, within what the rules allow."
+            ),
             "submit_label": _("Decide"),
-            "reason_required": False,
+            "without_reason": True,
             "groups": previews,
         }
-        if not applied or not form.is_valid():
-            errors = form.errors.get("reason", []) if applied else []
-            return self._reason_page(request, queryset, errors=errors, form=form, **page)
-        reason = form.cleaned_data["reason"]
+        if not applied:
+            return self._reason_page(request, queryset, **page)
         errors = []
         for (period, grassroots), choices in groups.items():
             try:
                 saved, _quota = decisions_record(
-                    period=period, organization=grassroots, user=request.user, choices=choices, exception_reason=reason
+                    period=period, organization=grassroots, user=request.user, choices=choices
                 )
             except DecisionError as error:
                 details = "; ".join(" ".join(str(m) for m in messages_) for messages_ in error.row_errors.values())
@@ -258,6 +261,6 @@ class AssessmentAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
         if errors:
-            # Back to the page, with what was refused and the reason as typed.
+            # Back to the page, with what was refused.
             return self._reason_page(request, queryset, errors=errors, **page)
         return None

@@ -1,8 +1,11 @@
 """The board's admin actions call the same services as the screens, and report what they did."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
+from assessments import decisions
 from assessments.core import services
 from assessments.decisions import closing
 from assessments.models import Assessment, AuditEntry, Period
@@ -80,25 +83,40 @@ def test_decide_as_proposed_goes_through_the_decision_service(period, personas, 
     assert AuditEntry.objects.filter(action="decide").count() == 5
 
 
-def test_decide_as_proposed_asks_for_the_reason_of_a_quota_exception(period, personas, city, board_client):
+def test_decide_as_proposed_goes_through_the_quota_and_its_exception(period, personas, city, board_client):
     forms = list(
         Assessment.objects.filter(
             period=period, organization__path__startswith=city.committee_a.path, member__isnull=False
-        )
+        ).order_by("pk")
     )
     Assessment.objects.filter(pk__in=[f.pk for f in forms]).update(cell_proposed_level="HTXSNV")
     data = {"action": "decide_as_proposed", "_selected_action": [f.pk for f in forms]}
     page = board_client.post(reverse(CHANGELIST), data)
-    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+    # No reason is asked for here: an exception needs the competent level's decision, on the decision screen.
+    assert page.status_code == 200 and 'name="reason"' not in page.content.decode()
     assert page.context["groups"][0]["over"] is True  # everyone decided, all HTXSNV: over, shown in red
-    refused = board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": ""})
-    assert refused.status_code == 200 and refused.context["errors"]
+    refused = board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "Đơn vị dẫn đầu cụm thi đua"})
+    assert refused.status_code == 200 and "R2018-Q-MEMBER" in " ".join(refused.context["errors"])
     assert not Assessment.objects.exclude(decided_level="").exists()
-    done = board_client.post(reverse(CHANGELIST), {**data, "apply": "1", "reason": "Đơn vị dẫn đầu cụm thi đua"})
+    assert not AuditEntry.objects.filter(action="quota_exception").exists()
+    # A period that allows an exception, one HTXSNV for four HTTNV (25%: 1) and the decision on record first.
+    Period.objects.filter(pk=period.pk).update(parameters={"quota_exception_allowed": True})
+    period.refresh_from_db()
+    Assessment.objects.filter(pk__in=[f.pk for f in forms[1:]]).update(cell_proposed_level="HTTNV")
+    decisions.exception_record(
+        period=period,
+        group=city.committee_a,
+        group_queryset=decisions.member_assessments(period, city.committee_a),
+        user=personas.board,
+        subject_kind="member",
+        decision=decisions.ExceptionDecision("9-QĐ/TU", datetime.date(2026, 2, 1), "Ban Thường vụ", "Dẫn đầu cụm"),
+    )
+    page = board_client.post(reverse(CHANGELIST), data)
+    assert page.context["groups"][0]["over"] is False  # covered by the decision
+    done = board_client.post(reverse(CHANGELIST), {**data, "apply": "1"})
     assert done.status_code == 302
-    assert Assessment.objects.filter(decided_level="HTXSNV").count() == 5
-    exception = AuditEntry.objects.get(action="quota_exception")
-    assert exception.reason == "Đơn vị dẫn đầu cụm thi đua" and exception.actor == personas.board
+    assert Assessment.objects.filter(decided_level="HTXSNV").count() == 1
+    assert AuditEntry.objects.filter(action="quota_exception").count() == 1
 
 
 def test_reopen_from_the_admin_asks_for_the_reason(period, personas, city, board_client):

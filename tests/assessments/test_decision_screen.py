@@ -25,8 +25,19 @@ def member_forms(period, committee):
     ).order_by("organization__path", "member__sort_key", "pk")
 
 
-def open_period(city, personas, year=2026):
-    period = Period.objects.create(organization=city.city, year=year, regime="2018")
+# The competent level's decision on an exception to the quota, as the exception form posts it.
+DECISION = {
+    "exception_number": "125-QĐ/ĐU",
+    "exception_date": "2026-11-20",
+    "exception_body": "Ban Thường vụ Đảng ủy",
+    "exception_reason": "Đơn vị dẫn đầu cụm",
+}
+# A 2018 period that allows an exception (the texts of 2018 provide none): up to 25% of the HTTNV count.
+EXCEPTION_ALLOWED = {"quota_exception_allowed": True}
+
+
+def open_period(city, personas, year=2026, parameters=None):
+    period = Period.objects.create(organization=city.city, year=year, regime="2018", parameters=parameters or {})
     services.period_open(period=period, user=personas.board)
     period.refresh_from_db()
     return period
@@ -237,7 +248,7 @@ def test_an_unchanged_row_writes_nothing(small, city, personas, client_for):
 
 def test_the_quota_binds_only_when_everyone_is_decided(small, city, personas, client_for):
     committee, officer = small
-    period = open_period(city, personas)
+    period = open_period(city, personas, parameters=EXCEPTION_ALLOWED)
     forms = list(member_forms(period, committee))
     client = client_for(officer)
     # Three HTXSNV and two HTTNV first: over the quota as it stands, but 45 are undecided: saved.
@@ -249,33 +260,47 @@ def test_the_quota_binds_only_when_everyone_is_decided(small, city, personas, cl
     rest = {f"level-{f.pk}": "HTTNV" for f in forms[5:]}
     assert client.post(url(period, committee), rest).status_code == 302
     assert client.get(url(period, committee)).context["box"].verdict == "ok"
-    # Now binding: ten more HTXSNV would make 13 HTXSNV for 37 HTTNV (cap 7): refused without a reason.
-    more = {f"level-{f.pk}": "HTXSNV" for f in forms[5:15]}
+    # Now binding: six more HTXSNV would make 9 HTXSNV for 41 HTTNV (cap 8): refused without a decision.
+    more = {f"level-{f.pk}": "HTXSNV" for f in forms[5:11]}
     response = client.post(url(period, committee), more)
     assert response.status_code == 400 and response.context["box"].verdict == "ok"
     assert Assessment.objects.filter(period=period, decided_level="HTXSNV").count() == 3
+    # A reason alone is not a decision: the number, date and body are asked for, nothing is saved.
     response = client.post(url(period, committee), more | {"exception_reason": "Đơn vị dẫn đầu cụm"})
+    assert response.status_code == 400 and not AuditEntry.objects.filter(action="quota_exception").exists()
+    response = client.post(url(period, committee), more | DECISION)
     assert response.status_code == 302
     exception = AuditEntry.objects.get(period=period, action="quota_exception")
-    assert exception.data == {"organization": committee.code, "subjects": "member", "count": 13, "cap": 7}
-    # The exception covers 13: lowering one is accepted without a new reason, raising one more is not.
+    assert exception.data == {
+        "organization": committee.code,
+        "subjects": "member",
+        "count": 9,
+        "cap": 8,
+        "raised_cap": 10,
+        "rule": "R2018-Q-MEMBER",
+        "decision_number": "125-QĐ/ĐU",
+        "decision_date": "2026-11-20",
+        "decision_body": "Ban Thường vụ Đảng ủy",
+    }
+    # The exception covers 9: lowering one is accepted without a new decision, raising one more is not.
     assert client.post(url(period, committee), {f"level-{forms[5].pk}": "HTTNV"}).status_code == 302
     assert client.post(url(period, committee), {f"level-{forms[20].pk}": "HTXSNV"}).status_code == 302
     assert client.post(url(period, committee), {f"level-{forms[21].pk}": "HTXSNV"}).status_code == 400
 
 
-def test_the_reason_for_an_exception_can_be_recorded_first(small, city, personas, client_for):
+def test_the_decision_on_an_exception_can_be_recorded_first(small, city, personas, client_for):
     committee, officer = small
-    period = open_period(city, personas)
+    period = open_period(city, personas, parameters=EXCEPTION_ALLOWED)
     forms = list(member_forms(period, committee))
     client = client_for(officer)
-    data = {f"level-{f.pk}": "HTXSNV" for f in forms[:12]}
+    data = {f"level-{f.pk}": "HTXSNV" for f in forms[:9]}
     client.post(url(period, committee), data)
     response = client.post(url(period, committee), {"action": "exception", "exception_reason": ""})
     assert response.status_code == 400 and not AuditEntry.objects.filter(action="quota_exception").exists()
-    response = client.post(url(period, committee), {"action": "exception", "exception_reason": "Dẫn đầu cụm"})
+    response = client.post(url(period, committee), {"action": "exception"} | DECISION)
     assert response.status_code == 302
-    rest = {f"level-{f.pk}": "HTTNV" for f in forms[12:]}
+    # 9 HTXSNV for 41 HTTNV: over the quota (8), within the raised rate (10), covered.
+    rest = {f"level-{f.pk}": "HTTNV" for f in forms[9:]}
     assert client.post(url(period, committee), rest).status_code == 302
     assert client.get(url(period, committee)).context["box"].verdict == "over_covered"
 
@@ -356,17 +381,18 @@ def test_a_committee_ranks_its_cells_with_the_same_queries_at_any_size(request, 
 
 def test_the_box_warns_before_accepting_proposals_that_exceed_the_quota(small, city, personas, client_for):
     committee, officer = small
-    period = open_period(city, personas)
-    propose(period, committee, ["HTXSNV", "HTTNV", "HTTNV"])  # 17 HTXSNV for 33 HTTNV: at most 6
+    period = open_period(city, personas, parameters=EXCEPTION_ALLOWED)
+    propose(period, committee, ["HTXSNV", "HTTNV", "HTTNV", "HTTNV", "HTTNV"])  # 10 HTXSNV for 40 HTTNV: at most 8
     client = client_for(officer)
     box = client.get(url(period, committee)).context["box"]
-    assert box.verdict == "ok" and box.projected_over and (box.projected.count, box.projected.cap_count) == (17, 6)
+    assert box.verdict == "ok" and box.projected_over and (box.projected.count, box.projected.cap_count) == (10, 8)
+    assert not box.projection_beyond_exception  # 25% of 40 is 10
     # Accepting them all would decide everyone over the quota: refused, nothing saved ...
     response = client.post(url(period, committee), {"action": "accept_all"})
     assert response.status_code == 400 and not member_forms(period, committee).exclude(decided_level="").exists()
-    # ... until the committee records its reason, which covers the 17 the proposals make.
-    client.post(url(period, committee), {"action": "exception", "exception_reason": "Đơn vị dẫn đầu"})
-    assert AuditEntry.objects.get(action="quota_exception").data["count"] == 17
+    # ... until the committee records the competent level's decision, which covers the 10 the proposals make.
+    client.post(url(period, committee), {"action": "exception"} | DECISION)
+    assert AuditEntry.objects.get(action="quota_exception").data["count"] == 10
     assert client.post(url(period, committee), {"action": "accept_all"}).status_code == 302
     assert client.get(url(period, committee)).context["box"].verdict == "over_covered"
 
@@ -406,13 +432,15 @@ def test_a_reason_too_long_is_refused_at_its_field_and_the_page_saves_nothing(sm
 
 def test_each_bulk_action_checks_what_it_is_given(small, city, personas, client_for):
     committee, officer = small
-    period = open_period(city, personas)
+    period = open_period(city, personas, parameters=EXCEPTION_ALLOWED)
     propose(period, committee, ["HTTNV"])
     client = client_for(officer)
     response = client.post(url(period, committee), {"action": "accept_cell"}, follow=True)
     assert response.status_code == 400
     assert "Xin chọn chi bộ có gợi ý được chấp nhận." in response.content.decode()
-    response = client.post(url(period, committee), {"action": "exception", "exception_reason": "x" * 2001})
+    response = client.post(
+        url(period, committee), {"action": "exception"} | DECISION | {"exception_reason": "x" * 2001}
+    )
     assert response.status_code == 400
     assert response.context["exception_form"].errors["exception_reason"] == [
         "Lý do dài quá 2000 ký tự. Xin viết ngắn lại."

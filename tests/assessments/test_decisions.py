@@ -37,11 +37,11 @@ def forms_of(period, organization):
     )
 
 
-def record(period, city, user, levels, reason=""):
+def record(period, city, user, levels, exception=None):
     forms = forms_of(period, city.committee_a)
     choices = {f.pk: (level, note) for f, (level, note) in zip(forms, levels, strict=True)}
     return decisions.decisions_record(
-        period=period, organization=city.committee_a, user=user, choices=choices, exception_reason=reason
+        period=period, organization=city.committee_a, user=user, choices=choices, exception=exception
     )
 
 
@@ -77,10 +77,19 @@ def test_four_httnv_allow_no_htxsnv_without_a_recorded_exception(period, city, p
         record(period, city, personas.officer_a, levels)
     assert excinfo.value.quota.cap_count == 0
     assert not Assessment.objects.filter(period=period, state=S.DECIDED).exists()
-    saved, quota = record(period, city, personas.officer_a, levels, reason="Đơn vị dẫn đầu cụm thi đua")
-    assert saved == 5 and not quota.within
+    # The 2018 texts provide no exception: a competent level's decision does not help by default...
+    decision = decisions.ExceptionDecision("12-QĐ/TU", datetime.date(2026, 1, 20), "Ban Thường vụ", "Dẫn đầu cụm")
+    with pytest.raises(decisions.DecisionError, match="R2018-Q-MEMBER"):
+        record(period, city, personas.officer_a, levels, exception=decision)
+    assert not AuditEntry.objects.filter(action__in=["decide", "quota_exception"]).exists()
+    # ...unless the period allows one (25% of 4 HTTNV rounds down to 1).
+    Period.objects.filter(pk=period.pk).update(parameters={"quota_exception_allowed": True})
+    period.refresh_from_db()
+    saved, quota = record(period, city, personas.officer_a, levels, exception=decision)
+    assert saved == 5 and not quota.within and quota.covered
     exception = AuditEntry.objects.get(period=period, action="quota_exception")
-    assert exception.reason == "Đơn vị dẫn đầu cụm thi đua" and exception.data["organization"] == "dang-bo-a"
+    assert exception.reason == "Dẫn đầu cụm" and exception.data["organization"] == "dang-bo-a"
+    assert exception.data["decision_number"] == "12-QĐ/TU" and exception.data["raised_cap"] == 1
 
 
 def test_the_denominator_can_count_httnv_or_better(period, city, personas):

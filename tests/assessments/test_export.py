@@ -48,7 +48,7 @@ def open_period(city, personas, year):
     return period
 
 
-def decide(period, org, user, levels, reason=""):
+def decide(period, org, user, levels):
     """Decide the members of `org` in Vietnamese name order; `levels` in the same order."""
     forms = list(
         Assessment.objects.filter(period=period, organization__path__startswith=org.path, member__isnull=False)
@@ -56,7 +56,8 @@ def decide(period, org, user, levels, reason=""):
         .order_by("member__sort_key", "pk")
     )
     choices = {f.pk: (level, "Ghi chú") for f, level in zip(forms, levels, strict=True)}
-    decisions.decisions_record(period=period, organization=org, user=user, choices=choices, exception_reason=reason)
+    decisions.decisions_record(period=period, organization=org, user=user, choices=choices)
+    return forms
 
 
 def decide_organizations(period, levels):
@@ -85,8 +86,11 @@ def period(city, personas):
         full_name="Đinh Văn Khá", cell=city.cell_b1, occupation=Member.Occupation.RETIRED, status=Member.Status.EXCUSED
     )
     current = open_period(city, personas, 2026)
-    # One HTXSNV for three HTTNV: the cap is 0, so the quota is exceeded (recorded with a reason).
-    decide(current, city.committee_a, personas.officer_a, ["KHTNV", "HTXSNV", "HTTNV", "HTTNV", "HTTNV"], "Dẫn đầu cụm")
+    # One HTXSNV for three HTTNV: the cap is 0, so the quota is exceeded. The 2018 rules allow no exception,
+    # so the decision service refuses it: the workbook must still show such a breach (data from before the
+    # rule bit, or a period that allowed an exception), so it is written here directly.
+    forms = decide(current, city.committee_a, personas.officer_a, ["KHTNV", "HTTNV", "HTTNV", "HTTNV", "HTTNV"])
+    Assessment.objects.filter(pk=forms[1].pk).update(decided_level="HTXSNV")
     # Committee B in name order: "=HYPERLINK...", Đỗ Văn Giang, Hoàng Văn Em.
     decide(current, city.committee_b, personas.board, ["HTNV", "HTTNV", "HTTNV"])
     decide_organizations(current, {city.committee_a: "HTXSNV", city.committee_b: "HTTNV", city.cell_a1: "HTTNV"})

@@ -1,5 +1,7 @@
 """Finalise locks every write; reopening needs the board and a reason; publishing shows members their level."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -222,12 +224,31 @@ def test_finalising_refuses_a_group_over_the_quota_without_an_exception(city, pe
         closing.period_finalise(period=period, user=personas.board)
     assert any("Đảng bộ A" in message for message in excinfo.value.errors)
     group = city.committee_a
-    decisions.exception_record(
-        period=period,
-        group=group,
-        group_queryset=decisions.member_assessments(period, group),
-        user=personas.board,
-        subject_kind="member",
-        reason="Đơn vị dẫn đầu",
-    )
+    decision = decisions.ExceptionDecision("3-QĐ/TU", datetime.date(2026, 11, 2), "Ban Thường vụ", "Đơn vị dẫn đầu")
+
+    def record_exception():
+        decisions.exception_record(
+            period=period,
+            group=group,
+            group_queryset=decisions.member_assessments(period, group),
+            user=personas.board,
+            subject_kind="member",
+            decision=decision,
+        )
+
+    # The 2018 rules allow no exception: the breach stays until the levels are lowered ...
+    with pytest.raises(services.WorkflowError, match="R2018-Q-MEMBER"):
+        record_exception()
+    # ... unless the period allows one, and then within its rate: 4 HTXSNV for no HTTNV is beyond any rate.
+    params = {"quota_exception_allowed": True, "quota_exception_rate": "0.5"}
+    Period.objects.filter(pk=period.pk).update(parameters=params)
+    period.refresh_from_db()
+    with pytest.raises(services.WorkflowError, match="R2018-Q-MEMBER"):
+        record_exception()
+    Assessment.objects.filter(pk__in=[f.pk for f in forms[2:]]).update(decided_level="HTTNV")
+    # One HTXSNV for three HTTNV: over the quota (0), within the period's raised rate (50%: 1).
+    with pytest.raises(services.WorkflowError) as excinfo:
+        closing.period_finalise(period=period, user=personas.board)
+    assert any("Đảng bộ A" in message for message in excinfo.value.errors)
+    record_exception()
     closing.period_finalise(period=period, user=personas.board)

@@ -1,6 +1,8 @@
 """Decisions on organisations: a grassroots committee decides its cells, the board ranks the grassroots
 organisations under the organisation quota."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -68,14 +70,24 @@ def test_the_committee_decides_its_cells(period, city, personas):
 
 def test_the_organisation_quota_needs_an_exception(period, city, personas):
     rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
+    assert len(rows) == 3
     choices = {row.assessment.pk: ("HTXSNV", "") for row in rows}
     with pytest.raises(decisions.DecisionError):
         ranking.ranking_record(period=period, parent=city.city, user=personas.board, choices=choices)
     assert not Assessment.objects.filter(period=period, subject_kind="organization").exclude(decided_level="").exists()
-    ranking.ranking_record(
-        period=period, parent=city.city, user=personas.board, choices=choices, exception_reason="Thành tích nổi bật"
+    # One HTXSNV for two HTTNV: 25% of 2 is 0, so even a competent level's decision cannot allow it ...
+    Period.objects.filter(pk=period.pk).update(
+        parameters={"quota_exception_allowed": True, "quota_exception_rate": "0.5"}
     )
-    assert AuditEntry.objects.get(action="quota_exception").data["subjects"] == "organization"
+    period.refresh_from_db()
+    decision = decisions.ExceptionDecision("7-QĐ/TU", datetime.date(2026, 11, 2), "Ban Thường vụ Thành ủy", "Nổi bật")
+    levels = ["HTXSNV", "HTTNV", "HTTNV"]
+    choices = {row.assessment.pk: (level, "") for row, level in zip(rows, levels, strict=True)}
+    # ... but this period allows up to 50% of the HTTNV count: 1.
+    ranking.ranking_record(period=period, parent=city.city, user=personas.board, choices=choices, exception=decision)
+    exception = AuditEntry.objects.get(action="quota_exception")
+    assert (exception.data["subjects"], exception.data["count"], exception.data["raised_cap"]) == ("organization", 1, 1)
+    assert exception.data["decision_body"] == "Ban Thường vụ Thành ủy"
 
 
 def test_a_cell_with_more_than_20_percent_khtnv_members_is_capped(period, city, personas):

@@ -1,7 +1,8 @@
 """The grassroots committee officer (cán bộ đảng ủy cơ sở) of committee A: follows the cells on the
 dashboard, writes the committee's own review and its leadership collective's, decides the members'
-levels within the quota (a row at a time through htmx, a cell, the whole committee, an exception with
-its reason), decides the cells' levels, and decides again a level the board reopened.
+levels within the quota (a row at a time through htmx, a cell, the whole committee; an exception beyond
+what the regulation allows is refused), decides the cells' levels, and decides again a level the board
+reopened.
 
 The others' steps (the members' forms, the cells' minutes, the board's opening, closing, finalising
 and publishing) are done through the services."""
@@ -125,14 +126,29 @@ def test_the_officer_decides_the_committees_members_and_cells_within_the_quota(r
     assert response.status_code == 400
     assert Assessment.objects.filter(period=period, member__isnull=False).exclude(decided_level="").count() == 2
 
-    # The reason for the exception, recorded first (a reason is required).
-    assert client.post(decide, {"action": "exception", "exception_reason": ""}).status_code == 400
-    response = client.post(
-        decide, {"action": "exception", "exception_reason": "Đảng bộ dẫn đầu cụm thi đua, được Thành ủy khen"}
-    )
+    # An exception to the quota: none in 2018 (the form is not even offered); in 2025 only with the
+    # competent level's decision, and never beyond 25% of the HTTNV count (1 of 5): refused either way.
+    decision = {
+        "action": "exception",
+        "exception_number": "45-QĐ/TU",
+        "exception_date": f"{period.year}-12-01",
+        "exception_body": "Ban Thường vụ Thành ủy",
+        "exception_reason": "Đảng bộ dẫn đầu cụm thi đua, được Thành ủy khen",
+    }
+    page = client.get(decide)
+    if period.regime == "2018":
+        assert page.context["exception_form"] is None and 'name="exception_number"' not in page.content.decode()
+        refused = "R2018-Q-MEMBER"
+    else:
+        assert 'name="exception_number"' in page.content.decode()
+        assert client.post(decide, decision | {"exception_number": ""}).status_code == 400
+        refused = "R2025-Q-EXCEPTION"
+    response = client.post(decide, decision, follow=True)
+    assert response.status_code == 400 and any(refused in message for message in messages_of(response))
+    assert not period_trail(period, "quota_exception")
+    # So the officer lowers the second HTXSNV back to the cell's proposal.
+    response = client.post(decide, {f"level-{third.pk}": "HTTNV"})
     assert response.status_code == 302
-    [exception] = period_trail(period, "quota_exception")
-    assert exception.actor == officer and exception.data["count"] == 2
 
     # Then cell A1's suggestions, then the whole committee's.
     response = client.post(decide, {"action": "accept_cell", "cell": town.cell_a1.code})
@@ -144,7 +160,7 @@ def test_the_officer_decides_the_committees_members_and_cells_within_the_quota(r
     assert response.status_code == 200, messages_of(response)
     levels = {form.member: form.decided_level for form in classified_forms(period, town.cell_a1)}
     levels |= {form.member: form.decided_level for form in classified_forms(period, town.cell_a2)}
-    assert sorted(levels.values()) == ["HTTNV"] * 5 + ["HTXSNV"] * 2
+    assert sorted(levels.values()) == ["HTTNV"] * 6 + ["HTXSNV"]
     decided_by = set(
         Assessment.objects.filter(period=period, member__cell__path__startswith=town.committee_a.path)
         .exclude(decided_level="")
@@ -182,9 +198,9 @@ def test_the_officer_decides_the_committees_members_and_cells_within_the_quota(r
     assert [row.assessment for row in page.context["rows"]] == [own]
     assert page.context["rows"][0].editable
     # Other levels of the finalised period stay locked.
-    client.post(decide, {f"level-{third.pk}": "HTTNV", f"note-{third.pk}": "x"})
+    client.post(decide, {f"level-{third.pk}": "HTNV", f"note-{third.pk}": "x"})
     third.refresh_from_db()
-    assert third.decided_level == "HTXSNV"
+    assert third.decided_level == "HTTNV"
     response = client.post(decide, {f"level-{own.pk}": "HTTNV", f"note-{own.pk}": "Hạ mức sau khi xác minh"})
     assert response.status_code == 302
     own.refresh_from_db()
