@@ -68,7 +68,7 @@ def test_the_committee_decides_its_cells(period, city, personas):
         ranking.ranking_record(period=period, parent=city.committee_b, user=personas.officer_a, choices={})
 
 
-def test_the_organisation_quota_needs_an_exception(period, city, personas):
+def test_the_organisation_quota_needs_an_exception(period, city, personas, client_for):
     rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
     assert len(rows) == 3
     choices = {row.assessment.pk: ("HTXSNV", "") for row in rows}
@@ -88,6 +88,12 @@ def test_the_organisation_quota_needs_an_exception(period, city, personas):
     exception = AuditEntry.objects.get(action="quota_exception")
     assert (exception.data["subjects"], exception.data["count"], exception.data["raised_cap"]) == ("organization", 1, 1)
     assert exception.data["decision_body"] == "Ban Thường vụ Thành ủy"
+    # The board's ranking screen shows the decision in its quota box, and what it covers.
+    page = client_for(personas.board).get(reverse("assessments:rank", args=[period.public_id, city.city.code]))
+    assert page.context["box"].verdict == "over_covered"
+    text = page.content.decode()
+    assert "7-QĐ/TU" in text and "02/11/2026" in text and "Ban Thường vụ Thành ủy" in text
+    assert "tối đa 1 HTXSNV" in text
 
 
 def test_a_cell_with_more_than_20_percent_khtnv_members_is_capped(period, city, personas):
