@@ -41,6 +41,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from assessments.decisions.ranking import organization_assessments
 from assessments.models import Analysis, Assessment, AuditEntry, Ballot, Meeting, Period
 from assessments.reviews import formview
 from assessments.rulebooks import ItemKind, Rating
@@ -418,37 +419,88 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
     assert period.state == Period.State.CLOSED
 
     # 5. Decisions -------------------------------------------------------------------------------------------
-    def decide_rest(user, url, params, *, subject="member"):
+    # The competent level's decision on an exception to the quota (R2025-Q-EXCEPTION): it may raise the
+    # rate to 25% of the HTTNV count, never beyond. A save carries it too, as the rows' htmx posts do.
+    exception = {
+        "exception_number": "68-QĐ/TU",
+        "exception_date": today.isoformat(),
+        "exception_body": "Ban Thường vụ Thành ủy",
+        "exception_reason": "Đơn vị dẫn đầu cụm thi đua, có thành tích xuất sắc, nổi trội.",
+    }
+    lowered_note = "Hạ mức để không vượt tỷ lệ tối đa (R2025-Q-EXCEPTION)."
+
+    def lower_htxsnv(user, url, subjects, count, *, proposed_first=True):
+        """Decide `count` of the group's HTXSNV (proposed and undecided first, then decided) at HTTNV."""
+        field = "cell_proposed_level" if subjects.filter(member__isnull=False).exists() else "self_level"
+        proposed = subjects.filter(classified=True, decided_level="", **{field: "HTXSNV"})
+        decided = subjects.filter(classified=True, decided_level="HTXSNV")
+        order = [proposed, decided] if proposed_first else [decided, proposed]
+        pks = [pk for queryset in order for pk in queryset.order_by("pk").values_list("pk", flat=True)][:count]
+        data = {"action": "save", **exception}
+        for pk in pks:
+            data |= {f"level-{pk}": "HTTNV", f"note-{pk}": lowered_note}
+        drive.post(user, url, data, expect=(302, 400))
+
+    def decide_rest(user, url, params, subjects):
         """Decide, a page at a time, every row still undecided: at its suggestion, else at the best level
-        the rules allow up to HTTNV, with a reason where a warning asks for one."""
+        the rules allow up to HTTNV, with a reason where a warning asks for one. The save that decides the
+        last ones carries the exception's decision; if even that is refused (beyond 25% of the HTTNV count,
+        once the rules lowered some proposals), one decided HTXSNV is lowered to HTTNV and it is tried again."""
         for _round in range(50):
             response = drive.get(user, url, data={**params, "show": "undecided"})
             rows = [row for row in page_rows(response) if row.editable and not row.assessment.decided_level]
             if not rows:
                 return
-            data = {"action": "save", "show": "undecided"}
+            data = {"action": "save", "show": "undecided", **exception}
             for row in rows:
                 level = row.suggested or next((lv for lv in row.allowed if lv <= Level.HTTNV), row.allowed[-1])
                 data[f"level-{row.assessment.pk}"] = str(level)
                 if [f for f in row.evaluation.warnings(level) if not f.unchecked]:
                     data[f"note-{row.assessment.pk}"] = "Căn cứ kết quả thực hiện nhiệm vụ trong năm."
             assert len(data) < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-            drive.post(user, url, data)
+            if drive.post(user, url, data, expect=(302, 400)).status_code == 400:
+                lower_htxsnv(user, url, subjects, 1, proposed_first=False)
         raise AssertionError(f"{url}: rows left undecided")
 
-    def keep_the_quota(user, url, params):
+    def leave_room(user, url, subjects, room=2):
+        """The largest committee changes two HTTNV to HTNV later (in the browser, and after a reopening):
+        it keeps its HTXSNV within the ordinary quota even then, so no exception is needed for it."""
+        quota = drive.get(user, url).context["box"].quota
+        lower = 0
+        while quota.count - lower > int(quota.rate * (quota.denominator + lower - room)):
+            lower += 1
+        if lower:
+            lower_htxsnv(user, url, subjects, lower, proposed_first=False)
+
+    def over(box):
+        return box.verdict in ("over", "over_pending") or (box.projected_over and not box.projection_covered)
+
+    def keep_the_quota(user, url, params, subjects):
         """As the quota box asks: where the decided levels, or the proposals once accepted, exceed the
-        quota, the committee records the reason for the exception (it is an outstanding unit)."""
+        quota, the committee records the competent level's decision on an exception (an outstanding unit).
+        Beyond 25% of the HTTNV count the screen refuses it, whatever is written: the committee then decides
+        enough HTXSNV at HTTNV to come back within the ordinary quota."""
         box = drive.get(user, url, data=params).context["box"]
-        if box.verdict in ("over", "over_pending") or (box.projected_over and not box.projection_covered):
-            drive.post(user, url, {"action": "exception", "exception_reason": "Đơn vị dẫn đầu cụm thi đua."})
+        if not over(box):
+            return
+        if drive.post(user, url, {"action": "exception", **exception}, expect=(302, 400)).status_code == 302:
+            return
+        result = box.projected if box.projected_over and box.projected.count >= box.quota.count else box.quota
+        lower = 0
+        while result.count - lower > int(result.rate * (result.denominator + lower)):
+            lower += 1
+        lower_htxsnv(user, url, subjects, lower)
+        if over(drive.get(user, url, data=params).context["box"]):
+            # Still refused if the rules kept a proposal from HTTNV: decide_rest lowers at the binding save.
+            drive.post(user, url, {"action": "exception", **exception}, expect=(302, 400))
 
     largest = max(grassroots, key=lambda org: forms.filter(organization__path__startswith=org.path).count())
     with drive.step("committees: decide their members"):
         for org in grassroots:
             officer = officers[org.pk]
             url = reverse("assessments:decide", args=[period.public_id, org.code])
-            keep_the_quota(officer, url, {})
+            subjects = forms.filter(organization__path__startswith=org.path)
+            keep_the_quota(officer, url, {}, subjects)
             listing = drive.get(officer, url)
             if org == largest:
                 # The biggest committee cell by cell: open each cell, accept its proposals, one row by hand.
@@ -456,7 +508,8 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
                     cell_page = drive.get(officer, url, data={"cell": cell.code})
                     assert len(page_rows(cell_page)) == cell_page.context["page"].paginator.count
                     if cell.tally.proposed_total:
-                        drive.post(officer, url, {"action": "accept_cell", "cell": cell.code})
+                        # Refused (400) only if it decides the last ones beyond the quota: decide_rest sees to it.
+                        drive.post(officer, url, {"action": "accept_cell", "cell": cell.code}, expect=(302, 400))
                 row = next(r for r in page_rows(drive.get(officer, url, data={"cell": cell.code})) if r.editable)
                 response = drive.post(
                     officer,
@@ -468,10 +521,12 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
                 assert f'id="row-{row.assessment.pk}"' in response.content.decode()
             else:
                 if listing.context["box"].tally.proposed_total:
-                    drive.post(officer, url, {"action": "accept_all"})
-            keep_the_quota(officer, url, {})
-            decide_rest(officer, url, {})
-            keep_the_quota(officer, url, {})
+                    drive.post(officer, url, {"action": "accept_all"}, expect=(302, 400))
+            keep_the_quota(officer, url, {}, subjects)
+            decide_rest(officer, url, {}, subjects)
+            keep_the_quota(officer, url, {}, subjects)
+            if org == largest:
+                leave_room(officer, url, subjects)
     assert not forms.filter(classified=True, decided_level="").exists()
 
     with drive.step("committees: decide their cells"):
@@ -480,18 +535,24 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
                 continue
             officer = officers[org.pk]
             url = reverse("assessments:rank", args=[period.public_id, org.code])
-            keep_the_quota(officer, url, {})
+            subjects = organization_assessments(period, org)
+            keep_the_quota(officer, url, {}, subjects)
             if drive.get(officer, url).context["box"].tally.undecided:
-                drive.post(officer, url, {"action": "accept_all"})
-            keep_the_quota(officer, url, {})
-            decide_rest(officer, url, {}, subject="organization")
+                drive.post(officer, url, {"action": "accept_all"}, expect=(302, 400))
+            keep_the_quota(officer, url, {}, subjects)
+            decide_rest(officer, url, {}, subjects)
 
     with drive.step("board: rank the grassroots organisations"):
         url = reverse("assessments:rank", args=[period.public_id, root.code])
-        keep_the_quota(board, url, {})
-        drive.post(board, url, {"action": "accept_all"})
-        keep_the_quota(board, url, {})
-        decide_rest(board, url, {}, subject="organization")
+        subjects = organization_assessments(period, root)
+        keep_the_quota(board, url, {}, subjects)
+        drive.post(board, url, {"action": "accept_all"}, expect=(302, 400))
+        keep_the_quota(board, url, {}, subjects)
+        decide_rest(board, url, {}, subjects)
+    # Every exception on record carries the competent level's decision, within 25% when it was recorded.
+    for entry in AuditEntry.objects.filter(period=period, action="quota_exception"):
+        assert entry.data["decision_number"] == "68-QĐ/TU" and entry.data["rule"] == "R2025-Q-EXCEPTION"
+        assert entry.data["raised_cap"] is None or entry.data["count"] <= entry.data["raised_cap"]
     reviews = Assessment.objects.filter(period=period, subject_kind="organization", classified=True)
     assert not reviews.filter(decided_level="").exists()
 
