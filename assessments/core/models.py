@@ -19,7 +19,7 @@ from organizations.models import Organization
 from vocabulary import ExclusionReason, Level
 from vocabulary.choices import model_choices
 
-from ..rulebooks import available_rulebooks, exclusion_message
+from ..rulebooks import Schedule, available_rulebooks, exclusion_message
 from .text import lang
 
 
@@ -103,6 +103,18 @@ class Period(models.Model):
     @property
     def accepts_self_reviews(self):
         return self.state == self.State.OPEN
+
+    @property
+    def schedule(self) -> Schedule:
+        """The period's dates as the rulebook reads them (`schedule_findings`, `meeting_findings`)."""
+        return Schedule(
+            year=self.year,
+            quarter=self.quarter,
+            self_review_due=self.self_review_due,
+            cell_meeting_due=self.cell_meeting_due,
+            grassroots_decision_due=self.grassroots_decision_due,
+            city_decision_due=self.city_decision_due,
+        )
 
     def clean(self):
         super().clean()

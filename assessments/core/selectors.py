@@ -1,5 +1,6 @@
 """Reads over the levels that several pages show: a subject's levels by year, the cell's level beside a
-member's, the members' levels of the year before, and the count of levels of a group (`Distribution`)."""
+member's, the members' levels of the year before, and the count of levels of a group (`Distribution`);
+and the rulebook's warnings on the period's dates (`schedule_warnings`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from organizations.access import scope_for
 from vocabulary import Level
 
+from ..rulebooks import Severity, get_rulebook
 from .models import Assessment, Period
 
 if TYPE_CHECKING:
@@ -123,3 +125,28 @@ class Distribution:
         self.classified += count
         if level:
             self.levels[level] += count
+
+
+@dataclass(frozen=True)
+class ScheduleWarning:
+    """A finding of the rulebook on the period's dates, in the page's language; `cell` names the cell whose
+    meeting it concerns; `note` is True for a note (INFO) rather than a warning."""
+
+    message: str
+    cell: str = ""
+    note: bool = False
+
+
+def schedule_warnings(period: Period, language: str) -> list[ScheduleWarning]:
+    """The rulebook's findings on the period's due dates (R2018-P-TIMING, R2025-P-DEADLINES), then on each
+    cell meeting's date (R2025-P-MEETING), cells in the order of the tree. One query, for the meetings."""
+    rulebook = get_rulebook(period.regime)
+    params = rulebook.parameters(period.parameters, year=period.year)
+    schedule = period.schedule
+    found = [("", finding) for finding in rulebook.schedule_findings(schedule, params)]
+    meetings = period.meetings.order_by("organization__path").values_list("organization__name", "held_on")
+    for cell, held_on in meetings:
+        found += [(cell, finding) for finding in rulebook.meeting_findings(held_on, schedule, params)]
+    return [
+        ScheduleWarning(finding.message(language), cell, finding.severity == Severity.INFO) for cell, finding in found
+    ]

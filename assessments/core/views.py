@@ -1,5 +1,5 @@
 """The board's pages of a period that are not a stage's: the roster (who is not classified, and why)
-and the board's decisions on it."""
+and the board's decisions on it, under the rulebook's warnings on the period's dates."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +14,8 @@ from organizations import policy
 from . import services
 from .forms import ClassificationForm
 from .models import Assessment, Period
+from .selectors import schedule_warnings
+from .text import lang
 
 
 def _board_period(user, period_id):
@@ -28,7 +30,8 @@ def _board_period(user, period_id):
 @require_GET
 @login_required
 def roster(request, period_id):
-    """The board's view of the roster: who is not classified and why, and the board's own decisions."""
+    """The board's view of the roster: who is not classified and why, and the board's own decisions; above
+    it, the rulebook's warnings on the period's dates and its cell meetings' dates."""
     period = _board_period(request.user, period_id)
     rows = list(
         Assessment.objects.filter(period=period)
@@ -36,7 +39,8 @@ def roster(request, period_id):
         .select_related("member", "organization")
         .order_by("subject_kind", "organization__path", "member__sort_key")
     )
-    return render(request, "assessments/roster.html", {"period": period, "rows": rows})
+    context = {"period": period, "rows": rows, "schedule_warnings": schedule_warnings(period, lang())}
+    return render(request, "assessments/roster.html", context)
 
 
 @require_POST

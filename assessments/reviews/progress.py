@@ -20,7 +20,7 @@ from vocabulary import Level
 
 from ..core.access import get_period_and_organization_for_manager
 from ..core.models import Assessment, Period
-from ..core.selectors import PENDING_STATES, Distribution
+from ..core.selectors import PENDING_STATES, Distribution, schedule_warnings
 from ..core.text import lang
 from . import services
 from .forms import PaperFormSet
@@ -45,6 +45,9 @@ def dashboard(request, period_id, code):
         "taking_forms": period.state == Period.State.OPEN,
         "level_codes": Level.codes(),
     }
+    if organization.pk == period.organization_id:
+        # The period's own organisation (the board's page): the rulebook's warnings on the period's dates.
+        context["schedule_warnings"] = schedule_warnings(period, lang())
     if organization.is_cell:
         forms = list(
             Assessment.objects.filter(period=period, organization=organization, member__isnull=False)

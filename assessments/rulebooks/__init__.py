@@ -24,6 +24,7 @@ from .facts import (
     LeaderFacts,
     MemberFacts,
     OrganizationFacts,
+    Schedule,
     TaskStats,
     TransferFact,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "Severity",
     "SubjectKind",
     "Switch",
+    "Schedule",
     "TaskStats",
     "TemplateError",
     "TransferFact",

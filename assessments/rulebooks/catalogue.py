@@ -1,9 +1,13 @@
 """The rule catalogue of a regime: every rule's id, source, confidence mark and message templates.
 
 Each regime ships `data/<regime>/rules.json`. It lists every machine-checkable rule of the regime's
-notes (data/regime-*.md §8) with a status: "implemented" (the code emits findings with this id) or
-"skipped" with the reason. Messages are templates with {placeholders}; a Level, a Rating or a Share
-placeholder renders in the language of the message.
+notes (data/regime-*.md §8, whose ids `data/<regime>/regime_ids.txt` copies: see `notes.py`) with a
+status: "implemented" (the rulebook emits findings with this id), "elsewhere" (the project enforces it
+outside this package, `where` names the modules) or "skipped" (no machine can check it; `reason` says
+why). A rule the notes do not list names the notes' rule it details (`extends`) and says why it exists
+(`reason`).
+Messages are templates with {placeholders}; a Level, a Rating or a Share placeholder renders in the
+language of the message.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from vocabulary import Level
 from .scales import Rating, Severity
 
 MARKS = ("V", "R")
-STATUSES = ("implemented", "skipped")
+STATUSES = ("implemented", "elsewhere", "skipped")
 
 
 class Share(Decimal):
@@ -72,7 +76,9 @@ class RuleSpec:
     title_vi: str = ""
     title_en: str = ""
     messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    reason: str = ""  # why a rule is skipped
+    reason: str = ""  # why a rule is skipped, or why a rule the notes do not list exists
+    where: str = ""  # "elsewhere": the modules of the project that enforce it, separated by ";"
+    extends: str = ""  # a rule the notes do not list: the notes' rule it details
 
     @property
     def implemented(self) -> bool:
@@ -127,8 +133,13 @@ def load_catalogue(path: Path, regime: str) -> dict[str, RuleSpec]:
                     problems.append(f"message {name!r} needs vi and en")
                 elif _placeholders(message["vi"]) != _placeholders(message["en"]):
                     problems.append(f"message {name!r}: vi and en must use the same placeholders")
+        elif status == "elsewhere":
+            if not raw.get("where"):
+                problems.append("a rule enforced elsewhere needs a where")
         elif not raw.get("reason"):
             problems.append("a skipped rule needs a reason")
+        if raw.get("extends") and not raw.get("reason"):
+            problems.append("a rule that extends another needs a reason")
         if problems:
             raise ValueError(f"{path}: rule {rule_id}: {'; '.join(problems)}")
         rules[rule_id] = RuleSpec(
@@ -142,6 +153,8 @@ def load_catalogue(path: Path, regime: str) -> dict[str, RuleSpec]:
             title_en=raw.get("title_en", ""),
             messages={name: (message["vi"], message["en"]) for name, message in messages.items()},
             reason=raw.get("reason", ""),
+            where=raw.get("where", ""),
+            extends=raw.get("extends", ""),
         )
     return rules
 

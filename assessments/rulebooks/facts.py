@@ -229,3 +229,26 @@ class Answers:
             if not Decimal(0) <= value <= Decimal(1):
                 raise ValueError(f"shortcomings_fixed is a share from 0 to 1, not {value}")
             object.__setattr__(self, "shortcomings_fixed", value)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The dates of a review period, for `Rulebook.schedule_findings` and `meeting_findings`.
+
+    `quarter` is None for the annual review; a due date is None when the board has not set it.
+    """
+
+    year: int
+    quarter: int | None = None
+    self_review_due: date | None = None
+    cell_meeting_due: date | None = None
+    grassroots_decision_due: date | None = None
+    city_decision_due: date | None = None
+
+    @property
+    def annual(self) -> bool:
+        return self.quarter is None
+
+    def due_dates(self, *stages: str) -> list[tuple[str, date]]:
+        """(stage, due date) of the named stages ("self_review_due", ...) that have one, in that order."""
+        return [(stage, getattr(self, stage)) for stage in stages if getattr(self, stage) is not None]

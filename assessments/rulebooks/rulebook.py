@@ -19,13 +19,21 @@ from vocabulary import ExclusionReason, Level
 from .arithmetic import counts_of
 from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue, render_value
 from .evaluation import Evaluation, Exclusion, Finding, QuotaResult, Score
-from .facts import Answers, CollectiveFacts, MemberFacts, OrganizationFacts
+from .facts import Answers, CollectiveFacts, MemberFacts, OrganizationFacts, Schedule
 from .form_files import DATA_ROOT, load_template, read_json
 from .forms import FormPurpose, FormTemplate, TemplateError, TemplateKey
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch, build_parameters
 from .scales import Severity, SubjectKind, khtnv_two_years_running
 
 _ROUNDING = {"down": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "up": ROUND_CEILING}
+
+# The due dates of a period (Schedule's fields) as the schedule findings name them.
+STAGES = {
+    "self_review_due": Text("Hạn nộp bản tự kiểm điểm", "The self-review due date"),
+    "cell_meeting_due": Text("Hạn họp chi bộ", "The cell-meeting due date"),
+    "grassroots_decision_due": Text("Hạn quyết định xếp loại ở cấp cơ sở", "The grassroots decision due date"),
+    "city_decision_due": Text("Hạn quyết định xếp loại ở cấp trên cơ sở", "The city decision due date"),
+}
 
 
 @dataclass(frozen=True)
@@ -319,6 +327,36 @@ class Rulebook:
             )
             findings.append(note)
         return replace(evaluation, findings=tuple(findings))
+
+    # --- Schedule of a period ---------------------------------------------------------------------------
+
+    def schedule_findings(self, schedule: Schedule, params: Parameters | None = None) -> tuple[Finding, ...]:
+        """Warnings on the period's due dates against the regime's deadlines (none known: no finding)."""
+        return ()
+
+    def meeting_findings(
+        self, held_on: date, schedule: Schedule, params: Parameters | None = None
+    ) -> tuple[Finding, ...]:
+        """Warnings on the date a review meeting was held, against the period's due dates."""
+        return ()
+
+    def _late(
+        self, rule_id: str, params: Parameters, schedule: Schedule, stages, deadline: date, variant="default"
+    ) -> list[Finding]:
+        """A warning of `rule_id` for each of `stages` due after `deadline`."""
+        return [
+            self.finding(
+                rule_id,
+                params,
+                severity=Severity.WARN,
+                variant=variant,
+                stage=STAGES[stage],
+                due=due,
+                deadline=deadline,
+            )
+            for stage, due in schedule.due_dates(*stages)
+            if due > deadline
+        ]
 
     # --- Quota and follow-up -----------------------------------------------------------------------------
 

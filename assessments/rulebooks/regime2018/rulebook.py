@@ -9,7 +9,7 @@ from vocabulary import ExclusionReason
 
 from ..arithmetic import add_months
 from ..evaluation import QuotaResult
-from ..facts import CollectiveFacts, MemberFacts, OrganizationFacts
+from ..facts import CollectiveFacts, MemberFacts, OrganizationFacts, Schedule
 from ..forms import FormPurpose, TemplateKey
 from ..parameters import Parameters
 from ..registry import register
@@ -18,6 +18,9 @@ from ..scales import MemberStatus, SubjectKind
 from .collectives import CollectiveChecks
 from .individuals import IndividualChecks
 from .parameters import Parameters2018
+
+# The stages of a period that belong to the review itself (kiểm điểm), before the year-end summary.
+REVIEW_STAGES = ("self_review_due", "cell_meeting_due")
 
 
 @register
@@ -138,3 +141,13 @@ class Regime2018(IndividualChecks, CollectiveChecks, Rulebook):
 
     def evaluate_organization(self, facts: OrganizationFacts, answers=None, params=None, **kwargs):
         return self._run(SubjectKind.ORGANIZATION, facts, answers, params, self._organization_checks, **kwargs)
+
+    # --- Schedule of a period -----------------------------------------------------------------------------
+
+    def schedule_findings(self, schedule: Schedule, params=None):
+        """R2018-P-TIMING: the self-reviews and cell meetings come before the unit's year-end work summary,
+        taken as the end of the year; HD 16 and HD 21 set no deadline, and a quarterly period has none."""
+        if not schedule.annual:
+            return ()
+        params = params or self.default_parameters()
+        return tuple(self._late("R2018-P-TIMING", params, schedule, REVIEW_STAGES, date(schedule.year, 12, 31)))

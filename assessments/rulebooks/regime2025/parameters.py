@@ -52,6 +52,12 @@ class Parameters2025(Parameters):
         "Lãnh đạo KHTNV khi tỉ lệ phiếu tín nhiệm thấp vượt quá",
         "Leader KHTNV when low-confidence votes exceed",
     )
+    special_unit: bool = param(
+        False,
+        "bool",
+        "Đơn vị đặc thù: hoàn thành kiểm điểm, xếp loại trước ngày 15/01 năm sau",
+        "Special unit: review and classification done by 15 January of the next year",
+    )
     gap_manual_decision: bool = param(
         True,
         "bool",

@@ -7,17 +7,19 @@ from datetime import date
 from vocabulary import ExclusionReason
 
 from ..arithmetic import add_months
-from ..facts import CollectiveFacts, LeaderFacts, MemberFacts, OrganizationFacts
+from ..facts import CollectiveFacts, LeaderFacts, MemberFacts, OrganizationFacts, Schedule
 from ..forms import FormPurpose, TemplateKey
 from ..registry import register
 from ..rulebook import Document, Rulebook
-from ..scales import MemberStatus, Occupation, SubjectKind
+from ..scales import MemberStatus, Occupation, Severity, SubjectKind
 from .collectives import CollectiveChecks
 from .individuals import IndividualChecks
 from .parameters import Parameters2025
 
 # Occupations whose members work in the political system (form 2B) unless the caller says otherwise.
 IN_POLITICAL_SYSTEM = frozenset({Occupation.CIVIL_SERVANT, Occupation.ARMED_FORCES, Occupation.WORKER})
+# The stages of a period that the 31/12 deadline of HD 43 §4 covers: review, meeting, classification.
+REVIEW_STAGES = ("self_review_due", "cell_meeting_due", "grassroots_decision_due")
 
 
 @register
@@ -122,3 +124,31 @@ class Regime2025(IndividualChecks, CollectiveChecks, Rulebook):
 
     def evaluate_organization(self, facts: OrganizationFacts, answers=None, params=None, **kwargs):
         return self._run(SubjectKind.ORGANIZATION, facts, answers, params, self._organization_checks, **kwargs)
+
+    # --- Schedule of a period -----------------------------------------------------------------------------
+
+    def schedule_findings(self, schedule: Schedule, params=None):
+        """R2025-P-DEADLINES (HD 43 §4), for the annual review: reviewed and classified by 31/12 (special
+        units by 15/01 of the next year); the dossier (form 04) reaches the Central Organisation Commission
+        by 01/02, so the decision above the grassroots comes first. Then a note that R2025-P-MEETING's
+        draft and meeting length are not recorded. The report to the Politburo by 01/03 is the Commission's:
+        no date of the period stands for it."""
+        if not schedule.annual:
+            return ()
+        params = params or self.default_parameters()
+        year = schedule.year
+        review_deadline = date(year + 1, 1, 15) if params.special_unit else date(year, 12, 31)
+        findings = self._late("R2025-P-DEADLINES", params, schedule, REVIEW_STAGES, review_deadline)
+        findings += self._late(
+            "R2025-P-DEADLINES", params, schedule, ("city_decision_due",), date(year + 1, 2, 1), variant="dossier"
+        )
+        findings.append(self.finding("R2025-P-MEETING", params, severity=Severity.INFO, variant="unrecorded"))
+        return tuple(findings)
+
+    def meeting_findings(self, held_on: date, schedule: Schedule, params=None):
+        """R2025-P-MEETING where the records allow: the meeting held after the period's cell-meeting due date."""
+        due = schedule.cell_meeting_due
+        if due is None or held_on <= due:
+            return ()
+        params = params or self.default_parameters()
+        return (self.finding("R2025-P-MEETING", params, severity=Severity.WARN, held_on=held_on, due=due),)

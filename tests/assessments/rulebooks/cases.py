@@ -72,6 +72,8 @@ def hits(result, rule_id: str) -> list:
         return [result] if result.rule_id == rule_id else []
     if isinstance(result, QuotaResult):
         return [result] if result.rule_id == rule_id and not result.within else []
+    if isinstance(result, tuple) and all(isinstance(item, Finding) for item in result):  # schedule findings
+        return [finding for finding in result if finding.rule_id == rule_id]
     if isinstance(result, list) and all(isinstance(item, AnswerError) for item in result):
         return [error for error in result if error.rule_id == rule_id]
     raise TypeError(f"cannot read {type(result).__name__}")

@@ -17,6 +17,7 @@ from assessments.rulebooks import (
     OrganizationFacts,
     Presence,
     Rating,
+    Schedule,
     Severity,
     SubjectKind,
     TaskStats,
@@ -596,6 +597,19 @@ CASES = [
     ),
     quiet(
         "R2018-M-TWO-YEARS", "KHTNV after HTNV is not flagged", lambda p: RB.two_years_khtnv(Level.HTNV, Level.KHTNV, p)
+    ),
+    fires(
+        "R2018-P-TIMING",
+        "cell meetings due after the end of the year are warned",
+        lambda p: RB.schedule_findings(Schedule(2018, cell_meeting_due=date(2019, 1, 10)), p),
+        severity=Severity.WARN,
+    ),
+    quiet(
+        "R2018-P-TIMING",
+        "self-reviews and cell meetings due in December",
+        lambda p: RB.schedule_findings(
+            Schedule(2018, self_review_due=date(2018, 12, 10), cell_meeting_due=date(2018, 12, 31)), p
+        ),
     ),
 ]
 

@@ -13,6 +13,7 @@ from assessments.rulebooks import (
     LeaderFacts,
     MemberStatus,
     OrganizationFacts,
+    Schedule,
     Severity,
     SubjectKind,
     TaskStats,
@@ -521,6 +522,30 @@ CASES = [
         severity=Severity.WARN,
     ),
     quiet("R2025-O-CONDITIONS", "an organisation meeting every task condition", evaluate_organization()),
+    fires(
+        "R2025-P-DEADLINES",
+        "grassroots decisions due after 31/12 are warned",
+        lambda p: RB.schedule_findings(Schedule(2025, grassroots_decision_due=date(2026, 1, 5)), p),
+        severity=Severity.WARN,
+    ),
+    quiet(
+        "R2025-P-DEADLINES",
+        "grassroots decisions due on 31/12 and the city's in January",
+        lambda p: RB.schedule_findings(
+            Schedule(2025, grassroots_decision_due=date(2025, 12, 31), city_decision_due=date(2026, 1, 20)), p
+        ),
+    ),
+    fires(
+        "R2025-P-MEETING",
+        "a cell meeting held after the period's due date is warned",
+        lambda p: RB.meeting_findings(date(2025, 12, 22), Schedule(2025, cell_meeting_due=date(2025, 12, 20)), p),
+        severity=Severity.WARN,
+    ),
+    quiet(
+        "R2025-P-MEETING",
+        "a cell meeting held on its due date",
+        lambda p: RB.meeting_findings(date(2025, 12, 20), Schedule(2025, cell_meeting_due=date(2025, 12, 20)), p),
+    ),
 ]
 
 
