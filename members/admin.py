@@ -13,7 +13,15 @@ from .selectors import SubqueryCount, current_members
 class DisciplineDecisionInline(admin.TabularInline):
     model = DisciplineDecision
     extra = 0
-    fields = ["decided_on", "form", "in_official_duties", "reason"]
+    fields = [
+        "decided_on",
+        "form",
+        "in_official_duties",
+        "reason",
+        "violation_reference",
+        "violation_year",
+        "counted_in_earlier_year",
+    ]
 
 
 class TransferInline(admin.TabularInline):
@@ -38,7 +46,7 @@ class CivilServiceRatingInline(admin.TabularInline):
 class DegradationConclusionInline(admin.TabularInline):
     model = DegradationConclusion
     extra = 0
-    fields = ["concluded_on", "body", "summary"]
+    fields = ["kind", "concluded_on", "body", "summary"]
 
 
 class ProbationaryFilter(admin.SimpleListFilter):

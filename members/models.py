@@ -3,6 +3,7 @@
 A member record outlives every review: the reviews refer to it, never the other way round.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -180,6 +181,20 @@ class DisciplineDecision(YearRecord):
     in_official_duties = models.BooleanField(
         _("violation in official duties"), default=False, help_text=_("The 2025 rules count these separately.")
     )
+    violation_reference = models.CharField(
+        _("violation"),
+        max_length=120,
+        blank=True,
+        help_text=_("Decisions with the same reference concern one violation, which counts once."),
+    )
+    violation_year = models.PositiveSmallIntegerField(
+        _("year of the violation"), null=True, blank=True, help_text=_("Leave empty when it is the decision's year.")
+    )
+    counted_in_earlier_year = models.BooleanField(
+        _("already counted in an earlier year"),
+        default=False,
+        help_text=_("The violation already lowered the level of an earlier year: it does not count again."),
+    )
 
     class Meta:
         verbose_name = _("discipline decision")
@@ -189,6 +204,15 @@ class DisciplineDecision(YearRecord):
 
     def __str__(self):
         return f"{self.get_form_display()} ({self.decided_on:%d/%m/%Y})"
+
+    def clean(self):
+        super().clean()
+        if self.decided_on and self.violation_year and self.violation_year > self.decided_on.year:
+            raise ValidationError(
+                {"violation_year": _("The violation cannot come after the decision that disciplines it.")}
+            )
+        if self.decided_on and self.decided_on > datetime.date.today():
+            raise ValidationError({"decided_on": _("The decision date cannot be in the future.")})
 
 
 class Transfer(YearRecord):
@@ -289,15 +313,23 @@ class CivilServiceRating(YearRecord):
 
 
 class DegradationConclusion(YearRecord):
-    """A competent body's conclusion of degradation, self-evolution or self-transformation."""
+    """A competent body's conclusion on a member's conduct: degradation, self-evolution or
+    self-transformation; and (2025, Điều 11 khoản 4) a violation of what members must not do, or of the
+    duty to set an example."""
 
+    class Kind(models.TextChoices):
+        DEGRADATION = "degradation", _("Degradation, self-evolution, self-transformation")
+        PROHIBITIONS = "prohibitions", _("Violation of what party members must not do")
+        EXEMPLARY_DUTY = "exemplary_duty", _("Violation of the duty to set an example")
+
+    kind = models.CharField(_("conclusion"), max_length=16, choices=Kind.choices, default=Kind.DEGRADATION)
     concluded_on = models.DateField(_("conclusion date"))
     body = models.CharField(_("concluding body"), max_length=255)
     summary = models.TextField(_("summary"))
 
     class Meta:
-        verbose_name = _("conclusion of degradation")
-        verbose_name_plural = _("conclusions of degradation")
+        verbose_name = _("conclusion on conduct")
+        verbose_name_plural = _("conclusions on conduct")
         default_related_name = "degradation_conclusions"
         ordering = ["-concluded_on"]
 

@@ -1,57 +1,124 @@
-"""Selectors that turn the member records into the plain facts the rulebooks read.
+"""The members' and organisations' records turned into the plain facts the rulebooks read.
 
-Built in bulk: one query per kind of record for a whole subtree, whatever its size.
+Built in bulk: one query per kind of record for a whole list of members, whatever its length. What a
+form says (scores, ratings, task shares) is added by `assessments.evaluations`, the one place that
+asks the rulebook about a subject; this module reads the records of the year only.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Transfer
+from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Member, Transfer
 
-from ..rulebooks import Discipline, MemberFacts, OrganizationFacts, OrganizationKind, TransferFact
+from ..rulebooks import (
+    Discipline,
+    LeaderFacts,
+    MemberFacts,
+    OrganizationFacts,
+    OrganizationKind,
+    Parameters,
+    TransferFact,
+    get_rulebook,
+)
+from ..rulebooks.arithmetic import add_months
 
 if TYPE_CHECKING:
-    from members.models import Member
     from organizations.models import Organization
 
+    from .models import Period
 
-def _months_between(start: datetime.date, end: datetime.date) -> int:
+
+def period_parameters(period: Period) -> Parameters:
+    """The period's one resolved parameter set (its JSON over the regime's defaults), kept on the
+    instance: every screen, check, export and statistic of the period reads this, and nothing else."""
+    cached = getattr(period, "_resolved_parameters", None)
+    key = (period.regime, period.year, repr(period.parameters))
+    if cached is None or cached[0] != key:
+        params = get_rulebook(period.regime).parameters(period.parameters, year=period.year)
+        cached = (key, params)
+        period._resolved_parameters = cached
+    return cached[1]
+
+
+def months_between(start: datetime.date, end: datetime.date) -> int:
+    """Whole calendar months from `start` to `end` (15/1 to 14/7 is 5, to 15/7 is 6)."""
     return max(0, (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0))
 
 
-def _overlap_days(start: datetime.date, end: datetime.date, year: int) -> int:
-    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    start, end = max(start, first), min(end, last)
-    return (end - start).days + 1 if end >= start else 0
+def calendar_months(start: datetime.date, end: datetime.date) -> Decimal:
+    """The calendar months from `start` to `end`, both days included, with the days left over as a
+    fraction of the month they fall in: 1/3 to 31/5 is 3, 10/2 to 9/5 is 3, 1/1 to 15/1 about 0.48."""
+    if end < start:
+        return Decimal(0)
+    after = end + datetime.timedelta(days=1)
+    whole = months_between(start, after)
+    reached = add_months(start, whole)
+    rest = (after - reached).days
+    if not rest:
+        return Decimal(whole)
+    length = calendar.monthrange(reached.year, reached.month)[1]
+    return Decimal(whole) + Decimal(rest) / Decimal(length)
 
 
-def member_facts_for(members: Iterable[Member], year: int) -> dict[int, MemberFacts]:
-    """{member pk: MemberFacts} for the year, from the members' records: six queries in all."""
+def _within(start: datetime.date, end: datetime.date, year: int) -> tuple[datetime.date, datetime.date]:
+    return max(start, datetime.date(year, 1, 1)), min(end, datetime.date(year, 12, 31))
+
+
+def headed_units(members: Iterable[Member]) -> dict[int, int]:
+    """{member pk: the organisation they head}: a cell's secretary heads the cell."""
+    return {m.pk: m.cell_id for m in members if m.party_post == Member.PartyPost.SECRETARY and m.cell_id}
+
+
+def member_facts_for(
+    members: Iterable[Member],
+    year: int,
+    *,
+    previous: dict[int, str] | None = None,
+    unit_levels: dict[int, str] | None = None,
+    leaders: Iterable[int] = (),
+) -> dict[int, MemberFacts]:
+    """{member pk: MemberFacts} for the year, from the members' records: six queries in all.
+
+    `previous`: last year's levels by member; `unit_levels`: the decided level of each organisation
+    (by pk) this year, for the leaders who head one; `leaders`: the members reviewed as leaders, who
+    get LeaderFacts."""
     members = list(members)
     ids = [m.pk for m in members]
+    previous = previous or {}
+    unit_levels = unit_levels or {}
+    leaders = set(leaders)
+    heads = headed_units(members)
     year_start, year_end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
-    disciplines = defaultdict(list)
+    disciplines, counted = defaultdict(list), defaultdict(set)
     for d in DisciplineDecision.objects.filter(member_id__in=ids, decided_on__year=year).order_by("decided_on"):
-        disciplines[d.member_id].append(
-            Discipline(decided_on=d.decided_on, form=d.form, in_official_duties=d.in_official_duties)
+        key = d.violation_reference.strip() or None
+        discipline = Discipline(
+            decided_on=d.decided_on, form=d.form, in_official_duties=d.in_official_duties, violation_key=key
         )
+        disciplines[d.member_id].append(discipline)
+        if d.counted_in_earlier_year:
+            counted[d.member_id].add(discipline.key)
     ratings = dict(CivilServiceRating.objects.filter(member_id__in=ids, year=year).values_list("member_id", "level"))
-    degraded = set(
-        DegradationConclusion.objects.filter(member_id__in=ids, concluded_on__year=year).values_list(
-            "member_id", flat=True
-        )
-    )
-    sick_days = defaultdict(int)
+    conclusions = defaultdict(set)
+    for member_id, kind in DegradationConclusion.objects.filter(member_id__in=ids, concluded_on__year=year).values_list(
+        "member_id", "kind"
+    ):
+        conclusions[member_id].add(kind)
+    sick_days, sick_months = defaultdict(int), defaultdict(Decimal)
     maternity = set()
     leaves = LeavePeriod.objects.filter(member_id__in=ids, starts_on__lte=year_end, ends_on__gte=year_start)
     for leave in leaves:
         if leave.kind == LeavePeriod.Kind.SICK:
-            sick_days[leave.member_id] += _overlap_days(leave.starts_on, leave.ends_on, year)
+            start, end = _within(leave.starts_on, leave.ends_on, year)
+            sick_days[leave.member_id] += (end - start).days + 1
+            sick_months[leave.member_id] += calendar_months(start, end)
         else:
             maternity.add(leave.member_id)
     transfers = defaultdict(list)
@@ -59,14 +126,15 @@ def member_facts_for(members: Iterable[Member], year: int) -> dict[int, MemberFa
         transfers[t.member_id].append(
             TransferFact(
                 transferred_on=t.transferred_on,
-                months_in_former_cell=_months_between(year_start, t.transferred_on),
+                months_in_former_cell=months_between(year_start, t.transferred_on),
                 former_cell_comment_received=bool(t.former_cell_comment.strip()),
             )
         )
 
+    Kind = DegradationConclusion.Kind
     facts = {}
     for m in members:
-        facts[m.pk] = MemberFacts(
+        values = dict(
             admission_date=m.admission_date,
             status=m.status,
             status_since=m.status_since,
@@ -74,16 +142,27 @@ def member_facts_for(members: Iterable[Member], year: int) -> dict[int, MemberFa
             occupation=m.occupation,
             civil_service_level=ratings.get(m.pk),
             disciplines=tuple(disciplines[m.pk]),
-            degradation_concluded=m.pk in degraded,
+            counted_violation_keys=frozenset(counted[m.pk]),
+            degradation_concluded=Kind.DEGRADATION in conclusions[m.pk],
+            violated_prohibitions=Kind.PROHIBITIONS in conclusions[m.pk],
+            breached_exemplary_duty=Kind.EXEMPLARY_DUTY in conclusions[m.pk],
             sick_leave_days=sick_days[m.pk],
+            sick_leave_months=sick_months[m.pk],
             maternity_leave=m.pk in maternity,
             transfers=tuple(transfers[m.pk]),
             is_leader=m.is_leader,
             party_post=m.party_post,
+            previous_level=previous.get(m.pk) or None,
         )
+        if m.pk in leaders:
+            unit = heads.get(m.pk)
+            facts[m.pk] = LeaderFacts(**values, unit_level=unit_levels.get(unit) or None if unit else None)
+        else:
+            facts[m.pk] = MemberFacts(**values)
     return facts
 
 
 def organization_facts(organization: Organization) -> OrganizationFacts:
+    """What the tree alone says of an organisation (its kind, its founding): enough for who is classified."""
     kind = OrganizationKind.CELL if organization.is_cell else OrganizationKind.COMMITTEE
     return OrganizationFacts(kind=kind, founded_on=organization.founded_on)

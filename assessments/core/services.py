@@ -19,7 +19,7 @@ from organizations import policy
 
 from ..rulebooks import ParameterError, get_rulebook
 from .errors import WorkflowError
-from .facts import member_facts_for, organization_facts
+from .facts import member_facts_for, organization_facts, period_parameters
 from .models import Assessment, AuditEntry, Period
 from .transitions import PERIOD, Change, log_action, transition
 from .workflow import ASSESSMENT, Actor, actors_for, refusal
@@ -95,7 +95,7 @@ def period_open(*, period: Period, user: User | None, reference_date: datetime.d
     policy.require(user, "period.manage", period.organization)
     rulebook = get_rulebook(period.regime)
     try:
-        params = rulebook.parameters(period.parameters, year=period.year)
+        params = period_parameters(period)
     except ParameterError as error:
         raise WorkflowError(_("The parameters of this period are not valid."), errors=list(error.issues)) from error
     reference_date = reference_date or period.self_review_due or timezone.localdate()

@@ -16,6 +16,7 @@ from organizations import policy
 from organizations.models import Organization
 
 from ..core.errors import WorkflowError
+from ..core.facts import period_parameters
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.services import _locked_copy, period_step
 from ..core.text import lang
@@ -34,7 +35,7 @@ def quota_breaches(period: Period) -> list[tuple[Organization, str, QuotaResult]
     """[(group organisation, subject kind, QuotaResult)] of every group whose decided levels exceed the
     quota with no recorded exception covering them. Four queries for the whole period."""
     rulebook = get_rulebook(period.regime)
-    params = rulebook.parameters(period.parameters, year=period.year)
+    params = period_parameters(period)
     root = period.organization
     organizations = list(root.subtree().only("pk", "path", "depth", "kind", "code", "name"))
     grassroots = [org for org in organizations if org.kind in Organization.GRASSROOTS_KINDS]

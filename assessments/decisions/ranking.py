@@ -14,6 +14,7 @@ from organizations import policy
 from organizations.models import Organization
 from vocabulary import Level
 
+from ..core.facts import period_parameters
 from ..core.models import Assessment, Period
 from ..core.text import lang
 from ..reviews.selectors import analysis_summaries
@@ -60,7 +61,7 @@ def ranking_rows(
     suggested level first, then the share of members at HTTNV or better. A fixed number of queries
     whatever the size of the tree: the members' levels are counted per cell by the database."""
     rulebook = get_rulebook(period.regime)
-    params = rulebook.parameters(period.parameters, year=period.year)
+    params = period_parameters(period)
     queryset = organization_assessments(period, parent) if queryset is None else queryset
     assessments = list(queryset.select_related("organization"))
     # Members' decided levels, counted per cell, then summed per organisation by path prefix.
@@ -132,7 +133,7 @@ def ranking_record(
     check_ranker(user, parent)
     base = organization_assessments(period, parent)
     rulebook = get_rulebook(period.regime)
-    params = rulebook.parameters(period.parameters, year=period.year)
+    params = period_parameters(period)
     if rows is None:
         rows, rulebook, params = ranking_rows(period, parent, base.filter(pk__in=list(choices)))
     return record_levels(

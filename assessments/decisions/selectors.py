@@ -3,7 +3,6 @@ the counts of a whole group in one query, and the quota box."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,14 +14,13 @@ from django.db.models import Count, QuerySet
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.facts import member_facts_for
+from ..core.facts import period_parameters
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.selectors import previous_levels
 from ..core.text import lang
+from ..evaluations import evaluate_assessments
 from ..rulebooks import (
     Evaluation,
-    LeaderFacts,
-    MemberFacts,
     Parameters,
     QuotaResult,
     Rulebook,
@@ -64,12 +62,6 @@ class Row:
         return self.assessment.classified and not self.assessment.decided_level
 
 
-def _facts(assessment: Assessment, facts: MemberFacts) -> MemberFacts:
-    if assessment.subject_kind == Assessment.SubjectKind.LEADER:
-        return LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
-    return facts
-
-
 def suggestion(proposal: Level | str | None, evaluation: Evaluation) -> Level | None:
     """The level to suggest: the proposal, capped by the rules, moved down to a level they allow.
 
@@ -97,23 +89,22 @@ def build_rows(
     rulebook: Rulebook | None = None,
     params: Parameters | None = None,
 ) -> list[Row]:
-    """A Row for each member's assessment (member and organisation loaded), with the rulebook's reading.
+    """A Row for each member's assessment (member and organisation loaded), with the rulebook's reading
+    of every fact it needs (`evaluations.evaluate_assessments`).
 
-    Three queries for the whole list (the five kinds of record are one each, last year's levels one),
-    whatever its length; the cost in Python grows with the list, so callers pass only what they show."""
+    A fixed number of queries for the whole list, whatever its length; the cost in Python grows with
+    the list, so callers pass only what they show."""
     rulebook = rulebook or get_rulebook(period.regime)
-    params = params or rulebook.parameters(period.parameters, year=period.year)
+    params = params or period_parameters(period)
     members = [a.member for a in assessments]
-    facts = member_facts_for(members, period.year) if members else {}
     previous = previous_levels(period, [m.pk for m in members]) if members else {}
+    evaluations = evaluate_assessments(period, assessments, rulebook, params)
     language = lang()
     rows = []
     for assessment in assessments:
         row = Row(assessment=assessment, cap=None, previous_level=previous.get(assessment.member_id, ""))
         if assessment.classified:
-            evaluation = rulebook.evaluate(
-                assessment.subject_kind, _facts(assessment, facts[assessment.member_id]), None, params
-            )
+            evaluation = evaluations[assessment.pk]
             row.evaluation = evaluation
             row.cap = evaluation.cap
             row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
@@ -133,7 +124,7 @@ def decision_rows(
     """(rows, rulebook, params) for the members under the grassroots organisation (or `queryset`, a
     narrower selection of them), in the order of the tree: cell by cell, Vietnamese order inside."""
     rulebook = get_rulebook(period.regime)
-    params = rulebook.parameters(period.parameters, year=period.year)
+    params = period_parameters(period)
     queryset = member_assessments(period, organization) if queryset is None else queryset
     assessments = list(
         queryset.select_related("member", "organization").order_by("organization__path", "member__sort_key", "pk")
@@ -358,7 +349,7 @@ def quota_box(
     params: Parameters | None = None,
 ) -> QuotaBox:
     rulebook = rulebook or get_rulebook(period.regime)
-    params = params or rulebook.parameters(period.parameters, year=period.year)
+    params = params or period_parameters(period)
     decided, projected = dict(tally.decided), dict(tally.decided + tally.proposed)
     return QuotaBox(
         quota=rulebook.quota(decided, params, subject_kind=subject_kind),

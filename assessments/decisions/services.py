@@ -24,6 +24,7 @@ from organizations.models import Organization
 from vocabulary import Level
 
 from ..core.errors import WorkflowError
+from ..core.facts import period_parameters
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.text import lang
 from ..core.transitions import audit_fields, log_action
@@ -131,7 +132,7 @@ def decisions_record(
     check_decider(user, organization)
     base = member_assessments(period, organization)
     rulebook = get_rulebook(period.regime)
-    params = rulebook.parameters(period.parameters, year=period.year)
+    params = period_parameters(period)
     if rows is None:
         rows, rulebook, params = decision_rows(period, organization, base.filter(pk__in=list(choices)))
     return record_levels(

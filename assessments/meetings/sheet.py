@@ -1,7 +1,6 @@
 """Reading a cell's meeting: its roster, each member's line with the rulebook's cap and the proposal
 the count gives, the turnout and quorum of the online ballot."""
 
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -14,10 +13,11 @@ from members.models import Member
 from vocabulary import Level
 
 from ..core.errors import WorkflowError
-from ..core.facts import member_facts_for
+from ..core.facts import period_parameters
 from ..core.models import Assessment, Period
 from ..core.text import lang
-from ..rulebooks import LeaderFacts, MemberFacts, get_rulebook, lowest
+from ..evaluations import evaluate_assessments
+from ..rulebooks import lowest
 from .models import Ballot, BallotCount, Meeting, VoterMark
 
 # More than this share of the valid ballots must be for a level or better for it to be proposed.
@@ -199,7 +199,7 @@ def quorum_needed(official, share):
 
 def ballot_quorum(period):
     """The period's `ballot_quorum` parameter (a share, "0.5" by default)."""
-    return get_rulebook(period.regime).parameters(period.parameters, year=period.year).ballot_quorum
+    return period_parameters(period).ballot_quorum
 
 
 def quorum_rule(share):
@@ -250,12 +250,6 @@ class Sheet:
         return any(line.counted for line in self.lines)
 
 
-def _facts(assessment, facts):
-    if assessment.subject_kind == Assessment.SubjectKind.LEADER:
-        return LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
-    return facts
-
-
 def roster_of(period, organization):
     """Every member's assessment of the cell, in name order: what the meeting's forms are bound to."""
     return _roster(period, organization)
@@ -269,16 +263,15 @@ def _roster(period, organization, *, lock=False):
 
 
 def read_lines(period, assessments, counts):
-    """A Line for each classified assessment, with the rulebook's reading of the member's records
-    (the cap and the findings): six queries for the whole cell."""
-    rulebook = get_rulebook(period.regime)
-    params = rulebook.parameters(period.parameters, year=period.year)
-    facts = member_facts_for([a.member for a in assessments], period.year)
+    """A Line for each classified assessment, with the rulebook's reading of every fact it needs (the
+    cap and the findings): a fixed number of queries for the whole cell."""
+    evaluations = evaluate_assessments(period, [a for a in assessments if a.classified])
     language = lang()
     lines = []
     for assessment in assessments:
-        member_facts = _facts(assessment, facts[assessment.member_id])
-        evaluation = rulebook.evaluate(assessment.subject_kind, member_facts, None, params)
+        evaluation = evaluations.get(assessment.pk)
+        if evaluation is None:
+            continue
         lines.append(
             Line(
                 assessment=assessment,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from organizations.models import Organization
 from vocabulary import Level
 
+from ..core.facts import period_parameters
 from ..core.models import Assessment
 from ..core.selectors import previous_level
 from ..core.text import lang
@@ -43,7 +44,7 @@ class YearEndExport(ListSheets):
         self.period = period
         self.organization = organization
         self.rulebook = get_rulebook(period.regime)
-        self.params = self.rulebook.parameters(period.parameters, year=period.year)
+        self.params = period_parameters(period)
         self._grassroots = None
         self._member_tallies = None
 

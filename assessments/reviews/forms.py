@@ -194,10 +194,40 @@ class ReturnForm(forms.Form):
 
 class PaperRowForm(RowForm):
     """A self-review handed in on paper: `received-<pk>` ticked, and `level-<pk>`, the level the paper
-    proposes (empty when it states none)."""
+    proposes (empty when it states none). Where the regime scores (2025), `score-<pk>`: the total the
+    paper gives out of 100, which the level's band starts from (required: without it no level can be
+    decided)."""
 
     received = forms.BooleanField(required=False)
     level = LevelField(label=_("Level proposed on the paper"))
+    score = forms.DecimalField(
+        label=_("Total score on the paper"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        localize=True,
+        error_messages={
+            "invalid": _("Write the total score as a number from 0 to 100, for example 85 or 85,5."),
+            "min_value": _("The total score is from 0 to 100."),
+            "max_value": _("The total score is from 0 to 100."),
+            "max_digits": _("Write the total score as a number from 0 to 100, for example 85 or 85,5."),
+            "max_decimal_places": _("The total score has at most two decimals."),
+        },
+    )
+
+    def __init__(self, *args, scored=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scored = scored
+        if not scored:
+            del self.fields["score"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.scored and cleaned.get("score") is None and "score" not in self.errors:
+            self.add_error("score", _("Write the total score the paper gives (out of 100)."))
+        return cleaned
 
 
 class PaperFormSet(KeyedFormSet):
@@ -219,3 +249,7 @@ class PaperFormSet(KeyedFormSet):
     def choices(self):
         """{pk: level} of the rows ticked, as `services.paper_self_reviews_record` takes them."""
         return {int(form.key): form.cleaned_data["level"] for form in self.forms}
+
+    def scores(self):
+        """{pk: total score} of the rows ticked, where the regime scores."""
+        return {int(form.key): form.cleaned_data["score"] for form in self.forms if form.scored}

@@ -4,14 +4,12 @@ A template is data (sections of items: text, rating, points, checklist, level); 
 it, and the answers come back through `forms.AnswersForm` as a dict keyed by item id.
 """
 
-import dataclasses
 from dataclasses import dataclass, field
 
 from vocabulary import Level
 
-from ..core.models import Assessment
 from ..core.text import fold_ascii, lang  # noqa: F401 - the page language, as the templates of forms use it
-from ..rulebooks import Answers, ItemKind, LeaderFacts, MemberFacts, Presence, Rating, get_rulebook
+from ..rulebooks import Answers, ItemKind, Presence, Rating, get_rulebook
 from ..rulebooks.arithmetic import to_decimal
 
 # Who fills a section: the subject (the member or the organisation under review), the cell, the committee.
@@ -197,15 +195,8 @@ def level_check(assessment, answers):
     """The rulebook's view of the self-proposed level: (cap, findings that forbid it, warnings)."""
     if not assessment.member_id:
         return None
-    from ..core.facts import member_facts_for
-
-    rulebook = get_rulebook(assessment.period.regime)
-    params = rulebook.parameters(assessment.period.parameters, year=assessment.period.year)
-    facts = member_facts_for([assessment.member], assessment.period.year)[assessment.member_id]
-    if assessment.subject_kind == Assessment.SubjectKind.LEADER:
-        facts = LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
     template = template_for(assessment)
-    evaluation = rulebook.evaluate(assessment.subject_kind, facts, scored_answers(template, answers), params)
+    evaluation = evaluate(assessment, answers, template)
     item = self_level_item(template)
     proposed = answers.get(item.id) if item else None
     language = lang()
@@ -228,20 +219,8 @@ def level_check(assessment, answers):
 
 
 def evaluate(assessment, answers, template):
-    """The rulebook's evaluation of the subject with the given ratings or points (members and leaders
-    with their year's records; organisations and collectives with what is known of them)."""
-    from ..core.facts import member_facts_for, organization_facts
+    """The rulebook's evaluation of the subject with the given answers of `template` (the form being
+    filled) and every fact of the records, as at decision time."""
+    from ..evaluations import evaluate_form
 
-    rulebook = get_rulebook(assessment.period.regime)
-    params = rulebook.parameters(assessment.period.parameters, year=assessment.period.year)
-    if assessment.member_id:
-        facts = member_facts_for([assessment.member], assessment.period.year)[assessment.member_id]
-        if assessment.subject_kind == Assessment.SubjectKind.LEADER:
-            facts = LeaderFacts(**{f.name: getattr(facts, f.name) for f in dataclasses.fields(MemberFacts)})
-    elif assessment.subject_kind == Assessment.SubjectKind.ORGANIZATION:
-        facts = organization_facts(assessment.organization)
-    else:
-        from ..rulebooks import CollectiveFacts
-
-        facts = CollectiveFacts(founded_on=assessment.organization.founded_on)
-    return rulebook.evaluate(assessment.subject_kind, facts, scored_answers(template, answers), params)
+    return evaluate_form(assessment, answers, template)

@@ -22,6 +22,7 @@ from ..core.access import get_period_and_organization_for_manager
 from ..core.models import Assessment, Period
 from ..core.selectors import PENDING_STATES, Distribution, schedule_warnings
 from ..core.text import lang
+from ..rulebooks import get_rulebook
 from . import services
 from .forms import PaperFormSet
 
@@ -202,15 +203,20 @@ def paper_self_reviews(request, period_id, code):
         .order_by("member__sort_key", "pk")
     )
     formset, row_errors, status = None, {}, 200
+    scored = bool(get_rulebook(period.regime).score_groups)
     if request.method == "POST":
-        formset = PaperFormSet(request.POST, keys=[form.pk for form in forms])
+        formset = PaperFormSet(request.POST, keys=[form.pk for form in forms], form_kwargs={"scored": scored})
         try:
             if not formset.is_valid():
                 raise services.WorkflowError(
                     " ".join(formset.non_form_errors()) or _("Some rows were refused; nothing was saved.")
                 )
             saved = services.paper_self_reviews_record(
-                period=period, organization=organization, user=request.user, choices=formset.choices()
+                period=period,
+                organization=organization,
+                user=request.user,
+                choices=formset.choices(),
+                scores=formset.scores(),
             )
         except services.PaperError as error:
             messages.error(request, error.message)
@@ -234,12 +240,18 @@ def paper_self_reviews(request, period_id, code):
         row = posted.get(str(form.pk))
         form.ticked = row is not None
         form.paper_level = row["level"].value() if row is not None else form.self_level
-        form.errors = [*(row.errors.get("level", []) if row is not None else []), *row_errors.get(form.pk, [])]
+        form.paper_score = (row["score"].value() or "") if row is not None and scored else ""
+        form.errors = [
+            *(row.errors.get("level", []) if row is not None else []),
+            *(row.errors.get("score", []) if row is not None else []),
+            *row_errors.get(form.pk, []),
+        ]
     context = {
         "period": period,
         "organization": organization,
         "forms": forms,
         "levels": _level_choices(),
+        "scored": scored,
         "taking_forms": period.state == Period.State.OPEN,
     }
     return render(request, "assessments/paper.html", context, status=status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from ..core.models import Assessment, AuditEntry, Period
 from ..core.services import _check, _locked_copy, assessment_step
 from ..core.transitions import audit_fields, log_action
 from ..core.workflow import Actor
+from ..evaluations import PAPER_TOTAL
 from .formview import self_level_item, template_for
 from .models import Analysis
 
@@ -202,10 +204,16 @@ class PaperError(WorkflowError):
 
 
 def paper_self_reviews_record(
-    *, period: Period, organization: Organization, user: User, choices: Mapping[int, str]
+    *,
+    period: Period,
+    organization: Organization,
+    user: User,
+    choices: Mapping[int, str],
+    scores: Mapping[int, Decimal] | None = None,
 ) -> int:
     """The cell's secretary records the self-reviews that members wrote on paper and handed in:
-    `choices` maps each member's assessment pk to the level the paper proposes ("" when it names none).
+    `choices` maps each member's assessment pk to the level the paper proposes ("" when it names none);
+    `scores`, where the regime scores (2025), the total the paper gives, which the rules read.
 
     Each form becomes submitted, marked as on paper, in the member's place (the trail says so); the
     paper copy stays with the cell. Nothing of the paper's text is typed in, so the rules check what the
@@ -253,6 +261,8 @@ def paper_self_reviews_record(
             from_state = assessment.state
             if item is not None and level:
                 assessment.answers = {**assessment.answers, item.id: level}
+            if scores and scores.get(pk) is not None:
+                assessment.answers = {**assessment.answers, PAPER_TOTAL: str(scores[pk])}
             assessment.self_level = level
             assessment.state = Assessment.State.SUBMITTED
             assessment.submitted_at = now

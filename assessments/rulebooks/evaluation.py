@@ -77,10 +77,11 @@ class Score:
     general: Decimal
     results: Decimal
     missing: tuple[str, ...] = ()  # points items left empty (counted as 0)
+    declared: Decimal | None = None  # a total known without its points (a paper form)
 
     @property
     def total(self) -> Decimal:
-        return self.general + self.results
+        return self.declared if self.declared is not None else self.general + self.results
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,7 @@ class MemberFacts:
     violated_prohibitions: bool = False  # 2025: vi phạm những điều đảng viên không được làm
     breached_exemplary_duty: bool = False  # 2025: vi phạm quy định về trách nhiệm nêu gương
     sick_leave_days: int = 0
+    sick_leave_months: Decimal = Decimal(0)  # calendar months of sick leave within the year (with a fraction)
     maternity_leave: bool = False
     transfers: tuple[TransferFact, ...] = ()
     temporary_attachment: bool = False  # sinh hoạt tạm thời
@@ -119,6 +120,7 @@ class MemberFacts:
         object.__setattr__(self, "disciplines", tuple(self.disciplines))
         object.__setattr__(self, "transfers", tuple(self.transfers))
         object.__setattr__(self, "counted_violation_keys", frozenset(self.counted_violation_keys))
+        object.__setattr__(self, "sick_leave_months", to_decimal(self.sick_leave_months))
 
     @property
     def is_civil_servant(self) -> bool:
@@ -213,13 +215,15 @@ class Answers:
     """What the raters gave: ratings (2018) or points (2025), plus the assessment of the year's tasks.
 
     ratings: criterion id -> Rating; points: criterion id -> points; tasks: task shares (2018 uses
-    `completed` only); shortcomings_fixed: share of the earlier shortcomings fixed, None if there were none.
+    `completed` only); shortcomings_fixed: share of the earlier shortcomings fixed, None if there were none;
+    total: a 2025 score known only as its total (a paper form), used when no points are given.
     """
 
     ratings: Mapping[str, Rating] = field(default_factory=dict)
     points: Mapping[str, Decimal] = field(default_factory=dict)
     tasks: TaskStats | None = None
     shortcomings_fixed: Decimal | None = None
+    total: Decimal | None = None  # 2025: the total written on a paper form, when its points were not typed in
 
     def __post_init__(self):
         object.__setattr__(self, "ratings", {key: Rating.coerce(value) for key, value in self.ratings.items()})
@@ -229,6 +233,11 @@ class Answers:
             if not Decimal(0) <= value <= Decimal(1):
                 raise ValueError(f"shortcomings_fixed is a share from 0 to 1, not {value}")
             object.__setattr__(self, "shortcomings_fixed", value)
+        if self.total is not None:
+            value = to_decimal(self.total)
+            if not Decimal(0) <= value <= Decimal(100):
+                raise ValueError(f"total is a score from 0 to 100, not {value}")
+            object.__setattr__(self, "total", value)
 
 
 @dataclass(frozen=True)

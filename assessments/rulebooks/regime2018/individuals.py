@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from vocabulary import Level
 
@@ -62,9 +63,14 @@ class IndividualChecks:
 
         yield from self._member_criteria(ctx)
 
-        sick_days = params.sick_leave_months * 30
-        if facts.sick_leave_days >= sick_days:
-            yield ctx.finding("R2018-M-SICK", cap=Level.HTNV, days=facts.sick_leave_days, threshold=sick_days)
+        if facts.sick_leave_months >= params.sick_leave_months:
+            yield ctx.finding(
+                "R2018-M-SICK",
+                cap=Level.HTNV,
+                days=facts.sick_leave_days,
+                months=facts.sick_leave_months.quantize(Decimal("0.1")),
+                threshold=params.sick_leave_months,
+            )
         if facts.maternity_leave:
             yield ctx.finding("R2018-M-MATERNITY", severity=Severity.INFO)
 

@@ -32,7 +32,7 @@ class IndividualChecks(SharedChecks):
             yield ctx.finding("R2025-M-TEMP", severity=params.temporary_comment_severity)
         if facts.suspended_from_committee_only:
             yield ctx.finding("R2025-M-CU-SUSP", severity=Severity.INFO)
-        if facts.sick_leave_days >= params.sick_leave_months * 30 or facts.maternity_leave:
+        if facts.sick_leave_months >= params.sick_leave_months or facts.maternity_leave:
             yield ctx.finding("R2025-M-SICK", severity=Severity.INFO)
         regraded = [d for d in facts.disciplines if d.key in facts.counted_violation_keys]
         if regraded:

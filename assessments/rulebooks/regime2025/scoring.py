@@ -11,7 +11,7 @@ from decimal import Decimal
 from vocabulary import Level
 
 from ..catalogue import Share
-from ..evaluation import Finding
+from ..evaluation import Finding, Score
 from ..facts import TaskStats
 from ..form_answers import score
 from ..rulebook import Context
@@ -48,11 +48,14 @@ class SharedChecks:
         return Level.KHTNV
 
     def _score(self, ctx: Context) -> Iterator[Finding | None]:
-        if not ctx.answers.points:
-            # Not scored yet (e.g. a level proposed before part B is filled): no band, nothing capped.
-            yield ctx.unchecked("R2025-S-SCORE", variant="unscored")
+        if not ctx.answers.points and ctx.answers.total is None:
+            # No score, no level: the band is where the level starts (Điều 11), so nothing can be decided.
+            yield ctx.finding("R2025-S-SCORE", variant="unscored")
             return
-        result = score(ctx.template, ctx.answers.points)
+        if ctx.answers.points:
+            result = score(ctx.template, ctx.answers.points)
+        else:
+            result = Score(Decimal(0), Decimal(0), declared=ctx.answers.total)
         ctx.score, ctx.band = result, self.band_of(result.total, ctx.params)
         if result.missing:
             yield ctx.finding("R2025-S-SCORE", severity=Severity.WARN, missing=len(result.missing))
@@ -70,6 +73,9 @@ class SharedChecks:
         params: Parameters2025 = ctx.params
         tasks = ctx.answers.tasks
         if not complete_tasks(tasks):
+            # HTXSNV must be shown (100% on time, 30% beyond): without the shares it is not; the lower
+            # levels' conditions stay unchecked (a warning that does not lower the suggestion).
+            yield ctx.finding(xs_rule, cap=Level.HTTNV, variant="missing")
             yield ctx.unchecked("R2025-S-COMBINE", variant="missing")
             return
         if tasks.on_time < 1 or tasks.exceeding < params.exceeding_share:

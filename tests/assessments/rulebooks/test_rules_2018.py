@@ -152,13 +152,15 @@ CASES = [
     # Leave and transfers
     fires(
         "R2018-M-SICK",
-        "90 days of sick leave cap the member at HTNV",
-        evaluate_member(member(sick_leave_days=90)),
+        "3 calendar months of sick leave cap the member at HTNV",
+        evaluate_member(member(sick_leave_days=90, sick_leave_months=3)),
         cap=Level.HTNV,
         severity=Severity.BLOCK,
     ),
     quiet(
-        "R2018-M-SICK", "89 days of sick leave leave the member uncapped", evaluate_member(member(sick_leave_days=89))
+        "R2018-M-SICK",
+        "2.9 months of sick leave leave the member uncapped",
+        evaluate_member(member(sick_leave_days=89, sick_leave_months="2.9")),
     ),
     fires(
         "R2018-M-MATERNITY",
@@ -688,8 +690,8 @@ def test_the_transfer_comment_can_be_a_warning_only():
 
 def test_sick_leave_threshold_follows_the_parameter():
     params = RB.parameters({"sick_leave_months": 2})
-    assert RB.evaluate_member(member(sick_leave_days=60), answers_2018(), params).cap == Level.HTNV
-    assert RB.evaluate_member(member(sick_leave_days=59), answers_2018(), params).cap is None
+    assert RB.evaluate_member(member(sick_leave_days=59, sick_leave_months=2), answers_2018(), params).cap == Level.HTNV
+    assert RB.evaluate_member(member(sick_leave_days=59, sick_leave_months="1.95"), answers_2018(), params).cap is None
 
 
 def test_a_leader_is_rated_on_the_results_of_the_unit_led_as_well():

@@ -87,10 +87,10 @@ CASES = [
     ),
     fires(
         "R2025-S-SCORE",
-        "a form not scored at all has no band and caps nothing",
+        "a form not scored at all has no band: no level can be decided",
         evaluate_member(points={}),
         cap=None,
-        severity=Severity.WARN,
+        severity=Severity.BLOCK,
     ),
     quiet("R2025-S-SCORE", "a fully scored form is complete", evaluate_member()),
     fires(
@@ -428,7 +428,7 @@ CASES = [
     fires(
         "R2025-M-SICK",
         "90 days of sick leave: judged on the actual work, no cap",
-        evaluate_member(staff(sick_leave_days=90)),
+        evaluate_member(staff(sick_leave_days=90, sick_leave_months=3)),
         severity=Severity.INFO,
     ),
     fires(
@@ -437,7 +437,11 @@ CASES = [
         evaluate_member(staff(maternity_leave=True)),
         severity=Severity.INFO,
     ),
-    quiet("R2025-M-SICK", "89 days of sick leave", evaluate_member(staff(sick_leave_days=89))),
+    quiet(
+        "R2025-M-SICK",
+        "2.9 months of sick leave",
+        evaluate_member(staff(sick_leave_days=89, sick_leave_months="2.9")),
+    ),
     fires(
         "R2025-M-TEMP",
         "a temporary attachment without the comment is warned",
@@ -626,13 +630,28 @@ def test_missing_task_statistics_do_not_cap_the_score():
     assert evaluation.allowed(Level.HTTNV)
 
 
-def test_a_level_proposed_before_scoring_is_judged_on_the_facts_alone():
+def test_without_a_score_no_level_is_allowed_and_the_finding_says_what_is_missing():
     evaluation = RB.evaluate_member(staff(), None)
     assert (evaluation.score, evaluation.band) == (None, None)
-    assert evaluation.allowed(Level.HTXSNV)
-    assert {f.rule_id for f in evaluation.findings} == {"R2025-S-SCORE", "R2025-S-COMBINE"}
+    assert evaluation.allowed_levels() == ()
+    (missing,) = evaluation.explain(Level.HTNV)
+    assert missing.rule_id == "R2025-S-SCORE" and "phần B" in missing.message_vi and "part B" in missing.message_en
     triggered = RB.evaluate_member(staff(degradation_concluded=True), None)
     assert triggered.level == Level.KHTNV
+
+
+def test_a_total_from_a_paper_form_gives_the_band():
+    evaluation = RB.evaluate_member(staff(), Answers(total="69.5"))
+    assert evaluation.band == Level.HTNV and evaluation.score.total == Decimal("69.5")
+    assert evaluation.cap == Level.HTNV
+    assert not evaluation.allowed(Level.HTTNV) and evaluation.allowed(Level.HTNV)
+    assert RB.evaluate_member(staff(), Answers(total=92)).band == Level.HTXSNV
+
+
+@pytest.mark.parametrize("total", ["-1", "100.5"])
+def test_a_paper_total_out_of_range_is_refused(total):
+    with pytest.raises(ValueError, match="0 to 100"):
+        Answers(total=total)
 
 
 def test_points_above_a_maximum_are_the_callers_error():
@@ -643,9 +662,9 @@ def test_points_above_a_maximum_are_the_callers_error():
 
 
 def test_sick_leave_does_not_cap_in_2025_as_it_did_in_2018():
-    evaluation = RB.evaluate_member(staff(sick_leave_days=120), answers())
+    evaluation = RB.evaluate_member(staff(sick_leave_days=120, sick_leave_months=4), answers())
     assert evaluation.level == Level.HTXSNV
-    assert get_rulebook("2018").evaluate_member(member(sick_leave_days=120)).cap == Level.HTNV
+    assert get_rulebook("2018").evaluate_member(member(sick_leave_days=120, sick_leave_months=4)).cap == Level.HTNV
 
 
 def test_a_discipline_already_counted_counts_again_in_2025_but_not_in_2018():

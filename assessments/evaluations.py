@@ -1,0 +1,203 @@
+"""The one place that asks the rulebook about a subject: every fact it needs, from what is stored.
+
+Every screen, check and service that proposes, suggests, checks or decides a level calls
+`evaluate_assessments` (a list of subjects, in bulk: a fixed number of queries whatever its length)
+or `evaluate_form` (one subject, with the answers of the form being filled). The facts are:
+
+- the records of the year (`core.facts`): status, discipline (one violation counted once, violations
+  counted in an earlier year left out), conclusions on conduct, civil-service rating, leave in
+  calendar months, transfers, last year's level; for a leader, the level of the unit they head;
+- what the forms say: the self-review's scores or ratings and task shares, the total written on a
+  paper form, the evaluators' analysis forms once handed in (they take the place of the subject's own
+  scores and ratings: the appraisal is what the decision rests on), the task shares the cell recorded
+  at its meeting;
+- the period's one resolved parameter set (`core.facts.period_parameters`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from .core.facts import headed_units, member_facts_for, organization_facts, period_parameters
+from .core.models import Assessment
+from .core.selectors import previous_levels
+from .rulebooks import Answers, CollectiveFacts, Evaluation, Rating, get_rulebook
+
+if TYPE_CHECKING:
+    from .core.models import Period
+    from .rulebooks import FormTemplate, Parameters, Rulebook
+
+# Where the paper list keeps the total a 2025 paper form gives (its points are not typed in).
+PAPER_TOTAL = "paper_total"
+MEMBER_KINDS = (Assessment.SubjectKind.MEMBER, Assessment.SubjectKind.LEADER)
+
+
+def evaluation_template(rulebook: Rulebook, assessment: Assessment, params: Parameters) -> FormTemplate:
+    """The template whose items the rulebook reads for the subject (2018: the analysis form's ratings;
+    2025: the points of part B), in the subject's form variant."""
+    variant = assessment.form_variant or None
+    return rulebook.form_template(assessment.subject_kind, rulebook.evaluation_purpose, variant, params)
+
+
+def _self_answers(assessment: Assessment, rulebook: Rulebook) -> Answers | None:
+    from .reviews.formview import scored_answers
+
+    template = rulebook.form_template(assessment.subject_kind, "self_review", assessment.form_variant or None)
+    answers = scored_answers(template, assessment.answers or {})
+    total = (assessment.answers or {}).get(PAPER_TOTAL)
+    if total not in (None, ""):
+        try:
+            total = Decimal(str(total))
+        except InvalidOperation:
+            total = None
+        if total is not None and Decimal(0) <= total <= Decimal(100):
+            answers = _with(answers, total=total)
+    return answers
+
+
+def _with(answers: Answers | None, **changes) -> Answers:
+    base = answers or Answers()
+    values = {
+        "ratings": base.ratings,
+        "points": base.points,
+        "tasks": base.tasks,
+        "shortcomings_fixed": base.shortcomings_fixed,
+        "total": base.total,
+    }
+    return Answers(**{**values, **changes})
+
+
+def _appraisal(forms: Sequence[Mapping], template: FormTemplate) -> tuple[dict, dict]:
+    """(ratings, points) the handed-in analysis forms agree on: per criterion the rating most of them
+    gave (a tie goes to the lower rating, the cautious reading), and the mean of the points."""
+    rating_ids = {item.id for item in template.rating_items()}
+    points_ids = {item.id: item.max_points for item in template.points_items()}
+    given, scored = defaultdict(Counter), defaultdict(list)
+    for answers in forms:
+        for key, value in answers.items():
+            if key in rating_ids:
+                try:
+                    given[key][Rating.coerce(value)] += 1
+                except ValueError:
+                    continue
+            elif key in points_ids and value not in (None, ""):
+                try:
+                    number = Decimal(str(value))
+                except InvalidOperation:
+                    continue
+                if 0 <= number <= points_ids[key]:
+                    scored[key].append(number)
+    ratings = {
+        key: max(counter.items(), key=lambda pair: (pair[1], -list(Rating).index(pair[0])))[0]
+        for key, counter in given.items()
+    }
+    points = {key: sum(values) / len(values) for key, values in scored.items() if values}
+    return ratings, points
+
+
+def answers_for(
+    period: Period, assessments: Sequence[Assessment], rulebook: Rulebook, params: Parameters
+) -> dict[int, Answers]:
+    """{assessment pk: Answers} from the self-reviews, the paper totals and the handed-in analysis
+    forms: one query for the list."""
+    from .reviews.models import Analysis
+
+    analyses = defaultdict(list)
+    for assessment_id, answers in Analysis.objects.filter(
+        assessment__in=[a.pk for a in assessments], submitted_at__isnull=False
+    ).values_list("assessment_id", "answers"):
+        analyses[assessment_id].append(answers or {})
+    result = {}
+    for assessment in assessments:
+        template = evaluation_template(rulebook, assessment, params)
+        answers = _self_answers(assessment, rulebook) or Answers()
+        ratings, points = _appraisal(analyses.get(assessment.pk, ()), template)
+        own_ratings = {k: v for k, v in answers.ratings.items() if k in {i.id for i in template.rating_items()}}
+        own_points = {k: v for k, v in answers.points.items() if k in {i.id for i in template.points_items()}}
+        answers = _with(answers, ratings=ratings or own_ratings, points=points or own_points)
+        result[assessment.pk] = answers
+    return result
+
+
+def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, object]:
+    """{assessment pk: the rulebook's facts of the subject} for members, leaders, organisations and
+    leadership collectives: a fixed number of queries for the list."""
+    members = [a.member for a in assessments if a.member_id]
+    facts = {}
+    if members:
+        heads = headed_units(members)
+        unit_levels = dict(
+            Assessment.objects.filter(
+                period=period, subject_kind=Assessment.SubjectKind.ORGANIZATION, organization_id__in=set(heads.values())
+            )
+            .exclude(decided_level="")
+            .values_list("organization_id", "decided_level")
+        )
+        leaders = {a.member_id for a in assessments if a.subject_kind == Assessment.SubjectKind.LEADER}
+        by_member = member_facts_for(
+            members,
+            period.year,
+            previous=previous_levels(period, [m.pk for m in members]),
+            unit_levels=unit_levels,
+            leaders=leaders,
+        )
+        facts.update({a.pk: by_member[a.member_id] for a in assessments if a.member_id})
+    for assessment in assessments:
+        if assessment.member_id:
+            continue
+        if assessment.subject_kind == Assessment.SubjectKind.ORGANIZATION:
+            facts[assessment.pk] = organization_facts(assessment.organization)
+        else:
+            facts[assessment.pk] = CollectiveFacts(founded_on=assessment.organization.founded_on)
+    return facts
+
+
+def evaluate_assessments(
+    period: Period,
+    assessments: Iterable[Assessment],
+    rulebook: Rulebook | None = None,
+    params: Parameters | None = None,
+) -> dict[int, Evaluation]:
+    """{assessment pk: Evaluation} of the classified subjects, each with every fact the rulebook
+    needs (the assessments come with member and organisation loaded)."""
+    rulebook = rulebook or get_rulebook(period.regime)
+    params = params or period_parameters(period)
+    assessments = [a for a in assessments if a.classified]
+    if not assessments:
+        return {}
+    facts = facts_for(period, assessments)
+    answers = answers_for(period, assessments, rulebook, params)
+    return {
+        a.pk: rulebook.evaluate(
+            a.subject_kind,
+            facts[a.pk],
+            answers[a.pk],
+            params,
+            variant=a.form_variant or None,
+        )
+        for a in assessments
+    }
+
+
+def evaluate_form(assessment: Assessment, answers: Mapping, template: FormTemplate) -> Evaluation:
+    """The rulebook's reading of one subject with the answers of the form being filled (`template`):
+    the records of the year as at decision time, the form's own scores, ratings and task shares."""
+    from .reviews.formview import scored_answers
+
+    period = assessment.period
+    rulebook = get_rulebook(period.regime)
+    params = period_parameters(period)
+    facts = facts_for(period, [assessment])[assessment.pk]
+    evaluation = evaluation_template(rulebook, assessment, params)
+    given = scored_answers(template, answers) or Answers()
+    rating_ids = {i.id for i in evaluation.rating_items()}
+    points_ids = {i.id for i in evaluation.points_items()}
+    given = _with(
+        given,
+        ratings={k: v for k, v in given.ratings.items() if k in rating_ids},
+        points={k: v for k, v in given.points.items() if k in points_ids},
+    )
+    return rulebook.evaluate(assessment.subject_kind, facts, given, params, variant=assessment.form_variant or None)

@@ -1,0 +1,284 @@
+"""Every fact reaches the rulebook where levels are decided: scores, paper totals, leave in calendar
+months under the period's parameters, discipline counted once, conclusions on conduct, last year's
+level, and the level of the unit a leader heads. Through the decision screen, as the officer who
+decides; the rule fires there, and stays quiet when its condition does not hold."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from assessments.core import services
+from assessments.core.facts import calendar_months, period_parameters
+from assessments.evaluations import PAPER_TOTAL, evaluate_assessments, facts_for
+from assessments.models import Assessment, Period
+from assessments.reviews.formview import template_for
+from members.models import DegradationConclusion, DisciplineDecision, LeavePeriod, Member
+from vocabulary import Level
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def retired(personas):
+    """Retired members: no civil-service rating is needed before deciding them."""
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+
+
+def open_period(city, personas, regime, **parameters):
+    period = Period.objects.create(organization=city.city, year=2026, regime=regime, parameters=parameters)
+    services.period_open(period=period, user=personas.board)
+    return period
+
+
+def form_of(period, member):
+    return Assessment.objects.select_related("member", "period").get(period=period, member=member)
+
+
+def with_score(assessment, total):
+    """The self-review's part B filled to `total` points out of 100, spread over the items."""
+    template = template_for(assessment)
+    items = template.points_items()
+    answers = dict(assessment.answers)
+    left = Decimal(str(total))
+    for item in items[:-1]:
+        share = (item.max_points * Decimal(str(total)) / 100).quantize(Decimal("0.01"))
+        answers[item.id] = str(share)
+        left -= share
+    answers[items[-1].id] = str(left)
+    Assessment.objects.filter(pk=assessment.pk).update(answers=answers)
+
+
+def decide(client, period, organization, assessment, level, note=""):
+    address = reverse("assessments:decide", args=[period.public_id, organization.code])
+    data = {f"level-{assessment.pk}": level}
+    if note:
+        data[f"note-{assessment.pk}"] = note
+    return client.post(address, data, HTTP_HX_REQUEST="true")
+
+
+def refused(response, *words):
+    text = response.content.decode()
+    return response.status_code == 422 and all(word in text for word in words)
+
+
+# --- 2025: the score ------------------------------------------------------------------------------------------
+
+
+def test_a_score_of_69_5_is_not_decided_httnv(city, personas, client_for):
+    period = open_period(city, personas, "2025")
+    form = form_of(period, personas.member_record)
+    with_score(form, "69.5")
+    client = client_for(personas.officer_a)
+    response = decide(client, period, city.committee_a, form, "HTTNV", note="Đạt kết quả tốt")
+    assert refused(response, "R2025-S-BANDS") or refused(response, "69,5")
+    assert Assessment.objects.get(pk=form.pk).decided_level == ""
+    assert decide(client, period, city.committee_a, form, "HTNV").status_code == 200
+    assert Assessment.objects.get(pk=form.pk).decided_level == "HTNV"
+
+
+def test_without_a_score_no_level_is_decided_and_the_row_says_what_is_missing(city, personas, client_for):
+    period = open_period(city, personas, "2025")
+    form = form_of(period, personas.member_record)
+    response = decide(client_for(personas.officer_a), period, city.committee_a, form, "HTNV")
+    assert refused(response, "phần B")
+    assert Assessment.objects.get(pk=form.pk).decided_level == ""
+
+
+def test_92_points_and_no_task_shares_are_not_htxsnv_at_the_decision(city, personas, client_for):
+    period = open_period(city, personas, "2025")
+    form = form_of(period, personas.member_record)
+    with_score(form, 92)
+    evaluation = evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk]
+    assert evaluation.band == Level.HTXSNV
+    response = decide(client_for(personas.officer_a), period, city.committee_a, form, "HTXSNV")
+    assert refused(response, "R2025-M-XS") or refused(response, "vượt mức")
+    assert Assessment.objects.get(pk=form.pk).decided_level == ""
+
+
+# --- 2025: the total of a paper form ------------------------------------------------------------------------------
+
+
+def paper_url(period, cell):
+    return reverse("assessments:paper", args=[period.public_id, cell.code])
+
+
+def test_the_secretary_records_the_papers_total_and_the_decision_reads_it(city, personas, client_for):
+    period = open_period(city, personas, "2025")
+    form = form_of(period, personas.member_record)
+    client = client_for(personas.secretary_a1)
+    page = client.get(paper_url(period, city.cell_a1))
+    assert f'name="score-{form.pk}"' in page.content.decode()
+    response = client.post(paper_url(period, city.cell_a1), {f"received-{form.pk}": "1", f"score-{form.pk}": "69,5"})
+    assert response.status_code == 302
+    form.refresh_from_db()
+    assert form.answers[PAPER_TOTAL] == "69.5" and form.on_paper
+    evaluation = evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk]
+    assert evaluation.score.total == Decimal("69.5") and evaluation.cap == Level.HTNV
+
+
+@pytest.mark.parametrize(
+    ("score", "message"),
+    [("", "tổng điểm"), ("abc", "từ 0 đến 100"), ("100,5", "từ 0 đến 100"), ("-1", "từ 0 đến 100")],
+)
+def test_a_missing_or_wrong_paper_total_is_refused_and_nothing_is_saved(city, personas, client_for, score, message):
+    period = open_period(city, personas, "2025")
+    form = form_of(period, personas.member_record)
+    client = client_for(personas.secretary_a1)
+    response = client.post(paper_url(period, city.cell_a1), {f"received-{form.pk}": "1", f"score-{form.pk}": score})
+    assert response.status_code == 400 and message in response.content.decode().lower()
+    form.refresh_from_db()
+    assert form.state == Assessment.State.NOT_STARTED and PAPER_TOTAL not in form.answers
+
+
+def test_a_2018_paper_list_asks_for_no_score(city, personas, client_for):
+    period = open_period(city, personas, "2018")
+    page = client_for(personas.secretary_a1).get(paper_url(period, city.cell_a1))
+    assert page.status_code == 200 and 'name="score-' not in page.content.decode()
+
+
+# --- Leave in calendar months, under the period's parameters ------------------------------------------------
+
+
+def test_calendar_months_count_the_calendar_not_days():
+    assert calendar_months(datetime.date(2026, 3, 1), datetime.date(2026, 5, 31)) == 3
+    assert calendar_months(datetime.date(2026, 2, 10), datetime.date(2026, 5, 9)) == 3  # 89 days
+    assert calendar_months(datetime.date(2026, 1, 1), datetime.date(2026, 3, 30)) < 3  # 89 days, short of 3
+    assert calendar_months(datetime.date(2026, 5, 1), datetime.date(2026, 4, 1)) == 0
+
+
+def sick(member, start, end):
+    LeavePeriod.objects.create(member=member, kind=LeavePeriod.Kind.SICK, starts_on=start, ends_on=end)
+
+
+def test_three_calendar_months_of_sick_leave_cap_the_decision_at_htnv(city, personas, client_for):
+    sick(personas.member_record, datetime.date(2026, 2, 10), datetime.date(2026, 5, 9))  # 89 days, 3 months
+    period = open_period(city, personas, "2018")
+    form = form_of(period, personas.member_record)
+    response = decide(client_for(personas.officer_a), period, city.committee_a, form, "HTTNV")
+    assert refused(response, "R2018-M-SICK") or refused(response, "Nghỉ ốm")
+
+
+def test_the_periods_sick_leave_months_apply_at_the_decision(city, personas, client_for):
+    sick(personas.member_record, datetime.date(2026, 3, 1), datetime.date(2026, 6, 8))  # 100 days
+    period = open_period(city, personas, "2018", sick_leave_months=4)
+    assert period_parameters(period).sick_leave_months == 4
+    form = form_of(period, personas.member_record)
+    assert decide(client_for(personas.officer_a), period, city.committee_a, form, "HTTNV").status_code == 200
+    period.parameters = {"sick_leave_months": 3}
+    period.save(update_fields=["parameters"])
+    assert period_parameters(period).sick_leave_months == 3
+    evaluation = evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk]
+    assert evaluation.cap == Level.HTNV
+
+
+# --- Discipline: one violation once, an earlier year's not again --------------------------------------------------
+
+
+def discipline(member, **fields):
+    values = {"decided_on": datetime.date(2026, 4, 1), "form": "reprimand", "reason": "Vi phạm quy chế"} | fields
+    return DisciplineDecision.objects.create(member=member, **values)
+
+
+def test_two_decisions_on_one_violation_count_once(city, personas):
+    member = personas.member_record
+    discipline(member, violation_reference="KL-01")
+    discipline(member, decided_on=datetime.date(2026, 6, 1), form="warning", violation_reference="KL-01")
+    period = open_period(city, personas, "2018")
+    (finding,) = evaluate_assessments(period, [form_of(period, member)])[form_of(period, member).pk].by_rule(
+        "R2018-M-DISCIPLINE"
+    )
+    assert "1" in finding.message_vi
+
+
+def test_a_violation_counted_in_an_earlier_year_does_not_lower_the_level_again(city, personas, client_for):
+    member = personas.member_record
+    discipline(member, violation_year=2025, counted_in_earlier_year=True)
+    period = open_period(city, personas, "2018")
+    form = form_of(period, member)
+    assert not evaluate_assessments(period, [form])[form.pk].by_rule("R2018-M-DISCIPLINE")
+    assert decide(client_for(personas.officer_a), period, city.committee_a, form, "HTNV").status_code == 200
+
+
+def test_a_violation_counted_this_year_lowers_the_level_at_the_decision(city, personas, client_for):
+    discipline(personas.member_record)
+    period = open_period(city, personas, "2018")
+    form = form_of(period, personas.member_record)
+    response = decide(client_for(personas.officer_a), period, city.committee_a, form, "HTNV")
+    assert refused(response, "R2018-M-DISCIPLINE") or refused(response, "kỷ luật")
+
+
+def test_a_violation_after_its_decision_is_refused_with_a_message():
+    record = DisciplineDecision(decided_on=datetime.date(2026, 4, 1), form="reprimand", reason="x", violation_year=2027)
+    with pytest.raises(ValidationError) as error:
+        record.clean()
+    assert "violation_year" in error.value.message_dict
+
+
+def test_a_decision_date_in_the_future_is_refused():
+    record = DisciplineDecision(
+        decided_on=datetime.date.today() + datetime.timedelta(days=3), form="reprimand", reason="x"
+    )
+    with pytest.raises(ValidationError) as error:
+        record.clean()
+    assert "decided_on" in error.value.message_dict
+
+
+# --- 2025: the conduct of Điều 11 khoản 4 (M1) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["prohibitions", "exemplary_duty", "degradation"])
+def test_a_conclusion_on_conduct_makes_a_2025_member_khtnv(city, personas, kind):
+    member = personas.member_record
+    DegradationConclusion.objects.create(
+        member=member, kind=kind, concluded_on=datetime.date(2026, 5, 1), body="UBKT Thành ủy", summary="Kết luận"
+    )
+    period = open_period(city, personas, "2025")
+    form = form_of(period, member)
+    with_score(form, 85)
+    evaluation = evaluate_assessments(period, [form_of(period, member)])[form.pk]
+    assert evaluation.by_rule("R2025-M-K-CONDUCT") and evaluation.cap == Level.KHTNV
+
+
+def test_without_a_conclusion_the_conduct_trigger_is_quiet(city, personas):
+    period = open_period(city, personas, "2025")
+    form = form_of(period, personas.member_record)
+    with_score(form, 85)
+    assert not evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk].by_rule(
+        "R2025-M-K-CONDUCT"
+    )
+
+
+# --- Last year's level; the unit a leader heads ------------------------------------------------------------------
+
+
+def test_last_years_level_reaches_the_facts(city, personas):
+    before = open_period(city, personas, "2018")
+    Assessment.objects.filter(period=before, member=personas.member_record).update(decided_level="KHTNV")
+    period = Period.objects.create(organization=city.city, year=2027, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    form = form_of(period, personas.member_record)
+    assert facts_for(period, [form])[form.pk].previous_level == Level.KHTNV
+
+
+def test_the_secretary_of_a_khtnv_cell_is_held_to_the_cells_level(city, personas, client_for):
+    Member.objects.filter(pk=personas.secretary_a1_record.pk).update(is_leader=True)
+    period = open_period(
+        city,
+        personas,
+        "2018",
+        switches={"R2018-L-UNIT": {"enabled": True, "severity": "block"}},
+    )
+    form = form_of(period, personas.secretary_a1_record)
+    assert form.subject_kind == Assessment.SubjectKind.LEADER
+    client = client_for(personas.officer_a)
+    # The cell not decided yet: nothing to hold the secretary to.
+    assert not evaluate_assessments(period, [form])[form.pk].by_rule("R2018-L-UNIT")
+    Assessment.objects.filter(period=period, organization=city.cell_a1, subject_kind="organization").update(
+        decided_level="KHTNV"
+    )
+    response = decide(client, period, city.committee_a, form_of(period, personas.secretary_a1_record), "HTXSNV")
+    assert refused(response, "R2018-L-UNIT") or refused(response, "Đơn vị do cán bộ")
+    assert Assessment.objects.get(pk=form.pk).decided_level == ""
