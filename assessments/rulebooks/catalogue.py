@@ -22,6 +22,9 @@ from vocabulary import Level
 from .scales import Rating, Severity
 
 MARKS = ("V", "R")
+# Words of a note for the developers (how far a rule was checked against its text): they belong in a
+# rule's `note`, never in its `source`, which every message cites to the people using the application.
+DEVELOPER_NOTE_MARKERS = ("chưa đối chiếu", "lawnet", "not verified")
 STATUSES = ("implemented", "skipped")
 
 
@@ -73,6 +76,7 @@ class RuleSpec:
     title_en: str = ""
     messages: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     reason: str = ""  # why a rule is skipped
+    note: str = ""  # for the developers: how far the rule was checked against its document; never shown
 
     @property
     def implemented(self) -> bool:
@@ -116,6 +120,8 @@ def load_catalogue(path: Path, regime: str) -> dict[str, RuleSpec]:
             problems.append(f"status must be one of {STATUSES}")
         if not raw.get("source"):
             problems.append("source is required")
+        elif any(marker in raw["source"] for marker in DEVELOPER_NOTE_MARKERS):
+            problems.append("source cites the document only: a note on its checking goes in `note`")
         if status == "implemented":
             for key in ("title_vi", "title_en"):
                 if not raw.get(key):
@@ -142,6 +148,7 @@ def load_catalogue(path: Path, regime: str) -> dict[str, RuleSpec]:
             title_en=raw.get("title_en", ""),
             messages={name: (message["vi"], message["en"]) for name, message in messages.items()},
             reason=raw.get("reason", ""),
+            note=raw.get("note", ""),
         )
     return rules
 
