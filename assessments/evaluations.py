@@ -101,8 +101,9 @@ def _appraisal(forms: Sequence[Mapping], template: FormTemplate) -> tuple[dict, 
 def answers_for(
     period: Period, assessments: Sequence[Assessment], rulebook: Rulebook, params: Parameters
 ) -> dict[int, Answers]:
-    """{assessment pk: Answers} from the self-reviews, the paper totals and the handed-in analysis
-    forms: one query for the list."""
+    """{assessment pk: Answers} from the self-reviews, the paper totals, the handed-in analysis forms
+    and the task shares of the cell's meeting: two queries for the list."""
+    from .meetings.sheet import meeting_task_shares
     from .reviews.models import Analysis
 
     analyses = defaultdict(list)
@@ -110,6 +111,7 @@ def answers_for(
         assessment__in=[a.pk for a in assessments], submitted_at__isnull=False
     ).values_list("assessment_id", "answers"):
         analyses[assessment_id].append(answers or {})
+    shares = meeting_task_shares(assessments)
     result = {}
     for assessment in assessments:
         template = evaluation_template(rulebook, assessment, params)
@@ -118,6 +120,9 @@ def answers_for(
         own_ratings = {k: v for k, v in answers.ratings.items() if k in {i.id for i in template.rating_items()}}
         own_points = {k: v for k, v in answers.points.items() if k in {i.id for i in template.points_items()}}
         answers = _with(answers, ratings=ratings or own_ratings, points=points or own_points)
+        if assessment.pk in shares:
+            # The cell's view of the year's tasks, recorded at its meeting, before the member's own.
+            answers = _with(answers, tasks=shares[assessment.pk])
         result[assessment.pk] = answers
     return result
 

@@ -44,6 +44,8 @@ def demo_answers(assessment, template, rng, level="HTTNV"):
                 answers[item.id] = str((item.max_points * 8 / 10).quantize(item.max_points))
             elif item.kind == ItemKind.CHECKLIST:
                 answers[item.id] = {entry.id: "absent" for entry in item.entries}
+            elif item.kind == ItemKind.SHARE:
+                answers[item.id] = "20" if item.measure == "tasks.exceeding" else "100"
     return answers
 
 

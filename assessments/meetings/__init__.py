@@ -2,7 +2,8 @@
 member, and the online secret ballot (bỏ phiếu kín) that can fill them.
 
 models     Meeting, BallotCount, Ballot, VoterMark, BallotTally
-sheet      reading a meeting: the roster, each member's line, the proposal, the turnout and quorum
+sheet      reading a meeting: the roster, each member's line, the proposal, the turnout and quorum; the
+           task shares the cell recorded (`meeting_task_shares`)
 forms      the minutes and each member's line of the count, as typed: checked and converted
 minutes    recording the minutes and the proposals they give
 ballot     the online secret ballot: open, vote, close, stop
@@ -32,9 +33,11 @@ from .minutes import meeting_record  # noqa: E402
 from .sheet import (  # noqa: E402
     COUNT_FIELDS,
     LEVEL_NAMES,
+    SHARE_FIELDS,
     MeetingError,
     Turnout,
     meeting_sheet,
+    meeting_task_shares,
     proposal_from_counts,
     quorum_needed,
 )
@@ -42,6 +45,7 @@ from .sheet import (  # noqa: E402
 __all__ = [
     "COUNT_FIELDS",
     "LEVEL_NAMES",
+    "SHARE_FIELDS",
     "BallotCountForm",
     "BallotCountFormSet",
     "MeetingError",
@@ -55,6 +59,7 @@ __all__ = [
     "eligible_voters",
     "meeting_record",
     "meeting_sheet",
+    "meeting_task_shares",
     "minutes_forms",
     "proposal_from_counts",
     "quorum_needed",

@@ -23,6 +23,7 @@ from .models import Ballot, BallotCount, BallotTally, Meeting, VoterMark
 from .sheet import (
     FROZEN_STATES,
     LEVEL_FIELDS,
+    SHARE_FIELDS,
     MeetingError,
     Turnout,
     _roster,
@@ -291,6 +292,7 @@ def ballot_close(*, ballot: Ballot, user: User) -> Recorded:
             old = existing.get(pk)
             rows[pk] = {
                 "comments": old.comments if old else "",
+                **{name: getattr(old, name) if old else None for name in SHARE_FIELDS},
                 "issued": issued,
                 "received": voted,
                 "valid": voted,

@@ -13,7 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..core.forms import KeyedFormSet, VersionField
-from .sheet import COUNT_FIELDS, LEVEL_NAMES, MAX_COMMENT, MAX_COUNT, SHARED_FIELDS, count_label, show_date
+from .sheet import (
+    COUNT_FIELDS,
+    LEVEL_NAMES,
+    MAX_COMMENT,
+    MAX_COUNT,
+    SHARED_FIELDS,
+    count_label,
+    share_label,
+    show_date,
+)
 
 
 class CountField(forms.IntegerField):
@@ -39,6 +48,27 @@ class CountField(forms.IntegerField):
             return int(text)
         except ValueError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class ShareField(forms.DecimalField):
+    """A percentage from 0 to 100 ("92,5" or "92.5"), or nothing."""
+
+    default_error_messages = {
+        "invalid": _("Please enter a percentage from 0 to 100."),
+        "min_value": _("A share cannot be below 0%%."),
+        "max_value": _("A share cannot be above 100%%."),
+        "max_decimal_places": _("Please enter at most %(max)s decimal places."),
+        "max_digits": _("Please enter a percentage from 0 to 100."),
+        "max_whole_digits": _("Please enter a percentage from 0 to 100."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().removesuffix("%").strip().replace(",", ".")
+        return super().to_python(value)
 
 
 class CommentsField(forms.CharField):
@@ -181,6 +211,9 @@ class BallotCountForm(forms.Form):
     httnv = CountField(label="HTTNV")
     htnv = CountField(label="HTNV")
     khtnv = CountField(label="KHTNV")
+    tasks_completed = ShareField(label=share_label("tasks_completed"))
+    tasks_on_time = ShareField(label=share_label("tasks_on_time"))
+    tasks_exceeding = ShareField(label=share_label("tasks_exceeding"))
     comments = CommentsField(
         label=_("Comments"),
         required=False,
@@ -197,8 +230,35 @@ class BallotCountForm(forms.Form):
     def _typed(self, name):
         return str(self[name].data or "").strip() != ""
 
+    def _check_shares(self, data):
+        """The tasks on time, or beyond requirements, are a part of the tasks completed."""
+        completed = data.get("tasks_completed")
+        for name in ("tasks_on_time", "tasks_exceeding"):
+            part = data.get(name)
+            if part is None or name in self._errors:
+                continue
+            if completed is None and "tasks_completed" not in self._errors:
+                self.add_error("tasks_completed", _("Please enter the share of tasks completed as well."))
+            elif completed is not None and part > completed:
+                self.add_error(
+                    name,
+                    ValidationError(
+                        _(
+                            "The shares do not add up: %(part)s%% %(what)s cannot be more than the "
+                            "%(completed)s%% of tasks completed."
+                        ),
+                        code="shares",
+                        params={
+                            "part": _percent(part),
+                            "what": _("on time") if name == "tasks_on_time" else _("beyond requirements"),
+                            "completed": _percent(completed),
+                        },
+                    ),
+                )
+
     def clean(self):
         data = super().clean()
+        self._check_shares(data)
         if not any(self._typed(name) for name in LEVEL_NAMES):
             # Not counted yet: whatever the shared numbers are, they are neither checked nor saved.
             for name in SHARED_FIELDS:
@@ -271,6 +331,10 @@ class BallotCountForm(forms.Form):
                     params={"total": total, "valid": valid},
                 ),
             )
+
+
+def _percent(value):
+    return format(value.normalize(), "f")
 
 
 class BallotCountFormSet(KeyedFormSet):

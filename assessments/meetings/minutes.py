@@ -22,6 +22,7 @@ from .sheet import (
     ATTENDANCE_FIELDS,
     COUNT_FIELDS,
     FROZEN_STATES,
+    SHARE_FIELDS,
     Line,
     MeetingError,
     _roster,
@@ -137,7 +138,9 @@ def _lines_of_roster(
         assessment = by_public_id.get(str(public_id))
         if assessment is None or not assessment.classified:
             raise WorkflowError(_("A member in this list does not belong to this cell."))
-        rows[assessment.pk] = {name: line.get(name) for name in COUNT_FIELDS} | {"comments": line.get("comments", "")}
+        rows[assessment.pk] = {name: line.get(name) for name in (*COUNT_FIELDS, *SHARE_FIELDS)} | {
+            "comments": line.get("comments", "")
+        }
         if line.get("pending"):
             pending.add(assessment.pk)
     return absentee_ids, rows, pending
@@ -157,9 +160,9 @@ def meeting_record(
     `minutes` is the meeting as `forms.MinutesForm` cleans it (held_on, members_total, present,
     absent, and absentees: the public ids of the absent members' assessments); `lines` maps the public
     id of a member's assessment to their line as `forms.BallotCountForm` cleans it (the seven numbers,
-    all None when not counted yet, the comments, and `pending`). The forms have checked the typing and
-    the arithmetic; what depends on the records is checked here: a decided member's count, a count
-    from the online ballot, a count recorded before."""
+    all None when not counted yet, the comments, the task shares the cell gives, and `pending`). The
+    forms have checked the typing and the arithmetic; what depends on the records is checked here: a
+    decided member's count, a count from the online ballot, a count recorded before."""
     check_manager(user, period, organization)
     now = timezone.now()
     with transaction.atomic():
@@ -260,10 +263,10 @@ def _write_counts(
         else:
             changed.append(count)
         count.comments = line["comments"]
-        for name in COUNT_FIELDS:
+        for name in (*COUNT_FIELDS, *SHARE_FIELDS):
             setattr(count, name, line[name])
     BallotCount.objects.bulk_create(new)
-    BallotCount.objects.bulk_update(changed, ["comments", *COUNT_FIELDS])
+    BallotCount.objects.bulk_update(changed, ["comments", *COUNT_FIELDS, *SHARE_FIELDS])
     return {c.assessment_id: c for c in BallotCount.objects.filter(meeting=meeting)}
 
 

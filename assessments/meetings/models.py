@@ -91,6 +91,17 @@ class BallotCount(models.Model):
     proposed_level = models.CharField(
         _("cell's proposed level"), max_length=8, choices=model_choices(Level), blank=True
     )
+    # The cell's view of the member's year (percentages, 0 to 100): the share of tasks completed, of
+    # those completed on time and of those beyond requirements, which the rules read (Answers.tasks).
+    tasks_completed = models.DecimalField(
+        _("tasks completed (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    tasks_on_time = models.DecimalField(
+        _("tasks completed on time (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    tasks_exceeding = models.DecimalField(
+        _("tasks completed beyond requirements (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("ballot count")
@@ -125,6 +136,32 @@ class BallotCount(models.Model):
             models.CheckConstraint(
                 name="ballot_count_valid_within_received",
                 condition=Q(issued__isnull=True) | Q(valid__lte=models.F("received")),
+            ),
+            models.CheckConstraint(
+                name="ballot_count_task_shares_in_range",
+                condition=(Q(tasks_completed__isnull=True) | Q(tasks_completed__gte=0, tasks_completed__lte=100))
+                & (Q(tasks_on_time__isnull=True) | Q(tasks_on_time__gte=0, tasks_on_time__lte=100))
+                & (Q(tasks_exceeding__isnull=True) | Q(tasks_exceeding__gte=0, tasks_exceeding__lte=100)),
+            ),
+            models.CheckConstraint(
+                name="ballot_count_task_shares_add_up",
+                condition=Q(tasks_completed__isnull=True, tasks_on_time__isnull=True, tasks_exceeding__isnull=True)
+                | Q(
+                    tasks_completed__isnull=False,
+                    tasks_on_time__lte=models.F("tasks_completed"),
+                    tasks_exceeding__lte=models.F("tasks_completed"),
+                )
+                | Q(tasks_completed__isnull=False, tasks_on_time__isnull=True, tasks_exceeding__isnull=True)
+                | Q(
+                    tasks_completed__isnull=False,
+                    tasks_on_time__isnull=True,
+                    tasks_exceeding__lte=models.F("tasks_completed"),
+                )
+                | Q(
+                    tasks_completed__isnull=False,
+                    tasks_exceeding__isnull=True,
+                    tasks_on_time__lte=models.F("tasks_completed"),
+                ),
             ),
             models.CheckConstraint(
                 name="ballot_count_levels_add_up",

@@ -17,7 +17,7 @@ from ..core.facts import period_parameters
 from ..core.models import Assessment, Period
 from ..core.text import lang
 from ..evaluations import evaluate_assessments
-from ..rulebooks import lowest
+from ..rulebooks import TaskStats, lowest
 from .models import Ballot, BallotCount, Meeting, VoterMark
 
 # More than this share of the valid ballots must be for a level or better for it to be proposed.
@@ -47,6 +47,10 @@ COUNT_FIELDS = (*SHARED_FIELDS, *LEVEL_NAMES)
 ATTENDANCE_FIELDS = ("members_total", "present", "absent")
 
 
+# The cell's view of each member's year, in percentages: the share of tasks completed, on time, beyond.
+SHARE_FIELDS = ("tasks_completed", "tasks_on_time", "tasks_exceeding")
+
+
 # How many names a message lists before it says "and N more".
 NAMES_SHOWN = 8
 
@@ -66,6 +70,34 @@ class MeetingError(WorkflowError):
 
 def row_key(assessment, name):
     return f"{assessment.public_id}:{name}"
+
+
+def share_label(name):
+    """The name of a task-share column as the page and the messages show it."""
+    return {
+        "tasks_completed": _("Tasks completed (%)"),
+        "tasks_on_time": _("Completed on time (%)"),
+        "tasks_exceeding": _("Beyond requirements (%)"),
+    }[name]
+
+
+def meeting_task_shares(assessments):
+    """{assessment pk: TaskStats} of the task shares the cell's meeting recorded for these members'
+    forms (fractions from 0 to 1); a member whose line gives no share completed is left out. One query.
+
+    The cell's view: where it is given, the decision prefers it to the shares the member declared."""
+    pks = [getattr(a, "pk", a) for a in assessments]
+    shares = {}
+    rows = BallotCount.objects.filter(assessment_id__in=pks, tasks_completed__isnull=False).values_list(
+        "assessment_id", *SHARE_FIELDS
+    )
+    for pk, completed, on_time, exceeding in rows:
+        shares[pk] = TaskStats(
+            completed=completed / 100,
+            on_time=None if on_time is None else on_time / 100,
+            exceeding=None if exceeding is None else exceeding / 100,
+        )
+    return shares
 
 
 def count_label(name):

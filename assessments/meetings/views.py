@@ -38,7 +38,8 @@ def _cell_for_manager(user, period_id, code):
 
 
 def _column_labels():
-    return {name: reading.count_label(name) for name in reading.COUNT_FIELDS}
+    labels = {name: reading.count_label(name) for name in reading.COUNT_FIELDS}
+    return labels | {name: reading.share_label(name) for name in reading.SHARE_FIELDS}
 
 
 def _problems(errors, sheet, labels):
@@ -60,7 +61,7 @@ def _problems(errors, sheet, labels):
     for line in sheet.lines:
         public_id = str(line.assessment.public_id)
         found = []
-        for name in (*reading.COUNT_FIELDS, "line", "comments"):
+        for name in (*reading.COUNT_FIELDS, "line", *reading.SHARE_FIELDS, "comments"):
             for message in errors.get(f"{public_id}:{name}", []):
                 if message == missing:
                     continue  # the line's own message says which numbers are missing
@@ -77,6 +78,22 @@ def _stored_counts(line):
     return {name: getattr(line.count, name) if line.count else None for name in reading.COUNT_FIELDS}
 
 
+def _stored_line(line):
+    """A line as recorded: the counts, the task shares and the comments."""
+    shares = {name: getattr(line.count, name) if line.count else None for name in reading.SHARE_FIELDS}
+    return {**_stored_counts(line), **shares, "comments": line.count.comments if line.count else ""}
+
+
+def _share_value(value):
+    """A stored share as the page shows it: 92.50 as "92.5", 100.00 as "100"."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _unbound_forms(sheet):
     """The minutes and the lines as recorded (or, before the first save, the cell's size only)."""
     meeting = sheet.meeting
@@ -90,10 +107,7 @@ def _unbound_forms(sheet):
         }
     else:
         initial = {"held_on": "", "members_total": len(sheet.roster), "present": "", "absent": ""}
-    line_initial = {
-        str(line.assessment.public_id): {**_stored_counts(line), "comments": line.count.comments if line.count else ""}
-        for line in sheet.lines
-    }
+    line_initial = {str(line.assessment.public_id): _stored_line(line) for line in sheet.lines}
     return minutes_forms(
         sheet_roster=sheet.roster,
         lines=list(line_initial),
@@ -108,7 +122,7 @@ def _line_form(formset, line):
     key = str(line.assessment.public_id)
     form = formset.by_key.get(key)
     if form is None:
-        stored = {**_stored_counts(line), "comments": line.count.comments if line.count else ""}
+        stored = _stored_line(line)
         form = BallotCountForm(prefix=formset.form_prefix(key), auto_id="%s", initial=stored)
         form.key = key
     return form
@@ -144,6 +158,15 @@ def _page_context(sheet, form=None, formset=None, *, refusal=""):
                     "errors": field.errors,
                 }
             )
+        line.share_cells = [
+            {
+                "field": line_form[name],
+                "label": reading.share_label(name),
+                "value": _share_value(line_form[name].value()),
+            }
+            for name in reading.SHARE_FIELDS
+            if name == "tasks_completed" or sheet.period.regime != "2018"  # 2018 reads the share completed only
+        ]
         line.level_errors = line_form.non_field_errors()
         line.comment_errors = line_form["comments"].errors
         line.has_errors = bool(line_form.errors)

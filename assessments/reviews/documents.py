@@ -28,6 +28,8 @@ def _value_text(item, value):
             return Rating.coerce(value).label_vi
         except ValueError:
             return str(value)
+    if item.kind == ItemKind.SHARE:
+        return formview.share_text(item, value)
     return str(value)
 
 
@@ -77,6 +79,9 @@ def assessment_document(assessment):
                 continue
             paragraph = document.add_paragraph()
             paragraph.add_run(f"{field.label}: ").bold = item.kind != ItemKind.TEXT or not item.multiline
+            if item.kind == ItemKind.SHARE:
+                paragraph.add_run(_value_text(item, field.value))
+                continue
             if item.kind == ItemKind.TEXT and item.multiline:
                 document.add_paragraph(_value_text(item, field.value))
             else:

@@ -3,7 +3,8 @@ form of a rater), built field by field from the template; the reason for returni
 the self-reviews handed in on paper.
 
 A template is data, so the form is built from it: one field `item-<id>` for each item its author
-types (a checklist reads its marks from `item-<id>-<entry>`). The rulebook's `validate_answers`
+types (a checklist reads its marks from `item-<id>-<entry>`; a share, its percentage from `item-<id>`
+and its "there were none" box from `item-<id>-none`). The rulebook's `validate_answers`
 stays the one statement of what an answer may be; the form runs it in `clean` and puts each of its
 messages on the item's field, so the page shows Django's errors next to each item."""
 
@@ -14,7 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
 from ..core.forms import KeyedFormSet, LevelField, RowForm, VersionField
-from ..rulebooks import ItemKind, validate_answers
+from ..rulebooks import SHARE_NONE, ItemKind, validate_answers
 from . import formview
 
 MAX_TEXT = 20000  # characters in one answer: generous for a self-review, a guard against abuse
@@ -43,6 +44,18 @@ class ChecklistField(forms.Field):
 
     def to_python(self, value):
         return dict(value or {})
+
+
+class ShareWidget(forms.TextInput):
+    """A percentage, and for an item that allows it the box "there were none" (`<name>-none`), which wins."""
+
+    def value_from_datadict(self, data, files, name):
+        if data.get(f"{name}-none"):
+            return SHARE_NONE
+        return super().value_from_datadict(data, files, name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return False
 
 
 class AnswerField(forms.CharField):
@@ -92,6 +105,8 @@ class AnswersForm(forms.Form):
                 self.items[name] = item
                 if item.kind == ItemKind.CHECKLIST:
                     self.fields[name] = ChecklistField(entries=item.entries, label=item.label(language))
+                elif item.kind == ItemKind.SHARE:
+                    self.fields[name] = AnswerField(label=item.label(language), widget=ShareWidget)
                 else:
                     self.fields[name] = AnswerField(label=item.label(language))
 
@@ -156,8 +171,25 @@ class AnswersForm(forms.Form):
         return {item.id: list(self.errors[name]) for name, item in self.items.items() if name in self.errors}
 
 
+class LevelReasonField(forms.CharField):
+    """The written reason for proposing a level above what the rules advise (asked only then)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Reason for proposing a level above what the rules advise"),
+            required=False,
+            max_length=2000,
+            error_messages={
+                "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it.")
+            },
+            **kwargs,
+        )
+
+
 class SelfReviewForm(AnswersForm):
     """The subject's own review: saved as a draft (the autosave too), or submitted (its own address)."""
+
+    level_reason = LevelReasonField()
 
     def __init__(self, data=None, *, submit=False, **kwargs):
         self._submit = submit
@@ -172,6 +204,7 @@ class AnalysisForm(AnswersForm):
     """A rater's analysis form: saved, or handed in with the page's `submit` button."""
 
     submit = forms.BooleanField(required=False)
+    level_reason = LevelReasonField()
 
     @property
     def submitting(self):

@@ -1,15 +1,25 @@
 """The bridge between a rulebook's form template and the browser: what to show.
 
-A template is data (sections of items: text, rating, points, checklist, level); the page is drawn from
-it, and the answers come back through `forms.AnswersForm` as a dict keyed by item id.
+A template is data (sections of items: text, rating, points, checklist, level, share); the page is drawn
+from it, and the answers come back through `forms.AnswersForm` as a dict keyed by item id.
 """
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from vocabulary import Level
 
 from ..core.text import fold_ascii, lang  # noqa: F401 - the page language, as the templates of forms use it
-from ..rulebooks import Answers, ItemKind, Presence, Rating, get_rulebook
+from ..rulebooks import (
+    SHARE_NONE,
+    Answers,
+    ItemKind,
+    Presence,
+    Rating,
+    get_rulebook,
+    task_shares,
+)
 from ..rulebooks.arithmetic import to_decimal
 
 # Who fills a section: the subject (the member or the organisation under review), the cell, the committee.
@@ -38,6 +48,34 @@ class Field:
     @property
     def kind(self):
         return str(self.item.kind)
+
+    @property
+    def none_name(self):
+        """A share item that may be answered "there were none": the name of that box."""
+        return f"{self.name}-none" if self.item.kind == ItemKind.SHARE and self.item.allows_none else ""
+
+    @property
+    def is_none(self):
+        return self.item.kind == ItemKind.SHARE and self.value == SHARE_NONE
+
+    @property
+    def number(self):
+        """A share as the number box shows it (empty when answered "there were none")."""
+        return "" if self.is_none else self.value
+
+    @property
+    def none_label(self):
+        return self.item.none_label(lang()) if self.item.kind == ItemKind.SHARE else ""
+
+
+def share_text(item, value, language="vi"):
+    """A share answer as the printed form reads it: "92,5%", or the item's "there were none" label."""
+    if value in (None, ""):
+        return ""
+    if value == SHARE_NONE:
+        return item.none_label(language)
+    text = str(value).strip().removesuffix("%").strip()
+    return f"{text.replace('.', ',') if language == 'vi' else text}%"
 
 
 @dataclass
@@ -166,7 +204,9 @@ def header_answers(template, assessment, author=SUBJECT):
 
 
 def scored_answers(template, answers):
-    """The ratings and points the subject gave themselves, for the rulebook; None when there are none.
+    """The ratings, points and shares of the answers to `template`, for the rulebook; None when there
+    are none. The shares (percentages on the form) become the fractions of Answers.tasks and
+    Answers.shortcomings_fixed.
 
     Unfilled or invalid values are left out: the check speaks of what is there."""
     ratings, points = {}, {}
@@ -186,36 +226,89 @@ def scored_answers(template, answers):
                 continue
             if 0 <= number <= item.max_points:
                 points[item.id] = number
-    if not ratings and not points:
+    tasks, shortcomings_fixed = task_shares(template, answers)
+    if not ratings and not points and tasks is None and shortcomings_fixed is None:
         return None
-    return Answers(ratings=ratings, points=points)
+    return Answers(ratings=ratings, points=points, tasks=tasks, shortcomings_fixed=shortcomings_fixed)
 
 
 def level_check(assessment, answers):
-    """The rulebook's view of the self-proposed level: (cap, findings that forbid it, warnings)."""
+    """The rulebook's view of the level the member proposes on their self-review (see `proposal_check`);
+    None for an organisation or a collective, whose self-review shows no rule box."""
     if not assessment.member_id:
         return None
-    template = template_for(assessment)
+    return proposal_check(assessment, answers, template_for(assessment))
+
+
+def proposal_check(assessment, answers, template, author=SUBJECT):
+    """The rule box of a form and the check of its proposed level on submit: one evaluation of the
+    answers typed (`evaluate`), read for the level `author` proposes.
+
+    `blocking`: the messages of the BLOCK findings that forbid the level; `refused`, those of them that
+    cap it below (the level is refused, whoever proposes it); `above`, the warnings whose cap is below it
+    and the caps the deciding level may set aside (it needs a written reason, `needs_reason`); `warnings`:
+    every warning that concerns it, unchecked rules included. A BLOCK finding without a cap (a record
+    missing before the decision, such as the civil-service rating) is shown but does not stop a proposal."""
     evaluation = evaluate(assessment, answers, template)
-    item = self_level_item(template)
+    item = level_item(template, author)
     proposed = answers.get(item.id) if item else None
     language = lang()
     result = {
         "cap": evaluation.cap,
         "cap_label": evaluation.cap.label(language) if evaluation.cap else "",
+        "advisory_cap": evaluation.advisory_cap,
+        "advisory_label": evaluation.advisory_cap.label(language) if evaluation.advisory_cap else "",
         "proposed": proposed,
         "blocking": [],
+        "refused": [],
         "warnings": [],
+        "above": [],
+        "needs_reason": False,
         "excluded": evaluation.not_classified.message(language) if evaluation.not_classified else "",
+        "evaluation": evaluation,
     }
     if proposed:
         try:
             level = Level.coerce(proposed)
         except ValueError:
             return result
-        result["blocking"] = [f.message(language) for f in evaluation.explain(level)]
-        result["warnings"] = [f.message(language) for f in evaluation.warnings(level)]
+        blocking, warnings = evaluation.explain(level), evaluation.warnings(level)
+        capped = [f for f in blocking if f.cap is not None]
+        result["blocking"] = [f.message(language) for f in blocking]
+        result["refused"] = [f.message(language) for f in capped if not f.mitigable]
+        result["warnings"] = [f.message(language) for f in warnings]
+        result["above"] = [f.message(language) for f in capped if f.mitigable] + [
+            f.message(language) for f in warnings if f.cap is not None and not f.unchecked
+        ]
+        result["needs_reason"] = bool(result["above"]) and not result["refused"]
     return result
+
+
+def proposal_refusal(check, reason):
+    """Why the level proposed cannot be handed in as it stands (None when it can): a level the rules
+    forbid, or a level above what they advise without a written reason."""
+    if not check or not check["proposed"]:
+        return None
+    if check["refused"]:
+        return " ".join(
+            [
+                gettext("The rules do not allow the level proposed (at most %(level)s):")
+                % {"level": check["cap_label"]},
+                *check["refused"],
+            ]
+        )
+    if check["needs_reason"] and not (reason or "").strip():
+        return " ".join(
+            [
+                gettext(
+                    "The level proposed is above what the rules advise (%(level)s). Write your reason for "
+                    "proposing it, or choose another level:"
+                )
+                % {"level": check["advisory_label"]},
+                *check["above"],
+            ]
+        )
+    return None
 
 
 def evaluate(assessment, answers, template):

@@ -63,8 +63,10 @@ def assessment_save(
     return current
 
 
-def assessment_submit(*, assessment: Assessment, user: User, base_version: int) -> Assessment:
-    with assessment_step(assessment, AuditEntry.Action.SUBMIT, user) as change:
+def assessment_submit(*, assessment: Assessment, user: User, base_version: int, level_reason: str = "") -> Assessment:
+    """Hand in the self-review. `level_reason`: why the level proposed is above what the rules advise,
+    kept in the trail (the form page asks for it then)."""
+    with assessment_step(assessment, AuditEntry.Action.SUBMIT, user, reason=level_reason.strip()) as change:
         current = change.obj
         _conflict_unless(
             current, base_version, _("This form was changed elsewhere after you opened it. Reload the page first.")
@@ -160,11 +162,13 @@ def analysis_save(
     proposed_level: str = "",
     base_version: int,
     submit: bool = False,
+    level_reason: str = "",
 ) -> Analysis:
     """Save (and with submit=True, hand in) the user's analysis form on `assessment`.
 
     Raters are those who manage the subject's organisation; each has one form per subject. A handed-in
-    form is final for its rater."""
+    form is final for its rater. `level_reason`: why the level proposed is above what the rules advise,
+    kept in the trail with the hand-in."""
     with transaction.atomic():
         current = _locked_copy(assessment)
         if current.period.is_locked:
@@ -191,6 +195,7 @@ def analysis_save(
                 assessment=current,
                 actor=user,
                 data={"proposed_level": proposed_level},
+                reason=level_reason.strip(),
             )
     return analysis
 

@@ -55,6 +55,7 @@ def _form_context(request, assessment, actors, *, form=None, conflict=""):
         "decision_url": decision_url_for(assessment, actors) if assessment.reopened else "",
         "show_result": show_result,
         "level_check": formview.level_check(assessment, answers) if assessment.member_id else None,
+        "level_reason": form["level_reason"].value() or "" if form is not None else "",
         "evaluations": (
             analysis_summaries([assessment])[assessment.pk]
             if assessment.member_id is None and Actor.MANAGER in actors
@@ -142,6 +143,7 @@ def _level_check_json(check):
         "cap_label": check["cap_label"],
         "blocking": check["blocking"],
         "warnings": check["warnings"],
+        "needs_reason": check["needs_reason"],
     }
 
 
@@ -162,6 +164,11 @@ def assessment_submit(request, public_id):
         message = _("The form cannot be submitted yet: some required items are missing or not valid.")
         return _refuse(request, assessment, actors, form, message)
     answers, base_version = form.cleaned_data["answers"], form.cleaned_data["version"]
+    # The same check as the rule box beside the form, on the answers handed in.
+    reason = form.cleaned_data["level_reason"].strip()
+    refusal = formview.proposal_refusal(formview.level_check(assessment, answers), reason)
+    if refusal:
+        return _refuse(request, assessment, actors, form, refusal)
     try:
         if answers != assessment.answers:
             assessment = services.assessment_save(
@@ -172,7 +179,9 @@ def assessment_submit(request, public_id):
                 base_version=base_version,
             )
             base_version = assessment.version
-        services.assessment_submit(assessment=assessment, user=request.user, base_version=base_version)
+        services.assessment_submit(
+            assessment=assessment, user=request.user, base_version=base_version, level_reason=reason
+        )
     except services.ConflictError as error:
         return _refuse(request, assessment, actors, form, error.message, status=409, conflict=True)
     except services.WorkflowError as error:
@@ -247,39 +256,15 @@ def analysis(request, public_id):
     status = 200
     if request.method == "POST":
         form = AnalysisForm(request.POST, **form_kwargs)
-        if not form.is_valid():
-            messages.error(
-                request, _("Some answers are missing or not valid; nothing was saved. See the marked items.")
-            )
-            status = 400
-        else:
-            submit = form.cleaned_data["submit"]
-            try:
-                current = services.analysis_save(
-                    assessment=assessment,
-                    user=request.user,
-                    answers=form.cleaned_data["answers"],
-                    proposed_level=form.cleaned_data["level"],
-                    base_version=form.cleaned_data["version"],
-                    submit=submit,
-                )
-            except services.ConflictError as error:
-                messages.error(request, error.message)
-                status = 409
-            except services.WorkflowError as error:
-                messages.error(request, error.message)
-                status = 400
-            else:
-                messages.success(
-                    request,
-                    _("The analysis form has been handed in.") if submit else _("The analysis form has been saved."),
-                )
-                return redirect("assessments:analysis", public_id=assessment.public_id)
+        status = _analysis_post(request, assessment, template, form)
+        if status is None:
+            return redirect("assessments:analysis", public_id=assessment.public_id)
     else:
         form = AnalysisForm(**form_kwargs)
     answers = form.typed_answers()
     editable = services.analysis_editable(assessment, current)
-    evaluation = formview.evaluate(assessment, answers, template)
+    check = formview.proposal_check(assessment, answers, template, template.filled_by)
+    evaluation = check["evaluation"]
     language = formview.lang()
     suggested = evaluation.suggested_level() if evaluation.not_classified is None else None
     context = {
@@ -294,6 +279,8 @@ def analysis(request, public_id):
         "editable": editable,
         "version": current.version if current else 0,
         "suggested": suggested.label(language) if suggested else "",
+        "level_check": check,
+        "level_reason": (form["level_reason"].value() or "") if form.is_bound else "",
         "findings": [
             (finding.severity, finding.message(language))
             for finding in evaluation.findings
@@ -301,6 +288,42 @@ def analysis(request, public_id):
         ],
     }
     return render(request, "assessments/analysis.html", context, status=status)
+
+
+def _analysis_post(request, assessment, template, form):
+    """Save or hand in the rater's analysis form: None when done, else the status of the refusal."""
+    if not form.is_valid():
+        messages.error(request, _("Some answers are missing or not valid; nothing was saved. See the marked items."))
+        return 400
+    submit = form.cleaned_data["submit"]
+    reason = form.cleaned_data["level_reason"].strip()
+    if submit:
+        # Handing in: the same check as the rule box beside the form, on the answers handed in.
+        check = formview.proposal_check(assessment, form.cleaned_data["answers"], template, template.filled_by)
+        refusal = formview.proposal_refusal(check, reason)
+        if refusal:
+            messages.error(request, refusal)
+            return 400
+    try:
+        services.analysis_save(
+            assessment=assessment,
+            user=request.user,
+            answers=form.cleaned_data["answers"],
+            proposed_level=form.cleaned_data["level"],
+            base_version=form.cleaned_data["version"],
+            submit=submit,
+            level_reason=reason,
+        )
+    except services.ConflictError as error:
+        messages.error(request, error.message)
+        return 409
+    except services.WorkflowError as error:
+        messages.error(request, error.message)
+        return 400
+    messages.success(
+        request, _("The analysis form has been handed in.") if submit else _("The analysis form has been saved.")
+    )
+    return None
 
 
 def decision_url_for(assessment, actors):

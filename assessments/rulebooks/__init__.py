@@ -28,8 +28,8 @@ from .facts import (
     TaskStats,
     TransferFact,
 )
-from .form_answers import AnswerError, AnswersError, score, validate_answers
-from .forms import FormPurpose, FormTemplate, ItemKind, Presence, TemplateError
+from .form_answers import AnswerError, AnswersError, score, task_shares, validate_answers
+from .forms import SHARE_NONE, FormPurpose, FormTemplate, ItemKind, Presence, TemplateError
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch
 from .registry import RULES, available_rulebooks, discover, exclusion_message, get_rulebook, register, unregister
 from .rulebook import Rulebook
@@ -50,6 +50,7 @@ discover()
 
 __all__ = [
     "RULES",
+    "SHARE_NONE",
     "AnswerError",
     "Answers",
     "AnswersError",
@@ -93,6 +94,7 @@ __all__ = [
     "lowest",
     "register",
     "score",
+    "task_shares",
     "unregister",
     "validate_answers",
 ]

@@ -26,6 +26,9 @@ from vocabulary import Level
 from .scales import Rating, Severity
 
 MARKS = ("V", "R")
+# Words of a note for the developers (how far a rule was checked against its text): they belong in a
+# rule's `note`, never in its `source`, which every message cites to the people using the application.
+DEVELOPER_NOTE_MARKERS = ("chưa đối chiếu", "lawnet", "not verified")
 STATUSES = ("implemented", "elsewhere", "skipped")
 
 
@@ -79,6 +82,7 @@ class RuleSpec:
     reason: str = ""  # why a rule is skipped, or why a rule the notes do not list exists
     where: str = ""  # "elsewhere": the modules of the project that enforce it, separated by ";"
     extends: str = ""  # a rule the notes do not list: the notes' rule it details
+    note: str = ""  # for the developers: how far the rule was checked against its document; never shown
 
     @property
     def implemented(self) -> bool:
@@ -122,6 +126,8 @@ def load_catalogue(path: Path, regime: str) -> dict[str, RuleSpec]:
             problems.append(f"status must be one of {STATUSES}")
         if not raw.get("source"):
             problems.append("source is required")
+        elif any(marker in raw["source"] for marker in DEVELOPER_NOTE_MARKERS):
+            problems.append("source cites the document only: a note on its checking goes in `note`")
         if status == "implemented":
             for key in ("title_vi", "title_en"):
                 if not raw.get(key):
@@ -155,6 +161,7 @@ def load_catalogue(path: Path, regime: str) -> dict[str, RuleSpec]:
             reason=raw.get("reason", ""),
             where=raw.get("where", ""),
             extends=raw.get("extends", ""),
+            note=raw.get("note", ""),
         )
     return rules
 

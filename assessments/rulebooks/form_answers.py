@@ -1,7 +1,9 @@
 """The answers of a form checked against its template (`validate_answers`) and the 2025 points totalled (`score`).
 
-The answers map item ids to values: text, a rating code, points, a level code, or a checklist of
-`{entry id: "present" | "absent"}`. Each error carries a code and a message in both languages.
+The answers map item ids to values: text, a rating code, points, a level code, a checklist of
+`{entry id: "present" | "absent"}`, or a share: a percentage from 0 to 100 as typed ("92,5" or "92.5"),
+or "none" where the item allows it. Each error carries a code and a message in both languages.
+`task_shares` turns the share items' answers into the rulebook's TaskStats and shortcomings fixed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,19 @@ from vocabulary import Level
 
 from .arithmetic import to_decimal
 from .evaluation import Score
-from .forms import FormTemplate, Item, ItemKind, Presence, ScoreGroup
+from .facts import TaskStats
+from .forms import (
+    SHARE_NONE,
+    SHORTCOMINGS_FIXED,
+    TASKS_COMPLETED,
+    TASKS_EXCEEDING,
+    TASKS_ON_TIME,
+    FormTemplate,
+    Item,
+    ItemKind,
+    Presence,
+    ScoreGroup,
+)
 from .scales import Rating
 
 
@@ -22,7 +36,8 @@ from .scales import Rating
 class AnswerError:
     item_id: str
     code: str  # unknown_item | wrong_type | required | unknown_rating | unknown_level | points_invalid |
-    # points_negative | points_above_max | checklist_unknown_entry | checklist_invalid_value | checklist_incomplete
+    # points_negative | points_above_max | checklist_unknown_entry | checklist_invalid_value | checklist_incomplete |
+    # share_invalid | share_out_of_range | share_none_not_allowed | shares_inconsistent
     message_vi: str
     message_en: str
     rule_id: str | None = None
@@ -72,7 +87,79 @@ def validate_answers(template: FormTemplate, answers: Mapping, *, submit: bool =
                     )
                 continue
             errors.extend(_value_errors(item, value, submit=submit and author == filled_by))
+    errors.extend(_share_consistency_errors(template, answers, errors))
     return errors
+
+
+def percentage(value) -> Decimal:
+    """A percentage as typed ("92,5", "92.5", "92.5 %", 92.5) as a number; ValueError when it is not one."""
+    if isinstance(value, str):
+        value = value.strip().removesuffix("%").strip().replace(",", ".")
+    return to_decimal(value)
+
+
+def _share_consistency_errors(template: FormTemplate, answers: Mapping, errors: list[AnswerError]) -> list[AnswerError]:
+    """The tasks done on time, or beyond requirements, are a part of the tasks completed."""
+    bad = {error.item_id for error in errors}
+    items = template.share_items()
+    completed_item = items.get(TASKS_COMPLETED)
+    if completed_item is None or completed_item.id in bad or _blank(answers.get(completed_item.id)):
+        return []
+    completed = percentage(answers[completed_item.id])
+    found = []
+    for measure, vi, en in (
+        (TASKS_ON_TIME, "đúng hạn", "on time"),
+        (TASKS_EXCEEDING, "vượt mức yêu cầu", "beyond requirements"),
+    ):
+        item = items.get(measure)
+        if item is None or item.id in bad or _blank(answers.get(item.id)):
+            continue
+        part = percentage(answers[item.id])
+        if part > completed:
+            found.append(
+                AnswerError(
+                    item.id,
+                    "shares_inconsistent",
+                    f"Các tỉ lệ không khớp nhau: tỉ lệ nhiệm vụ hoàn thành {vi} ({_percent(part, 'vi')}) không thể "
+                    f"lớn hơn tỉ lệ nhiệm vụ hoàn thành ({_percent(completed, 'vi')}).",
+                    f"The shares do not add up: the share of tasks completed {en} ({_percent(part, 'en')}) "
+                    f"cannot be more than the share of tasks completed ({_percent(completed, 'en')}).",
+                    item.rule_id,
+                )
+            )
+    return found
+
+
+def _percent(value: Decimal, lang: str) -> str:
+    text = format(value.normalize(), "f")
+    return (text.replace(".", ",") if lang == "vi" else text) + "%"
+
+
+def task_shares(template: FormTemplate, answers: Mapping) -> tuple[TaskStats | None, Decimal | None]:
+    """The rulebook's view of the share items answered: (TaskStats, share of earlier shortcomings fixed),
+    fractions from 0 to 1. TaskStats needs the share completed; a share left empty or not valid is left out
+    (an on-time or beyond share above the completed one leaves out the tasks); "none" fixed gives None."""
+    fractions = {}
+    for measure, item in template.share_items().items():
+        value = answers.get(item.id)
+        if _blank(value) or _value_errors(item, value, submit=False):
+            continue
+        if value == SHARE_NONE:
+            continue
+        fractions[measure] = percentage(value) / 100
+    tasks = None
+    if TASKS_COMPLETED in fractions:
+        try:
+            tasks = TaskStats(
+                completed=fractions[TASKS_COMPLETED],
+                on_time=fractions.get(TASKS_ON_TIME),
+                exceeding=fractions.get(TASKS_EXCEEDING),
+            )
+        except ValueError:
+            tasks = None
+        if tasks is not None and tasks.exceeding is not None and tasks.exceeding > tasks.completed:
+            tasks = None
+    return tasks, fractions.get(SHORTCOMINGS_FIXED)
 
 
 def _value_errors(item: Item, value, *, submit: bool) -> list[AnswerError]:
@@ -123,7 +210,35 @@ def _value_errors(item: Item, value, *, submit: bool) -> list[AnswerError]:
         return []
     if item.kind == ItemKind.CHECKLIST:
         return _checklist_errors(item, value, submit=submit, error=error)
+    if item.kind == ItemKind.SHARE:
+        return _share_errors(item, value, error=error)
     raise AssertionError(item.kind)
+
+
+def _share_errors(item: Item, value, *, error) -> list[AnswerError]:
+    if value == SHARE_NONE:
+        if item.allows_none:
+            return []
+        return error(
+            "share_none_not_allowed",
+            f"{item.label_vi}: hãy nhập một tỉ lệ phần trăm từ 0 đến 100.",
+            f"{item.label_en}: please enter a percentage from 0 to 100.",
+        )
+    try:
+        share = percentage(value)
+    except ValueError:
+        return error(
+            "share_invalid",
+            f"{item.label_vi}: tỉ lệ phải là một số phần trăm từ 0 đến 100.",
+            f"{item.label_en}: the share must be a percentage from 0 to 100.",
+        )
+    if not Decimal(0) <= share <= Decimal(100):
+        return error(
+            "share_out_of_range",
+            f"{item.label_vi}: tỉ lệ {_percent(share, 'vi')} nằm ngoài khoảng từ 0% đến 100%.",
+            f"{item.label_en}: the share {_percent(share, 'en')} is outside 0% to 100%.",
+        )
+    return []
 
 
 def _checklist_errors(item: Item, value, *, submit: bool, error) -> list[AnswerError]:

@@ -2,7 +2,9 @@
 
 A template is data (the board may edit a copy per period: `FormTemplate.from_dict(template.to_dict())`
 round-trips and validates). Item kinds: text, rating (the 2018 four steps), points (0..max), checklist
-(present/absent per entry) and level (one of the four levels). A regime names its templates with
+(present/absent per entry), level (one of the four levels) and share (a percentage from 0 to 100 of
+what its `measure` names: the year's tasks completed, on time, beyond requirements, or the earlier
+shortcomings fixed; with `none_label_*`, it may also be answered "there were none"). A regime names its templates with
 `TemplateKey`; form_files.py loads them from the data files, form_answers.py checks the answers.
 """
 
@@ -22,6 +24,16 @@ class ItemKind(StrEnum):
     POINTS = "points"
     CHECKLIST = "checklist"
     LEVEL = "level"
+    SHARE = "share"
+
+
+# What a share item measures: the fields of the rulebook's Answers it fills (TaskStats, shortcomings_fixed).
+TASKS_COMPLETED = "tasks.completed"
+TASKS_ON_TIME = "tasks.on_time"
+TASKS_EXCEEDING = "tasks.exceeding"
+SHORTCOMINGS_FIXED = "shortcomings_fixed"
+MEASURES = (TASKS_COMPLETED, TASKS_ON_TIME, TASKS_EXCEEDING, SHORTCOMINGS_FIXED)
+SHARE_NONE = "none"  # the answer of a share item that allows it: there was nothing to count
 
 
 class FormPurpose(StrEnum):
@@ -72,9 +84,19 @@ class Item:
     prefill: str | None = None  # a member/organisation field the caller may prefill
     multiline: bool = True
     reference: str | None = None  # a reference list shown beside the item (e.g. manifestations_27)
+    measure: str | None = None  # a share item: one of MEASURES
+    none_label_vi: str = ""  # a share item that may be answered "there were none": that answer's label
+    none_label_en: str = ""
 
     def label(self, lang: str) -> str:
         return self.label_vi if lang == "vi" else self.label_en
+
+    @property
+    def allows_none(self) -> bool:
+        return bool(self.none_label_vi)
+
+    def none_label(self, lang: str) -> str:
+        return self.none_label_vi if lang == "vi" else self.none_label_en
 
 
 @dataclass(frozen=True)
@@ -135,6 +157,10 @@ class FormTemplate:
             if item.kind == ItemKind.POINTS
         )
 
+    def share_items(self) -> dict[str, Item]:
+        """{measure: item} of the share items."""
+        return {item.measure: item for item in self.items() if item.kind == ItemKind.SHARE}
+
     def section_of(self, item_id: str) -> Section:
         for section in self.sections:
             if any(item.id == item_id for item in section.items):
@@ -178,6 +204,9 @@ class FormTemplate:
                 seen_items.add(item.id)
             if section.group is not None:
                 problems.extend(_group_problems(section))
+        measures = [item.measure for item in template.items() if item.kind == ItemKind.SHARE]
+        for measure in sorted({m for m in measures if measures.count(m) > 1}):
+            problems.append(f"more than one share item measures {measure!r}")
         if template.total_points is not None:
             grouped = [s for s in template.sections if s.group is not None]
             total = sum((s.max_points or Decimal(0) for s in grouped), Decimal(0))
@@ -211,6 +240,13 @@ def _item_problems(item: Item, seen: set[str]) -> list[str]:
             problems.append(f"checklist {item.id!r} has duplicate entry ids")
     elif item.entries:
         problems.append(f"item {item.id!r} is not a checklist but has entries")
+    if item.kind == ItemKind.SHARE:
+        if item.measure not in MEASURES:
+            problems.append(f"share item {item.id!r} needs a measure, one of {', '.join(MEASURES)}")
+        if bool(item.none_label_vi) != bool(item.none_label_en):
+            problems.append(f"share item {item.id!r} needs none_label_vi and none_label_en together")
+    elif item.measure is not None or item.none_label_vi or item.none_label_en:
+        problems.append(f"item {item.id!r} is not a share item but has a measure or a none label")
     return problems
 
 
@@ -278,6 +314,9 @@ def _item_from_dict(data: Mapping) -> Item:
         prefill=data.get("prefill"),
         multiline=bool(data.get("multiline", True)),
         reference=data.get("reference"),
+        measure=data.get("measure"),
+        none_label_vi=data.get("none_label_vi", ""),
+        none_label_en=data.get("none_label_en", ""),
     )
 
 
@@ -311,6 +350,9 @@ def _item_to_dict(item: Item) -> dict:
         "prefill": item.prefill,
         "multiline": item.multiline,
         "reference": item.reference,
+        "measure": item.measure,
+        "none_label_vi": item.none_label_vi,
+        "none_label_en": item.none_label_en,
     }
 
 

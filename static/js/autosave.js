@@ -24,8 +24,11 @@
     status.className = "ms-2 " + (kind === "error" ? "text-danger fw-semibold" : "text-muted");
   }
 
+  var levelReason = document.getElementById("level-reason");
+
   function showLevelCheck(check) {
     if (!levelCheck || !check) return;
+    if (levelReason) levelReason.hidden = !check.needs_reason;
     var list = check.blocking.length ? check.blocking : check.warnings;
     levelCheck.className = "alert " + (check.blocking.length ? "alert-danger" : check.warnings.length ? "alert-warning" : "alert-light border");
     levelCheck.textContent = "";

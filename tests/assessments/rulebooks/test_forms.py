@@ -57,6 +57,7 @@ def filled(template, author):
         ItemKind.RATING: lambda item: "tot",
         ItemKind.POINTS: lambda item: item.max_points,
         ItemKind.CHECKLIST: lambda item: {entry.id: "absent" for entry in item.entries},
+        ItemKind.SHARE: lambda item: "100",
     }
     return {
         item.id: values[item.kind](item)
