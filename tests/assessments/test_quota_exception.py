@@ -14,6 +14,7 @@ from assessments.core import services
 from assessments.models import AuditEntry, Period
 from organizations.models import RoleAssignment
 from tests.factories import UserFactory, bulk_committee, grant
+from tests.helpers import scored_2025
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,8 @@ def open_period(city, personas, regime, parameters=None):
     period = Period.objects.create(organization=city.city, year=YEAR, regime=regime, parameters=parameters or {})
     services.period_open(period=period, user=personas.board)
     period.refresh_from_db()
+    if regime == "2025":
+        scored_2025(period.assessments.all())
     return period
 
 
