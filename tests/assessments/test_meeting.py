@@ -498,9 +498,10 @@ def test_the_meeting_page_costs_the_same_for_a_cell_of_5_and_of_30(city, persona
         )
     client = client_for(personas.officer_a)
     # Session, user, role assignments, the cell, the period, the meeting with its ballot and recorder,
-    # the absentees, the roster with the members, the counts, and the five kinds of member record (14).
+    # the absentees, the roster with the members, the counts, the five kinds of member record, and the
+    # transfers into or out of the cell (15; their reviews one more when there are any).
     assert (
-        _queries(client, meeting_url(period, "chi-bo-nho")) == _queries(client, meeting_url(period, "chi-bo-lon")) == 14
+        _queries(client, meeting_url(period, "chi-bo-nho")) == _queries(client, meeting_url(period, "chi-bo-lon")) == 15
     )
     # The print view adds the parent organisation; the .docx too.
     assert _queries(client, meeting_url(period, "chi-bo-nho", "meeting_print")) == _queries(

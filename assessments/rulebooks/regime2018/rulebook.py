@@ -69,6 +69,7 @@ class Regime2018(IndividualChecks, CollectiveChecks, Rulebook):
         SubjectKind.LEADER: "R2018-Q-LEADER",
     }
     two_years_rule = "R2018-M-TWO-YEARS"
+    transfer_rule = "R2018-M-TRANSFER"
 
     def default_parameters(self, year: int | None = None) -> Parameters2018:
         """HD 21 unless the year is 2018 or earlier (HD 16 governed the 2018 review)."""
