@@ -118,6 +118,15 @@ RULES: dict[str, Rule] = {
     # The period: opened, closed, finalised, published and reopened by the board of its organisation.
     "period.manage": rule({B}, _("Only the organisation board can do this.")),
     "classification.override": rule({B}, _("Only the organisation board can do this.")),
+    # Transfers during the period: the board records them (on the former or the receiving side); those
+    # who lead the former cell write its comment on the member for the receiving cell.
+    "transfer.record": rule({B}, _("Only the organisation board records transfers.")),
+    "transfer.comment": rule(
+        {M},
+        _("Only those who lead the former cell may write its comment on the member."),
+        CELLS,
+        _("The comment on a transferred member is written by the former cell."),
+    ),
     # People and accounts.
     "import.members": rule({M}, _("The cell is outside your organisations.")),
     "import.organizations": rule({B}, _("Only the organisation board imports organisations.")),

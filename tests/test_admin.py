@@ -280,3 +280,36 @@ def test_renaming_an_organization_keeps_siblings_in_name_order(admin_client_, ci
     children = [o.name for o in Organization.objects.get_children(Organization.objects.get(pk=city.committee_a.pk))]
     assert children == ["Chi bộ A2", "Chi bộ Z"]
     assert Organization.objects.find_problems() == ([], [], [], [], [])
+
+
+def test_a_transfer_entered_on_the_member_page_moves_the_open_review(admin_client_, personas, city):
+    """The board enters the transfer in the member's page; the open period's review follows the member."""
+    import datetime
+
+    from assessments.core import services
+    from assessments.models import Assessment, AuditEntry, Period
+
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    member = personas.member_a2
+    data = member_form_data(
+        member,
+        **{
+            "transfers-TOTAL_FORMS": "1",
+            "transfers-0-transferred_on": "01/08/2026",
+            "transfers-0-from_cell": city.cell_a2.pk,
+            "transfers-0-to_cell": city.cell_b1.pk,
+            "transfers-0-former_cell_comment": "",
+            "transfers-0-note": "Chuyển công tác",
+        },
+    )
+    response = admin_client_.post(change(member), data, follow=True)
+    assert response.status_code == 200
+    member.refresh_from_db()
+    assert member.cell == city.cell_b1
+    review = Assessment.objects.get(period=period, member=member)
+    assert (review.organization, review.former_organization) == (city.cell_b1, city.cell_a2)
+    entry = AuditEntry.objects.get(assessment=review, action="transfer")
+    assert entry.reason == "Chuyển công tác" and entry.data["outcome"] == "moved"
+    assert any("Chi bộ B1" in str(m) for m in response.context["messages"])
+    assert datetime.date(2026, 8, 1) == member.transfers.get().transferred_on

@@ -34,6 +34,18 @@ def _accounts_for_cell(p, c):
     services.member_accounts_create(organization=c.cell_a1, actor=p.board)
 
 
+def _transfer_from_a1(p, c):
+    import datetime
+
+    from assessments.core import transfers
+    from members.models import Transfer
+
+    c.transfer = Transfer(
+        member=p.member_a1_other, from_cell=c.cell_a1, to_cell=c.cell_b1, transferred_on=datetime.date(2026, 8, 1)
+    )
+    transfers.transfer_record(transfer=c.transfer, user=p.board)
+
+
 # name -> (prepare(p, c) -> None, url(p, c), data(p, c), happened(p, c) -> bool, who may, in PERSONAS order).
 #              anonymous outsider member secretary_a1 secretary_b1 officer_a evaluator board
 WRITES = {
@@ -97,6 +109,13 @@ WRITES = {
         lambda p, c: (
             __import__("members.models", fromlist=["_"]).Member.objects.filter(card_number="93000001").exists()
         ),
+        (N, N, N, Y, N, Y, N, Y),
+    ),
+    "write the former cell's comment on a member it transferred away": (
+        _transfer_from_a1,
+        lambda p, c: reverse("assessments:transfer_comment", args=[c.period.public_id, c.cell_a1.code, c.transfer.pk]),
+        lambda p, c: {"comment": "Hoàn thành tốt nhiệm vụ tại chi bộ"},
+        lambda p, c: _fresh(c.transfer).former_cell_comment != "",
         (N, N, N, Y, N, Y, N, Y),
     ),
     "give a member a new sign-in code": (

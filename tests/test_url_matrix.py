@@ -159,6 +159,11 @@ MATRIX = {
         lambda p, c: reverse("assessments:meeting_docx", args=[c.period.public_id, c.cell_a1.code]),
         (302, 404, 404, 200, 404, 200, 404, 200),
     ),
+    # The former cell's comment on a member it transferred away: a POST only.
+    "assessments:transfer_comment": (
+        lambda p, c: reverse("assessments:transfer_comment", args=[c.period.public_id, c.cell_a1.code, 1]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     "assessments:ballot_open": (
         lambda p, c: reverse("assessments:ballot_open", args=[c.period.public_id, c.cell_a1.code]),
         (405, 405, 405, 405, 405, 405, 405, 405),

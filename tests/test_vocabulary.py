@@ -77,7 +77,13 @@ def test_the_vocabulary_imports_no_django_and_nothing_of_the_project():
 
 
 def test_the_reasons_for_not_classifying_are_the_codes_the_rulebooks_give():
-    assert [reason.value for reason in ExclusionReason] == ["excused", "suspended", "new_member", "new_organization"]
+    assert [reason.value for reason in ExclusionReason] == [
+        "excused",
+        "suspended",
+        "new_member",
+        "new_organization",
+        "transferred_out",
+    ]
     assert ExclusionReason.EXCUSED.label("vi") == "Miễn công tác và sinh hoạt đảng"
     assert ExclusionReason.SUSPENDED.label("en") == "Suspended from party activities"
     with translation.override("vi"):

@@ -15,6 +15,7 @@ class ExclusionReason(StrEnum):
     SUSPENDED = "suspended"  # đình chỉ sinh hoạt đảng
     NEW_MEMBER = "new_member"  # mới kết nạp, chưa đủ thời gian
     NEW_ORGANIZATION = "new_organization"  # mới thành lập, chưa đủ thời gian
+    TRANSFERRED_OUT = "transferred_out"  # chuyển sinh hoạt ra ngoài đảng bộ: nơi tiếp nhận xếp loại
 
     @property
     def label_vi(self) -> str:
@@ -38,5 +39,9 @@ _LABELS = {
     ExclusionReason.NEW_ORGANIZATION: (
         "Mới thành lập, chưa đủ thời gian để xếp loại",
         "Founded too recently to be classified",
+    ),
+    ExclusionReason.TRANSFERRED_OUT: (
+        "Chuyển sinh hoạt đảng ra ngoài đảng bộ: tổ chức đảng nơi tiếp nhận đánh giá, xếp loại",
+        "Transferred out of the organisation: the receiving organisation classifies",
     ),
 }

@@ -1,14 +1,17 @@
 """The period in the admin (with its parameters, and the actions that open, close, finalise and
-publish it) and the read-only audit trail."""
+publish it), the read-only audit trail, and the member's page again, whose transfers move the review."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from members.admin import MemberAdmin as BaseMemberAdmin
+from members.models import Member, Transfer
+
 from ..decisions import closing
 from ..rulebooks import available_rulebooks, get_rulebook
-from . import services
+from . import services, transfers
 from .models import Assessment, AuditEntry, Period, label_for_action
 from .text import lang
 
@@ -188,3 +191,50 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# A transfer is entered on the member's page of the members' admin; the review of the open period follows
+# it (the receiving cell classifies). The members app knows no reviews, so this app, which does, registers
+# that page again with the step that hands the review over (as members/admin.py adds the member count).
+class MemberAdmin(BaseMemberAdmin):
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Transfer:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        for transfer in instances:
+            if transfer.pk is not None:
+                transfer.save()
+                continue
+            recorded = transfers.transfer_record(transfer=transfer, user=request.user)
+            self._report(request, recorded)
+        formset.save_m2m()
+        return None
+
+    def _report(self, request, recorded):
+        transfer = recorded.transfer
+        values = {"to": transfer.to_cell.name, "from": transfer.from_cell.name}
+        if recorded.moved:
+            self.message_user(
+                request,
+                _("The open review moved to %(to)s, which classifies the member with the comment of %(from)s.")
+                % values,
+                messages.SUCCESS,
+            )
+        if recorded.decided:
+            self.message_user(
+                request,
+                _("The level was already decided: it stays as decided by %(from)s.") % values,
+                messages.WARNING,
+            )
+        if recorded.outside:
+            self.message_user(
+                request,
+                _("%(to)s is outside the organisation under review: the member is not classified by it.") % values,
+                messages.WARNING,
+            )
+
+
+admin.site.unregister(Member)
+admin.site.register(Member, MemberAdmin)

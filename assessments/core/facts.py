@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.db.models import F, Q
+
 from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Member, Transfer
 
 from ..rulebooks import (
@@ -122,14 +124,32 @@ def member_facts_for(
         else:
             maternity.add(leave.member_id)
     transfers = defaultdict(list)
-    for t in Transfer.objects.filter(member_id__in=ids, transferred_on__year=year).order_by("transferred_on"):
+    # The transfers of the year, and one after it that moved the member's open review of the year to
+    # the receiving cell. The months are calendar months of the year spent in the former cell: from
+    # the latest of 1 January, the admission and the previous transfer, to the transfer or the year's end.
+    next_year = datetime.date(year + 1, 1, 1)
+    moved_review = Q(
+        transferred_on__gte=next_year,
+        member__assessments__period__year=year,
+        member__assessments__former_organization=F("from_cell"),
+    )
+    since = {m.pk: max(year_start, m.admission_date) for m in members}
+    for t in (
+        Transfer.objects.filter(Q(transferred_on__year=year) | moved_review, member_id__in=ids)
+        .select_related("from_cell")
+        .distinct()
+        .order_by("transferred_on", "pk")
+    ):
+        start = since[t.member_id]
         transfers[t.member_id].append(
             TransferFact(
                 transferred_on=t.transferred_on,
-                months_in_former_cell=months_between(year_start, t.transferred_on),
+                months_in_former_cell=months_between(start, min(t.transferred_on, next_year)),
                 former_cell_comment_received=bool(t.former_cell_comment.strip()),
+                former_cell=t.from_cell.name,
             )
         )
+        since[t.member_id] = max(start, t.transferred_on)
 
     Kind = DegradationConclusion.Kind
     facts = {}

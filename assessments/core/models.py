@@ -154,7 +154,18 @@ class Assessment(models.Model):
         verbose_name=_("organisation"),
         on_delete=models.PROTECT,
         related_name="assessments",
-        help_text=_("The organisation reviewed, or the member's cell when the period was opened."),
+        help_text=_("The organisation reviewed, or the member's cell (at the opening, or since a transfer)."),
+    )
+    # The cell a member's open assessment left when the member was transferred while the period was
+    # open (the latest such move): the receiving cell classifies (HD 21 tiết 6), the former one comments.
+    former_organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("former organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The cell the member was transferred from while the period was open."),
     )
     form_variant = models.CharField(_("form"), max_length=16, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.NOT_STARTED)
@@ -331,6 +342,8 @@ class AuditEntry(models.Model):
         CODE_REISSUE = "code_reissue", pgettext_lazy("history", "New sign-in codes issued")
         IMPORT_MEMBERS = "import_members", pgettext_lazy("history", "Party members imported")
         IMPORT_ORGANIZATIONS = "import_organizations", pgettext_lazy("history", "Organisations imported")
+        TRANSFER = "transfer", pgettext_lazy("history", "Transferred to another cell")
+        TRANSFER_COMMENT = "transfer_comment", pgettext_lazy("history", "Former cell's comment recorded")
 
     # Acts done for the member, in the member's place: a secretary writing a member's self-review.
     # Every other act (a return, a proposal, a decision) is the actor's own.

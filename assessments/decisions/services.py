@@ -27,6 +27,7 @@ from ..core.errors import WorkflowError
 from ..core.facts import period_parameters
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.text import lang
+from ..core.transfers import transferred_refusal
 from ..core.transitions import audit_fields, log_action
 from ..core.workflow import state_allows
 from ..rulebooks import (
@@ -135,6 +136,13 @@ def decisions_record(
     params = period_parameters(period)
     if rows is None:
         rows, rulebook, params = decision_rows(period, organization, base.filter(pk__in=list(choices)))
+    known = {row.assessment.pk for row in rows}
+    strays = [pk for pk in choices if pk not in known]
+    if strays:
+        # A member transferred during the period: the receiving organisation decides (HD 21 tiết 6).
+        refusal = transferred_refusal(period, organization, strays)
+        if refusal:
+            raise WorkflowError(refusal)
     return record_levels(
         period=period,
         group=organization,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from vocabulary import Level
 
+from ..core import transfers
 from ..core.access import get_assessment_for_user, get_period_and_organization_for_manager
 from ..core.errors import WorkflowError
 from ..core.models import Assessment, Period
@@ -136,6 +137,9 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
             context["next_cell"] = cells[index + 1] if index + 1 < len(cells) else None
         showing_rows = selected is not None or bool(filters["show"])
         queryset = screen.base.filter(organization=selected) if selected is not None else screen.base
+        # Members transferred during the year: those who left (shown, not decided here) and those who
+        # came in after the former organisation had decided them.
+        context["transfers"] = transfers.transfers_of(period, selected or group)
     else:
         showing_rows = True
         queryset = screen.base
@@ -157,6 +161,9 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
             page_rows = selectors.build_rows(period, list(page.object_list))
         context["page"] = page
         context["rows"] = _decorate(page_rows, editable_period, formset=formset, row_errors=row_errors)
+        moves = context.get("transfers")
+        for row in context["rows"]:
+            row.transfer = moves.here.get(row.assessment.pk) if moves else None
         context["offset"] = page.start_index() - 1 if page_rows else 0
         context["any_unchecked"] = any(row.unchecked for row in page_rows)
         context["any_editable"] = any(row.editable for row in page_rows)

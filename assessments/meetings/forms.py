@@ -430,3 +430,15 @@ class BallotCloseForm(forms.Form):
     """Closing the online ballot: counted, or, with `discard`, stopped without counting."""
 
     discard = forms.BooleanField(required=False)
+
+
+class TransferCommentForm(forms.Form):
+    """The former cell's written comment on a member it transferred away."""
+
+    comment = forms.CharField(
+        max_length=MAX_COMMENT,
+        error_messages={
+            "required": _("Please write the former cell's comment."),
+            "max_length": _("The comment is too long (at most %(limit_value)d characters)."),
+        },
+    )

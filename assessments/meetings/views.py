@@ -4,15 +4,18 @@ view and .docx. The online ballot's pages are in ballot_views.py."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from members.models import Transfer
 from organizations.models import Organization
 from vocabulary import Level
 
+from ..core import transfers
 from ..core.access import get_period_and_organization_for_manager
 from ..core.errors import ConflictError, WorkflowError
 from ..core.text import lang
@@ -21,6 +24,7 @@ from . import sheet as reading
 from .documents import minutes_document, turnout_lines_vi
 from .forms import (
     BallotCountForm,
+    TransferCommentForm,
     add_line_errors,
     field_errors,
     minutes_forms,
@@ -173,6 +177,9 @@ def _page_context(sheet, form=None, formset=None, *, refusal=""):
         line.cap_label = line.cap.label(language) if line.cap else ""
         line.majority_label = line.majority.label(language) if line.majority else ""
         line.proposal_label = line.proposal.label(language) if line.proposal else ""
+    moves = transfers.transfers_of(sheet.period, sheet.organization)
+    for line in sheet.lines:
+        line.transfer = moves.here.get(line.assessment.pk)
     absentees = {str(value) for value in form["absentees"].value() or ()}
     roster = [(a, str(a.public_id) in absentees) for a in sheet.roster]
     attendance = {name: form[name].value() for name in ("held_on", "members_total", "present", "absent")}
@@ -197,6 +204,10 @@ def _page_context(sheet, form=None, formset=None, *, refusal=""):
         "today": timezone.localdate(),
         "quorum_rule": reading.quorum_rule(sheet.quorum_share),
         "turnout_lines_vi": turnout_lines_vi(sheet),
+        # The members this cell transferred away during the year, with its comment on each: written by
+        # those who lead the cell (the only ones who reach this page) until the period is finalised.
+        "transferred_out": moves.from_here,
+        "comments_editable": not sheet.period.is_locked,
     }
 
 
@@ -308,3 +319,32 @@ def meeting_docx(request, period_id, code):
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@require_POST
+@login_required
+def transfer_comment(request, period_id, code, transfer_id):
+    """The cell's written comment on a member it transferred away, for the receiving cell (HD 21 tiết 6)."""
+    period, organization = _cell_for_manager(request.user, period_id, code)
+    transfer = get_object_or_404(
+        Transfer.objects.select_related("member", "from_cell", "to_cell"), pk=transfer_id, from_cell=organization
+    )
+    form = TransferCommentForm(request.POST)
+    if form.is_valid():
+        try:
+            transfers.transfer_comment_record(
+                transfer=transfer, period=period, user=request.user, comment=form.cleaned_data["comment"]
+            )
+        except WorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("The comment on %(name)s has been sent to %(to)s.")
+                % {"name": transfer.member.full_name, "to": transfer.to_cell.name},
+            )
+    else:
+        for message in form.errors["comment"]:
+            messages.error(request, message)
+    address = reverse("assessments:meeting", args=[period.public_id, organization.code])
+    return redirect(f"{address}#transfer-{transfer.pk}")

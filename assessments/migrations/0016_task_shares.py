@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0012_audit_without_period'),
+        ('assessments', '0015_transfer_former_organization'),
     ]
 
     operations = [

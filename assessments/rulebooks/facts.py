@@ -38,11 +38,12 @@ class Discipline:
 
 @dataclass(frozen=True)
 class TransferFact:
-    """A transfer into the member's current cell during the year."""
+    """A transfer into the member's current cell during the year (or after it, while its review is open)."""
 
     transferred_on: date
-    months_in_former_cell: int  # months of the year spent in the former cell or unit
+    months_in_former_cell: int  # calendar months of the year spent in the former cell or unit
     former_cell_comment_received: bool = False
+    former_cell: str = ""  # its name, for the message that says who must send the comment
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ class Rulebook:
     raised_quota_rule: ClassVar[str | None] = None
     two_years_rule: ClassVar[str | None] = None
     mitigation_rule: ClassVar[str | None] = None  # the note recorded when the deciding level mitigates
+    # The receiving cell classifies a transferred member (HD 21 tiết 6); the former one comments.
+    transfer_rule: ClassVar[str | None] = None
     # Points each scored group must carry, whatever the weights inside it (2025: 30 general + 70 results).
     score_groups: ClassVar[Mapping[str, int]] = {}
 
@@ -159,6 +161,20 @@ class Rulebook:
             message_en=spec.render("en", cited, spec.variant_for(reason)),
             reviewed=reviewed,
             values=cited,
+        )
+
+    def transferred_out(self, params: Parameters, *, transferred_on: date, to_cell: str) -> Exclusion | None:
+        """Why a member transferred to a cell outside the organisation under review is not classified by
+        it: the receiving organisation classifies. None when the regime has no transfer rule or the
+        board switched it off (the former organisation then classifies the member as before)."""
+        if self.transfer_rule is None:
+            return None
+        return self.exclusion_of(
+            self.transfer_rule,
+            params,
+            ExclusionReason.TRANSFERRED_OUT,
+            transferred=transferred_on,
+            to_cell=to_cell,
         )
 
     # --- Parameters --------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ CASES = [
     ("import.members", "cell_a1", "secretary_a1", "member"),
     ("import.organizations", "city", "board", "officer_a"),
     ("accounts.manage", "cell_a1", "officer_a", "secretary_b1"),
+    ("transfer.record", "cell_a1", "board", "officer_a"),
+    ("transfer.comment", "cell_a1", "secretary_a1", "secretary_b1"),
 ]
 
 

@@ -34,8 +34,10 @@ class IndividualChecks:
                 yield ctx.finding(
                     "R2018-M-TRANSFER",
                     severity=params.transfer_comment_severity,
+                    variant="named" if transfer.former_cell else "default",
                     transferred=transfer.transferred_on,
                     months=transfer.months_in_former_cell,
+                    former_cell=transfer.former_cell,
                 )
         if facts.temporary_attachment and not facts.temporary_cell_comment_received:
             yield ctx.finding("R2018-M-TEMP", severity=params.temporary_comment_severity)

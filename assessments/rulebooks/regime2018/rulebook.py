@@ -73,6 +73,7 @@ class Regime2018(IndividualChecks, CollectiveChecks, Rulebook):
         SubjectKind.LEADER: "R2018-Q-LEADER",
     }
     two_years_rule = "R2018-M-TWO-YEARS"
+    transfer_rule = "R2018-M-TRANSFER"
 
     def exception_quota(self, counts_by_level, params=None, *, subject_kind=SubjectKind.MEMBER) -> QuotaResult | None:
         """HD 16 and HD 21 provide no exception to the quota: only a period whose parameters allow one

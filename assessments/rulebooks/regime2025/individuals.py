@@ -26,7 +26,11 @@ class IndividualChecks(SharedChecks):
         for transfer in facts.transfers:
             if transfer.months_in_former_cell >= params.transfer_months and not transfer.former_cell_comment_received:
                 yield ctx.finding(
-                    "R2025-M-TRANSFER", transferred=transfer.transferred_on, months=transfer.months_in_former_cell
+                    "R2025-M-TRANSFER",
+                    variant="named" if transfer.former_cell else "default",
+                    transferred=transfer.transferred_on,
+                    months=transfer.months_in_former_cell,
+                    former_cell=transfer.former_cell,
                 )
         if facts.temporary_attachment and not facts.temporary_cell_comment_received:
             yield ctx.finding("R2025-M-TEMP", severity=params.temporary_comment_severity)

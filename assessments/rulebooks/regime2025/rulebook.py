@@ -62,6 +62,7 @@ class Regime2025(IndividualChecks, CollectiveChecks, Rulebook):
     quota_rules = dict.fromkeys(SubjectKind, "R2025-Q-QUOTA")
     raised_quota_rule = "R2025-Q-EXCEPTION"
     two_years_rule = "R2025-M-TWO-YEARS"
+    transfer_rule = "R2025-M-TRANSFER"
     mitigation_rule = "R2025-ALL-MITIGATE"
     score_groups = {"general": 30, "results": 70}
 
