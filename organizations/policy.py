@@ -118,6 +118,7 @@ RULES: dict[str, Rule] = {
     # The period: opened, closed, finalised, published and reopened by the board of its organisation.
     "period.manage": rule({B}, _("Only the organisation board can do this.")),
     "classification.override": rule({B}, _("Only the organisation board can do this.")),
+    "recheck.manage": rule({B}, _("Only the organisation board records and resolves the matters to re-check.")),
     # People and accounts.
     "import.members": rule({M}, _("The cell is outside your organisations.")),
     "import.organizations": rule({B}, _("Only the organisation board imports organisations.")),
