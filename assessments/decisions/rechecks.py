@@ -9,7 +9,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +38,7 @@ def rechecks_of(period: Period) -> list[Recheck]:
     return list(
         Recheck.objects.filter(period=period)
         .select_related("assessment__member", "assessment__organization", "opened_by", "resolved_by")
-        .order_by("-resolved_on__isnull", "-opened_on", "-pk")
+        .order_by(F("resolved_on").desc(nulls_first=True), "-opened_on", "-pk")
     )
 
 
