@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, npgettext
 
 from organizations import policy
 from organizations.models import Organization
@@ -97,7 +97,7 @@ def _names(names: list[str], total: int) -> str:
     shown = ", ".join(names[:NAMED_IN_BLOCKER])
     if total > NAMED_IN_BLOCKER:
         more = total - NAMED_IN_BLOCKER
-        return ngettext("%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
+        return npgettext("finalise blocker", "%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
             "names": shown,
             "count": more,
         }

@@ -170,7 +170,7 @@ class RecheckForm(forms.Form):
         max_length=40,
         error_messages={"required": _("Give the member's party card number or the organisation's code.")},
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=Recheck.Kind.choices)
+    kind = forms.ChoiceField(label=pgettext_lazy("recheck", "Kind"), choices=Recheck.Kind.choices)
     summary = forms.CharField(
         label=_("Summary"),
         max_length=MAX_NOTE,

@@ -4,6 +4,7 @@ re-check before the round can close (complaints, denunciations, pending discipli
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..core.models import Assessment, Period
 
@@ -36,7 +37,7 @@ class Recheck(models.Model):
         related_name="rechecks",
         help_text=_("The member's or the organisation's assessment in this period."),
     )
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(pgettext_lazy("recheck", "kind"), max_length=16, choices=Kind.choices)
     summary = models.TextField(_("summary"))
     opened_on = models.DateField(_("opened on"))
     opened_by = models.ForeignKey(
