@@ -127,6 +127,7 @@ RULES: dict[str, Rule] = {
         CELLS,
         _("The comment on a transferred member is written by the former cell."),
     ),
+    "recheck.manage": rule({B}, _("Only the organisation board records and resolves the matters to re-check.")),
     # People and accounts.
     "import.members": rule({M}, _("The cell is outside your organisations.")),
     "import.organizations": rule({B}, _("Only the organisation board imports organisations.")),

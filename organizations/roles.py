@@ -45,6 +45,8 @@ BOARD_PERMISSIONS = [
     *_crud("assessments.analysis", "view"),
     *_crud("assessments.organizationreview", "view"),
     *_crud("assessments.auditentry", "view"),
+    # The matters to re-check before the round closes (also on the board's own page of the period).
+    *_crud("assessments.recheck", "view", "add", "change"),
     *_crud("organizations.organization", "view", "add", "change"),
     *_crud("organizations.cluster", "view", "add", "change"),
     *_crud("organizations.roleassignment", "view", "add", "change", "delete"),

@@ -25,9 +25,19 @@ def rank_organizations(period, user, level="HTNV"):
         ranking.ranking_record(period=period, parent=parent, user=user, choices={f.pk: (level, "") for f in forms})
 
 
+def decide_collectives(period, level="HTNV"):
+    """Every classified leadership collective decided at `level`. Straight in the database: the
+    collectives have no decision screen yet, and finalising needs them decided
+    (closing.COLLECTIVES_MUST_BE_DECIDED)."""
+    return Assessment.objects.filter(
+        period=period, subject_kind=Assessment.SubjectKind.COLLECTIVE, classified=True, decided_level=""
+    ).update(decided_level=level, state=Assessment.State.DECIDED)
+
+
 def decide_everything(period, user, level="HTNV"):
     decide_members(period, user, level)
     rank_organizations(period, user, level)
+    decide_collectives(period, level)
     return Assessment.objects.filter(period=period).exclude(decided_level="").count()
 
 

@@ -79,6 +79,22 @@ WRITES = {
         lambda p, c: not _fresh(c.form).classified,
         (N, N, N, N, N, N, N, Y),
     ),
+    "record a matter to re-check": (
+        None,
+        lambda p, c: reverse("assessments:rechecks", args=[c.period.public_id]),
+        lambda p, c: {"subject": p.member_record.card_number, "kind": "complaint", "summary": "Đơn khiếu nại"},
+        lambda p, c: c.period.rechecks.exists(),
+        (N, N, N, N, N, N, N, Y),
+    ),
+    "resolve a matter to re-check": (
+        lambda p, c: __import__("assessments.decisions.rechecks", fromlist=["_"]).recheck_open(
+            period=c.period, assessment=c.form, kind="complaint", summary="Đơn khiếu nại", user=p.board
+        ),
+        lambda p, c: reverse("assessments:recheck_resolve", args=[c.period.public_id, c.period.rechecks.get().pk]),
+        lambda p, c: {"resolution": "Không có cơ sở"},
+        lambda p, c: not c.period.rechecks.get().is_open,
+        (N, N, N, N, N, N, N, Y),
+    ),
     "create the accounts of a cell": (
         None,
         lambda p, c: reverse("accounts:organization_accounts_create", args=[c.cell_a1.code]),

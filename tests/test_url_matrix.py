@@ -124,6 +124,14 @@ MATRIX = {
         lambda p, c: reverse("assessments:roster_override", args=[c.period.public_id, c.form.public_id]),
         (405, 405, 405, 405, 405, 405, 405, 405),
     ),
+    "assessments:rechecks": (
+        lambda p, c: reverse("assessments:rechecks", args=[c.period.public_id]),
+        (302, 404, 404, 404, 404, 404, 404, 200),
+    ),
+    "assessments:recheck_resolve": (
+        lambda p, c: reverse("assessments:recheck_resolve", args=[c.period.public_id, 1]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     "assessments:decide": (
         lambda p, c: reverse("assessments:decide", args=[c.period.public_id, c.committee_a.code]),
         (302, 404, 404, 404, 404, 200, 404, 200),

@@ -215,6 +215,18 @@ class Assessment(models.Model):
         default=False,
         help_text=_("A finalised subject the board reopened, with a reason, so that its level can be decided again."),
     )
+    # Re-grading (QĐ 366, Điều 15): the board's decision that reopens a finalised subject (Mẫu 03 in 2025)
+    # and the level the subject had before it; the new level is `decided_level`. Earlier re-gradings are
+    # in the history.
+    regrading_reference = models.CharField(
+        _("re-grading decision"),
+        max_length=120,
+        blank=True,
+        help_text=_("The number and date of the board's decision to grade the subject again."),
+    )
+    regraded_from = models.CharField(
+        _("level before re-grading"), max_length=8, choices=model_choices(Level), blank=True
+    )
     decision_note = models.TextField(
         _("reason for the decision"), blank=True, help_text=_("Required when a warning of the rules is set aside.")
     )
@@ -270,6 +282,14 @@ class Assessment(models.Model):
     def subject_name(self):
         return self.member.full_name if self.member_id else self.organization.name
 
+    @property
+    def regrading_text(self):
+        """The re-grading, when the subject was graded again: "HTTNV → HTNV (QĐ số 12, 05/02/2026)"."""
+        if not self.regraded_from:
+            return ""
+        text = f"{self.regraded_from} → {self.decided_level or '…'}"
+        return f"{text} ({self.regrading_reference})" if self.regrading_reference else text
+
     @staticmethod
     def exclusion_fields(exclusion):
         """The fields that keep a subject out of the classification by the rulebook's `exclusion` (None:
@@ -322,6 +342,8 @@ class AuditEntry(models.Model):
         FINALISE = "finalise", pgettext_lazy("history", "Results finalised")
         PUBLISH = "publish", pgettext_lazy("history", "Results published")
         REOPEN = "reopen", pgettext_lazy("history", "Reopened by the board for a new decision")
+        RECHECK_OPEN = "recheck_open", pgettext_lazy("history", "Matter to re-check recorded")
+        RECHECK_RESOLVE = "recheck_resolve", pgettext_lazy("history", "Matter to re-check resolved")
         REMIND = "remind", pgettext_lazy("history", "Reminders sent")
         SAVE = "save", pgettext_lazy("history", "Draft saved")
         SUBMIT = "submit", pgettext_lazy("history", "Submitted")

@@ -1,5 +1,7 @@
-"""The ranking in the admin: each organisation's own proposal, the evaluators' forms and its members' levels."""
+"""The ranking in the admin: each organisation's own proposal, the evaluators' forms and its members' levels;
+the matters to re-check before the round closes."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +10,8 @@ from members.selectors import SubqueryCount
 
 from ..core.models import Assessment
 from ..reviews.models import Analysis
-from .models import OrganizationReview
+from . import rechecks
+from .models import OrganizationReview, Recheck
 
 
 @admin.register(OrganizationReview)
@@ -86,3 +89,67 @@ class OrganizationReviewAdmin(admin.ModelAdmin):
     @admin.display(description=_("members KHTNV"), ordering="count_khtnv")
     def members_khtnv(self, obj):
         return obj.count_khtnv
+
+
+class RecheckAdminForm(forms.ModelForm):
+    """Refuses before saving what the services would refuse."""
+
+    class Meta:
+        model = Recheck
+        fields = ["period", "assessment", "kind", "summary", "opened_on", "resolved_on", "resolution"]
+
+    def clean(self):
+        cleaned = super().clean()
+        period, assessment = cleaned.get("period"), cleaned.get("assessment")
+        if self.instance.pk is None and period and assessment:
+            if assessment.period_id != period.pk:
+                raise forms.ValidationError(_("This subject is not reviewed in this period."))
+            if period.state == period.State.PUBLISHED:
+                raise forms.ValidationError(
+                    _("The results are published: a matter found now leads to re-grading the subject.")
+                )
+        return cleaned
+
+
+@admin.register(Recheck)
+class RecheckAdmin(admin.ModelAdmin):
+    """The matters to re-check: recorded and resolved through the services (policy, history), never
+    deleted; once resolved, read-only."""
+
+    list_display = ["assessment", "kind", "period", "opened_on", "resolved_on"]
+    list_filter = ["period", "kind", ("resolved_on", admin.EmptyFieldListFilter)]
+    list_select_related = ["period", "assessment__member", "assessment__organization", "assessment__period"]
+    search_fields = ["assessment__member__search_name", "assessment__organization__search_name", "summary"]
+    raw_id_fields = ["assessment"]
+    actions = None
+    form = RecheckAdminForm
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["period", "assessment", "kind", "summary", "opened_on"]
+        return ["period", "assessment", "kind", "summary", "opened_on", "opened_by", "resolved_on", "resolution"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fixed = ["period", "assessment", "kind", "summary", "opened_on", "opened_by"]
+        return fixed if obj.is_open else [*fixed, "resolved_on", "resolution"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            saved = rechecks.recheck_open(
+                period=obj.period,
+                assessment=obj.assessment,
+                kind=obj.kind,
+                summary=obj.summary,
+                opened_on=obj.opened_on,
+                user=request.user,
+            )
+            obj.pk = saved.pk
+        elif obj.resolution.strip() and Recheck.objects.filter(pk=obj.pk, resolved_on__isnull=True).exists():
+            rechecks.recheck_resolve(
+                recheck=obj, resolution=obj.resolution, resolved_on=obj.resolved_on, user=request.user
+            )
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, npgettext
 
 from organizations import policy
 from organizations.models import Organization
@@ -83,40 +83,134 @@ def quota_breaches(period: Period) -> list[tuple[Organization, str, QuotaResult]
     return breaches
 
 
-def finalise_blockers(period: Period) -> list[str]:
-    """What stands in the way of finalising: messages for the user, empty when nothing does."""
-    blockers = []
-    counts = Assessment.objects.filter(period=period, classified=True).aggregate(
-        members=Count("pk", filter=Q(member__isnull=False, decided_level="")),
-        organizations=Count("pk", filter=Q(subject_kind=Assessment.SubjectKind.ORGANIZATION, decided_level="")),
-        reopened=Count("pk", filter=Q(reopened=True)),
+# R2025-ALL-REVIEW-CLASS: every leadership collective reviewed must be decided before the round closes.
+# Switch it off (False) only while the collectives have no decision path: the blockers then say nothing
+# of them.
+COLLECTIVES_MUST_BE_DECIDED = True
+
+# How many names a blocker cites before "and N more".
+NAMED_IN_BLOCKER = 3
+
+# The rule that a reviewed subject must have a level before the round closes, and the rule that an open
+# matter to re-check holds the round, by regime (the 2018 notes have no rule of their own for re-checks).
+ALL_DECIDED_RULES = {"2018": "R2018-ALL-LEVEL", "2025": "R2025-ALL-REVIEW-CLASS"}
+RECHECK_RULES = {"2025": "R2025-P-RECHECK"}
+
+
+def _cited(rule_id: str, message: str) -> str:
+    return f"{rule_id}: {message}" if rule_id else message
+
+
+def _names(names: list[str], total: int) -> str:
+    """The first names, and how many more: "A, B, C and 4 more"."""
+    shown = ", ".join(names[:NAMED_IN_BLOCKER])
+    if total > NAMED_IN_BLOCKER:
+        more = total - NAMED_IN_BLOCKER
+        return npgettext("finalise blocker", "%(names)s and %(count)d more", "%(names)s and %(count)d more", more) % {
+            "names": shown,
+            "count": more,
+        }
+    return shown
+
+
+def _undecided_messages(kind: str, count: int, names: str) -> str:
+    values = {"count": count, "names": names}
+    if kind == Assessment.SubjectKind.MEMBER:
+        return (
+            ngettext(
+                "%(count)d member to be classified has no decided level yet (%(names)s): decide them first.",
+                "%(count)d members to be classified have no decided level yet (%(names)s): decide them first.",
+                count,
+            )
+            % values
+        )
+    if kind == Assessment.SubjectKind.LEADER:
+        return (
+            ngettext(
+                "%(count)d leader to be classified has no decided level yet (%(names)s): decide them first.",
+                "%(count)d leaders to be classified have no decided level yet (%(names)s): decide them first.",
+                count,
+            )
+            % values
+        )
+    if kind == Assessment.SubjectKind.COLLECTIVE:
+        return (
+            ngettext(
+                "%(count)d leadership collective has no decided level yet (%(names)s): decide it first.",
+                "%(count)d leadership collectives have no decided level yet (%(names)s): decide them first.",
+                count,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "%(count)d party organisation has no decided level yet (%(names)s): rank it first.",
+            "%(count)d party organisations have no decided level yet (%(names)s): rank them first.",
+            count,
+        )
+        % values
     )
-    if counts["members"]:
-        blockers.append(
-            ngettext(
-                "%(count)d member to be classified has no decided level yet: decide them first.",
-                "%(count)d members to be classified have no decided level yet: decide them first.",
-                counts["members"],
-            )
-            % {"count": counts["members"]}
+
+
+def undecided_by_kind(period: Period) -> dict[str, tuple[int, list[str]]]:
+    """{subject kind: (how many classified subjects have no decided level, the first names)}, the kinds
+    that must be decided before finalising (the collectives only under COLLECTIVES_MUST_BE_DECIDED).
+    One query for the counts, one per kind with something missing for its first names."""
+    kinds = [Assessment.SubjectKind.MEMBER, Assessment.SubjectKind.LEADER, Assessment.SubjectKind.ORGANIZATION]
+    if COLLECTIVES_MUST_BE_DECIDED:
+        kinds.insert(2, Assessment.SubjectKind.COLLECTIVE)
+    undecided = Assessment.objects.filter(period=period, classified=True, decided_level="")
+    counts = dict(
+        undecided.filter(subject_kind__in=kinds).values_list("subject_kind").annotate(n=Count("pk")).order_by()
+    )
+    found = {}
+    for kind in kinds:
+        if not counts.get(kind):
+            continue
+        first = (
+            undecided.filter(subject_kind=kind)
+            .select_related("member", "organization")
+            .order_by("organization__path", "member__sort_key", "pk")[:NAMED_IN_BLOCKER]
         )
-    if counts["organizations"]:
-        blockers.append(
-            ngettext(
-                "%(count)d party organisation has no decided level yet: rank it first.",
-                "%(count)d party organisations have no decided level yet: rank them first.",
-                counts["organizations"],
-            )
-            % {"count": counts["organizations"]}
-        )
-    if counts["reopened"]:
+        found[kind] = (counts[kind], [assessment.subject_name for assessment in first])
+    return found
+
+
+def finalise_blockers(period: Period) -> list[str]:
+    """What stands in the way of finalising: messages for the user, each citing its rule where the regime
+    has one; empty when nothing does."""
+    from .rechecks import open_rechecks
+
+    blockers = []
+    rule_id = ALL_DECIDED_RULES.get(period.regime, "")
+    for kind, (count, names) in undecided_by_kind(period).items():
+        blockers.append(_cited(rule_id, _undecided_messages(kind, count, _names(names, count))))
+    reopened = Assessment.objects.filter(period=period, reopened=True).count()
+    if reopened:
         blockers.append(
             ngettext(
                 "%(count)d reopened subject is waiting for its new decision.",
                 "%(count)d reopened subjects are waiting for their new decision.",
-                counts["reopened"],
+                reopened,
             )
-            % {"count": counts["reopened"]}
+            % {"count": reopened}
+        )
+    rechecks = open_rechecks(period)
+    if rechecks:
+        described = [
+            _("%(kind)s about %(subject)s") % {"kind": r.get_kind_display(), "subject": r.assessment.subject_name}
+            for r in rechecks[:NAMED_IN_BLOCKER]
+        ]
+        blockers.append(
+            _cited(
+                RECHECK_RULES.get(period.regime, ""),
+                ngettext(
+                    "%(count)d matter to re-check is still open (%(names)s): record its outcome first.",
+                    "%(count)d matters to re-check are still open (%(names)s): record their outcome first.",
+                    len(rechecks),
+                )
+                % {"count": len(rechecks), "names": _names(described, len(rechecks))},
+            )
         )
     for group, _subjects, quota in quota_breaches(period):
         blockers.append(
@@ -153,9 +247,15 @@ def period_publish(*, period: Period, user: User | None) -> Period:
     return change.obj
 
 
-def assessment_reopen(*, assessment: Assessment, user: User, reason: str | None) -> Assessment:
-    """The board reopens one finalised subject so that its level can be decided again (re-grading)."""
+def assessment_reopen(
+    *, assessment: Assessment, user: User, reason: str | None, reference: str | None = None
+) -> Assessment:
+    """The board reopens one finalised subject so that its level can be decided again (re-grading).
+
+    `reference` is the number and date of the board's decision to re-grade (Mẫu 03 in QĐ 366): kept on
+    the subject and in the history beside the level it had, so that both levels show (R2025-P-REGRADE)."""
     reason = (reason or "").strip()
+    reference = (reference or "").strip()
     if not reason:
         raise WorkflowError(_("Please write the reason for reopening."))
     policy.require(user, "period.manage", assessment.period.organization)
@@ -164,7 +264,8 @@ def assessment_reopen(*, assessment: Assessment, user: User, reason: str | None)
         if not current.period.is_locked:
             raise WorkflowError(_("Only a subject of a finalised period is reopened; this one is still open."))
         current.reopened = True
-        current.save(update_fields=["reopened", "updated_at"])
+        current.regrading_reference = reference
+        current.save(update_fields=["reopened", "regrading_reference", "updated_at"])
         log_action(
             AuditEntry.Action.REOPEN,
             assessment=current,
@@ -172,5 +273,6 @@ def assessment_reopen(*, assessment: Assessment, user: User, reason: str | None)
             from_state=current.state,
             to_state=current.state,
             reason=reason,
+            data={"level": current.decided_level, **({"reference": reference} if reference else {})},
         )
     return current

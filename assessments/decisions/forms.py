@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ..core.forms import KeyedFormSet, LevelField, RowForm
+from .models import Recheck
 from .services import ExceptionDecision, decision_date_problem
 
 MAX_NOTE = 2000
@@ -199,7 +200,7 @@ class AcceptForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    """The board's reason for reopening a finalised subject."""
+    """The board's reason for reopening a finalised subject, and the reference of its decision to re-grade."""
 
     reason = forms.CharField(
         label=_("Reason (recorded in the history)"),
@@ -209,6 +210,48 @@ class ReopenForm(forms.Form):
             "required": _("Please write the reason for reopening."),
             "max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it."),
         },
+    )
+    reference = forms.CharField(
+        label=_("Re-grading decision (number and date)"),
+        max_length=120,
+        required=False,
+        help_text=_(
+            'The board\'s decision to grade the subject again (Mẫu 03 in QĐ 366), e.g. "QĐ số 12-QĐ/TU, 05/02/2026".'
+        ),
+    )
+
+
+class RecheckForm(forms.Form):
+    """A matter the board must re-check before the final decision: about whom, what kind, what."""
+
+    subject = forms.CharField(
+        label=_("Party card number or organisation code"),
+        max_length=40,
+        error_messages={"required": _("Give the member's party card number or the organisation's code.")},
+    )
+    kind = forms.ChoiceField(label=pgettext_lazy("recheck", "Kind"), choices=Recheck.Kind.choices)
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Please summarise the matter to re-check.")},
+    )
+    opened_on = forms.DateField(
+        label=_("Received on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+
+class RecheckResolveForm(forms.Form):
+    """The outcome of a re-check."""
+
+    resolution = forms.CharField(
+        label=_("Outcome"),
+        max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Please write the outcome of the re-check.")},
+    )
+    resolved_on = forms.DateField(
+        label=_("Resolved on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 

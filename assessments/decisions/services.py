@@ -240,7 +240,7 @@ def record_levels(
             values["pk"]: values
             for values in Assessment.objects.select_for_update()
             .filter(pk__in=list(chosen))
-            .values("pk", "state", "decided_level", "decision_note", "reopened")
+            .values("pk", "state", "decided_level", "decision_note", "reopened", "regrading_reference")
         }
         if period.is_locked and any(not locked[pk]["reopened"] for pk in chosen):
             raise WorkflowError(_("This review period is finalised: nothing can be changed."))
@@ -292,6 +292,13 @@ def record_levels(
                 version=F("version") + 1,
                 updated_at=now,
             )
+        # A re-grading keeps the level it replaces beside the new one (R2025-P-REGRADE).
+        regraded = defaultdict(list)
+        for pk in changed:
+            if locked[pk]["reopened"]:
+                regraded[locked[pk]["decided_level"]].append(pk)
+        for old, pks in regraded.items():
+            Assessment.objects.filter(pk__in=pks).update(regraded_from=old)
         AuditEntry.objects.bulk_create(
             [
                 AuditEntry(
@@ -303,7 +310,7 @@ def record_levels(
                         from_state=locked[pk]["state"],
                         to_state=target,
                         reason=note,
-                        data={"level": level.value, **({"regrading": True} if locked[pk]["reopened"] else {})},
+                        data={"level": level.value, **(_regrading(locked[pk]) if locked[pk]["reopened"] else {})},
                     ),
                 )
                 for pk, (level, note) in changed.items()
@@ -336,6 +343,14 @@ def check_exception(box: QuotaBox, quota: QuotaResult, raised: QuotaResult | Non
             % {"rule": box.exception_rule or raised.rule_id, "message": raised.message(lang())},
             quota=raised,
         )
+
+
+def _regrading(before: dict) -> dict:
+    """What the history keeps of a re-grading: the level replaced and the board's decision to re-grade."""
+    data = {"regrading": True, "previous_level": before["decided_level"]}
+    if before["regrading_reference"]:
+        data["reference"] = before["regrading_reference"]
+    return data
 
 
 def _record_exception(

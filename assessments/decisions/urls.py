@@ -1,4 +1,4 @@
-"""The addresses of the decision screens and of reopening a subject."""
+"""The addresses of the decision screens, of reopening a subject and of the board's re-checks."""
 
 from django.urls import path
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("period/<uuid:period_id>/decide/<slug:code>/", views.decide, name="decide"),
     path("period/<uuid:period_id>/rank/<slug:code>/", views.rank, name="rank"),
     path("<uuid:public_id>/reopen/", views.assessment_reopen, name="reopen"),
+    path("period/<uuid:period_id>/rechecks/", views.rechecks, name="rechecks"),
+    path("period/<uuid:period_id>/rechecks/<int:pk>/resolve/", views.recheck_resolve, name="recheck_resolve"),
 ]

@@ -15,11 +15,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from organizations import policy
 from vocabulary import Level
 
 from ..core import transfers
@@ -28,16 +29,20 @@ from ..core.errors import WorkflowError
 from ..core.models import Assessment, Period
 from ..core.text import lang
 from . import closing, selectors, services
+from . import rechecks as recheck_services
 from .forms import (
     SHOW_CHOICES,
     AcceptForm,
     DecisionFormSet,
     ExceptionForm,
     FiltersForm,
+    RecheckForm,
+    RecheckResolveForm,
     ReopenForm,
     ScreenActionForm,
     row_form,
 )
+from .models import Recheck
 from .screens import RankingScreen, Screen
 
 # --- Reading the filters ------------------------------------------------------------------------------------
@@ -397,9 +402,89 @@ def assessment_reopen(request, public_id):
             messages.error(request, message)
         return redirect("assessments:form", public_id=assessment.public_id)
     try:
-        closing.assessment_reopen(assessment=assessment, user=request.user, reason=form.cleaned_data["reason"])
+        closing.assessment_reopen(
+            assessment=assessment,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            reference=form.cleaned_data["reference"],
+        )
     except WorkflowError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Reopened: the level can be decided again on the decision screen."))
     return redirect("assessments:form", public_id=assessment.public_id)
+
+
+# --- The board's re-checks before the round closes -----------------------------------------------------------
+
+
+def _recheck_period(user, period_id):
+    period = get_object_or_404(Period.objects.select_related("organization"), public_id=period_id)
+    if not policy.may(user, "recheck.manage", period.organization):
+        raise Http404
+    return period
+
+
+def _rechecks_page(request, period, *, form=None, status=200):
+    context = {
+        "period": period,
+        "rechecks": recheck_services.rechecks_of(period),
+        "form": form or RecheckForm(),
+        "resolve_form": RecheckResolveForm(),
+        "blockers": closing.finalise_blockers(period) if not period.is_locked else [],
+    }
+    return render(request, "assessments/rechecks.html", context, status=status)
+
+
+@login_required
+def rechecks(request, period_id):
+    """The matters the board re-checks before the final decision, a form to record one, and what still
+    stands in the way of finalising."""
+    period = _recheck_period(request.user, period_id)
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method == "GET":
+        return _rechecks_page(request, period)
+    form = RecheckForm(request.POST)
+    if not form.is_valid():
+        return _rechecks_page(request, period, form=form, status=400)
+    try:
+        subject = recheck_services.find_subject(period, form.cleaned_data["subject"])
+        recheck_services.recheck_open(
+            period=period,
+            assessment=subject,
+            kind=form.cleaned_data["kind"],
+            summary=form.cleaned_data["summary"],
+            opened_on=form.cleaned_data["opened_on"],
+            user=request.user,
+        )
+    except WorkflowError as error:
+        form.add_error(None, error.message)
+        return _rechecks_page(request, period, form=form, status=400)
+    messages.success(request, _("The matter to re-check has been recorded."))
+    return redirect("assessments:rechecks", period_id=period.public_id)
+
+
+@require_POST
+@login_required
+def recheck_resolve(request, period_id, pk):
+    period = _recheck_period(request.user, period_id)
+    recheck = get_object_or_404(Recheck.objects.select_related("period"), period=period, pk=pk)
+    form = RecheckResolveForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("assessments:rechecks", period_id=period.public_id)
+    try:
+        recheck_services.recheck_resolve(
+            recheck=recheck,
+            resolution=form.cleaned_data["resolution"],
+            resolved_on=form.cleaned_data["resolved_on"],
+            user=request.user,
+        )
+    except WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The outcome of the re-check has been recorded."))
+    return redirect("assessments:rechecks", period_id=period.public_id)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0012_audit_without_period'),
+        ('assessments', '0014_recheck'),
         ('organizations', '0001_initial'),
     ]
 

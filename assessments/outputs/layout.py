@@ -73,6 +73,8 @@ EXCLUSION_FIELDS = ("exclusion_reason", "exclusion_rule", "exclusion_values", "e
 MEMBER_ROW_FIELDS = (
     "classified",
     "decided_level",
+    "regraded_from",
+    "regrading_reference",
     *EXCLUSION_FIELDS,
     "member__full_name",
     "member__card_number",
@@ -87,6 +89,8 @@ MEMBER_ROW_FIELDS = (
 ORGANIZATION_ROW_FIELDS = (
     "classified",
     "decided_level",
+    "regraded_from",
+    "regrading_reference",
     *EXCLUSION_FIELDS,
     "organization__code",
     "organization__name",

@@ -1,4 +1,5 @@
-"""The three lists of the year-end workbook (organisations, members, KHTNV two years running): a
+"""The four lists of the year-end workbook (organisations, members, KHTNV two years running, those
+eligible for an award): a
 mixin of `sheets.YearEndExport`, which gives it the period, the subtree and the shared queries."""
 
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from vocabulary import Level
 from ..core.selectors import previous_level
 from ..rulebooks import khtnv_two_years_running
 from .layout import CHUNK, MEMBER_ROW_FIELDS, ORGANIZATION_ROW_FIELDS, Column, Sheet, labels
+from .statistics import award_lists
 
 
 class ListSheets:
@@ -26,6 +28,7 @@ class ListSheets:
             Column(_("Founding date"), 11, "date"),
             Column(_("Level"), 9),
             Column(_("Reason for not classifying"), 44, wrap=True),
+            Column(_("Re-graded"), 30, wrap=True),
         ]
 
         kinds, sectors = labels(Organization.Kind), labels(Organization.Sector)
@@ -51,6 +54,7 @@ class ListSheets:
                     org.founded_on,
                     assessment.decided_level if assessment.classified else "",
                     "" if assessment.classified else assessment.exclusion_text,
+                    assessment.regrading_text,
                 ]
 
         return Sheet(_("List of organisations"), columns, rows())
@@ -84,6 +88,7 @@ class ListSheets:
             Column(_("Probationary"), 8),
             Column(_("Level"), 9),
             Column(_("Reason for not classifying"), 44, wrap=True),
+            Column(_("Re-graded"), 30, wrap=True),
         ]
         yes, no = _("yes"), _("no")
         occupations = labels(Member.Occupation)
@@ -104,6 +109,7 @@ class ListSheets:
                     yes if member.official_date is None else no,
                     assessment.decided_level if assessment.classified else "",
                     "" if assessment.classified else assessment.exclusion_text,
+                    assessment.regrading_text,
                 ]
 
         return Sheet(_("List of members"), columns, rows())
@@ -131,3 +137,28 @@ class ListSheets:
                 yield [*self._member_cells(number, assessment), assessment.previous_level, assessment.decided_level]
 
         return Sheet(_("KHTNV two years running"), columns, rows())
+
+    def awards(self):
+        """The members eligible for an award (R2018-AWARD): this year's HTXSNV, and whether it is their
+        fifth HTXSNV year running."""
+        lists = award_lists(self.period, self.organization)
+        columns = [
+            *self._member_columns(),
+            Column(_("Level %(year)s") % {"year": self.period.year}, 11),
+            Column(
+                _("HTXSNV five years running (%(first)s–%(year)s)") % {"first": lists.first_year, "year": lists.year},
+                16,
+                wrap=True,
+            ),
+        ]
+        yes = _("yes")
+
+        def rows():
+            for number, assessment in enumerate(lists.this_year, start=1):
+                yield [
+                    *self._member_cells(number, assessment),
+                    assessment.decided_level,
+                    yes if assessment.running else "",
+                ]
+
+        return Sheet(_("Eligible for awards"), columns, rows())

@@ -1,4 +1,4 @@
-"""The six sheets of the year-end workbook for a period and an organisation subtree, each a header and
+"""The seven sheets of the year-end workbook for a period and an organisation subtree, each a header and
 a generator of rows."""
 
 from collections import defaultdict
@@ -37,7 +37,7 @@ from .lists import ListSheets
 
 
 class YearEndExport(ListSheets):
-    """The six sheets of one period for the subtree of `organization`: the summaries here, the lists
+    """The seven sheets of one period for the subtree of `organization`: the summaries here, the lists
     in `lists.ListSheets`."""
 
     def __init__(self, period, organization):
@@ -159,6 +159,7 @@ class YearEndExport(ListSheets):
             self.member_list(),
             self.quota_control(),
             self.two_years_running(),
+            self.awards(),
         ]
 
     def organizations_by_sector(self):

@@ -216,3 +216,62 @@ def chart_data(stats: Stats) -> dict[str, Any]:
             ],
         },
     }
+
+
+# The years of HTXSNV in a row that make a member eligible for the award "five years running" (R2018-AWARD).
+AWARD_YEARS_RUNNING = 5
+
+
+@dataclass
+class AwardLists:
+    """The members eligible for an award (R2018-AWARD: only HTXSNV members are): those decided HTXSNV in
+    the period, and among them those HTXSNV in each of the years before, `AWARD_YEARS_RUNNING` in a row."""
+
+    year: int
+    this_year: list[Assessment]  # each with `.running`: whether it is the fifth HTXSNV year running
+    years_running: list[Assessment]
+
+    @property
+    def first_year(self) -> int:
+        return self.year - AWARD_YEARS_RUNNING + 1
+
+
+def award_lists(period: Period, organization: Organization) -> AwardLists:
+    """The members of the subtree of `organization` decided HTXSNV in `period`, and those HTXSNV five
+    years running: the earlier years are the finalised annual periods of the same root organisation.
+    Two queries, whatever the number of members."""
+    decided = Assessment.objects.filter(
+        period=period,
+        member__isnull=False,
+        classified=True,
+        decided_level=Level.HTXSNV,
+        organization__path__startswith=organization.path,
+    )
+    this_year = list(
+        decided.select_related("member", "organization").order_by("organization__path", "member__sort_key", "pk")
+    )
+    earlier_years = set(range(period.year - AWARD_YEARS_RUNNING + 1, period.year))
+    earlier = (
+        Assessment.objects.filter(
+            period__organization_id=period.organization_id,
+            period__quarter__isnull=True,
+            period__year__in=earlier_years,
+            period__state__in=(Period.State.FINALISED, Period.State.PUBLISHED),
+            member_id__in=decided.values("member_id"),
+            classified=True,
+            decided_level=Level.HTXSNV,
+        )
+        .values_list("member_id", "period__year")
+        .distinct()
+        .order_by()
+    )
+    years: dict[int, set[int]] = {}
+    for member_id, year in earlier:
+        years.setdefault(member_id, set()).add(year)
+    for assessment in this_year:
+        assessment.running = years.get(assessment.member_id, set()) == earlier_years
+    return AwardLists(
+        year=period.year,
+        this_year=this_year,
+        years_running=[assessment for assessment in this_year if assessment.running],
+    )

@@ -49,5 +49,6 @@ def stats(request, period_id, code):
         "stats": figures,
         "level_headings": statistics.level_headings(),
         "chart_data": statistics.chart_data(figures),
+        "awards": statistics.award_lists(period, organization),
     }
     return render(request, "assessments/stats.html", context)

@@ -92,7 +92,7 @@ def print_setup(ws, sheet, organization, period):
 
 
 def write_workbook(period, organization, target):
-    """Write the six sheets to `target` (a path or a binary file); return {sheet title: data rows}."""
+    """Write the seven sheets to `target` (a path or a binary file); return {sheet title: data rows}."""
     export = YearEndExport(period, organization)
     workbook = Workbook(write_only=True)
     workbook.properties.title = f"{period} – {organization.name}"

@@ -189,8 +189,9 @@ def queries_for_page(client, url):
 
 # 1-2 the session and the user; 3 the role assignments (scope); 4 the organisation; 5 the period;
 # then one query per figure: 6 the children; 7 the members' progress and levels, by cell; 8 the
-# organisations' levels, by kind; 9 the years; 10 the years' levels.
-PAGE_QUERIES = 10
+# organisations' levels, by kind; 9 the years; 10 the years' levels; 11 the members HTXSNV this year;
+# 12 their HTXSNV in the four years before (the award lists).
+PAGE_QUERIES = 12
 
 
 def test_the_query_count_does_not_grow_with_the_data(city, personas, client_for):

@@ -165,7 +165,8 @@ def test_reopen_decide_again_and_finalise_again(decided, personas, city, client_
     form.refresh_from_db()
     assert (form.decided_level, form.reopened) == ("HTTNV", False)
     entry = AuditEntry.objects.filter(assessment=form, action="decide").latest("pk")
-    assert entry.data == {"level": "HTTNV", "regrading": True} and entry.actor == personas.officer_a
+    assert entry.data == {"level": "HTTNV", "regrading": True, "previous_level": "HTNV"}
+    assert entry.actor == personas.officer_a and form.regraded_from == "HTNV"
     # Locked again, and the round closed by finalising again.
     assert officer.post(address, {f"level-{form.pk}": "HTNV"}, HTTP_HX_REQUEST="true").status_code == 422
     closing.period_finalise(period=decided, user=personas.board)

@@ -21,6 +21,20 @@ EXCUSED_2025 = (
 )
 
 
+def at_0011():
+    """The assessments through the current model, with only the columns the schema has at AFTER: the
+    fields added by later migrations are not read."""
+    return Assessment.objects.only(
+        "period",
+        "subject_kind",
+        "classified",
+        "exclusion_reason",
+        "exclusion_rule",
+        "exclusion_values",
+        "exclusion_note",
+    )
+
+
 def migrate(targets):
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
@@ -59,7 +73,7 @@ def test_known_messages_become_rule_ids_and_other_text_the_board_s_note():
     migrate(AFTER)
     migrate_to_latest()
 
-    new_member, excused, sick, classified = (Assessment.objects.get(pk=form.pk) for form in forms)
+    new_member, excused, sick, classified = (at_0011().get(pk=form.pk) for form in forms)
     assert (new_member.exclusion_rule, new_member.exclusion_reason) == ("R2018-M-NEW", "new_member")
     assert new_member.exclusion_values == {"admitted": "02/06/2018", "months": "6"}
     assert new_member.exclusion_note == ""
@@ -98,5 +112,4 @@ def test_going_back_writes_the_vietnamese_text_again():
     )
     assert old.objects.get(pk=note.pk).exclusion_reason == "Sáp nhập"
     migrate(AFTER)
-    migrate_to_latest()
-    assert Assessment.objects.get(pk=rule.pk).exclusion_rule == "R2018-O-NEW"
+    assert at_0011().get(pk=rule.pk).exclusion_rule == "R2018-O-NEW"

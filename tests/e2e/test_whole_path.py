@@ -11,7 +11,7 @@ from assessments.core import services
 from assessments.models import Assessment, Period
 from members.models import Member
 from tests.conftest import PASSWORD
-from tests.helpers import rank_organizations
+from tests.helpers import decide_collectives, rank_organizations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,8 +47,10 @@ def period(city, personas):
     decisions.decisions_record(
         period=period, organization=city.committee_a, user=personas.board, choices={f.pk: ("HTNV", "") for f in a2}
     )
-    # The organisations are ranked; the board's permissions in the admin come from its role alone.
+    # The organisations are ranked (their collectives beside them); the board's permissions in the admin
+    # come from its role alone.
     rank_organizations(period, personas.board)
+    decide_collectives(period)
     return period
 
 

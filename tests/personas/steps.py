@@ -238,6 +238,21 @@ def decide_members(period, group, user, level="HTTNV"):
 
 
 def rank_below(period, parent, user, level="HTTNV"):
-    """`parent` decides the organisations below it (a committee its cells, the board the grassroots)."""
+    """`parent` decides the organisations below it (a committee its cells, the board the grassroots),
+    and their leadership collectives at the same level."""
     forms = ranking.organization_assessments(period, parent).filter(classified=True)
-    return ranking.ranking_record(period=period, parent=parent, user=user, choices={f.pk: (level, "") for f in forms})
+    saved = ranking.ranking_record(period=period, parent=parent, user=user, choices={f.pk: (level, "") for f in forms})
+    decide_collectives_of(period, [f.organization_id for f in forms], level)
+    return saved
+
+
+def decide_collectives_of(period, organizations, level="HTTNV"):
+    """The leadership collectives of `organizations` (ids) decided at `level`, straight in the database:
+    the collectives have no decision screen yet, and finalising needs them decided."""
+    return Assessment.objects.filter(
+        period=period,
+        subject_kind=Assessment.SubjectKind.COLLECTIVE,
+        organization_id__in=organizations,
+        classified=True,
+        decided_level="",
+    ).update(decided_level=level, state=Assessment.State.DECIDED)

@@ -31,6 +31,7 @@ from .steps import (
     ROLES,
     analysis_answers,
     create_period,
+    decide_collectives_of,
     decide_members,
     member_form,
     messages_of,
@@ -313,7 +314,9 @@ def test_the_board_runs_the_year_from_the_admin_without_being_superuser(town, bo
         assert (review.decided_level, review.decided_by) == (level, board)
         assert trail(review, "decide")[-1].actor == board
 
-    # 10. It finalises: everything is decided and within the quota.
+    # 10. It finalises: everything is decided and within the quota (the collectives too, beside their
+    # organisations: they have no screen yet).
+    decide_collectives_of(period, [org.pk for org in chosen])
     response = period_action(client, period, "finalise_periods")
     period.refresh_from_db()
     assert period.state == Period.State.FINALISED, messages_of(response)

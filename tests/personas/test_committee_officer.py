@@ -206,7 +206,11 @@ def test_the_officer_decides_the_committees_members_and_cells_within_the_quota(r
     own.refresh_from_db()
     assert (own.decided_level, own.reopened, own.state) == ("HTTNV", False, S.DECIDED)
     regraded = trail(own, "decide")[-1]
-    assert regraded.actor == officer and regraded.data == {"level": "HTTNV", "regrading": True}
+    assert regraded.actor == officer and regraded.data == {
+        "level": "HTTNV",
+        "regrading": True,
+        "previous_level": "HTXSNV",
+    }
 
     # The board finalises the re-grading and publishes; the dashboard shows the published levels.
     closing.period_finalise(period=period, user=board)
