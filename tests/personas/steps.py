@@ -238,6 +238,21 @@ def decide_members(period, group, user, level="HTTNV"):
 
 
 def rank_below(period, parent, user, level="HTTNV"):
-    """`parent` decides the organisations below it (a committee its cells, the board the grassroots)."""
+    """`parent` decides the organisations below it (a committee its cells, the board the grassroots),
+    their leadership collectives first (QĐ 366 Điều 7, in 2025), at the same level."""
+    decide_collectives(period, parent, user, level)
     forms = ranking.organization_assessments(period, parent).filter(classified=True)
     return ranking.ranking_record(period=period, parent=parent, user=user, choices={f.pk: (level, "") for f in forms})
+
+
+def decide_collectives(period, parent, user, level="HTNV"):
+    """`parent` decides the leadership collectives of the organisations below it, on the ranking screen's
+    second tab (through the service)."""
+    forms = ranking.collective_assessments(period, parent).filter(classified=True)
+    return ranking.ranking_record(
+        period=period,
+        parent=parent,
+        user=user,
+        choices={f.pk: (level, "") for f in forms},
+        subject_kind="collective",
+    )
