@@ -7,6 +7,9 @@ or `evaluate_form` (one subject, with the answers of the form being filled). The
 - the records of the year (`core.facts`): status, discipline (one violation counted once, violations
   counted in an earlier year left out), conclusions on conduct, civil-service rating, leave in
   calendar months, transfers, last year's level; for a leader, the level of the unit they head;
+- for an organisation or a leadership collective (`core.organization_facts`): the levels decided
+  below it (members, subordinate organisations, its collective or its organisation) and what is still
+  undecided there, its post holders' discipline and conclusions;
 - what the forms say: the self-review's scores or ratings and task shares, the total written on a
   paper form, the evaluators' analysis forms once handed in (they take the place of the subject's own
   scores and ratings: the appraisal is what the decision rests on), the task shares the cell recorded
@@ -21,10 +24,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from .core.facts import headed_units, member_facts_for, organization_facts, period_parameters
+from .core.facts import headed_units, member_facts_for, period_parameters
 from .core.models import Assessment
+from .core.organization_facts import LevelsBelow, collective_facts_for, organization_facts_for
 from .core.selectors import previous_levels
-from .rulebooks import Answers, CollectiveFacts, Evaluation, Rating, get_rulebook
+from .rulebooks import Answers, Evaluation, Rating, get_rulebook
 
 if TYPE_CHECKING:
     from .core.models import Period
@@ -150,13 +154,24 @@ def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, ob
             leaders=leaders,
         )
         facts.update({a.pk: by_member[a.member_id] for a in assessments if a.member_id})
-    for assessment in assessments:
-        if assessment.member_id:
-            continue
-        if assessment.subject_kind == Assessment.SubjectKind.ORGANIZATION:
-            facts[assessment.pk] = organization_facts(assessment.organization)
-        else:
-            facts[assessment.pk] = CollectiveFacts(founded_on=assessment.organization.founded_on)
+    others = [a for a in assessments if not a.member_id]
+    if others:
+        organizations = {a.organization_id: a.organization for a in others}.values()
+        levels = LevelsBelow(period, organizations)
+        kinds = {a.subject_kind for a in others}
+        of_organizations = (
+            organization_facts_for(period, organizations, levels)
+            if Assessment.SubjectKind.ORGANIZATION in kinds
+            else {}
+        )
+        of_collectives = (
+            collective_facts_for(period, organizations, levels) if Assessment.SubjectKind.COLLECTIVE in kinds else {}
+        )
+        for assessment in others:
+            if assessment.subject_kind == Assessment.SubjectKind.ORGANIZATION:
+                facts[assessment.pk] = of_organizations[assessment.organization_id]
+            else:
+                facts[assessment.pk] = of_collectives[assessment.organization_id]
     return facts
 
 

@@ -16,19 +16,28 @@ def decide_members(period, user, level="HTNV"):
 
 
 def rank_organizations(period, user, level="HTNV"):
-    """Every classified organisation decided at `level`: the cells by their committees, the grassroots
-    organisations by the board."""
+    """Every classified organisation decided at `level`: the cells by their committees, then the
+    grassroots organisations by the board (an organisation after those below it)."""
     root = period.organization
-    parents = [root, *root.subtree().filter(kind=Organization.Kind.GRASSROOTS_COMMITTEE)]
+    parents = [*root.subtree().filter(kind=Organization.Kind.GRASSROOTS_COMMITTEE), root]
     for parent in parents:
+        # The leadership collectives first (QĐ 366 Điều 7, in 2025), at the same level.
+        forms = ranking.collective_assessments(period, parent).filter(classified=True)
+        ranking.ranking_record(
+            period=period,
+            parent=parent,
+            user=user,
+            choices={f.pk: (level, "") for f in forms},
+            subject_kind="collective",
+        )
         forms = ranking.organization_assessments(period, parent).filter(classified=True)
         ranking.ranking_record(period=period, parent=parent, user=user, choices={f.pk: (level, "") for f in forms})
 
 
 def decide_collectives(period, level="HTNV"):
-    """Every classified leadership collective decided at `level`. Straight in the database: the
-    collectives have no decision screen yet, and finalising needs them decided
-    (closing.COLLECTIVES_MUST_BE_DECIDED)."""
+    """Every classified leadership collective still undecided set at `level`, straight in the database:
+    a shortcut for tests whose subject is not the collectives' decision (`rank_organizations` decides
+    them through the ranking screen's service)."""
     return Assessment.objects.filter(
         period=period, subject_kind=Assessment.SubjectKind.COLLECTIVE, classified=True, decided_level=""
     ).update(decided_level=level, state=Assessment.State.DECIDED)

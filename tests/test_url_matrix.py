@@ -140,6 +140,10 @@ MATRIX = {
         lambda p, c: reverse("assessments:rank", args=[c.period.public_id, c.city.code]),
         (302, 404, 404, 404, 404, 404, 404, 200),
     ),
+    "assessments:rank_collectives": (
+        lambda p, c: reverse("assessments:rank_collectives", args=[c.period.public_id, c.city.code]),
+        (302, 404, 404, 404, 404, 404, 404, 200),
+    ),
     "assessments:remind": (
         lambda p, c: reverse("assessments:remind", args=[c.period.public_id, c.cell_a1.code]),
         (405, 405, 405, 405, 405, 405, 405, 405),

@@ -230,6 +230,14 @@ class Assessment(models.Model):
     decision_note = models.TextField(
         _("reason for the decision"), blank=True, help_text=_("Required when a warning of the rules is set aside.")
     )
+    # An organisation or collective decided before a level below it changed, whose rules no longer
+    # allow its level: decided again (confirmed) before the period can be finalised.
+    to_confirm = models.BooleanField(
+        _("to confirm"),
+        default=False,
+        help_text=_("A level decided below changed, and the rules no longer allow this decided level."),
+    )
+    to_confirm_reason = models.TextField(_("why it is to confirm"), blank=True)
     filled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("last filled by"),
@@ -355,6 +363,7 @@ class AuditEntry(models.Model):
         BALLOT_DISCARD = "ballot_discard", pgettext_lazy("history", "Online secret ballot stopped without counting")
         RECORD_PROPOSAL = "record_proposal", pgettext_lazy("history", "Cell's proposal recorded")
         DECIDE = "decide", pgettext_lazy("history", "Level decided")
+        RECHECK = "recheck", pgettext_lazy("history", "To confirm again: a level decided below changed")
         QUOTA_EXCEPTION = "quota_exception", pgettext_lazy("history", "Decided above the quota, with a reason")
         CLASSIFICATION_OVERRIDE = (
             "classification_override",

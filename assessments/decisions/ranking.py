@@ -1,14 +1,14 @@
 """Decisions on organisations: a grassroots committee decides its cells; the city board ranks the
 grassroots organisations. Each row shows the organisation's own proposal, the evaluators' aggregate,
 the levels of its members, what the rules say and a suggested level; the list is in a suggested order.
+The leadership collectives of the same organisations are decided by the same deciders, in a tab.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
 from organizations import policy
 from organizations.models import Organization
@@ -16,9 +16,12 @@ from vocabulary import Level
 
 from ..core.facts import period_parameters
 from ..core.models import Assessment, Period
+from ..core.organization_facts import LevelsBelow, collective_facts_for
 from ..core.text import lang
+from ..evaluations import answers_for
 from ..reviews.selectors import analysis_summaries
-from ..rulebooks import OrganizationFacts, OrganizationKind, Parameters, Rulebook, get_rulebook
+from ..rulebooks import Parameters, Rulebook, get_rulebook
+from . import links
 from .selectors import Choices, QuotaBox, Row, suggestion
 from .services import ExceptionDecision, record_levels
 
@@ -54,70 +57,108 @@ def organization_assessments(period: Period, parent: Organization) -> QuerySet[A
     )
 
 
+def collective_assessments(period: Period, parent: Organization) -> QuerySet[Assessment]:
+    """The reviews of the leadership collectives of the organisations `parent` decides: decided on the
+    same screen, under the same right, in a tab of their own (their quota counts apart)."""
+    return Assessment.objects.filter(
+        period=period,
+        member__isnull=True,
+        subject_kind=Assessment.SubjectKind.COLLECTIVE,
+        organization__in=decided_organizations(parent),
+    )
+
+
+def _read(row: Row, evaluation, proposal) -> None:
+    language = lang()
+    row.evaluation = evaluation
+    row.cap = evaluation.cap
+    row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
+    row.warnings = [f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked]
+    row.unchecked = bool(evaluation.unchecked)
+    row.allowed = evaluation.allowed_levels()
+    row.suggested = suggestion(proposal, evaluation)
+
+
+def _summary(levels: list[tuple[str, int]]) -> str:
+    return "; ".join(f"{level} {n}" for level, n in levels if n)
+
+
+def _order(row: Row) -> tuple[int, float, str]:
+    level = row.assessment.decided_level or (row.suggested.value if row.suggested else "")
+    rank = Level(level).rank if level else 0  # higher is better; undecided and unsuggested last
+    return (-rank, -row.good_share, row.assessment.organization.sort_key)
+
+
 def ranking_rows(
     period: Period, parent: Organization, queryset: QuerySet[Assessment] | None = None
 ) -> tuple[list[Row], Rulebook, Parameters]:
     """The rows of the ranking (all of them, or those of `queryset`), in the suggested order: best
-    suggested level first, then the share of members at HTTNV or better. A fixed number of queries
-    whatever the size of the tree: the members' levels are counted per cell by the database."""
+    suggested level first, then the share of members at HTTNV or better. Each organisation is read with
+    the levels decided below it: its members, its subordinate organisations, its leadership collective,
+    and what is still undecided there (the order). A fixed number of queries whatever the size of the
+    tree: the levels below are counted by the database (`core.organization_facts`)."""
     rulebook = get_rulebook(period.regime)
     params = period_parameters(period)
     queryset = organization_assessments(period, parent) if queryset is None else queryset
     assessments = list(queryset.select_related("organization"))
-    # Members' decided levels, counted per cell, then summed per organisation by path prefix.
-    member_levels = defaultdict(Counter)
-    grouped = (
-        Assessment.objects.filter(period=period, member__isnull=False, organization__path__startswith=parent.path)
-        .exclude(decided_level="")
-        .values_list("organization__path", "decided_level")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    paths = {a.organization.path: a.pk for a in assessments}
-    lengths = {len(path) for path in paths}
-    for cell_path, level, n in grouped:
-        for length in lengths:
-            pk = paths.get(cell_path[:length])
-            if pk is not None:
-                member_levels[pk][level] += n
+    levels = LevelsBelow(period, [a.organization for a in assessments])
     summaries = analysis_summaries(assessments)
-    language = lang()
+    answers = answers_for(period, [a for a in assessments if a.classified], rulebook, params)
     rows = []
     for assessment in assessments:
         organization = assessment.organization
-        counts = {Level(level): n for level, n in member_levels[assessment.pk].items()}
+        counts = levels.member_levels.get(organization.path, {})
         row = Row(assessment=assessment, cap=None)
-        row.member_levels = [(level.value, counts.get(level, 0)) for level in Level.best_first()]
+        row.member_levels = [(level.value, counts.get(level.value, 0)) for level in Level.best_first()]
         row.members_decided = sum(counts.values())
-        good = counts.get(Level.HTXSNV, 0) + counts.get(Level.HTTNV, 0)
+        good = counts.get(Level.HTXSNV.value, 0) + counts.get(Level.HTTNV.value, 0)
         row.good_share = good / row.members_decided if row.members_decided else 0
+        subordinates = levels.subordinate_levels.get(organization.path, {})
+        row.subordinate_levels = [(level.value, subordinates.get(level.value, 0)) for level in Level.best_first()]
+        row.subordinates_decided = sum(subordinates.values())
+        row.member_summary = _summary(row.member_levels)
+        row.subordinate_summary = _summary(row.subordinate_levels)
+        row.collective_level = levels.own_level.get((organization.path, Assessment.SubjectKind.COLLECTIVE), "")
         row.evaluations = summaries[assessment.pk]
         if assessment.classified:
-            kind = OrganizationKind.CELL if organization.is_cell else OrganizationKind.COMMITTEE
-            facts = OrganizationFacts(
-                kind=kind,
-                founded_on=organization.founded_on,
-                member_levels=counts if kind == OrganizationKind.CELL and counts else None,
+            evaluation = links.evaluate_organization(
+                period, rulebook, params, organization, levels, answers[assessment.pk], assessment.form_variant or None
             )
-            evaluation = rulebook.evaluate_organization(facts, None, params)
-            row.evaluation = evaluation
-            row.cap = evaluation.cap
-            row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
-            row.warnings = [
-                f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked
-            ]
-            row.unchecked = bool(evaluation.unchecked)
-            row.allowed = evaluation.allowed_levels()
             # The organisation's own proposal (its review), else what the evaluators propose.
-            row.suggested = suggestion(assessment.self_level or row.evaluations["top_level"], evaluation)
+            _read(row, evaluation, assessment.self_level or row.evaluations["top_level"])
         rows.append(row)
+    rows.sort(key=_order)
+    return rows, rulebook, params
 
-    def order(row: Row) -> tuple[int, float, str]:
-        level = row.assessment.decided_level or (row.suggested.value if row.suggested else "")
-        rank = Level(level).rank if level else 0  # higher is better; undecided and unsuggested last
-        return (-rank, -row.good_share, row.assessment.organization.sort_key)
 
-    rows.sort(key=order)
+def collective_rows(
+    period: Period, parent: Organization, queryset: QuerySet[Assessment] | None = None
+) -> tuple[list[Row], Rulebook, Parameters]:
+    """The rows of the leadership collectives (all of them, or those of `queryset`), in the order of
+    the tree, each read with its organisation's decided level and its post holders' records. A fixed
+    number of queries whatever the size."""
+    rulebook = get_rulebook(period.regime)
+    params = period_parameters(period)
+    queryset = collective_assessments(period, parent) if queryset is None else queryset
+    assessments = sorted(queryset.select_related("organization"), key=lambda a: a.organization.sort_key)
+    organizations = [a.organization for a in assessments]
+    levels = LevelsBelow(period, organizations)
+    facts = collective_facts_for(period, organizations, levels)
+    summaries = analysis_summaries(assessments)
+    answers = answers_for(period, [a for a in assessments if a.classified], rulebook, params)
+    rows = []
+    for assessment in assessments:
+        organization = assessment.organization
+        row = Row(assessment=assessment, cap=None)
+        row.member_levels, row.members_decided, row.good_share = [], 0, 0
+        row.organization_level = levels.own_level.get((organization.path, Assessment.SubjectKind.ORGANIZATION), "")
+        row.evaluations = summaries[assessment.pk]
+        if assessment.classified:
+            evaluation = rulebook.evaluate_collective(
+                facts[organization.pk], answers[assessment.pk], params, variant=assessment.form_variant or None
+            )
+            _read(row, evaluation, assessment.self_level or row.evaluations["top_level"])
+        rows.append(row)
     return rows, rulebook, params
 
 
@@ -129,13 +170,18 @@ def ranking_record(
     choices: Choices,
     exception: ExceptionDecision | None = None,
     rows: list[Row] | None = None,
+    subject_kind: str = "organization",
 ) -> tuple[int, QuotaBox]:
+    """Record the levels of `choices` for the organisations `parent` decides, or (`subject_kind`
+    "collective") for their leadership collectives, under the same right."""
     check_ranker(user, parent)
-    base = organization_assessments(period, parent)
+    collectives = subject_kind == "collective"
+    base = collective_assessments(period, parent) if collectives else organization_assessments(period, parent)
     rulebook = get_rulebook(period.regime)
     params = period_parameters(period)
     if rows is None:
-        rows, rulebook, params = ranking_rows(period, parent, base.filter(pk__in=list(choices)))
+        read = collective_rows if collectives else ranking_rows
+        rows, rulebook, params = read(period, parent, base.filter(pk__in=list(choices)))
     return record_levels(
         period=period,
         group=parent,
@@ -146,5 +192,5 @@ def ranking_record(
         user=user,
         choices=choices,
         exception=exception,
-        subject_kind="organization",
+        subject_kind=subject_kind,
     )

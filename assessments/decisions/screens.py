@@ -1,5 +1,6 @@
-"""The two decision screens' differences in one place: the subjects, who may decide, the rows, the
-template and the address (members of a grassroots organisation; organisations, on the ranking screen)."""
+"""The decision screens' differences in one place: the subjects, who may decide, the rows, the
+template and the address (members of a grassroots organisation; organisations, on the ranking screen,
+and their leadership collectives in its second tab)."""
 
 from urllib.parse import urlencode
 
@@ -70,4 +71,30 @@ class RankingScreen(Screen):
             choices=choices,
             exception=exception,
             rows=rows,
+        )
+
+
+class CollectiveScreen(RankingScreen):
+    """The leadership collectives of the organisations on the ranking screen: same deciders, own tab."""
+
+    subject_kind = "collective"
+    url_name = "assessments:rank_collectives"
+
+    def __init__(self, request, period, group):
+        self.request, self.period, self.group = request, period, group
+        self.base = ranking.collective_assessments(period, group)
+
+    def rows(self, queryset):
+        rows, _rulebook, _params = ranking.collective_rows(self.period, self.group, queryset)
+        return rows
+
+    def record(self, choices, exception, rows=None):
+        return ranking.ranking_record(
+            period=self.period,
+            parent=self.group,
+            user=self.request.user,
+            choices=choices,
+            exception=exception,
+            rows=rows,
+            subject_kind="collective",
         )

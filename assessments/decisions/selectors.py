@@ -168,8 +168,8 @@ class Tally:
         self.reopened += other.reopened
 
 
-# Where a subject's proposal is: the cell's for a member; the organisation's own review for an organisation.
-PROPOSAL_FIELDS = {"member": "cell_proposed_level", "organization": "self_level"}
+# Where a subject's proposal is: the cell's for a member; its own review for an organisation or a collective.
+PROPOSAL_FIELDS = {"member": "cell_proposed_level", "organization": "self_level", "collective": "self_level"}
 
 
 def tallies_by_organization(queryset: QuerySet[Assessment], subject_kind: str = "member") -> defaultdict[int, Tally]:

@@ -36,6 +36,7 @@ from ..rulebooks import (
     Rulebook,
     get_rulebook,
 )
+from . import links
 from .selectors import (
     Choices,
     QuotaBox,
@@ -217,8 +218,10 @@ def record_levels(
 ) -> tuple[int, QuotaBox]:
     """Check and record a set of levels for the subjects of `rows`, under the quota of `group`, whose
     subjects are `group_queryset`. Shared by the grassroots decision on members and the decisions on
-    organisations, on the screens and in the admin. Returns (number of levels written, the QuotaBox as
-    it stands after the save).
+    organisations and collectives, on the screens and in the admin. Deciding a subject "to confirm" again
+    confirms it; the organisations and collectives decided above the subjects whose levels changed are
+    checked again (`links.recheck`). Returns (number of levels written, the QuotaBox as it stands after
+    the save).
 
     Once every subject is decided the quota binds: a set that leaves the group over it is refused unless
     an exception on record covers it, or `exception` (the competent level's decision) is given and the
@@ -240,7 +243,7 @@ def record_levels(
             values["pk"]: values
             for values in Assessment.objects.select_for_update()
             .filter(pk__in=list(chosen))
-            .values("pk", "state", "decided_level", "decision_note", "reopened", "regrading_reference")
+            .values("pk", "state", "decided_level", "decision_note", "reopened", "regrading_reference", "to_confirm")
         }
         if period.is_locked and any(not locked[pk]["reopened"] for pk in chosen):
             raise WorkflowError(_("This review period is finalised: nothing can be changed."))
@@ -248,6 +251,7 @@ def record_levels(
             pk: (level, note)
             for pk, (level, note) in chosen.items()
             if locked[pk]["reopened"]
+            or locked[pk]["to_confirm"]  # deciding again confirms it
             or locked[pk]["decided_level"] != level.value
             or locked[pk]["decision_note"] != note
         }
@@ -288,6 +292,8 @@ def record_levels(
                 decided_at=now,
                 decision_note=note,
                 reopened=False,
+                to_confirm=False,
+                to_confirm_reason="",
                 state=target,
                 version=F("version") + 1,
                 updated_at=now,
@@ -317,6 +323,17 @@ def record_levels(
             ],
             batch_size=1000,
         )
+        if changed:
+            # The organisations and collectives decided above these subjects may no longer hold.
+            subjects = {row.assessment.pk: row.assessment for row in rows}
+            links.recheck(
+                period=period,
+                rulebook=rulebook,
+                params=params,
+                user=user,
+                paths={subjects[pk].organization.path for pk in changed},
+                skip=changed,
+            )
     return len(changed), box
 
 

@@ -14,6 +14,7 @@ no request carries more than one page of rows.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -43,7 +44,7 @@ from .forms import (
     row_form,
 )
 from .models import Recheck
-from .screens import RankingScreen, Screen
+from .screens import CollectiveScreen, RankingScreen, Screen
 
 # --- Reading the filters ------------------------------------------------------------------------------------
 
@@ -55,7 +56,8 @@ def _filters(data):
 def _narrow(queryset, show):
     """The filters the database can apply; "attention" needs the rulebook and is applied to rows."""
     if show == "undecided":
-        return queryset.filter(classified=True, decided_level="")
+        # A level put back "to confirm" is not decided until it is decided again.
+        return queryset.filter(Q(decided_level="") | Q(to_confirm=True), classified=True)
     if show == "decided":
         return queryset.exclude(decided_level="")
     if show == "reopened":
@@ -125,6 +127,7 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
         "locked": period.is_locked,
         "exception_form": _exception_form(exception_form, box, period),
         "post_url": screen.url(),
+        "subjects": screen.subject_kind,
     }
     if screen.subject_kind == "member":
         cells = _cells(group)
@@ -151,7 +154,7 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
     context["showing_rows"] = showing_rows
     if showing_rows:
         queryset = _narrow(queryset, filters["show"])
-        if filters["show"] == "attention" or screen.subject_kind == "organization":
+        if filters["show"] == "attention" or screen.subject_kind != "member":
             # The rulebook's reading is needed to filter (or, for the ranking, to order): all rows.
             rows = screen.rows(queryset)
             if filters["show"] == "attention":
@@ -243,6 +246,7 @@ def _row_response(screen, rows, *, status=200, box=None, formset=None, row_error
         "box": box,
         "levels": _levels(),
         "post_url": screen.url(),
+        "subjects": screen.subject_kind,
         "locked": screen.period.is_locked,
         # Rows posted from one cell's page do not repeat the cell's name, and keep saying which cell.
         "selected_cell": {"code": cell} if (cell := _filters(screen.request.POST)["cell"]) else None,
@@ -390,6 +394,8 @@ def _decision_screen(screen_class):
 decide = _decision_screen(Screen)
 # A grassroots committee decides its cells; the board ranks the grassroots organisations.
 rank = _decision_screen(RankingScreen)
+# The same deciders decide the leadership collectives of those organisations.
+rank_collectives = _decision_screen(CollectiveScreen)
 
 
 @require_POST

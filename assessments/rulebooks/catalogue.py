@@ -17,7 +17,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import NamedTuple
 
@@ -49,7 +49,8 @@ def render_value(value, lang: str) -> str:
     if isinstance(value, Text):
         return value.vi if lang == "vi" else value.en
     if isinstance(value, Share):
-        return _number(Decimal(value) * 100, lang) + "%"
+        # One decimal at most: a third of a cell's members is "33,3%", not 28 digits.
+        return _number((Decimal(value) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), lang) + "%"
     if isinstance(value, Decimal):
         return _number(value, lang)
     if isinstance(value, date):

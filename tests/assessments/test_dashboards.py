@@ -46,7 +46,7 @@ def decide(period, organization, user, levels):
 
 @pytest.fixture
 def period(city, personas):
-    """2026, with levels decided as the decision screens record them.
+    """2026, with the members' levels decided as the decision screen records them.
 
     Committee A: 5 members, all decided (1 HTNV, 4 HTTNV), the 3 of cell A1 proposed by their cell.
     Committee B: 2 members, one not to be classified, the other decided HTTNV.
@@ -62,17 +62,12 @@ def period(city, personas):
     Assessment.objects.filter(period=period, member__cell=city.cell_c).update(state=S.SUBMITTED)
     decide(period, city.committee_a, personas.officer_a, ["HTNV", "HTTNV", "HTTNV", "HTTNV", "HTTNV"])
     decide(period, city.committee_b, personas.board, ["HTTNV"])
-    rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
-    ranking.ranking_record(
-        period=period, parent=city.city, user=personas.board, choices={r.assessment.pk: ("HTTNV", "") for r in rows}
-    )
-    rows, _rulebook, _params = ranking.ranking_rows(period, city.committee_a)
-    ranking.ranking_record(
-        period=period,
-        parent=city.committee_a,
-        user=personas.officer_a,
-        choices={r.assessment.pk: ("HTNV", "") for r in rows},
-    )
+    # The organisations' levels written as they stand, not through the ranking: the rules of the
+    # ranking (an organisation after every level below it, cell C's member undecided) are not what
+    # these figures test.
+    organizations = ranking.organization_assessments(period, city.city)
+    organizations.update(decided_level="HTTNV", state=S.DECIDED)
+    ranking.organization_assessments(period, city.committee_a).update(decided_level="HTNV", state=S.DECIDED)
     return period
 
 

@@ -197,10 +197,13 @@ def test_a_reopened_organisation_is_ranked_again(decided, personas, city, client
     assert client.get(reverse("assessments:form", args=[review.public_id])).context["can_reopen"] is True
     client.post(reverse("assessments:reopen", args=[review.public_id]), {"reason": "Xếp loại lại"})
     address = reverse("assessments:rank", args=[decided.public_id, city.city.code])
+    # Its cells are HTNV: the rules allow it no higher (R2018-O-TT-SUB); it is decided again at HTNV.
     response = client.post(address, {f"level-{review.pk}": "HTTNV"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    response = client.post(address, {f"level-{review.pk}": "HTNV"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     review.refresh_from_db()
-    assert review.decided_level == "HTTNV"
+    assert review.decided_level == "HTNV" and not review.reopened
 
 
 def test_finalising_refuses_a_group_over_the_quota_without_an_exception(city, personas):

@@ -13,6 +13,7 @@ from assessments.core import services
 from assessments.decisions import ranking
 from assessments.models import Assessment, AuditEntry, Period
 from members.models import Member
+from tests import helpers
 from tests.factories import MemberFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,18 @@ def decide_members(period, organization, user, level):
     )
 
 
+def decide_cells(period, city, personas, level):
+    """Every cell decided at `level` by its committee (its members decided first)."""
+    for committee in (city.committee_a, city.committee_b):
+        forms = ranking.organization_assessments(period, committee)
+        ranking.ranking_record(
+            period=period, parent=committee, user=personas.board, choices={f.pk: (level, "") for f in forms}
+        )
+
+
 def test_the_board_ranks_the_grassroots_organisations(period, city, personas):
+    helpers.decide_members(period, personas.board, "HTTNV")
+    decide_cells(period, city, personas, "HTTNV")
     rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
     assert {row.assessment.organization.code for row in rows} == {"dang-bo-a", "dang-bo-b", "chi-bo-c"}
     choices = {row.assessment.pk: ("HTTNV", "") for row in rows}
@@ -55,6 +67,7 @@ def test_only_the_board_ranks_the_grassroots(period, city, personas):
 
 
 def test_the_committee_decides_its_cells(period, city, personas):
+    decide_members(period, city.committee_a, personas.officer_a, "HTNV")
     rows, _rulebook, _params = ranking.ranking_rows(period, city.committee_a)
     assert {row.assessment.organization.code for row in rows} == {"chi-bo-a1", "chi-bo-a2"}
     saved, _quota = ranking.ranking_record(
@@ -69,12 +82,15 @@ def test_the_committee_decides_its_cells(period, city, personas):
 
 
 def test_the_organisation_quota_needs_an_exception(period, city, personas, client_for):
+    helpers.decide_members(period, personas.board, "HTTNV")
+    decide_cells(period, city, personas, "HTTNV")
     rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
     assert len(rows) == 3
     choices = {row.assessment.pk: ("HTXSNV", "") for row in rows}
     with pytest.raises(decisions.DecisionError):
         ranking.ranking_record(period=period, parent=city.city, user=personas.board, choices=choices)
-    assert not Assessment.objects.filter(period=period, subject_kind="organization").exclude(decided_level="").exists()
+    grassroots = Assessment.objects.filter(period=period, subject_kind="organization", organization__depth=2)
+    assert not grassroots.exclude(decided_level="").exists()
     # One HTXSNV for two HTTNV: 25% of 2 is 0, so even a competent level's decision cannot allow it ...
     Period.objects.filter(pk=period.pk).update(
         parameters={"quota_exception_allowed": True, "quota_exception_rate": "0.5"}
@@ -112,6 +128,8 @@ def test_a_cell_with_more_than_20_percent_khtnv_members_is_capped(period, city, 
 
 
 def test_the_suggested_order_puts_the_best_first(period, city, personas):
+    helpers.decide_members(period, personas.board, "HTTNV")
+    decide_cells(period, city, personas, "HTTNV")
     Assessment.objects.filter(period=period, organization=city.committee_b, subject_kind="organization").update(
         self_level="HTXSNV"
     )
@@ -154,5 +172,5 @@ def test_ranking_screen_query_count_is_the_same_at_two_sizes(city, personas, cli
     services.period_open(period=large, user=personas.board)
     # Session, user, organisation, role assignments, period; the counts of the decided organisations
     # and the recorded exception (the quota box); the organisations' reviews, the members' levels per
-    # cell, the analysis forms.
-    assert first == count(large) == 10
+    # cell, the levels of the organisations and collectives below, the analysis forms.
+    assert first == count(large) == 11

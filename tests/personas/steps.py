@@ -239,20 +239,20 @@ def decide_members(period, group, user, level="HTTNV"):
 
 def rank_below(period, parent, user, level="HTTNV"):
     """`parent` decides the organisations below it (a committee its cells, the board the grassroots),
-    and their leadership collectives at the same level."""
+    their leadership collectives first (QĐ 366 Điều 7, in 2025), at the same level."""
+    decide_collectives(period, parent, user, level)
     forms = ranking.organization_assessments(period, parent).filter(classified=True)
-    saved = ranking.ranking_record(period=period, parent=parent, user=user, choices={f.pk: (level, "") for f in forms})
-    decide_collectives_of(period, [f.organization_id for f in forms], level)
-    return saved
+    return ranking.ranking_record(period=period, parent=parent, user=user, choices={f.pk: (level, "") for f in forms})
 
 
-def decide_collectives_of(period, organizations, level="HTTNV"):
-    """The leadership collectives of `organizations` (ids) decided at `level`, straight in the database:
-    the collectives have no decision screen yet, and finalising needs them decided."""
-    return Assessment.objects.filter(
+def decide_collectives(period, parent, user, level="HTNV"):
+    """`parent` decides the leadership collectives of the organisations below it, on the ranking screen's
+    second tab (through the service)."""
+    forms = ranking.collective_assessments(period, parent).filter(classified=True)
+    return ranking.ranking_record(
         period=period,
-        subject_kind=Assessment.SubjectKind.COLLECTIVE,
-        organization_id__in=organizations,
-        classified=True,
-        decided_level="",
-    ).update(decided_level=level, state=Assessment.State.DECIDED)
+        parent=parent,
+        user=user,
+        choices={f.pk: (level, "") for f in forms},
+        subject_kind="collective",
+    )

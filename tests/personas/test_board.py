@@ -31,7 +31,6 @@ from .steps import (
     ROLES,
     analysis_answers,
     create_period,
-    decide_collectives_of,
     decide_members,
     member_form,
     messages_of,
@@ -299,7 +298,18 @@ def test_the_board_runs_the_year_from_the_admin_without_being_superuser(town, bo
     rank_below(period, town.committee_a, officer_a)
     rank_below(period, town.committee_b, officer_b)
 
-    # 9. It ranks the grassroots organisations on the ranking screen.
+    # 9. It decides their leadership collectives, on the ranking screen's second tab (in 2025 before
+    # the organisations: QĐ 366 Điều 7), then ranks the grassroots organisations.
+    collectives = reverse("assessments:rank_collectives", args=[period.public_id, town.city.code])
+    page = client.get(collectives)
+    assert page.status_code == 200
+    rows = {row.assessment.organization: row for row in page.context["rows"]}
+    assert set(rows) == {town.committee_a, town.committee_b, town.cell_c}
+    response = client.post(collectives, {f"level-{row.assessment.pk}": "HTNV" for row in rows.values()})
+    assert response.status_code == 302, messages_of(response)
+    for organization in rows:
+        review = own_review(period, organization, Assessment.SubjectKind.COLLECTIVE)
+        assert (review.decided_level, review.decided_by) == ("HTNV", board)
     rank = reverse("assessments:rank", args=[period.public_id, town.city.code])
     page = client.get(rank)
     assert page.status_code == 200
@@ -314,9 +324,7 @@ def test_the_board_runs_the_year_from_the_admin_without_being_superuser(town, bo
         assert (review.decided_level, review.decided_by) == (level, board)
         assert trail(review, "decide")[-1].actor == board
 
-    # 10. It finalises: everything is decided and within the quota (the collectives too, beside their
-    # organisations: they have no screen yet).
-    decide_collectives_of(period, [org.pk for org in chosen])
+    # 10. It finalises: everything is decided and within the quota (the collectives too, at step 9).
     response = period_action(client, period, "finalise_periods")
     period.refresh_from_db()
     assert period.state == Period.State.FINALISED, messages_of(response)

@@ -1,0 +1,190 @@
+"""The facts of party organisations and of their leadership collectives, as the rulebooks read them.
+
+An organisation's level rests on the levels decided below it: all its members (a cell's rules) and its
+subordinate organisations (a committee's); its leadership collective's level is checked against the
+organisation's. Built in bulk, for any number of organisations of one period: a fixed number of
+queries (the levels below are counted by the database, then summed here by path prefix).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from members.models import DegradationConclusion, DisciplineDecision, Member
+from members.selectors import CURRENT_STATUSES
+from organizations.models import Organization
+from vocabulary import Level
+
+from ..rulebooks import CollectiveFacts, Discipline, OrganizationFacts, OrganizationKind
+from .models import Assessment, Period
+
+# The posts that make a member of a cell's leadership collective (chi ủy: secretary, deputy, members).
+COLLECTIVE_POSTS = (
+    Member.PartyPost.SECRETARY,
+    Member.PartyPost.DEPUTY_SECRETARY,
+    Member.PartyPost.COMMITTEE_MEMBER,
+)
+
+
+@dataclass
+class Pending:
+    """What is still undecided below an organisation: the decisions its own must wait for."""
+
+    members: int = 0  # classified members under it with no decided level
+    subordinates: list[str] = field(default_factory=list)  # names of subordinate organisations undecided
+    collective: bool = False  # its leadership collective is to be classified and is undecided
+
+    def __bool__(self) -> bool:
+        return bool(self.members or self.subordinates or self.collective)
+
+
+def _common_path(organizations: Iterable[Organization]) -> str:
+    paths = [org.path for org in organizations]
+    if not paths:
+        return ""
+    steplen = Organization.steplen
+    prefix = os.path.commonprefix(paths)
+    return prefix[: len(prefix) - len(prefix) % steplen]
+
+
+class LevelsBelow:
+    """The levels decided (and still undecided) under a set of organisations of one period: two queries."""
+
+    def __init__(self, period: Period, organizations: Iterable[Organization]):
+        self.period = period
+        self.organizations = {org.path: org for org in organizations}
+        prefix = _common_path(self.organizations.values())
+        self.member_levels: defaultdict[str, Counter[str]] = defaultdict(Counter)  # org path -> {level: n}
+        self.members_undecided: Counter[str] = Counter()
+        self.subordinate_levels: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.subordinates_undecided: defaultdict[str, list[str]] = defaultdict(list)
+        self.own_level: dict[tuple[str, str], str] = {}  # (org path, subject kind) -> decided level
+        self.collective_undecided: set[str] = set()
+        if not self.organizations:
+            return
+        steplen = Organization.steplen
+        members = (
+            Assessment.objects.filter(
+                period=period, member__isnull=False, classified=True, organization__path__startswith=prefix
+            )
+            .values_list("organization__path", "decided_level")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for cell_path, level, n in members:
+            for length in range(steplen, len(cell_path) + 1, steplen):
+                path = cell_path[:length]
+                if path not in self.organizations:
+                    continue
+                if level:
+                    self.member_levels[path][level] += n
+                else:
+                    self.members_undecided[path] += n
+        reviews = (
+            Assessment.objects.filter(
+                period=period, member__isnull=True, classified=True, organization__path__startswith=prefix
+            )
+            .values_list("organization__path", "organization__name", "subject_kind", "decided_level")
+            .order_by("organization__path")
+        )
+        for path, name, kind, level in reviews:
+            if kind == Assessment.SubjectKind.COLLECTIVE:
+                if path in self.organizations:
+                    self.own_level[(path, kind)] = level
+                    if not level:
+                        self.collective_undecided.add(path)
+                continue
+            if path in self.organizations:
+                self.own_level[(path, kind)] = level
+            parent = path[:-steplen]
+            if parent in self.organizations:
+                if level:
+                    self.subordinate_levels[parent][level] += 1
+                else:
+                    self.subordinates_undecided[parent].append(name)
+
+    def organization_facts(self, organization: Organization) -> OrganizationFacts:
+        path = organization.path
+        kind = OrganizationKind.CELL if organization.is_cell else OrganizationKind.COMMITTEE
+        members = self.member_levels.get(path)
+        subordinates = self.subordinate_levels.get(path)
+        collective = self.own_level.get((path, Assessment.SubjectKind.COLLECTIVE)) or None
+        return OrganizationFacts(
+            kind=kind,
+            founded_on=organization.founded_on,
+            member_levels={Level(level): n for level, n in members.items()} if members else None,
+            subordinate_levels={Level(level): n for level, n in subordinates.items()}
+            if subordinates and kind == OrganizationKind.COMMITTEE
+            else None,
+            collective_level=collective,
+        )
+
+    def organization_level(self, organization: Organization) -> Level | None:
+        level = self.own_level.get((organization.path, Assessment.SubjectKind.ORGANIZATION))
+        return Level(level) if level else None
+
+    def pending(self, organization: Organization) -> Pending:
+        path = organization.path
+        return Pending(
+            members=self.members_undecided.get(path, 0),
+            subordinates=list(self.subordinates_undecided.get(path, ())),
+            collective=path in self.collective_undecided,
+        )
+
+
+def _collective_members(period: Period, organizations: list[Organization]) -> tuple[dict, dict, set]:
+    """({cell pk: post holders}, {cell pk: [Discipline]}, {cell pk with a degradation concluded}) for the
+    cells among `organizations`: three queries. Only a cell's collective (its chi ủy) is on record: the
+    members of a committee's are not (Member.party_post is a post in the member's cell)."""
+    cells = [org.pk for org in organizations if org.is_cell]
+    if not cells:
+        return {}, {}, set()
+    holders = Member.objects.filter(cell_id__in=cells, party_post__in=COLLECTIVE_POSTS, status__in=CURRENT_STATUSES)
+    counts = dict(holders.values_list("cell_id").annotate(n=Count("pk")).order_by())
+    disciplines = defaultdict(list)
+    decisions = DisciplineDecision.objects.filter(member__in=holders, decided_on__year=period.year).values_list(
+        "member__cell_id", "decided_on", "form", "in_official_duties"
+    )
+    for cell_id, decided_on, form, in_official_duties in decisions.order_by("decided_on", "pk"):
+        disciplines[cell_id].append(Discipline(decided_on=decided_on, form=form, in_official_duties=in_official_duties))
+    degraded = set(
+        DegradationConclusion.objects.filter(member__in=holders, concluded_on__year=period.year)
+        .values_list("member__cell_id", flat=True)
+        .distinct()
+    )
+    return counts, disciplines, degraded
+
+
+def organization_facts_for(
+    period: Period, organizations: Iterable[Organization], levels: LevelsBelow | None = None
+) -> dict[int, OrganizationFacts]:
+    """{organisation pk: OrganizationFacts} with the levels decided below each: two queries."""
+    organizations = list(organizations)
+    levels = levels or LevelsBelow(period, organizations)
+    return {org.pk: levels.organization_facts(org) for org in organizations}
+
+
+def collective_facts_for(
+    period: Period, organizations: Iterable[Organization], levels: LevelsBelow | None = None
+) -> dict[int, CollectiveFacts]:
+    """{organisation pk: CollectiveFacts} of the organisations' leadership collectives: the
+    organisation's decided level, and for a cell its post holders' disciplines and degradation
+    conclusions of the year. Five queries."""
+    organizations = list(organizations)
+    levels = levels or LevelsBelow(period, organizations)
+    counts, disciplines, degraded = _collective_members(period, organizations)
+    facts = {}
+    for org in organizations:
+        facts[org.pk] = CollectiveFacts(
+            founded_on=org.founded_on,
+            organization_level=levels.organization_level(org),
+            member_disciplines=tuple(disciplines.get(org.pk, ())),
+            member_degradation_concluded=org.pk in degraded,
+            member_count=counts.get(org.pk, 0) if org.is_cell else None,
+        )
+    return facts

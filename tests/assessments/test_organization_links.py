@@ -1,0 +1,263 @@
+"""The links between levels on the ranking screen: an organisation after the levels below it (P-ORDER),
+read with them (the SUB and KHTNV20 rules), its leadership collective in the second tab (C-CAP-ORG), and
+put back "to confirm" when a level below changes. Everything through the screens, as the deciding role."""
+
+import pytest
+from django.urls import reverse
+
+from assessments.core import services
+from assessments.decisions import ranking
+from assessments.models import Assessment, AuditEntry, Period
+from members.models import Member
+
+pytestmark = pytest.mark.django_db
+
+
+def open_period(city, personas, regime):
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    period = Period.objects.create(organization=city.city, year=2026, regime=regime)
+    services.period_open(period=period, user=personas.board)
+    return period
+
+
+@pytest.fixture
+def period(city, personas):
+    return open_period(city, personas, "2018")
+
+
+def review(period, organization, kind="organization"):
+    return Assessment.objects.get(period=period, organization=organization, subject_kind=kind)
+
+
+def members_of(period, cell):
+    return list(Assessment.objects.filter(period=period, organization=cell, member__isnull=False).order_by("pk"))
+
+
+def decide_url(period, group):
+    return reverse("assessments:decide", args=[period.public_id, group.code])
+
+
+def rank_url(period, parent):
+    return reverse("assessments:rank", args=[period.public_id, parent.code])
+
+
+def collectives_url(period, parent):
+    return reverse("assessments:rank_collectives", args=[period.public_id, parent.code])
+
+
+def post_levels(client, url, levels, **extra):
+    """Post {assessment: level} as the page's form does, with a reason on every row."""
+    data = {"action": "save"}
+    for assessment, level in levels.items():
+        data[f"level-{assessment.pk}"] = level
+        data[f"note-{assessment.pk}"] = extra.get("note", "")
+    return client.post(url, data)
+
+
+def row_of(response, assessment):
+    return next(row for row in response.context["rows"] if row.assessment.pk == assessment.pk)
+
+
+# --- The order ----------------------------------------------------------------------------------------------
+
+
+def test_a_cell_cannot_be_decided_before_its_members(period, city, personas, client_for):
+    client = client_for(personas.officer_a)
+    cell = review(period, city.cell_a1)
+    members = members_of(period, city.cell_a1)
+    response = post_levels(client, rank_url(period, city.committee_a), {cell: "HTTNV"})
+    assert response.status_code == 400
+    errors = " ".join(row_of(response, cell).errors)
+    assert "R2018-P-ORDER" in errors and "3 đảng viên chưa có mức xếp loại" in errors
+    assert review(period, city.cell_a1).decided_level == ""
+    # Two of three decided: still refused, and it says how many are missing.
+    post_levels(client, decide_url(period, city.committee_a), {m: "HTTNV" for m in members[:2]})
+    response = post_levels(client, rank_url(period, city.committee_a), {cell: "HTTNV"})
+    assert response.status_code == 400 and "1 đảng viên chưa có" in " ".join(row_of(response, cell).errors)
+    # Once every member is decided, the cell is.
+    post_levels(client, decide_url(period, city.committee_a), {members[2]: "HTTNV"})
+    response = post_levels(client, rank_url(period, city.committee_a), {cell: "HTTNV"})
+    assert response.status_code == 302
+    assert review(period, city.cell_a1).decided_level == "HTTNV"
+
+
+def test_a_committee_cannot_be_ranked_before_its_cells(period, city, personas, client_for):
+    forms = members_of(period, city.cell_a1) + members_of(period, city.cell_a2)
+    post_levels(client_for(personas.officer_a), decide_url(period, city.committee_a), {f: "HTTNV" for f in forms})
+    committee_a = review(period, city.committee_a)
+    board = client_for(personas.board)
+    response = post_levels(board, rank_url(period, city.city), {committee_a: "HTTNV"})
+    assert response.status_code == 400
+    errors = " ".join(row_of(response, committee_a).errors)
+    assert "R2018-P-ORDER" in errors and "Chi bộ A1" in errors and "Chi bộ A2" in errors
+    cells = {review(period, city.cell_a1): "HTTNV", review(period, city.cell_a2): "HTTNV"}
+    assert post_levels(client_for(personas.officer_a), rank_url(period, city.committee_a), cells).status_code == 302
+    board = client_for(personas.board)
+    assert post_levels(board, rank_url(period, city.city), {committee_a: "HTTNV"}).status_code == 302
+
+
+# --- The rules of the levels below, on the ranking screen -------------------------------------------------------
+
+
+def test_a_committee_with_a_khtnv_cell_is_read_with_its_subordinates(period, city, personas, client_for):
+    officer = client_for(personas.officer_a)
+    a1, a2 = members_of(period, city.cell_a1), members_of(period, city.cell_a2)
+    post_levels(officer, decide_url(period, city.committee_a), {m: "KHTNV" for m in a1} | {m: "HTNV" for m in a2})
+    cells = {review(period, city.cell_a1): "KHTNV", review(period, city.cell_a2): "HTNV"}
+    assert post_levels(officer, rank_url(period, city.committee_a), cells).status_code == 302
+
+    board = client_for(personas.board)
+    committee_a = review(period, city.committee_a)
+    page = board.get(rank_url(period, city.city))
+    row = row_of(page, committee_a)
+    assert row.evaluation.by_rule("R2018-O-KHTNV20-DB")  # half of its cells KHTNV: over 20%
+    assert row.evaluation.by_rule("R2018-O-TT-SUB") and row.cap == "HTNV"
+    assert any("50% tổ chức đảng trực thuộc xếp loại KHTNV" in w for w in row.warnings)
+    assert row.subordinate_summary == "HTNV 1; KHTNV 1"
+    # The đảng bộ cannot be HTTNV while a cell of it is KHTNV.
+    response = post_levels(board, rank_url(period, city.city), {committee_a: "HTTNV"})
+    assert response.status_code == 400 and review(period, city.committee_a).decided_level == ""
+
+
+def test_a_committee_with_its_cells_all_good_has_no_subordinate_finding(period, city, personas, client_for):
+    officer = client_for(personas.officer_a)
+    forms = members_of(period, city.cell_a1) + members_of(period, city.cell_a2)
+    post_levels(officer, decide_url(period, city.committee_a), {m: "HTTNV" for m in forms})
+    cells = {review(period, city.cell_a1): "HTTNV", review(period, city.cell_a2): "HTTNV"}
+    post_levels(officer, rank_url(period, city.committee_a), cells)
+    row = row_of(client_for(personas.board).get(rank_url(period, city.city)), review(period, city.committee_a))
+    assert not row.evaluation.by_rule("R2018-O-KHTNV20-DB") and not row.evaluation.by_rule("R2018-O-TT-SUB")
+    assert not row.evaluation.by_rule("R2018-P-ORDER") and "HTXSNV" in row.allowed
+
+
+# --- Back to confirm ------------------------------------------------------------------------------------------
+
+
+def test_lowering_members_after_the_cell_was_decided_puts_the_cell_back_to_confirm(period, city, personas, client_for):
+    officer = client_for(personas.officer_a)
+    members = members_of(period, city.cell_a1)
+    post_levels(officer, decide_url(period, city.committee_a), {m: "HTTNV" for m in members})
+    cell = review(period, city.cell_a1)
+    assert post_levels(officer, rank_url(period, city.committee_a), {cell: "HTTNV"}).status_code == 302
+
+    # One member of three lowered to KHTNV: the cell can be no higher than KHTNV (R2018-O-KHTNV20-CB).
+    response = officer.post(
+        decide_url(period, city.committee_a),
+        {f"level-{members[0].pk}": "KHTNV", f"note-{members[0].pk}": "Vi phạm"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    cell.refresh_from_db()
+    assert cell.to_confirm and cell.decided_level == "HTTNV"
+    assert "33,3% đảng viên của chi bộ xếp loại KHTNV" in cell.to_confirm_reason
+    [entry] = AuditEntry.objects.filter(assessment=cell, action="recheck")
+    assert entry.actor == personas.officer_a and entry.data == {
+        "level": "HTTNV",
+        "rules": ["R2018-O-KHTNV20-CB", "R2018-O-TT-SUB"],
+    }
+    page = officer.get(rank_url(period, city.committee_a)).content.decode()
+    assert "Cần xác nhận lại" in page and "33,3% đảng viên của chi bộ xếp loại KHTNV (trên 20%)" in page
+    assert cell.pk in [
+        row.assessment.pk
+        for row in officer.get(rank_url(period, city.committee_a), {"show": "undecided"}).context["rows"]
+    ]
+
+    # Deciding it again confirms it; the rules no longer allow HTTNV.
+    assert post_levels(officer, rank_url(period, city.committee_a), {cell: "HTTNV"}).status_code == 400
+    assert post_levels(officer, rank_url(period, city.committee_a), {cell: "KHTNV"}).status_code == 302
+    cell.refresh_from_db()
+    assert (cell.to_confirm, cell.to_confirm_reason, cell.decided_level) == (False, "", "KHTNV")
+
+
+def test_a_change_that_the_rules_still_allow_leaves_the_cell_decided(period, city, personas, client_for):
+    officer = client_for(personas.officer_a)
+    members = members_of(period, city.cell_a1)
+    post_levels(officer, decide_url(period, city.committee_a), {m: "HTTNV" for m in members})
+    post_levels(officer, rank_url(period, city.committee_a), {review(period, city.cell_a1): "HTNV"})
+    post_levels(officer, decide_url(period, city.committee_a), {members[0]: "HTNV"})
+    assert review(period, city.cell_a1).decided_level == "HTNV"
+    assert not review(period, city.cell_a1).to_confirm
+    assert not AuditEntry.objects.filter(action="recheck").exists()
+
+
+# --- The leadership collectives -------------------------------------------------------------------------------
+
+
+def test_the_board_decides_a_collective_and_is_warned_above_its_organisation(city, personas, client_for):
+    period = open_period(city, personas, "2025")
+    board = client_for(personas.board)
+    post_levels(board, decide_url(period, city.cell_c), {m: "HTNV" for m in members_of(period, city.cell_c)})
+    collective = review(period, city.cell_c, "collective")
+    organization = review(period, city.cell_c)
+    # In 2025 the collective comes first: deciding the organisation before it asks for the reason.
+    response = post_levels(board, rank_url(period, city.city), {organization: "HTNV"})
+    assert response.status_code == 400
+    assert any("R2025-P-ORDER" in warning for warning in row_of(response, organization).warnings)
+    page = board.get(collectives_url(period, city.city))
+    assert page.status_code == 200 and row_of(page, collective).organization_level == ""
+    assert post_levels(board, collectives_url(period, city.city), {collective: "HTNV"}).status_code == 302
+    assert post_levels(board, rank_url(period, city.city), {organization: "HTNV"}).status_code == 302
+    entry = AuditEntry.objects.get(assessment=collective, action="decide")
+    assert entry.actor == personas.board and entry.data == {"level": "HTNV"}
+
+    # Above its organisation's HTNV: a warning (R2025-C-CAP-ORG) that asks for the reason.
+    page = board.get(collectives_url(period, city.city))
+    row = row_of(page, collective)
+    assert row.organization_level == "HTNV" and row.evaluation.by_rule("R2025-C-CAP-ORG")
+    response = post_levels(board, collectives_url(period, city.city), {collective: "HTTNV"})
+    assert response.status_code == 400 and review(period, city.cell_c, "collective").decided_level == "HTNV"
+    response = post_levels(board, collectives_url(period, city.city), {collective: "HTTNV"}, note="Đoàn kết, gương mẫu")
+    assert response.status_code == 302 and review(period, city.cell_c, "collective").decided_level == "HTTNV"
+
+
+def test_in_2018_a_collective_above_its_organisation_is_refused_and_put_back_to_confirm(
+    period, city, personas, client_for
+):
+    board = client_for(personas.board)
+    post_levels(board, decide_url(period, city.cell_c), {m: "HTTNV" for m in members_of(period, city.cell_c)})
+    collective, organization = review(period, city.cell_c, "collective"), review(period, city.cell_c)
+    # Decided first, while its organisation's level is not known: allowed (R2018-C-CAP-ORG unchecked).
+    assert post_levels(board, collectives_url(period, city.city), {collective: "HTTNV"}).status_code == 302
+    # The organisation decided lower: the collective is back to confirm (R2018-C-CAP-ORG).
+    assert post_levels(board, rank_url(period, city.city), {organization: "HTNV"}).status_code == 302
+    collective.refresh_from_db()
+    assert collective.to_confirm and "R2018-C-CAP-ORG" in AuditEntry.objects.get(action="recheck").data["rules"]
+    response = post_levels(board, collectives_url(period, city.city), {collective: "HTTNV"})
+    assert response.status_code == 400
+    assert post_levels(board, collectives_url(period, city.city), {collective: "HTNV"}).status_code == 302
+    collective.refresh_from_db()
+    assert not collective.to_confirm
+
+
+def test_only_the_deciding_role_decides_the_collectives(period, city, personas, client_for):
+    address = collectives_url(period, city.city)
+    assert client_for(personas.officer_a).get(address).status_code == 404
+    collective = review(period, city.committee_a, "collective")
+    response = post_levels(client_for(personas.officer_a), address, {collective: "HTNV"})
+    assert response.status_code == 404 and review(period, city.committee_a, "collective").decided_level == ""
+
+
+# --- Query counts -----------------------------------------------------------------------------------------------
+
+
+def test_ranking_and_collective_rows_take_the_same_queries_at_two_sizes(city, personas, django_assert_num_queries):
+    from tests.factories import MemberFactory, OrganizationFactory
+
+    small = open_period(city, personas, "2018")
+    for n in range(3):
+        committee = OrganizationFactory(code=f"more-{n}", kind="grassroots_committee", parent=city.city)
+        for _ in range(2):
+            cell = OrganizationFactory(parent=committee)
+            for _ in range(5):
+                MemberFactory(cell=cell, occupation=Member.Occupation.RETIRED, party_post="secretary")
+    large = Period.objects.create(organization=city.city, year=2027, regime="2018")
+    services.period_open(period=large, user=personas.board)
+    for period in (small, large):
+        # The reviews; the members' levels per cell; the organisations' and collectives' levels below;
+        # the analysis forms.
+        with django_assert_num_queries(4):
+            rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
+        assert len(rows) == (3 if period == small else 6)
+        # The same for the collectives, plus their post holders, disciplines and degradation conclusions.
+        with django_assert_num_queries(7):
+            ranking.collective_rows(period, city.city)
