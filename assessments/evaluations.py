@@ -39,17 +39,25 @@ PAPER_TOTAL = "paper_total"
 MEMBER_KINDS = (Assessment.SubjectKind.MEMBER, Assessment.SubjectKind.LEADER)
 
 
+def variant_of(rulebook: Rulebook, assessment: Assessment, purpose: str) -> str | None:
+    """The subject's form variant, if the form of `purpose` has it (None: the regime chooses)."""
+    variant = assessment.form_variant or None
+    return variant if variant in rulebook.form_variants(assessment.subject_kind, purpose) else None
+
+
 def evaluation_template(rulebook: Rulebook, assessment: Assessment, params: Parameters) -> FormTemplate:
     """The template whose items the rulebook reads for the subject (2018: the analysis form's ratings;
     2025: the points of part B), in the subject's form variant."""
-    variant = assessment.form_variant or None
+    variant = variant_of(rulebook, assessment, rulebook.evaluation_purpose)
     return rulebook.form_template(assessment.subject_kind, rulebook.evaluation_purpose, variant, params)
 
 
 def _self_answers(assessment: Assessment, rulebook: Rulebook) -> Answers | None:
     from .reviews.formview import scored_answers
 
-    template = rulebook.form_template(assessment.subject_kind, "self_review", assessment.form_variant or None)
+    template = rulebook.form_template(
+        assessment.subject_kind, "self_review", variant_of(rulebook, assessment, "self_review")
+    )
     answers = scored_answers(template, assessment.answers or {})
     total = (assessment.answers or {}).get(PAPER_TOTAL)
     if total not in (None, ""):
@@ -196,7 +204,7 @@ def evaluate_assessments(
             facts[a.pk],
             answers[a.pk],
             params,
-            variant=a.form_variant or None,
+            variant=variant_of(rulebook, a, rulebook.evaluation_purpose),
         )
         for a in assessments
     }
@@ -220,4 +228,5 @@ def evaluate_form(assessment: Assessment, answers: Mapping, template: FormTempla
         ratings={k: v for k, v in given.ratings.items() if k in rating_ids},
         points={k: v for k, v in given.points.items() if k in points_ids},
     )
-    return rulebook.evaluate(assessment.subject_kind, facts, given, params, variant=assessment.form_variant or None)
+    variant = variant_of(rulebook, assessment, rulebook.evaluation_purpose)
+    return rulebook.evaluate(assessment.subject_kind, facts, given, params, variant=variant)

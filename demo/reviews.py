@@ -9,6 +9,7 @@ audit entry. The wording is in demo/data/reviews.json.
 
 import datetime
 import random
+from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
@@ -24,9 +25,20 @@ from organizations.models import Organization
 
 from .catalogue import MEETING_COMMENT, RETURN_REASON, SELF_REVIEW_TEXTS
 
+# What a self-review proposing each level typically gives: the share of the points (2025) and the
+# shares of the year's tasks, in percent (completed, on time, beyond requirements), so that the rules
+# read the same level as the one proposed.
+DEMO_RESULTS = {
+    "HTXSNV": (Decimal("0.95"), {"tasks.completed": "100", "tasks.on_time": "100", "tasks.exceeding": "35"}),
+    "HTTNV": (Decimal("0.8"), {"tasks.completed": "100", "tasks.on_time": "100", "tasks.exceeding": "20"}),
+    "HTNV": (Decimal("0.6"), {"tasks.completed": "100", "tasks.on_time": "90", "tasks.exceeding": "0"}),
+    "KHTNV": (Decimal("0.4"), {"tasks.completed": "40", "tasks.on_time": "40", "tasks.exceeding": "0"}),
+}
+
 
 def demo_answers(assessment, template, rng, level="HTTNV"):
-    """Answers to every item the subject fills, valid for submission."""
+    """Answers to every item the subject fills, valid for submission, and in keeping with `level`."""
+    share_of_points, shares = DEMO_RESULTS.get(level or "HTTNV", DEMO_RESULTS["HTTNV"])
     answers = formview.header_answers(template, assessment)  # the header, from the records
     for section in template.sections:
         if formview.section_author(template, section) != formview.SUBJECT:
@@ -41,11 +53,11 @@ def demo_answers(assessment, template, rng, level="HTTNV"):
             elif item.kind == ItemKind.RATING:
                 answers[item.id] = Rating.TOT.value
             elif item.kind == ItemKind.POINTS:
-                answers[item.id] = str((item.max_points * 8 / 10).quantize(item.max_points))
+                answers[item.id] = str((item.max_points * share_of_points).quantize(item.max_points))
             elif item.kind == ItemKind.CHECKLIST:
                 answers[item.id] = {entry.id: "absent" for entry in item.entries}
             elif item.kind == ItemKind.SHARE:
-                answers[item.id] = "20" if item.measure == "tasks.exceeding" else "100"
+                answers[item.id] = shares.get(item.measure, "100")
     return answers
 
 

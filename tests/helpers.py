@@ -7,7 +7,10 @@ from organizations.models import Organization
 
 
 def decide_members(period, user, level="HTNV"):
-    """Every classified member of the period decided at `level`, one grassroots organisation at a time."""
+    """Every classified member of the period decided at `level`, one grassroots organisation at a time
+    (in 2025 with the score and task shares their self-reviews would give, where they have none)."""
+    if period.regime == "2025":
+        scored_2025(Assessment.objects.filter(period=period, classified=True).exclude(answers__has_key="paper_total"))
     for group in period.organization.subtree().filter(kind__in=Organization.GRASSROOTS_KINDS):
         forms = decisions.member_assessments(period, group).filter(classified=True)
         decisions.decisions_record(
@@ -18,6 +21,8 @@ def decide_members(period, user, level="HTNV"):
 def rank_organizations(period, user, level="HTNV"):
     """Every classified organisation decided at `level`: the cells by their committees, then the
     grassroots organisations by the board (an organisation after those below it)."""
+    if period.regime == "2025":
+        scored_2025(Assessment.objects.filter(period=period, classified=True).exclude(answers__has_key="paper_total"))
     root = period.organization
     parents = [*root.subtree().filter(kind=Organization.Kind.GRASSROOTS_COMMITTEE), root]
     for parent in parents:
@@ -53,9 +58,18 @@ def decide_everything(period, user, level="HTNV"):
 def scored_2025(queryset, total="95", completed="100", on_time="100", exceeding="40"):
     """The 2025 self-reviews of `queryset` as a paper form would give them: the total score, and the
     year's task shares (percentages), enough for the rules to allow up to HTXSNV."""
+    from decimal import Decimal
+
     from assessments.evaluations import PAPER_TOTAL
+    from assessments.reviews.formview import template_for
 
     shares = {"tasks_completed": completed, "tasks_on_time": on_time, "tasks_exceeding": exceeding}
-    for assessment in queryset:
-        assessment.answers = {**assessment.answers, PAPER_TOTAL: total, **shares}
+    for assessment in queryset.select_related("period") if hasattr(queryset, "select_related") else queryset:
+        # Points typed in win over a paper total: those the form holds follow the total too.
+        points = {
+            item.id: str((item.max_points * Decimal(total) / 100).quantize(Decimal("0.01")))
+            for item in template_for(assessment).points_items()
+            if item.id in assessment.answers
+        }
+        assessment.answers = {**assessment.answers, PAPER_TOTAL: total, **shares, **points}
         assessment.save(update_fields=["answers"])

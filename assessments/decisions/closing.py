@@ -83,11 +83,6 @@ def quota_breaches(period: Period) -> list[tuple[Organization, str, QuotaResult]
     return breaches
 
 
-# R2025-ALL-REVIEW-CLASS: every leadership collective reviewed must be decided before the round closes.
-# Switch it off (False) only while the collectives have no decision path: the blockers then say nothing
-# of them.
-COLLECTIVES_MUST_BE_DECIDED = True
-
 # How many names a blocker cites before "and N more".
 NAMED_IN_BLOCKER = 3
 
@@ -153,12 +148,15 @@ def _undecided_messages(kind: str, count: int, names: str) -> str:
 
 
 def undecided_by_kind(period: Period) -> dict[str, tuple[int, list[str]]]:
-    """{subject kind: (how many classified subjects have no decided level, the first names)}, the kinds
-    that must be decided before finalising (the collectives only under COLLECTIVES_MUST_BE_DECIDED).
-    One query for the counts, one per kind with something missing for its first names."""
-    kinds = [Assessment.SubjectKind.MEMBER, Assessment.SubjectKind.LEADER, Assessment.SubjectKind.ORGANIZATION]
-    if COLLECTIVES_MUST_BE_DECIDED:
-        kinds.insert(2, Assessment.SubjectKind.COLLECTIVE)
+    """{subject kind: (how many classified subjects have no decided level, the first names)}: members,
+    leaders, leadership collectives and organisations (R2025-ALL-REVIEW-CLASS). One query for the
+    counts, one per kind with something missing for its first names."""
+    kinds = [
+        Assessment.SubjectKind.MEMBER,
+        Assessment.SubjectKind.LEADER,
+        Assessment.SubjectKind.COLLECTIVE,
+        Assessment.SubjectKind.ORGANIZATION,
+    ]
     undecided = Assessment.objects.filter(period=period, classified=True, decided_level="")
     counts = dict(
         undecided.filter(subject_kind__in=kinds).values_list("subject_kind").annotate(n=Count("pk")).order_by()
@@ -185,6 +183,22 @@ def finalise_blockers(period: Period) -> list[str]:
     rule_id = ALL_DECIDED_RULES.get(period.regime, "")
     for kind, (count, names) in undecided_by_kind(period).items():
         blockers.append(_cited(rule_id, _undecided_messages(kind, count, _names(names, count))))
+    to_confirm = list(
+        Assessment.objects.filter(period=period, to_confirm=True)
+        .select_related("member", "organization")
+        .order_by("organization__path", "member__sort_key", "pk")[: NAMED_IN_BLOCKER + 1]
+    )
+    if to_confirm:
+        count = Assessment.objects.filter(period=period, to_confirm=True).count()
+        names = _names([a.subject_name for a in to_confirm[:NAMED_IN_BLOCKER]], count)
+        blockers.append(
+            ngettext(
+                "%(count)d decision must be confirmed again: a level decided below it changed (%(names)s).",
+                "%(count)d decisions must be confirmed again: levels decided below them changed (%(names)s).",
+                count,
+            )
+            % {"count": count, "names": names}
+        )
     reopened = Assessment.objects.filter(period=period, reopened=True).count()
     if reopened:
         blockers.append(

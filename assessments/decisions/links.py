@@ -26,7 +26,7 @@ from ..core.models import Assessment, AuditEntry, Period
 from ..core.organization_facts import LevelsBelow, Pending, collective_facts_for
 from ..core.text import lang
 from ..core.transitions import audit_fields
-from ..evaluations import answers_for
+from ..evaluations import answers_for, variant_of
 from ..rulebooks import Answers, Evaluation, Finding, Parameters, Rulebook, Severity
 
 if TYPE_CHECKING:
@@ -37,8 +37,12 @@ COLLECTIVE_FIRST = {"2025": Severity.WARN}
 NAMES_SHOWN = 3
 
 
+# The order of the decisions (an organisation after what lies below it), by regime.
+ORDER_RULES = {"2018": "R2018-P-ORDER", "2025": "R2025-P-ORDER"}
+
+
 def _order_rule(period: Period) -> str:
-    return f"R{period.regime}-P-ORDER"
+    return ORDER_RULES[period.regime]
 
 
 def _missing_text(pending: Pending, *, collective: bool) -> str:
@@ -160,7 +164,7 @@ def recheck(
     language = lang()
     flagged = {}
     for assessment in decided:
-        variant = assessment.form_variant or None
+        variant = variant_of(rulebook, assessment, rulebook.evaluation_purpose)
         if assessment.subject_kind == Assessment.SubjectKind.COLLECTIVE:
             evaluation = rulebook.evaluate_collective(
                 collective_facts[assessment.organization.pk], answers[assessment.pk], params, variant=variant

@@ -18,9 +18,9 @@ from ..core.facts import period_parameters
 from ..core.models import Assessment, Period
 from ..core.organization_facts import LevelsBelow, collective_facts_for
 from ..core.text import lang
-from ..evaluations import answers_for
+from ..evaluations import answers_for, variant_of
 from ..reviews.selectors import analysis_summaries
-from ..rulebooks import Parameters, Rulebook, get_rulebook
+from ..rulebooks import Evaluation, Parameters, Rulebook, get_rulebook
 from . import links
 from .selectors import Choices, QuotaBox, Row, suggestion
 from .services import ExceptionDecision, record_levels
@@ -68,7 +68,7 @@ def collective_assessments(period: Period, parent: Organization) -> QuerySet[Ass
     )
 
 
-def _read(row: Row, evaluation, proposal) -> None:
+def _read(row: Row, evaluation: Evaluation, proposal: Level | str | None) -> None:
     language = lang()
     row.evaluation = evaluation
     row.cap = evaluation.cap
@@ -122,7 +122,13 @@ def ranking_rows(
         row.evaluations = summaries[assessment.pk]
         if assessment.classified:
             evaluation = links.evaluate_organization(
-                period, rulebook, params, organization, levels, answers[assessment.pk], assessment.form_variant or None
+                period,
+                rulebook,
+                params,
+                organization,
+                levels,
+                answers[assessment.pk],
+                variant_of(rulebook, assessment, rulebook.evaluation_purpose),
             )
             # The organisation's own proposal (its review), else what the evaluators propose.
             _read(row, evaluation, assessment.self_level or row.evaluations["top_level"])
@@ -155,7 +161,10 @@ def collective_rows(
         row.evaluations = summaries[assessment.pk]
         if assessment.classified:
             evaluation = rulebook.evaluate_collective(
-                facts[organization.pk], answers[assessment.pk], params, variant=assessment.form_variant or None
+                facts[organization.pk],
+                answers[assessment.pk],
+                params,
+                variant=variant_of(rulebook, assessment, rulebook.evaluation_purpose),
             )
             _read(row, evaluation, assessment.self_level or row.evaluations["top_level"])
         rows.append(row)

@@ -71,13 +71,15 @@ def test_each_kind_left_undecided_is_named_with_its_count_its_first_names_and_th
     organizations = one(blockers, "party organisations have no decided level yet")
     assert city.cell_a1.name in organizations
 
-    # Deciding each kind takes its line away; the collectives are the last to hold the period.
+    # Deciding each kind takes its line away; a collective left undecided holds the period alone.
     decide_members(period, personas.board)
     Assessment.objects.filter(pk=leader.pk).update(decided_level="HTNV")
     rank_organizations(period, personas.board)
+    assert blockers_in_english(period) == []
+    Assessment.objects.filter(period=period, subject_kind=K.COLLECTIVE).update(decided_level="")
     blockers = blockers_in_english(period)
     assert len(blockers) == 1 and "leadership collectives" in blockers[0]
-    with pytest.raises(services.WorkflowError) as refused:
+    with pytest.raises(services.WorkflowError) as refused, translation.override("en"):
         closing.period_finalise(period=period, user=personas.board)
     assert refused.value.errors == blockers
     decide_collectives(period)
@@ -93,13 +95,15 @@ def test_the_blocker_speaks_the_users_language(city, personas):
     assert any("tập thể lãnh đạo" in message and "R2025-ALL-REVIEW-CLASS" in message for message in blockers)
 
 
-def test_the_collectives_can_be_left_out_while_they_have_no_decision_path(city, personas, monkeypatch):
+def test_a_decision_to_confirm_again_holds_the_period(city, personas):
     period = opened(city, personas)
-    decide_members(period, personas.board)
-    rank_organizations(period, personas.board)
-    assert blockers_in_english(period)
-    monkeypatch.setattr(closing, "COLLECTIVES_MUST_BE_DECIDED", False)
+    decide_everything(period, personas.board)
     assert blockers_in_english(period) == []
+    Assessment.objects.filter(period=period, organization=city.cell_a1, subject_kind=K.ORGANIZATION).update(
+        to_confirm=True
+    )
+    line = one(blockers_in_english(period), "must be confirmed again")
+    assert line.startswith("1 decision") and city.cell_a1.name in line
 
 
 # --- Matters to re-check ----------------------------------------------------------------------------------------

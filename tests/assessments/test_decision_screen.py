@@ -121,7 +121,7 @@ def test_the_screen_answers_at_50_and_3000_members_with_the_same_queries(request
     assert saved.status_code == 200, saved.content.decode()[:500]
     assert f'id="row-{pk}"' in saved.content.decode() and 'id="quota-box"' in saved.content.decode()
     assert Assessment.objects.get(pk=pk).decided_level == "HTTNV"
-    assert (listing_queries, page_queries, row_queries) == (9, 20, 24)
+    assert (listing_queries, page_queries, row_queries) == (9, 20, 25)
 
 
 def test_a_committee_of_3000_members_is_decided_cell_by_cell_and_then_all_at_once(big, city, personas, client_for):
@@ -379,9 +379,10 @@ def test_a_committee_ranks_its_cells_with_the_same_queries_at_any_size(request, 
     )
     assert saved.status_code == 200 and Assessment.objects.get(pk=pk).decided_level == "HTNV"
     # The page: session, user, roles, organisation, period; the counts, the exception; the reviews, the
-    # members' levels per cell, the organisations and collectives below, the analysis forms. A row: the
-    # row (4), then the transaction (9) and the organisations decided above it (none yet).
-    assert (page_queries, row_queries) == (11, 19)
+    # members' levels per cell, the organisations and collectives below, the analysis forms (twice), the
+    # meetings' task shares. A row: the row (6), then the transaction (9) and the organisations decided
+    # above it (none yet).
+    assert (page_queries, row_queries) == (13, 21)
 
 
 def test_the_box_warns_before_accepting_proposals_that_exceed_the_quota(small, city, personas, client_for):

@@ -9,6 +9,7 @@ from assessments.core import services
 from assessments.decisions import ranking
 from assessments.models import Assessment, AuditEntry, Period
 from members.models import Member
+from tests.helpers import scored_2025
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,8 @@ def open_period(city, personas, regime):
     Member.objects.update(occupation=Member.Occupation.RETIRED)
     period = Period.objects.create(organization=city.city, year=2026, regime=regime)
     services.period_open(period=period, user=personas.board)
+    if regime == "2025":
+        scored_2025(period.assessments.all())  # the scores and task shares their reviews would give
     return period
 
 
@@ -254,10 +257,11 @@ def test_ranking_and_collective_rows_take_the_same_queries_at_two_sizes(city, pe
     services.period_open(period=large, user=personas.board)
     for period in (small, large):
         # The reviews; the members' levels per cell; the organisations' and collectives' levels below;
-        # the analysis forms.
-        with django_assert_num_queries(4):
+        # the analysis forms (twice: their summaries, and their scores and ratings for the rules); the
+        # task shares of the meetings.
+        with django_assert_num_queries(6):
             rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
         assert len(rows) == (3 if period == small else 6)
         # The same for the collectives, plus their post holders, disciplines and degradation conclusions.
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(9):
             ranking.collective_rows(period, city.city)

@@ -172,5 +172,6 @@ def test_ranking_screen_query_count_is_the_same_at_two_sizes(city, personas, cli
     services.period_open(period=large, user=personas.board)
     # Session, user, organisation, role assignments, period; the counts of the decided organisations
     # and the recorded exception (the quota box); the organisations' reviews, the members' levels per
-    # cell, the levels of the organisations and collectives below, the analysis forms.
-    assert first == count(large) == 11
+    # cell, the levels of the organisations and collectives below, the analysis forms (their summaries,
+    # and their scores and ratings for the rules), the task shares of the meetings.
+    assert first == count(large) == 13

@@ -20,6 +20,7 @@ from assessments.reviews import services as review_services
 from assessments.rulebooks import ItemKind
 from demo.reviews import demo_answers
 from organizations.models import RoleAssignment
+from tests.helpers import scored_2025
 
 REGIMES = ["2018", "2025"]
 S = Assessment.State
@@ -230,8 +231,11 @@ def record_minutes(period, cell, user, level="HTTNV", *, counted=True):
 
 
 def decide_members(period, group, user, level="HTTNV"):
-    """The grassroots organisation decides every classified member under it at `level`."""
+    """The grassroots organisation decides every classified member under it at `level` (in 2025 those
+    with no score get the one their paper form would give)."""
     forms = decisions.member_assessments(period, group).filter(classified=True)
+    if period.regime == "2025":
+        scored_2025(forms.exclude(answers__has_key="paper_total").exclude(state__in=("submitted", "cell_reviewed")))
     return decisions.decisions_record(
         period=period, organization=group, user=user, choices={f.pk: (level, "") for f in forms}
     )
@@ -239,7 +243,13 @@ def decide_members(period, group, user, level="HTTNV"):
 
 def rank_below(period, parent, user, level="HTTNV"):
     """`parent` decides the organisations below it (a committee its cells, the board the grassroots),
-    their leadership collectives first (QĐ 366 Điều 7, in 2025), at the same level."""
+    their leadership collectives first (QĐ 366 Điều 7, in 2025), at the same level (in 2025 the reviews
+    not submitted get the score their paper would give)."""
+    if period.regime == "2025":
+        below = Assessment.objects.filter(
+            period=period, member__isnull=True, organization__path__startswith=parent.path
+        )
+        scored_2025(below.exclude(state__in=("submitted", "cell_reviewed")))
     decide_collectives(period, parent, user, level)
     forms = ranking.organization_assessments(period, parent).filter(classified=True)
     return ranking.ranking_record(period=period, parent=parent, user=user, choices={f.pk: (level, "") for f in forms})

@@ -25,6 +25,7 @@ from assessments.reviews import services as review_services
 from assessments.reviews.admin import AnalysisInline, AuditEntryInline
 from organizations.models import RoleAssignment
 from organizations.roles import BOARD_PERMISSIONS, ROLE_GROUPS, grant_role
+from tests.helpers import scored_2025  # noqa: E402
 
 from .steps import (
     REGIMES,
@@ -299,7 +300,11 @@ def test_the_board_runs_the_year_from_the_admin_without_being_superuser(town, bo
     rank_below(period, town.committee_b, officer_b)
 
     # 9. It decides their leadership collectives, on the ranking screen's second tab (in 2025 before
-    # the organisations: QĐ 366 Điều 7), then ranks the grassroots organisations.
+    # the organisations: QĐ 366 Điều 7), then ranks the grassroots organisations. (In 2025 each needs
+    # the score of its review: those not written here carry the one their paper gave.)
+    if period.regime == "2025":
+        reviews = Assessment.objects.filter(period=period, member__isnull=True, organization__depth=2)
+        scored_2025(reviews.exclude(state=Assessment.State.SUBMITTED), total="75")
     collectives = reverse("assessments:rank_collectives", args=[period.public_id, town.city.code])
     page = client.get(collectives)
     assert page.status_code == 200

@@ -110,7 +110,9 @@ def test_the_secretary_carries_the_cell_from_the_forms_to_the_meetings_proposals
     page = client.get(cell_url("paper", period, town.cell_a1))
     assert cuong in page.context["forms"] and hoa not in page.context["forms"]
     response = client.post(
-        cell_url("paper", period, town.cell_a1), {f"received-{cuong.pk}": "1", f"level-{cuong.pk}": "HTTNV"}
+        cell_url("paper", period, town.cell_a1),
+        # The total score the paper gives is asked where the regime scores (2025); 2018 asks none.
+        {f"received-{cuong.pk}": "1", f"level-{cuong.pk}": "HTTNV", f"score-{cuong.pk}": "82,5"},
     )
     assert response.status_code == 302
     cuong.refresh_from_db()

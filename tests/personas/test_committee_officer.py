@@ -13,6 +13,7 @@ from django.urls import reverse
 from assessments.core import services
 from assessments.decisions import closing
 from assessments.models import Assessment, Period
+from tests.helpers import scored_2025  # noqa: E402
 
 from .steps import (
     REGIMES,
@@ -100,7 +101,9 @@ def test_the_officer_decides_the_committees_members_and_cells_within_the_quota(r
     hoa, anh = town.member("member"), town.member("third")
     assert rows[hoa].suggested.value == "HTTNV"
 
-    # One row through htmx: the row answers a fragment, the level is saved at once.
+    # One row through htmx: the row answers a fragment, the level is saved at once. (In 2025 the score
+    # and the task shares must bear HTXSNV out: Hoa's and Anh's forms gave 95 points.)
+    scored_2025([member_form(period, hoa), member_form(period, anh)]) if period.regime == "2025" else None
     own = member_form(period, hoa)
     response = client.post(
         decide,
@@ -168,7 +171,10 @@ def test_the_officer_decides_the_committees_members_and_cells_within_the_quota(r
     )
     assert decided_by == {officer.pk}
 
-    # 4. The committee decides its cells' levels.
+    # 4. The committee decides its cells' levels (in 2025 on the score of each cell's review, here the
+    # one its paper gave).
+    if period.regime == "2025":
+        scored_2025([own_review(period, town.cell_a1), own_review(period, town.cell_a2)], total="80")
     rank = rank_url(period, town.committee_a)
     page = client.get(rank)
     assert page.status_code == 200
