@@ -66,10 +66,33 @@ def scored_2025(queryset, total="95", completed="100", on_time="100", exceeding=
     shares = {"tasks_completed": completed, "tasks_on_time": on_time, "tasks_exceeding": exceeding}
     for assessment in queryset.select_related("period") if hasattr(queryset, "select_related") else queryset:
         # Points typed in win over a paper total: those the form holds follow the total too.
+        try:
+            items = template_for(assessment).points_items()
+        except ValueError:  # a form variant the subject's kind does not have: only the total counts
+            items = ()
         points = {
             item.id: str((item.max_points * Decimal(total) / 100).quantize(Decimal("0.01")))
-            for item in template_for(assessment).points_items()
+            for item in items
             if item.id in assessment.answers
         }
         assessment.answers = {**assessment.answers, PAPER_TOTAL: total, **shares, **points}
         assessment.save(update_fields=["answers"])
+
+
+def confirm_again(period, user):
+    """Every decision put back "to confirm" decided again at its level, by the level that decides it: the
+    root for the grassroots organisations (depth 2), their grassroots committee for those below."""
+    flagged = Assessment.objects.filter(period=period, to_confirm=True, member__isnull=True).select_related(
+        "organization"
+    )
+    for review in flagged:
+        organization = review.organization
+        grassroots_path = organization.path[: 2 * Organization.steplen]
+        parent = period.organization if organization.depth == 2 else Organization.objects.get(path=grassroots_path)
+        ranking.ranking_record(
+            period=period,
+            parent=parent,
+            user=user,
+            choices={review.pk: (review.decided_level, "")},
+            subject_kind=review.subject_kind,
+        )

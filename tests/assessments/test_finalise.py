@@ -11,7 +11,7 @@ from assessments.decisions import closing
 from assessments.models import Analysis, Assessment, AuditEntry, Period
 from assessments.reviews import services as review_services
 from members.models import Member
-from tests.helpers import decide_everything
+from tests.helpers import confirm_again, decide_everything
 
 pytestmark = pytest.mark.django_db
 S = Assessment.State
@@ -255,4 +255,7 @@ def test_finalising_refuses_a_group_over_the_quota_without_an_exception(city, pe
         closing.period_finalise(period=period, user=personas.board)
     assert any("Đảng bộ A" in message for message in excinfo.value.errors)
     record_exception()
+    # Committee A was decided while a member of it was undecided: it is confirmed again first.
+    assert any("confirm" in message or "xác nhận" in message for message in closing.finalise_blockers(period))
+    confirm_again(period, personas.board)
     closing.period_finalise(period=period, user=personas.board)
