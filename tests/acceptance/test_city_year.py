@@ -45,6 +45,7 @@ from assessments.decisions.ranking import organization_assessments
 from assessments.models import Analysis, Assessment, AuditEntry, Ballot, Meeting, Period
 from assessments.reviews import formview
 from assessments.rulebooks import ItemKind, Rating
+from demo.reviews import DEMO_RESULTS
 from members.models import Member
 from organizations.models import Organization, RoleAssignment
 from vocabulary import Level
@@ -64,6 +65,15 @@ SAMPLE_TEXT = [
 ]
 # The levels members propose for themselves and cells vote for, as published results look.
 LEVEL_WEIGHTS = {"HTXSNV": 12, "HTTNV": 78, "HTNV": 9, "KHTNV": 1}
+# What a paper self-review proposing each level gives as its total (2025), and what the cell records at
+# its meeting of the member's tasks (completed, on time, beyond requirements, in percent).
+PAPER_SCORES = {"HTXSNV": "94,5", "HTTNV": "82", "HTNV": "63", "KHTNV": "45"}
+MEETING_SHARES = {
+    "HTXSNV": {"tasks_completed": "100", "tasks_on_time": "100", "tasks_exceeding": "35"},
+    "HTTNV": {"tasks_completed": "100", "tasks_on_time": "100", "tasks_exceeding": "15"},
+    "HTNV": {"tasks_completed": "100", "tasks_on_time": "85", "tasks_exceeding": "0"},
+    "KHTNV": {"tasks_completed": "45", "tasks_on_time": "40", "tasks_exceeding": "0"},
+}
 ONLINE_BALLOT_CELLS = 3  # cells that vote online instead of counting paper ballots
 
 
@@ -147,7 +157,9 @@ def pick_level(rng):
 
 
 def form_post(template, assessment, author, rng, level, existing=None):
-    """The fields a person fills in the sections they write, valid for submission."""
+    """The fields a person fills in the sections they write, valid for submission, with the points and
+    the task shares of a year that bears out `level` (the rules refuse a proposal the form contradicts)."""
+    share_of_points, shares = DEMO_RESULTS.get(level or "HTTNV", DEMO_RESULTS["HTTNV"])
     data = {}
     for section in template.sections:
         if formview.section_author(template, section) != author:
@@ -163,7 +175,9 @@ def form_post(template, assessment, author, rng, level, existing=None):
             elif item.kind == ItemKind.RATING:
                 data[name] = Rating.TOT.value
             elif item.kind == ItemKind.POINTS:
-                data[name] = str((item.max_points * 8 / 10).quantize(item.max_points))
+                data[name] = str((item.max_points * share_of_points).quantize(item.max_points))
+            elif item.kind == ItemKind.SHARE:
+                data[name] = shares.get(item.measure, "100")
             elif item.kind == ItemKind.CHECKLIST:
                 for entry in item.entries:
                     data[f"{name}-{entry.id}"] = "absent"
@@ -332,8 +346,11 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
             if paper:
                 data = {}
                 for assessment in paper:
+                    level = pick_level(rng)
                     data[f"received-{assessment.pk}"] = "1"
-                    data[f"level-{assessment.pk}"] = pick_level(rng)
+                    data[f"level-{assessment.pk}"] = level
+                    # The total score the paper gives (2025: the level's band starts from it).
+                    data[f"score-{assessment.pk}"] = PAPER_SCORES[level]
                 drive.post(secretary, reverse("assessments:paper", args=[period.public_id, cell.code]), data)
     assert not forms.filter(classified=True, state__in=[S.NOT_STARTED, S.DRAFT, S.RETURNED]).exists()
     assert forms.filter(on_paper=True).count() > forms.filter(on_paper=False, classified=True).count()
@@ -375,10 +392,13 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
             online = index % (len(cells) // ONLINE_BALLOT_CELLS) == 1
             if not online:
                 for line in sheet.lines:
-                    numbers = counts_for(pick_level(rng), present)
+                    level = pick_level(rng)
+                    numbers = counts_for(level, present)
                     prefix = f"row-{line.assessment.public_id}-"
                     data |= {f"{prefix}issued": present, f"{prefix}received": present, f"{prefix}valid": present}
                     data |= {prefix + name: value for name, value in numbers.items()}
+                    # The cell's view of the member's year: the shares of tasks done, on time, beyond.
+                    data |= {prefix + name: value for name, value in MEETING_SHARES[level].items()}
                     data[f"{prefix}comments"] = "Chi bộ thống nhất với bản tự kiểm điểm."
                 drive.post(secretary, url, data)
                 continue
