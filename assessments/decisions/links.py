@@ -26,7 +26,7 @@ from ..core.models import Assessment, AuditEntry, Period
 from ..core.organization_facts import LevelsBelow, Pending, collective_facts_for
 from ..core.text import lang
 from ..core.transitions import audit_fields
-from ..evaluations import answers_for, variant_of
+from ..evaluations import answers_for, evaluate_assessments, variant_of
 from ..rulebooks import Answers, Evaluation, Finding, Parameters, Rulebook, Severity
 
 if TYPE_CHECKING:
@@ -176,6 +176,42 @@ def recheck(
         forbidden = forbidding(evaluation, assessment.decided_level)
         if forbidden:
             flagged[assessment] = forbidden
+    return _put_back(period, user, flagged, language)
+
+
+def recheck_leaders(
+    *, period: Period, rulebook: Rulebook, params: Parameters, user: User, organizations: Iterable[int]
+) -> list[int]:
+    """Put back "to confirm" every decided leader heading one of `organizations` (pks whose level just
+    changed: a cell's secretary heads the cell) whose rules now forbid the leader's decided level
+    (L-UNIT, L-NOT-ABOVE when they block). A fixed number of queries. Returns the pks put back."""
+    from members.models import Member
+
+    leaders = list(
+        Assessment.objects.filter(
+            period=period,
+            subject_kind=Assessment.SubjectKind.LEADER,
+            classified=True,
+            to_confirm=False,
+            member__party_post=Member.PartyPost.SECRETARY,
+            member__cell_id__in=list(organizations),
+        )
+        .exclude(decided_level="")
+        .select_related("member", "organization")
+    )
+    if not leaders:
+        return []
+    evaluations = evaluate_assessments(period, leaders, rulebook, params)
+    flagged = {}
+    for assessment in leaders:
+        forbidden = forbidding(evaluations[assessment.pk], assessment.decided_level)
+        if forbidden:
+            flagged[assessment] = forbidden
+    return _put_back(period, user, flagged, lang())
+
+
+def _put_back(period: Period, user: User, flagged: dict, language: str) -> list[int]:
+    """Mark `flagged` ({assessment: the findings that now forbid its level}) "to confirm", audited."""
     if not flagged:
         return []
     now = timezone.now()

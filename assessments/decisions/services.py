@@ -190,7 +190,7 @@ def _check_choices(
         if forbidden:
             row_errors[pk] = [
                 _("The rules do not allow %(level)s:") % {"level": level.value},
-                *(f.message(language) for f in forbidden),
+                *(f"{f.rule_id}: {f.message(language)}" for f in forbidden),
             ]
             continue
         # "Nothing could be checked yet" (no ratings entered) is shown, but asks for no reason.
@@ -334,6 +334,15 @@ def record_levels(
                 paths={subjects[pk].organization.path for pk in changed},
                 skip=changed,
             )
+            if subject_kind == "organization":
+                # The leaders who head these organisations are held to their level (L-UNIT, L-NOT-ABOVE).
+                links.recheck_leaders(
+                    period=period,
+                    rulebook=rulebook,
+                    params=params,
+                    user=user,
+                    organizations={subjects[pk].organization_id for pk in changed},
+                )
     return len(changed), box
 
 

@@ -282,3 +282,47 @@ def test_the_secretary_of_a_khtnv_cell_is_held_to_the_cells_level(city, personas
     response = decide(client, period, city.committee_a, form_of(period, personas.secretary_a1_record), "HTXSNV")
     assert refused(response, "R2018-L-UNIT") or refused(response, "Đơn vị do cán bộ")
     assert Assessment.objects.get(pk=form.pk).decided_level == ""
+
+
+def test_a_leader_decided_before_the_cell_is_put_back_to_confirm_when_the_cell_is_lower(city, personas, client_for):
+    Member.objects.filter(pk=personas.secretary_a1_record.pk).update(is_leader=True)
+    period = open_period(city, personas, "2018", switches={"R2018-L-UNIT": {"enabled": True, "severity": "block"}})
+    officer = client_for(personas.officer_a)
+    address = reverse("assessments:decide", args=[period.public_id, city.committee_a.code])
+    forms = Assessment.objects.filter(period=period, organization__path__startswith=city.committee_a.path).exclude(
+        member=None
+    )
+    assert officer.post(address, {f"level-{f.pk}": "HTTNV" for f in forms}).status_code == 302
+    leader = form_of(period, personas.secretary_a1_record)
+    assert leader.decided_level == "HTTNV" and not leader.to_confirm
+    # The committee decides cell A1 KHTNV: its secretary's HTTNV no longer holds (R2018-L-UNIT).
+    cell = Assessment.objects.get(period=period, organization=city.cell_a1, subject_kind="organization")
+    rank = reverse("assessments:rank", args=[period.public_id, city.committee_a.code])
+    assert officer.post(rank, {f"level-{cell.pk}": "KHTNV"}).status_code == 302
+    leader.refresh_from_db()
+    assert leader.to_confirm and leader.decided_level == "HTTNV"
+    assert "Không hoàn thành nhiệm vụ" in leader.to_confirm_reason
+    page = officer.get(address, {"show": "undecided"})
+    assert leader.pk in [row.assessment.pk for row in page.context["rows"]]
+    assert "To confirm" in page.content.decode() or "xác nhận lại" in page.content.decode()
+    # Deciding it again above the cell's level is refused; at the level the rules allow, it is confirmed.
+    assert refused(decide(officer, period, city.committee_a, leader, "HTTNV"), "R2018-L-UNIT") or refused(
+        decide(officer, period, city.committee_a, leader, "HTTNV"), "Đơn vị do cán bộ"
+    )
+    assert decide(officer, period, city.committee_a, leader, "KHTNV").status_code == 200
+    leader.refresh_from_db()
+    assert leader.decided_level == "KHTNV" and not leader.to_confirm
+
+
+def test_a_member_who_heads_no_unit_is_not_put_back(city, personas, client_for):
+    period = open_period(city, personas, "2018", switches={"R2018-L-UNIT": {"enabled": True, "severity": "block"}})
+    officer = client_for(personas.officer_a)
+    address = reverse("assessments:decide", args=[period.public_id, city.committee_a.code])
+    forms = Assessment.objects.filter(period=period, organization__path__startswith=city.committee_a.path).exclude(
+        member=None
+    )
+    assert officer.post(address, {f"level-{f.pk}": "HTTNV" for f in forms}).status_code == 302
+    cell = Assessment.objects.get(period=period, organization=city.cell_a1, subject_kind="organization")
+    rank = reverse("assessments:rank", args=[period.public_id, city.committee_a.code])
+    assert officer.post(rank, {f"level-{cell.pk}": "KHTNV"}).status_code == 302
+    assert not Assessment.objects.filter(period=period, to_confirm=True, member__isnull=False).exists()
