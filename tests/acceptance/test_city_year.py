@@ -41,7 +41,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from assessments.decisions.ranking import organization_assessments
+from assessments.decisions.ranking import collective_assessments, organization_assessments
 from assessments.models import Analysis, Assessment, AuditEntry, Ballot, Meeting, Period
 from assessments.reviews import formview
 from assessments.rulebooks import ItemKind, Rating
@@ -568,6 +568,9 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
             if org.kind != Kind.GRASSROOTS_COMMITTEE:
                 continue
             officer = officers[org.pk]
+            # The leadership collectives first (QĐ 366 Điều 7), on the ranking screen's second tab.
+            collectives_url = reverse("assessments:rank_collectives", args=[period.public_id, org.code])
+            decide_rest(officer, collectives_url, {}, collective_assessments(period, org))
             url = reverse("assessments:rank", args=[period.public_id, org.code])
             subjects = organization_assessments(period, org)
             keep_the_quota(officer, url, {}, subjects)
@@ -577,6 +580,8 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
             decide_rest(officer, url, {}, subjects)
 
     with drive.step("board: rank the grassroots organisations"):
+        collectives_url = reverse("assessments:rank_collectives", args=[period.public_id, root.code])
+        decide_rest(board, collectives_url, {}, collective_assessments(period, root))
         url = reverse("assessments:rank", args=[period.public_id, root.code])
         subjects = organization_assessments(period, root)
         keep_the_quota(board, url, {}, subjects)
@@ -587,8 +592,9 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
     for entry in AuditEntry.objects.filter(period=period, action="quota_exception"):
         assert entry.data["decision_number"] == "68-QĐ/TU" and entry.data["rule"] == "R2025-Q-EXCEPTION"
         assert entry.data["raised_cap"] is None or entry.data["count"] <= entry.data["raised_cap"]
-    reviews = Assessment.objects.filter(period=period, subject_kind="organization", classified=True)
+    reviews = Assessment.objects.filter(period=period, member__isnull=True, classified=True)
     assert not reviews.filter(decided_level="").exists()
+    assert not Assessment.objects.filter(period=period, to_confirm=True).exists()
 
     # In the browser: the largest committee's officer changes one row on the decision screen.
     with drive.step("browser: a row on the decision screen"):
@@ -625,9 +631,35 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
         period.refresh_from_db()
         return messages
 
+    def confirm_again():
+        """What a changed level below put back "to confirm" is decided again by those who decide it, at the
+        best level its rules now allow (the ranking screens list it among the undecided)."""
+        for review in Assessment.objects.filter(period=period, to_confirm=True).select_related("organization"):
+            organization = review.organization
+            if review.member_id:
+                parent = next(g for g in grassroots if organization.path.startswith(g.path))
+                url, user = reverse("assessments:decide", args=[period.public_id, parent.code]), officers[parent.pk]
+            else:
+                parent = (
+                    root
+                    if organization.depth == 2
+                    else next(g for g in grassroots if organization.path.startswith(g.path))
+                )
+                name = "assessments:rank_collectives" if review.subject_kind == "collective" else "assessments:rank"
+                url = reverse(name, args=[period.public_id, parent.code])
+                user = board if parent == root else officers[parent.pk]
+            row = next(
+                r for r in page_rows(drive.get(user, url, data={"show": "undecided"})) if r.assessment.pk == review.pk
+            )
+            level = next(lv for lv in row.allowed if lv <= Level(review.decided_level))
+            data = {f"level-{review.pk}": str(level), f"note-{review.pk}": "Xác nhận lại theo mức cấp dưới."}
+            drive.post(user, url, data)
+        assert not Assessment.objects.filter(period=period, to_confirm=True).exists()
+
     with drive.step("board: finalise, reopen one member, finalise again, publish"):
-        period_action("finalise_periods")
-        assert period.state == Period.State.FINALISED, "finalising was refused"
+        confirm_again()
+        messages = period_action("finalise_periods")
+        assert period.state == Period.State.FINALISED, messages
         target = forms.filter(organization__path__startswith=largest.path, decided_level="HTTNV").first()
         drive.post(
             board,
@@ -646,8 +678,10 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
             expect=(200,),
             htmx=True,
         )
-        period_action("finalise_periods")
-        assert AuditEntry.objects.filter(period=period, action="finalise", data__again=True).exists()
+        period.refresh_from_db()
+        confirm_again()
+        messages = period_action("finalise_periods")
+        assert AuditEntry.objects.filter(period=period, action="finalise", data__again=True).exists(), messages
         period_action("publish_periods")
     assert period.state == Period.State.PUBLISHED
     target.refresh_from_db()

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from assessments.core import services
 from assessments.evaluations import PAPER_TOTAL
 from assessments.models import Assessment, Period
-from assessments.rulebooks import Answers, Discipline, MemberFacts, TaskStats, get_rulebook
+from assessments.rulebooks import Answers, Discipline, LeaderFacts, MemberFacts, TaskStats, get_rulebook
 from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Member
 from vocabulary import Level
 
@@ -58,12 +58,18 @@ records = st.fixed_dictionaries(
         "total": st.one_of(st.none(), st.decimals(0, 100, places=1)),
         "shares": shares,
         "level": st.sampled_from(Level.codes()),
+        "unit_level": st.one_of(st.none(), st.sampled_from(Level.codes())),
     }
 )
 
 
 def write(member, assessment, data):
-    """The records as a user enters them (admin, paper list, meeting)."""
+    """The records as a user enters them (admin, paper list, meeting); for a leader, the level decided
+    for the cell they head."""
+    if assessment.subject_kind == Assessment.SubjectKind.LEADER:
+        Assessment.objects.filter(
+            period=assessment.period, organization=member.cell, subject_kind="organization"
+        ).update(decided_level=data["unit_level"] or "")
     occupation = Member.Occupation.CIVIL_SERVANT if data["civil_servant"] else Member.Occupation.RETIRED
     Member.objects.filter(pk=member.pk).update(occupation=occupation)
     if data["civil_level"]:
@@ -110,7 +116,10 @@ def expected(period, member, data):
     if data["sick_months"]:
         end = datetime.date(YEAR, 2 + data["sick_months"], 1) - datetime.timedelta(days=1)
         sick_days = (end - datetime.date(YEAR, 2, 1)).days + 1
-    facts = MemberFacts(
+    leader = member.is_leader
+    facts = (LeaderFacts if leader else MemberFacts)(
+        **({"unit_level": data["unit_level"]} if leader else {}),
+        is_leader=leader,
         admission_date=member.admission_date,
         status=member.status,
         official_date=member.official_date,
@@ -132,7 +141,8 @@ def expected(period, member, data):
     answers = Answers(tasks=tasks, total=data["total"] if period.regime == "2025" else None)
     rulebook = get_rulebook(period.regime)
     params = rulebook.parameters(period.parameters, year=period.year)
-    return rulebook.evaluate_member(facts, answers, params)
+    kind = "leader" if leader else "member"
+    return rulebook.evaluate(kind, facts, answers, params, variant=rulebook.choose_variant(kind, facts))
 
 
 def check_the_screen(client, period, committee, assessment, member, data):
@@ -156,14 +166,20 @@ def check_the_screen(client, period, committee, assessment, member, data):
         assert RULE_ID.search(text)
 
 
+@pytest.mark.parametrize("subject", ["member", "leader"])
 @pytest.mark.parametrize("regime", ["2018", "2025"])
 def test_no_level_above_the_rulebooks_cap_is_accepted_and_every_refusal_cites_its_rule(
-    regime, city, personas, client_for
+    regime, subject, city, personas, client_for
 ):
     Member.objects.update(occupation=Member.Occupation.RETIRED)
-    period = Period.objects.create(organization=city.city, year=YEAR, regime=regime)
+    if subject == "leader":
+        # The secretary of cell A1 is a leader, held to the cell's level where the period makes it law.
+        Member.objects.filter(pk=personas.secretary_a1_record.pk).update(is_leader=True)
+    switches = {f"R{regime}-L-UNIT": {"enabled": True, "severity": "block"}} if regime == "2018" else {}
+    switches[f"R{regime}-L-NOT-ABOVE"] = {"enabled": True, "severity": "block"}
+    period = Period.objects.create(organization=city.city, year=YEAR, regime=regime, parameters={"switches": switches})
     services.period_open(period=period, user=personas.board)
-    member = personas.member_record
+    member = personas.secretary_a1_record if subject == "leader" else personas.member_record
     assessment = Assessment.objects.get(period=period, member=member)
     client = client_for(personas.officer_a)
 
