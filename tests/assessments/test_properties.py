@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from assessments.core import services
 from assessments.evaluations import PAPER_TOTAL
-from assessments.models import Assessment, Period
+from assessments.models import Assessment, BallotCount, Meeting, Period
 from assessments.rulebooks import Answers, Discipline, LeaderFacts, MemberFacts, TaskStats, get_rulebook
 from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Member
 from vocabulary import Level
@@ -94,10 +94,25 @@ def write(member, assessment, data):
     answers = {}
     if data["total"] is not None:
         answers[PAPER_TOTAL] = str(data["total"])
-    if data["shares"] is not None:
-        completed, on_time, exceeding = data["shares"]
-        answers |= {"tasks_completed": str(completed), "tasks_on_time": str(on_time), "tasks_exceeding": str(exceeding)}
     Assessment.objects.filter(pk=assessment.pk).update(answers=answers)
+    if data["shares"] is not None:
+        # The cell's view of the member's tasks, recorded on the meeting's line.
+        completed, on_time, exceeding = data["shares"]
+        meeting = Meeting.objects.create(
+            period=assessment.period,
+            organization=member.cell,
+            held_on=datetime.date(YEAR, 11, 1),
+            members_total=1,
+            present=1,
+            absent=0,
+        )
+        BallotCount.objects.create(
+            meeting=meeting,
+            assessment=assessment,
+            tasks_completed=completed,
+            tasks_on_time=on_time,
+            tasks_exceeding=exceeding,
+        )
 
 
 def expected(period, member, data):
