@@ -213,3 +213,63 @@ def test_no_level_above_the_rulebooks_cap_is_accepted_and_every_refusal_cites_it
             transaction.set_rollback(True)
 
     property_holds()
+
+
+cells = st.fixed_dictionaries(
+    {
+        "members": st.lists(st.sampled_from(Level.codes()), min_size=3, max_size=3),
+        "total": st.one_of(st.none(), st.decimals(0, 100, places=1)),
+        "level": st.sampled_from(Level.codes()),
+    }
+)
+
+
+@pytest.mark.parametrize("regime", ["2018", "2025"])
+def test_no_organisation_level_above_the_rulebooks_cap_is_accepted(regime, city, personas, client_for):
+    """Cell A1 (three members) decided by its committee on the ranking screen, its members' levels drawn
+    at random: the level accepted is one the rulebook allows for those levels and the cell's own score."""
+    from assessments.rulebooks import OrganizationFacts
+
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    period = Period.objects.create(organization=city.city, year=YEAR, regime=regime)
+    services.period_open(period=period, user=personas.board)
+    review = Assessment.objects.get(period=period, organization=city.cell_a1, subject_kind="organization")
+    members = list(Assessment.objects.filter(period=period, organization=city.cell_a1, member__isnull=False))
+    client = client_for(personas.officer_a)
+    address = reverse("assessments:rank", args=[period.public_id, city.committee_a.code])
+    rulebook = get_rulebook(regime)
+    params = rulebook.parameters(period.parameters, year=period.year)
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(cells)
+    def property_holds(data):
+        with transaction.atomic():
+            for form, level in zip(members, data["members"], strict=True):
+                Assessment.objects.filter(pk=form.pk).update(decided_level=level, state="decided")
+            answers = {PAPER_TOTAL: str(data["total"])} if data["total"] is not None else {}
+            Assessment.objects.filter(pk=review.pk).update(answers=answers)
+            level = data["level"]
+            response = client.post(
+                address, {f"level-{review.pk}": level, f"note-{review.pk}": "Căn cứ kết quả."}, HTTP_HX_REQUEST="true"
+            )
+            counts = {}
+            for code in data["members"]:
+                counts[Level(code)] = counts.get(Level(code), 0) + 1
+            facts = OrganizationFacts(kind="cell", founded_on=city.cell_a1.founded_on, member_levels=counts)
+            total = data["total"] if regime == "2025" else None
+            evaluation = rulebook.evaluate_organization(facts, Answers(total=total), params)
+            decided = Assessment.objects.get(pk=review.pk).decided_level
+            if response.status_code == 200:
+                assert decided == level and evaluation.allowed(level), [f.rule_id for f in evaluation.explain(level)]
+            else:
+                assert response.status_code == 422 and decided == ""
+                assert not evaluation.allowed(level)
+                assert all(f.rule_id in response.content.decode() for f in evaluation.explain(level))
+            transaction.set_rollback(True)
+
+    property_holds()
