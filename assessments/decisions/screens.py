@@ -71,6 +71,7 @@ class RankingScreen(Screen):
             choices=choices,
             exception=exception,
             rows=rows,
+            subject_kind=self.subject_kind,
         )
 
 
@@ -87,14 +88,3 @@ class CollectiveScreen(RankingScreen):
     def rows(self, queryset):
         rows, _rulebook, _params = ranking.collective_rows(self.period, self.group, queryset)
         return rows
-
-    def record(self, choices, exception, rows=None):
-        return ranking.ranking_record(
-            period=self.period,
-            parent=self.group,
-            user=self.request.user,
-            choices=choices,
-            exception=exception,
-            rows=rows,
-            subject_kind="collective",
-        )
