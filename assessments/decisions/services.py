@@ -160,10 +160,12 @@ def decisions_record(
 
 def _check_choices(
     rows: Iterable[Row], choices: Choices, period: Period
-) -> tuple[dict[int, tuple[Level, str]], dict[int, list[str]]]:
-    """{pk: (Level, note)} of the choices the rules allow, and {pk: [messages]} of those they refuse."""
+) -> tuple[dict[int, tuple[Level, str]], dict[int, list[str]], dict[int, list[str]]]:
+    """{pk: (Level, note)} of the choices the rules allow, {pk: [messages]} of those they refuse, and
+    {pk: [rule ids]} of the findings the deciding level set aside with its written reason (2025: a
+    KHTNV trigger, R2025-ALL-MITIGATE)."""
     by_pk = {row.assessment.pk: row for row in rows}
-    row_errors, chosen = {}, {}
+    row_errors, chosen, mitigated = {}, {}, {}
     language = lang()
     for pk, (level, note) in choices.items():
         row = by_pk.get(pk)
@@ -186,21 +188,32 @@ def _check_choices(
         if not state_allows(AuditEntry.Action.DECIDE, state):
             row_errors[pk] = [_("This form can no longer be decided.")]
             continue
+        note = (note or "").strip()
         forbidden = row.evaluation.explain(level)
+        if forbidden and note and all(f.mitigable for f in forbidden):
+            # The competent level may set these aside, with its reason on record (Điều 11 khoản 4).
+            mitigated[pk] = sorted({f.rule_id for f in forbidden})
+            forbidden = ()
         if forbidden:
             row_errors[pk] = [
                 _("The rules do not allow %(level)s:") % {"level": level.value},
                 *(f"{f.rule_id}: {f.message(language)}" for f in forbidden),
             ]
+            if all(f.mitigable for f in forbidden):
+                row_errors[pk].append(
+                    _(
+                        "The deciding level may set this aside where the violation was remedied or there was "
+                        "force majeure: write the reason, and it is recorded with the decision."
+                    )
+                )
             continue
         # "Nothing could be checked yet" (no ratings entered) is shown, but asks for no reason.
         concerns = [f for f in row.evaluation.warnings(level) if not f.unchecked]
-        note = (note or "").strip()
         if concerns and not note:
             row_errors[pk] = [_("A warning of the rules concerns this level: please write the reason.")]
             continue
         chosen[pk] = (level, note)
-    return chosen, row_errors
+    return chosen, row_errors, mitigated
 
 
 def record_levels(
@@ -236,7 +249,7 @@ def record_levels(
             reopened = {row.assessment.pk for row in rows if row.assessment.reopened}
             if not choices or not set(choices) <= reopened:
                 raise WorkflowError(_("This review period is finalised: nothing can be changed."))
-        chosen, row_errors = _check_choices(rows, choices, period)
+        chosen, row_errors, mitigated = _check_choices(rows, choices, period)
         if row_errors:
             raise DecisionError(_("Some levels were refused; nothing was saved."), row_errors=row_errors)
         locked = {
@@ -316,7 +329,15 @@ def record_levels(
                         from_state=locked[pk]["state"],
                         to_state=target,
                         reason=note,
-                        data={"level": level.value, **(_regrading(locked[pk]) if locked[pk]["reopened"] else {})},
+                        data={
+                            "level": level.value,
+                            **(_regrading(locked[pk]) if locked[pk]["reopened"] else {}),
+                            **(
+                                {"mitigated": mitigated[pk], "rule": rulebook.mitigation_rule}
+                                if pk in mitigated
+                                else {}
+                            ),
+                        },
                     ),
                 )
                 for pk, (level, note) in changed.items()

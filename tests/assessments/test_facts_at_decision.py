@@ -13,7 +13,7 @@ from django.urls import reverse
 from assessments.core import services
 from assessments.core.facts import calendar_months, period_parameters
 from assessments.evaluations import PAPER_TOTAL, evaluate_assessments, facts_for
-from assessments.models import Assessment, Period
+from assessments.models import Assessment, AuditEntry, Period
 from assessments.reviews.formview import template_for
 from members.models import DegradationConclusion, DisciplineDecision, LeavePeriod, Member
 from vocabulary import Level
@@ -326,3 +326,24 @@ def test_a_member_who_heads_no_unit_is_not_put_back(city, personas, client_for):
     rank = reverse("assessments:rank", args=[period.public_id, city.committee_a.code])
     assert officer.post(rank, {f"level-{cell.pk}": "KHTNV"}).status_code == 302
     assert not Assessment.objects.filter(period=period, to_confirm=True, member__isnull=False).exists()
+
+
+def test_the_deciding_level_sets_a_trigger_aside_only_with_its_reason_on_record(city, personas, client_for):
+    member = personas.member_record
+    DegradationConclusion.objects.create(
+        member=member, kind="prohibitions", concluded_on=datetime.date(2026, 5, 1), body="UBKT", summary="Kết luận"
+    )
+    period = open_period(city, personas, "2025")
+    form = form_of(period, member)
+    with_score(form, 85)
+    client = client_for(personas.officer_a)
+    response = decide(client, period, city.committee_a, form, "HTNV")
+    assert refused(response, "R2025-M-K-CONDUCT")
+    assert Assessment.objects.get(pk=form.pk).decided_level == ""
+    reason = "Đã tự giác nhận lỗi, khắc phục xong hậu quả"
+    assert decide(client, period, city.committee_a, form, "HTNV", note=reason).status_code == 200
+    entry = AuditEntry.objects.get(assessment=form, action="decide")
+    assert entry.data["mitigated"] == ["R2025-M-K-CONDUCT"] and entry.data["rule"] == "R2025-ALL-MITIGATE"
+    assert entry.reason == reason
+    # The band still holds: 85 points are not HTXSNV, whatever is written.
+    assert refused(decide(client, period, city.committee_a, form, "HTXSNV", note=reason), "R2025-S-BANDS")
