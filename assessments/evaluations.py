@@ -28,7 +28,7 @@ from .core.facts import headed_units, member_facts_for, period_parameters
 from .core.models import Assessment
 from .core.organization_facts import LevelsBelow, collective_facts_for, organization_facts_for
 from .core.selectors import previous_levels
-from .rulebooks import Answers, Evaluation, Rating, get_rulebook
+from .rulebooks import Answers, Evaluation, Rating, TaskStats, get_rulebook, task_shares
 
 if TYPE_CHECKING:
     from .core.models import Period
@@ -114,7 +114,8 @@ def answers_for(
     period: Period, assessments: Sequence[Assessment], rulebook: Rulebook, params: Parameters
 ) -> dict[int, Answers]:
     """{assessment pk: Answers} from the self-reviews, the paper totals, the handed-in analysis forms
-    and the task shares of the cell's meeting: two queries for the list."""
+    (their scores, ratings and task shares) and the task shares of the cell's meeting: two queries for
+    the list."""
     from .meetings.sheet import meeting_task_shares
     from .reviews.models import Analysis
 
@@ -132,11 +133,43 @@ def answers_for(
         own_ratings = {k: v for k, v in answers.ratings.items() if k in {i.id for i in template.rating_items()}}
         own_points = {k: v for k, v in answers.points.items() if k in {i.id for i in template.points_items()}}
         answers = _with(answers, ratings=ratings or own_ratings, points=points or own_points)
+        appraised = _appraised_tasks(rulebook, assessment, analyses.get(assessment.pk, ()))
         if assessment.pk in shares:
-            # The cell's view of the year's tasks, recorded at its meeting, before the member's own.
+            # The cell's view of the year's tasks, recorded at its meeting, before anyone else's.
             answers = _with(answers, tasks=shares[assessment.pk])
+        elif appraised is not None:
+            # The evaluators' view (the appraisal), before the subject's own.
+            answers = _with(answers, tasks=appraised)
         result[assessment.pk] = answers
     return result
+
+
+def _appraised_tasks(rulebook: Rulebook, assessment: Assessment, forms: Sequence[Mapping]) -> TaskStats | None:
+    """The task shares of the handed-in analysis forms, each share the mean of those who gave it."""
+    if not forms:
+        return None
+    try:
+        template = rulebook.form_template(
+            assessment.subject_kind, "analysis", variant_of(rulebook, assessment, "analysis")
+        )
+    except ValueError:
+        return None
+    given = [tasks for tasks, _fixed in (task_shares(template, answers) for answers in forms) if tasks is not None]
+    if not given:
+        return None
+
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return sum(values) / len(values) if values else None
+
+    try:
+        return TaskStats(
+            completed=mean(t.completed for t in given),
+            on_time=mean(t.on_time for t in given),
+            exceeding=mean(t.exceeding for t in given),
+        )
+    except ValueError:
+        return None
 
 
 def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, object]:

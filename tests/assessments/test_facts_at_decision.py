@@ -347,3 +347,20 @@ def test_the_deciding_level_sets_a_trigger_aside_only_with_its_reason_on_record(
     assert entry.reason == reason
     # The band still holds: 85 points are not HTXSNV, whatever is written.
     assert refused(decide(client, period, city.committee_a, form, "HTXSNV", note=reason), "R2025-S-BANDS")
+
+
+def test_the_evaluators_task_shares_reach_the_decision_when_the_cell_recorded_none(city, personas):
+    from assessments.models import Analysis
+
+    period = open_period(city, personas, "2025")
+    form = form_of(period, personas.member_record)
+    with_score(form, 95)
+    shares = {"tasks_completed": "100", "tasks_on_time": "100", "tasks_exceeding": "40"}
+    Analysis.objects.create(
+        assessment=form, rater=personas.evaluator, answers=shares, submitted_at=datetime.datetime.now(datetime.UTC)
+    )
+    evaluation = evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk]
+    assert not evaluation.by_rule("R2025-M-XS") and evaluation.allowed(Level.HTXSNV)
+    Analysis.objects.filter(assessment=form).update(answers={**shares, "tasks_exceeding": "10"})
+    evaluation = evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk]
+    assert evaluation.by_rule("R2025-M-XS") and not evaluation.allowed(Level.HTXSNV)
