@@ -158,7 +158,7 @@ def _appraised_tasks(rulebook: Rulebook, assessment: Assessment, forms: Sequence
     if not given:
         return None
 
-    def mean(values):
+    def mean(values: Iterable[Decimal | None]) -> Decimal | None:
         values = [v for v in values if v is not None]
         return sum(values) / len(values) if values else None
 

@@ -55,7 +55,7 @@ def _common_path(organizations: Iterable[Organization]) -> str:
 class LevelsBelow:
     """The levels decided (and still undecided) under a set of organisations of one period: two queries."""
 
-    def __init__(self, period: Period, organizations: Iterable[Organization]):
+    def __init__(self, period: Period, organizations: Iterable[Organization]) -> None:
         self.period = period
         self.organizations = {org.path: org for org in organizations}
         prefix = _common_path(self.organizations.values())

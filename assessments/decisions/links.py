@@ -13,7 +13,7 @@ leadership collective's on the organisation's.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from django.utils import timezone, translation
@@ -67,7 +67,7 @@ def _missing_text(pending: Pending, *, collective: bool) -> str:
     return "; ".join(parts)
 
 
-def _bilingual(render) -> tuple[str, str]:
+def _bilingual(render: Callable[[], str]) -> tuple[str, str]:
     """(Vietnamese, English) of a message written with gettext: a finding carries both."""
     with translation.override("vi"):
         vi = render()
