@@ -180,6 +180,8 @@ def delete_reviews():
         "assessments_ballotcount",
         "assessments_meeting_absentees",
         "assessments_meeting",
+        # The matters to re-check refer to the assessments too.
+        "assessments_recheck",
         "assessments_auditentry",
         "assessments_analysis",
         "assessments_assessment",

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from assessments import decisions
 from assessments.core import services
+from assessments.decisions import ranking
 from assessments.models import Assessment, Period
 from members.models import Member
 from tests.conftest import PASSWORD
@@ -47,11 +48,26 @@ def period(city, personas):
     decisions.decisions_record(
         period=period, organization=city.committee_a, user=personas.board, choices={f.pk: ("HTNV", "") for f in a2}
     )
-    # The organisations are ranked (their collectives beside them); the board's permissions in the admin
-    # come from its role alone.
-    rank_organizations(period, personas.board)
-    decide_collectives(period)
+    # What can be ranked now is ranked (an organisation after its members: P-ORDER): committee B's cells,
+    # then committee B and cell C with the collectives. Committee A's wait for cell A1's decisions. The
+    # board's permissions in the admin come from its role alone.
+    decide_below(period, city.committee_b, personas.board)
+    decide_below(period, city.city, personas.board, only=[city.committee_b, city.cell_c])
     return period
+
+
+def decide_below(period, parent, user, only=None):
+    """`parent` decides the leadership collectives, then the organisations, below it at HTNV (`only`: those)."""
+    for kind, forms in (
+        ("collective", ranking.collective_assessments(period, parent)),
+        ("organization", ranking.organization_assessments(period, parent)),
+    ):
+        forms = forms.filter(classified=True)
+        if only is not None:
+            forms = forms.filter(organization__in=only)
+        ranking.ranking_record(
+            period=period, parent=parent, user=user, choices={f.pk: ("HTNV", "") for f in forms}, subject_kind=kind
+        )
 
 
 def test_member_to_published_result(live_server, page, personas, period):
@@ -104,6 +120,9 @@ def test_member_to_published_result(live_server, page, personas, period):
     expect(page.get_by_role("alert").filter(has_text="Đã ghi nhận 2 quyết định")).to_be_visible()
     expect(page.locator("#quota-box")).to_contain_text("Đã quyết định: 5/5")
     sign_out(page)
+    # Its members decided, committee A's cells and committee A itself are ranked (through the services).
+    rank_organizations(period, personas.board)
+    decide_collectives(period)
 
     # 4. The board finalises and publishes in the admin.
     sign_in(page, live_server.url, "board")
