@@ -6,7 +6,16 @@ from organizations.admin import OrganizationAdmin as OrganizationTreeAdmin
 from organizations.models import Organization
 from organizations.selectors import words_start_with
 
-from .models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Member, Transfer
+from .models import (
+    CivilServiceRating,
+    DegradationConclusion,
+    DisciplineDecision,
+    LeaderYear,
+    LeavePeriod,
+    Member,
+    TemporaryAttachment,
+    Transfer,
+)
 from .selectors import SubqueryCount, current_members
 
 
@@ -41,6 +50,27 @@ class CivilServiceRatingInline(admin.TabularInline):
     model = CivilServiceRating
     extra = 0
     fields = ["year", "level", "note"]
+
+
+class LeaderYearInline(admin.TabularInline):
+    model = LeaderYear
+    extra = 0
+    fields = [
+        "year",
+        "unit_plan_share",
+        "basic_targets_missed",
+        "units_led",
+        "units_led_khtnv",
+        "low_confidence_share",
+        "remit_corruption_disciplined",
+    ]
+
+
+class TemporaryAttachmentInline(admin.TabularInline):
+    model = TemporaryAttachment
+    extra = 0
+    fields = ["temporary_cell", "starts_on", "ends_on", "comment"]
+    autocomplete_fields = ["temporary_cell"]
 
 
 class DegradationConclusionInline(admin.TabularInline):
@@ -97,6 +127,8 @@ class MemberAdmin(admin.ModelAdmin):
         LeavePeriodInline,
         CivilServiceRatingInline,
         DegradationConclusionInline,
+        LeaderYearInline,
+        TemporaryAttachmentInline,
     ]
 
     def get_search_results(self, request, queryset, search_term):

@@ -312,6 +312,98 @@ class CivilServiceRating(YearRecord):
         return f"{self.year}: {self.level}"
 
 
+class LeaderYear(YearRecord):
+    """What the year says of the units a leader or manager directly leads (QĐ 366 Điều 11 khoản 4,
+    for the leaders' KHTNV conditions): entered by the board for the leaders it reviews."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    unit_plan_share = models.DecimalField(
+        _("share of the plan completed by the units led (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Below 70%, a leader is classified KHTNV (2025)."),
+    )
+    basic_targets_missed = models.BooleanField(
+        _("the five basic socio-economic targets were not met"),
+        default=False,
+        help_text=_("Only for the posts these targets are assigned to."),
+    )
+    units_led = models.PositiveSmallIntegerField(_("localities and units led"), null=True, blank=True)
+    units_led_khtnv = models.PositiveSmallIntegerField(_("of which classified KHTNV"), null=True, blank=True)
+    low_confidence_share = models.DecimalField(
+        _("share of low-confidence votes (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty when there was no confidence vote this year."),
+    )
+    remit_corruption_disciplined = models.BooleanField(
+        _("corruption, waste or negativity in the remit, disciplined"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("leader's year")
+        verbose_name_plural = _("leader's years")
+        default_related_name = "leader_years"
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "year"],
+                name="leader_year_once_a_year",
+                violation_error_message=_("This leader already has a record for this year."),
+            ),
+            models.CheckConstraint(
+                name="leader_year_shares_are_percentages",
+                condition=(Q(unit_plan_share__isnull=True) | Q(unit_plan_share__gte=0, unit_plan_share__lte=100))
+                & (
+                    Q(low_confidence_share__isnull=True) | Q(low_confidence_share__gte=0, low_confidence_share__lte=100)
+                ),
+                violation_error_message=_("A share is a percentage from 0 to 100."),
+            ),
+            models.CheckConstraint(
+                name="leader_year_khtnv_within_units",
+                condition=Q(units_led_khtnv__isnull=True)
+                | Q(units_led__isnull=True)
+                | Q(units_led_khtnv__lte=F("units_led")),
+                violation_error_message=_("The units classified KHTNV cannot outnumber the units led."),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.year)
+
+
+class TemporaryAttachment(YearRecord):
+    """A member attached for a time to another cell (sinh hoạt tạm thời): reviewed at the official cell,
+    after the written comment of the temporary one (HD 43 §7.6)."""
+
+    temporary_cell = models.ForeignKey(
+        Organization, verbose_name=_("temporary cell"), on_delete=models.PROTECT, related_name="+"
+    )
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("end"), null=True, blank=True)
+    comment = models.TextField(_("written comment of the temporary cell"), blank=True)
+
+    class Meta:
+        verbose_name = _("temporary attachment")
+        verbose_name_plural = _("temporary attachments")
+        default_related_name = "temporary_attachments"
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="temporary_attachment_ends_after_it_starts",
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                violation_error_message=_("The attachment cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.temporary_cell} ({self.starts_on:%d/%m/%Y})"
+
+
 class DegradationConclusion(YearRecord):
     """A competent body's conclusion on a member's conduct: degradation, self-evolution or
     self-transformation; and (2025, Điều 11 khoản 4) a violation of what members must not do, or of the

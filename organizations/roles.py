@@ -56,6 +56,8 @@ BOARD_PERMISSIONS = [
     *_crud("members.leaveperiod", "view", "add", "change", "delete"),
     *_crud("members.civilservicerating", "view", "add", "change", "delete"),
     *_crud("members.degradationconclusion", "view", "add", "change", "delete"),
+    *_crud("members.leaderyear", "view", "add", "change", "delete"),
+    *_crud("members.temporaryattachment", "view", "add", "change", "delete"),
     # To choose the person a role is given to (the admin's user search); never to change accounts:
     # whoever may change users may make themselves superuser.
     *_crud("auth.user", "view"),

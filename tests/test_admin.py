@@ -171,6 +171,8 @@ def member_form_data(member, **changes):
         "leave_periods",
         "civil_service_ratings",
         "degradation_conclusions",
+        "leader_years",
+        "temporary_attachments",
     ]:
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(changes)

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING
 
 from django.db.models import F, Q
 
-from members.models import CivilServiceRating, DegradationConclusion, DisciplineDecision, LeavePeriod, Member, Transfer
+from members.models import (
+    CivilServiceRating,
+    DegradationConclusion,
+    DisciplineDecision,
+    LeaderYear,
+    LeavePeriod,
+    Member,
+    TemporaryAttachment,
+    Transfer,
+)
 
 from ..rulebooks import (
     Discipline,
@@ -151,6 +160,17 @@ def member_facts_for(
         )
         since[t.member_id] = max(start, t.transferred_on)
 
+    attachments = {}
+    for member_id, comment in TemporaryAttachment.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=year_start), member_id__in=ids, starts_on__lte=year_end
+    ).values_list("member_id", "comment"):
+        # Attached for a time this year: the temporary cell's comment is received once every one has it.
+        attachments[member_id] = attachments.get(member_id, True) and bool(comment.strip())
+    leader_years = {}
+    if leaders:
+        for record in LeaderYear.objects.filter(member_id__in=[pk for pk in ids if pk in leaders], year=year):
+            leader_years[record.member_id] = record
+
     Kind = DegradationConclusion.Kind
     facts = {}
     for m in members:
@@ -173,13 +193,38 @@ def member_facts_for(
             is_leader=m.is_leader,
             party_post=m.party_post,
             previous_level=previous.get(m.pk) or None,
+            temporary_attachment=m.pk in attachments,
+            temporary_cell_comment_received=attachments.get(m.pk, False),
         )
         if m.pk in leaders:
             unit = heads.get(m.pk)
-            facts[m.pk] = LeaderFacts(**values, unit_level=unit_levels.get(unit) or None if unit else None)
+            facts[m.pk] = LeaderFacts(
+                **values,
+                unit_level=unit_levels.get(unit) or None if unit else None,
+                **_leader_year(leader_years.get(m.pk)),
+            )
         else:
             facts[m.pk] = MemberFacts(**values)
     return facts
+
+
+def _leader_year(record: LeaderYear | None) -> dict:
+    """The LeaderFacts of the units a leader leads, from the board's record of the year (none: not known)."""
+    if record is None:
+        return {}
+    values = {
+        "basic_targets_missed": record.basic_targets_missed,
+        "remit_corruption_disciplined": record.remit_corruption_disciplined,
+    }
+    if record.unit_plan_share is not None:
+        values["unit_plan_share"] = record.unit_plan_share / 100
+    if record.low_confidence_share is not None:
+        values["low_confidence_share"] = record.low_confidence_share / 100
+    if record.units_led:
+        khtnv = record.units_led_khtnv or 0
+        others = record.units_led - khtnv
+        values["units_led_levels"] = {"KHTNV": khtnv, "HTNV": others}  # only the KHTNV share is read
+    return values
 
 
 def organization_facts(organization: Organization) -> OrganizationFacts:

@@ -7,168 +7,348 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('full_name', models.CharField(max_length=120, verbose_name='full name')),
-                ('search_name', models.CharField(db_index=True, editable=False, max_length=120)),
-                ('sort_key', models.CharField(editable=False, max_length=400)),
-                ('gender', models.CharField(choices=[('male', 'Male'), ('female', 'Female')], max_length=8, verbose_name='gender')),
-                ('date_of_birth', models.DateField(verbose_name='date of birth')),
-                ('card_number', models.CharField(max_length=20, unique=True, verbose_name='party card number')),
-                ('admission_date', models.DateField(verbose_name='admission date')),
-                ('official_date', models.DateField(blank=True, help_text='Empty while the member is probationary.', null=True, verbose_name='official date')),
-                ('work_unit', models.CharField(blank=True, max_length=255, verbose_name='work unit')),
-                ('occupation', models.CharField(choices=[('civil_servant', 'Cadre, civil servant or public employee'), ('armed_forces', 'Armed forces'), ('worker', 'Worker'), ('farmer', 'Farmer'), ('retired', 'Retired'), ('student', 'Student'), ('private_sector', 'Private sector'), ('other', 'Other')], max_length=20, verbose_name='occupation group')),
-                ('party_post', models.CharField(blank=True, choices=[('', 'None'), ('secretary', 'Secretary'), ('deputy_secretary', 'Deputy secretary'), ('committee_member', 'Committee member')], max_length=20, verbose_name='party post')),
-                ('government_post', models.CharField(blank=True, max_length=255, verbose_name='government post')),
-                ('is_leader', models.BooleanField(default=False, verbose_name='leader or manager')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('excused', 'Excused from work and party activities'), ('suspended', 'Suspended from party activities'), ('transferred_out', 'Transferred out'), ('deceased', 'Deceased'), ('removed', 'Removed')], default='active', max_length=20, verbose_name='status')),
-                ('status_since', models.DateField(blank=True, null=True, verbose_name='status since')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='phone')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('cell', models.ForeignKey(limit_choices_to={'kind__in': ('grassroots_cell', 'cell')}, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='organizations.organization', verbose_name='cell')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='member', to=settings.AUTH_USER_MODEL, verbose_name='account')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("full_name", models.CharField(max_length=120, verbose_name="full name")),
+                ("search_name", models.CharField(db_index=True, editable=False, max_length=120)),
+                ("sort_key", models.CharField(editable=False, max_length=400)),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[("male", "Male"), ("female", "Female")], max_length=8, verbose_name="gender"
+                    ),
+                ),
+                ("date_of_birth", models.DateField(verbose_name="date of birth")),
+                ("card_number", models.CharField(max_length=20, unique=True, verbose_name="party card number")),
+                ("admission_date", models.DateField(verbose_name="admission date")),
+                (
+                    "official_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="Empty while the member is probationary.",
+                        null=True,
+                        verbose_name="official date",
+                    ),
+                ),
+                ("work_unit", models.CharField(blank=True, max_length=255, verbose_name="work unit")),
+                (
+                    "occupation",
+                    models.CharField(
+                        choices=[
+                            ("civil_servant", "Cadre, civil servant or public employee"),
+                            ("armed_forces", "Armed forces"),
+                            ("worker", "Worker"),
+                            ("farmer", "Farmer"),
+                            ("retired", "Retired"),
+                            ("student", "Student"),
+                            ("private_sector", "Private sector"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="occupation group",
+                    ),
+                ),
+                (
+                    "party_post",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "None"),
+                            ("secretary", "Secretary"),
+                            ("deputy_secretary", "Deputy secretary"),
+                            ("committee_member", "Committee member"),
+                        ],
+                        max_length=20,
+                        verbose_name="party post",
+                    ),
+                ),
+                ("government_post", models.CharField(blank=True, max_length=255, verbose_name="government post")),
+                ("is_leader", models.BooleanField(default=False, verbose_name="leader or manager")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("excused", "Excused from work and party activities"),
+                            ("suspended", "Suspended from party activities"),
+                            ("transferred_out", "Transferred out"),
+                            ("deceased", "Deceased"),
+                            ("removed", "Removed"),
+                        ],
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("status_since", models.DateField(blank=True, null=True, verbose_name="status since")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "cell",
+                    models.ForeignKey(
+                        limit_choices_to={"kind__in": ("grassroots_cell", "cell")},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="organizations.organization",
+                        verbose_name="cell",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="member",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'party member',
-                'verbose_name_plural': 'party members',
-                'ordering': ['sort_key', 'pk'],
+                "verbose_name": "party member",
+                "verbose_name_plural": "party members",
+                "ordering": ["sort_key", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='LeavePeriod',
+            name="LeavePeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('kind', models.CharField(choices=[('sick', 'Sick leave'), ('maternity', 'Maternity leave')], max_length=12, verbose_name='kind of leave')),
-                ('starts_on', models.DateField(verbose_name='start')),
-                ('ends_on', models.DateField(verbose_name='end')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='members.member', verbose_name='member')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("sick", "Sick leave"), ("maternity", "Maternity leave")],
+                        max_length=12,
+                        verbose_name="kind of leave",
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="start")),
+                ("ends_on", models.DateField(verbose_name="end")),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="members.member", verbose_name="member"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'leave period',
-                'verbose_name_plural': 'leave periods',
-                'ordering': ['-starts_on'],
-                'default_related_name': 'leave_periods',
+                "verbose_name": "leave period",
+                "verbose_name_plural": "leave periods",
+                "ordering": ["-starts_on"],
+                "default_related_name": "leave_periods",
             },
         ),
         migrations.CreateModel(
-            name='DisciplineDecision',
+            name="DisciplineDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('decided_on', models.DateField(verbose_name='decision date')),
-                ('form', models.CharField(choices=[('reprimand', 'Reprimand'), ('warning', 'Warning'), ('dismissal', 'Dismissal from post'), ('expulsion', 'Expulsion')], max_length=12, verbose_name='form of discipline')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('in_official_duties', models.BooleanField(default=False, help_text='The 2025 rules count these separately.', verbose_name='violation in official duties')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='members.member', verbose_name='member')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("decided_on", models.DateField(verbose_name="decision date")),
+                (
+                    "form",
+                    models.CharField(
+                        choices=[
+                            ("reprimand", "Reprimand"),
+                            ("warning", "Warning"),
+                            ("dismissal", "Dismissal from post"),
+                            ("expulsion", "Expulsion"),
+                        ],
+                        max_length=12,
+                        verbose_name="form of discipline",
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                (
+                    "in_official_duties",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The 2025 rules count these separately.",
+                        verbose_name="violation in official duties",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="members.member", verbose_name="member"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'discipline decision',
-                'verbose_name_plural': 'discipline decisions',
-                'ordering': ['-decided_on'],
-                'default_related_name': 'discipline_decisions',
+                "verbose_name": "discipline decision",
+                "verbose_name_plural": "discipline decisions",
+                "ordering": ["-decided_on"],
+                "default_related_name": "discipline_decisions",
             },
         ),
         migrations.CreateModel(
-            name='DegradationConclusion',
+            name="DegradationConclusion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('concluded_on', models.DateField(verbose_name='conclusion date')),
-                ('body', models.CharField(max_length=255, verbose_name='concluding body')),
-                ('summary', models.TextField(verbose_name='summary')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='members.member', verbose_name='member')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("concluded_on", models.DateField(verbose_name="conclusion date")),
+                ("body", models.CharField(max_length=255, verbose_name="concluding body")),
+                ("summary", models.TextField(verbose_name="summary")),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="members.member", verbose_name="member"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'conclusion of degradation',
-                'verbose_name_plural': 'conclusions of degradation',
-                'ordering': ['-concluded_on'],
-                'default_related_name': 'degradation_conclusions',
+                "verbose_name": "conclusion of degradation",
+                "verbose_name_plural": "conclusions of degradation",
+                "ordering": ["-concluded_on"],
+                "default_related_name": "degradation_conclusions",
             },
         ),
         migrations.CreateModel(
-            name='CivilServiceRating',
+            name="CivilServiceRating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('level', models.CharField(choices=[('HTXSNV', 'Excellently completed duties'), ('HTTNV', 'Well completed duties'), ('HTNV', 'Completed duties'), ('KHTNV', 'Did not complete duties')], max_length=8, verbose_name='level')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='members.member', verbose_name='member')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("HTXSNV", "Excellently completed duties"),
+                            ("HTTNV", "Well completed duties"),
+                            ("HTNV", "Completed duties"),
+                            ("KHTNV", "Did not complete duties"),
+                        ],
+                        max_length=8,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="members.member", verbose_name="member"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'civil-service rating',
-                'verbose_name_plural': 'civil-service ratings',
-                'ordering': ['-year'],
-                'default_related_name': 'civil_service_ratings',
+                "verbose_name": "civil-service rating",
+                "verbose_name_plural": "civil-service ratings",
+                "ordering": ["-year"],
+                "default_related_name": "civil_service_ratings",
             },
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('transferred_on', models.DateField(verbose_name='transfer date')),
-                ('from_cell', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_out', to='organizations.organization', verbose_name='from cell')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='members.member', verbose_name='member')),
-                ('to_cell', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_in', to='organizations.organization', verbose_name='to cell')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("transferred_on", models.DateField(verbose_name="transfer date")),
+                (
+                    "from_cell",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers_out",
+                        to="organizations.organization",
+                        verbose_name="from cell",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="members.member", verbose_name="member"
+                    ),
+                ),
+                (
+                    "to_cell",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers_in",
+                        to="organizations.organization",
+                        verbose_name="to cell",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'transfer',
-                'verbose_name_plural': 'transfers',
-                'ordering': ['-transferred_on'],
-                'default_related_name': 'transfers',
+                "verbose_name": "transfer",
+                "verbose_name_plural": "transfers",
+                "ordering": ["-transferred_on"],
+                "default_related_name": "transfers",
             },
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['cell', 'sort_key'], name='member_cell_sort'),
+            model_name="member",
+            index=models.Index(fields=["cell", "sort_key"], name="member_cell_sort"),
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['sort_key'], name='member_sort'),
+            model_name="member",
+            index=models.Index(fields=["sort_key"], name="member_sort"),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.CheckConstraint(condition=models.Q(('official_date__isnull', True), ('official_date__gte', models.F('admission_date')), _connector='OR'), name='member_official_after_admission', violation_error_message='The official date cannot be before the admission date.'),
+            model_name="member",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("official_date__isnull", True), ("official_date__gte", models.F("admission_date")), _connector="OR"
+                ),
+                name="member_official_after_admission",
+                violation_error_message="The official date cannot be before the admission date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='member',
-            constraint=models.CheckConstraint(condition=models.Q(('admission_date__gt', models.F('date_of_birth'))), name='member_born_before_admission', violation_error_message='The admission date must be after the date of birth.'),
+            model_name="member",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("admission_date__gt", models.F("date_of_birth"))),
+                name="member_born_before_admission",
+                violation_error_message="The admission date must be after the date of birth.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='leaveperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='leave_ends_after_start', violation_error_message='A leave period cannot end before it starts.'),
+            model_name="leaveperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_on__gte", models.F("starts_on"))),
+                name="leave_ends_after_start",
+                violation_error_message="A leave period cannot end before it starts.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='civilservicerating',
-            constraint=models.UniqueConstraint(fields=('member', 'year'), name='civil_service_rating_once_a_year', violation_error_message='This member already has a civil-service rating for this year.'),
+            model_name="civilservicerating",
+            constraint=models.UniqueConstraint(
+                fields=("member", "year"),
+                name="civil_service_rating_once_a_year",
+                violation_error_message="This member already has a civil-service rating for this year.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='civilservicerating',
-            constraint=models.CheckConstraint(condition=models.Q(('year__gte', 1945), ('year__lte', 2200)), name='civil_service_rating_year_range', violation_error_message='The year is not plausible.'),
+            model_name="civilservicerating",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("year__gte", 1945), ("year__lte", 2200)),
+                name="civil_service_rating_year_range",
+                violation_error_message="The year is not plausible.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(('from_cell', models.F('to_cell')), _negated=True), name='transfer_between_different_cells', violation_error_message='A transfer must be between two different cells.'),
+            model_name="transfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_cell", models.F("to_cell")), _negated=True),
+                name="transfer_between_different_cells",
+                violation_error_message="A transfer must be between two different cells.",
+            ),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0001_initial'),
+        ("members", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transfer',
-            name='former_cell_comment',
-            field=models.TextField(blank=True, help_text='Required before classifying a member who spent 6 months or more of the year in the former cell.', verbose_name="former cell's written comment"),
+            model_name="transfer",
+            name="former_cell_comment",
+            field=models.TextField(
+                blank=True,
+                help_text="Required before classifying a member who spent 6 months or more of the year in the former cell.",
+                verbose_name="former cell's written comment",
+            ),
         ),
     ]

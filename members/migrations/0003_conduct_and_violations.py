@@ -4,34 +4,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0002_transfer_former_cell_comment'),
+        ("members", "0002_transfer_former_cell_comment"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='degradationconclusion',
-            options={'default_related_name': 'degradation_conclusions', 'ordering': ['-concluded_on'], 'verbose_name': 'conclusion on conduct', 'verbose_name_plural': 'conclusions on conduct'},
+            name="degradationconclusion",
+            options={
+                "default_related_name": "degradation_conclusions",
+                "ordering": ["-concluded_on"],
+                "verbose_name": "conclusion on conduct",
+                "verbose_name_plural": "conclusions on conduct",
+            },
         ),
         migrations.AddField(
-            model_name='degradationconclusion',
-            name='kind',
-            field=models.CharField(choices=[('degradation', 'Degradation, self-evolution, self-transformation'), ('prohibitions', 'Violation of what party members must not do'), ('exemplary_duty', 'Violation of the duty to set an example')], default='degradation', max_length=16, verbose_name='conclusion'),
+            model_name="degradationconclusion",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("degradation", "Degradation, self-evolution, self-transformation"),
+                    ("prohibitions", "Violation of what party members must not do"),
+                    ("exemplary_duty", "Violation of the duty to set an example"),
+                ],
+                default="degradation",
+                max_length=16,
+                verbose_name="conclusion",
+            ),
         ),
         migrations.AddField(
-            model_name='disciplinedecision',
-            name='counted_in_earlier_year',
-            field=models.BooleanField(default=False, help_text='The violation already lowered the level of an earlier year: it does not count again.', verbose_name='already counted in an earlier year'),
+            model_name="disciplinedecision",
+            name="counted_in_earlier_year",
+            field=models.BooleanField(
+                default=False,
+                help_text="The violation already lowered the level of an earlier year: it does not count again.",
+                verbose_name="already counted in an earlier year",
+            ),
         ),
         migrations.AddField(
-            model_name='disciplinedecision',
-            name='violation_reference',
-            field=models.CharField(blank=True, help_text='Decisions with the same reference concern one violation, which counts once.', max_length=120, verbose_name='violation'),
+            model_name="disciplinedecision",
+            name="violation_reference",
+            field=models.CharField(
+                blank=True,
+                help_text="Decisions with the same reference concern one violation, which counts once.",
+                max_length=120,
+                verbose_name="violation",
+            ),
         ),
         migrations.AddField(
-            model_name='disciplinedecision',
-            name='violation_year',
-            field=models.PositiveSmallIntegerField(blank=True, help_text="Leave empty when it is the decision's year.", null=True, verbose_name='year of the violation'),
+            model_name="disciplinedecision",
+            name="violation_year",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Leave empty when it is the decision's year.",
+                null=True,
+                verbose_name="year of the violation",
+            ),
         ),
     ]

@@ -364,3 +364,57 @@ def test_the_evaluators_task_shares_reach_the_decision_when_the_cell_recorded_no
     Analysis.objects.filter(assessment=form).update(answers={**shares, "tasks_exceeding": "10"})
     evaluation = evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk]
     assert evaluation.by_rule("R2025-M-XS") and not evaluation.allowed(Level.HTXSNV)
+
+
+# --- A leader's year (2025 Điều 11 khoản 4) and a temporary attachment (HD 43 §7.6) -----------------------------
+
+
+def leader_period(city, personas, **year):
+    from members.models import LeaderYear
+
+    Member.objects.filter(pk=personas.secretary_a1_record.pk).update(is_leader=True)
+    if year:
+        LeaderYear.objects.create(member=personas.secretary_a1_record, year=2026, **year)
+    period = open_period(city, personas, "2025")
+    form = form_of(period, personas.secretary_a1_record)
+    with_score(form, 80)
+    return period, form_of(period, personas.secretary_a1_record)
+
+
+@pytest.mark.parametrize(
+    ("year", "rule"),
+    [
+        ({"unit_plan_share": Decimal("65")}, "R2025-L-K-TASKS"),
+        ({"basic_targets_missed": True}, "R2025-L-K-TASKS"),
+        ({"units_led": 4, "units_led_khtnv": 3}, "R2025-L-K-TASKS"),
+        ({"low_confidence_share": Decimal("55")}, "R2025-L-K-VOTE"),
+        ({"remit_corruption_disciplined": True}, "R2025-L-K-CORRUPT"),
+    ],
+)
+def test_the_leaders_year_makes_a_trigger_fire_at_the_decision(city, personas, client_for, year, rule):
+    period, form = leader_period(city, personas, **year)
+    response = decide(client_for(personas.officer_a), period, city.committee_a, form, "HTNV")
+    assert refused(response, rule)
+
+
+def test_a_leaders_year_within_the_limits_is_quiet(city, personas, client_for):
+    period, form = leader_period(
+        city, personas, unit_plan_share=Decimal("95"), units_led=4, units_led_khtnv=1, low_confidence_share=10
+    )
+    evaluation = evaluate_assessments(period, [form])[form.pk]
+    assert not {"R2025-L-K-TASKS", "R2025-L-K-VOTE", "R2025-L-K-CORRUPT"} & evaluation.rule_ids
+    assert decide(client_for(personas.officer_a), period, city.committee_a, form, "HTNV").status_code == 200
+
+
+def test_a_temporary_attachment_needs_the_temporary_cells_comment(city, personas):
+    from members.models import TemporaryAttachment
+
+    attachment = TemporaryAttachment.objects.create(
+        member=personas.member_record, temporary_cell=city.cell_b1, starts_on=datetime.date(2026, 3, 1)
+    )
+    period = open_period(city, personas, "2018")
+    form = form_of(period, personas.member_record)
+    assert evaluate_assessments(period, [form])[form.pk].by_rule("R2018-M-TEMP")
+    attachment.comment = "Chấp hành tốt sinh hoạt tại chi bộ."
+    attachment.save()
+    assert not evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk].by_rule("R2018-M-TEMP")
