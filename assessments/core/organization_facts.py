@@ -128,14 +128,15 @@ class LevelsBelow:
             kinds[path].add(kind)
         return kinds
 
-    def subordinate_disciplined(self, organization: Organization) -> bool:
-        """Whether an organisation directly under `organization` was disciplined in the year."""
+    @cached_property
+    def _disciplined_parents(self) -> set[str]:
+        """The paths of the organisations with an organisation directly under them disciplined in the year."""
         steplen = Organization.steplen
-        return any(
-            OrganizationRecord.Kind.DISCIPLINED in kinds
-            for path, kinds in self.records.items()
-            if len(path) == len(organization.path) + steplen and path.startswith(organization.path)
-        )
+        return {path[:-steplen] for path, kinds in self.records.items() if OrganizationRecord.Kind.DISCIPLINED in kinds}
+
+    def subordinate_disciplined(self, organization: Organization) -> bool:
+        """Whether an organisation directly under `organization` (trực thuộc) was disciplined in the year."""
+        return organization.path in self._disciplined_parents
 
     def organization_facts(self, organization: Organization) -> OrganizationFacts:
         path = organization.path
