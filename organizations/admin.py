@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
-from .models import Cluster, Organization, RoleAssignment
+from .models import Cluster, Organization, OrganizationRecord, RoleAssignment
 from .roles import revoke_role, sync_user_groups
 from .selectors import words_start_with
 
@@ -29,6 +29,14 @@ class OrganizationMoveForm(MoveNodeForm):
         return cleaned
 
 
+class OrganizationRecordInline(admin.TabularInline):
+    """The decisions and conclusions on the organisation itself that the review of their year reads."""
+
+    model = OrganizationRecord
+    extra = 0
+    fields = ["kind", "decided_on", "body", "summary", "note"]
+
+
 class OrganizationAdmin(TreeAdmin):
     form = movenodeform_factory(
         Organization,
@@ -40,6 +48,7 @@ class OrganizationAdmin(TreeAdmin):
     list_filter = ["kind", "sector", "cluster"]
     list_select_related = ["cluster"]
     search_fields = ["search_name", "code"]
+    inlines = [OrganizationRecordInline]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.exceptions import InvalidMoveToDescendant
 from treebeard.mp_tree import MP_Node, MP_NodeManager
@@ -221,3 +222,48 @@ class RoleAssignment(models.Model):
             raise ValidationError(
                 {"organization": _("A committee officer's role must be held on a committee or a grassroots cell.")}
             )
+
+
+class OrganizationRecord(models.Model):
+    """A decision or conclusion of the year on a party organisation itself, which the review of the year
+    reads: the organisation disciplined (2018: at most KHTNV), a competent body's conclusion on its
+    personnel work or internal unity (2025: its leadership collective is KHTNV; 2018: the organisation
+    too), corruption, waste or negativity disciplined in it (2018). A subordinate organisation disciplined
+    keeps its committee's leadership collective below HTXSNV (2025)."""
+
+    class Kind(models.TextChoices):
+        DISCIPLINED = "disciplined", _("The organisation was disciplined (party organisation discipline)")
+        PERSONNEL_OR_DISUNITY = (
+            "personnel_or_disunity",
+            _(
+                "A competent body concluded wrongdoing in personnel work, internal disunity, factionalism, "
+                "or buying posts or power"
+            ),
+        )
+        CORRUPTION = "corruption", _("Corruption, waste or negativity in the organisation, disciplined")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="records"
+    )
+    kind = models.CharField(_("record"), max_length=24, choices=Kind.choices)
+    decided_on = models.DateField(
+        _("date of the decision or conclusion"), help_text=_("The review of this date's year reads the record.")
+    )
+    body = models.CharField(_("deciding or concluding body"), max_length=255)
+    summary = models.TextField(_("summary"))
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("record of the organisation")
+        verbose_name_plural = _("records of the organisation")
+        ordering = ["-decided_on", "pk"]
+        indexes = [models.Index(fields=["decided_on"], name="organization_record_date")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.decided_on:%d/%m/%Y})"
+
+    def clean(self):
+        super().clean()
+        if self.decided_on and self.decided_on > timezone.localdate():
+            raise ValidationError({"decided_on": _("The date of the decision or conclusion cannot be in the future.")})

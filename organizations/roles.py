@@ -48,6 +48,8 @@ BOARD_PERMISSIONS = [
     # The matters to re-check before the round closes (also on the board's own page of the period).
     *_crud("assessments.recheck", "view", "add", "change"),
     *_crud("organizations.organization", "view", "add", "change"),
+    # The decisions and conclusions on an organisation itself (disciplined, disunity...), inline on its page.
+    *_crud("organizations.organizationrecord", "view", "add", "change", "delete"),
     *_crud("organizations.cluster", "view", "add", "change"),
     *_crud("organizations.roleassignment", "view", "add", "change", "delete"),
     *_crud("members.member", "view", "add", "change"),

@@ -232,6 +232,9 @@ def org_form_data(org, **changes):
         "dissolved_on": "",
         "treebeard_position": "sorted-child",
         "treebeard_ref_node": Organization.objects.get_parent(org).pk if org.depth > 1 else "",
+        # The records inline (OrganizationRecordInline): none added.
+        "records-TOTAL_FORMS": "0",
+        "records-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return data

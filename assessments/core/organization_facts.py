@@ -2,8 +2,10 @@
 
 An organisation's level rests on the levels decided below it: all its members (a cell's rules) and its
 subordinate organisations (a committee's); its leadership collective's level is checked against the
-organisation's. Built in bulk, for any number of organisations of one period: a fixed number of
-queries (the levels below are counted by the database, then summed here by path prefix).
+organisation's. Both are read with the year's records on the organisations themselves
+(`OrganizationRecord`: disciplined, disunity, corruption). Built in bulk, for any number of
+organisations of one period: a fixed number of queries (the levels below are counted by the database,
+then summed here by path prefix).
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count
 
 from members.models import DegradationConclusion, DisciplineDecision, Member
 from members.selectors import CURRENT_STATUSES
-from organizations.models import Organization
+from organizations.models import Organization, OrganizationRecord
 from vocabulary import Level
 
 from ..rulebooks import CollectiveFacts, Discipline, OrganizationFacts, OrganizationKind
@@ -58,7 +61,7 @@ class LevelsBelow:
     def __init__(self, period: Period, organizations: Iterable[Organization]) -> None:
         self.period = period
         self.organizations = {org.path: org for org in organizations}
-        prefix = _common_path(self.organizations.values())
+        self.prefix = prefix = _common_path(self.organizations.values())
         self.member_levels: defaultdict[str, Counter[str]] = defaultdict(Counter)  # org path -> {level: n}
         self.members_undecided: Counter[str] = Counter()
         self.subordinate_levels: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -108,12 +111,40 @@ class LevelsBelow:
                 else:
                     self.subordinates_undecided[parent].append(name)
 
+    @cached_property
+    def records(self) -> dict[str, set[str]]:
+        """{organisation path: the kinds of its records of the year} for the organisations and the
+        organisations directly under them: one query, made when the rules first need it."""
+        if not self.organizations:
+            return {}
+        deepest = max(org.depth for org in self.organizations.values())
+        kinds: defaultdict[str, set[str]] = defaultdict(set)
+        rows = OrganizationRecord.objects.filter(
+            decided_on__year=self.period.year,
+            organization__path__startswith=self.prefix,
+            organization__depth__lte=deepest + 1,
+        ).values_list("organization__path", "kind")
+        for path, kind in rows.order_by():
+            kinds[path].add(kind)
+        return kinds
+
+    @cached_property
+    def _disciplined_parents(self) -> set[str]:
+        """The paths of the organisations with an organisation directly under them disciplined in the year."""
+        steplen = Organization.steplen
+        return {path[:-steplen] for path, kinds in self.records.items() if OrganizationRecord.Kind.DISCIPLINED in kinds}
+
+    def subordinate_disciplined(self, organization: Organization) -> bool:
+        """Whether an organisation directly under `organization` (trực thuộc) was disciplined in the year."""
+        return organization.path in self._disciplined_parents
+
     def organization_facts(self, organization: Organization) -> OrganizationFacts:
         path = organization.path
         kind = OrganizationKind.CELL if organization.is_cell else OrganizationKind.COMMITTEE
         members = self.member_levels.get(path)
         subordinates = self.subordinate_levels.get(path)
         collective = self.own_level.get((path, Assessment.SubjectKind.COLLECTIVE)) or None
+        records = self.records.get(path, set())
         return OrganizationFacts(
             kind=kind,
             founded_on=organization.founded_on,
@@ -122,6 +153,11 @@ class LevelsBelow:
             if subordinates and kind == OrganizationKind.COMMITTEE
             else None,
             collective_level=collective,
+            disciplined=OrganizationRecord.Kind.DISCIPLINED in records,
+            # 2018 [R]: internal disunity, or corruption or negativity that was disciplined.
+            disunity_or_corruption=bool(
+                records & {OrganizationRecord.Kind.PERSONNEL_OR_DISUNITY, OrganizationRecord.Kind.CORRUPTION}
+            ),
         )
 
     def organization_level(self, organization: Organization) -> Level | None:
@@ -163,7 +199,8 @@ def _collective_members(period: Period, organizations: list[Organization]) -> tu
 def organization_facts_for(
     period: Period, organizations: Iterable[Organization], levels: LevelsBelow | None = None
 ) -> dict[int, OrganizationFacts]:
-    """{organisation pk: OrganizationFacts} with the levels decided below each: two queries."""
+    """{organisation pk: OrganizationFacts} with the levels decided below each and the year's records
+    on it: three queries."""
     organizations = list(organizations)
     levels = levels or LevelsBelow(period, organizations)
     return {org.pk: levels.organization_facts(org) for org in organizations}
@@ -173,8 +210,8 @@ def collective_facts_for(
     period: Period, organizations: Iterable[Organization], levels: LevelsBelow | None = None
 ) -> dict[int, CollectiveFacts]:
     """{organisation pk: CollectiveFacts} of the organisations' leadership collectives: the
-    organisation's decided level, and for a cell its post holders' disciplines and degradation
-    conclusions of the year. Five queries."""
+    organisation's decided level, the year's records on it and on the organisations directly under it,
+    and for a cell its post holders' disciplines and degradation conclusions of the year. Six queries."""
     organizations = list(organizations)
     levels = levels or LevelsBelow(period, organizations)
     counts, disciplines, degraded = _collective_members(period, organizations)
@@ -186,5 +223,8 @@ def collective_facts_for(
             member_disciplines=tuple(disciplines.get(org.pk, ())),
             member_degradation_concluded=org.pk in degraded,
             member_count=counts.get(org.pk, 0) if org.is_cell else None,
+            personnel_or_unity_concluded=OrganizationRecord.Kind.PERSONNEL_OR_DISUNITY
+            in levels.records.get(org.path, set()),
+            subordinate_disciplined=levels.subordinate_disciplined(org),
         )
     return facts

@@ -380,9 +380,10 @@ def test_a_committee_ranks_its_cells_with_the_same_queries_at_any_size(request, 
     assert saved.status_code == 200 and Assessment.objects.get(pk=pk).decided_level == "HTNV"
     # The page: session, user, roles, organisation, period; the counts, the exception; the reviews, the
     # members' levels per cell, the organisations and collectives below, the analysis forms (twice), the
-    # meetings' task shares. A row: the row (6), then the transaction (9), the organisations decided
-    # above it (none yet) and the leaders who head it (none decided).
-    assert (page_queries, row_queries) == (13, 22)
+    # meetings' task shares, the records of the year on the organisations. A row: the row (7), then the
+    # transaction (9), the organisations decided above it (none yet) and the leaders who head it (none
+    # decided).
+    assert (page_queries, row_queries) == (14, 23)
 
 
 def test_the_box_warns_before_accepting_proposals_that_exceed_the_quota(small, city, personas, client_for):

@@ -258,10 +258,10 @@ def test_ranking_and_collective_rows_take_the_same_queries_at_two_sizes(city, pe
     for period in (small, large):
         # The reviews; the members' levels per cell; the organisations' and collectives' levels below;
         # the analysis forms (twice: their summaries, and their scores and ratings for the rules); the
-        # task shares of the meetings.
-        with django_assert_num_queries(6):
+        # task shares of the meetings; the records of the year on the organisations (disciplined...).
+        with django_assert_num_queries(7):
             rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
         assert len(rows) == (3 if period == small else 6)
         # The same for the collectives, plus their post holders, disciplines and degradation conclusions.
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(10):
             ranking.collective_rows(period, city.city)
