@@ -131,6 +131,7 @@ def committee_screens(root, current, runs):
     from django.contrib.auth import get_user_model
 
     from assessments.core import services
+    from assessments.evaluations import PAPER_TOTAL
     from assessments.models import Assessment, Period
     from demo.committee import bulk_committee
     from organizations.models import Organization, RoleAssignment
@@ -149,8 +150,15 @@ def committee_screens(root, current, runs):
             period=period, member__isnull=False, organization__path__startswith=committee.path
         )
         levels = ["HTTNV"] * 8 + ["HTNV", "HTXSNV"]
+        # What the paper forms and the cells' meetings would have given (2025): a score and the task
+        # shares that bear out the level proposed.
+        answers = {
+            level: {PAPER_TOTAL: total, "tasks_completed": "100", "tasks_on_time": "100", "tasks_exceeding": beyond}
+            for level, total, beyond in (("HTXSNV", "95", "35"), ("HTTNV", "82", "15"), ("HTNV", "65", "0"))
+        }
         for index, pk in enumerate(forms.order_by("pk").values_list("pk", flat=True)):
-            forms.filter(pk=pk).update(cell_proposed_level=levels[index % 10], state="cell_reviewed")
+            level = levels[index % 10]
+            forms.filter(pk=pk).update(cell_proposed_level=level, state="cell_reviewed", answers=answers[level])
         client = Client()
         client.force_login(officer)
         decide = reverse("assessments:decide", args=[period.public_id, committee.code])
