@@ -82,6 +82,17 @@ def _with(answers: Answers | None, **changes) -> Answers:
     return Answers(**{**values, **changes})
 
 
+def _read_by(answers: Answers, template: FormTemplate) -> Answers:
+    """`answers` keeping only the ratings and points that `template` (the one the rulebook reads) has."""
+    rating_ids = {item.id for item in template.rating_items()}
+    points_ids = {item.id for item in template.points_items()}
+    return _with(
+        answers,
+        ratings={k: v for k, v in answers.ratings.items() if k in rating_ids},
+        points={k: v for k, v in answers.points.items() if k in points_ids},
+    )
+
+
 def _appraisal(forms: Sequence[Mapping], template: FormTemplate) -> tuple[dict, dict]:
     """(ratings, points) the handed-in analysis forms agree on: per criterion the rating most of them
     gave (a tie goes to the lower rating, the cautious reading), and the mean of the points."""
@@ -130,9 +141,8 @@ def answers_for(
         template = evaluation_template(rulebook, assessment, params)
         answers = _self_answers(assessment, rulebook) or Answers()
         ratings, points = _appraisal(analyses.get(assessment.pk, ()), template)
-        own_ratings = {k: v for k, v in answers.ratings.items() if k in {i.id for i in template.rating_items()}}
-        own_points = {k: v for k, v in answers.points.items() if k in {i.id for i in template.points_items()}}
-        answers = _with(answers, ratings=ratings or own_ratings, points=points or own_points)
+        own = _read_by(answers, template)
+        answers = _with(answers, ratings=ratings or own.ratings, points=points or own.points)
         appraised = _appraised_tasks(rulebook, assessment, analyses.get(assessment.pk, ()))
         if assessment.pk in shares:
             # The cell's view of the year's tasks, recorded at its meeting, before anyone else's.
@@ -254,12 +264,6 @@ def evaluate_form(assessment: Assessment, answers: Mapping, template: FormTempla
     facts = facts_for(period, [assessment])[assessment.pk]
     evaluation = evaluation_template(rulebook, assessment, params)
     given = scored_answers(template, answers) or Answers()
-    rating_ids = {i.id for i in evaluation.rating_items()}
-    points_ids = {i.id for i in evaluation.points_items()}
-    given = _with(
-        given,
-        ratings={k: v for k, v in given.ratings.items() if k in rating_ids},
-        points={k: v for k, v in given.points.items() if k in points_ids},
-    )
+    given = _read_by(given, evaluation)
     variant = variant_of(rulebook, assessment, rulebook.evaluation_purpose)
     return rulebook.evaluate(assessment.subject_kind, facts, given, params, variant=variant)
