@@ -1,7 +1,7 @@
 """Every model of the app, from the stage that owns it (Django finds an app's models here)."""
 
 from .core.models import Assessment, AuditEntry, Period, label_for_action
-from .decisions.models import OrganizationReview, Recheck
+from .decisions.models import DecisionConflict, OrganizationReview, Recheck
 from .meetings.models import Ballot, BallotCount, BallotTally, Meeting, VoterMark
 from .reviews.models import Analysis
 
@@ -12,6 +12,7 @@ __all__ = [
     "Ballot",
     "BallotCount",
     "BallotTally",
+    "DecisionConflict",
     "Meeting",
     "OrganizationReview",
     "Period",

@@ -202,3 +202,58 @@ def require(
     message = refusal(user, action, organization, owner_id=owner_id)
     if message is not None:
         raise Refused(str(message))
+
+
+# Standing aside. Whatever role allows a decision, nobody decides their own level, nor that of an
+# organisation they lead (a managing role held on it) or whose committee they sit on (a post in its
+# cell: the committee writes the organisation's review and is the collective reviewed), nor that of a
+# subject with which the board recorded a conflict of interest: another member of the deciding body
+# decides it. Nor may one record the exception to the quota that one's own HTXSNV (or one stood aside
+# from) needs. The services refuse with these messages (`stand_aside()` says which); the screens lock
+# the rows with them.
+STAND_ASIDE: dict[str, Message] = {
+    "own": _("You cannot decide your own level; another member of the committee decides it."),
+    "leads": _(
+        "You cannot decide the level of an organisation you lead or of a committee you sit on; another member "
+        "of the committee decides it."
+    ),
+    "conflict": _(
+        "You cannot decide this level: a conflict of interest with this subject is on record. Another member "
+        "of the committee decides it."
+    ),
+    "exception": _(
+        "Your own level, or one you stand aside from, is among the HTXSNV this exception would allow; another "
+        "member of the committee records the exception."
+    ),
+}
+
+
+def stand_aside(
+    user: User | AnonymousUser | None,
+    organization: Organization | None = None,
+    *,
+    owner_id: int | None = None,
+    seated: bool = False,
+    recorded: bool = False,
+) -> Message | None:
+    """Why `user` stands aside from deciding one subject's level, or None when nothing bars them.
+
+    The subject is theirs (`owner_id`: the account of the member reviewed), an organisation they lead
+    (a managing role held on `organization` itself; pass it for an organisation's or a collective's
+    review only) or whose committee they sit on (`seated`, from their member record), or a conflict is on
+    record (`recorded`). It bars administrators too; the command line (`user` None) is not barred."""
+    scope = scope_for(user)
+    if not scope.is_authenticated:
+        return None
+    if owner_id is not None and owner_id == user.pk:
+        return STAND_ASIDE["own"]
+    if seated or (
+        organization is not None
+        and any(
+            a.organization_id == organization.pk and a.role in RoleAssignment.MANAGING_ROLES for a in scope.assignments
+        )
+    ):
+        return STAND_ASIDE["leads"]
+    if recorded:
+        return STAND_ASIDE["conflict"]
+    return None

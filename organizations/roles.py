@@ -47,6 +47,8 @@ BOARD_PERMISSIONS = [
     *_crud("assessments.auditentry", "view"),
     # The matters to re-check before the round closes (also on the board's own page of the period).
     *_crud("assessments.recheck", "view", "add", "change"),
+    # The conflicts of interest that make a decider stand aside from a member or an organisation.
+    *_crud("assessments.decisionconflict", "view", "add", "change", "delete"),
     *_crud("organizations.organization", "view", "add", "change"),
     # The decisions and conclusions on an organisation itself (disciplined, disunity...), inline on its page.
     *_crud("organizations.organizationrecord", "view", "add", "change", "delete"),

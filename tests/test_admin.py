@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import FailedLogin
-from assessments.models import Assessment, AuditEntry, OrganizationReview, Period, Recheck
+from assessments.models import Assessment, AuditEntry, DecisionConflict, OrganizationReview, Period, Recheck
 from members.models import CivilServiceRating, DisciplineDecision, Member
 from organizations.models import Cluster, Organization
 from tests.factories import ClusterFactory, MemberFactory, OrganizationFactory, UserFactory
@@ -68,6 +68,7 @@ def grow(city, n):
         Recheck.objects.create(
             period=period, assessment=assessment, kind="complaint", summary="x", opened_on="2026-12-01", opened_by=user
         )
+        DecisionConflict.objects.create(user=user, member=m, reason="x", recorded_by=user)
 
 
 def count(client, url):
@@ -83,11 +84,12 @@ def count(client, url):
 # (the rows, and treebeard's tree context), each row's member count being a subquery of the same query.
 # Assessment and OrganizationReview list the periods for their filter (the latter's member counts and
 # evaluators' forms are subqueries of its one list query); AuditEntry the periods and the distinct actions;
-# Period the distinct regimes and years; Recheck the periods.
+# Period the distinct regimes and years; Recheck the periods; DecisionConflict none.
 CHANGELIST_QUERIES = {
     "accounts.FailedLogin": 5,
     "assessments.Assessment": 6,
     "assessments.AuditEntry": 7,
+    "assessments.DecisionConflict": 5,
     "assessments.OrganizationReview": 6,
     "assessments.Period": 7,
     "assessments.Recheck": 6,

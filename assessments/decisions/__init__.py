@@ -5,6 +5,7 @@ reopened when a decision must be taken again.
 models     OrganizationReview (the ranking in the admin)
 selectors  the rows of a decision screen, the counts of a group, the quota box
 services   recording levels, the quota's exceptions
+conflicts  who stands aside from deciding a subject (their own level, what they lead, a recorded conflict)
 closing    what stands in the way of finalising; finalising, publishing, reopening a subject
 ranking    the rows and the service of the decisions on organisations
 forms      a row's level and reason (one, or a page of them), the filters, the quota's exception (the

@@ -1,5 +1,5 @@
 """The ranking in the admin: each organisation's own proposal, the evaluators' forms and its members' levels;
-the matters to re-check before the round closes."""
+the matters to re-check before the round closes; the conflicts of interest the board records."""
 
 from django import forms
 from django.contrib import admin
@@ -11,7 +11,7 @@ from members.selectors import SubqueryCount
 from ..core.models import Assessment
 from ..reviews.models import Analysis
 from . import rechecks
-from .models import OrganizationReview, Recheck
+from .models import DecisionConflict, OrganizationReview, Recheck
 
 
 @admin.register(OrganizationReview)
@@ -153,3 +153,27 @@ class RecheckAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DecisionConflict)
+class DecisionConflictAdmin(admin.ModelAdmin):
+    """The conflicts of interest the board records: the decider stands aside from the member or the
+    organisation (its row is locked for them on the decision and ranking screens, the services refuse
+    it). One's own level and the organisations one leads need no record."""
+
+    list_display = ["user", "member", "organization", "reason", "recorded_by", "recorded_at"]
+    list_select_related = ["user", "member", "organization", "recorded_by"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "member__search_name",
+        "organization__search_name",
+    ]
+    autocomplete_fields = ["user", "member", "organization"]
+    fields = ["user", "member", "organization", "reason"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)

@@ -22,6 +22,7 @@ from ..evaluations import answers_for, variant_of
 from ..reviews.selectors import analysis_summaries
 from ..rulebooks import Evaluation, Parameters, Rulebook, get_rulebook
 from . import links
+from .conflicts import Conflicts
 from .selectors import Choices, QuotaBox, Row, suggestion
 from .services import ExceptionDecision, record_levels
 
@@ -180,6 +181,7 @@ def ranking_record(
     exception: ExceptionDecision | None = None,
     rows: list[Row] | None = None,
     subject_kind: str = "organization",
+    conflicts: Conflicts | None = None,
 ) -> tuple[int, QuotaBox]:
     """Record the levels of `choices` for the organisations `parent` decides, or (`subject_kind`
     "collective") for their leadership collectives, under the same right."""
@@ -202,4 +204,5 @@ def ranking_record(
         choices=choices,
         exception=exception,
         subject_kind=subject_kind,
+        conflicts=conflicts,
     )

@@ -2,11 +2,13 @@
 template and the address (members of a grassroots organisation; organisations, on the ranking screen,
 and their leadership collectives in its second tab)."""
 
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
 from . import ranking, selectors, services
+from .conflicts import Conflicts
 
 ROWS_PER_PAGE = 100
 
@@ -26,6 +28,11 @@ class Screen:
     def check(self, user):
         services.check_decider(user, self.group)
 
+    @cached_property
+    def conflicts(self):
+        """The subjects the user stands aside from (their own level...): read once, when rows are shown."""
+        return Conflicts(self.request.user, self.subject_kind)
+
     def rows(self, queryset):
         rows, _rulebook, _params = selectors.decision_rows(self.period, self.group, queryset)
         return rows
@@ -38,6 +45,7 @@ class Screen:
             choices=choices,
             exception=exception,
             rows=rows,
+            conflicts=self.conflicts,
         )
 
     def url(self, **params):
@@ -72,6 +80,7 @@ class RankingScreen(Screen):
             exception=exception,
             rows=rows,
             subject_kind=self.subject_kind,
+            conflicts=self.conflicts,
         )
 
 

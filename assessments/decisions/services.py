@@ -37,6 +37,7 @@ from ..rulebooks import (
     get_rulebook,
 )
 from . import links
+from .conflicts import Conflicts
 from .selectors import (
     Choices,
     QuotaBox,
@@ -112,6 +113,15 @@ def exception_problems(decision: ExceptionDecision, year: int) -> dict[str, str]
     return problems
 
 
+def lock_group(group: Organization) -> None:
+    """Lock the row of the organisation that owns a quota (the grassroots organisation for its members,
+    the deciding organisation for the organisations and collectives below it) until the transaction
+    ends. Every save of its levels and every exception takes this lock before counting, so concurrent
+    saves are counted one after the other: under PostgreSQL's READ COMMITTED each statement after the
+    lock sees what the previous holder committed. (SQLite serialises writers by itself.)"""
+    Organization.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True).first()
+
+
 def check_decider(user: User, organization: Organization) -> None:
     """Refuse (WorkflowError) unless `user` may decide the levels of `organization`'s members."""
     policy.require(user, "decision.record", organization)
@@ -125,12 +135,14 @@ def decisions_record(
     choices: Choices,
     exception: ExceptionDecision | None = None,
     rows: list[Row] | None = None,
+    conflicts: Conflicts | None = None,
 ) -> tuple[int, QuotaBox]:
     """Record the levels of `choices` ({assessment pk: (level, note)}) for members of `organization`.
 
     Everything is checked before anything is written: the period, the decider, every level against
     the rules, and the quota of the whole organisation as it would stand. `rows`, when the caller has
-    just read them (for the suggestions), spares reading the chosen subjects again."""
+    just read them (for the suggestions), spares reading the chosen subjects again; `conflicts`, read for
+    the same user and the same screen, spares reading them again."""
     check_decider(user, organization)
     base = member_assessments(period, organization)
     rulebook = get_rulebook(period.regime)
@@ -155,6 +167,7 @@ def decisions_record(
         choices=choices,
         exception=exception,
         subject_kind="member",
+        conflicts=conflicts,
     )
 
 
@@ -228,6 +241,7 @@ def record_levels(
     choices: Choices,
     exception: ExceptionDecision | None = None,
     subject_kind: str,
+    conflicts: Conflicts | None = None,
 ) -> tuple[int, QuotaBox]:
     """Check and record a set of levels for the subjects of `rows`, under the quota of `group`, whose
     subjects are `group_queryset`. Shared by the grassroots decision on members and the decisions on
@@ -238,17 +252,30 @@ def record_levels(
 
     Once every subject is decided the quota binds: a set that leaves the group over it is refused unless
     an exception on record covers it, or `exception` (the competent level's decision) is given and the
-    count is within what the regime allows an exception (`check_exception`)."""
+    count is within what the regime allows an exception (`check_exception`).
+
+    The quota is counted inside the transaction, after locking the group's row (the organisation that
+    owns the quota), so two saves for one group, from two officers at once, are counted one after the
+    other: the second sees the first.
+
+    A set that gives a level to a subject `user` stands aside from (their own, an organisation they lead
+    or whose committee they sit on, a conflict on record: `conflicts.Conflicts`) is refused whole; the
+    screens leave such rows out and say so. So is an exception while one of those is at HTXSNV."""
     now = timezone.now()
     with transaction.atomic():
-        # Serialises the decisions of one group: the quota below is counted on what is committed.
-        Organization.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True).first()
+        lock_group(group)
         period = Period.objects.get(pk=period.pk)
         if period.is_locked:
             # A finalised period changes only for the subjects the board reopened, with a reason.
             reopened = {row.assessment.pk for row in rows if row.assessment.reopened}
             if not choices or not set(choices) <= reopened:
                 raise WorkflowError(_("This review period is finalised: nothing can be changed."))
+        # Nobody decides their own level, nor one they stand aside from (organizations.policy.stand_aside).
+        if conflicts is None or conflicts.user != user or conflicts.subject_kind != subject_kind:
+            conflicts = Conflicts(user, subject_kind)
+        aside = conflicts.refused((row.assessment for row in rows), choices)
+        if aside:
+            raise DecisionError(next(iter(aside.values()))[0], row_errors=aside)
         chosen, row_errors, mitigated = _check_choices(rows, choices, period)
         if row_errors:
             raise DecisionError(_("Some levels were refused; nothing was saved."), row_errors=row_errors)
@@ -291,6 +318,8 @@ def record_levels(
             problems = exception_problems(exception, period.year)
             if problems:
                 raise DecisionError(" ".join(problems.values()), quota=box.quota)
+            if refusal := conflicts.exception_refusal(group_queryset, subject_kind, projected=False):
+                raise DecisionError(refusal, quota=box.quota)
             box.exception = _record_exception(period, group, user, box, box.quota, subject_kind, exception)
         published = period.state == Period.State.PUBLISHED
         # A re-grading after publication is published at once, like the first decision was.
@@ -443,14 +472,15 @@ def exception_record(
     accepted. The exception covers the larger of the two counts, within what the regime allows (2025:
     25% of the HTTNV count; 2018: nothing unless the period allows it); a higher count needs a new
     decision. Everything is checked before anything is written. The caller has checked that `user`
-    decides for `group`."""
+    decides for `group`; a `user` who stands aside from a subject decided or proposed at HTXSNV may not
+    record it (another member of the committee does)."""
     if period.is_locked:
         raise WorkflowError(_("This review period is finalised: nothing can be changed."))
     problems = exception_problems(decision, period.year)
     if problems:
         raise WorkflowError(" ".join(problems.values()), errors=list(problems.values()))
     with transaction.atomic():
-        Organization.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True).first()
+        lock_group(group)
         box = quota_box(period, group, total_tally(tallies_by_organization(group_queryset, subject_kind)), subject_kind)
         if not box.exception_allowed:
             raise WorkflowError(
@@ -458,6 +488,8 @@ def exception_record(
             )
         if box.quota.within and not box.projected_over:
             raise WorkflowError(_("The levels are within the quota, even with the proposals: no exception is needed."))
+        if refusal := Conflicts(user, subject_kind).exception_refusal(group_queryset, subject_kind, projected=True):
+            raise WorkflowError(refusal)
         if box.projected_over and box.projected.count >= box.quota.count:
             widest, raised, whole = box.projected, box.raised_projected, box.projection_complete
         else:

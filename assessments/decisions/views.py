@@ -91,18 +91,23 @@ def _levels():
     return [(level.value, level.label(language)) for level in Level.best_first()]
 
 
-def _decorate(rows, editable_period, *, formset=None, row_errors=None, saved=()):
+def _decorate(rows, editable_period, conflicts, *, formset=None, row_errors=None, saved=()):
     """Each row with its form (as posted, when the request carried it; as stored otherwise), the
-    level it shows as chosen and the service's refusals."""
+    level it shows as chosen and the service's refusals. A row the user stands aside from (their own
+    level...) is locked for them, with the reason."""
     row_errors = row_errors or {}
     posted = formset.by_key if formset is not None else {}
     for row in rows:
         pk = row.assessment.pk
         row.form = posted.get(str(pk)) or row_form(row.assessment)
-        row.errors = [*row.form.non_field_errors(), *row_errors.get(pk, [])]
-        row.has_errors = bool(row.errors or row.form.errors)
+        row.stand_aside = conflicts.refusal(row.assessment)
+        errors = [*row.form.non_field_errors(), *row_errors.get(pk, [])]
+        row.has_errors = bool(errors or row.form.errors)
+        row.errors = [error for error in errors if error != row.stand_aside]  # the lock says it already
         row.chosen = row.form.chosen()
-        row.editable = row.assessment.classified and (editable_period or row.assessment.reopened)
+        row.editable = (
+            row.assessment.classified and (editable_period or row.assessment.reopened) and not row.stand_aside
+        )
         row.saved = pk in saved
     return rows
 
@@ -168,7 +173,9 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
             page = Paginator(ordered, screen.per_page).get_page(filters["page"])
             page_rows = selectors.build_rows(period, list(page.object_list))
         context["page"] = page
-        context["rows"] = _decorate(page_rows, editable_period, formset=formset, row_errors=row_errors)
+        context["rows"] = _decorate(
+            page_rows, editable_period, screen.conflicts, formset=formset, row_errors=row_errors
+        )
         moves = context.get("transfers")
         for row in context["rows"]:
             row.transfer = moves.here.get(row.assessment.pk) if moves else None
@@ -192,20 +199,23 @@ def _exception_form(form, box, period):
 
 
 def _accept(screen, queryset):
-    """The suggestions for every undecided subject of `queryset` that has one and needs no reason."""
+    """The suggestions for every undecided subject of `queryset` that has one and needs no reason and
+    that the user does not stand aside from (their own level...: another member decides it)."""
     rows = screen.rows(queryset.filter(classified=True, decided_level=""))
-    choices, need_reason, without = {}, 0, 0
+    choices, need_reason, without, aside = {}, 0, 0, 0
     for row in rows:
-        if row.suggested is None:
+        if screen.conflicts.refusal(row.assessment):
+            aside += 1
+        elif row.suggested is None:
             without += 1
         elif [f for f in row.evaluation.warnings(row.suggested) if not f.unchecked]:
             need_reason += 1
         else:
             choices[row.assessment.pk] = (row.suggested.value, "")
-    return choices, rows, need_reason, without
+    return choices, rows, need_reason, without, aside
 
 
-def _saved_message(request, saved, need_reason=0, without=0):
+def _saved_message(request, saved, need_reason=0, without=0, aside=0):
     messages.success(
         request, ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", saved) % {"count": saved}
     )
@@ -229,12 +239,23 @@ def _saved_message(request, saved, need_reason=0, without=0):
             )
             % {"count": without},
         )
+    if aside:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d subject is yours, or one you stand aside from: another member of the committee decides it.",
+                "%(count)d subjects are yours, or ones you stand aside from: another member of the committee "
+                "decides them.",
+                aside,
+            )
+            % {"count": aside},
+        )
 
 
 def _row_response(screen, rows, *, status=200, box=None, formset=None, row_errors=None, error="", saved=()):
     """The rows posted by htmx (already read, and updated in memory when saved) and, when something
     was saved, the quota box out of band."""
-    _decorate(rows, not screen.period.is_locked, formset=formset, row_errors=row_errors, saved=saved)
+    _decorate(rows, not screen.period.is_locked, screen.conflicts, formset=formset, row_errors=row_errors, saved=saved)
     if error:
         for row in rows:
             if not row.has_errors:
@@ -314,7 +335,7 @@ def _post_accept(screen, filters, reason_form):
     queryset = screen.base
     if form.cleaned_data["action"] == "accept_cell":
         queryset = queryset.filter(organization__code=form.cleaned_data["cell"])
-    choices, rows, need_reason, without = _accept(screen, queryset)
+    choices, rows, need_reason, without, aside = _accept(screen, queryset)
     try:
         saved, _box = screen.record(choices, reason_form.decision, rows=rows)
     except services.DecisionError as error:
@@ -323,7 +344,7 @@ def _post_accept(screen, filters, reason_form):
     except WorkflowError as error:
         messages.error(request, error.message)
         return _page(screen, status=400, exception_form=reason_form, filters=filters)
-    _saved_message(request, saved, need_reason, without)
+    _saved_message(request, saved, need_reason, without, aside)
     return redirect(screen.url(**filters))
 
 
@@ -346,16 +367,25 @@ def _post_rows(screen, filters, reason_form):
         return refused(" ".join(reason_errors) if reason_errors else _("Some levels were refused; nothing was saved."))
     choices = formset.choices()
     wanted = {pk: value for pk, value in choices.items() if value[0]}
+    # The rows the user stands aside from are refused, with the reason; the rest of the batch is saved.
+    aside = screen.conflicts.refused((row.assessment for row in rows), wanted)
+    if aside:
+        wanted = {pk: value for pk, value in wanted.items() if pk not in aside}
+        if not wanted:
+            return refused(next(iter(aside.values()))[0], aside)
     try:
         saved, box = screen.record(wanted, reason_form.decision, rows=rows)
     except services.DecisionError as error:
-        return refused(error.message, error.row_errors)
+        return refused(error.message, {**error.row_errors, **aside})
     except WorkflowError as error:
-        return refused(error.message)
+        return refused(error.message, aside)
     if request.htmx:
         _mark_decided(rows, wanted, screen.period)
-        return _row_response(screen, rows, box=box, saved=set(wanted))
+        return _row_response(screen, rows, box=box, row_errors=aside, saved=set(wanted))
     _saved_message(request, saved)
+    names = {row.assessment.pk: row.assessment.subject_name for row in rows}
+    for pk, errors in aside.items():
+        messages.error(request, _("%(name)s: not decided. %(reason)s") % {"name": names[pk], "reason": errors[0]})
     return redirect(screen.url(**filters))
 
 

@@ -197,11 +197,21 @@ class AssessmentAdmin(admin.ModelAdmin):
         when that page is sent. An exception to the quota is not recorded here: it needs the competent
         level's decision, recorded on the decision screen, and the service refuses an organisation whose
         decisions would exceed the quota without one."""
+        from ..decisions.conflicts import Conflicts
         from ..decisions.selectors import quota_preview
         from ..decisions.services import DecisionError, decisions_record
 
         groups = {}
-        for assessment in queryset.filter(member__isnull=False).select_related("period", "organization"):
+        conflicts = Conflicts(request.user)
+        for assessment in queryset.filter(member__isnull=False).select_related("period", "organization", "member"):
+            if refusal := conflicts.refusal(assessment):
+                # Another member of the committee decides it (organizations.policy.stand_aside).
+                self.message_user(
+                    request,
+                    _("%(name)s: not decided. %(reason)s") % {"name": assessment.subject_name, "reason": refusal},
+                    messages.WARNING,
+                )
+                continue
             if not assessment.cell_proposed_level:
                 self.message_user(
                     request,
