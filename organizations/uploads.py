@@ -101,9 +101,9 @@ class UploadLimits:
 
     @property
     def max_items(self) -> int:
-        """XML elements, attributes and pieces of text read from one workbook: the parser's time. A
-        full row of the members' template costs about 105 (15 cells, each with its value, its text
-        and 3 attributes); a city's 7,300 members about 770,000."""
+        """XML elements and attributes read from one workbook: the parser's time. A full row of the
+        members' template costs about 80 in the sheet (15 cells, each with its value and 3 attributes)
+        and 30 more in the shared strings when every text is a new one."""
         return self.max_rows * 125
 
     @property
@@ -308,7 +308,8 @@ class _Handler(ContentHandler):
         self.on_end(_local(name))
 
     def characters(self, content: str) -> None:
-        self._spend(1)  # expat reports a text in as many pieces as it has lines
+        # Not counted: with expat's text buffered (_Parser), a text comes in one call between two tags
+        # (or one every 64 KB), so the elements bound the calls.
         self.text(content)
 
     def text(self, content: str) -> None:
@@ -390,11 +391,21 @@ class _XmlGuard:
                 return
 
 
+class _Parser(DefusedExpatParser):
+    """defusedxml's SAX parser, with expat told to report a text in one piece: otherwise every
+    character reference (openpyxl writes "ễ" as &#7877;) and every line is a call of its own."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._parser.buffer_text = True  # the expat parser, as defusedxml's own reset() reaches it
+        self._parser.buffer_size = 64 * 1024
+
+
 def _parse_part(archive: zipfile.ZipFile, path: str, handler: _Handler) -> None:
     """Stream one part through defusedxml's SAX parser (expat) into the handler."""
     # No DTD at all: a spreadsheet part never has one. Entities and external references are refused
     # by defusedxml's defaults as well.
-    parser = DefusedExpatParser(forbid_dtd=True)
+    parser = _Parser(forbid_dtd=True)
     parser.setContentHandler(handler)
     guard = _XmlGuard(path)
     with archive.open(path) as part:
@@ -576,10 +587,11 @@ class _Sheet(_Texts):
             self.in_value = False
         elif name == "c" and self.cell is not None:
             value = self._value(self.cell)
-            if value is not None and value != "":
-                if self.cell.column > self.limits.max_columns:
-                    raise _too_many_columns(self.cell.column, self.limits)
-                self.row[self.cell.column] = value
+            if self.cell.column <= self.limits.max_columns:
+                if value is not None:
+                    self.row[self.cell.column] = value
+            elif value is not None and value != "":
+                raise _too_many_columns(self.cell.column, self.limits)
             self.cell, self.pieces = None, None
         elif name == "row" and self.row is not None:
             values = [None] * max(self.row, default=0)
