@@ -10,9 +10,10 @@ the user's language, before it costs more than a bounded amount of memory and ti
 - .xlsx: the zip's directory first (the number of parts, their declared sizes, the compression ratio
   of each), before anything is decompressed; zipfile never returns more bytes than a part declares,
   so the declared sizes bound everything after. Then the parts that hold the first sheet's values are
-  read as streams by defusedxml's parser (no DTD, no entities, no external references) into a
-  handler that keeps only the cell values: no tree is built, so memory does not grow with what a
-  part holds, only with the values kept, which are bounded (rows, columns, text, shared strings).
+  read as streams by defusedxml's SAX parser (expat; no DTD, no entities, no external references)
+  into a handler that keeps only the cell values: no tree is built, so memory does not grow with what
+  a part holds, only with the values kept, which are bounded (rows, columns, text, shared strings),
+  and the elements and attributes read are counted against a budget that bounds the time.
   Before the parser sees a byte, each chunk is checked for what a streaming parser would still have
   to hold whole: tags longer than a bound, comments, processing instructions and CDATA sections
   (no spreadsheet program writes them). The sheet's declared dimension is checked as well as its
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import itertools
 import posixpath
@@ -287,7 +289,7 @@ class _Handler(ContentHandler):
     """What the parser calls for each start tag, end tag and piece of text; counts what they cost
     against the workbook's budget (the parser's time), and how deep the elements nest."""
 
-    def __init__(self, budget: _Budget, part: str):
+    def __init__(self, budget: _Budget, part: str) -> None:
         super().__init__()
         self.budget, self.part, self.depth = budget, part, 0
 
@@ -342,7 +344,7 @@ class _XmlGuard:
     instructions and CDATA sections, which no spreadsheet program writes, refused. A document type
     goes on to defusedxml, which refuses it."""
 
-    def __init__(self, part: str):
+    def __init__(self, part: str) -> None:
         self.part = part
         self.since = 0  # bytes since the last "<" of the chunks before
         self.previous = b""  # the end of the chunk before, for a mark cut in two
@@ -418,7 +420,7 @@ def _parse_part(archive: zipfile.ZipFile, path: str, handler: _Handler) -> None:
 class _Relationships(_Handler):
     """A part's relationships: {id: (type, path)}, the type without its namespace URL."""
 
-    def __init__(self, budget: _Budget, part: str, source: str):
+    def __init__(self, budget: _Budget, part: str, source: str) -> None:
         super().__init__(budget, part)
         self.source, self.targets = source, {}
 
@@ -444,7 +446,7 @@ def _relationships(archive: zipfile.ZipFile, budget: _Budget, source: str) -> di
 class _WorkbookPart(_Handler):
     """The sheets in their order, and the calendar the dates count from."""
 
-    def __init__(self, budget: _Budget, part: str):
+    def __init__(self, budget: _Budget, part: str) -> None:
         super().__init__(budget, part)
         self.sheets, self.epoch = [], WINDOWS_EPOCH
 
@@ -458,7 +460,7 @@ class _WorkbookPart(_Handler):
 class _Styles(_Handler):
     """Which cell styles show a number as a date or a duration (openpyxl's rules)."""
 
-    def __init__(self, budget: _Budget, part: str):
+    def __init__(self, budget: _Budget, part: str) -> None:
         super().__init__(budget, part)
         self.custom, self.styles, self.inside = {}, [], None
 
@@ -490,7 +492,7 @@ class _Styles(_Handler):
 class _Texts(_Handler):
     """Collects the text of rich or plain strings: every <t> of an <si> or <is>, phonetic runs left out."""
 
-    def __init__(self, budget: _Budget, part: str):
+    def __init__(self, budget: _Budget, part: str) -> None:
         super().__init__(budget, part)
         self.pieces, self.in_text, self.in_phonetic = None, False, False
 
@@ -513,7 +515,7 @@ class _Texts(_Handler):
 
 
 class _SharedStrings(_Texts):
-    def __init__(self, budget: _Budget, part: str):
+    def __init__(self, budget: _Budget, part: str) -> None:
         super().__init__(budget, part)
         self.strings = []
 
@@ -544,7 +546,9 @@ class _Cell:
 class _Sheet(_Texts):
     """The rows of a sheet, each a list of its values, as openpyxl would give them with data_only."""
 
-    def __init__(self, budget: _Budget, part: str, shared: list, dates: set, durations: set, epoch):
+    def __init__(
+        self, budget: _Budget, part: str, shared: list, dates: set, durations: set, epoch: datetime.datetime
+    ) -> None:
         super().__init__(budget, part)
         self.limits = budget.limits
         self.shared, self.dates, self.durations, self.epoch = shared, dates, durations, epoch
@@ -615,7 +619,7 @@ class _Sheet(_Texts):
         if column > self.limits.max_columns:
             raise _too_many_columns(column, self.limits)
 
-    def _value(self, cell: _Cell):
+    def _value(self, cell: _Cell) -> object:
         """openpyxl's reading of a cell (WorkSheetParser.parse_cell, data_only)."""
         text = "".join(cell.pieces)
         if cell.kind == "inlineStr":
@@ -640,7 +644,7 @@ class _Sheet(_Texts):
 
 
 class _Workbook:
-    def __init__(self, archive: zipfile.ZipFile, limits: UploadLimits):
+    def __init__(self, archive: zipfile.ZipFile, limits: UploadLimits) -> None:
         self.archive, self.budget = archive, _Budget(limits)
 
     def rows(self) -> list[list]:
