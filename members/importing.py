@@ -16,32 +16,27 @@ taken or repeated, the cells and parents, the user's scope.
 Members are created, never updated: a party card number that already exists is an error.
 """
 
-import csv
 import io
-import zipfile
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 from organizations import policy
 from organizations.audit import announce
 from organizations.models import Cluster, Organization
+from organizations.uploads import UploadLimits, UploadRejected, read_rows
 from organizations.vietnamese import fold
 
 from .forms import CardNumberField, MemberImportForm, OrganizationImportForm, cell_text
 from .models import Member
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 BATCH_SIZE = 1000
 # Card numbers are checked against the database in chunks of this many (one query for a city).
 LOOKUP_CHUNK = 10000
-EXTENSIONS = (".xlsx", ".csv")
 MEMBERS, ORGANIZATIONS = "members", "organizations"
 KINDS = (MEMBERS, ORGANIZATIONS)
 
@@ -101,32 +96,19 @@ class ImportResult:
 
 
 def max_bytes():
-    return getattr(settings, "IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return UploadLimits.from_settings().max_bytes
 
 
 # --- Reading the file -------------------------------------------------------------------------------
 
 
 def read_table(upload):
-    """(headers, rows) of the first sheet; rows are (row number, [values]) with blank rows left out."""
-    name = (getattr(upload, "name", "") or "").lower()
-    if not name.endswith(EXTENSIONS):
-        raise ImportRejected(_("The file is not a spreadsheet: upload an .xlsx or a .csv file."))
-    limit = max_bytes()
-    if upload.size is not None and upload.size > limit:
-        raise ImportRejected(
-            _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes.")
-            % {"size": upload.size, "limit": limit}
-        )
-    upload.seek(0)
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        raise ImportRejected(
-            _("The file is too large; the limit is %(limit)s bytes.") % {"limit": limit},
-        )
-    if not data.strip():
-        raise ImportRejected(_("The file is empty."))
-    table = _read_xlsx(data) if name.endswith(".xlsx") else _read_csv(data)
+    """(header row, headers, rows) of the first sheet; rows are (row number, [values]) with blank rows
+    left out. The file is read within the upload limits (organizations.uploads)."""
+    try:
+        table = read_rows(upload)
+    except UploadRejected as exc:
+        raise ImportRejected(str(exc)) from exc
     headers = None
     rows = []
     for number, values in enumerate(table, start=1):
@@ -142,33 +124,6 @@ def read_table(upload):
     if headers is None:
         raise ImportRejected(_("The file is empty."))
     return header_row, headers, rows
-
-
-def _read_xlsx(data):
-    if not data.startswith(b"PK\x03\x04"):
-        raise ImportRejected(_("The file is not a valid .xlsx workbook. Save it again from Excel and retry."))
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, ValueError, TypeError, OSError) as exc:
-        raise ImportRejected(_("The file is not a valid .xlsx workbook. Save it again from Excel and retry.")) from exc
-
-
-def _read_csv(data):
-    if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
-        raise ImportRejected(_("The file is not a CSV text file."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRejected(_("The CSV file is not in UTF-8 encoding. Save it as “CSV UTF-8” and retry.")) from exc
-    first_line = text.split("\n", 1)[0]
-    # Excel in a Vietnamese locale writes semicolons; elsewhere commas.
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise ImportRejected(_("The CSV file is malformed: %(error)s") % {"error": exc}) from exc
 
 
 def _clean_cell(value):

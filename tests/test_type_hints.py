@@ -22,6 +22,7 @@ MODULES = [
     "organizations.vietnamese",
     "organizations.audit",
     "organizations.policy",
+    "organizations.uploads",
     "members.selectors",
     "members.access",
     "accounts.services",

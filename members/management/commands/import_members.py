@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -29,11 +29,12 @@ class Command(BaseCommand):
         file = Path(path)
         if not file.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
-        upload = SimpleUploadedFile(file.name, file.read_bytes())
-        try:
-            result = run_import(kind, upload, importer, commit=commit)
-        except ImportRejected as exc:
-            raise CommandError(str(exc)) from exc
+        # Opened, not read: the import reads it within the upload limits.
+        with file.open("rb") as handle:
+            try:
+                result = run_import(kind, File(handle, name=file.name), importer, commit=commit)
+            except ImportRejected as exc:
+                raise CommandError(str(exc)) from exc
         for error in result.errors:
             self.stdout.write(f"{error.row}\t{error.column}\t{error.message}")
         if result.errors:
