@@ -55,7 +55,6 @@ class FailedSignInAdmin(admin.ModelAdmin):
 
     list_display = ["account", "address", "failures", "last_failure", "paused_until"]
     search_fields = ["username", "ip_address"]
-    list_filter = ["attempt_time"]
     ordering = ["-attempt_time"]
     fields = ["account", "address", "browser", "page", "failures", "last_failure", "paused_until"]
     readonly_fields = fields

@@ -17,6 +17,9 @@ class FailedSignIn(AccessAttempt):
         verbose_name = _("failed sign-in")
         verbose_name_plural = _("failed sign-ins")
 
+    def __str__(self):
+        return f"{self.username or '—'} · {self.ip_address or '—'}"
+
 
 class AccountState(models.Model):
     """The password side of an account that was given a one-time code (accounts.services).

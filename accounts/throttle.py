@@ -43,7 +43,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -210,7 +210,7 @@ def pauses_of(usernames: Iterable[str]) -> dict[str, Pause]:
         if settings.SIGNIN_LIMITS.get("username"):
             pauses.append(_pause_over(rows, "username", {USERNAME: username}, 0))
         if settings.SIGNIN_LIMITS.get("username+ip_address"):
-            for address in {address for name, address, _n, _at in rows if name == username}:
+            for address in {address for name, address, _n, _at in rows if name == username and address}:
                 pauses.append(_pause_over(rows, "username+ip_address", {USERNAME: username, ADDRESS: address}, 0))
         pauses = [pause for pause in pauses if pause is not None and pause.until > now]
         if pauses:
@@ -258,25 +258,30 @@ class SignInHandler(AxesDatabaseHandler):
     def _count(self, request, username: str, address: str | None) -> int:
         """Count the attempt as a failure now, committed before any counter is read; its row's pk."""
         now = timezone.now()
+        key = {"username": username, "ip_address": address, "user_agent": request.axes_user_agent}
+        # Not get_or_create: without an address (NULL) the unique key does not hold, and two rows of
+        # one key must not turn the next attempt into an error.
+        mine = AccessAttempt.objects.select_for_update().filter(**key).order_by("pk")
         with transaction.atomic():
-            attempt, created = AccessAttempt.objects.select_for_update().get_or_create(
-                username=username,
-                ip_address=address,
-                user_agent=request.axes_user_agent,
-                defaults={
-                    "get_data": "",
-                    "post_data": "",
-                    "http_accept": request.axes_http_accept,
-                    "path_info": request.axes_path_info,
-                    "failures_since_start": 1,
-                },
-            )
-            if not created:
-                rows = AccessAttempt.objects.filter(pk=attempt.pk)
-                if attempt.attempt_time < _window_start(now):  # its failures have expired: start again
-                    rows.update(failures_since_start=1, attempt_time=now)
-                else:
-                    rows.update(failures_since_start=F("failures_since_start") + 1)
+            attempt = mine.first()
+            if attempt is None:
+                try:
+                    with transaction.atomic():
+                        return AccessAttempt.objects.create(
+                            **key,
+                            get_data="",
+                            post_data="",
+                            http_accept=request.axes_http_accept,
+                            path_info=request.axes_path_info,
+                            failures_since_start=1,
+                        ).pk
+                except IntegrityError:  # made by an attempt at the same moment, committed since
+                    attempt = mine.first()
+            row = AccessAttempt.objects.filter(pk=attempt.pk)
+            if attempt.attempt_time < _window_start(now):  # its failures have expired: start again
+                row.update(failures_since_start=1, attempt_time=now)
+            else:
+                row.update(failures_since_start=F("failures_since_start") + 1)
         return attempt.pk
 
     @staticmethod

@@ -375,3 +375,17 @@ def test_behind_the_proxy_each_client_has_its_own_counter_and_cannot_pick_anothe
     # Writing another address in front does not escape the counter.
     assert paused(post_login(client, "an", PASSWORD, address="127.0.0.1", HTTP_X_FORWARDED_FOR=f"{C}, {A}"))
     assert signed_in(post_login(client, "an", PASSWORD, address="127.0.0.1", HTTP_X_FORWARDED_FOR=B))
+
+
+def test_without_an_address_the_username_counter_still_holds_and_nothing_breaks(client, an, small_limits):
+    """A server reached through a socket sees no address: only the username is counted, and two rows
+    of one key (NULL escapes the unique key) do not turn the next attempt into an error."""
+    fail("an", None, 1)
+    fail("an", None, 1)
+    for _ in range(3):
+        assert post_login(client, "an", "wrong", address="").status_code == 200
+    assert failures(username="an") == 5
+    assert signed_in(post_login(client, "an", PASSWORD, address=""))
+    for _ in range(6):
+        response = post_login(client, "an", "wrong", address="")
+    assert paused(response) and not response.context["by_address"]
