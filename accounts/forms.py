@@ -2,14 +2,14 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from . import services
+from .hashers import matches_code
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """The sign-in form. An unknown user, a wrong password and an inactive account get one message;
-    after too many failures the username is locked for a while, whatever password is given."""
+class SignInForm(AuthenticationForm):
+    """The sign-in form. An unknown user, a wrong password and an inactive account get one message.
+    Too many failures pause sign-in for a while (accounts.throttle, through `authenticate`): the page
+    that says so replaces this form's answer (AxesMiddleware, accounts.views.signin_paused)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -23,32 +23,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         self.fields["username"].label = _("Username")
         self.fields["password"].label = _("Password")
 
-    def clean(self):
-        username = self.cleaned_data.get("username")
-        if username:
-            minutes = services.login_locked_minutes(username)
-            if minutes:
-                raise forms.ValidationError(
-                    ngettext(
-                        "Too many failed attempts. Please try again in %(minutes)d minute.",
-                        "Too many failed attempts. Please try again in %(minutes)d minutes.",
-                        minutes,
-                    )
-                    % {"minutes": minutes},
-                    code="locked",
-                )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if username:
-                services.login_failed(username, self.request.META.get("REMOTE_ADDR") if self.request else None)
-            raise
-        services.login_succeeded(username)
-        return cleaned
-
 
 class NewPasswordMixin:
-    """Refuses a new password that is the current password (or one-time code) again."""
+    """Refuses a new password that is the current password again, or the one-time code in any spelling
+    ("abcd efgh jk" for "ABCD-EFGH-JK"): the code printed on the slip never becomes the password."""
 
     def clean(self):
         cleaned = super().clean()
@@ -66,7 +44,8 @@ class NewPasswordMixin:
     def _is_current(self, new, cleaned):
         if "old_password" in self.fields:  # already checked against the account: no second hashing
             return cleaned.get("old_password") == new
-        return self.user.check_password(new)
+        # Not user.check_password: that would re-hash a matching code as typed.
+        return matches_code(new, self.user.password)
 
 
 class PasswordChangeForm(NewPasswordMixin, auth_forms.PasswordChangeForm):

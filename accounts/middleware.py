@@ -16,15 +16,15 @@ from . import services
 
 SESSION_KEY = "accounts_must_change_password"
 
-# Pages a user who must change the password may still open: the change itself, signing out, the
-# language switch and the admin's own password change (for staff).
+# Pages a user who must change the password may still open: the change itself, signing out and the
+# language switch. Not the admin's own password change, staff included: it asks for the current
+# password and Django would re-hash a code typed there, and it does not refuse the code as the new
+# password (accounts.forms does).
 ALLOWED_URL_NAMES = (
     "accounts:password_change",
     "accounts:password_change_done",
     "accounts:logout",
     "set_language",
-    "admin:password_change",
-    "admin:password_change_done",
     "admin:logout",
 )
 
@@ -58,17 +58,7 @@ class PasswordChangeRequiredMiddleware:
     def __call__(self, request):
         if self._must_change(request) and not self._allowed(request.path_info):
             return self._to_password_change(request)
-        response = self.get_response(request)
-        if (
-            request.method == "POST"
-            and response.status_code == 302
-            and request.path_info == self._admin_password_change_path()
-            and request.session.get(SESSION_KEY)
-        ):
-            # The admin's own password-change page succeeded (it redirects only then).
-            services.password_chosen(user=request.user)
-            remember(request, False)
-        return response
+        return self.get_response(request)
 
     def _must_change(self, request):
         user = getattr(request, "user", None)
@@ -85,12 +75,6 @@ class PasswordChangeRequiredMiddleware:
             self._paths = _allowed_paths()
         static = "/" + settings.STATIC_URL.lstrip("/")
         return path in self._paths or path.startswith(static)
-
-    def _admin_password_change_path(self):
-        try:
-            return reverse("admin:password_change")
-        except NoReverseMatch:
-            return None
 
     def _to_password_change(self, request):
         target = reverse("accounts:password_change")

@@ -1,28 +1,24 @@
-"""Sign-in bookkeeping: failed attempts, for slowing down password guessing, and the state of each
-account's password (a one-time code still to be replaced, who issued it and when)."""
+"""Sign-in bookkeeping: failed attempts, for slowing down password guessing (django-axes' table), and
+the state of each account's password (a one-time code still to be replaced, who issued it and when)."""
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class FailedLogin(models.Model):
-    """One failed sign-in. Kept in the database so that every app server sees the same count."""
-
-    username = models.CharField(_("username"), max_length=150)
-    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    attempted_at = models.DateTimeField(_("attempted at"), auto_now_add=True)
+class FailedSignIn(AccessAttempt):
+    """The failed sign-ins that django-axes counts (accounts.throttle), as the admin shows them: one
+    row per username, address and browser, with its count and the time of the last failure. Deleting
+    rows lifts the pauses they caused. A proxy: the table is axes' own."""
 
     class Meta:
+        proxy = True
         verbose_name = _("failed sign-in")
         verbose_name_plural = _("failed sign-ins")
-        indexes = [
-            # The lock check counts the recent failures of one username.
-            models.Index(fields=["username", "attempted_at"], name="failed_login_recent"),
-        ]
 
     def __str__(self):
-        return f"{self.username} {self.attempted_at:%Y-%m-%d %H:%M}"
+        return f"{self.username or '—'} · {self.ip_address or '—'}"
 
 
 class AccountState(models.Model):

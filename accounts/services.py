@@ -1,6 +1,8 @@
-"""Accounts: sign-in throttling, members' accounts with their one-time codes, and accounts with a known password.
+"""Accounts: members' accounts with their one-time codes, lifting a sign-in pause, and accounts with
+a known password.
 
-Sign-in throttling: repeated failures for one username lock it for a while.
+Sign-in limits are accounts.throttle's (django-axes); a secretary or the board lifts a member's pause
+here (`member_signin_unlock`), and a new code lifts it too.
 
 Member accounts: a secretary (for the cell), an officer or the board (for a subtree) creates in one
 step an account for every current member who has none. The username is the party card number; the
@@ -20,10 +22,8 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hashers_by_algorithm, make_password
 from django.core.exceptions import PermissionDenied
@@ -38,49 +38,17 @@ from organizations import policy
 from organizations.audit import announce
 from organizations.models import Organization, RoleAssignment
 
-from .hashers import CODE_ALPHABET, InitialCodePasswordHasher
-from .models import AccountState, FailedLogin
+from . import throttle
+from .hashers import CODE_ALPHABET, CODE_LENGTH, InitialCodePasswordHasher
+from .models import AccountState
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 _T = TypeVar("_T")
 
-# --- Sign-in throttling ------------------------------------------------------------------------
-
-
-def _normalise(username: str | None) -> str:
-    return (username or "").strip().lower()[:150]
-
-
-def _window_start() -> datetime:
-    return timezone.now() - timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-
-
-def login_locked_minutes(username: str | None) -> int:
-    """Minutes left before `username` may try again, or 0 when it is not locked."""
-    recent = FailedLogin.objects.filter(username=_normalise(username), attempted_at__gte=_window_start())
-    times = list(recent.order_by("-attempted_at").values_list("attempted_at", flat=True)[: settings.LOGIN_MAX_FAILURES])
-    if len(times) < settings.LOGIN_MAX_FAILURES:
-        return 0
-    unlock_at = times[0] + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-    remaining = (unlock_at - timezone.now()).total_seconds()
-    return max(1, int(remaining // 60) + (1 if remaining % 60 else 0))
-
-
-def login_failed(username: str | None, ip_address: str | None) -> None:
-    FailedLogin.objects.create(username=_normalise(username), ip_address=ip_address or None)
-    # Old rows are of no use to the lock; prune them as we go.
-    FailedLogin.objects.filter(attempted_at__lt=timezone.now() - timedelta(days=1)).delete()
-
-
-def login_succeeded(username: str | None) -> None:
-    FailedLogin.objects.filter(username=_normalise(username)).delete()
-
-
 # --- Member accounts and one-time codes --------------------------------------------------------
 
-CODE_LENGTH = 10
 # Rows per INSERT/UPDATE: well under SQLite's limit on query parameters.
 BATCH_SIZE = 500
 # Batches smaller than this are hashed in the request's own thread.
@@ -357,9 +325,37 @@ def member_password_reset(*, member: Member, actor: User, expected_codes_issued:
             actor=actor,
             data={"organization": member.cell.code, "member": str(member.public_id), "codes": 1},
         )
-    # A member locked out by wrong guesses can use the new code at once.
-    login_succeeded(user.username)
+    # A member paused by wrong guesses can use the new code at once.
+    throttle.unlock([user.username])
     return Slip(member, user.username, code)
+
+
+def member_signin_unlock(*, member: Member, actor: User) -> int:
+    """Lift the pause on a member's sign-in: the failed attempts of their account are forgotten, from
+    every address, and they may sign in at once with the password they have. Returns the counters
+    cleared; 0 when the account was not paused (then nothing is recorded).
+
+    Lifting a pause opens nothing by itself, but it gives whoever is guessing the password new tries:
+    so it is refused for the same accounts as a new code (an administrator's, a role beyond the actor's).
+    A pause of a whole address (many usernames failing from one network) is not lifted here.
+    """
+    _check_manages(actor, member.cell)
+    user = member.user
+    if user is None:
+        raise AccountError(_("%(name)s has no account yet. Use “Create accounts” first.") % {"name": member.full_name})
+    if user.pk != actor.pk:
+        refusal = _reset_refusal(actor, user, list(user.role_assignments.select_related("organization")))
+        if refusal:
+            raise AccountError(refusal)
+    with transaction.atomic():
+        cleared = throttle.unlock([user.username])
+        if cleared:
+            announce(
+                "signin_unlock",
+                actor=actor,
+                data={"organization": member.cell.code, "member": str(member.public_id), "cleared": cleared},
+            )
+    return cleared
 
 
 def member_codes_reissue(*, organization: Organization, actor: User) -> SlipBatch:
@@ -413,8 +409,7 @@ def member_codes_reissue(*, organization: Organization, actor: User) -> SlipBatc
         AccountState.objects.bulk_update(
             states, ["code_issued_at", "code_issued_by", "codes_issued"], batch_size=BATCH_SIZE
         )
-        for chunk in _chunks([_normalise(user.username) for user in users]):
-            FailedLogin.objects.filter(username__in=chunk).delete()
+        throttle.unlock(user.username for user in users)
         announce(
             "code_reissue",
             actor=actor,

@@ -14,4 +14,5 @@ urlpatterns = [
     path("org/<slug:code>/create/", views.organization_accounts_create, name="organization_accounts_create"),
     path("org/<slug:code>/new-codes/", views.organization_accounts_reissue, name="organization_accounts_reissue"),
     path("member/<uuid:public_id>/reset/", views.member_password_reset, name="member_password_reset"),
+    path("member/<uuid:public_id>/unlock/", views.member_signin_unlock, name="member_signin_unlock"),
 ]

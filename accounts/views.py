@@ -4,22 +4,39 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import services
+from . import services, throttle
 from .access import get_managed_member_for_user, get_managed_organization_for_user
-from .forms import ConfirmForm, FirstPasswordForm, PasswordChangeForm, ResetForm, ThrottledAuthenticationForm
+from .forms import ConfirmForm, FirstPasswordForm, PasswordChangeForm, ResetForm, SignInForm
 from .middleware import remember
 from .selectors import account_counts, account_status, members_with_accounts
 
 
 class LoginView(auth_views.LoginView):
-    form_class = ThrottledAuthenticationForm
+    form_class = SignInForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+
+def signin_paused(request, original_response=None, credentials=None):
+    """settings.AXES_LOCKOUT_CALLABLE: the answer to a sign-in refused, or failed for the last allowed
+    time, on any sign-in form (the admin's included). A page of the site in the user's language that
+    says when to try again and what else to do; 429 with Retry-After, for machines."""
+    pause = getattr(request, "signin_pause", None) or throttle.Pause("username+ip_address", timezone.now())
+    response = render(
+        request,
+        "accounts/signin_paused.html",
+        {"minutes": pause.minutes, "until": pause.until, "by_address": pause.by_address},
+        status=429,
+    )
+    response["Retry-After"] = str(pause.minutes * 60)
+    add_never_cache_headers(response)
+    return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -94,10 +111,13 @@ def organization_accounts(request, code):
     organization = get_managed_organization_for_user(request.user, code)
     query = request.GET.get("q", "").strip()[:100]
     page = Paginator(members_with_accounts(organization, query), ACCOUNTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    members = list(page.object_list)
+    pauses = throttle.pauses_of(member.user.username for member in members if member.user)
     rows = []
-    for member in page.object_list:
+    for member in members:
         state = getattr(member.user, "account_state", None) if member.user else None
-        rows.append((member, account_status(member), state.codes_issued if state else 0))
+        pause = pauses.get(throttle.normalise_username(member.user.username)) if member.user else None
+        rows.append((member, account_status(member), state.codes_issued if state else 0, pause))
     return render(
         request,
         "accounts/organization_accounts.html",
@@ -183,3 +203,25 @@ def member_password_reset(request, public_id):
         messages.error(request, exc.message)
         return redirect(back)
     return _slips_response(request, member.cell, services.SlipBatch(slips=[slip]), _("New password code"))
+
+
+@require_POST
+@login_required
+def member_signin_unlock(request, public_id):
+    """Lift the pause on one member's sign-in (too many wrong passwords): one click, recorded in the
+    trail. Their password stays as it is; a member who forgot it needs a new code instead."""
+    member = get_managed_member_for_user(request.user, public_id)
+    back = _back(request, _accounts_url(member.cell))
+    try:
+        cleared = services.member_signin_unlock(member=member, actor=request.user)
+    except services.AccountError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if cleared:
+        messages.success(
+            request,
+            _("%(name)s can sign in again now, with the same password.") % {"name": member.full_name},
+        )
+    else:
+        messages.info(request, _("%(name)s's sign-in was not paused: nothing to lift.") % {"name": member.full_name})
+    return redirect(back)

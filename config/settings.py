@@ -7,6 +7,7 @@ off a missing secret is an error at start-up, never a default, and the demo app 
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "treebeard",
+    "axes",
     "accounts",
     "organizations",
     "members",
@@ -80,6 +82,8 @@ MIDDLEWARE = [
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the page that says when to try again.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -141,10 +145,42 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Failed logins: after LOGIN_MAX_FAILURES failures for one username within LOGIN_LOCK_MINUTES,
-# further attempts for it are refused until the window has passed.
-LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+# Sign-in: axes' backend first, so that every sign-in form (the site's, the admin's) is limited before
+# a password is checked; then the accounts (accounts.backends: Django's, with one-time codes checked
+# as printed and never re-hashed as typed).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.AccountBackend",
+]
+
+# Failed sign-ins allowed within LOGIN_LOCK_MINUTES, per counter (accounts/throttle.py): one username
+# from one address, one username from anywhere, one address for any username. The next attempt is
+# refused, without checking the password, until LOGIN_LOCK_MINUTES after the last failure counted.
 LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+SIGNIN_LIMITS = {
+    "username+ip_address": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+    "username": int(os.environ.get("LOGIN_MAX_FAILURES_PER_USERNAME", "20")),
+    "ip_address": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "40")),
+}
+# Reverse proxies in front of the application (addresses or networks, e.g. "127.0.0.1"): the client's
+# address is then read from the X-Forwarded-For header they append to. Empty: REMOTE_ADDR.
+TRUSTED_PROXIES = envlist("DJANGO_TRUSTED_PROXIES")
+
+AXES_ENABLED = True
+AXES_HANDLER = "accounts.throttle.SignInHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_FAILURE_LIMIT = SIGNIN_LIMITS["username+ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCK_MINUTES)
+AXES_USERNAME_CALLABLE = "accounts.throttle.username_key"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.signin_paused"
+# A success clears that username's failures from that address only (the handler), not the address's.
+AXES_RESET_ON_SUCCESS = False
+# Failures only: successful sign-ins and sign-outs are not logged, and axes' own admin is replaced by
+# accounts.admin's (in the users' language, with the limits above).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

@@ -65,7 +65,7 @@ BOARD_PERMISSIONS = [
     # To choose the person a role is given to (the admin's user search); never to change accounts:
     # whoever may change users may make themselves superuser.
     *_crud("auth.user", "view"),
-    *_crud("accounts.failedlogin", "view", "delete"),
+    *_crud("accounts.failedsignin", "view", "delete"),
 ]
 
 # (group name, permissions, works in the admin) of each role. The group names are what the admin

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import FailedLogin
+from accounts.models import FailedSignIn
 from assessments.models import Assessment, AuditEntry, DecisionConflict, OrganizationReview, Period, Recheck
 from members.models import CivilServiceRating, DisciplineDecision, Member
 from organizations.models import Cluster, Organization
@@ -41,7 +41,7 @@ def test_every_registered_model_has_a_changelist_test():
 def test_changelist_and_add_form_open(model, admin_client_):
     assert admin_client_.get(changelist(model)).status_code == 200
     add = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
-    expected = 403 if model in (FailedLogin, Assessment, AuditEntry, OrganizationReview) else 200
+    expected = 403 if model in (FailedSignIn, Assessment, AuditEntry, OrganizationReview) else 200
     assert admin_client_.get(add).status_code == expected
 
 
@@ -60,7 +60,9 @@ def grow(city, n):
             m = MemberFactory(cell=cell)
         DisciplineDecision.objects.create(member=m, decided_on="2025-03-01", form="reprimand", reason="x")
         CivilServiceRating.objects.create(member=m, year=2025, level="HTTNV")
-        FailedLogin.objects.create(username=f"u{m.pk}")
+        FailedSignIn.objects.create(
+            username=f"u{m.pk}", ip_address="203.0.113.1", user_agent="x", failures_since_start=5, http_accept="x"
+        )
         user = UserFactory()
         assessment = Assessment.objects.create(period=period, subject_kind="member", member=m, organization=cell)
         Assessment.objects.create(period=period, subject_kind="organization", organization=cell)
@@ -86,7 +88,7 @@ def count(client, url):
 # evaluators' forms are subqueries of its one list query); AuditEntry the periods and the distinct actions;
 # Period the distinct regimes and years; Recheck the periods; DecisionConflict none.
 CHANGELIST_QUERIES = {
-    "accounts.FailedLogin": 5,
+    "accounts.FailedSignIn": 5,
     "assessments.Assessment": 6,
     "assessments.AuditEntry": 7,
     "assessments.DecisionConflict": 5,

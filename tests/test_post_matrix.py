@@ -46,6 +46,18 @@ def _transfer_from_a1(p, c):
     transfers.transfer_record(transfer=c.transfer, user=p.board)
 
 
+def _pause_member(p, c):
+    from tests.accounts.helpers import fail
+
+    fail(p.member.username, "203.0.113.1", 5)
+
+
+def _member_paused():
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.filter(username="member").exists()
+
+
 # name -> (prepare(p, c) -> None, url(p, c), data(p, c), happened(p, c) -> bool, who may, in PERSONAS order).
 #              anonymous outsider member secretary_a1 secretary_b1 officer_a evaluator board
 WRITES = {
@@ -139,6 +151,13 @@ WRITES = {
         lambda p, c: reverse("accounts:member_password_reset", args=[p.member_a1_other.public_id]),
         lambda p, c: {"codes_issued": "1", "confirmed": "1"},
         lambda p, c: _fresh(p.member_a1_other).user.account_state.codes_issued == 2,
+        (N, N, N, Y, N, Y, N, Y),
+    ),
+    "lift a member's sign-in pause": (
+        _pause_member,
+        lambda p, c: reverse("accounts:member_signin_unlock", args=[p.member_record.public_id]),
+        lambda p, c: {},
+        lambda p, c: not _member_paused(),
         (N, N, N, Y, N, Y, N, Y),
     ),
 }

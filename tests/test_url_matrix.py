@@ -54,6 +54,10 @@ MATRIX = {
         lambda p, c: reverse("accounts:member_password_reset", args=[p.member_record.public_id]),
         (405, 405, 405, 405, 405, 405, 405, 405),
     ),
+    "accounts:member_signin_unlock": (
+        lambda p, c: reverse("accounts:member_signin_unlock", args=[p.member_record.public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     "organizations:list": (
         lambda p, c: reverse("organizations:list"),
         (302, 404, 404, 200, 200, 200, 200, 200),

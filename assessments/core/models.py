@@ -371,6 +371,7 @@ class AuditEntry(models.Model):
         )
         ACCOUNTS_CREATE = "accounts_create", pgettext_lazy("history", "Accounts created")
         CODE_REISSUE = "code_reissue", pgettext_lazy("history", "New sign-in codes issued")
+        SIGNIN_UNLOCK = "signin_unlock", pgettext_lazy("history", "Sign-in pause lifted")
         IMPORT_MEMBERS = "import_members", pgettext_lazy("history", "Party members imported")
         IMPORT_ORGANIZATIONS = "import_organizations", pgettext_lazy("history", "Organisations imported")
         TRANSFER = "transfer", pgettext_lazy("history", "Transferred to another cell")

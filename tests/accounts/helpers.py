@@ -44,3 +44,27 @@ def fresh(organization):
     from organizations.models import Organization
 
     return Organization.objects.get(pk=organization.pk)
+
+
+def fail(username, address, failures=1, *, minutes_ago=0, browser="test browser"):
+    """`failures` failed sign-ins of `username` from `address`, the last `minutes_ago` minutes ago, as
+    accounts.throttle counts them (axes' AccessAttempt)."""
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    attempt = AccessAttempt.objects.create(
+        username=username,
+        ip_address=address,
+        user_agent=browser,
+        http_accept="",
+        path_info=LOGIN,
+        get_data="",
+        post_data="",
+        failures_since_start=failures,
+    )
+    if minutes_ago:
+        at = timezone.now() - timedelta(minutes=minutes_ago)
+        AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=at)
+    return attempt

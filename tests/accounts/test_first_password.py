@@ -12,7 +12,7 @@ from accounts import services
 from accounts.middleware import SESSION_KEY
 from tests.conftest import PASSWORD
 
-from .helpers import NEW_PASSWORD, PASSWORD_CHANGE, choose_password, fresh, sign_in
+from .helpers import LOGIN, NEW_PASSWORD, PASSWORD_CHANGE, choose_password, fresh, sign_in
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -160,19 +160,73 @@ def test_a_reset_signs_the_member_out_everywhere(client, personas):
     assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
 
 
-def test_the_admins_own_password_change_also_ends_the_forced_change(client, personas):
+def test_staff_signing_in_with_a_code_choose_their_password_on_the_sites_page_not_the_admins(client, personas):
+    """The admin's own password change would take the code as the current password (re-hashing it as
+    typed) and accept it as the new one: a member with a code never reaches it."""
     User.objects.filter(username="member").update(is_staff=True)
     root = User.objects.create(username="root", is_superuser=True, is_staff=True)
     slip = services.member_password_reset(member=personas.member_record, actor=root)  # only an administrator may
     sign_in(client, "member", slip.code)
-    assert client.get(reverse("admin:password_change")).status_code == 200
-    response = client.post(
-        reverse("admin:password_change"),
-        {"old_password": slip.code, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
-    )
-    assert response.status_code == 302
+    for url in (reverse("admin:password_change"), reverse("admin:index")):
+        response = client.get(url)
+        assert response.status_code == 302 and response.url == PASSWORD_CHANGE
+    data = {"old_password": slip.code, "new_password1": slip.code, "new_password2": slip.code}
+    response = client.post(reverse("admin:password_change"), data)
+    assert response.status_code == 302 and response.url == PASSWORD_CHANGE
+    assert User.objects.get(username="member").password.startswith("initial_pbkdf2$")
+    choose_password(client)
     assert not User.objects.get(username="member").account_state.must_change_password
-    assert client.get(reverse("home")).status_code == 200
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+# --- The code never becomes the password ---------------------------------------------------------
+
+
+def spellings(code):
+    """The code as printed, and as a member might type it."""
+    raw = code.replace("-", "")
+    return [code, raw, raw.lower(), code.lower(), code.replace("-", " "), " ".join(raw.lower()), f" {raw} "]
+
+
+def test_signing_in_with_the_code_however_typed_leaves_the_code_as_it_was(client, slip):
+    """Django re-hashes a password at sign-in when its hasher is not the preferred one, as typed: the
+    code stays the code (the same hash) instead of turning into what the member typed."""
+    stored = User.objects.get(username=slip.username).password
+    for typed in spellings(slip.code):
+        assert sign_in(client, slip.username, typed).status_code == 302, typed
+        assert User.objects.get(username=slip.username).password == stored
+    # In the admin's sign-in too (staff signing in with a code).
+    User.objects.filter(username=slip.username).update(is_staff=True)
+    client.logout()
+    admin_login = reverse("admin:login")
+    response = client.post(admin_login, {"username": slip.username, "password": slip.code.lower().replace("-", "")})
+    assert response.status_code == 302
+    assert User.objects.get(username=slip.username).password == stored
+
+
+@pytest.mark.parametrize("form", range(7))
+def test_the_new_password_may_not_be_the_code_in_any_spelling(form, client, slip):
+    typed_at_sign_in = slip.code.lower().replace("-", "")  # the spelling the issue saw re-hashed
+    sign_in(client, slip.username, typed_at_sign_in)
+    candidate = spellings(slip.code)[form].strip()
+    response = choose_password(client, candidate)
+    assert response.status_code == 200
+    assert [e.code for e in response.context["form"].errors.as_data()["new_password2"]] == ["password_unchanged"]
+    assert User.objects.get(username=slip.username).account_state.must_change_password
+
+
+def test_after_the_first_password_neither_the_printed_nor_the_typed_code_signs_in(client, slip):
+    sign_in(client, slip.username, slip.code.lower().replace("-", ""))
+    assert choose_password(client).status_code == 302
+    client.logout()
+    for number, typed in enumerate(spellings(slip.code)):
+        # From as many addresses: more than 5 failures from one would pause the account there.
+        data = {"username": slip.username, "password": typed}
+        response = client.post(LOGIN, data, REMOTE_ADDR=f"10.0.0.{number + 1}")
+        assert response.status_code == 200 and response.context["form"].errors, typed
+        assert "_auth_user_id" not in client.session
+    assert not User.objects.get(username=slip.username).password.startswith("initial_pbkdf2$")
+    assert sign_in(client, slip.username, NEW_PASSWORD).status_code == 302
 
 
 # --- What it costs ----------------------------------------------------------------------------------

@@ -1,8 +1,6 @@
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 
-from accounts.models import FailedLogin
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
 
@@ -48,47 +46,6 @@ def test_unknown_user_wrong_password_and_inactive_account_get_the_same_message(c
     }
     assert len(messages) == 1
     assert WRONG in messages.pop()
-
-
-def test_failed_logins_are_recorded_and_a_success_clears_them(client):
-    UserFactory(username="an")
-    post_login(client, "an", "wrong")
-    post_login(client, "AN", "wrong")
-    assert FailedLogin.objects.filter(username="an").count() == 2
-    post_login(client, "an", PASSWORD)
-    assert FailedLogin.objects.filter(username="an").count() == 0
-
-
-@override_settings(LOGIN_MAX_FAILURES=3, LOGIN_LOCK_MINUTES=15)
-def test_repeated_failures_lock_the_username_even_for_the_right_password(client, english):
-    UserFactory(username="an")
-    for _ in range(3):
-        response = post_login(client, "an", "wrong")
-        assert "Too many failed attempts" not in error_text(response)
-    response = post_login(client, "an", PASSWORD)
-    assert response.status_code == 200
-    assert "Too many failed attempts" in error_text(response)
-    assert "15 minutes" in error_text(response)
-    assert "_auth_user_id" not in client.session
-
-
-@override_settings(LOGIN_MAX_FAILURES=3, LOGIN_LOCK_MINUTES=15)
-def test_the_lock_expires(client, english):
-    UserFactory(username="an")
-    for _ in range(3):
-        post_login(client, "an", "wrong")
-    FailedLogin.objects.update(attempted_at=FailedLogin.objects.first().attempted_at.replace(year=2000))
-    response = post_login(client, "an", PASSWORD)
-    assert response.status_code == 302
-
-
-@override_settings(LOGIN_MAX_FAILURES=3)
-def test_the_lock_of_one_username_does_not_lock_another(client):
-    UserFactory(username="an")
-    UserFactory(username="binh")
-    for _ in range(3):
-        post_login(client, "an", "wrong")
-    assert post_login(client, "binh", PASSWORD).status_code == 302
 
 
 def test_logout_needs_post(client, personas):

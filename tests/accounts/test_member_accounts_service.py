@@ -1,20 +1,22 @@
 """The services that create member accounts and hand out one-time codes."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.core import checks
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
-from accounts import services
+from accounts import services, throttle
 from accounts.checks import INITIAL_HASHER, check_initial_code_hasher
 from accounts.hashers import CODE_ALPHABET
-from accounts.models import AccountState, FailedLogin
+from accounts.models import AccountState
 from members.models import Member
 from organizations.models import RoleAssignment
 from tests.factories import MemberFactory, UserFactory, grant
 
-from .helpers import CODE_RE, fresh
+from .helpers import CODE_RE, fail, fresh
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -198,12 +200,14 @@ def test_a_reset_replaces_a_forgotten_password_and_asks_for_a_new_one(personas):
     assert personas.member.account_state.must_change_password
 
 
-def test_a_reset_lifts_a_lock_out(personas):
-    for _ in range(6):
-        services.login_failed("member", "127.0.0.1")
-    assert services.login_locked_minutes("member")
+def test_a_reset_lifts_a_pause(personas):
+    fail("member", "10.0.0.1", 5)
+    fail("member", "10.0.0.2", 20)
+    fail("someone-else", "10.0.0.1", 5)
+    assert set(throttle.pauses_of(["member", "someone-else"])) == {"member", "someone-else"}
     services.member_password_reset(member=personas.member_record, actor=personas.secretary_a1)
-    assert not FailedLogin.objects.filter(username="member").exists()
+    assert set(throttle.pauses_of(["member", "someone-else"])) == {"someone-else"}
+    assert not AccessAttempt.objects.filter(username="member").exists()
 
 
 def test_two_resets_from_the_same_page_give_one_code(personas):
@@ -256,7 +260,7 @@ def test_a_reset_outside_the_actors_scope_is_refused(personas):
 def test_new_codes_go_only_to_accounts_whose_code_was_never_used(personas, city, client):
     batch = create_for_city(personas, city)
     used = next(s for s in batch.slips if s.member.pk == personas.member_a2.pk)
-    assert client.login(username=used.username, password=used.code)
+    assert client.login(request=HttpRequest(), username=used.username, password=used.code)
     again = services.member_codes_reissue(organization=city.city, actor=personas.board)
     assert {s.member.full_name for s in again.slips} == WITHOUT_ACCOUNT - {"Nguyễn Văn Dũng"}
     old = {s.username: s.code for s in batch.slips}

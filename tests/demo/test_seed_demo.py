@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -195,8 +196,8 @@ def role_of(username):
 
 def test_every_role_has_an_account_that_can_sign_in(seeded):
     for username in DEMO_USERNAMES:
-        assert Client().login(username=username, password=DEMO_PASSWORD), username
-        assert not Client().login(username=username, password="wrong password")
+        assert Client().login(request=HttpRequest(), username=username, password=DEMO_PASSWORD), username
+        assert not Client().login(request=HttpRequest(), username=username, password="wrong password")
         line = next(line for line in seeded.splitlines() if line.startswith(f"{username} "))
         assert DEMO_PASSWORD in line
 
@@ -280,7 +281,7 @@ def test_reset_deletes_and_reloads_the_same_data(seeded):
     assert snapshot() == before
     assert sorted(Member.objects.values_list("card_number", "full_name", "date_of_birth")) == people
     assert Organization.objects.get(code=CITY_CODE).pk != old_city
-    assert Client().login(username="bithu", password=DEMO_PASSWORD)
+    assert Client().login(request=HttpRequest(), username="bithu", password=DEMO_PASSWORD)
 
 
 def test_reset_can_change_the_size_and_the_seed(seeded):
