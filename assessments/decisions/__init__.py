@@ -5,7 +5,9 @@ reopened when a decision must be taken again.
 models     OrganizationReview (the ranking in the admin)
 selectors  the rows of a decision screen, the counts of a group, the quota box
 services   recording levels, the quota's exceptions
-closing    what stands in the way of finalising; finalising, publishing, reopening a subject
+closing    what stands in the way of finalising; finalising, publishing, reopening a subject; after
+           finalising, confirming again (or lowering) a decision put back "to confirm"
+links      the order of the decisions and the re-checks of what rests on a level that changed
 ranking    the rows and the service of the decisions on organisations
 forms      a row's level and reason (one, or a page of them), the filters, the quota's exception (the
            competent level's decision),
@@ -14,6 +16,8 @@ views      the decision screens
 """
 
 from .closing import (  # noqa: E402 - the end of the year
+    decision_confirm_again,
+    decisions_to_confirm,
     finalise_blockers,
     period_finalise,
     period_publish,
@@ -49,7 +53,9 @@ __all__ = [
     "Tally",
     "build_rows",
     "check_decider",
+    "decision_confirm_again",
     "decision_rows",
+    "decisions_to_confirm",
     "decisions_record",
     "exception_record",
     "finalise_blockers",
