@@ -28,6 +28,7 @@ from ..core.text import lang
 from ..core.transitions import log_action
 from ..rulebooks import (
     Evaluation,
+    Finding,
     QuotaResult,
     get_rulebook,
 )
@@ -316,8 +317,20 @@ class ToConfirm:
 
     @property
     def forbidding(self) -> list[str]:
-        language = lang()
-        return [f"{f.rule_id}: {f.message(language)}" for f in self.evaluation.explain(self.assessment.decided_level)]
+        """What the rules say against the level as it stands."""
+        return _cited_findings(self.evaluation.explain(self.assessment.decided_level))
+
+    @property
+    def lower_concerns(self) -> list[str]:
+        """The warnings on the level it would be lowered to: lowering to it asks for the reason."""
+        if self.lower_to is None:
+            return []
+        return _cited_findings(f for f in self.evaluation.warnings(self.lower_to) if not f.unchecked)
+
+
+def _cited_findings(findings: Iterable[Finding]) -> list[str]:
+    language = lang()
+    return [f"{f.rule_id}: {f.message(language)}" for f in findings]
 
 
 def lower_level(evaluation: Evaluation, level: Level | str) -> Level | None:
@@ -334,7 +347,7 @@ def decisions_to_confirm(period: Period) -> list[ToConfirm]:
     """Every decision of `period` put back "to confirm", in the order of the tree, with the rules'
     reading of it now: a fixed number of queries whatever their number."""
     flagged = list(
-        Assessment.objects.filter(period=period, to_confirm=True)
+        Assessment.objects.filter(period=period, to_confirm=True, classified=True)
         .exclude(decided_level="")
         .select_related("member", "organization")
         .order_by("organization__path", "member__sort_key", "pk")
@@ -376,7 +389,7 @@ def decision_confirm_again(
             raise WorkflowError(
                 _("Before the round is finalised, the deciding level decides it again on its decision screen.")
             )
-        if not current.to_confirm or not current.decided_level:
+        if not current.to_confirm or not current.decided_level or not current.classified:
             raise WorkflowError(_("This decision is not waiting to be confirmed."))
         if current.reopened:
             raise WorkflowError(_("This subject is reopened: its new level is decided on the decision screen."))
@@ -434,16 +447,13 @@ def decision_confirm_again(
 def _check_level(evaluation: Evaluation, level: Level, reason: str) -> None:
     """Refuse (WorkflowError, with the rules' messages) a level the rules forbid, unless only by what the
     written reason may set aside; or one a warning concerns, without a reason."""
-    language = lang()
     forbidden = evaluation.explain(level)
     if forbidden and not (reason and all(f.mitigable for f in forbidden)):
         raise WorkflowError(
-            _("The rules do not allow %(level)s:") % {"level": level.value},
-            errors=[f"{f.rule_id}: {f.message(language)}" for f in forbidden],
+            _("The rules do not allow %(level)s:") % {"level": level.value}, errors=_cited_findings(forbidden)
         )
     concerns = [f for f in evaluation.warnings(level) if not f.unchecked]
     if concerns and not reason:
         raise WorkflowError(
-            _("A warning of the rules concerns this level: please write the reason."),
-            errors=[f"{f.rule_id}: {f.message(language)}" for f in concerns],
+            _("A warning of the rules concerns this level: please write the reason."), errors=_cited_findings(concerns)
         )
