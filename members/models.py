@@ -93,7 +93,7 @@ class Member(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="secretaries",
+        related_name="+",
         limit_choices_to={"kind__in": HEADED_COMMITTEE_KINDS},
         help_text=_(
             "The party committee this member heads as its secretary (a grassroots or section committee, the "

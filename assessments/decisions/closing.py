@@ -317,8 +317,10 @@ class ToConfirm:
 
     @property
     def forbidding(self) -> list[str]:
-        """What the rules say against the level as it stands."""
-        return _cited_findings(self.evaluation.explain(self.assessment.decided_level))
+        """What the rules now say against the level, beyond the finding that put it back (shown already)."""
+        language, shown = lang(), self.assessment.to_confirm_reason
+        forbidden = self.evaluation.explain(self.assessment.decided_level)
+        return _cited_findings(f for f in forbidden if f.message(language) not in shown)
 
     @property
     def lower_concerns(self) -> list[str]:

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 limit_choices_to={"kind__in": ("city", "grassroots_committee", "section_committee")},
                 null=True,
                 on_delete=django.db.models.deletion.SET_NULL,
-                related_name="secretaries",
+                related_name="+",
                 to="organizations.organization",
                 verbose_name="secretary of the committee",
             ),
