@@ -6,7 +6,8 @@ or `evaluate_form` (one subject, with the answers of the form being filled). The
 
 - the records of the year (`core.facts`): status, discipline (one violation counted once, violations
   counted in an earlier year left out), conclusions on conduct, civil-service rating, leave in
-  calendar months, transfers, last year's level; for a leader, the level of the unit they head;
+  calendar months, transfers, last year's level; for a leader, the level of the organisations they head
+  (a cell's secretary the cell, a committee's secretary the committee: `core.facts.headed_units`);
 - for an organisation or a leadership collective (`core.organization_facts`): the levels decided
   below it (members, subordinate organisations, its collective or its organisation) and what is still
   undecided there, its post holders' discipline and conclusions;
@@ -188,15 +189,18 @@ def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, ob
     members = [a.member for a in assessments if a.member_id]
     facts = {}
     if members:
-        heads = headed_units(members)
+        leaders = {a.member_id for a in assessments if a.subject_kind == Assessment.SubjectKind.LEADER}
+        # The leaders are held to the organisations they head: a cell, a committee (no query without one).
+        heads = headed_units(m for m in members if m.pk in leaders)
         unit_levels = dict(
             Assessment.objects.filter(
-                period=period, subject_kind=Assessment.SubjectKind.ORGANIZATION, organization_id__in=set(heads.values())
+                period=period,
+                subject_kind=Assessment.SubjectKind.ORGANIZATION,
+                organization_id__in={unit for units in heads.values() for unit in units},
             )
             .exclude(decided_level="")
             .values_list("organization_id", "decided_level")
         )
-        leaders = {a.member_id for a in assessments if a.subject_kind == Assessment.SubjectKind.LEADER}
         by_member = member_facts_for(
             members,
             period.year,

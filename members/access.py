@@ -16,6 +16,6 @@ if TYPE_CHECKING:
 
 def get_member_for_user(user: User | AnonymousUser, public_id: UUID | str) -> Member:
     return get_object_or_404(
-        members_visible_to(user).select_related("cell", "user"),
+        members_visible_to(user).select_related("cell", "user", "headed_committee"),
         public_id=public_id,
     )

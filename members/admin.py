@@ -112,11 +112,11 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ["search_name", "card_number", "cell__search_name"]
     search_help_text = _("Name with or without diacritics, party card number, or cell name.")
     ordering = ["sort_key", "pk"]
-    autocomplete_fields = ["cell", "user"]
+    autocomplete_fields = ["cell", "user", "headed_committee"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["full_name", "gender", "date_of_birth", "card_number", "cell", "status", "status_since"]}),
-        (_("Party"), {"fields": ["admission_date", "official_date", "party_post"]}),
+        (_("Party"), {"fields": ["admission_date", "official_date", "party_post", "headed_committee"]}),
         (_("Work"), {"fields": ["occupation", "work_unit", "government_post", "is_leader"]}),
         (_("Contact and account"), {"fields": ["email", "phone", "user"]}),
         (_("Record"), {"classes": ["collapse"], "fields": ["public_id", "created_at", "updated_at"]}),

@@ -17,6 +17,13 @@ from organizations.vietnamese import fold, name_sort_key
 from vocabulary import Level
 from vocabulary.choices import model_choices
 
+# The organisations a member may head as their secretary beyond their own cell.
+HEADED_COMMITTEE_KINDS = (
+    Organization.Kind.CITY_COMMITTEE,
+    Organization.Kind.GRASSROOTS_COMMITTEE,
+    Organization.Kind.SECTION_COMMITTEE,
+)
+
 
 class MemberQuerySet(models.QuerySet):
     def under(self, organization):
@@ -77,6 +84,22 @@ class Member(models.Model):
     work_unit = models.CharField(_("work unit"), max_length=255, blank=True)
     occupation = models.CharField(_("occupation group"), max_length=20, choices=Occupation.choices)
     party_post = models.CharField(_("party post"), max_length=20, choices=PartyPost.choices, blank=True)
+    # The party post is held in the member's cell; a committee above it is headed by one of the members of
+    # its subtree: its secretary, who is reviewed as a leader held to the committee's level (L-UNIT,
+    # L-NOT-ABOVE). A cell's secretary heads the cell by the party post alone.
+    headed_committee = models.ForeignKey(
+        Organization,
+        verbose_name=_("secretary of the committee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        limit_choices_to={"kind__in": HEADED_COMMITTEE_KINDS},
+        help_text=_(
+            "The party committee this member heads as its secretary (a grassroots or section committee, the "
+            "city committee). The member belongs to a cell under it and is reviewed as a leader."
+        ),
+    )
     government_post = models.CharField(_("government post"), max_length=255, blank=True)
     is_leader = models.BooleanField(_("leader or manager"), default=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
@@ -110,6 +133,12 @@ class Member(models.Model):
                 name="member_born_before_admission",
                 condition=Q(admission_date__gt=F("date_of_birth")),
                 violation_error_message=_("The admission date must be after the date of birth."),
+            ),
+            models.UniqueConstraint(
+                fields=["headed_committee"],
+                condition=Q(headed_committee__isnull=False),
+                name="member_one_secretary_per_committee",
+                violation_error_message=_("Another member is already the secretary of this committee."),
             ),
         ]
         indexes = [
@@ -145,8 +174,20 @@ class Member(models.Model):
             errors["official_date"] = _("The official date cannot be before the admission date.")
         if self.cell_id and self.cell.kind not in Organization.CELL_KINDS:
             errors["cell"] = _("A member belongs to a cell, not to a committee.")
+        if self.headed_committee_id:
+            errors.update(self._headed_committee_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _headed_committee_errors(self):
+        committee = self.headed_committee
+        if committee.kind not in HEADED_COMMITTEE_KINDS:
+            return {"headed_committee": _("Choose a committee: a cell's secretary is given by the party post.")}
+        if self.cell_id and not self.cell.path.startswith(committee.path):
+            return {"headed_committee": _("The secretary of a committee belongs to a cell under it.")}
+        if not self.is_leader:
+            return {"is_leader": _("The secretary of a committee is reviewed as a leader: tick “leader or manager”.")}
+        return {}
 
     @property
     def is_probationary(self):

@@ -128,6 +128,8 @@ RULES: dict[str, Rule] = {
         _("The comment on a transferred member is written by the former cell."),
     ),
     "recheck.manage": rule({B}, _("Only the organisation board records and resolves the matters to re-check.")),
+    # After finalising: a decision a change below put back "to confirm", confirmed again or lowered.
+    "decision.confirm_again": rule({B}, _("Only the organisation board confirms a decision again after finalising.")),
     # People and accounts.
     "import.members": rule({M}, _("The cell is outside your organisations.")),
     "import.organizations": rule({B}, _("Only the organisation board imports organisations.")),

@@ -326,3 +326,53 @@ def test_a_transfer_entered_on_the_member_page_moves_the_open_review(admin_clien
     assert entry.reason == "Chuyển công tác" and entry.data["outcome"] == "moved"
     assert any("Chi bộ B1" in str(m) for m in response.context["messages"])
     assert datetime.date(2026, 8, 1) == member.transfers.get().transferred_on
+
+
+# --- The secretary of a committee ---------------------------------------------------------------------------
+
+
+def test_the_board_names_a_committees_secretary_on_the_member_page(client_for, personas, city):
+    board = client_for(personas.board)
+    member = personas.member_a2
+    page = board.get(change(member)).content.decode()
+    assert 'name="headed_committee"' in page
+    data = member_form_data(member, headed_committee=city.committee_a.pk, is_leader="on")
+    assert board.post(change(member), data).status_code == 302
+    member.refresh_from_db()
+    assert member.headed_committee == city.committee_a and member.is_leader
+    # The member's page says so.
+    detail = board.get(reverse("members:detail", args=[member.public_id])).content.decode()
+    assert "Đảng bộ A" in detail and "headed-committee" in detail
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"headed_committee": "committee_a"}, "is_leader"),  # a committee's secretary is reviewed as a leader
+        ({"headed_committee": "committee_b", "is_leader": "on"}, "headed_committee"),  # not above the member's cell
+        ({"headed_committee": "cell_a2", "is_leader": "on"}, "headed_committee"),  # a cell: by the party post
+    ],
+)
+def test_a_committee_secretary_who_cannot_be_is_refused_and_nothing_changes(client_for, personas, city, changes, field):
+    board = client_for(personas.board)
+    member = personas.member_a2
+    values = {key: getattr(city, value).pk if key == "headed_committee" else value for key, value in changes.items()}
+    response = board.post(change(member), member_form_data(member, **values))
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    member.refresh_from_db()
+    assert member.headed_committee is None and not member.is_leader
+
+
+def test_a_committee_has_one_secretary(client_for, personas, city):
+    Member.objects.filter(pk=personas.member_a2.pk).update(headed_committee=city.committee_a, is_leader=True)
+    other = personas.member_a1_other
+    response = client_for(personas.board).post(
+        change(other), member_form_data(other, headed_committee=city.committee_a.pk, is_leader="on")
+    )
+    assert response.status_code == 200
+    assert "Another member is already the secretary of this committee." in response.content.decode() or (
+        "đã là bí thư" in response.content.decode()
+    )
+    other.refresh_from_db()
+    assert other.headed_committee is None

@@ -58,6 +58,16 @@ def _member_paused():
     return AccessAttempt.objects.filter(username="member").exists()
 
 
+def _put_back_after_finalising(p, c):
+    """Everything decided HTNV and the period finalised; then cell A1 put back "to confirm"."""
+    from assessments.models import Assessment, Period
+
+    Assessment.objects.filter(period=c.period, classified=True).update(decided_level="HTNV", state="decided")
+    Period.objects.filter(pk=c.period.pk).update(state=Period.State.FINALISED)
+    c.put_back = Assessment.objects.get(period=c.period, organization=c.cell_a1, subject_kind="organization")
+    Assessment.objects.filter(pk=c.put_back.pk).update(to_confirm=True, to_confirm_reason="Một mức xếp loại đã đổi")
+
+
 # name -> (prepare(p, c) -> None, url(p, c), data(p, c), happened(p, c) -> bool, who may, in PERSONAS order).
 #              anonymous outsider member secretary_a1 secretary_b1 officer_a evaluator board
 WRITES = {
@@ -105,6 +115,13 @@ WRITES = {
         lambda p, c: reverse("assessments:recheck_resolve", args=[c.period.public_id, c.period.rechecks.get().pk]),
         lambda p, c: {"resolution": "Không có cơ sở"},
         lambda p, c: not c.period.rechecks.get().is_open,
+        (N, N, N, N, N, N, N, Y),
+    ),
+    "confirm again, after finalising, a decision put back to confirm": (
+        _put_back_after_finalising,
+        lambda p, c: reverse("assessments:confirm_again", args=[c.period.public_id, c.put_back.public_id]),
+        lambda p, c: {"action": "confirm", "reason": "Mức xếp loại vẫn đúng"},
+        lambda p, c: not _fresh(c.put_back).to_confirm,
         (N, N, N, N, N, N, N, Y),
     ),
     "create the accounts of a cell": (

@@ -136,6 +136,11 @@ MATRIX = {
         lambda p, c: reverse("assessments:recheck_resolve", args=[c.period.public_id, 1]),
         (405, 405, 405, 405, 405, 405, 405, 405),
     ),
+    # The board's answer, after finalising, to a decision put back "to confirm": a POST only.
+    "assessments:confirm_again": (
+        lambda p, c: reverse("assessments:confirm_again", args=[c.period.public_id, c.form.public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     "assessments:decide": (
         lambda p, c: reverse("assessments:decide", args=[c.period.public_id, c.committee_a.code]),
         (302, 404, 404, 404, 404, 200, 404, 200),

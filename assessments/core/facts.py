@@ -36,11 +36,13 @@ from ..rulebooks import (
     Parameters,
     TransferFact,
     get_rulebook,
+    lowest,
 )
 from ..rulebooks.arithmetic import add_months
 
 if TYPE_CHECKING:
     from organizations.models import Organization
+    from vocabulary import Level
 
     from .models import Period
 
@@ -81,9 +83,26 @@ def _within(start: datetime.date, end: datetime.date, year: int) -> tuple[dateti
     return max(start, datetime.date(year, 1, 1)), min(end, datetime.date(year, 12, 31))
 
 
-def headed_units(members: Iterable[Member]) -> dict[int, int]:
-    """{member pk: the organisation they head}: a cell's secretary heads the cell."""
-    return {m.pk: m.cell_id for m in members if m.party_post == Member.PartyPost.SECRETARY and m.cell_id}
+def headed_units(members: Iterable[Member]) -> dict[int, tuple[int, ...]]:
+    """{member pk: the pks of the organisations they head}: a cell's secretary heads the cell (the party
+    post); the secretary of a committee above it heads that committee (`Member.headed_committee`).
+    Members who head nothing are left out. No query."""
+    heads = {}
+    for m in members:
+        units = []
+        if m.party_post == Member.PartyPost.SECRETARY and m.cell_id:
+            units.append(m.cell_id)
+        if m.headed_committee_id:
+            units.append(m.headed_committee_id)
+        if units:
+            heads[m.pk] = tuple(units)
+    return heads
+
+
+def unit_level(units: Iterable[int], unit_levels: dict[int, str]) -> Level | None:
+    """The level a leader is held to: the lowest decided level of the organisations they head (a leader
+    who heads a cell and a committee is above neither); None while none of them is decided."""
+    return lowest(*(unit_levels.get(unit) or None for unit in units))
 
 
 def member_facts_for(
@@ -97,8 +116,8 @@ def member_facts_for(
     """{member pk: MemberFacts} for the year, from the members' records: six queries in all.
 
     `previous`: last year's levels by member; `unit_levels`: the decided level of each organisation
-    (by pk) this year, for the leaders who head one; `leaders`: the members reviewed as leaders, who
-    get LeaderFacts."""
+    (by pk) this year, for the leaders who head one (`headed_units`); `leaders`: the members reviewed as
+    leaders, who get LeaderFacts."""
     members = list(members)
     ids = [m.pk for m in members]
     previous = previous or {}
@@ -197,10 +216,9 @@ def member_facts_for(
             temporary_cell_comment_received=attachments.get(m.pk, False),
         )
         if m.pk in leaders:
-            unit = heads.get(m.pk)
             facts[m.pk] = LeaderFacts(
                 **values,
-                unit_level=unit_levels.get(unit) or None if unit else None,
+                unit_level=unit_level(heads.get(m.pk, ()), unit_levels),
                 **_leader_year(leader_years.get(m.pk)),
             )
         else:

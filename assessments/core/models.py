@@ -364,6 +364,11 @@ class AuditEntry(models.Model):
         RECORD_PROPOSAL = "record_proposal", pgettext_lazy("history", "Cell's proposal recorded")
         DECIDE = "decide", pgettext_lazy("history", "Level decided")
         RECHECK = "recheck", pgettext_lazy("history", "To confirm again: a level decided below changed")
+        CONFIRM_AGAIN = "confirm_again", pgettext_lazy("history", "Confirmed again by the board after finalising")
+        LOWER_TO_CAP = (
+            "lower_to_cap",
+            pgettext_lazy("history", "Re-graded by the board to the level the rules allow after finalising"),
+        )
         QUOTA_EXCEPTION = "quota_exception", pgettext_lazy("history", "Decided above the quota, with a reason")
         CLASSIFICATION_OVERRIDE = (
             "classification_override",

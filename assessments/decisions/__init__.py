@@ -6,7 +6,9 @@ models     OrganizationReview (the ranking in the admin)
 selectors  the rows of a decision screen, the counts of a group, the quota box
 services   recording levels, the quota's exceptions
 conflicts  who stands aside from deciding a subject (their own level, what they lead, a recorded conflict)
-closing    what stands in the way of finalising; finalising, publishing, reopening a subject
+closing    what stands in the way of finalising; finalising, publishing, reopening a subject; after
+           finalising, confirming again (or lowering) a decision put back "to confirm"
+links      the order of the decisions and the re-checks of what rests on a level that changed
 ranking    the rows and the service of the decisions on organisations
 forms      a row's level and reason (one, or a page of them), the filters, the quota's exception (the
            competent level's decision),
@@ -15,6 +17,8 @@ views      the decision screens
 """
 
 from .closing import (  # noqa: E402 - the end of the year
+    decision_confirm_again,
+    decisions_to_confirm,
     finalise_blockers,
     period_finalise,
     period_publish,
@@ -50,7 +54,9 @@ __all__ = [
     "Tally",
     "build_rows",
     "check_decider",
+    "decision_confirm_again",
     "decision_rows",
+    "decisions_to_confirm",
     "decisions_record",
     "exception_record",
     "finalise_blockers",

@@ -1,19 +1,24 @@
 """The end of the year: what still stands in the way of finalising (undecided subjects, reopened ones,
-quota breaches), finalising, publishing, and the board reopening one subject to decide it again."""
+quota breaches), finalising, publishing, the board reopening one subject to decide it again, and the
+board confirming again (or lowering) a decision that a re-grading below put back "to confirm" after
+finalising."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, npgettext
 
 from organizations import policy
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..core.errors import WorkflowError
 from ..core.facts import period_parameters
@@ -22,9 +27,12 @@ from ..core.services import _locked_copy, period_step
 from ..core.text import lang
 from ..core.transitions import log_action
 from ..rulebooks import (
+    Evaluation,
+    Finding,
     QuotaResult,
     get_rulebook,
 )
+from . import links
 from .selectors import exception_decision
 
 if TYPE_CHECKING:
@@ -290,3 +298,164 @@ def assessment_reopen(
             data={"level": current.decided_level, **({"reference": reference} if reference else {})},
         )
     return current
+
+
+# --- Confirming again after finalising ------------------------------------------------------------------------
+
+CONFIRM, LOWER = "confirm", "lower"
+
+
+@dataclass
+class ToConfirm:
+    """A decision of a finalised period that a change below put back "to confirm": the rules' reading
+    of it now, whether its level can be confirmed, and the level it would be lowered to."""
+
+    assessment: Assessment
+    evaluation: Evaluation
+    confirmable: bool  # the rules allow the level (or forbid it only by what a written reason may set aside)
+    lower_to: Level | None  # the highest level the rules allow below it; None: none (reopen it)
+
+    @property
+    def forbidding(self) -> list[str]:
+        """What the rules now say against the level, beyond the finding that put it back (shown already)."""
+        language, shown = lang(), self.assessment.to_confirm_reason
+        forbidden = self.evaluation.explain(self.assessment.decided_level)
+        return _cited_findings(f for f in forbidden if f.message(language) not in shown)
+
+    @property
+    def lower_concerns(self) -> list[str]:
+        """The warnings on the level it would be lowered to: lowering to it asks for the reason."""
+        if self.lower_to is None:
+            return []
+        return _cited_findings(f for f in self.evaluation.warnings(self.lower_to) if not f.unchecked)
+
+
+def _cited_findings(findings: Iterable[Finding]) -> list[str]:
+    language = lang()
+    return [f"{f.rule_id}: {f.message(language)}" for f in findings]
+
+
+def lower_level(evaluation: Evaluation, level: Level | str) -> Level | None:
+    """The highest level below `level` that the rules allow (their cap, where it is below), or None."""
+    level = Level.coerce(level)
+    return next((allowed for allowed in evaluation.allowed_levels() if allowed < level), None)
+
+
+def _confirmable(evaluation: Evaluation, level: Level | str) -> bool:
+    return all(f.mitigable for f in evaluation.explain(level))
+
+
+def decisions_to_confirm(period: Period) -> list[ToConfirm]:
+    """Every decision of `period` put back "to confirm", in the order of the tree, with the rules'
+    reading of it now: a fixed number of queries whatever their number."""
+    flagged = list(
+        Assessment.objects.filter(period=period, to_confirm=True, classified=True)
+        .exclude(decided_level="")
+        .select_related("member", "organization")
+        .order_by("organization__path", "member__sort_key", "pk")
+    )
+    if not flagged:
+        return []
+    evaluations = links.evaluate_decided(period, flagged, get_rulebook(period.regime), period_parameters(period))
+    return [
+        ToConfirm(
+            assessment=a,
+            evaluation=evaluations[a.pk],
+            confirmable=_confirmable(evaluations[a.pk], a.decided_level),
+            lower_to=lower_level(evaluations[a.pk], a.decided_level),
+        )
+        for a in flagged
+    ]
+
+
+def decision_confirm_again(
+    *, assessment: Assessment, user: User, action: str, reference: str = "", reason: str = ""
+) -> Assessment:
+    """The board settles, after finalising, a decision that a change below put back "to confirm",
+    without reopening it: it confirms the level (when the rules allow it, or forbid it only by what its
+    written reason sets aside: R2025-ALL-MITIGATE), or lowers it to the highest level the rules allow,
+    a re-grading that keeps both levels and the reference of the board's decision (R2025-P-REGRADE).
+    A warning of the rules on the level asks for the reason, as on the decision screens. Lowering
+    re-checks what rests on the level, as any decision does; the history keeps the finding."""
+    reason = (reason or "").strip()
+    reference = (reference or "").strip()
+    policy.require(user, "decision.confirm_again", assessment.period.organization)
+    if action not in (CONFIRM, LOWER):
+        raise WorkflowError(_("Choose whether to confirm the level or to lower it."))
+    if action == LOWER and not reference:
+        raise WorkflowError(_("Please give the number and date of the board's decision that re-grades it."))
+    with transaction.atomic():
+        current = _locked_copy(assessment)
+        period = current.period
+        if not period.is_locked:
+            raise WorkflowError(
+                _("Before the round is finalised, the deciding level decides it again on its decision screen.")
+            )
+        if not current.to_confirm or not current.decided_level or not current.classified:
+            raise WorkflowError(_("This decision is not waiting to be confirmed."))
+        if current.reopened:
+            raise WorkflowError(_("This subject is reopened: its new level is decided on the decision screen."))
+        rulebook, params = get_rulebook(period.regime), period_parameters(period)
+        evaluation = links.evaluate_decided(period, [current], rulebook, params)[current.pk]
+        before = current.decided_level
+        level = Level.coerce(before) if action == CONFIRM else lower_level(evaluation, before)
+        if level is None:
+            raise WorkflowError(
+                _("The rules allow no level below %(level)s here: reopen the subject to decide it again.")
+                % {"level": before}
+            )
+        _check_level(evaluation, level, reason)
+        mitigated = sorted({f.rule_id for f in evaluation.explain(level)})
+        data = {"level": level.value, "finding": current.to_confirm_reason}
+        if mitigated:
+            data |= {"mitigated": mitigated, "rule": rulebook.mitigation_rule}
+        if reference:
+            data["reference"] = reference
+        fields = ["to_confirm", "to_confirm_reason", "updated_at"]
+        current.to_confirm, current.to_confirm_reason = False, ""
+        if action == LOWER:
+            current.regraded_from, current.regrading_reference = before, reference
+            current.decided_level, current.decided_by, current.decided_at = level.value, user, timezone.now()
+            current.version += 1
+            fields += ["regraded_from", "regrading_reference", "decided_level", "decided_by", "decided_at", "version"]
+            data |= {"regrading": True, "previous_level": before}
+        current.save(update_fields=fields)
+        log_action(
+            AuditEntry.Action.CONFIRM_AGAIN if action == CONFIRM else AuditEntry.Action.LOWER_TO_CAP,
+            assessment=current,
+            actor=user,
+            from_state=current.state,
+            to_state=current.state,
+            reason=reason,
+            data=data,
+        )
+        if action == LOWER:
+            # What rests on this level may no longer hold: it comes back here, to confirm in its turn.
+            links.recheck(
+                period=period,
+                rulebook=rulebook,
+                params=params,
+                user=user,
+                paths={current.organization.path},
+                skip={current.pk},
+            )
+            if current.subject_kind == Assessment.SubjectKind.ORGANIZATION:
+                links.recheck_leaders(
+                    period=period, rulebook=rulebook, params=params, user=user, organizations={current.organization_id}
+                )
+    return current
+
+
+def _check_level(evaluation: Evaluation, level: Level, reason: str) -> None:
+    """Refuse (WorkflowError, with the rules' messages) a level the rules forbid, unless only by what the
+    written reason may set aside; or one a warning concerns, without a reason."""
+    forbidden = evaluation.explain(level)
+    if forbidden and not (reason and all(f.mitigable for f in forbidden)):
+        raise WorkflowError(
+            _("The rules do not allow %(level)s:") % {"level": level.value}, errors=_cited_findings(forbidden)
+        )
+    concerns = [f for f in evaluation.warnings(level) if not f.unchecked]
+    if concerns and not reason:
+        raise WorkflowError(
+            _("A warning of the rules concerns this level: please write the reason."), errors=_cited_findings(concerns)
+        )

@@ -1,6 +1,7 @@
 """The forms of the decision screens: a row's level and reason (one row through htmx, a page of rows
 with the page's button), the filters, the competent level's decision on an exception to the quota, the
-bulk acceptance of the suggestions, and the board's reason for reopening a subject.
+bulk acceptance of the suggestions, the board's reason for reopening a subject, and its answer after
+finalising to a decision put back "to confirm".
 
 They check and convert what was posted; the rules, the quota and who may decide are the services'."""
 
@@ -219,6 +220,34 @@ class ReopenForm(forms.Form):
             'The board\'s decision to grade the subject again (Mẫu 03 in QĐ 366), e.g. "QĐ số 12-QĐ/TU, 05/02/2026".'
         ),
     )
+
+
+class ConfirmAgainForm(forms.Form):
+    """The board's answer, after finalising, to a decision put back "to confirm": its button (confirm the
+    level, or lower it to what the rules allow), the reference of its decision and the reason."""
+
+    action = forms.ChoiceField(
+        choices=[("confirm", "confirm"), ("lower", "lower")],
+        error_messages={
+            "required": _("Choose whether to confirm the level or to lower it."),
+            "invalid_choice": _("Choose whether to confirm the level or to lower it."),
+        },
+    )
+    reference = forms.CharField(
+        label=_("Board's decision (number and date)"),
+        max_length=120,
+        required=False,
+        error_messages={"max_length": _("The reference is longer than %(limit_value)d characters. Please shorten it.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason (recorded in the history)"),
+        max_length=MAX_NOTE,
+        required=False,
+        error_messages={"max_length": _("The reason is longer than %(limit_value)d characters. Please shorten it.")},
+    )
+
+    def messages(self) -> list[str]:
+        return [message for errors in self.errors.values() for message in errors]
 
 
 class RecheckForm(forms.Form):

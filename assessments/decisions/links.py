@@ -1,27 +1,35 @@
-"""The links between levels: an organisation's level rests on those decided below it, and its
-leadership collective's on the organisation's.
+"""The links between levels: an organisation's level rests on those decided below it, its leadership
+collective's on the organisation's, and a leader's on the organisations they head.
 
 - The order (P-ORDER): an organisation is decided after all its classified members and, a committee,
   after its subordinate organisations; in 2025 (QĐ 366 Điều 7, HD 43 §3) the leadership collective
   comes first as well, as a warning: the decree orders the collective before individuals, and the
   organisation's level only rests on its collective's, it is not made from it.
+- A leader is decided after the organisations they head (a cell's secretary the cell, a committee's
+  secretary the committee: `core.facts.headed_units`), whose level L-UNIT and L-NOT-ABOVE read. The
+  order cannot be law here: the organisation is itself decided after its members, the leader among
+  them. So a leader decided first carries a note of the order (a warning of what could not be checked,
+  which asks for no reason), and deciding the organisation re-checks the leader.
 - The evaluation of organisations and collectives with the full facts (`core.organization_facts`).
 - The re-check: when a level below changes, every organisation or collective already decided whose
-  rules now forbid its level is put back "to confirm", with the findings, until decided again.
+  rules now forbid its level is put back "to confirm", with the findings, until decided again; when an
+  organisation's level changes, so is every leader who heads it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from organizations.models import Organization
 
+from ..core.facts import headed_units
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.organization_facts import LevelsBelow, Pending, collective_facts_for
 from ..core.text import lang
@@ -103,6 +111,43 @@ def order_findings(period: Period, pending: Pending) -> list[Finding]:
     return findings
 
 
+def leader_order_findings(period: Period, assessments: Iterable[Assessment]) -> dict[int, list[Finding]]:
+    """{leader's assessment pk: [the P-ORDER finding]} for the leaders among `assessments` (members
+    loaded) who head an organisation still undecided: a warning that L-UNIT and L-NOT-ABOVE could not
+    be checked yet, naming the organisation; it asks for no reason and lowers no suggestion. One query,
+    none when no leader heads one."""
+    leaders = [a for a in assessments if a.subject_kind == Assessment.SubjectKind.LEADER and a.classified]
+    heads = headed_units(a.member for a in leaders)
+    if not heads:
+        return {}
+    undecided = dict(
+        Assessment.objects.filter(
+            period=period,
+            subject_kind=Assessment.SubjectKind.ORGANIZATION,
+            classified=True,
+            decided_level="",
+            organization_id__in={unit for units in heads.values() for unit in units},
+        ).values_list("organization_id", "organization__name")
+    )
+    rule_id = _order_rule(period)
+    found = {}
+    for assessment in leaders:
+        names = [undecided[unit] for unit in heads.get(assessment.member_id, ()) if unit in undecided]
+        if not names:
+            continue
+        vi, en = _bilingual(
+            lambda names=names: (
+                _(
+                    "%(units)s, which this leader heads, has no decided level yet (%(rule)s): the leader's level "
+                    "is checked against it once it is decided, and put back to confirm if the rules then forbid it."
+                )
+                % {"units": ", ".join(names), "rule": rule_id}
+            )
+        )
+        found[assessment.pk] = [Finding(rule_id, Severity.WARN, vi, en, unchecked=True)]
+    return found
+
+
 def evaluate_organization(
     period: Period,
     rulebook: Rulebook,
@@ -156,45 +201,65 @@ def recheck(
     ]
     if not decided:
         return []
-    organizations = {a.organization.pk: a.organization for a in decided}
-    levels = LevelsBelow(period, organizations.values())
-    collectives = [a.organization for a in decided if a.subject_kind == Assessment.SubjectKind.COLLECTIVE]
-    collective_facts = collective_facts_for(period, collectives, levels) if collectives else {}
-    answers = answers_for(period, decided, rulebook, params)
-    language = lang()
+    evaluations = evaluate_decided(period, decided, rulebook, params)
     flagged = {}
     for assessment in decided:
+        forbidden = forbidding(evaluations[assessment.pk], assessment.decided_level)
+        if forbidden:
+            flagged[assessment] = forbidden
+    return _put_back(period, user, flagged, lang())
+
+
+def evaluate_decided(
+    period: Period, assessments: Sequence[Assessment], rulebook: Rulebook, params: Parameters
+) -> dict[int, Evaluation]:
+    """{assessment pk: Evaluation} of subjects of any kind (members and organisations loaded) as the
+    links read them: members and leaders with every fact (`evaluations.evaluate_assessments`),
+    organisations with the levels below them and the order, collectives with their organisation's
+    level. A fixed number of queries whatever the number."""
+    members = [a for a in assessments if a.member_id]
+    evaluations = evaluate_assessments(period, members, rulebook, params) if members else {}
+    others = [a for a in assessments if not a.member_id]
+    if not others:
+        return evaluations
+    organizations = {a.organization.pk: a.organization for a in others}
+    levels = LevelsBelow(period, organizations.values())
+    collectives = [a.organization for a in others if a.subject_kind == Assessment.SubjectKind.COLLECTIVE]
+    collective_facts = collective_facts_for(period, collectives, levels) if collectives else {}
+    answers = answers_for(period, others, rulebook, params)
+    for assessment in others:
         variant = variant_of(rulebook, assessment, rulebook.evaluation_purpose)
         if assessment.subject_kind == Assessment.SubjectKind.COLLECTIVE:
-            evaluation = rulebook.evaluate_collective(
+            evaluations[assessment.pk] = rulebook.evaluate_collective(
                 collective_facts[assessment.organization.pk], answers[assessment.pk], params, variant=variant
             )
         else:
-            evaluation = evaluate_organization(
+            evaluations[assessment.pk] = evaluate_organization(
                 period, rulebook, params, assessment.organization, levels, answers[assessment.pk], variant
             )
-        forbidden = forbidding(evaluation, assessment.decided_level)
-        if forbidden:
-            flagged[assessment] = forbidden
-    return _put_back(period, user, flagged, language)
+    return evaluations
 
 
 def recheck_leaders(
     *, period: Period, rulebook: Rulebook, params: Parameters, user: User, organizations: Iterable[int]
 ) -> list[int]:
     """Put back "to confirm" every decided leader heading one of `organizations` (pks whose level just
-    changed: a cell's secretary heads the cell) whose rules now forbid the leader's decided level
-    (L-UNIT, L-NOT-ABOVE when they block). A fixed number of queries. Returns the pks put back."""
+    changed: a cell's secretary heads the cell, a committee's secretary the committee) whose rules now
+    forbid the leader's decided level (L-UNIT, L-NOT-ABOVE when they block). A fixed number of queries.
+    Returns the pks put back."""
     from members.models import Member
 
+    organizations = list(organizations)
+    heading = Q(member__party_post=Member.PartyPost.SECRETARY, member__cell_id__in=organizations) | Q(
+        member__headed_committee_id__in=organizations
+    )
     leaders = list(
         Assessment.objects.filter(
+            heading,
             period=period,
             subject_kind=Assessment.SubjectKind.LEADER,
             classified=True,
             to_confirm=False,
-            member__party_post=Member.PartyPost.SECRETARY,
-            member__cell_id__in=list(organizations),
         )
         .exclude(decided_level="")
         .select_related("member", "organization")

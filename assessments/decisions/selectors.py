@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -28,6 +28,7 @@ from ..rulebooks import (
     khtnv_two_years_running,
     lowest,
 )
+from . import links
 
 # The levels a decision screen posts: {assessment pk: (level code, "" for none; the note)}.
 Choices = Mapping[int, tuple[str, str]]
@@ -44,6 +45,7 @@ class Row:
     previous_level: str = ""
     evaluation: Evaluation | None = None
     unchecked: bool = False  # some conditions could not be checked: no ratings or points entered
+    notes: list[str] = field(default_factory=list)  # the order's notes: a unit this leader heads undecided
 
     @property
     def two_years(self) -> bool:
@@ -99,12 +101,17 @@ def build_rows(
     members = [a.member for a in assessments]
     previous = previous_levels(period, [m.pk for m in members]) if members else {}
     evaluations = evaluate_assessments(period, assessments, rulebook, params)
+    # A leader after the organisations they head (P-ORDER): a note while one of them is undecided.
+    order = links.leader_order_findings(period, assessments)
     language = lang()
     rows = []
     for assessment in assessments:
         row = Row(assessment=assessment, cap=None, previous_level=previous.get(assessment.member_id, ""))
         if assessment.classified:
             evaluation = evaluations[assessment.pk]
+            if assessment.pk in order:
+                evaluation = replace(evaluation, findings=(*evaluation.findings, *order[assessment.pk]))
+                row.notes = [f.message(language) for f in order[assessment.pk]]
             row.evaluation = evaluation
             row.cap = evaluation.cap
             row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]

@@ -1,4 +1,5 @@
-"""The addresses of the decision screens, of reopening a subject and of the board's re-checks."""
+"""The addresses of the decision screens, of reopening a subject, of the board's re-checks and of its
+confirming again, after finalising, a decision put back "to confirm"."""
 
 from django.urls import path
 
@@ -11,4 +12,5 @@ urlpatterns = [
     path("<uuid:public_id>/reopen/", views.assessment_reopen, name="reopen"),
     path("period/<uuid:period_id>/rechecks/", views.rechecks, name="rechecks"),
     path("period/<uuid:period_id>/rechecks/<int:pk>/resolve/", views.recheck_resolve, name="recheck_resolve"),
+    path("period/<uuid:period_id>/confirm/<uuid:public_id>/", views.confirm_again, name="confirm_again"),
 ]

@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -34,6 +35,7 @@ from . import rechecks as recheck_services
 from .forms import (
     SHOW_CHOICES,
     AcceptForm,
+    ConfirmAgainForm,
     DecisionFormSet,
     ExceptionForm,
     FiltersForm,
@@ -468,6 +470,8 @@ def _rechecks_page(request, period, *, form=None, status=200):
         "form": form or RecheckForm(),
         "resolve_form": RecheckResolveForm(),
         "blockers": closing.finalise_blockers(period) if not period.is_locked else [],
+        # After finalising, what a re-grading below put back "to confirm" is settled here by the board.
+        "to_confirm": closing.decisions_to_confirm(period) if period.is_locked else [],
     }
     return render(request, "assessments/rechecks.html", context, status=status)
 
@@ -524,3 +528,42 @@ def recheck_resolve(request, period_id, pk):
     else:
         messages.success(request, _("The outcome of the re-check has been recorded."))
     return redirect("assessments:rechecks", period_id=period.public_id)
+
+
+@require_POST
+@login_required
+def confirm_again(request, period_id, public_id):
+    """The board confirms again, or lowers to what the rules allow, one decision of a finalised period
+    that a change below put back "to confirm": one button on the page closing the round."""
+    period = get_object_or_404(Period.objects.select_related("organization"), public_id=period_id)
+    if not policy.may(request.user, "decision.confirm_again", period.organization):
+        raise Http404
+    assessment = get_object_or_404(
+        Assessment.objects.select_related("period", "member", "organization"), period=period, public_id=public_id
+    )
+    address = reverse("assessments:rechecks", args=[period.public_id]) + "#to-confirm"
+    form = ConfirmAgainForm(request.POST)
+    if not form.is_valid():
+        for message in form.messages():
+            messages.error(request, message)
+        return redirect(address)
+    try:
+        decided = closing.decision_confirm_again(
+            assessment=assessment,
+            user=request.user,
+            action=form.cleaned_data["action"],
+            reference=form.cleaned_data["reference"],
+            reason=form.cleaned_data["reason"],
+        )
+    except WorkflowError as error:
+        messages.error(request, " ".join([error.message, *(str(e) for e in error.errors)]))
+        return redirect(address)
+    values = {"subject": decided.subject_name, "level": decided.decided_level}
+    if form.cleaned_data["action"] == closing.CONFIRM:
+        messages.success(request, _("%(subject)s: %(level)s confirmed again.") % values)
+    else:
+        messages.success(
+            request,
+            _("%(subject)s: lowered to %(level)s, the level the rules allow, beside the level it had.") % values,
+        )
+    return redirect(address)

@@ -272,3 +272,173 @@ def test_the_award_lists_on_the_statistics_page_and_in_the_workbook(decided, per
     rows = list(workbook["Eligible for awards"].iter_rows(values_only=True))
     assert rows[0][-1] == "HTXSNV five years running (2022–2026)"
     assert [(row[1], row[-2], row[-1]) for row in rows[1:]] == [(member.full_name, "HTXSNV", "yes")]
+
+
+# --- After finalising: confirming again, or lowering, what a re-grading below put back to confirm ---------
+
+
+def regrade_member(period, personas, city, member, level, reference="QĐ số 12-QĐ/TU ngày 05/02/2027"):
+    """The board reopens `member`'s decision and committee A decides it again at `level`."""
+    from assessments.decisions import decisions_record
+
+    form = Assessment.objects.get(period=period, member=member)
+    closing.assessment_reopen(assessment=form, user=personas.board, reason="Phát hiện sai sót", reference=reference)
+    decisions_record(
+        period=period, organization=city.committee_a, user=personas.officer_a, choices={form.pk: (level, "Sai sót")}
+    )
+
+
+@pytest.fixture
+def put_back(city, personas):
+    """A finalised 2018 round in which a member of cell A1 was re-graded KHTNV: the cell, decided HTNV, has
+    one member in three KHTNV (R2018-O-KHTNV20-CB) and is back to confirm."""
+    period = opened(city, personas, regime="2018")
+    decide_everything(period, personas.board)
+    closing.period_finalise(period=period, user=personas.board)
+    regrade_member(period, personas, city, personas.member_record, "KHTNV")
+    return Period.objects.get(pk=period.pk)
+
+
+def organization_review(period, organization, kind=K.ORGANIZATION):
+    return Assessment.objects.get(period=period, organization=organization, subject_kind=kind)
+
+
+def confirm_url(period, assessment):
+    return reverse("assessments:confirm_again", args=[period.public_id, assessment.public_id])
+
+
+def closing_page(client, period):
+    page = client.get(reverse("assessments:rechecks", args=[period.public_id]))
+    assert page.status_code == 200
+    return page
+
+
+def messages_of(response):
+    return " ".join(str(message) for message in response.context["messages"])
+
+
+def test_the_board_lowers_to_what_the_rules_allow_each_decision_put_back_after_finalising(
+    put_back, personas, city, client_for
+):
+    board = client_for(personas.board)
+    cell = organization_review(put_back, city.cell_a1)
+    assert cell.to_confirm and cell.decided_level == "HTNV"
+    assert any("must be confirmed again" in line for line in blockers_in_english(put_back))
+    page = closing_page(board, put_back)
+    [item] = page.context["to_confirm"]
+    assert item.assessment == cell and not item.confirmable and item.lower_to == "KHTNV"
+    html = page.content.decode()
+    assert f'data-to-confirm="{cell.pk}"' in html and "33,3% đảng viên của chi bộ xếp loại KHTNV" in html
+    assert 'value="lower"' in html and 'value="confirm"' not in html
+
+    # Confirming the level the rules forbid is refused, and so is lowering without the board's decision.
+    response = board.post(confirm_url(put_back, cell), {"action": "confirm", "reason": "Giữ nguyên"}, follow=True)
+    assert "R2018-O-KHTNV20-CB" in messages_of(response)
+    response = board.post(confirm_url(put_back, cell), {"action": "lower", "reference": " "}, follow=True)
+    assert "số và ngày" in messages_of(response) or "number and date" in messages_of(response)
+    assert organization_review(put_back, city.cell_a1).to_confirm
+    assert not AuditEntry.objects.filter(action__in=["confirm_again", "lower_to_cap"]).exists()
+
+    # Lowered to KHTNV: both levels and the board's decision are kept, with the finding, in the history.
+    reference = "QĐ số 15-QĐ/TU ngày 10/02/2027"
+    response = board.post(confirm_url(put_back, cell), {"action": "lower", "reference": reference}, follow=True)
+    assert response.status_code == 200
+    cell.refresh_from_db()
+    assert (cell.decided_level, cell.regraded_from, cell.regrading_reference) == ("KHTNV", "HTNV", reference)
+    assert (cell.to_confirm, cell.to_confirm_reason, cell.decided_by) == (False, "", personas.board)
+    assert cell.regrading_text == f"HTNV → KHTNV ({reference})"
+    entry = AuditEntry.objects.get(assessment=cell, action="lower_to_cap")
+    assert entry.actor == personas.board and entry.data["previous_level"] == "HTNV" and entry.data["level"] == "KHTNV"
+    assert entry.data["reference"] == reference and "33,3%" in entry.data["finding"]
+
+    # Committee A (its cells KHTNV and HTNV) may still be HTNV: nothing else comes back.
+    assert not Assessment.objects.filter(period=put_back, to_confirm=True).exists()
+    assert closing_page(board, put_back).context["to_confirm"] == []
+    assert blockers_in_english(put_back) == []
+    closing.period_finalise(period=put_back, user=personas.board)
+    assert AuditEntry.objects.filter(action="finalise", data__again=True).exists()
+
+
+def test_the_board_confirms_again_a_level_the_rules_allow_once_more(put_back, personas, city, client_for):
+    # The re-grading itself is corrected: the member is HTNV again, and the cell's HTNV holds once more.
+    regrade_member(put_back, personas, city, personas.member_record, "HTNV", reference="QĐ số 13-QĐ/TU")
+    cell = organization_review(put_back, city.cell_a1)
+    assert cell.to_confirm
+    board = client_for(personas.board)
+    [item] = closing_page(board, put_back).context["to_confirm"]
+    assert item.confirmable and 'value="confirm"' in closing_page(board, put_back).content.decode()
+    response = board.post(confirm_url(put_back, cell), {"action": "confirm", "reason": "Đảng viên đã được xếp lại"})
+    assert response.status_code == 302
+    cell.refresh_from_db()
+    assert (cell.decided_level, cell.to_confirm, cell.regraded_from) == ("HTNV", False, "")
+    entry = AuditEntry.objects.get(assessment=cell, action="confirm_again")
+    assert entry.actor == personas.board and entry.reason == "Đảng viên đã được xếp lại"
+    assert entry.data["level"] == "HTNV" and "33,3%" in entry.data["finding"]
+    # Confirmed once: a second post finds nothing to confirm and changes nothing.
+    board.post(confirm_url(put_back, cell), {"action": "confirm"})
+    assert AuditEntry.objects.filter(assessment=cell, action="confirm_again").count() == 1
+
+
+def test_only_the_board_confirms_again_and_only_after_finalising(put_back, personas, city, client_for):
+    cell = organization_review(put_back, city.cell_a1)
+    data = {"action": "lower", "reference": "QĐ số 15-QĐ/TU"}
+    for user in (personas.officer_a, personas.secretary_a1, personas.member, personas.evaluator, personas.outsider):
+        assert client_for(user).post(confirm_url(put_back, cell), data).status_code == 404
+    assert client_for(personas.board).get(confirm_url(put_back, cell)).status_code == 405
+    cell.refresh_from_db()
+    assert cell.to_confirm and cell.decided_level == "HTNV"
+    assert not AuditEntry.objects.filter(action="lower_to_cap").exists()
+    # An unknown button is refused with a message.
+    response = client_for(personas.board).post(confirm_url(put_back, cell), {"action": "x"}, follow=True)
+    assert organization_review(put_back, city.cell_a1).to_confirm and messages_of(response)
+
+    # Before finalising, the deciding level decides it again on its screen: not here.
+    Period.objects.filter(pk=put_back.pk).update(state=Period.State.CLOSED)
+    response = client_for(personas.board).post(confirm_url(put_back, cell), data, follow=True)
+    assert "decision screen" in messages_of(response) or "màn hình quyết định" in messages_of(response)
+    assert organization_review(put_back, city.cell_a1).decided_level == "HTNV"
+
+
+def test_after_finalising_a_committee_lowered_puts_its_secretary_on_the_list(city, personas, client_for):
+    """The secretary of committee A (a leader no higher than it: R2018-L-NOT-ABOVE made law) comes back
+    to confirm when the board lowers the committee after finalising, and is lowered in turn."""
+    Member.objects.filter(pk=personas.member_a2.pk).update(is_leader=True, headed_committee=city.committee_a)
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    period = Period.objects.create(
+        organization=city.city,
+        year=2026,
+        regime="2018",
+        parameters={"switches": {"R2018-L-NOT-ABOVE": {"enabled": True, "severity": "block"}}},
+    )
+    services.period_open(period=period, user=personas.board)
+    decide_everything(period, personas.board, level="HTTNV")
+    closing.period_finalise(period=period, user=personas.board)
+    regrade_member(period, personas, city, personas.member_record, "KHTNV")
+    board = client_for(personas.board)
+    reference = "QĐ số 15-QĐ/TU"
+    cell = organization_review(period, city.cell_a1)
+    board.post(confirm_url(period, cell), {"action": "lower", "reference": reference})
+    committee = organization_review(period, city.committee_a)
+    assert committee.to_confirm
+    leader = Assessment.objects.get(period=period, member=personas.member_a2)
+    assert leader.subject_kind == K.LEADER and not leader.to_confirm
+
+    # Lowered to HTNV (a cell of two KHTNV: R2018-O-TT-SUB), which a warning concerns: the reason first.
+    [item] = closing_page(board, period).context["to_confirm"]
+    assert item.lower_to == "HTNV" and any("R2018-O-KHTNV20-DB" in m for m in item.lower_concerns)
+    response = board.post(confirm_url(period, committee), {"action": "lower", "reference": reference}, follow=True)
+    assert "R2018-O-KHTNV20-DB" in messages_of(response)
+    assert organization_review(period, city.committee_a).decided_level == "HTTNV"
+    data = {"action": "lower", "reference": reference, "reason": "Chi bộ A1 khắc phục trong năm"}
+    board.post(confirm_url(period, committee), data)
+    assert organization_review(period, city.committee_a).decided_level == "HTNV"
+
+    # Its secretary's HTTNV is above the committee's HTNV (R2018-L-NOT-ABOVE, law in this period).
+    leader.refresh_from_db()
+    recheck = AuditEntry.objects.get(assessment=leader, action="recheck")
+    assert leader.to_confirm and recheck.data["rules"] == ["R2018-L-NOT-ABOVE"] and recheck.actor == personas.board
+    items = {item.assessment.pk: item for item in closing_page(board, period).context["to_confirm"]}
+    assert items[leader.pk].lower_to == "HTNV" and not items[leader.pk].confirmable
+    board.post(confirm_url(period, leader), {"action": "lower", "reference": reference})
+    leader.refresh_from_db()
+    assert (leader.decided_level, leader.regraded_from, leader.to_confirm) == ("HTNV", "HTTNV", False)

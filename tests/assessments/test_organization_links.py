@@ -265,3 +265,156 @@ def test_ranking_and_collective_rows_take_the_same_queries_at_two_sizes(city, pe
         # The same for the collectives, plus their post holders, disciplines and degradation conclusions.
         with django_assert_num_queries(10):
             ranking.collective_rows(period, city.city)
+
+
+# --- A leader after the organisations they head: a committee's secretary too ---------------------------------
+
+
+def open_with(city, personas, regime, **switches):
+    """A period whose switches make the leaders' rules law (`{"R2018-L-UNIT": "block"}`)."""
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    parameters = {"switches": {rule: {"enabled": True, "severity": s} for rule, s in switches.items()}}
+    period = Period.objects.create(organization=city.city, year=2026, regime=regime, parameters=parameters)
+    services.period_open(period=period, user=personas.board)
+    if regime == "2025":
+        scored_2025(period.assessments.all())
+    return period
+
+
+def heads_committee(member, committee):
+    """`member` is the secretary of `committee`, a leader: reviewed as one from the next opening."""
+    Member.objects.filter(pk=member.pk).update(is_leader=True, headed_committee=committee)
+
+
+def leader_of(period, member):
+    return Assessment.objects.get(period=period, member=member)
+
+
+def leader_row(client, period, committee, leader):
+    page = client.get(decide_url(period, committee), {"cell": leader.organization.code})
+    assert page.status_code == 200
+    return row_of(page, leader)
+
+
+def test_a_committee_secretary_is_decided_after_the_committee_and_put_back_when_it_is_lowered(
+    city, personas, client_for
+):
+    heads_committee(personas.member_a2, city.committee_a)
+    period = open_with(city, personas, "2018", **{"R2018-L-UNIT": "block"})
+    leader = leader_of(period, personas.member_a2)
+    assert leader.subject_kind == Assessment.SubjectKind.LEADER
+    officer = client_for(personas.officer_a)
+
+    # The committee is not decided yet: the leader's row says so (R2018-P-ORDER) and asks for no reason.
+    row = leader_row(officer, period, city.committee_a, leader)
+    [order] = row.evaluation.by_rule("R2018-P-ORDER")
+    assert order.unchecked and "Đảng bộ A" in order.message_vi
+    assert row.notes == [order.message_vi] and not row.blocking and not row.warnings
+    forms = members_of(period, city.cell_a1) + members_of(period, city.cell_a2)
+    assert post_levels(officer, decide_url(period, city.committee_a), {f: "HTTNV" for f in forms}).status_code == 302
+    cells = {review(period, city.cell_a1): "HTTNV", review(period, city.cell_a2): "HTTNV"}
+    assert post_levels(officer, rank_url(period, city.committee_a), cells).status_code == 302
+    leader.refresh_from_db()
+    assert leader.decided_level == "HTTNV" and not leader.to_confirm
+
+    # The board ranks the committee KHTNV: its secretary's HTTNV no longer holds (R2018-L-UNIT).
+    board = client_for(personas.board)
+    committee = review(period, city.committee_a)
+    assert post_levels(board, rank_url(period, city.city), {committee: "KHTNV"}).status_code == 302
+    leader.refresh_from_db()
+    assert leader.to_confirm and leader.decided_level == "HTTNV"
+    assert "Đơn vị do cán bộ lãnh đạo, quản lý phụ trách xếp loại Không hoàn thành nhiệm vụ" in leader.to_confirm_reason
+    entry = AuditEntry.objects.get(assessment=leader, action="recheck")
+    assert entry.actor == personas.board and entry.data == {"level": "HTTNV", "rules": ["R2018-L-UNIT"]}
+
+    # On the committee's decision screen: to confirm, the order satisfied, HTTNV refused, KHTNV confirms it.
+    row = leader_row(officer, period, city.committee_a, leader)
+    assert not row.evaluation.by_rule("R2018-P-ORDER") and not row.notes
+    assert row.evaluation.by_rule("R2018-L-UNIT") and row.cap == "KHTNV"
+    page = officer.get(decide_url(period, city.committee_a), {"show": "undecided"})
+    assert leader.pk in [r.assessment.pk for r in page.context["rows"]]
+    address = decide_url(period, city.committee_a)
+    refused = officer.post(address, {f"level-{leader.pk}": "HTTNV"}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 422 and "R2018-L-UNIT" in refused.content.decode()
+    assert officer.post(address, {f"level-{leader.pk}": "KHTNV"}, HTTP_HX_REQUEST="true").status_code == 200
+    leader.refresh_from_db()
+    assert (leader.decided_level, leader.to_confirm, leader.to_confirm_reason) == ("KHTNV", False, "")
+
+
+def test_a_committee_decided_at_a_level_its_secretary_may_hold_leaves_the_secretary_decided(city, personas, client_for):
+    heads_committee(personas.member_a2, city.committee_a)
+    heads_committee(personas.member_b1, city.committee_b)
+    period = open_with(city, personas, "2018", **{"R2018-L-UNIT": "block", "R2018-L-NOT-ABOVE": "block"})
+    officer = client_for(personas.officer_a)
+    forms = members_of(period, city.cell_a1) + members_of(period, city.cell_a2)
+    post_levels(officer, decide_url(period, city.committee_a), {f: "HTTNV" for f in forms})
+    post_levels(officer, rank_url(period, city.committee_a), {review(period, city.cell_a1): "HTTNV"})
+    post_levels(officer, rank_url(period, city.committee_a), {review(period, city.cell_a2): "HTTNV"})
+    board = client_for(personas.board)
+    post_levels(board, decide_url(period, city.committee_b), {f: "HTTNV" for f in members_of(period, city.cell_b1)})
+    assert (
+        post_levels(board, rank_url(period, city.city), {review(period, city.committee_a): "HTTNV"}).status_code == 302
+    )
+    # Committee A at HTTNV allows its secretary's HTTNV; committee B's secretary heads another committee.
+    assert not Assessment.objects.filter(period=period, to_confirm=True).exists()
+    assert not AuditEntry.objects.filter(action="recheck").exists()
+    row = leader_row(officer, period, city.committee_a, leader_of(period, personas.member_a2))
+    assert not row.evaluation.by_rule("R2018-L-UNIT") and not row.evaluation.explain("HTTNV")
+    assert [f.cap for f in row.evaluation.by_rule("R2018-L-NOT-ABOVE")] == ["HTTNV"]
+    assert not row.evaluation.by_rule("R2018-P-ORDER")
+    # Committee B is not decided: its secretary's row still waits for it.
+    row = leader_row(board, period, city.committee_b, leader_of(period, personas.member_b1))
+    assert [f.message_vi for f in row.evaluation.by_rule("R2018-P-ORDER")] == row.notes
+    assert "Đảng bộ B" in row.notes[0]
+
+
+@pytest.mark.parametrize("severity", ["warn", "block"])
+def test_in_2025_a_committee_secretary_above_the_committee_is_flagged_as_the_period_says(
+    city, personas, client_for, severity
+):
+    heads_committee(personas.member_a2, city.committee_a)
+    period = open_with(city, personas, "2025", **{"R2025-L-NOT-ABOVE": severity})
+    leader = leader_of(period, personas.member_a2)
+    officer = client_for(personas.officer_a)
+    Assessment.objects.filter(pk=review(period, city.committee_a).pk).update(decided_level="HTNV")
+    row = leader_row(officer, period, city.committee_a, leader)
+    [finding] = row.evaluation.by_rule("R2025-L-NOT-ABOVE")
+    assert finding.severity == severity and finding.cap == "HTNV"
+    address = decide_url(period, city.committee_a)
+    response = officer.post(address, {f"level-{leader.pk}": "HTTNV"}, HTTP_HX_REQUEST="true")
+    # Refused above the committee: for the rule itself when it blocks, for want of a reason when it warns.
+    assert response.status_code == 422 and leader_of(period, personas.member_a2).decided_level == ""
+    if severity == "block":
+        assert "R2025-L-NOT-ABOVE" in response.content.decode()
+    response = officer.post(
+        address, {f"level-{leader.pk}": "HTTNV", f"note-{leader.pk}": "Đơn vị mới thành lập"}, HTTP_HX_REQUEST="true"
+    )
+    assert (response.status_code == 200) == (severity == "warn")
+
+
+def test_in_2025_a_committee_secretary_at_the_committees_level_has_no_finding(city, personas, client_for):
+    heads_committee(personas.member_a2, city.committee_a)
+    period = open_with(city, personas, "2025", **{"R2025-L-NOT-ABOVE": "block"})
+    Assessment.objects.filter(pk=review(period, city.committee_a).pk).update(decided_level="HTXSNV")
+    row = leader_row(client_for(personas.officer_a), period, city.committee_a, leader_of(period, personas.member_a2))
+    assert not row.evaluation.by_rule("R2025-L-NOT-ABOVE") and not row.evaluation.by_rule("R2025-P-ORDER")
+    assert "HTXSNV" in row.allowed
+
+
+def test_a_leader_who_heads_a_cell_and_its_committee_is_held_to_the_lower_of_the_two(city, personas):
+    from assessments.evaluations import facts_for
+
+    heads_committee(personas.secretary_a1_record, city.committee_a)
+    period = open_with(city, personas, "2018")
+    leader = leader_of(period, personas.secretary_a1_record)
+    assert facts_for(period, [leader])[leader.pk].unit_level is None
+    Assessment.objects.filter(pk=review(period, city.committee_a).pk).update(decided_level="HTTNV")
+    assert facts_for(period, [leader])[leader.pk].unit_level == "HTTNV"
+    Assessment.objects.filter(pk=review(period, city.cell_a1).pk).update(decided_level="HTNV")
+    assert facts_for(period, [leader])[leader.pk].unit_level == "HTNV"
+    # A member who heads no organisation has no unit level, whatever is decided.
+    Member.objects.filter(pk=personas.member_a2.pk).update(is_leader=True)
+    other = Period.objects.create(organization=city.city, year=2027, regime="2018")
+    services.period_open(period=other, user=personas.board)
+    plain = leader_of(other, personas.member_a2)
+    assert plain.subject_kind == "leader" and facts_for(other, [plain])[plain.pk].unit_level is None

@@ -24,6 +24,7 @@ CASES = [
     ("period.manage", "city", "board", "officer_a"),
     ("classification.override", "cell_a1", "board", "secretary_a1"),
     ("recheck.manage", "city", "board", "officer_a"),
+    ("decision.confirm_again", "city", "board", "officer_a"),
     ("import.members", "cell_a1", "secretary_a1", "member"),
     ("import.organizations", "city", "board", "officer_a"),
     ("accounts.manage", "cell_a1", "officer_a", "secretary_b1"),
