@@ -111,12 +111,13 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 # SQLite is the zero-setup default; DATABASE_URL (postgres://user:pass@host/name) selects PostgreSQL.
 # A persistent connection is checked before a request reuses it, so that one left broken by a database
-# restart is replaced rather than failing the request (CONN_HEALTH_CHECKS).
+# restart is replaced rather than failing the request (CONN_HEALTH_CHECKS; DJANGO_CONN_HEALTH_CHECKS=0 turns
+# the check off, for bench/pg_restart.sh to show the difference only).
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        conn_health_checks=envbool("DJANGO_CONN_HEALTH_CHECKS", True),
     )
 }
 # The role that owns the tables, for `migrate` only (assessments/management/commands/migrate.py): it connects
