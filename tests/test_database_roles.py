@@ -219,7 +219,21 @@ def test_migrate_without_an_owner_is_djangos(settings):
     assert privileges(role["USER"], AUDIT) == set()
 
 
-def test_grant_command_refuses_the_owner_itself():
+def test_grant_command_refuses_the_owner_itself(vietnamese):
     require_app_role()
-    with pytest.raises(CommandError, match="owns the tables"):
+    with pytest.raises(CommandError, match="sở hữu các bảng: không thể giới hạn"):
         call_command("grant_app_privileges", role=connection.settings_dict["USER"], verbosity=0)
+
+
+def test_grant_command_refuses_a_role_that_does_not_exist(vietnamese):
+    require_app_role()
+    with pytest.raises(CommandError, match="Không có vai trò no_such_role"):
+        call_command("grant_app_privileges", role="no_such_role", verbosity=0)
+
+
+def test_grant_command_prints_the_statements(capsys):
+    role = require_app_role()
+    call_command("grant_app_privileges", role=role["USER"], print_only=True)
+    printed = capsys.readouterr().out
+    assert f'REVOKE UPDATE, DELETE ON "{AUDIT}" FROM "{role["USER"]}";' in printed
+    assert "TRUNCATE" not in printed
