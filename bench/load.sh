@@ -20,8 +20,8 @@ export DJANGO_STATIC_ROOT=$(mktemp -d)
 .venv/bin/python manage.py migrate -v0
 .venv/bin/python manage.py seed_demo > /dev/null
 .venv/bin/python manage.py collectstatic --noinput -v0
-.venv/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$PORT --workers "${LOAD_WORKERS:-4}" \
-    --log-level warning &
+.venv/bin/gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:$PORT --workers "${LOAD_WORKERS:-4}" \
+    --log-level warning --access-logfile /dev/null &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DJANGO_STATIC_ROOT"' EXIT
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/accounts/login/" && break; sleep 0.2; done

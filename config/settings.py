@@ -3,6 +3,8 @@
 Development needs nothing: SQLite in the project folder, DEBUG on, a throwaway secret key.
 Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL; with DEBUG
 off a missing secret is an error at start-up, never a default, and the demo app is not installed.
+On PostgreSQL, DATABASE_URL is the application's role and DATABASE_OWNER_URL, given to `migrate` only, the
+role that owns the tables (see "Two database roles" in the README).
 """
 
 import os
@@ -11,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -72,6 +76,8 @@ if DEMO:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -108,12 +114,22 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 # SQLite is the zero-setup default; DATABASE_URL (postgres://user:pass@host/name) selects PostgreSQL.
+# A persistent connection is checked before a request reuses it, so that one left broken by a database
+# restart is replaced rather than failing the request (CONN_HEALTH_CHECKS; DJANGO_CONN_HEALTH_CHECKS=0 turns
+# the check off, for bench/pg_restart.sh to show the difference only).
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        conn_health_checks=envbool("DJANGO_CONN_HEALTH_CHECKS", True),
     )
 }
+# The role that owns the tables, for `migrate` only (assessments/management/commands/migrate.py): it connects
+# as this role to the same database, then grants the role of DATABASE_URL what the application needs and no
+# more (grant_app_privileges). Never in the application's own environment.
+DATABASE_OWNER = (
+    dj_database_url.parse(os.environ["DATABASE_OWNER_URL"]) if os.environ.get("DATABASE_OWNER_URL") else None
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -249,6 +265,47 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and requests from the site itself only, no
+# inline script or style anywhere (the templates use static files), images also as data: URIs (Bootstrap's
+# icons), no plug-ins, no <base>, forms posted to the site only, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Permissions-Policy (config/middleware.py): the browser features the site never uses, refused to every
+# origin, the site included.
+PERMISSIONS_POLICY = [
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+]
 
 LOGGING = {
     "version": 1,

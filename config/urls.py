@@ -6,6 +6,9 @@ admin.site.site_header = _("Party review administration")
 admin.site.site_title = _("Party review")
 admin.site.index_title = _("City organisation board")
 
+# A database that cannot be reached for a moment: 503 with Retry-After rather than 500 (config/errors.py).
+handler500 = "config.errors.server_error"
+
 urlpatterns = [
     # The home page, the organisation pages and the members' pages (portal/urls.py).
     path("", include("portal.urls")),

@@ -20,6 +20,7 @@ from django.utils import translation
 from members.models import Member
 from organizations.models import Organization, RoleAssignment
 
+from .db_roles import as_app_role, as_app_role_when_configured  # noqa: F401 - fixtures
 from .factories import MemberFactory, UserFactory, grant, organization, tree_in_bulk
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls of the fixtures are safe there.

@@ -38,3 +38,10 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     # The users' language: the site must speak Vietnamese without being asked.
     return {**browser_context_args, "locale": "vi-VN", "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(autouse=True)
+def _as_the_application_role(as_app_role_when_configured):
+    """On PostgreSQL the browser tests run as the application's role (tests/db_roles.py): the pages they
+    drive write with the application's rights only."""
+    return as_app_role_when_configured
