@@ -327,7 +327,11 @@ def _purge_vote_tables() -> int:
     tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in VOTE_TABLES)
     try:
         with connection.cursor() as cursor:
+            # TRUNCATE refuses a table with foreign key checks still due in this transaction (rows
+            # inserted earlier in it, where a ballot is opened and closed in one): run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     except DatabaseError as error:  # the transaction is rolled back with the WorkflowError
         logger.exception("TRUNCATE of the vote tables refused")
         raise WorkflowError(
