@@ -282,9 +282,10 @@ def test_once_a_ballot_ends_its_pages_link_no_voter_to_a_vote(city, personas, cl
 
 
 def test_while_a_ballot_is_open_its_live_rows_share_one_stamp_and_show_no_order(city, personas, client_for, pages):
-    """What the application's own role can read while voting goes on (xmin, ctid): every live row of the
-    ballot carries the last vote's stamp, and the marks stand in the order of their keys. (The old row
-    versions are there until the ballot ends: the README's "Ballot secrecy" says so.)"""
+    """What the application's own role can read while voting goes on (xmin, xmax, ctid): every live row
+    of the ballot carries the last vote's stamp, so do the voters' member rows (the lock the foreign key
+    check of each mark takes), and the marks stand in the order of their keys. (The old row versions are
+    there until the ballot ends: the README's "Ballot secrecy" says so.)"""
     _period, [(_cell, users, ballot)] = open_ballots(personas, city, (4,))
     windows = [vote(ballot, user, number, client_for) for number, user in enumerate(users)]
     with connection.cursor() as cursor:
@@ -296,7 +297,13 @@ def test_while_a_ballot_is_open_its_live_rows_share_one_stamp_and_show_no_order(
         stamps = {row[0] for row in cursor.fetchall()}
         cursor.execute(f"SELECT id FROM {MARKS} WHERE ballot_id = %s ORDER BY ctid", [ballot.pk])  # noqa: S608
         keys = [row[0] for row in cursor.fetchall()]
-    assert len(stamps) == 1 and stamps.pop() in windows[-1]
+        cursor.execute(
+            "SELECT DISTINCT xmax::text::bigint FROM members_member WHERE user_id = ANY(%s)", [[u.pk for u in users]]
+        )
+        member_stamps = {row[0] for row in cursor.fetchall()}
+    last_vote = stamps.pop()
+    assert not stamps and last_vote in windows[-1]
+    assert member_stamps == {last_vote}
     assert keys == sorted(keys) and len(keys) == len(users)
     # The old versions are still in the pages while the ballot is open: what the closing removes.
     assert [row for row in pages.tuples(MARKS) + pages.tuples(TALLIES) if row[4] != 0]
