@@ -25,7 +25,10 @@ from assessments.models import Assessment, AuditEntry, Ballot, BallotCount, Ball
 from members.models import Member
 from tests.factories import MemberFactory, OrganizationFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the pages of the tables are read on PostgreSQL"),
+    pytest.mark.django_db(transaction=True),
+]
 
 URL_VARIABLE = "PAGEINSPECT_DATABASE_URL"
 MARKS = VoterMark._meta.db_table
@@ -131,8 +134,6 @@ class Pages:
 
 @pytest.fixture
 def pages():
-    if connection.vendor != "postgresql":
-        pytest.skip("the pages of the tables are read on PostgreSQL")
     url = os.environ.get(URL_VARIABLE)
     if not url:
         message = (
@@ -205,7 +206,7 @@ def vote(ballot, user, number, client_for):
 
 
 @pytest.mark.parametrize("end", ["close", "stop"])
-def test_once_a_ballot_ends_its_pages_link_no_voter_to_a_vote(city, personas, client_for, pages, end):
+def test_once_a_ballot_ends_its_pages_link_no_voter_to_a_vote(pages, city, personas, client_for, end):
     """Two cells vote at the same time, five members and three of four, each a different paper; then the first
     ballot is closed (or stopped unread) while the second stays open. Read from the pages: no transaction
     that a vote used is named anywhere in the database; the vote tables hold no dead row and no leftover
@@ -281,7 +282,7 @@ def test_once_a_ballot_ends_its_pages_link_no_voter_to_a_vote(city, personas, cl
     assert {(c.received, c.htxsnv + c.httnv + c.htnv + c.khtnv) for c in counts} == {(4, 4)}
 
 
-def test_while_a_ballot_is_open_its_live_rows_share_one_stamp_and_show_no_order(city, personas, client_for, pages):
+def test_while_a_ballot_is_open_its_live_rows_share_one_stamp_and_show_no_order(pages, city, personas, client_for):
     """What the application's own role can read while voting goes on (xmin, xmax, ctid): every live row
     of the ballot carries the last vote's stamp, so do the voters' member rows (the lock the foreign key
     check of each mark takes), and the marks stand in the order of their keys. (The old row versions are
@@ -309,7 +310,7 @@ def test_while_a_ballot_is_open_its_live_rows_share_one_stamp_and_show_no_order(
     assert [row for row in pages.tuples(MARKS) + pages.tuples(TALLIES) if row[4] != 0]
 
 
-def test_a_role_without_truncate_cannot_end_a_ballot_and_nothing_changes(city, personas, pages):
+def test_a_role_without_truncate_cannot_end_a_ballot_and_nothing_changes(pages, city, personas):
     """Ending a ballot empties the vote tables (TRUNCATE): a database role without that privilege is
     refused with a message, and the ballot stays open with its votes, rather than closing with the old
     versions of its votes left in place."""
