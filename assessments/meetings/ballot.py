@@ -15,8 +15,8 @@ following would link the two, so each is dealt with:
 * **Old row versions.** PostgreSQL keeps the version of a row that an UPDATE or DELETE replaced in the
   table's pages until a vacuum removes it, and a plain VACUUM leaves its bytes in the page's free
   space: with the `pageinspect` extension each vote's counters could be read back with its stamp. A
-  VACUUM FULL does not remove them either while any transaction is running anywhere on the server
-  (it keeps what that transaction might still see). So the transaction that closes (or stops) a
+  VACUUM FULL keeps them too, as long as any transaction older than them is still running anywhere
+  on the server (it keeps what that one might still see). So the transaction that closes (or stops) a
   ballot moves who voted to `Ballot.recorded_voters`, deletes the ballot's counters and marks, and
   then empties the two vote tables with TRUNCATE, which gives each a new, empty file whatever else is
   running, and writes back the rows of the ballots still open (`_purge_vote_tables`). The old files,
@@ -392,7 +392,11 @@ def ballot_close(*, ballot: Ballot, user: User) -> Recorded:
     the list, received = valid = those who voted, and the count of each level; then the proposals.
 
     Refused, with nothing read from the tally, until the quorum is reached: more than the period's
-    `ballot_quorum` share of the cell's official members have voted."""
+    `ballot_quorum` share of the cell's official members have voted.
+
+    Then who voted is recorded with the ballot (`recorded_voters`), its counters and marks are deleted
+    and the vote tables rewritten without any old version of a vote (`_purge_vote_tables`), all in this
+    transaction: if the rewrite is refused, the ballot stays open, untouched."""
     meeting = ballot.meeting
     period, organization = meeting.period, meeting.organization
     check_manager(user, period, organization, action="ballot.run")
