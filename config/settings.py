@@ -132,6 +132,9 @@ DATABASE_OWNER = (
 )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Deleted and overwritten rows are zeroed in the file, not left in free space: the ballot's
+    # counters and marks leave no old value behind (assessments/meetings/ballot.py, "Secrecy").
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA secure_delete = ON"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 if os.environ.get("DJANGO_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["DJANGO_TEST_DB_NAME"]}

@@ -1,12 +1,42 @@
 """The online secret ballot: opened with its voters fixed, voted on, closed once the quorum is reached
-(its count then fills the minutes), or stopped without counting."""
+(its count then fills the minutes), or stopped without counting.
+
+Secrecy, with the database in the threat model. A vote writes a voter mark (who voted) and adds
+one to a counter per subject (what was voted); the database keeps more than these rows, and each of the
+following would link the two, so each is dealt with:
+
+* **The order of the rows.** Marks have random keys (no sequence), and every vote writes all the marks
+  of the ballot again, in the order of their keys: neither a key nor a row's place in the table (its
+  ctid on PostgreSQL, its rowid on SQLite) gives the order of voting.
+* **The transaction that wrote a row** (xmin on PostgreSQL, which the application's own role can
+  read). Every vote rewrites every counter and every mark of its ballot, so all the live rows of a
+  ballot share the last vote's stamp. (The foreign key check of every rewritten mark also stamps each
+  voter's member row with a lock: those stamps are all the last writer's too.)
+* **Old row versions.** PostgreSQL keeps the version of a row that an UPDATE or DELETE replaced in the
+  table's pages until a vacuum removes it, and a plain VACUUM leaves its bytes in the page's free
+  space: with the `pageinspect` extension each vote's counters could be read back with its stamp. A
+  VACUUM FULL keeps them too, as long as any transaction older than them is still running anywhere
+  on the server (it keeps what that one might still see). So the transaction that closes (or stops) a
+  ballot moves who voted to `Ballot.recorded_voters`, deletes the ballot's counters and marks, and
+  then empties the two vote tables with TRUNCATE, which gives each a new, empty file whatever else is
+  running, and writes back the rows of the ballots still open (`_purge_vote_tables`). The old files,
+  with every old version in them, are dropped when it commits. On SQLite, which keeps no old versions
+  in the file, `secure_delete` (config/settings.py) overwrites deleted content with zeros.
+* **Locks.** TRUNCATE needs the vote tables to itself: every service here takes its lock on them
+  first (`_lock_vote_tables`), before any row lock, so that a closing and a vote cannot deadlock.
+
+What remains while a ballot is open, and outside the tables (the write-ahead log, backups), is in the
+README ("Ballot secrecy"); tests/assessments/test_ballot_pages.py reads the pages to check the above.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Container, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +70,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
     from organizations.models import Organization
+
+logger = logging.getLogger(__name__)
 
 A = AuditEntry.Action
 NO_BALLOT = ""  # the state before a ballot is opened (and after it is stopped: the row is deleted)
@@ -102,6 +134,7 @@ def ballot_open(*, period: Period, organization: Organization, user: User) -> Ba
     reach the quorum even if all of them voted is not opened."""
     check_manager(user, period, organization, action="ballot.run")
     with transaction.atomic():
+        _lock_vote_tables(exclusive=False)
         check_manager(user, Period.objects.get(pk=period.pk), organization, action="ballot.run")
         meeting = Meeting.objects.select_for_update().filter(period=period, organization=organization).first()
         if meeting is None:
@@ -192,12 +225,15 @@ def ballot_vote(*, ballot: Ballot, user: User, choices: Mapping[str, str]) -> No
     """Cast `user`'s ballot: `choices` maps the public id of every subject's assessment to a level.
 
     What is written, and only that: one VoterMark (ballot, voter), and +1 on one counter per subject.
-    The single UPDATE rewrites every counter of the ballot (adding 0 to the others) and every mark is
-    rewritten too, so that on PostgreSQL all live rows carry the same transaction stamp (xmin) after
-    each vote: the stamps say nothing about which counters this voter moved. No audit entry is written
-    per vote: the mark is the record that the member voted."""
+    The single UPDATE rewrites every counter of the ballot (adding 0 to the others), and the marks are
+    all written again in the order of their random keys, so that afterwards all live rows of the
+    ballot carry the same transaction stamp (xmin) and stand in an order unrelated to the voting: the
+    stamps say nothing about which counters this voter moved. No audit entry is written per vote: the
+    mark is the record that the member voted."""
     with transaction.atomic():
-        locked = Ballot.objects.select_for_update().select_related("meeting__period").get(pk=ballot.pk)
+        _lock_vote_tables(exclusive=False)
+        # The ballot's row only: a lock leaves the vote's transaction id on every row it takes.
+        locked = Ballot.objects.select_for_update(of=("self",)).select_related("meeting__period").get(pk=ballot.pk)
         if locked.state != Ballot.State.OPEN:
             raise WorkflowError(_("This ballot is closed."))
         if locked.meeting.period.is_locked:
@@ -205,7 +241,9 @@ def ballot_vote(*, ballot: Ballot, user: User, choices: Mapping[str, str]) -> No
         voter = voter_for(user, locked)
         if voter is None:
             raise WorkflowError(_("You are not on the list of voters of this ballot."))
-        if VoterMark.objects.filter(ballot=locked, voter=voter).exists():
+        # Read under the ballot's lock: a second vote of the same member waits for the first, then sees it.
+        marks = list(VoterMark.objects.filter(ballot=locked).values_list("id", "voter_id"))
+        if any(voter_id == voter.pk for _key, voter_id in marks):
             raise WorkflowError(_("You have already voted in this ballot. Each member votes once."))
         subjects = {str(a.public_id): a.pk for a in ballot_subjects(locked)}
         errors = {}
@@ -223,18 +261,109 @@ def ballot_vote(*, ballot: Ballot, user: User, choices: Mapping[str, str]) -> No
                 _("Please choose a level for every member; your ballot has not been recorded yet."),
                 field_errors=errors,
             )
-        try:
-            with transaction.atomic():
-                VoterMark.objects.create(ballot=locked, voter=voter)
-        except IntegrityError as error:
-            raise WorkflowError(_("You have already voted in this ballot. Each member votes once.")) from error
         votes = Q(pk__in=[])
         for pk, level in chosen.items():
             votes |= Q(subject_assessment_id=pk, level=level.value)
         BallotTally.objects.filter(ballot=locked).update(
             count=F("count") + Case(When(votes, then=Value(1)), default=Value(0))
         )
-        VoterMark.objects.filter(ballot=locked).update(voter=F("voter"))
+        try:
+            _write_marks(locked, [*marks, (uuid.uuid4(), voter.pk)])
+        except IntegrityError as error:  # the ballot's lock makes this unreachable; the constraint stays
+            raise WorkflowError(_("You have already voted in this ballot. Each member votes once.")) from error
+
+
+def _write_marks(ballot: Ballot, marks: Iterable[tuple[uuid.UUID, int]]) -> None:
+    """Write all the marks of `ballot` again, in the order of their random keys: every row gets the
+    current transaction's stamp and a place in the table that follows the keys, not the voting."""
+    VoterMark.objects.filter(ballot=ballot).delete()
+    VoterMark.objects.bulk_create(
+        VoterMark(id=key, ballot=ballot, voter_id=voter_id) for key, voter_id in sorted(marks)
+    )
+
+
+# The tables that hold the votes of the open ballots.
+VOTE_TABLES = (BallotTally, VoterMark)
+
+
+def _lock_vote_tables(*, exclusive: bool) -> None:
+    """Take the lock on the vote tables that the service will need, before any other: ROW EXCLUSIVE to
+    open or vote (ballots go on side by side), ACCESS EXCLUSIVE to close or stop, which empties them
+    (TRUNCATE). Taken in this order by everyone, a closing waits for the votes under way and the votes
+    wait for it, and none of them waits for another while holding what that one needs. SQLite locks
+    the whole database for a write anyway."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in VOTE_TABLES)
+    mode = "ACCESS EXCLUSIVE" if exclusive else "ROW EXCLUSIVE"
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {tables} IN {mode} MODE")
+
+
+def _purge_vote_tables() -> int:
+    """Leave no old version of a vote's rows in the database's files: the caller has removed the rows
+    of the ballot that ends, under `_lock_vote_tables(exclusive=True)`; this rewrites the vote tables
+    with only the rows of the ballots still open. Returns how many rows were written back.
+
+    PostgreSQL: the rows left are read, the tables emptied with TRUNCATE (new files; the old ones, with
+    the dead versions and the free space they leave, are dropped at the commit) and the rows written
+    back, marks in the order of their keys and counters in the order of their ids, all stamped with
+    this transaction. SQLite: nothing to rewrite, as long as secure_delete zeroes what is deleted."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete")
+            if not cursor.fetchone()[0]:
+                raise WorkflowError(
+                    _(
+                        "The ballot was not ended: the database is not set to erase deleted votes (SQLite's "
+                        "secure_delete is off). Nothing has been changed; tell the administrator."
+                    )
+                )
+        return 0
+    if connection.vendor != "postgresql":
+        return 0
+    marks = list(VoterMark.objects.order_by("id"))
+    tallies = list(BallotTally.objects.order_by("id"))
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in VOTE_TABLES)
+    try:
+        with connection.cursor() as cursor:
+            # TRUNCATE refuses a table with foreign key checks still due in this transaction (rows
+            # inserted earlier in it, where a ballot is opened and closed in one): run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {tables}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    except DatabaseError as error:  # the transaction is rolled back with the WorkflowError
+        logger.exception("TRUNCATE of the vote tables refused")
+        raise WorkflowError(
+            _(
+                "The ballot was not ended: the database would not let the application erase the old copies of "
+                "the votes (it needs the TRUNCATE privilege on the vote tables). Nothing has been changed; "
+                "tell the administrator."
+            )
+        ) from error
+    VoterMark.objects.bulk_create(marks)
+    BallotTally.objects.bulk_create(tallies)
+    return len(marks) + len(tallies)
+
+
+def _stamp_members(member_ids: Iterable[int]) -> None:
+    """Lock the members' rows (FOR KEY SHARE, which blocks nothing but their deletion) so that the lock
+    stamp each row carries is this transaction's. Every vote rewrites the ballot's marks, and the check
+    of their foreign key locks each voter's row: once a ballot is stopped, with its marks deleted, those
+    stamps would still say who had voted in it. PostgreSQL only (SQLite has no such stamps)."""
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(Member._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = ANY(%s) FOR KEY SHARE", [list(member_ids)])  # noqa: S608
+
+
+def purge_vote_tables() -> int:
+    """Rewrite the vote tables without any old version of their rows, as closing a ballot does: for
+    `manage.py scrub_ballots` (after the migration to random voter keys, say). Returns the rows kept."""
+    with transaction.atomic():
+        _lock_vote_tables(exclusive=True)
+        return _purge_vote_tables()
 
 
 def quorum_refusal(turnout: Turnout, share: Decimal) -> str:
@@ -263,12 +392,17 @@ def ballot_close(*, ballot: Ballot, user: User) -> Recorded:
     the list, received = valid = those who voted, and the count of each level; then the proposals.
 
     Refused, with nothing read from the tally, until the quorum is reached: more than the period's
-    `ballot_quorum` share of the cell's official members have voted."""
+    `ballot_quorum` share of the cell's official members have voted.
+
+    Then who voted is recorded with the ballot (`recorded_voters`), its counters and marks are deleted
+    and the vote tables rewritten without any old version of a vote (`_purge_vote_tables`), all in this
+    transaction: if the rewrite is refused, the ballot stays open, untouched."""
     meeting = ballot.meeting
     period, organization = meeting.period, meeting.organization
     check_manager(user, period, organization, action="ballot.run")
     now = timezone.now()
     with transaction.atomic():
+        _lock_vote_tables(exclusive=True)
         check_manager(user, Period.objects.get(pk=period.pk), organization, action="ballot.run")
         locked = Ballot.objects.select_for_update().get(pk=ballot.pk)
         _check_step(A.BALLOT_CLOSE, locked)
@@ -318,9 +452,14 @@ def ballot_close(*, ballot: Ballot, user: User) -> Recorded:
         locked.save(update_fields=["state", "closed_by", "closed_at", "official_members", "quorum_needed"])
         meeting.version += 1
         meeting.save(update_fields=["version", "updated_at"])
-        # One last rewrite of the counters and the marks under the closing transaction's stamp.
-        BallotTally.objects.filter(ballot=locked).update(count=F("count"))
-        VoterMark.objects.filter(ballot=locked).update(voter=F("voter"))
+        # The counts are in the minutes now, and who voted goes with the ballot, in the members' order:
+        # the counters and the marks go, and with them every old version of the votes.
+        Through = Ballot.recorded_voters.through
+        voter_ids = sorted(VoterMark.objects.filter(ballot=locked).values_list("voter_id", flat=True))
+        Through.objects.bulk_create(Through(ballot_id=locked.pk, member_id=pk) for pk in voter_ids)
+        BallotTally.objects.filter(ballot=locked).delete()
+        VoterMark.objects.filter(ballot=locked).delete()
+        _purge_vote_tables()
         log_action(
             A.BALLOT_CLOSE,
             period=period,
@@ -345,15 +484,19 @@ def ballot_discard(*, ballot: Ballot, user: User) -> int:
     period, organization = meeting.period, meeting.organization
     check_manager(user, period, organization, action="ballot.run")
     with transaction.atomic():
+        _lock_vote_tables(exclusive=True)
         check_manager(user, Period.objects.get(pk=period.pk), organization, action="ballot.run")
         locked = Ballot.objects.select_for_update().filter(pk=ballot.pk).first()
         _check_step(A.BALLOT_DISCARD, locked)
         meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-        eligible = locked.eligible_voters.count()
+        eligible_ids = list(locked.eligible_voters.values_list("pk", flat=True))
+        eligible = len(eligible_ids)
         voted = VoterMark.objects.filter(ballot=locked).count()
+        _stamp_members(eligible_ids)
         BallotTally.objects.filter(ballot=locked).delete()
         VoterMark.objects.filter(ballot=locked).delete()
         locked.delete()
+        _purge_vote_tables()
         meeting.version += 1
         meeting.save(update_fields=["version", "updated_at"])
         log_action(

@@ -116,7 +116,10 @@ def ballot_vote(request, public_id):
         raise Http404
     language = lang()
     levels = [(level.value, level.label(language)) for level in Level.best_first()]
-    has_voted = VoterMark.objects.filter(ballot=ballot, voter=voter).exists()
+    if ballot.state == Ballot.State.OPEN:
+        has_voted = VoterMark.objects.filter(ballot=ballot, voter=voter).exists()
+    else:
+        has_voted = ballot.recorded_voters.filter(pk=voter.pk).exists()
     open_paper = ballot.state == Ballot.State.OPEN and not has_voted
     subjects = ballots.ballot_subjects(ballot) if open_paper else []
     status = 200

@@ -181,9 +181,13 @@ class BallotCount(models.Model):
 class Ballot(models.Model):
     """An online secret ballot of a cell's meeting. Who may vote is fixed when it opens.
 
-    Secrecy: that a member voted is a `VoterMark`; what was voted is only in `BallotTally`, counters
-    per subject and level created at zero when the ballot opens and incremented in place. Neither
-    table has a timestamp, and nothing in the tally is per vote, so nothing links the two."""
+    Secrecy: while the ballot is open, that a member voted is a `VoterMark`; what was voted is only in
+    `BallotTally`, counters per subject and level created at zero when the ballot opens and incremented
+    in place. Neither table has a timestamp, and nothing in the tally is per vote, so nothing links the
+    two. The database keeps more than the rows, though (the order of the rows, the transaction that
+    wrote each version, old versions): `assessments.meetings.ballot` says how each of these is emptied
+    of the votes. Once closed, the counts are in the minutes (`BallotCount`) and who voted in
+    `recorded_voters`."""
 
     class State(models.TextChoices):
         OPEN = "open", _("Open for voting")
@@ -193,6 +197,9 @@ class Ballot(models.Model):
     meeting = models.OneToOneField(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="ballot")
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
     eligible_voters = models.ManyToManyField(Member, verbose_name=_("eligible voters"), related_name="+")
+    # Who voted, once the ballot is closed: written by the closing, all at once in the members' order,
+    # from the voter marks, which are then deleted with the counters (the vote tables hold open ballots).
+    recorded_voters = models.ManyToManyField(Member, verbose_name=_("members who voted"), related_name="+", blank=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("opened by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -221,8 +228,14 @@ class Ballot(models.Model):
 
 
 class VoterMark(models.Model):
-    """That a member has voted in a ballot, and nothing else: no time, no trace of the vote."""
+    """That a member has voted in a ballot, and nothing else: no time, no trace of the vote.
 
+    The key is random, not a number from a sequence, which would give the order of voting; the rows
+    are written again in the order of their keys after every vote (`assessments.meetings.ballot`), so
+    their place in the table gives no order either. Closing the ballot moves the marks to
+    `Ballot.recorded_voters`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     ballot = models.ForeignKey(Ballot, verbose_name=_("ballot"), on_delete=models.CASCADE, related_name="voter_marks")
     voter = models.ForeignKey(Member, verbose_name=_("voter"), on_delete=models.PROTECT, related_name="+")
 
@@ -236,9 +249,11 @@ class VoterMark(models.Model):
 
 
 class BallotTally(models.Model):
-    """How many ballots chose `level` for `subject_assessment`. The rows are created at zero for every
-    subject and level when the ballot opens; a vote only adds one to counters in place (F() updates),
-    never inserts a row, so neither the rows nor their order say anything about who voted what."""
+    """How many ballots chose `level` for `subject_assessment`, while the ballot is open. The rows are
+    created at zero for every subject and level when the ballot opens; a vote only adds one to counters
+    in place (F() updates), never inserts a row, so neither the rows nor their order say anything about
+    who voted what. Closing the ballot copies the counts into the minutes (`BallotCount`) and deletes
+    the rows."""
 
     ballot = models.ForeignKey(Ballot, verbose_name=_("ballot"), on_delete=models.CASCADE, related_name="tallies")
     subject_assessment = models.ForeignKey(

@@ -330,14 +330,17 @@ def meeting_sheet(period, organization):
         absentee_ids = set(meeting.absentees.values_list("pk", flat=True))
         ballot = getattr(meeting, "ballot", None)
         if ballot is not None:
-            # In name order, and the member's id after it: never the marks' own order, which is the
-            # order of voting.
-            voters = [
-                mark.voter
-                for mark in VoterMark.objects.filter(ballot=ballot)
-                .select_related("voter")
-                .order_by("voter__sort_key", "voter_id")
-            ]
+            # In name order, and the member's id after it: never the order of the rows. While the ballot
+            # is open, from its voter marks; once closed, from the voters recorded by the closing.
+            if ballot.state == Ballot.State.OPEN:
+                voters = [
+                    mark.voter
+                    for mark in VoterMark.objects.filter(ballot=ballot)
+                    .select_related("voter")
+                    .order_by("voter__sort_key", "voter_id")
+                ]
+            else:
+                voters = list(ballot.recorded_voters.order_by("sort_key", "pk"))
             eligible = ballot.eligible_voters.count()
             if ballot.state == Ballot.State.CLOSED and ballot.official_members is not None:
                 # The turnout as it stood at the closing, whatever has changed since.

@@ -4,12 +4,14 @@ browser, closing it fills the minutes; and what is stored cannot link a voter to
 import datetime
 import io
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.models import DateField, DateTimeField, ForeignKey
+from django.db.models import DateField, DateTimeField, ForeignKey, UUIDField
 from django.urls import reverse
 from django.utils import translation
 from docx import Document
@@ -322,6 +324,8 @@ def test_the_vote_tables_have_no_column_that_could_name_or_date_a_voter():
     assert tally_fields == {"id", "ballot", "subject_assessment", "level", "count"}
     mark_fields = {f.name for f in VoterMark._meta.get_fields()}
     assert mark_fields == {"id", "ballot", "voter"}
+    # A mark's key is random: a number from a sequence would give the order of voting.
+    assert isinstance(VoterMark._meta.pk, UUIDField)
     for model in (BallotTally, VoterMark):
         assert not [f for f in model._meta.get_fields() if isinstance(f, DateField | DateTimeField)], model
     # The tally refers to the ballot and the subject's assessment, never to a member or an account.
@@ -400,6 +404,112 @@ def test_on_postgresql_every_row_carries_the_same_transaction_stamp_after_each_v
             )
             stamps = {row[0] for row in cursor.fetchall()}
         assert len(stamps) == 1
+
+
+def marks_in_table_order(ballot):
+    """The keys of the ballot's marks in the order the rows stand in the table (ctid on PostgreSQL,
+    rowid on SQLite), which is what an insertion order would show through."""
+    place = "ctid" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM assessments_votermark WHERE ballot_id = %s ORDER BY {place}", [ballot.pk])
+        return [uuid.UUID(str(row[0])) for row in cursor.fetchall()]
+
+
+def test_the_marks_stand_in_the_order_of_their_random_keys_not_the_order_of_voting(
+    period, voters, subjects, personas, city
+):
+    ballot = open_ballot_for(personas, city)
+    for name in ("third", "member", "secretary"):
+        meetings.ballot_vote(ballot=ballot, user=voters[name], choices=ballot_choices(subjects, personas))
+        keys = marks_in_table_order(ballot)
+        assert keys == sorted(keys)
+    assert len(set(keys)) == 3 and all(key.version == 4 for key in keys)
+
+
+def test_closing_keeps_who_voted_with_the_ballot_and_empties_the_vote_tables(
+    period, voters, subjects, personas, city, client_for
+):
+    """The counts go into the minutes and who voted into the ballot's record; the counters and marks,
+    which held the votes while the ballot was open, are deleted, and nothing of a vote is read again."""
+    ballot = open_ballot_for(personas, city)
+    for name in ("third", "member"):
+        meetings.ballot_vote(ballot=ballot, user=voters[name], choices=ballot_choices(subjects, personas))
+    close(ballot, personas.secretary_a1)
+    assert not BallotTally.objects.exists() and not VoterMark.objects.exists()
+    ballot.refresh_from_db()
+    assert set(ballot.recorded_voters.all()) == {personas.member_record, personas.member_a1_other}
+    assert {c.received for c in BallotCount.objects.filter(meeting=ballot.meeting)} == {2}
+    # The page lists them, and tells each voter of the closed ballot that they voted.
+    page = client_for(personas.secretary_a1).get(reverse("assessments:meeting", args=[period.public_id, "chi-bo-a1"]))
+    assert [m.full_name for m in page.context["sheet"].voters] == ["Phạm Đức Anh", "Lê Thị Hoa"]
+    assert client_for(voters["member"]).get(vote_url(ballot)).context["has_voted"] is True
+    assert client_for(voters["secretary"]).get(vote_url(ballot)).context["has_voted"] is False
+
+
+def test_the_other_ballots_open_keep_their_votes_when_one_closes(city, personas):
+    other_cell = OrganizationFactory(code="chi-bo-r", name="Chi bộ R", parent=city.committee_a)
+    for number in range(3):
+        MemberFactory(cell=other_cell, full_name=f"Trần Văn Rõ{number:02d}", user=UserFactory(username=f"r-{number}"))
+    period, cell = cell_of(city, personas, 3)
+    ballot = open_cell_ballot(period, cell, personas.officer_a)
+    other = open_cell_ballot(period, other_cell, personas.officer_a)
+    cast(ballot, 2)
+    cast(other, 2, level="HTXSNV")
+    tallies = sorted(
+        BallotTally.objects.filter(ballot=other).values_list("id", "subject_assessment_id", "level", "count")
+    )
+    marks = sorted(VoterMark.objects.filter(ballot=other).values_list("id", "voter_id"))
+    close(ballot, personas.officer_a)
+    assert sorted(BallotTally.objects.values_list("id", "subject_assessment_id", "level", "count")) == tallies
+    assert sorted(VoterMark.objects.values_list("id", "voter_id")) == marks
+    cast(other, 1, level="HTXSNV")
+    close(other, personas.officer_a)
+    counts = BallotCount.objects.filter(meeting=other.meeting)
+    assert {(c.received, c.htxsnv) for c in counts} == {(3, 3)}
+
+
+def test_sqlite_erases_what_it_deletes_and_a_ballot_does_not_end_if_it_would_not(
+    period, voters, subjects, personas, city
+):
+    """On SQLite the deleted counters and marks are overwritten with zeros in the file (secure_delete, set
+    for every connection): with it off, ending a ballot is refused and nothing changes."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL: tests/assessments/test_ballot_pages.py reads its pages")
+    assert "secure_delete" in connection.settings_dict["OPTIONS"]["init_command"]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA secure_delete")
+        assert cursor.fetchone()[0] == 1
+    ballot = open_ballot_for(personas, city)
+    cast(ballot, 2)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA secure_delete = OFF")
+    try:
+        for end in (meetings.ballot_close, meetings.ballot_discard):
+            with translation.override("en"), pytest.raises(services.WorkflowError, match="secure_delete is off"):
+                end(ballot=Ballot.objects.get(pk=ballot.pk), user=personas.secretary_a1)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA secure_delete = ON")
+    assert Ballot.objects.get().state == Ballot.State.OPEN
+    assert VoterMark.objects.count() == 2 and sum(BallotTally.objects.values_list("count", flat=True)) == 6
+    close(ballot, personas.secretary_a1)
+    assert Ballot.objects.get().state == Ballot.State.CLOSED
+
+
+def test_scrub_ballots_rewrites_the_vote_tables_and_keeps_the_open_ballots(period, voters, subjects, personas, city):
+    ballot = open_ballot_for(personas, city)
+    cast(ballot, 2)
+    marks = sorted(VoterMark.objects.values_list("id", "voter_id"))
+    tallies = sorted(BallotTally.objects.values_list("id", "count"))
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("scrub_ballots", stdout=out)
+    if connection.vendor == "postgresql":
+        assert out.getvalue().strip() == "The vote tables have been rewritten; 14 rows of the open ballots were kept."
+    else:
+        assert out.getvalue().strip() == "Nothing to rewrite: this database erases deleted rows as it writes."
+    assert sorted(VoterMark.objects.values_list("id", "voter_id")) == marks
+    assert sorted(BallotTally.objects.values_list("id", "count")) == tallies
 
 
 # --- The quorum: more than half of the cell's official members ---------------------------------------------
