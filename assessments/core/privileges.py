@@ -2,7 +2,7 @@
 read and write rows.
 
 The application's role gets SELECT, INSERT, UPDATE and DELETE on every table and the use of every sequence,
-and nothing else: no TRUNCATE, no TRIGGER, no REFERENCES, and as it owns nothing it can alter, disable
+and nothing else: no TRUNCATE (but on the two vote tables, which a ballot's end empties), no TRIGGER, no REFERENCES, and as it owns nothing it can alter, disable
 a trigger of or drop nothing. The append-only tables (the audit trail) are further limited to SELECT and
 INSERT, so the application's role can neither change nor delete an entry, even with its own password. The
 migration history is read-only to it. Default privileges give the same rights on the tables a later
@@ -16,10 +16,14 @@ from contextlib import contextmanager
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.translation import gettext as _
 
+from ..meetings.models import BallotTally, VoterMark
 from .models import AuditEntry
 
 # Tables the application may read and add to, never change: the trail of who did what.
 APPEND_ONLY_MODELS = [AuditEntry]
+# Tables the application empties with TRUNCATE: the two vote tables, emptied when a ballot ends so that no
+# old row version links a voter to a vote (assessments/meetings/ballot.py, README "Ballot secrecy").
+TRUNCATE_MODELS = [VoterMark, BallotTally]
 # Read only: the application has no business recording a migration.
 READ_ONLY_TABLES = ["django_migrations"]
 
@@ -48,6 +52,7 @@ def grant_statements(*, app_role: str, owner_role: str, schema: str = "public") 
     ]
     statements += [f"REVOKE UPDATE, DELETE ON {q(table)} FROM {app}" for table in append_only_tables()]
     statements += [f"REVOKE INSERT, UPDATE, DELETE ON {q(table)} FROM {app}" for table in READ_ONLY_TABLES]
+    statements += [f"GRANT TRUNCATE ON {q(model._meta.db_table)} TO {app}" for model in TRUNCATE_MODELS]
     statements += [
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema_q} "
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",

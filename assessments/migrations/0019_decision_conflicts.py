@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0017_to_confirm'),
+        ('assessments', '0018_ballot_secrecy'),
         ('members', '0004_leader_year_and_temporary_attachment'),
         ('organizations', '0002_organization_records'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
