@@ -107,11 +107,11 @@ def test_the_screen_answers_at_50_and_3000_members_with_the_same_queries(request
     listing, listing_queries = counted(client, "get", url(period, committee))
     assert listing.status_code == 200 and not listing.context["showing_rows"]
     assert sum(c.tally.classified for c in listing.context["cells"]) == (3000 if which == "big" else 50)
-    # One cell: the same, plus the page's count and its rows, the six kinds of record, last year's levels.
+    # One cell: the same, plus the page's count and its rows, the seven kinds of record, last year's levels.
     page, page_queries = counted(client, "get", url(period, committee, cell=cell.code))
     assert page.status_code == 200 and len(page.context["rows"]) == 50
     # One row saved through htmx: session, user, roles, organisation, period; the row with its records
-    # (7); in the transaction (savepoint and release), the group's lock, the period, the row's lock, the
+    # (8); in the transaction (savepoint and release), the group's lock, the period, the row's lock, the
     # group's counts, the exception, the update and its audit entry; the organisations decided above it
     # (none yet: nothing to check again).
     pk = page.context["rows"][0].assessment.pk
@@ -121,7 +121,7 @@ def test_the_screen_answers_at_50_and_3000_members_with_the_same_queries(request
     assert saved.status_code == 200, saved.content.decode()[:500]
     assert f'id="row-{pk}"' in saved.content.decode() and 'id="quota-box"' in saved.content.decode()
     assert Assessment.objects.get(pk=pk).decided_level == "HTTNV"
-    assert (listing_queries, page_queries, row_queries) == (9, 21, 26)
+    assert (listing_queries, page_queries, row_queries) == (9, 22, 27)
 
 
 def test_a_committee_of_3000_members_is_decided_cell_by_cell_and_then_all_at_once(big, city, personas, client_for):
@@ -380,10 +380,10 @@ def test_a_committee_ranks_its_cells_with_the_same_queries_at_any_size(request, 
     assert saved.status_code == 200 and Assessment.objects.get(pk=pk).decided_level == "HTNV"
     # The page: session, user, roles, organisation, period; the counts, the exception; the reviews, the
     # members' levels per cell, the organisations and collectives below, the analysis forms (twice), the
-    # meetings' task shares, the records of the year on the organisations. A row: the row (7), then the
-    # transaction (9), the organisations decided above it (none yet) and the leaders who head it (none
-    # decided).
-    assert (page_queries, row_queries) == (14, 23)
+    # meetings' task shares, the records of the year on the organisations and the board's records of
+    # their years. A row: the row (8), then the transaction (9), the organisations decided above it (none
+    # yet) and the leaders who head it (none decided).
+    assert (page_queries, row_queries) == (15, 24)
 
 
 def test_the_box_warns_before_accepting_proposals_that_exceed_the_quota(small, city, personas, client_for):
