@@ -411,7 +411,13 @@ class CommitteeSuspension(YearRecord):
     activities has that status instead, and is not classified."""
 
     year = models.PositiveSmallIntegerField(_("year of the review"))
-    suspended_on = models.DateField(_("suspended from committee activities on"))
+    suspended_on = models.DateField(
+        _("suspended from committee activities on"),
+        help_text=_(
+            "Within the year of the review. Leave the member's status active: a suspension from party "
+            "activities is a status, and such a member is not classified."
+        ),
+    )
     body = models.CharField(_("deciding body"), max_length=255)
 
     class Meta:
