@@ -8,6 +8,7 @@ from organizations.selectors import words_start_with
 
 from .models import (
     CivilServiceRating,
+    CommitteeSuspension,
     DegradationConclusion,
     DisciplineDecision,
     LeaderYear,
@@ -73,6 +74,14 @@ class TemporaryAttachmentInline(admin.TabularInline):
     autocomplete_fields = ["temporary_cell"]
 
 
+class CommitteeSuspensionInline(admin.TabularInline):
+    """Suspended from the committee's activities only; a suspension from party activities is the status."""
+
+    model = CommitteeSuspension
+    extra = 0
+    fields = ["year", "suspended_on", "body", "note"]
+
+
 class DegradationConclusionInline(admin.TabularInline):
     model = DegradationConclusion
     extra = 0
@@ -129,6 +138,7 @@ class MemberAdmin(admin.ModelAdmin):
         DegradationConclusionInline,
         LeaderYearInline,
         TemporaryAttachmentInline,
+        CommitteeSuspensionInline,
     ]
 
     def get_search_results(self, request, queryset, search_term):

@@ -445,6 +445,67 @@ class TemporaryAttachment(YearRecord):
         return f"{self.temporary_cell} ({self.starts_on:%d/%m/%Y})"
 
 
+class CommitteeSuspension(YearRecord):
+    """A committee member suspended from the committee's activities only (đình chỉ sinh hoạt cấp ủy), not
+    from party activities: 2018 (HD 21), still reviewed and classified like the other members; 2025
+    (HD 43 §7.7), reviewed at the cell, for the time before the suspension. A member suspended from party
+    activities has that status instead, and is not classified."""
+
+    year = models.PositiveSmallIntegerField(_("year of the review"))
+    suspended_on = models.DateField(
+        _("suspended from committee activities on"),
+        help_text=_(
+            "Within the year of the review. Leave the member's status active: a suspension from party "
+            "activities is a status, and such a member is not classified."
+        ),
+    )
+    body = models.CharField(_("deciding body"), max_length=255)
+
+    class Meta:
+        verbose_name = _("suspension from committee activities")
+        verbose_name_plural = _("suspensions from committee activities")
+        default_related_name = "committee_suspensions"
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "year"],
+                name="committee_suspension_once_a_year",
+                violation_error_message=_("This member already has a suspension from committee activities this year."),
+            ),
+            models.CheckConstraint(
+                name="committee_suspension_within_its_year",
+                condition=Q(suspended_on__year=F("year")),
+                violation_error_message=_("The suspension date must fall within the year of the review."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.year}: {self.suspended_on:%d/%m/%Y}"
+
+    def clean(self):
+        super().clean()
+        # The admin's inline leaves the member out of the constraints it validates: checked here.
+        if (
+            self.member_id
+            and self.year
+            and CommitteeSuspension.objects.filter(member_id=self.member_id, year=self.year)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"year": _("This member already has a suspension from committee activities this year.")}
+            )
+        if self.suspended_on and self.year and self.suspended_on.year != self.year:
+            raise ValidationError(
+                {
+                    "suspended_on": _("The suspension date must fall within the year of the review (%(year)s).")
+                    % {"year": self.year}
+                }
+            )
+        if self.suspended_on and self.suspended_on > datetime.date.today():
+            raise ValidationError({"suspended_on": _("The suspension date cannot be in the future.")})
+
+
 class DegradationConclusion(YearRecord):
     """A competent body's conclusion on a member's conduct: degradation, self-evolution or
     self-transformation; and (2025, Điều 11 khoản 4) a violation of what members must not do, or of the

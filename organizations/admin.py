@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
-from .models import Cluster, Organization, OrganizationRecord, RoleAssignment
+from .models import Cluster, Organization, OrganizationRecord, OrganizationYear, RoleAssignment
 from .roles import revoke_role, sync_user_groups
 from .selectors import words_start_with
 
@@ -37,6 +37,23 @@ class OrganizationRecordInline(admin.TabularInline):
     fields = ["kind", "decided_on", "body", "summary", "note"]
 
 
+class OrganizationYearInline(admin.TabularInline):
+    """What the year says of the organisation beside its review: the same-level bodies' levels (2018), the
+    plan share and basic targets of the unit its leadership collective leads (2025)."""
+
+    model = OrganizationYear
+    extra = 0
+    fields = [
+        "year",
+        "government_level",
+        "front_level",
+        "mass_organizations_level",
+        "unit_plan_share",
+        "basic_targets_missed",
+        "note",
+    ]
+
+
 class OrganizationAdmin(TreeAdmin):
     form = movenodeform_factory(
         Organization,
@@ -48,7 +65,7 @@ class OrganizationAdmin(TreeAdmin):
     list_filter = ["kind", "sector", "cluster"]
     list_select_related = ["cluster"]
     search_fields = ["search_name", "code"]
-    inlines = [OrganizationRecordInline]
+    inlines = [OrganizationRecordInline, OrganizationYearInline]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.exceptions import InvalidMoveToDescendant
 from treebeard.mp_tree import MP_Node, MP_NodeManager
 
+from vocabulary import Level
+from vocabulary.choices import label_lazy
+
 from .vietnamese import fold, title_sort_key
 
 
@@ -267,3 +270,137 @@ class OrganizationRecord(models.Model):
         super().clean()
         if self.decided_on and self.decided_on > timezone.localdate():
             raise ValidationError({"decided_on": _("The date of the decision or conclusion cannot be in the future.")})
+
+
+# A same-level body's level, or "none": the organisation has no such body beside it (a cell in an
+# enterprise has no government or Front of its own level).
+NO_PEER = "none"
+PEER_LEVEL_CHOICES = [(level.value, label_lazy(level)) for level in Level] + [
+    (NO_PEER, _("None at this level")),
+]
+
+
+class OrganizationYear(models.Model):
+    """What the year says of an organisation beside its own review, entered by the board on the
+    organisation's page.
+
+    The levels of the same-level government, Fatherland Front and mass organisations (2018, HD 21: an
+    organisation's HTXSNV needs them all at HTTNV or better, its HTTNV at HTNV or better): the three are
+    entered together, "none at this level" where there is no such body; all three empty means not known
+    yet. The plan share and the five basic targets of the locality or unit its leadership collective
+    leads (2025, QĐ 366 Điều 11 khoản 4: under 70%, or the five targets missed, makes the collective
+    KHTNV)."""
+
+    PEER_FIELDS = ("government_level", "front_level", "mass_organizations_level")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="years"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    government_level = models.CharField(
+        _("same-level government"),
+        max_length=8,
+        choices=PEER_LEVEL_CHOICES,
+        blank=True,
+        help_text=_("Or the agency or unit the organisation leads."),
+    )
+    front_level = models.CharField(_("Fatherland Front"), max_length=8, choices=PEER_LEVEL_CHOICES, blank=True)
+    mass_organizations_level = models.CharField(
+        _("mass organisations"),
+        max_length=8,
+        choices=PEER_LEVEL_CHOICES,
+        blank=True,
+        help_text=_("The lowest level among the same-level mass organisations."),
+    )
+    unit_plan_share = models.DecimalField(
+        _("share of the plan completed by the unit led (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Below 70%, the leadership collective is classified KHTNV (2025)."),
+    )
+    basic_targets_missed = models.BooleanField(
+        _("the five basic socio-economic targets were not met"),
+        default=False,
+        help_text=_(
+            "Economic growth, state budget revenue, public investment disbursed, income per head, poverty "
+            "reduction: only where the competent level assigned them (2025: the leadership collective is "
+            "classified KHTNV)."
+        ),
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation's year")
+        verbose_name_plural = _("organisation's years")
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year"],
+                name="organization_year_once_a_year",
+                violation_error_message=_("This organisation already has a record for this year."),
+            ),
+            models.CheckConstraint(
+                name="organization_year_year_range",
+                condition=Q(year__gte=1945) & Q(year__lte=2200),
+                violation_error_message=_("The year is not plausible."),
+            ),
+            models.CheckConstraint(
+                name="organization_year_share_is_a_percentage",
+                condition=Q(unit_plan_share__isnull=True) | Q(unit_plan_share__gte=0, unit_plan_share__lte=100),
+                violation_error_message=_("A share is a percentage from 0 to 100."),
+            ),
+            models.CheckConstraint(
+                name="organization_year_peer_levels_in_the_scale",
+                condition=Q(government_level__in=["", *dict(PEER_LEVEL_CHOICES)])
+                & Q(front_level__in=["", *dict(PEER_LEVEL_CHOICES)])
+                & Q(mass_organizations_level__in=["", *dict(PEER_LEVEL_CHOICES)]),
+                violation_error_message=_("A level must be one of the four levels, or none at this level."),
+            ),
+            models.CheckConstraint(
+                name="organization_year_peer_levels_together",
+                condition=Q(government_level="", front_level="", mass_organizations_level="")
+                | (~Q(government_level="") & ~Q(front_level="") & ~Q(mass_organizations_level="")),
+                violation_error_message=_(
+                    "Enter the levels of the government, the Front and the mass organisations together "
+                    "(“None at this level” where there is no such body), or leave all three empty."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.year)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.unit_plan_share is not None and not 0 <= self.unit_plan_share <= 100:
+            errors["unit_plan_share"] = _("A share is a percentage from 0 to 100.")
+        peers = [getattr(self, name) for name in self.PEER_FIELDS]
+        # The admin's inline leaves the organisation out of the constraints it validates: checked here.
+        if (
+            self.organization_id
+            and self.year
+            and OrganizationYear.objects.filter(organization_id=self.organization_id, year=self.year)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            errors["year"] = _("This organisation already has a record for this year.")
+        if any(peers) and not all(peers):
+            message = _(
+                "Enter the levels of the government, the Front and the mass organisations together "
+                "(“None at this level” where there is no such body), or leave all three empty."
+            )
+            errors.update({name: message for name, value in zip(self.PEER_FIELDS, peers, strict=True) if not value})
+        if errors:
+            raise ValidationError(errors)
+
+    def peer_levels(self) -> tuple[str, ...] | None:
+        """The levels of the same-level bodies there are (the rulebook's `peer_levels`): None while they
+        are not entered, () when there is none."""
+        peers = [getattr(self, name) for name in self.PEER_FIELDS]
+        if not all(peers):
+            return None
+        return tuple(level for level in peers if level != NO_PEER)

@@ -52,6 +52,8 @@ BOARD_PERMISSIONS = [
     *_crud("organizations.organization", "view", "add", "change"),
     # The decisions and conclusions on an organisation itself (disciplined, disunity...), inline on its page.
     *_crud("organizations.organizationrecord", "view", "add", "change", "delete"),
+    # What the year says of an organisation (same-level bodies' levels, the unit's plan), inline on its page.
+    *_crud("organizations.organizationyear", "view", "add", "change", "delete"),
     *_crud("organizations.cluster", "view", "add", "change"),
     *_crud("organizations.roleassignment", "view", "add", "change", "delete"),
     *_crud("members.member", "view", "add", "change"),
@@ -62,6 +64,7 @@ BOARD_PERMISSIONS = [
     *_crud("members.degradationconclusion", "view", "add", "change", "delete"),
     *_crud("members.leaderyear", "view", "add", "change", "delete"),
     *_crud("members.temporaryattachment", "view", "add", "change", "delete"),
+    *_crud("members.committeesuspension", "view", "add", "change", "delete"),
     # To choose the person a role is given to (the admin's user search); never to change accounts:
     # whoever may change users may make themselves superuser.
     *_crud("auth.user", "view"),

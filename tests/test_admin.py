@@ -177,6 +177,7 @@ def member_form_data(member, **changes):
         "degradation_conclusions",
         "leader_years",
         "temporary_attachments",
+        "committee_suspensions",
     ]:
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(changes)
@@ -225,6 +226,59 @@ def test_member_form_refuses_an_inline_leave_ending_before_it_starts(admin_clien
     assert member.leave_periods.count() == 0
 
 
+def suspension_data(member, **values):
+    """The member's page with one suspension from committee activities filled in."""
+    fields = {"year": "2026", "suspended_on": "01/06/2026", "body": "Ban Thường vụ Đảng ủy A"} | values
+    return member_form_data(
+        member,
+        **{"committee_suspensions-TOTAL_FORMS": "1"},
+        **{f"committee_suspensions-0-{name}": value for name, value in fields.items()},
+    )
+
+
+def test_the_board_enters_a_suspension_from_committee_activities_on_the_member_page(client, personas):
+    from members.models import CommitteeSuspension
+
+    client.force_login(personas.board)
+    member = personas.member_a2
+    assert "committee_suspensions-TOTAL_FORMS" in client.get(change(member)).content.decode()
+    response = client.post(change(member), suspension_data(member))
+    assert response.status_code == 302
+    [saved] = CommitteeSuspension.objects.filter(member=member)
+    assert (saved.year, str(saved.suspended_on)) == (2026, "2026-06-01")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"suspended_on": "15/12/2025"}, "Ngày đình chỉ phải nằm trong năm kiểm điểm (2026)."),
+        ({"year": "2025", "suspended_on": "02/01/2026"}, "Ngày đình chỉ phải nằm trong năm kiểm điểm (2025)."),
+        ({"suspended_on": "30/12/2026"}, "Ngày đình chỉ không thể ở tương lai."),
+        ({"suspended_on": ""}, "Mục này bắt buộc phải điền."),
+    ],
+)
+def test_a_bad_suspension_from_committee_activities_is_refused_and_nothing_is_saved(
+    admin_client_, personas, values, message
+):
+    member = personas.member_a2
+    response = admin_client_.post(change(member), suspension_data(member, full_name="Tên Mới", **values))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    member.refresh_from_db()
+    assert member.full_name == "Nguyễn Văn Dũng" and not member.committee_suspensions.exists()
+
+
+def test_a_second_suspension_from_committee_activities_in_a_year_is_refused(admin_client_, personas):
+    from members.models import CommitteeSuspension
+
+    member = personas.member_a2
+    CommitteeSuspension.objects.create(member=member, year=2026, suspended_on="2026-03-01", body="Đảng ủy A")
+    response = admin_client_.post(change(member), suspension_data(member))
+    assert response.status_code == 200
+    assert "Đảng viên này đã có một lần đình chỉ sinh hoạt cấp ủy trong năm này." in response.content.decode()
+    assert member.committee_suspensions.get().suspended_on.isoformat() == "2026-03-01"
+
+
 def org_form_data(org, **changes):
     data = {
         "name": org.name,
@@ -236,9 +290,11 @@ def org_form_data(org, **changes):
         "dissolved_on": "",
         "treebeard_position": "sorted-child",
         "treebeard_ref_node": Organization.objects.get_parent(org).pk if org.depth > 1 else "",
-        # The records inline (OrganizationRecordInline): none added.
+        # The records and the years inlines (OrganizationRecordInline, OrganizationYearInline): none added.
         "records-TOTAL_FORMS": "0",
         "records-INITIAL_FORMS": "0",
+        "years-TOTAL_FORMS": "0",
+        "years-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return data

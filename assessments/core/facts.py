@@ -18,6 +18,7 @@ from django.db.models import F, Q
 
 from members.models import (
     CivilServiceRating,
+    CommitteeSuspension,
     DegradationConclusion,
     DisciplineDecision,
     LeaderYear,
@@ -113,7 +114,8 @@ def member_facts_for(
     unit_levels: dict[int, str] | None = None,
     leaders: Iterable[int] = (),
 ) -> dict[int, MemberFacts]:
-    """{member pk: MemberFacts} for the year, from the members' records: six queries in all.
+    """{member pk: MemberFacts} for the year, from the members' records: eight queries in all (seven
+    when no member is reviewed as a leader).
 
     `previous`: last year's levels by member; `unit_levels`: the decided level of each organisation
     (by pk) this year, for the leaders who head one (`headed_units`); `leaders`: the members reviewed as
@@ -185,6 +187,9 @@ def member_facts_for(
     ).values_list("member_id", "comment"):
         # Attached for a time this year: the temporary cell's comment is received once every one has it.
         attachments[member_id] = attachments.get(member_id, True) and bool(comment.strip())
+    committee_suspended = dict(
+        CommitteeSuspension.objects.filter(member_id__in=ids, year=year).values_list("member_id", "suspended_on")
+    )
     leader_years = {}
     if leaders:
         for record in LeaderYear.objects.filter(member_id__in=[pk for pk in ids if pk in leaders], year=year):
@@ -193,11 +198,15 @@ def member_facts_for(
     Kind = DegradationConclusion.Kind
     facts = {}
     for m in members:
+        # Suspended from the committee's activities only: one suspended from party activities is not.
+        committee_only = m.pk in committee_suspended and m.status != Member.Status.SUSPENDED
         values = dict(
             admission_date=m.admission_date,
             status=m.status,
             status_since=m.status_since,
             official_date=m.official_date,
+            suspended_from_committee_only=committee_only,
+            committee_suspended_on=committee_suspended.get(m.pk) if committee_only else None,
             occupation=m.occupation,
             civil_service_level=ratings.get(m.pk),
             disciplines=tuple(disciplines[m.pk]),

@@ -3,7 +3,9 @@
 An organisation's level rests on the levels decided below it: all its members (a cell's rules) and its
 subordinate organisations (a committee's); its leadership collective's level is checked against the
 organisation's. Both are read with the year's records on the organisations themselves
-(`OrganizationRecord`: disciplined, disunity, corruption). Built in bulk, for any number of
+(`OrganizationRecord`: disciplined, disunity, corruption) and with what the board entered of the
+organisation's year (`OrganizationYear`: the levels of the same-level government, Front and mass
+organisations; the plan share and basic targets of the unit its collective leads). Built in bulk, for any number of
 organisations of one period: a fixed number of queries (the levels below are counted by the database,
 then summed here by path prefix).
 """
@@ -20,7 +22,7 @@ from django.db.models import Count
 
 from members.models import DegradationConclusion, DisciplineDecision, Member
 from members.selectors import CURRENT_STATUSES
-from organizations.models import Organization, OrganizationRecord
+from organizations.models import Organization, OrganizationRecord, OrganizationYear
 from vocabulary import Level
 
 from ..rulebooks import CollectiveFacts, Discipline, OrganizationFacts, OrganizationKind
@@ -129,6 +131,18 @@ class LevelsBelow:
         return kinds
 
     @cached_property
+    def years(self) -> dict[int, OrganizationYear]:
+        """{organisation pk: the board's record of its year} for the organisations: one query, made when
+        the rules first need it."""
+        if not self.organizations:
+            return {}
+        pks = [org.pk for org in self.organizations.values()]
+        return {
+            record.organization_id: record
+            for record in OrganizationYear.objects.filter(year=self.period.year, organization_id__in=pks)
+        }
+
+    @cached_property
     def _disciplined_parents(self) -> set[str]:
         """The paths of the organisations with an organisation directly under them disciplined in the year."""
         steplen = Organization.steplen
@@ -145,6 +159,7 @@ class LevelsBelow:
         subordinates = self.subordinate_levels.get(path)
         collective = self.own_level.get((path, Assessment.SubjectKind.COLLECTIVE)) or None
         records = self.records.get(path, set())
+        year = self.years.get(organization.pk)
         return OrganizationFacts(
             kind=kind,
             founded_on=organization.founded_on,
@@ -152,6 +167,8 @@ class LevelsBelow:
             subordinate_levels={Level(level): n for level, n in subordinates.items()}
             if subordinates and kind == OrganizationKind.COMMITTEE
             else None,
+            # 2018: the same-level government, Front and mass organisations (None: not entered yet).
+            peer_levels=year.peer_levels() if year else None,
             collective_level=collective,
             disciplined=OrganizationRecord.Kind.DISCIPLINED in records,
             # 2018 [R]: internal disunity, or corruption or negativity that was disciplined.
@@ -199,8 +216,8 @@ def _collective_members(period: Period, organizations: list[Organization]) -> tu
 def organization_facts_for(
     period: Period, organizations: Iterable[Organization], levels: LevelsBelow | None = None
 ) -> dict[int, OrganizationFacts]:
-    """{organisation pk: OrganizationFacts} with the levels decided below each and the year's records
-    on it: three queries."""
+    """{organisation pk: OrganizationFacts} with the levels decided below each, the year's records on
+    it and the board's record of its year: four queries."""
     organizations = list(organizations)
     levels = levels or LevelsBelow(period, organizations)
     return {org.pk: levels.organization_facts(org) for org in organizations}
@@ -211,12 +228,15 @@ def collective_facts_for(
 ) -> dict[int, CollectiveFacts]:
     """{organisation pk: CollectiveFacts} of the organisations' leadership collectives: the
     organisation's decided level, the year's records on it and on the organisations directly under it,
-    and for a cell its post holders' disciplines and degradation conclusions of the year. Six queries."""
+    the board's record of its year (the unit's plan share, the basic targets), and for a cell its post
+    holders' disciplines and degradation conclusions of the year. Seven queries."""
     organizations = list(organizations)
     levels = levels or LevelsBelow(period, organizations)
     counts, disciplines, degraded = _collective_members(period, organizations)
     facts = {}
     for org in organizations:
+        year = levels.years.get(org.pk)
+        plan_share = year.unit_plan_share if year else None
         facts[org.pk] = CollectiveFacts(
             founded_on=org.founded_on,
             organization_level=levels.organization_level(org),
@@ -226,5 +246,8 @@ def collective_facts_for(
             personnel_or_unity_concluded=OrganizationRecord.Kind.PERSONNEL_OR_DISUNITY
             in levels.records.get(org.path, set()),
             subordinate_disciplined=levels.subordinate_disciplined(org),
+            # 2025 C4: the unit the collective leads, as the board entered its year (a percentage there).
+            unit_plan_share=plan_share / 100 if plan_share is not None else None,
+            basic_targets_missed=bool(year and year.basic_targets_missed),
         )
     return facts

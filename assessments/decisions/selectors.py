@@ -40,6 +40,9 @@ class Row:
     cap: Level | None
     blocking: list[str] = field(default_factory=list)  # messages of the findings that forbid levels
     warnings: list[str] = field(default_factory=list)
+    # The rules' notes on a member (INFO: how the member is reviewed, e.g. suspended from committee work
+    # only, probationary); an organisation's row shows its basis in a column of its own instead.
+    notes: list[str] = field(default_factory=list)
     suggested: Level | None = None
     allowed: tuple[Level, ...] = ()
     previous_level: str = ""
@@ -118,6 +121,7 @@ def build_rows(
             row.warnings = [
                 f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked
             ]
+            row.notes = [f.message(language) for f in evaluation.findings if f.severity == "info"]
             row.unchecked = bool(evaluation.unchecked)
             row.allowed = evaluation.allowed_levels()
             row.suggested = suggestion(assessment.cell_proposed_level, evaluation)

@@ -93,6 +93,7 @@ class MemberFacts:
     status_since: date | None = None
     official_date: date | None = None  # None while probationary (dự bị)
     suspended_from_committee_only: bool = False  # đình chỉ sinh hoạt cấp ủy: still classified
+    committee_suspended_on: date | None = None  # the suspension's date, when known (2025: reviewed up to it)
     occupation: Occupation = Occupation.OTHER
     in_political_system: bool | None = None  # 2025 form 2B/2C; None: derived from the occupation
     civil_service_level: Level | None = None  # the state-side rating of the year (CBCCVC only)

@@ -107,12 +107,12 @@ def test_the_screen_answers_at_50_and_3000_members_with_the_same_queries(request
     listing, listing_queries = counted(client, "get", url(period, committee))
     assert listing.status_code == 200 and not listing.context["showing_rows"]
     assert sum(c.tally.classified for c in listing.context["cells"]) == (3000 if which == "big" else 50)
-    # One cell: the same, plus the page's count and its rows, the six kinds of record, last year's levels,
+    # One cell: the same, plus the page's count and its rows, the seven kinds of record, last year's levels,
     # the conflicts of interest on record for the officer (the rows they stand aside from).
     page, page_queries = counted(client, "get", url(period, committee, cell=cell.code))
     assert page.status_code == 200 and len(page.context["rows"]) == 50
     # One row saved through htmx: session, user, roles, organisation, period; the row with its records
-    # (7); the officer's conflicts on record; in the transaction (savepoint and release), the group's
+    # (8); the officer's conflicts on record; in the transaction (savepoint and release), the group's
     # lock, the period, the row's lock, the group's counts, the exception, the update and its audit
     # entry; the organisations decided above it (none yet: nothing to check again).
     pk = page.context["rows"][0].assessment.pk
@@ -381,11 +381,11 @@ def test_a_committee_ranks_its_cells_with_the_same_queries_at_any_size(request, 
     assert saved.status_code == 200 and Assessment.objects.get(pk=pk).decided_level == "HTNV"
     # The page: session, user, roles, organisation, period; the counts, the exception; the reviews, the
     # members' levels per cell, the organisations and collectives below, the analysis forms (twice), the
-    # meetings' task shares, the records of the year on the organisations; the officer's conflicts on
-    # record and posts in a cell's committee (the rows they stand aside from). A row: the row (7), the
+    # meetings' task shares, the records of the year on the organisations and the board's records of their years; the officer's conflicts on
+    # record and posts in a cell's committee (the rows they stand aside from). A row: the row (8), the
     # officer's conflicts and posts (2), then the transaction (9), the organisations decided above it
     # (none yet) and the leaders who head it (none decided).
-    assert (page_queries, row_queries) == (16, 25)
+    assert (page_queries, row_queries) == (17, 26)
 
 
 def test_the_box_warns_before_accepting_proposals_that_exceed_the_quota(small, city, personas, client_for):

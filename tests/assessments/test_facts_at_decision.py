@@ -418,3 +418,70 @@ def test_a_temporary_attachment_needs_the_temporary_cells_comment(city, personas
     attachment.comment = "Chấp hành tốt sinh hoạt tại chi bộ."
     attachment.save()
     assert not evaluate_assessments(period, [form_of(period, personas.member_record)])[form.pk].by_rule("R2018-M-TEMP")
+
+
+# --- Suspended from committee work only (2018 HD 21; 2025 HD 43 §7.7) ------------------------------------------
+
+
+def suspend_from_committee(member, year=2026):
+    from members.models import CommitteeSuspension
+
+    return CommitteeSuspension.objects.create(
+        member=member, year=year, suspended_on=datetime.date(year, 6, 1), body="Ban Thường vụ Đảng ủy A"
+    )
+
+
+def cell_page(client, period, committee, cell):
+    address = reverse("assessments:decide", args=[period.public_id, committee.code])
+    return client.get(address, {"cell": cell.code})
+
+
+@pytest.mark.parametrize(
+    ("regime", "rule", "note"),
+    [
+        ("2018", "R2018-M-CU-SUSP", "chỉ bị đình chỉ sinh hoạt cấp ủy (từ ngày 01/06/2026): vẫn kiểm điểm và xếp loại"),
+        ("2025", "R2025-M-CU-SUSP", "từ ngày 01/06/2026: kiểm điểm tại chi bộ, về thời gian trước ngày đó"),
+    ],
+)
+def test_a_member_suspended_from_committee_work_only_is_classified_with_a_note_at_the_decision(
+    city, personas, client_for, regime, rule, note
+):
+    suspend_from_committee(personas.secretary_a1_record)
+    period = open_period(city, personas, regime)
+    form = form_of(period, personas.secretary_a1_record)
+    assert form.classified  # still reviewed and classified, unlike a suspension from party activities
+    if regime == "2025":
+        with_score(form, 80)
+    officer = client_for(personas.officer_a)
+    page = cell_page(officer, period, city.committee_a, city.cell_a1)
+    [row] = [row for row in page.context["rows"] if row.assessment.pk == form.pk]
+    [finding] = row.evaluation.by_rule(rule)
+    assert finding.severity == "info" and not finding.cap
+    assert any(note in text for text in row.notes) and note in page.content.decode()
+    # The note is shown on this member's row only.
+    other = next(row for row in page.context["rows"] if row.assessment.member_id == personas.member_record.pk)
+    assert not other.evaluation.by_rule(rule) and not any("cấp ủy" in text for text in other.notes)
+    # A note limits nothing: the member is decided like the others.
+    assert decide(officer, period, city.committee_a, form, "HTNV").status_code == 200
+    assert form_of(period, personas.secretary_a1_record).decided_level == "HTNV"
+
+
+def test_a_suspension_from_committee_work_of_another_year_is_not_read(city, personas):
+    suspend_from_committee(personas.member_record, 2025)
+    period = open_period(city, personas, "2018")
+    form = form_of(period, personas.member_record)
+    facts = facts_for(period, [form])[form.pk]
+    assert not facts.suspended_from_committee_only and facts.committee_suspended_on is None
+    assert not evaluate_assessments(period, [form])[form.pk].by_rule("R2018-M-CU-SUSP")
+
+
+def test_a_member_suspended_from_party_activities_is_not_classified_whatever_the_committee_suspension(city, personas):
+    """The status says the member is suspended from party activities: not "from committee work only"."""
+    suspend_from_committee(personas.member_record)
+    Member.objects.filter(pk=personas.member_record.pk).update(
+        status=Member.Status.SUSPENDED, status_since=datetime.date(2026, 1, 15)
+    )
+    period = open_period(city, personas, "2018")
+    form = form_of(period, personas.member_record)
+    assert not form.classified and form.exclusion_rule == "R2018-M-EXEMPT-SUSP"
+    assert not facts_for(period, [form])[form.pk].suspended_from_committee_only

@@ -167,13 +167,13 @@ def test_a_person_without_a_member_record_is_named_by_their_account(form, person
 def test_the_history_costs_the_same_queries_for_a_long_trail(returned, personas, client_for, django_assert_num_queries):
     client = client_for(personas.secretary_a1)
     address = reverse("assessments:form", args=[returned.public_id])
-    # The form (12, tests/assessments/test_views.py) and the roles of the people in the trail (1).
-    with django_assert_num_queries(13):
+    # The form (13, tests/assessments/test_views.py) and the roles of the people in the trail (1).
+    with django_assert_num_queries(14):
         client.get(address)
     for number in range(5):
         grant(UserFactory(username=f"officer_{number}"), RoleAssignment.Role.CELL_SECRETARY, returned.organization)
         record_decision(returned, RoleAssignment.objects.last().user, "HTTNV")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         client.get(address)
 
 

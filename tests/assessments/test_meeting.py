@@ -498,11 +498,11 @@ def test_the_meeting_page_costs_the_same_for_a_cell_of_5_and_of_30(city, persona
         )
     client = client_for(personas.officer_a)
     # Session, user, role assignments, the cell, the period, the meeting with its ballot and recorder,
-    # the absentees, the roster with the members, the counts, the six kinds of member record, last
+    # the absentees, the roster with the members, the counts, the seven kinds of member record, last
     # year's levels, the analysis forms handed in, the task shares of the meeting, and the transfers
-    # into or out of the cell (19).
+    # into or out of the cell (20).
     assert (
-        _queries(client, meeting_url(period, "chi-bo-nho")) == _queries(client, meeting_url(period, "chi-bo-lon")) == 19
+        _queries(client, meeting_url(period, "chi-bo-nho")) == _queries(client, meeting_url(period, "chi-bo-lon")) == 20
     )
     # The print view adds the parent organisation; the .docx too.
     assert _queries(client, meeting_url(period, "chi-bo-nho", "meeting_print")) == _queries(

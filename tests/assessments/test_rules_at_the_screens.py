@@ -25,6 +25,7 @@ from assessments.models import Analysis, Assessment, BallotCount, Meeting, Perio
 from assessments.rulebooks import Severity, get_rulebook
 from members.models import (
     CivilServiceRating,
+    CommitteeSuspension,
     DegradationConclusion,
     DisciplineDecision,
     LeaderYear,
@@ -33,7 +34,7 @@ from members.models import (
     TemporaryAttachment,
     Transfer,
 )
-from organizations.models import OrganizationRecord
+from organizations.models import OrganizationRecord, OrganizationYear
 from tests.factories import MemberFactory
 from tests.helpers import scored_2025
 from vocabulary import Level
@@ -200,6 +201,29 @@ def organization_record(world, kind, decided_on=datetime.date(YEAR, 3, 1)):
     )
 
 
+def peers(world, government="HTXSNV", front="HTTNV", mass="HTTNV"):
+    """The board's record of Chi bộ C's year: the levels of its same-level government, Front and mass
+    organisations."""
+    OrganizationYear.objects.create(
+        organization=world.city.cell_c, year=YEAR, government_level=government, front_level=front,
+        mass_organizations_level=mass,
+    )  # fmt: skip
+
+
+def unit_plan(world, share=None, targets_missed=False):
+    """The board's record of Chi bộ C's year: the share of its plan the unit its collective leads completed."""
+    OrganizationYear.objects.create(
+        organization=world.city.cell_c, year=YEAR, unit_plan_share=share, basic_targets_missed=targets_missed
+    )
+
+
+def committee_suspension(world, year=YEAR):
+    """The subject suspended from the activities of the committee they sit on (not from party activities)."""
+    CommitteeSuspension.objects.create(
+        member=world.person, year=year, suspended_on=datetime.date(year, 6, 1), body="Ban Thường vụ Đảng ủy"
+    )
+
+
 def post_holders(world, count=1):
     """`count` members of Chi bộ C's leadership collective (its chi ủy); the first is the fixture's member."""
     first = Member.objects.get(cell=world.city.cell_c)
@@ -287,6 +311,7 @@ CASES_2018 = [
     Case("R2018-M-CRITERIA", "member", lambda w: rated(w, MEMBER_CRITERIA, "tot", working_style="trung_binh"),
          lambda w: rated(w, MEMBER_CRITERIA, "tot")),
     Case("R2018-M-PROBATION", "member", probationary, lambda w: probationary(w, official=True)),
+    Case("R2018-M-CU-SUSP", "member", committee_suspension, lambda w: committee_suspension(w, YEAR - 1)),
     Case("R2018-L-UNIT", "leader", lambda w: unit_decided(w, "KHTNV"), lambda w: unit_decided(w, "HTXSNV")),
     Case("R2018-L-NOT-ABOVE", "leader", lambda w: unit_decided(w, "HTNV"), lambda w: unit_decided(w, "HTXSNV")),
     Case("R2018-C-CAP-ORG", "collective", lambda w: organization_decided(w, "HTNV"),
@@ -300,6 +325,8 @@ CASES_2018 = [
          lambda w: rated(w, ORGANIZATION_CRITERIA)),
     Case("R2018-O-HTNV", "organization", lambda w: rated(w, ORGANIZATION_CRITERIA, programmes_into_action="kem"),
          lambda w: rated(w, ORGANIZATION_CRITERIA)),
+    Case("R2018-O-XS-PEER", "organization", lambda w: peers(w, front="HTNV"), peers),
+    Case("R2018-O-TT-PEER", "organization", lambda w: peers(w, mass="KHTNV"), lambda w: peers(w, front="HTNV")),
     Case("R2018-O-TASKS50", "organization", lambda w: analysis(w, targets_completed="40"),
          lambda w: analysis(w, targets_completed="80")),
     Case("R2018-O-XS-SUB", "organization", lambda w: cell_member_decided(w, "HTNV"), nothing),
@@ -336,6 +363,7 @@ CASES_2025 = [
          lambda w: sick(w, D(YEAR, 2, 10), D(YEAR, 3, 9))),
     Case("R2025-M-TEMP", "member", attachment, lambda w: attachment(w, "Chấp hành tốt sinh hoạt tại chi bộ.")),
     Case("R2025-M-TRANSFER", "member", transfer, lambda w: transfer(w, "Chấp hành tốt sinh hoạt chi bộ.")),
+    Case("R2025-M-CU-SUSP", "member", committee_suspension, lambda w: committee_suspension(w, YEAR - 1)),
     Case("R2025-L-K-TASKS", "leader", lambda w: leader_year(w, unit_plan_share=Decimal("65")),
          lambda w: leader_year(w, unit_plan_share=Decimal("95"))),
     Case("R2025-L-K-VOTE", "leader", lambda w: leader_year(w, low_confidence_share=Decimal("55")),
@@ -353,6 +381,8 @@ CASES_2025 = [
     Case("R2025-C-K-DISC", "collective", lambda w: discipline(post_holders(w, 3), in_official_duties=True),
          lambda w: discipline(post_holders(w, 3), in_official_duties=False)),
     Case("R2025-C-K-DEGR", "collective", lambda w: conclusion(post_holders(w, 3)), lambda w: post_holders(w, 3)),
+    Case("R2025-C-K-TASKS", "collective", lambda w: unit_plan(w, Decimal("65")),
+         lambda w: unit_plan(w, Decimal("70"))),
     Case("R2025-C-SMALL", "collective", lambda w: post_holders(w, 2), lambda w: post_holders(w, 3)),
     Case("R2025-C-CAP-ORG", "collective",
          lambda w: organization_decided(w, "HTNV"),
@@ -367,8 +397,10 @@ CASES_2025 = [
 SEVERITIES = {
     "R2018-M-MATERNITY": Severity.INFO,
     "R2018-M-PROBATION": Severity.INFO,
+    "R2018-M-CU-SUSP": Severity.INFO,
     "R2025-ALL-DISC-TIME": Severity.INFO,
     "R2025-M-SICK": Severity.INFO,
+    "R2025-M-CU-SUSP": Severity.INFO,
     "R2025-C-SMALL": Severity.INFO,
     "R2025-O-BASIS": Severity.INFO,
     "R2025-M-TEMP": Severity.WARN,
@@ -477,14 +509,11 @@ NOT_AT_THE_SCREENS = {
     "R2018-M-EXEMPT-SUSP": EXCLUSION,
     "R2018-M-NEW": EXCLUSION,
     "R2018-O-NEW": EXCLUSION,
-    "R2018-M-CU-SUSP": "no record says a member is suspended from committee work only (MemberFacts default)",
     "R2018-M-CHECKLIST": "a rule of the self-review form's checklist, checked on the form, not at the decision",
     "R2018-Q-MEMBER": QUOTA,
     "R2018-Q-COLLECTIVE": QUOTA,
     "R2018-Q-ORG": QUOTA,
     "R2018-Q-LEADER": QUOTA,
-    "R2018-O-XS-PEER": "no input: the levels of the same-level government, Front and mass organisations",
-    "R2018-O-TT-PEER": "no input: the levels of the same-level government, Front and mass organisations",
     "R2018-P-TIMING": PROCEDURE + ": tests/assessments/test_schedule_warnings.py",
     "R2018-M-TWO-YEARS": "a flag on the year-end lists (khtnv_two_years_running), not a finding of the row",
     "R2025-Q-QUOTA": QUOTA,
@@ -492,8 +521,6 @@ NOT_AT_THE_SCREENS = {
     "R2025-ALL-MITIGATE": "the note of a trigger set aside with a reason: test_facts_at_decision.py (audit entry)",
     "R2025-M-EXEMPT": EXCLUSION,
     "R2025-O-NEW": EXCLUSION,
-    "R2025-M-CU-SUSP": "no record says a member is suspended from committee work only (MemberFacts default)",
-    "R2025-C-K-TASKS": "no input: a collective's unit plan share and the five basic targets are not on record",
     "R2025-P-MEETING": PROCEDURE + ": tests/assessments/test_schedule_warnings.py, test_meeting.py",
     "R2025-P-DEADLINES": PROCEDURE + ": tests/assessments/test_schedule_warnings.py",
     "R2025-M-TWO-YEARS": "a flag on the year-end lists (khtnv_two_years_running), not a finding of the row",

@@ -155,3 +155,18 @@ def test_renaming_updates_the_sort_and_search_keys(personas):
     member.refresh_from_db()
     assert member.search_name == "le thi yen"
     assert list(search_members(Member.objects.all(), "yen")) == [member]
+
+
+def test_the_database_refuses_a_committee_suspension_outside_its_year(city):
+    from members.models import CommitteeSuspension
+
+    member = MemberFactory(cell=city.cell_a1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CommitteeSuspension.objects.create(
+            member=member, year=2026, suspended_on=datetime.date(2025, 12, 31), body="Đảng ủy A"
+        )
+    suspension = CommitteeSuspension(member=member, year=2026, suspended_on=datetime.date(2025, 12, 31), body="x")
+    with pytest.raises(ValidationError) as excinfo:
+        suspension.full_clean()
+    assert "suspended_on" in excinfo.value.message_dict
+    CommitteeSuspension.objects.create(member=member, year=2026, suspended_on=datetime.date(2026, 1, 1), body="x")

@@ -126,3 +126,47 @@ def test_the_tree_written_in_bulk_is_the_tree_add_child_builds(city):
 
     assert shape("city") == shape("x-city")
     assert Organization.objects.find_problems() == ([], [], [], [], [])
+
+
+# --- The organisation's year (OrganizationYear) ------------------------------------------------------------------
+
+
+def test_the_same_level_bodies_are_not_known_until_all_three_are_entered(city):
+    from organizations.models import OrganizationYear
+
+    year = OrganizationYear(organization=city.cell_c, year=2026)
+    assert year.peer_levels() is None
+    year.government_level, year.front_level, year.mass_organizations_level = "HTXSNV", "none", "HTNV"
+    assert year.peer_levels() == ("HTXSNV", "HTNV")
+    year.government_level = year.mass_organizations_level = "none"
+    assert year.peer_levels() == ()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"government_level": "BEST", "front_level": "HTTNV", "mass_organizations_level": "HTTNV"},
+        {"government_level": "HTTNV"},  # one body entered, the two others not
+        {"unit_plan_share": 100.5},
+        {"unit_plan_share": -1},
+    ],
+)
+def test_the_database_refuses_an_organisations_year_out_of_bounds(city, values):
+    from organizations.models import OrganizationYear
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrganizationYear.objects.create(organization=city.cell_c, year=2026, **values)
+    with pytest.raises(ValidationError):
+        OrganizationYear(organization=city.cell_c, year=2026, **values).full_clean()
+
+
+def test_one_organisations_year_per_year(city):
+    from organizations.models import OrganizationYear
+
+    OrganizationYear.objects.create(organization=city.cell_c, year=2026)
+    with pytest.raises(ValidationError) as excinfo:
+        OrganizationYear(organization=city.cell_c, year=2026).full_clean()
+    assert "year" in excinfo.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrganizationYear.objects.create(organization=city.cell_c, year=2026)
+    OrganizationYear(organization=city.cell_c, year=2027).full_clean()

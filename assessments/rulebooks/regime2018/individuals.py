@@ -26,7 +26,12 @@ class IndividualChecks:
         if facts.is_probationary:
             yield ctx.finding("R2018-M-PROBATION", severity=Severity.INFO)
         if facts.suspended_from_committee_only:
-            yield ctx.finding("R2018-M-CU-SUSP", severity=Severity.INFO)
+            yield ctx.finding(
+                "R2018-M-CU-SUSP",
+                severity=Severity.INFO,
+                variant="dated" if facts.committee_suspended_on else "default",
+                suspended=facts.committee_suspended_on,
+            )
         if facts.is_civil_servant and facts.civil_service_level is None:
             yield ctx.finding("R2018-P-CBCCVC-FIRST")
         for transfer in facts.transfers:

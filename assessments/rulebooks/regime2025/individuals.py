@@ -35,7 +35,12 @@ class IndividualChecks(SharedChecks):
         if facts.temporary_attachment and not facts.temporary_cell_comment_received:
             yield ctx.finding("R2025-M-TEMP", severity=params.temporary_comment_severity)
         if facts.suspended_from_committee_only:
-            yield ctx.finding("R2025-M-CU-SUSP", severity=Severity.INFO)
+            yield ctx.finding(
+                "R2025-M-CU-SUSP",
+                severity=Severity.INFO,
+                variant="dated" if facts.committee_suspended_on else "default",
+                suspended=facts.committee_suspended_on,
+            )
         if facts.sick_leave_months >= params.sick_leave_months or facts.maternity_leave:
             yield ctx.finding("R2025-M-SICK", severity=Severity.INFO)
         regraded = [d for d in facts.disciplines if d.key in facts.counted_violation_keys]

@@ -858,3 +858,10 @@ def test_counts_must_be_whole_numbers():
         RB.quota({"HTTNV": -1})
     with pytest.raises(ValueError):
         RB.quota({"GOOD": 1})
+
+
+def test_the_committee_suspension_note_names_its_date_when_known():
+    facts = member(suspended_from_committee_only=True, committee_suspended_on=date(2018, 6, 1))
+    [finding] = evaluate_member(facts)(RB.default_parameters()).by_rule("R2018-M-CU-SUSP")
+    assert "(từ ngày 01/06/2018): vẫn kiểm điểm và xếp loại" in finding.message_vi
+    assert finding.severity == Severity.INFO and finding.cap is None

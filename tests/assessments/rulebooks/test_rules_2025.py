@@ -735,3 +735,14 @@ def test_the_raised_quota_allows_one_in_four():
 def test_the_raised_rate_is_a_parameter():
     params = RB.parameters({"quota_raised_rate": "0.30"})
     assert RB.quota({"HTTNV": 10}, params, raised=True).cap_count == 3
+
+
+def test_the_committee_suspension_note_names_the_date_the_review_stops_at():
+    facts = staff(suspended_from_committee_only=True, committee_suspended_on=date(2025, 6, 1))
+    [finding] = evaluate_member(facts)(RB.default_parameters()).by_rule("R2025-M-CU-SUSP")
+    assert "từ ngày 01/06/2025: kiểm điểm tại chi bộ, về thời gian trước ngày đó" in finding.message_vi
+    assert "on 01/06/2025: reviewed at the cell for the time before that date" in finding.message_en
+    [undated] = evaluate_member(staff(suspended_from_committee_only=True))(RB.default_parameters()).by_rule(
+        "R2025-M-CU-SUSP"
+    )
+    assert "trước khi bị đình chỉ" in undated.message_vi
