@@ -41,14 +41,14 @@ class Row:
     blocking: list[str] = field(default_factory=list)  # messages of the findings that forbid levels
     warnings: list[str] = field(default_factory=list)
     # The rules' notes on a member (INFO: how the member is reviewed, e.g. suspended from committee work
-    # only, probationary); an organisation's row shows its basis in a column of its own instead.
+    # only, probationary) and the order's (a unit this leader heads undecided); an organisation's row
+    # shows its basis in a column of its own instead.
     notes: list[str] = field(default_factory=list)
     suggested: Level | None = None
     allowed: tuple[Level, ...] = ()
     previous_level: str = ""
     evaluation: Evaluation | None = None
     unchecked: bool = False  # some conditions could not be checked: no ratings or points entered
-    notes: list[str] = field(default_factory=list)  # the order's notes: a unit this leader heads undecided
 
     @property
     def two_years(self) -> bool:
@@ -114,14 +114,14 @@ def build_rows(
             evaluation = evaluations[assessment.pk]
             if assessment.pk in order:
                 evaluation = replace(evaluation, findings=(*evaluation.findings, *order[assessment.pk]))
-                row.notes = [f.message(language) for f in order[assessment.pk]]
             row.evaluation = evaluation
             row.cap = evaluation.cap
             row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
             row.warnings = [
                 f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked
             ]
-            row.notes = [f.message(language) for f in evaluation.findings if f.severity == "info"]
+            row.notes = [f.message(language) for f in order.get(assessment.pk, ())]
+            row.notes += [f.message(language) for f in evaluation.findings if f.severity == "info"]
             row.unchecked = bool(evaluation.unchecked)
             row.allowed = evaluation.allowed_levels()
             row.suggested = suggestion(assessment.cell_proposed_level, evaluation)

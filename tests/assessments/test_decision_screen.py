@@ -122,7 +122,7 @@ def test_the_screen_answers_at_50_and_3000_members_with_the_same_queries(request
     assert saved.status_code == 200, saved.content.decode()[:500]
     assert f'id="row-{pk}"' in saved.content.decode() and 'id="quota-box"' in saved.content.decode()
     assert Assessment.objects.get(pk=pk).decided_level == "HTTNV"
-    assert (listing_queries, page_queries, row_queries) == (9, 22, 27)
+    assert (listing_queries, page_queries, row_queries) == (9, 23, 28)
 
 
 def test_a_committee_of_3000_members_is_decided_cell_by_cell_and_then_all_at_once(big, city, personas, client_for):
