@@ -1,11 +1,11 @@
 """Two PostgreSQL roles: the owner of the tables, who migrates, and the application's role, which may only
 read and write rows.
 
-The application's role gets SELECT, INSERT, UPDATE and DELETE on every table and the use of every sequence,
-and nothing else: no TRUNCATE (but on the two vote tables, which a ballot's end empties), no TRIGGER, no REFERENCES, and as it owns nothing it can alter, disable
-a trigger of or drop nothing. The append-only tables (the audit trail) are further limited to SELECT and
-INSERT, so the application's role can neither change nor delete an entry, even with its own password. The
-migration history is read-only to it. Default privileges give the same rights on the tables a later
+The application's role gets SELECT, INSERT, UPDATE and DELETE on every table and the use of every sequence, and
+nothing else: no TRUNCATE (but on the two vote tables, which a ballot's end empties), no TRIGGER, no REFERENCES, and
+as it owns nothing it can alter, disable a trigger of or drop nothing. The append-only tables (the audit trail) are
+further limited to SELECT and INSERT, so the application's role can neither change nor delete an entry, even with its
+own password. The migration history is read-only to it. Default privileges give the same rights on the tables a later
 migration creates; `migrate` also grants again after every run (assessments/management/commands/migrate.py).
 """
 
