@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, TypeVar
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hashers_by_algorithm, make_password
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -157,8 +156,8 @@ def _hash_codes(codes: Sequence[str]) -> list[str]:
 
 
 def _check_manages(actor: User, organization: Organization) -> None:
-    if not policy.may(actor, "accounts.manage", organization):
-        raise PermissionDenied
+    """Refuse (`policy.Refused`) unless `actor` manages the accounts under `organization`."""
+    policy.require(actor, "accounts.manage", organization)
 
 
 def _reset_refusal(actor: User, user: User, assignments: Iterable[RoleAssignment]) -> str | None:
@@ -438,15 +437,18 @@ class NewAccount:
     superuser: bool = False
 
 
-def accounts_create(new_accounts: Sequence[NewAccount], *, password: str) -> list[User]:
+def accounts_create(
+    new_accounts: Sequence[NewAccount], *, password: str, actor: User | policy.SystemActor
+) -> list[User]:
     """Create accounts that sign in with `password` at once: no one-time code, nothing to change first.
 
     For the accounts that whoever runs the server makes (a first administrator, the shared accounts of
     a training or demo database); members get theirs from their secretary (member_accounts_create),
     and roles come through organizations.roles.grant_role. All or nothing; returns the users in the
     order asked. The password is hashed once for all of them: hashing is slow on purpose, and they
-    share the password anyway.
+    share the password anyway. Whoever administers the server only (`policy.SYSTEM` from a command).
     """
+    policy.require(actor, "accounts.known_password", None)
     User = get_user_model()
     usernames = [account.username for account in new_accounts]
     invalid = [name for name in usernames if len(name) > 150 or not USERNAME_RE.match(name)]

@@ -442,8 +442,14 @@ def exception_record(
     makes the quota binding: as the decided levels stand, or as they would if the proposals were
     accepted. The exception covers the larger of the two counts, within what the regime allows (2025:
     25% of the HTTNV count; 2018: nothing unless the period allows it); a higher count needs a new
-    decision. Everything is checked before anything is written. The caller has checked that `user`
-    decides for `group`."""
+    decision. Everything is checked before anything is written, who decides for `group` first: its
+    grassroots organisation for members and leaders, whoever ranks below it for organisations."""
+    if subject_kind in (Assessment.SubjectKind.ORGANIZATION, Assessment.SubjectKind.COLLECTIVE):
+        from .ranking import check_ranker  # ranking builds on this module
+
+        check_ranker(user, group)
+    else:
+        check_decider(user, group)
     if period.is_locked:
         raise WorkflowError(_("This review period is finalised: nothing can be changed."))
     problems = exception_problems(decision, period.year)
