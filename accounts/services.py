@@ -284,7 +284,7 @@ def member_accounts_create(*, organization: Organization, actor: User) -> SlipBa
                         user=user,
                         must_change_password=True,
                         code_issued_at=now,
-                        code_issued_by=actor,
+                        code_issued_by=policy.actor_user(actor),
                         codes_issued=1,
                     )
                     for user in users
@@ -340,7 +340,7 @@ def member_password_reset(*, member: Member, actor: User, expected_codes_issued:
         updated = AccountState.objects.filter(pk=state.pk, codes_issued=seen).update(
             must_change_password=True,
             code_issued_at=timezone.now(),
-            code_issued_by=actor,
+            code_issued_by=policy.actor_user(actor),
             codes_issued=F("codes_issued") + 1,
         )
         if not updated:
@@ -405,7 +405,7 @@ def member_codes_reissue(*, organization: Organization, actor: User) -> SlipBatc
             users.append(member.user)
             state = member.user.account_state
             state.code_issued_at = now
-            state.code_issued_by = actor
+            state.code_issued_by = policy.actor_user(actor)
             state.codes_issued += 1
             states.append(state)
         get_user_model().objects.bulk_update(users, ["password"], batch_size=BATCH_SIZE)

@@ -92,7 +92,7 @@ def recheck_open(
             kind=kind,
             summary=summary,
             opened_on=opened_on or timezone.localdate(),
-            opened_by=user,
+            opened_by=policy.actor_user(user),
         )
         log_action(
             AuditEntry.Action.RECHECK_OPEN,
@@ -118,7 +118,7 @@ def recheck_resolve(
         if current.resolved_on is not None:
             raise WorkflowError(_("This matter has already been resolved."))
         current.resolved_on = resolved_on or timezone.localdate()
-        current.resolved_by = user
+        current.resolved_by = policy.actor_user(user)
         current.resolution = resolution
         current.save(update_fields=["resolved_on", "resolved_by", "resolution"])
         log_action(

@@ -117,6 +117,17 @@ def check_decider(user: User, organization: Organization) -> None:
     policy.require(user, "decision.record", organization)
 
 
+def check_group_decider(user: User, group: Organization, subject_kind: str) -> None:
+    """Refuse unless `user` decides the subjects of `subject_kind` under `group`: its grassroots
+    organisation for members and leaders, whoever ranks below it for organisations and collectives."""
+    if subject_kind in (Assessment.SubjectKind.ORGANIZATION, Assessment.SubjectKind.COLLECTIVE):
+        from .ranking import check_ranker  # ranking builds on this module
+
+        check_ranker(user, group)
+    else:
+        check_decider(user, group)
+
+
 def decisions_record(
     *,
     period: Period,
@@ -238,7 +249,9 @@ def record_levels(
 
     Once every subject is decided the quota binds: a set that leaves the group over it is refused unless
     an exception on record covers it, or `exception` (the competent level's decision) is given and the
-    count is within what the regime allows an exception (`check_exception`)."""
+    count is within what the regime allows an exception (`check_exception`). Who decides is checked
+    here too, whoever calls."""
+    check_group_decider(user, group, subject_kind)
     now = timezone.now()
     with transaction.atomic():
         # Serialises the decisions of one group: the quota below is counted on what is committed.
@@ -444,12 +457,7 @@ def exception_record(
     25% of the HTTNV count; 2018: nothing unless the period allows it); a higher count needs a new
     decision. Everything is checked before anything is written, who decides for `group` first: its
     grassroots organisation for members and leaders, whoever ranks below it for organisations."""
-    if subject_kind in (Assessment.SubjectKind.ORGANIZATION, Assessment.SubjectKind.COLLECTIVE):
-        from .ranking import check_ranker  # ranking builds on this module
-
-        check_ranker(user, group)
-    else:
-        check_decider(user, group)
+    check_group_decider(user, group, subject_kind)
     if period.is_locked:
         raise WorkflowError(_("This review period is finalised: nothing can be changed."))
     problems = exception_problems(decision, period.year)

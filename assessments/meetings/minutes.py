@@ -213,7 +213,7 @@ def meeting_record(
         meeting.members_total = minutes["members_total"]
         meeting.present = minutes["present"]
         meeting.absent = minutes["absent"]
-        meeting.recorded_by = user
+        meeting.recorded_by = policy.actor_user(user)
         meeting.version += 1
         try:
             with transaction.atomic():
