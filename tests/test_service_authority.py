@@ -418,8 +418,8 @@ ELSEWHERE = {
     "assessments.reviews.services.assessment_return": "tests/test_post_matrix.py: return a submitted self-review",
     "assessments.reviews.services.reminders_send": "tests/test_post_matrix.py: send the cell's reminders",
     "assessments.reviews.services.analysis_save": "tests/test_post_matrix.py: fill in an analysis form",
-    "assessments.reviews.services.paper_self_reviews_record": "tests/test_post_matrix.py: record a paper self-review",
-    "assessments.core.transfers.transfer_comment_record": "tests/test_post_matrix.py: write the former cell's comment",
+    "assessments.reviews.services.paper_self_reviews_record": "tests/test_post_matrix.py: record a self-review handed in on paper",
+    "assessments.core.transfers.transfer_comment_record": "tests/test_post_matrix.py: write the former cell's comment on a member it transferred away",
     "assessments.decisions.rechecks.recheck_resolve": "tests/test_post_matrix.py: resolve a matter to re-check",
     "assessments.decisions.services.decisions_record": "tests/test_post_matrix.py: decide the members' levels",
     "assessments.decisions.services.exception_record": "test_a_quota_exception_is_refused_to_who_does_not_decide_there",
@@ -427,8 +427,8 @@ ELSEWHERE = {
     "assessments.decisions.ranking.ranking_record": "tests/test_post_matrix.py: rank the grassroots organisations",
     "assessments.meetings.minutes.meeting_record": "tests/test_post_matrix.py: record the cell's minutes",
     "assessments.meetings.ballot.ballot_open": "tests/test_post_matrix.py: open the cell's ballot",
-    "assessments.meetings.ballot.ballot_close": "tests/test_post_matrix.py: close the cell's ballot",
-    "assessments.meetings.ballot.ballot_discard": "tests/assessments/test_ballot.py",
+    "assessments.meetings.ballot.ballot_close": "tests/assessments/test_ballot.py",
+    "assessments.meetings.ballot.ballot_discard": "tests/test_post_matrix.py: stop the cell's ballot",
     # The voter roll is the ballot paper's owner (policy's SELF): tests/assessments/test_ballot.py.
     "assessments.meetings.ballot.ballot_vote": "tests/test_post_matrix.py: vote in the cell's ballot",
     # The checks themselves, and what reads or concerns only the user's own account.
@@ -458,3 +458,8 @@ def test_every_service_that_takes_the_acting_user_is_in_a_table():
                 found.add(f"{name}.{attribute}")
     assert found == set(IN_SERVICES) | set(ELSEWHERE)
     assert set(IN_SERVICES.values()) <= set(SERVICES)
+    from tests.test_post_matrix import WRITES
+
+    matrix = "tests/test_post_matrix.py: "
+    named = {where.removeprefix(matrix) for where in ELSEWHERE.values() if where.startswith(matrix)}
+    assert named <= set(WRITES), named - set(WRITES)
