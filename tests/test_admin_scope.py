@@ -19,7 +19,7 @@ from organizations.admin_scope import ScopedAdminMixin
 from organizations.models import Cluster, Organization, RoleAssignment
 from organizations.roles import ROLE_GROUPS
 from tests.factories import ClusterFactory, UserFactory, grant
-from tests.test_admin import change, changelist, grow, member_form_data, org_form_data
+from tests.test_admin import changelist, grow, member_form_data, org_form_data
 
 pytestmark = pytest.mark.django_db
 

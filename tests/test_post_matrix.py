@@ -426,7 +426,7 @@ def test_every_url_that_takes_a_post_is_in_the_matrix(personas, year):
     from tests.test_url_matrix import site_url_names
 
     written = set()
-    for name, (prepare, url, _data, _happened, _may) in WRITES.items():
+    for prepare, url, _data, _happened, _may in WRITES.values():
         with transaction.atomic():
             if prepare:
                 prepare(personas, year)

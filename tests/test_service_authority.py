@@ -418,8 +418,12 @@ ELSEWHERE = {
     "assessments.reviews.services.assessment_return": "tests/test_post_matrix.py: return a submitted self-review",
     "assessments.reviews.services.reminders_send": "tests/test_post_matrix.py: send the cell's reminders",
     "assessments.reviews.services.analysis_save": "tests/test_post_matrix.py: fill in an analysis form",
-    "assessments.reviews.services.paper_self_reviews_record": "tests/test_post_matrix.py: record a self-review handed in on paper",
-    "assessments.core.transfers.transfer_comment_record": "tests/test_post_matrix.py: write the former cell's comment on a member it transferred away",
+    "assessments.reviews.services.paper_self_reviews_record": (
+        "tests/test_post_matrix.py: record a self-review handed in on paper"
+    ),
+    "assessments.core.transfers.transfer_comment_record": (
+        "tests/test_post_matrix.py: write the former cell's comment on a member it transferred away"
+    ),
     "assessments.decisions.rechecks.recheck_resolve": "tests/test_post_matrix.py: resolve a matter to re-check",
     "assessments.decisions.services.decisions_record": "tests/test_post_matrix.py: decide the members' levels",
     "assessments.decisions.services.exception_record": "test_a_quota_exception_is_refused_to_who_does_not_decide_there",
