@@ -343,3 +343,17 @@ def test_one_level_of_the_tree_costs_the_same_at_any_size(client, personas, city
     small = count(client, children)
     grow(city, 30)
     assert count(client, children) == small
+
+
+def test_an_account_s_roles_outside_the_subtree_are_not_shown_on_its_page(client, personas, city, year, board_a):
+    """The secretary of A1 also evaluates committee B: committee A's board sees the role in A1 only."""
+    grant(personas.secretary_a1, Role.EVALUATOR, city.committee_b)
+    client.force_login(board_a)
+    page = client.get(url(personas.secretary_a1, "change"))
+    assert page.status_code == 200
+    (roles,) = [formset for formset in page.context["inline_admin_formsets"] if formset.formset.model is RoleAssignment]
+    assert [form.instance.organization for form in roles.formset.forms] == [city.cell_a1]
+    client.force_login(personas.board)
+    page = client.get(url(personas.secretary_a1, "change"))
+    (roles,) = [formset for formset in page.context["inline_admin_formsets"] if formset.formset.model is RoleAssignment]
+    assert {form.instance.organization for form in roles.formset.forms} == {city.cell_a1, city.committee_b}
