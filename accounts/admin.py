@@ -2,9 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.models import Member
+from organizations.access import scope_for
+from organizations.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 from organizations.models import RoleAssignment
 from organizations.roles import sync_user_groups
 
@@ -14,8 +18,9 @@ from .models import AccountState, FailedSignIn
 User = get_user_model()
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class RoleAssignmentInline(ScopedInlineMixin, admin.TabularInline):
     model = RoleAssignment
+    scope_lookup = "organization__path"  # the roles of this account within the user's scope
     extra = 0
     autocomplete_fields = ["organization"]
     fields = ["role", "organization"]
@@ -32,9 +37,24 @@ class AccountStateInline(admin.StackedInline):
     readonly_fields = ["code_issued_at", "code_issued_by", "codes_issued", "password_changed_at"]
 
 
-class UserWithRolesAdmin(UserAdmin):
+class UserWithRolesAdmin(ScopedAdminMixin, UserAdmin):
     inlines = [*UserAdmin.inlines, AccountStateInline, RoleAssignmentInline]
     list_select_related = ["account_state"]
+
+    def scope_q(self, request):
+        """The accounts of the members in scope and of those holding a role in it; for the board of a
+        whole tree and the administrator, also those of no one (no member record, no role yet)."""
+        scope = scope_for(request.user)
+        if scope.is_superuser:
+            return Q()
+        roles = RoleAssignment.objects.filter(user=OuterRef("pk"))
+        members = Member.objects.filter(user=OuterRef("pk"))
+        q = Q(Exists(members.filter(scope.path_q("cell__path")))) | Q(
+            Exists(roles.filter(scope.path_q("organization__path")))
+        )
+        if scope.manages_a_root:
+            q |= ~Q(Exists(members)) & ~Q(Exists(roles))
+        return q
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -48,7 +68,7 @@ admin.site.register(User, UserWithRolesAdmin)
 
 
 @admin.register(FailedSignIn)
-class FailedSignInAdmin(admin.ModelAdmin):
+class FailedSignInAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Read-only: the board sees who is failing to sign in, from where, and whether it is paused; deleting
     rows lifts the pauses they caused (a member's own pause is lifted from the member accounts page).
     Every column is a method, so that its heading is in the project's catalogue, not axes'."""

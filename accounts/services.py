@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hashers_by_algorithm, make_password
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -125,8 +124,8 @@ def _hash_codes(codes: Sequence[str]) -> list[str]:
 
 
 def _check_manages(actor: User, organization: Organization) -> None:
-    if not policy.may(actor, "accounts.manage", organization):
-        raise PermissionDenied
+    """Refuse (`policy.Refused`) unless `actor` manages the accounts under `organization`."""
+    policy.require(actor, "accounts.manage", organization)
 
 
 def _reset_refusal(actor: User, user: User, assignments: Iterable[RoleAssignment]) -> str | None:
@@ -253,7 +252,7 @@ def member_accounts_create(*, organization: Organization, actor: User) -> SlipBa
                         user=user,
                         must_change_password=True,
                         code_issued_at=now,
-                        code_issued_by=actor,
+                        code_issued_by=policy.actor_user(actor),
                         codes_issued=1,
                     )
                     for user in users
@@ -309,7 +308,7 @@ def member_password_reset(*, member: Member, actor: User, expected_codes_issued:
         updated = AccountState.objects.filter(pk=state.pk, codes_issued=seen).update(
             must_change_password=True,
             code_issued_at=timezone.now(),
-            code_issued_by=actor,
+            code_issued_by=policy.actor_user(actor),
             codes_issued=F("codes_issued") + 1,
         )
         if not updated:
@@ -402,7 +401,7 @@ def member_codes_reissue(*, organization: Organization, actor: User) -> SlipBatc
             users.append(member.user)
             state = member.user.account_state
             state.code_issued_at = now
-            state.code_issued_by = actor
+            state.code_issued_by = policy.actor_user(actor)
             state.codes_issued += 1
             states.append(state)
         get_user_model().objects.bulk_update(users, ["password"], batch_size=BATCH_SIZE)
@@ -433,15 +432,18 @@ class NewAccount:
     superuser: bool = False
 
 
-def accounts_create(new_accounts: Sequence[NewAccount], *, password: str) -> list[User]:
+def accounts_create(
+    new_accounts: Sequence[NewAccount], *, password: str, actor: User | policy.SystemActor
+) -> list[User]:
     """Create accounts that sign in with `password` at once: no one-time code, nothing to change first.
 
     For the accounts that whoever runs the server makes (a first administrator, the shared accounts of
     a training or demo database); members get theirs from their secretary (member_accounts_create),
     and roles come through organizations.roles.grant_role. All or nothing; returns the users in the
     order asked. The password is hashed once for all of them: hashing is slow on purpose, and they
-    share the password anyway.
+    share the password anyway. Whoever administers the server only (`policy.SYSTEM` from a command).
     """
+    policy.require(actor, "accounts.known_password", None)
     User = get_user_model()
     usernames = [account.username for account in new_accounts]
     invalid = [name for name in usernames if len(name) > 150 or not USERNAME_RE.match(name)]

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -9,6 +10,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+
+from organizations import policy
 
 from . import services, throttle
 from .access import get_managed_member_for_user, get_managed_organization_for_user
@@ -141,6 +144,8 @@ def _confirmed_batch(request, code, *, confirm_template, service, nothing_done, 
         return render(request, confirm_template, {"organization": organization, "counts": account_counts(organization)})
     try:
         batch = service(organization=organization, actor=request.user)
+    except policy.Refused as exc:
+        raise Http404 from exc  # outside what the user manages: as if it were not there
     except services.AccountError as exc:
         messages.error(request, exc.message)
         return redirect(_accounts_url(organization))
@@ -199,6 +204,8 @@ def member_password_reset(request, public_id):
         slip = services.member_password_reset(
             member=member, actor=request.user, expected_codes_issued=form.cleaned_data["codes_issued"]
         )
+    except policy.Refused as exc:
+        raise Http404 from exc
     except services.AccountError as exc:
         messages.error(request, exc.message)
         return redirect(back)

@@ -93,6 +93,7 @@ def setup():
     from django.contrib.auth import get_user_model
 
     from organizations.models import Organization, RoleAssignment
+    from organizations.policy import SYSTEM
     from organizations.roles import grant_role
 
     city = Organization.objects.add_root(
@@ -102,7 +103,7 @@ def setup():
         city, instance=Organization(code="chi-bo-1", name="Chi bộ 1", kind=Organization.Kind.GRASSROOTS_CELL)
     )
     user = get_user_model().objects.create_user("bench-board", password="not-used-0123")
-    grant_role(user=user, organization=city, role=RoleAssignment.Role.BOARD)
+    grant_role(user=user, organization=city, role=RoleAssignment.Role.BOARD, actor=SYSTEM)
 
 
 def status_kb(field):

@@ -135,6 +135,7 @@ def committee_screens(root, current, runs):
     from assessments.models import Assessment, Period
     from demo.committee import bulk_committee
     from organizations.models import Organization, RoleAssignment
+    from organizations.policy import SYSTEM
     from organizations.roles import grant_role
 
     User = get_user_model()
@@ -145,7 +146,7 @@ def committee_screens(root, current, runs):
     figures = {}
     for size, committee in committees.items():
         officer = User.objects.create(username=f"bench-officer-{size}")
-        grant_role(user=officer, organization=committee, role=RoleAssignment.Role.COMMITTEE_OFFICER)
+        grant_role(user=officer, organization=committee, role=RoleAssignment.Role.COMMITTEE_OFFICER, actor=SYSTEM)
         forms = Assessment.objects.filter(
             period=period, member__isnull=False, organization__path__startswith=committee.path
         )

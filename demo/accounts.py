@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.services import NewAccount, accounts_create
 from members.models import Member
 from organizations.models import Organization, RoleAssignment
+from organizations.policy import SYSTEM
 from organizations.roles import grant_role
 
 from .catalogue import CITY_CODE
@@ -44,10 +45,10 @@ def create_accounts(population):
         (NewAccount("danhgia", full_name=someone()), Role.EVALUATOR, evaluated.code),
         (NewAccount("dangvien", member=plain_member), None, None),
     ]
-    users = accounts_create([account for account, _role, _code in wanted], password=DEMO_PASSWORD)
+    users = accounts_create([account for account, _role, _code in wanted], password=DEMO_PASSWORD, actor=SYSTEM)
     for user, (_account, role, code) in zip(users, wanted, strict=True):
         if role is not None:
-            grant_role(user=user, organization=orgs[code], role=role)
+            grant_role(user=user, organization=orgs[code], role=role, actor=SYSTEM)
     return len(users)
 
 

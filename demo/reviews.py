@@ -22,6 +22,7 @@ from assessments.reviews import formview
 from assessments.reviews import services as review_services
 from assessments.rulebooks import ItemKind, Rating, validate_answers
 from organizations.models import Organization
+from organizations.policy import SYSTEM
 
 from .catalogue import MEETING_COMMENT, RETURN_REASON, SELF_REVIEW_TEXTS
 
@@ -81,7 +82,7 @@ def seed_reviews(*, year=None, regime="2025", secretary=None, seed=2018):
         grassroots_decision_due=max(today + datetime.timedelta(days=28), datetime.date(year, 12, 25)),
         city_decision_due=max(today + datetime.timedelta(days=35), datetime.date(year, 12, 31)),
     )
-    opened = services.period_open(period=period, user=None)
+    opened = services.period_open(period=period, user=SYSTEM)
     period.refresh_from_db()
 
     forms = list(
@@ -218,7 +219,7 @@ def seed_previous_year(*, year, regime="2025", seed=2018):
         city_decision_due=datetime.date(year, 12, 28),
     )
     # The roster as it stands today: good enough for a demo of last year.
-    services.period_open(period=period, user=None, reference_date=datetime.date(year, 12, 10))
+    services.period_open(period=period, user=SYSTEM, reference_date=datetime.date(year, 12, 10))
     grassroots = {
         org.path: org for org in root.subtree().filter(kind__in=Organization.GRASSROOTS_KINDS).order_by("path")
     }

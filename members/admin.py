@@ -3,6 +3,7 @@ from django.db.models import OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.admin import OrganizationAdmin as OrganizationTreeAdmin
+from organizations.admin_scope import ScopedAdminMixin, ScopedInlineMixin
 from organizations.models import Organization
 from organizations.selectors import words_start_with
 
@@ -20,7 +21,7 @@ from .models import (
 from .selectors import SubqueryCount, current_members
 
 
-class DisciplineDecisionInline(admin.TabularInline):
+class DisciplineDecisionInline(ScopedInlineMixin, admin.TabularInline):
     model = DisciplineDecision
     extra = 0
     fields = [
@@ -34,26 +35,26 @@ class DisciplineDecisionInline(admin.TabularInline):
     ]
 
 
-class TransferInline(admin.TabularInline):
+class TransferInline(ScopedInlineMixin, admin.TabularInline):
     model = Transfer
     extra = 0
     fields = ["transferred_on", "from_cell", "to_cell", "former_cell_comment", "note"]
     autocomplete_fields = ["from_cell", "to_cell"]
 
 
-class LeavePeriodInline(admin.TabularInline):
+class LeavePeriodInline(ScopedInlineMixin, admin.TabularInline):
     model = LeavePeriod
     extra = 0
     fields = ["kind", "starts_on", "ends_on", "note"]
 
 
-class CivilServiceRatingInline(admin.TabularInline):
+class CivilServiceRatingInline(ScopedInlineMixin, admin.TabularInline):
     model = CivilServiceRating
     extra = 0
     fields = ["year", "level", "note"]
 
 
-class LeaderYearInline(admin.TabularInline):
+class LeaderYearInline(ScopedInlineMixin, admin.TabularInline):
     model = LeaderYear
     extra = 0
     fields = [
@@ -67,14 +68,14 @@ class LeaderYearInline(admin.TabularInline):
     ]
 
 
-class TemporaryAttachmentInline(admin.TabularInline):
+class TemporaryAttachmentInline(ScopedInlineMixin, admin.TabularInline):
     model = TemporaryAttachment
     extra = 0
     fields = ["temporary_cell", "starts_on", "ends_on", "comment"]
     autocomplete_fields = ["temporary_cell"]
 
 
-class CommitteeSuspensionInline(admin.TabularInline):
+class CommitteeSuspensionInline(ScopedInlineMixin, admin.TabularInline):
     """Suspended from the committee's activities only; a suspension from party activities is the status."""
 
     model = CommitteeSuspension
@@ -82,7 +83,7 @@ class CommitteeSuspensionInline(admin.TabularInline):
     fields = ["year", "suspended_on", "body", "note"]
 
 
-class DegradationConclusionInline(admin.TabularInline):
+class DegradationConclusionInline(ScopedInlineMixin, admin.TabularInline):
     model = DegradationConclusion
     extra = 0
     fields = ["kind", "concluded_on", "body", "summary"]
@@ -104,7 +105,7 @@ class ProbationaryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["full_name", "card_number", "cell", "date_of_birth", "occupation", "party_post", "status"]
     list_display_links = ["full_name"]
     list_filter = [
@@ -122,6 +123,7 @@ class MemberAdmin(admin.ModelAdmin):
     search_help_text = _("Name with or without diacritics, party card number, or cell name.")
     ordering = ["sort_key", "pk"]
     autocomplete_fields = ["cell", "user", "headed_committee"]
+    scope_lookup = "cell__path"
     readonly_fields = ["public_id", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["full_name", "gender", "date_of_birth", "card_number", "cell", "status", "status_since"]}),

@@ -5,7 +5,6 @@ is kept in the session between the dry run and the commit (the user selects the 
 """
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -13,7 +12,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from organizations import policy
 
 from .forms import ImportUploadForm
-from .importing import KINDS, MEMBERS, ORGANIZATIONS, ImportRejected, max_bytes, run_import, template_workbook
+from .importing import (
+    MEMBERS,
+    ORGANIZATIONS,
+    ImportRejected,
+    importable_kinds,
+    max_bytes,
+    run_import,
+    template_workbook,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Enough to fix a file in one go without a page of many megabytes.
@@ -21,10 +28,12 @@ MAX_ERRORS_SHOWN = 1000
 
 
 def _importable_kinds(user):
-    """The kinds this user may import: members for those who manage cells, organisations for the board."""
-    if not policy.may_somewhere(user, "import.members"):
+    """The kinds this user may import (`importing.importable_kinds`); 404 for one who may import
+    nothing, like any page outside one's organisations."""
+    kinds = importable_kinds(user)
+    if MEMBERS not in kinds:
         raise Http404
-    return (MEMBERS, ORGANIZATIONS) if policy.may_somewhere(user, "import.organizations") else (MEMBERS,)
+    return kinds
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,10 +44,8 @@ def import_upload(request):
     form = ImportUploadForm(kinds=kinds, max_mb=context["max_mb"], initial={"kind": MEMBERS})
     if request.method == "POST":
         kind = request.POST.get("kind", MEMBERS)
-        if kind not in KINDS:
-            raise Http404
         if kind not in kinds:
-            raise PermissionDenied
+            raise Http404
         form = ImportUploadForm(request.POST, request.FILES, kinds=kinds, max_mb=context["max_mb"])
         valid = form.is_valid()
         context.update(kind=kind, commit=form.commit)
@@ -49,6 +56,8 @@ def import_upload(request):
             context["filename"] = upload.name
             try:
                 result = run_import(kind, upload, request.user, commit=form.commit)
+            except policy.Refused as exc:
+                raise Http404 from exc
             except ImportRejected as exc:
                 context["rejected"] = str(exc)
             else:
@@ -60,10 +69,9 @@ def import_upload(request):
 @require_GET
 @login_required
 def import_template(request, kind):
-    if kind not in KINDS:
-        raise Http404
+    # Outside what the user may import, the template is not there either (404, not 403).
     if kind not in _importable_kinds(request.user):
-        raise PermissionDenied
+        raise Http404
     filename = {MEMBERS: "mau-nhap-dang-vien.xlsx", ORGANIZATIONS: "mau-nhap-to-chuc.xlsx"}[kind]
     response = HttpResponse(template_workbook(kind), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

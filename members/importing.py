@@ -348,10 +348,25 @@ def _write_organizations(ordered):
 # --- The entry point --------------------------------------------------------------------------------
 
 
+def importable_kinds(user):
+    """The kinds `user` may import: members for those who manage a cell, organisations for the board
+    (and for an administrator, who alone adds roots). Each row is checked again against its own cell
+    or parent."""
+    kinds = []
+    if policy.may_somewhere(user, "import.members"):
+        kinds.append(MEMBERS)
+    if policy.may_somewhere(user, "import.organizations") or policy.may(user, "import.roots", None):
+        kinds.append(ORGANIZATIONS)
+    return tuple(kinds)
+
+
 def run_import(kind, upload, user, *, commit=False):
-    """Check every row of the upload; with commit, write all the rows or none. Raises ImportRejected."""
+    """Check every row of the upload; with commit, write all the rows or none. Raises ImportRejected,
+    and `policy.Refused` (before the file is read) for a user who may import no such thing."""
     if kind not in KINDS:
         raise ImportRejected(_("Unknown kind of import."))
+    if kind not in importable_kinds(user):
+        raise policy.Refused(str(policy.RULES[f"import.{kind}"].refusal))
     header_row, headers, rows = read_table(upload)
     index = map_headers(kind, header_row, headers)
     result = ImportResult(kind=kind, rows=len(rows))

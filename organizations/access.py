@@ -76,6 +76,16 @@ class Scope:
             q |= Q(**{f"{field}__startswith": path})
         return q
 
+    def path_q(self, field: str) -> Q:
+        """A filter on `field`, an organisation's path ("cell__path"), for the managed subtrees."""
+        return self._path_q(field)
+
+    @property
+    def manages_a_root(self) -> bool:
+        """Whether a managed subtree is a whole tree: what belongs to no organisation (an account with no
+        role and no member record, the trail of imports) is then this user's to see too."""
+        return self.is_superuser or any(len(path) == Organization.steplen for path in self.managed_paths)
+
     def organization_q(self, prefix: str = "") -> Q:
         """A filter for organisations in scope: managed subtrees and evaluated organisations."""
         q = self._path_q(f"{prefix}path")

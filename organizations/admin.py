@@ -1,22 +1,44 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
+from . import policy
+from .access import scope_for
+from .admin_scope import ScopedAdminMixin, ScopedInlineMixin
 from .models import Cluster, Organization, OrganizationRecord, OrganizationYear, RoleAssignment
 from .roles import revoke_role, sync_user_groups
 from .selectors import words_start_with
 
+CHILD_POSITIONS = ("sorted-child", "first-child", "last-child")
+
 
 class OrganizationMoveForm(MoveNodeForm):
-    """The tree form, with a plain message when someone tries to put an organisation under itself."""
+    """The tree form, with a plain message when someone tries to put an organisation under itself, and
+    within the user's scope (`scope`, set by the admin): an organisation goes under one the user
+    manages, or stays under the parent it has."""
+
+    scope = None  # the user's organizations.access.Scope; None: no limit (outside the admin)
+
+    def _current_parent(self):
+        instance = self.instance
+        if instance.pk is None or instance.is_root():
+            return None
+        return Organization.objects.get_parent(instance)
 
     def _set_ref_model_queryset(self, opts, instance):
-        # Offer every organisation, and refuse the impossible ones in clean() with a clear message,
-        # rather than hiding them and answering "not a valid choice".
-        self.fields["treebeard_ref_node"].queryset = opts.model.objects.get_tree()
+        # Offer every organisation in scope, and refuse the impossible ones in clean() with a clear
+        # message, rather than hiding them and answering "not a valid choice".
+        queryset = opts.model.objects.get_tree()
+        if self.scope is not None and not self.scope.is_superuser:
+            parent = self._current_parent()
+            kept = self.scope.managed_organization_q() | (Q(pk=parent.pk) if parent is not None else Q(pk__in=[]))
+            queryset = queryset.filter(kept)
+        self.fields["treebeard_ref_node"].queryset = queryset
 
     def clean(self):
         cleaned = super().clean()
@@ -26,10 +48,24 @@ class OrganizationMoveForm(MoveNodeForm):
                 "treebeard_ref_node",
                 _("An organisation cannot be moved under itself or one of its own subordinates."),
             )
+        elif self.scope is not None and not self.scope.is_superuser and "treebeard_position" in cleaned:
+            if ref is None:
+                parent = None
+            elif cleaned["treebeard_position"] in CHILD_POSITIONS:
+                parent = ref
+            else:
+                parent = Organization.objects.get_parent(ref)
+            current = self._current_parent()
+            stays = self.instance.pk is not None and getattr(parent, "pk", None) == getattr(current, "pk", None)
+            if not stays and (parent is None or not self.scope.manages_organization(parent)):
+                self.add_error(
+                    "treebeard_ref_node",
+                    _("Place the organisation under one of the organisations you manage."),
+                )
         return cleaned
 
 
-class OrganizationRecordInline(admin.TabularInline):
+class OrganizationRecordInline(ScopedInlineMixin, admin.TabularInline):
     """The decisions and conclusions on the organisation itself that the review of their year reads."""
 
     model = OrganizationRecord
@@ -37,7 +73,7 @@ class OrganizationRecordInline(admin.TabularInline):
     fields = ["kind", "decided_on", "body", "summary", "note"]
 
 
-class OrganizationYearInline(admin.TabularInline):
+class OrganizationYearInline(ScopedInlineMixin, admin.TabularInline):
     """What the year says of the organisation beside its review: the same-level bodies' levels (2018), the
     plan share and basic targets of the unit its leadership collective leads (2025)."""
 
@@ -54,7 +90,7 @@ class OrganizationYearInline(admin.TabularInline):
     ]
 
 
-class OrganizationAdmin(TreeAdmin):
+class OrganizationAdmin(ScopedAdminMixin, TreeAdmin):
     form = movenodeform_factory(
         Organization,
         form=OrganizationMoveForm,
@@ -66,6 +102,48 @@ class OrganizationAdmin(TreeAdmin):
     list_select_related = ["cluster"]
     search_fields = ["search_name", "code"]
     inlines = [OrganizationRecordInline, OrganizationYearInline]
+    scope_lookup = "path"
+
+    def get_queryset(self, request):
+        scope = scope_for(request.user)
+        at_the_top = (
+            hasattr(request, "_treebeard_parent_id")
+            and not request._treebeard_parent_id
+            and not getattr(request, "_ignore_treebeard_filters", False)
+            and not self.is_filtered(request)
+        )
+        if at_the_top and not scope.is_superuser:
+            # The tree starts at the top of each subtree the user manages, not at the roots above them.
+            request._treebeard_parent = None
+            return super(TreeAdmin, self).get_queryset(request).filter(path__in=scope.managed_paths)
+        return super().get_queryset(request)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"scope": scope_for(request.user)})
+
+    def children_view(self, request, parent_id):
+        """One level of the tree, below an organisation in scope (404 outside it)."""
+        if not str(parent_id).isdigit() or not self.get_queryset(request).filter(pk=parent_id).exists():
+            raise Http404
+        return super().children_view(request, parent_id)
+
+    def move_node(self, request):
+        """Drag and drop in the tree: the organisation moved and its new parent both in scope (404 if not)."""
+        scope = scope_for(request.user)
+        if not scope.is_superuser:
+            in_scope = self.get_queryset(request)
+            ids = [request.POST.get("node", ""), request.POST.get("target", "")]
+            if not all(value.isdigit() for value in ids):
+                raise Http404
+            node = in_scope.filter(pk=ids[0]).first()
+            target = in_scope.filter(pk=ids[1]).first()
+            if node is None or target is None:
+                raise Http404
+            parent = target if request.POST.get("relation") == "child" else Organization.objects.get_parent(target)
+            if parent is None or not scope.manages_organization(parent):
+                raise Http404
+        return super().move_node(request)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -88,20 +166,52 @@ class OrganizationAdmin(TreeAdmin):
 
 
 @admin.register(Cluster)
-class ClusterAdmin(admin.ModelAdmin):
+class ClusterAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The clusters are the city's: its board's and the administrator's (they belong to no organisation)."""
+
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
     fields = ["name", "code"]
 
 
+class RoleForm(forms.ModelForm):
+    """A role given on an organisation where the user may give it (policy "roles.manage")."""
+
+    user_acting = None  # set by the admin
+
+    def clean(self):
+        cleaned = super().clean()
+        organization = cleaned.get("organization")
+        if organization is not None and self.user_acting is not None:
+            refusal = policy.refusal(self.user_acting, "roles.manage", organization)
+            if refusal is not None:
+                self.add_error("organization", str(refusal))
+        return cleaned
+
+
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "organization", "created_at"]
     list_filter = ["role"]
     list_select_related = ["user", "organization"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "organization__search_name"]
     autocomplete_fields = ["user", "organization"]
     fields = ["user", "role", "organization"]
+    form = RoleForm
+    scope_lookup = "organization__path"
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"user_acting": request.user})
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
+
+    def _may_manage(self, request, obj):
+        return obj is None or policy.may(request.user, "roles.manage", obj.organization)
 
     # A role brings its group (and, for the board, the admin): kept in step with every change here.
     def save_model(self, request, obj, form, change):
@@ -112,11 +222,14 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
             sync_user_groups(get_user_model().objects.get(pk=previous))
 
     def delete_model(self, request, obj):
-        revoke_role(obj)
+        revoke_role(obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
-        for assignment in queryset.select_related("user"):
-            revoke_role(assignment)
+        for assignment in queryset.select_related("user", "organization"):
+            try:
+                revoke_role(assignment, actor=request.user)
+            except policy.Refused as refused:
+                self.message_user(request, f"{assignment}: {refused.message}", messages.ERROR)
 
 
 admin.site.register(Organization, OrganizationAdmin)

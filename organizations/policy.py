@@ -136,6 +136,10 @@ RULES: dict[str, Rule] = {
     "import.roots": rule({SU}, _("Only an administrator creates an organisation without a parent.")),
     "accounts.manage": rule({M}, _("Only those who lead the member's organisation may manage this account.")),
     "accounts.staff": rule({SU}, _("This account can open the administration: only an administrator can reset it.")),
+    "accounts.known_password": rule(
+        {SU}, _("Only an administrator creates accounts whose password is known beforehand.")
+    ),
+    "roles.manage": rule({B}, _("Only the organisation board gives and takes away roles in this organisation.")),
 }
 
 
@@ -193,14 +197,16 @@ def may_somewhere(user: User | AnonymousUser, action: str) -> bool:
 
 
 def require(
-    user: User | AnonymousUser | None, action: str, organization: Organization | None, *, owner_id: int | None = None
+    user: User | AnonymousUser | SystemActor | None,
+    action: str,
+    organization: Organization | None,
+    *,
+    owner_id: int | None = None,
 ) -> None:
     """Refuse (`Refused`, with the table's message) unless `user` may take `action`.
 
-    `user` None is the command line (`open_period`, the demo loader), run by whoever administers the
-    server: it may do everything."""
-    if user is None:
-        return
+    Every service that changes something calls this itself, whoever calls the service (a view, the
+    admin, a command). The command line passes `SYSTEM`; `None` is no one and is refused."""
     message = refusal(user, action, organization, owner_id=owner_id)
     if message is not None:
         raise Refused(str(message))
@@ -259,3 +265,28 @@ def stand_aside(
     if recorded:
         return STAND_ASIDE["conflict"]
     return None
+
+
+class SystemActor:
+    """The actor of the command line and of the demo loader (`open_period`, `seed_demo`): whoever runs
+    the server, with an administrator's standing. Passed explicitly, as `SYSTEM`, never implied by a
+    missing user; the audit trail records its acts with no actor (`actor_user`)."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    is_staff = False
+    pk = None
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = SystemActor()
+
+
+def actor_user(user: User | AnonymousUser | SystemActor | None) -> User | None:
+    """The user to record as the actor of an act: None for the command line (`SYSTEM`)."""
+    if user is None or isinstance(user, SystemActor) or not user.is_authenticated:
+        return None
+    return user

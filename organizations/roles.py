@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from . import policy
 from .models import Organization, RoleAssignment
 
 if TYPE_CHECKING:
@@ -134,8 +135,12 @@ def sync_user_groups(user: User) -> None:
         user.save(update_fields=["is_staff"])
 
 
-def grant_role(*, user: User, organization: Organization, role: str) -> RoleAssignment:
-    """Give `user` the role on `organization` (validated like the admin form) with its group."""
+def grant_role(
+    *, user: User, organization: Organization, role: str, actor: User | policy.SystemActor
+) -> RoleAssignment:
+    """Give `user` the role on `organization` (validated like the admin form) with its group: the
+    board of the organisation (or above) only, `policy.SYSTEM` from a command."""
+    policy.require(actor, "roles.manage", organization)
     with transaction.atomic():
         assignment = RoleAssignment.objects.filter(user=user, organization=organization, role=role).first()
         if assignment is None:
@@ -146,7 +151,9 @@ def grant_role(*, user: User, organization: Organization, role: str) -> RoleAssi
     return assignment
 
 
-def revoke_role(assignment: RoleAssignment) -> None:
+def revoke_role(assignment: RoleAssignment, *, actor: User | policy.SystemActor) -> None:
+    """Take the role away, and its group (and the admin, for the board's): as `grant_role`, the board."""
+    policy.require(actor, "roles.manage", assignment.organization)
     with transaction.atomic():
         user = assignment.user
         assignment.delete()

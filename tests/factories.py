@@ -98,9 +98,10 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
 def grant(user, role, organization):
     """The role, through the same service as the application (its group and staff status come too)."""
+    from organizations.policy import SYSTEM
     from organizations.roles import grant_role
 
-    return grant_role(user=user, organization=organization, role=role)
+    return grant_role(user=user, organization=organization, role=role, actor=SYSTEM)
 
 
 def bulk_committee(parent, code, *, cells, members_per_cell, occupation=Member.Occupation.RETIRED):

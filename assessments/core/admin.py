@@ -3,11 +3,14 @@ publish it), the read-only audit trail, and the member's page again, whose trans
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from members.admin import MemberAdmin as BaseMemberAdmin
 from members.models import Member, Transfer
+from organizations.access import scope_for
+from organizations.admin_scope import ScopedAdminMixin
 
 from ..decisions import closing
 from ..rulebooks import available_rulebooks, get_rulebook
@@ -59,8 +62,9 @@ class PeriodForm(forms.ModelForm):
 
 
 @admin.register(Period)
-class PeriodAdmin(admin.ModelAdmin):
+class PeriodAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = PeriodForm
+    scope_lookup = "organization__path"
     actions = ["open_periods", "close_periods", "finalise_periods", "publish_periods"]
     list_display = ["__str__", "organization", "regime", "state", "self_review_due", "opened_at"]
     list_filter = ["state", "regime", "year"]
@@ -134,7 +138,8 @@ class AuditActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+        entries = model_admin.get_queryset(request)
+        actions = entries.order_by("action").values_list("action", flat=True).distinct()
         return sorted(((action, label_for_action(action)) for action in actions), key=lambda pair: str(pair[1]))
 
     def queryset(self, request, queryset):
@@ -146,11 +151,11 @@ STATE_LABELS = {**dict(Period.State.choices), **dict(Assessment.State.choices)}
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Read-only for everybody, the superuser included: the trail is append-only."""
 
     list_display = ["at", "actor", "on_behalf_of", "action_display", "change_display", "assessment"]
-    list_filter = [AuditActionFilter, "period"]
+    list_filter = [AuditActionFilter, ("period", admin.RelatedOnlyFieldListFilter)]
     list_select_related = [
         "actor",
         "on_behalf_of",
@@ -182,6 +187,18 @@ class AuditEntryAdmin(admin.ModelAdmin):
             return ""
         before = STATE_LABELS.get(entry.from_state, entry.from_state) or "—"
         return f"{before} → {STATE_LABELS.get(entry.to_state, entry.to_state)}"
+
+    def scope_q(self, request):
+        """An entry about a subject is where the subject is; one about a period, where the period is; one
+        of neither (accounts, imports) belongs to no organisation."""
+        scope = scope_for(request.user)
+        if scope.is_superuser:
+            return Q()
+        about_period = Q(assessment__isnull=True, period__isnull=False) & scope.path_q("period__organization__path")
+        q = scope.path_q("assessment__organization__path") | about_period
+        if scope.manages_a_root:
+            q |= Q(assessment__isnull=True, period__isnull=True)
+        return q
 
     def has_add_permission(self, request):
         return False

@@ -27,6 +27,8 @@ from .workflow import ASSESSMENT, Actor, actors_for, refusal
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from organizations.policy import SystemActor
+
     from ..rulebooks import Exclusion
 
 
@@ -88,7 +90,9 @@ class OpenedPeriod:
     excluded: list[tuple[str, Exclusion]]  # (subject name, the rulebook's Exclusion)
 
 
-def period_open(*, period: Period, user: User | None, reference_date: datetime.date | None = None) -> OpenedPeriod:
+def period_open(
+    *, period: Period, user: User | SystemActor, reference_date: datetime.date | None = None
+) -> OpenedPeriod:
     """Open a prepared period: one assessment for every member and organisation under its
     organisation, each member checked against the rulebook's exclusions (not classified, with the
     reason). Bulk writes: the cost does not grow with the number of queries, only with the rows."""
@@ -147,7 +151,7 @@ def period_open(*, period: Period, user: User | None, reference_date: datetime.d
                 counts[kind] += 1
         Assessment.objects.bulk_create(rows, batch_size=1000)
         locked.opened_at = timezone.now()
-        locked.opened_by = user
+        locked.opened_by = policy.actor_user(user)
         change.update_fields += ["opened_at", "opened_by"]
         change.data = {"assessments": len(rows), "not_classified": len(excluded), "reference_date": str(reference_date)}
     return OpenedPeriod(
@@ -203,7 +207,7 @@ def assessment_classification_override(
     return current
 
 
-def period_close(*, period: Period, user: User | None) -> Period:
+def period_close(*, period: Period, user: User | SystemActor) -> Period:
     """Close an open period: self-reviews and forms can no longer be changed; decisions come next."""
     with period_step(period, "close", user) as change:
         pass
@@ -211,8 +215,8 @@ def period_close(*, period: Period, user: User | None) -> Period:
 
 
 @contextmanager
-def period_step(period: Period, name: str, user: User | None) -> Iterator[Change[Period]]:
+def period_step(period: Period, name: str, user: User | SystemActor) -> Iterator[Change[Period]]:
     """Take step `name` of the period's table (`transitions.PERIOD`): the board of the period's
-    organisation only; `user` None is the command line (`open_period`, the demo)."""
+    organisation only (`policy.SYSTEM` for the command line: `open_period`, the demo)."""
     with transition(period, name, user, steps=PERIOD, organization=period.organization) as change:
         yield change

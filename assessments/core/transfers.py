@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from organizations.models import Organization
+    from organizations.policy import SystemActor
 
 S = Assessment.State
 
@@ -61,7 +62,7 @@ def _inside(organization: Organization, root: Organization) -> bool:
     return organization.path.startswith(root.path)
 
 
-def transfer_record(*, transfer: Transfer, user: User | None) -> Recorded:
+def transfer_record(*, transfer: Transfer, user: User | SystemActor) -> Recorded:
     """Record `transfer` (saved here if it is new) and hand the member's open reviews to the receiving cell.
 
     The member's cell becomes the receiving one, unless a later transfer is on record (an old one
@@ -70,10 +71,9 @@ def transfer_record(*, transfer: Transfer, user: User | None) -> Recorded:
     left (`former_organization`); decided, it stays decided where it was; when the receiving cell is
     outside the period's organisation, it stays where it was, not classified by this organisation (the
     transfer rule's reason), unless the regime's rule is switched off. Each is written to the trail."""
-    if user is not None:
-        refusals = [policy.refusal(user, "transfer.record", cell) for cell in (transfer.from_cell, transfer.to_cell)]
-        if all(refusals):
-            raise WorkflowError(str(refusals[0]))
+    refusals = [policy.refusal(user, "transfer.record", cell) for cell in (transfer.from_cell, transfer.to_cell)]
+    if all(refusals):
+        raise WorkflowError(str(refusals[0]))
     if transfer.from_cell_id == transfer.to_cell_id:
         raise WorkflowError(_("A transfer must be between two different cells."))
     recorded = Recorded(transfer=transfer)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from members.models import Member
     from organizations.models import Organization
-    from organizations.policy import Message
+    from organizations.policy import Message, SystemActor
 
 # The model of the row a transition changes: a Period, an Assessment...
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -93,7 +93,7 @@ PERIOD = table(
 def log_action(
     action: str,
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     period: Period | None = None,
     assessment: Assessment | None = None,
     on_behalf_of: Member | None = None,
@@ -118,7 +118,9 @@ def log_action(
     )
 
 
-def record_announced(sender: object, *, action: str, actor: User | None, data: dict[str, Any], **kwargs: Any) -> None:
+def record_announced(
+    sender: object, *, action: str, actor: User | SystemActor | None, data: dict[str, Any], **kwargs: Any
+) -> None:
     """The trail's receiver of the acts the lower apps announce (`organizations.audit`)."""
     log_action(action, actor=actor, data=data)
 
@@ -126,7 +128,7 @@ def record_announced(sender: object, *, action: str, actor: User | None, data: d
 def audit_fields(
     action: str,
     *,
-    actor: User | None,
+    actor: User | SystemActor | None,
     period: Period | None = None,
     assessment: Assessment | None = None,
     assessment_id: int | None = None,
@@ -144,7 +146,7 @@ def audit_fields(
         period = assessment.period
     fields = {
         "action": str(action),
-        "actor": actor,
+        "actor": policy.actor_user(actor),
         "period": period,
         "on_behalf_of": on_behalf_of,
         "from_state": from_state,
@@ -200,7 +202,7 @@ def step_refusal(
 def transition(
     obj: ModelT,
     name: str,
-    user: User | None,
+    user: User | SystemActor,
     *,
     steps: dict[str, Step],
     organization: Organization | None,
@@ -218,6 +220,9 @@ def transition(
     saves and writes the audit entry. `check(locked)`, when given, is the whole refusal test instead
     (a table with more to say than policy and state: the assessment's period and deadline)."""
     step = steps[name]
+    if check is None:
+        # Authority first, whoever calls: `None` is no one and is refused; the command line is SYSTEM.
+        policy.require(user, step.policy, organization, owner_id=owner_id)
     reason = (reason or "").strip()
     if step.needs_reason and not reason:
         raise WorkflowError(_("Please write the reason."))

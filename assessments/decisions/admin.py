@@ -7,6 +7,7 @@ from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from members.selectors import SubqueryCount
+from organizations.admin_scope import ScopedAdminMixin
 
 from ..core.models import Assessment
 from ..reviews.models import Analysis
@@ -15,7 +16,7 @@ from .models import DecisionConflict, OrganizationReview, Recheck
 
 
 @admin.register(OrganizationReview)
-class OrganizationReviewAdmin(admin.ModelAdmin):
+class OrganizationReviewAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The ranking in the admin: each organisation's own proposal, the evaluators' forms, its members'
     levels and the decision, each row's figures counted by subqueries of the one list query."""
 
@@ -31,7 +32,8 @@ class OrganizationReviewAdmin(admin.ModelAdmin):
         "decided_level",
         "state",
     ]
-    list_filter = ["period", "organization__kind", "decided_level"]
+    list_filter = [("period", admin.RelatedOnlyFieldListFilter), "organization__kind", "decided_level"]
+    scope_lookup = "organization__path"
     list_select_related = ["organization", "period"]
     search_fields = ["organization__search_name"]
     ordering = ["period", "organization__path"]
@@ -112,12 +114,14 @@ class RecheckAdminForm(forms.ModelForm):
 
 
 @admin.register(Recheck)
-class RecheckAdmin(admin.ModelAdmin):
+class RecheckAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The matters to re-check: recorded and resolved through the services (policy, history), never
     deleted; once resolved, read-only."""
 
     list_display = ["assessment", "kind", "period", "opened_on", "resolved_on"]
-    list_filter = ["period", "kind", ("resolved_on", admin.EmptyFieldListFilter)]
+    list_filter = [("period", admin.RelatedOnlyFieldListFilter), "kind", ("resolved_on", admin.EmptyFieldListFilter)]
+    # The matters to re-check are the business of the period's board (policy "recheck.manage").
+    scope_lookup = "period__organization__path"
     list_select_related = ["period", "assessment__member", "assessment__organization", "assessment__period"]
     search_fields = ["assessment__member__search_name", "assessment__organization__search_name", "summary"]
     raw_id_fields = ["assessment"]

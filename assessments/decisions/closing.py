@@ -38,6 +38,8 @@ from .selectors import exception_decision
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from organizations.policy import SystemActor
+
 
 def quota_breaches(period: Period) -> list[tuple[Organization, str, QuotaResult]]:
     """[(group organisation, subject kind, QuotaResult)] of every group whose decided levels exceed the
@@ -242,7 +244,7 @@ def finalise_blockers(period: Period) -> list[str]:
     return blockers
 
 
-def period_finalise(*, period: Period, user: User | None) -> Period:
+def period_finalise(*, period: Period, user: User | SystemActor) -> Period:
     """Lock the period: after this nothing changes, unless the board reopens a subject with a reason.
 
     Every classified member and organisation must be decided, every group within its quota (or with a
@@ -259,7 +261,7 @@ def period_finalise(*, period: Period, user: User | None) -> Period:
     return change.obj
 
 
-def period_publish(*, period: Period, user: User | None) -> Period:
+def period_publish(*, period: Period, user: User | SystemActor) -> Period:
     """Publish a finalised period: each member sees their level."""
     with period_step(period, AuditEntry.Action.PUBLISH, user) as change:
         published = Assessment.objects.filter(period=change.obj, state=Assessment.State.DECIDED).update(

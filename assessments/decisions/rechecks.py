@@ -23,6 +23,8 @@ from .models import Recheck
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from organizations.policy import SystemActor
+
 
 def open_rechecks(period: Period) -> list[Recheck]:
     """The matters of `period` still open, oldest first, with their subjects: one query."""
@@ -68,7 +70,7 @@ def recheck_open(
     assessment: Assessment,
     kind: str,
     summary: str,
-    user: User | None,
+    user: User | SystemActor,
     opened_on: datetime.date | None = None,
 ) -> Recheck:
     """Record a matter to re-check about the subject of `assessment`: the period cannot be finalised
@@ -90,7 +92,7 @@ def recheck_open(
             kind=kind,
             summary=summary,
             opened_on=opened_on or timezone.localdate(),
-            opened_by=user,
+            opened_by=policy.actor_user(user),
         )
         log_action(
             AuditEntry.Action.RECHECK_OPEN,
@@ -104,7 +106,7 @@ def recheck_open(
 
 
 def recheck_resolve(
-    *, recheck: Recheck, resolution: str, user: User | None, resolved_on: datetime.date | None = None
+    *, recheck: Recheck, resolution: str, user: User | SystemActor, resolved_on: datetime.date | None = None
 ) -> Recheck:
     """Record the outcome of a matter to re-check: it no longer holds the period."""
     policy.require(user, "recheck.manage", recheck.period.organization)
@@ -116,7 +118,7 @@ def recheck_resolve(
         if current.resolved_on is not None:
             raise WorkflowError(_("This matter has already been resolved."))
         current.resolved_on = resolved_on or timezone.localdate()
-        current.resolved_by = user
+        current.resolved_by = policy.actor_user(user)
         current.resolution = resolution
         current.save(update_fields=["resolved_on", "resolved_by", "resolution"])
         log_action(

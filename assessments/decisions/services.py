@@ -127,6 +127,17 @@ def check_decider(user: User, organization: Organization) -> None:
     policy.require(user, "decision.record", organization)
 
 
+def check_group_decider(user: User, group: Organization, subject_kind: str) -> None:
+    """Refuse unless `user` decides the subjects of `subject_kind` under `group`: its grassroots
+    organisation for members and leaders, whoever ranks below it for organisations and collectives."""
+    if subject_kind in (Assessment.SubjectKind.ORGANIZATION, Assessment.SubjectKind.COLLECTIVE):
+        from .ranking import check_ranker  # ranking builds on this module
+
+        check_ranker(user, group)
+    else:
+        check_decider(user, group)
+
+
 def decisions_record(
     *,
     period: Period,
@@ -260,7 +271,10 @@ def record_levels(
 
     A set that gives a level to a subject `user` stands aside from (their own, an organisation they lead
     or whose committee they sit on, a conflict on record: `conflicts.Conflicts`) is refused whole; the
-    screens leave such rows out and say so. So is an exception while one of those is at HTXSNV."""
+    screens leave such rows out and say so. So is an exception while one of those is at HTXSNV.
+
+    Who decides is checked here too, whoever calls."""
+    check_group_decider(user, group, subject_kind)
     now = timezone.now()
     with transaction.atomic():
         lock_group(group)
@@ -471,9 +485,11 @@ def exception_record(
     makes the quota binding: as the decided levels stand, or as they would if the proposals were
     accepted. The exception covers the larger of the two counts, within what the regime allows (2025:
     25% of the HTTNV count; 2018: nothing unless the period allows it); a higher count needs a new
-    decision. Everything is checked before anything is written. The caller has checked that `user`
-    decides for `group`; a `user` who stands aside from a subject decided or proposed at HTXSNV may not
-    record it (another member of the committee does)."""
+    decision. Everything is checked before anything is written, who decides for `group` first: its
+    grassroots organisation for members and leaders, whoever ranks below it for organisations. A `user`
+    who stands aside from a subject decided or proposed at HTXSNV may not record it (another member of
+    the committee does)."""
+    check_group_decider(user, group, subject_kind)
     if period.is_locked:
         raise WorkflowError(_("This review period is finalised: nothing can be changed."))
     problems = exception_problems(decision, period.year)

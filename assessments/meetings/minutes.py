@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from members.models import Member
     from organizations.models import Organization
+    from organizations.policy import SystemActor
 
 
 def takes_minutes(period: Period) -> bool:
@@ -44,7 +45,7 @@ def takes_minutes(period: Period) -> bool:
 
 
 def check_manager(
-    user: User | None, period: Period, organization: Organization, *, action: str = "meeting.record"
+    user: User | SystemActor, period: Period, organization: Organization, *, action: str = "meeting.record"
 ) -> None:
     """Refuse unless `user` may record the cell's meeting (or run its ballot) and the period takes
     meeting records (open or closed)."""
@@ -212,7 +213,7 @@ def meeting_record(
         meeting.members_total = minutes["members_total"]
         meeting.present = minutes["present"]
         meeting.absent = minutes["absent"]
-        meeting.recorded_by = user
+        meeting.recorded_by = policy.actor_user(user)
         meeting.version += 1
         try:
             with transaction.atomic():

@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from organizations.admin_scope import ScopedAdminMixin
 from organizations.selectors import words_start_with
 
 from ..core import services
@@ -49,7 +50,7 @@ class AnalysisInline(admin.TabularInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "subject",
         "subject_kind",
@@ -62,7 +63,8 @@ class AssessmentAdmin(admin.ModelAdmin):
         "decided_level",
     ]
     actions = ["return_forms", "decide_as_proposed", "reopen_subjects"]
-    list_filter = ["state", "subject_kind", "classified", "period"]
+    list_filter = ["state", "subject_kind", "classified", ("period", admin.RelatedOnlyFieldListFilter)]
+    scope_lookup = "organization__path"
     list_select_related = ["member", "organization", "period__organization"]
     search_fields = ["member__search_name", "member__card_number", "organization__search_name"]
     readonly_fields = [

@@ -55,7 +55,7 @@ def assessment_save(
         )
         current.answers = answers
         current.self_level = self_level
-        current.filled_by = user
+        current.filled_by = policy.actor_user(user)
         current.version += 1
         change.update_fields += ["answers", "self_level", "filled_by", "version", "updated_at"]
         # A draft saved again is not news: the trail records the first save only.
@@ -273,7 +273,7 @@ def paper_self_reviews_record(
             assessment.submitted_at = now
             assessment.on_paper = True
             assessment.return_reason = ""
-            assessment.filled_by = user
+            assessment.filled_by = policy.actor_user(user)
             assessment.version += 1
             assessment.updated_at = now
             entries.append(

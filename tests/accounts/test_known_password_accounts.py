@@ -9,6 +9,7 @@ from accounts import services
 from accounts.models import AccountState
 from accounts.services import AccountError, NewAccount
 from members.models import Member
+from organizations.policy import SYSTEM, Refused
 
 from .helpers import sign_in
 
@@ -25,6 +26,7 @@ def test_accounts_are_made_in_the_order_asked_with_the_password(personas):
             NewAccount("dung", member=personas.member_a2),
         ],
         password=PASSWORD,
+        actor=SYSTEM,
     )
     assert [user.username for user in users] == ["quantri", "hoidong", "dung"]
     assert all(user.pk for user in users)
@@ -40,20 +42,20 @@ def test_accounts_are_made_in_the_order_asked_with_the_password(personas):
 def test_a_member_s_account_becomes_theirs_and_carries_their_name_and_email(personas):
     personas.member_a2.email = "dung@example.vn"
     personas.member_a2.save()
-    (user,) = services.accounts_create([NewAccount("dung", member=personas.member_a2)], password=PASSWORD)
+    (user,) = services.accounts_create([NewAccount("dung", member=personas.member_a2)], password=PASSWORD, actor=SYSTEM)
     member = Member.objects.select_related("user").get(pk=personas.member_a2.pk)
     assert member.user == user
     assert (user.last_name, user.first_name, user.email) == ("Nguyễn Văn", "Dũng", "dung@example.vn")
 
 
 def test_the_password_is_hashed_once_for_all(personas):
-    users = services.accounts_create([NewAccount("mot"), NewAccount("hai")], password=PASSWORD)
+    users = services.accounts_create([NewAccount("mot"), NewAccount("hai")], password=PASSWORD, actor=SYSTEM)
     assert users[0].password == users[1].password
     assert check_password(PASSWORD, users[0].password)
 
 
 def test_they_sign_in_without_a_code_to_replace(client, personas):
-    services.accounts_create([NewAccount("dung", member=personas.member_a2)], password=PASSWORD)
+    services.accounts_create([NewAccount("dung", member=personas.member_a2)], password=PASSWORD, actor=SYSTEM)
     response = sign_in(client, "dung", PASSWORD)
     assert response.status_code == 302
     assert not services.must_change_password(User.objects.get(username="dung"))
@@ -62,7 +64,7 @@ def test_they_sign_in_without_a_code_to_replace(client, personas):
 
 def test_a_taken_username_refuses_them_all(personas):
     with pytest.raises(AccountError, match="board"):
-        services.accounts_create([NewAccount("moi"), NewAccount("board")], password=PASSWORD)
+        services.accounts_create([NewAccount("moi"), NewAccount("board")], password=PASSWORD, actor=SYSTEM)
     assert not User.objects.filter(username="moi").exists()
 
 
@@ -71,6 +73,7 @@ def test_a_member_who_has_an_account_refuses_them_all(personas):
         services.accounts_create(
             [NewAccount("dung", member=personas.member_a2), NewAccount("hoa", member=personas.member_record)],
             password=PASSWORD,
+            actor=SYSTEM,
         )
     assert not User.objects.filter(username__in=["dung", "hoa"]).exists()
     assert Member.objects.get(pk=personas.member_a2.pk).user is None
@@ -79,4 +82,18 @@ def test_a_member_who_has_an_account_refuses_them_all(personas):
 @pytest.mark.parametrize("usernames", [["co dau cach"], ["trung", "trung"], [""]])
 def test_usernames_must_be_valid_and_distinct(personas, usernames):
     with pytest.raises(ValueError):
-        services.accounts_create([NewAccount(name) for name in usernames], password=PASSWORD)
+        services.accounts_create([NewAccount(name) for name in usernames], password=PASSWORD, actor=SYSTEM)
+
+
+def test_only_whoever_administers_the_server_makes_them(personas):
+    """A board member, however high, cannot make an account whose password they would know; nor can
+    a call that names no one."""
+    for actor in (personas.board, None):
+        with pytest.raises(Refused):
+            services.accounts_create([NewAccount("moi")], password=PASSWORD, actor=actor)
+    assert not User.objects.filter(username="moi").exists()
+    from tests.factories import UserFactory
+
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    services.accounts_create([NewAccount("moi")], password=PASSWORD, actor=admin)
+    assert User.objects.filter(username="moi").exists()

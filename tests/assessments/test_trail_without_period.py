@@ -1,12 +1,12 @@
 """Acts that belong to no year leave a record too: accounts created, codes reissued, imports."""
 
 import pytest
-from django.core.exceptions import PermissionDenied
 
 from accounts import services as accounts
 from assessments.models import AuditEntry
 from members.importing import run_import
 from members.models import Member
+from organizations.policy import Refused
 from tests.members.test_import import MEMBER_HEADERS, csv_file, member_row
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def test_creating_accounts_is_recorded_without_a_period(personas, city):
 
 
 def test_a_refused_creation_leaves_no_record(personas, city):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Refused):
         accounts.member_accounts_create(organization=city.committee_b, actor=personas.secretary_a1)
     assert not AuditEntry.objects.exists()
 

@@ -97,9 +97,12 @@ def test_officer_sees_only_the_members_template(personas, client_for):
     assert reverse("members:import_template", args=["organizations"]) not in page
 
 
-def test_officer_cannot_download_the_organisations_template(personas, client_for):
-    response = client_for(personas.officer_a).get(reverse("members:import_template", args=["organizations"]))
-    assert response.status_code == 403
+@pytest.mark.parametrize("persona", ["officer_a", "secretary_a1", "secretary_b1"])
+def test_the_organisations_template_is_not_there_for_those_below_the_board(personas, client_for, persona):
+    """Outside what one may import, as outside one's organisations: 404, not 403."""
+    response = client_for(getattr(personas, persona)).get(reverse("members:import_template", args=["organizations"]))
+    assert response.status_code == 404
+    assert client_for(personas.board).get(reverse("members:import_template", args=["organizations"])).status_code == 200
 
 
 def test_unknown_template_kind_is_404(personas, client_for):
@@ -110,7 +113,7 @@ def test_unknown_template_kind_is_404(personas, client_for):
 def test_officer_cannot_import_organisations(personas, client_for):
     upload = csv_file([], headers=ORG_HEADERS)
     response = post(client_for(personas.officer_a), upload, kind="organizations")
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize("persona", ["outsider", "member", "evaluator"])
@@ -489,3 +492,25 @@ def test_the_screen_without_a_file_says_so_and_imports_nothing(personas, client_
     assert response.context["rejected"] == "Xin chọn tệp để tải lên."
     page = response.content.decode()
     assert 'accept=".xlsx,.csv" id="id_file"' in page and page.count("Xin chọn tệp để tải lên.") == 2  # top, and field
+
+
+@pytest.mark.parametrize("persona", ["outsider", "member", "evaluator"])
+def test_the_import_service_refuses_who_may_import_nothing_before_reading_the_file(personas, persona):
+    """The service checks authority itself (not only the screen): refused, nothing written."""
+    from organizations.policy import Refused
+
+    upload = csv_file([member_row("93000009")])
+    with pytest.raises(Refused):
+        run_import("members", upload, getattr(personas, persona), commit=True)
+    assert not Member.objects.filter(card_number="93000009").exists()
+
+
+def test_the_import_service_refuses_organisations_to_an_officer_and_takes_them_from_the_board(personas, city):
+    from organizations.policy import Refused
+
+    rows = [{"Mã": "to-moi", "Tên": "Tổ mới", "Loại tổ chức": "cell", "Mã tổ chức cấp trên": "dang-bo-a"}]
+    with pytest.raises(Refused):
+        run_import("organizations", csv_file(rows, headers=ORG_HEADERS), personas.officer_a, commit=True)
+    assert not Organization.objects.filter(code="to-moi").exists()
+    result = run_import("organizations", csv_file(rows, headers=ORG_HEADERS), personas.board, commit=True)
+    assert result.errors == [] and Organization.objects.filter(code="to-moi").exists()

@@ -30,11 +30,13 @@ CASES = [
     ("accounts.manage", "cell_a1", "officer_a", "secretary_b1"),
     ("transfer.record", "cell_a1", "board", "officer_a"),
     ("transfer.comment", "cell_a1", "secretary_a1", "secretary_b1"),
+    ("roles.manage", "cell_a1", "board", "officer_a"),
 ]
 
 
 def test_every_action_of_the_table_has_a_case():
-    assert {case[0] for case in CASES} | {"ballot.vote", "accounts.staff", "import.roots"} == set(policy.RULES)
+    administrators = {"accounts.staff", "accounts.known_password", "import.roots"}
+    assert {case[0] for case in CASES} | {"ballot.vote"} | administrators == set(policy.RULES)
 
 
 @pytest.mark.parametrize(("action", "org", "allowed", "refused"), CASES)
@@ -69,7 +71,7 @@ def test_a_ballot_paper_is_its_voters_own(city, personas):
     assert not policy.may(personas.secretary_a1, "ballot.vote", city.cell_a1, owner_id=personas.member.pk)
 
 
-@pytest.mark.parametrize("action", ["accounts.staff", "import.roots"])
+@pytest.mark.parametrize("action", ["accounts.staff", "accounts.known_password", "import.roots"])
 def test_staff_accounts_and_new_roots_are_the_administrators_business(city, personas, action):
     from tests.factories import UserFactory
 
@@ -93,5 +95,16 @@ def test_relations_name_how_a_user_stands(city, personas):
     assert policy.relations(personas.anonymous, city.cell_a1) == set()
 
 
-def test_the_command_line_may_do_everything(city):
-    policy.require(None, "period.manage", city.city)
+def test_the_command_line_passes_the_system_actor_and_may_do_everything(city):
+    policy.require(policy.SYSTEM, "period.manage", city.city)
+    policy.require(policy.SYSTEM, "import.roots", None)
+    assert policy.may_somewhere(policy.SYSTEM, "import.organizations")
+    assert policy.actor_user(policy.SYSTEM) is None
+
+
+def test_no_one_may_do_anything(city):
+    """A call that names no actor is refused: it is not taken for the command line."""
+    with pytest.raises(Refused) as error:
+        policy.require(None, "period.manage", city.city)
+    assert error.value.message == str(policy.RULES["period.manage"].refusal)
+    assert not policy.may(None, "import.members", city.cell_a1)

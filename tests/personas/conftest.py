@@ -26,6 +26,7 @@ from django.contrib.auth.models import Group
 from assessments.models import Period
 from members.models import Member
 from organizations.models import Organization
+from organizations.policy import SYSTEM
 from organizations.roles import ROLE_GROUPS, grant_role
 from tests.factories import MemberFactory, OrganizationFactory, UserFactory
 
@@ -152,5 +153,5 @@ def town(fresh_database):
 def roles(town):
     """Every role of the town, given the way the application gives it."""
     for username, role, organization in ROLES:
-        grant_role(user=town.user(username), organization=getattr(town, organization), role=role)
+        grant_role(user=town.user(username), organization=getattr(town, organization), role=role, actor=SYSTEM)
     return town

@@ -24,6 +24,7 @@ from assessments.models import Analysis, Assessment, AuditEntry, Period
 from assessments.reviews import services as review_services
 from assessments.reviews.admin import AnalysisInline, AuditEntryInline
 from organizations.models import RoleAssignment
+from organizations.policy import SYSTEM
 from organizations.roles import BOARD_PERMISSIONS, ROLE_GROUPS, grant_role
 from tests.helpers import scored_2025  # noqa: E402
 
@@ -58,7 +59,7 @@ def board(town):
     """The board's clerk: a plain account, given the role the way an installation gives it."""
     user = town.user("ban_to_chuc")
     assert not (user.is_staff or user.is_superuser)
-    grant_role(user=user, organization=town.city, role=Role.BOARD)
+    grant_role(user=user, organization=town.city, role=Role.BOARD, actor=SYSTEM)
     return User.objects.get(pk=user.pk)
 
 

@@ -14,6 +14,7 @@ from assessments.core import services
 from assessments.decisions import closing
 from assessments.models import Assessment, Ballot, Meeting, Period
 from organizations.models import RoleAssignment
+from organizations.policy import SYSTEM
 from organizations.roles import grant_role
 from tests.factories import UserFactory
 
@@ -260,7 +261,7 @@ def test_the_secretary_of_a_grassroots_cell_decides_its_members_levels(roles, cl
     town = roles
     period = open_period(town, "2018")
     secretary_c = UserFactory(username="bi_thu_c")
-    grant_role(user=secretary_c, organization=town.cell_c, role=RoleAssignment.Role.CELL_SECRETARY)
+    grant_role(user=secretary_c, organization=town.cell_c, role=RoleAssignment.Role.CELL_SECRETARY, actor=SYSTEM)
     client.force_login(secretary_c)
     form = member_form(period, town.member("c_first"))
     assert client.get(cell_url("decide", period, town.cell_c)).status_code == 200

@@ -11,6 +11,7 @@ from assessments.core.text import lang
 from assessments.models import Period
 from assessments.rulebooks import available_rulebooks
 from organizations.models import Organization
+from organizations.policy import SYSTEM
 
 
 class Command(BaseCommand):
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 % {"year": year, "org": root.name, "regime": period.regime}
             )
         try:
-            opened = period_open(period=period, user=None)
+            opened = period_open(period=period, user=SYSTEM)
         except WorkflowError as error:
             raise CommandError(error.message) from error
         self.stdout.write(
