@@ -208,6 +208,22 @@ class YearRecord(models.Model):
     class Meta:
         abstract = True
 
+    def clean(self):
+        super().clean()
+        self.validate_once_a_year()
+
+    def validate_once_a_year(self):
+        """The constraints on (member, year), checked here with their message: the member's admin page
+        edits these records inline, and an inline form leaves the member out of the constraints it checks
+        (a second record for a year would otherwise fail in the database, not on the form)."""
+        if not self.member_id or getattr(self, "year", None) is None:
+            return
+        for constraint in self._meta.constraints:
+            if isinstance(constraint, models.UniqueConstraint) and set(constraint.fields) == {"member", "year"}:
+                others = type(self)._default_manager.filter(member_id=self.member_id, year=self.year)
+                if others.exclude(pk=self.pk).exists():
+                    raise ValidationError({"year": constraint.violation_error_message})
+
 
 class DisciplineDecision(YearRecord):
     class Form(models.TextChoices):

@@ -279,6 +279,41 @@ def test_a_second_suspension_from_committee_activities_in_a_year_is_refused(admi
     assert member.committee_suspensions.get().suspended_on.isoformat() == "2026-03-01"
 
 
+@pytest.mark.parametrize(
+    ("prefix", "model", "fields", "message"),
+    [
+        (
+            "civil_service_ratings",
+            "CivilServiceRating",
+            {"year": "2026", "level": "HTTNV"},
+            "Đảng viên này đã có kết quả xếp loại cán bộ, công chức, viên chức của năm này.",
+        ),
+        ("leader_years", "LeaderYear", {"year": "2026"}, "Cán bộ này đã có bản ghi cho năm này."),
+    ],
+)
+def test_a_second_year_record_of_a_kind_is_refused_with_a_message(
+    admin_client_, personas, prefix, model, fields, message
+):
+    """A record of the year entered twice (a page opened before another saved it): a message on the
+    form, not a database error, and nothing saved."""
+    from members import models
+
+    member = personas.member_a2
+    model = getattr(models, model)
+    model.objects.create(member=member, **fields)
+    data = member_form_data(
+        member,
+        full_name="Tên Mới",
+        **{f"{prefix}-TOTAL_FORMS": "1"},
+        **{f"{prefix}-0-{name}": value for name, value in fields.items()},
+    )
+    response = admin_client_.post(change(member), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    member.refresh_from_db()
+    assert member.full_name == "Nguyễn Văn Dũng" and model.objects.filter(member=member).count() == 1
+
+
 def org_form_data(org, **changes):
     data = {
         "name": org.name,
