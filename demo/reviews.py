@@ -177,6 +177,7 @@ def delete_reviews():
         "assessments_votermark",
         "assessments_ballottally",
         "assessments_ballot_eligible_voters",
+        "assessments_ballot_recorded_voters",
         "assessments_ballot",
         "assessments_ballotcount",
         "assessments_meeting_absentees",

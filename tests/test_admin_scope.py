@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import FailedLogin
+from accounts.models import FailedSignIn
 from assessments.models import Assessment, AuditEntry, OrganizationReview, Period, Recheck
 from members.models import Member
 from organizations.admin_scope import ScopedAdminMixin
@@ -59,7 +59,14 @@ def year(personas, city):
         assessment=city.a1_form, user=personas.board, classified=True, reason="Vẫn xếp loại"
     )
     accounts.member_accounts_create(organization=city.cell_a2, actor=personas.board)
-    FailedLogin.objects.create(username="31012345")
+    FailedSignIn.objects.create(
+        username="31012345",
+        ip_address="203.0.113.9",
+        user_agent="",
+        http_accept="",
+        path_info="/accounts/login/",
+        failures_since_start=1,
+    )
     city.nobody = UserFactory(username="chua-co-vai-tro")
     city.cluster = ClusterFactory()
     return city
@@ -101,7 +108,7 @@ def test_a_board_below_the_root_lists_only_its_subtree(client, personas, city, y
     users = shown(client, __import__("django.contrib.auth", fromlist=["_"]).get_user_model())
     assert personas.secretary_a1 in users and personas.officer_a in users
     assert not {personas.secretary_b1, personas.evaluator, personas.board, city.nobody} & users
-    assert shown(client, FailedLogin) == set() and shown(client, Cluster) == set()
+    assert shown(client, FailedSignIn) == set() and shown(client, Cluster) == set()
 
 
 def test_the_city_board_lists_the_whole_tree_and_what_belongs_to_no_organisation(client, personas, city, year):
@@ -112,7 +119,7 @@ def test_the_city_board_lists_the_whole_tree_and_what_belongs_to_no_organisation
     assert AuditEntry.objects.get(action="accounts_create") in shown(client, AuditEntry)
     users = shown(client, __import__("django.contrib.auth", fromlist=["_"]).get_user_model())
     assert {personas.secretary_b1, city.nobody, personas.board} <= users
-    assert shown(client, FailedLogin) and shown(client, Cluster) == {city.cluster}
+    assert shown(client, FailedSignIn) and shown(client, Cluster) == {city.cluster}
 
 
 def outside_a(personas, city):
@@ -129,7 +136,7 @@ def outside_a(personas, city):
         Recheck.objects.get(),
         AuditEntry.objects.filter(assessment=city.b1_form).first() or AuditEntry.objects.get(action="open"),
         personas.secretary_b1,
-        FailedLogin.objects.get(),
+        FailedSignIn.objects.get(),
         city.cluster,
     ]
 
@@ -307,7 +314,7 @@ def count(client, url_):
 # A, what belongs to no organisation (failed sign-ins, clusters) is nothing: no count, no page query.
 #              (city board, board of committee A)
 BOARD_QUERIES = {
-    "accounts.FailedLogin": (8, 5),
+    "accounts.FailedSignIn": (8, 5),
     "assessments.Assessment": (9, 9),
     "assessments.AuditEntry": (10, 10),
     "assessments.OrganizationReview": (9, 9),
@@ -357,3 +364,15 @@ def test_an_account_s_roles_outside_the_subtree_are_not_shown_on_its_page(client
     page = client.get(url(personas.secretary_a1, "change"))
     (roles,) = [formset for formset in page.context["inline_admin_formsets"] if formset.formset.model is RoleAssignment]
     assert {form.instance.organization for form in roles.formset.forms} == {city.cell_a1, city.committee_b}
+
+
+def test_a_board_below_the_root_lists_only_the_conflicts_of_interest_on_its_subtree(client, personas, city, board_a):
+    from assessments.models import DecisionConflict
+
+    on_a = DecisionConflict.objects.create(user=personas.officer_a, member=personas.member_a2, reason="Anh em ruột")
+    on_b = DecisionConflict.objects.create(user=personas.board, organization=city.cell_b1, reason="Vợ là bí thư")
+    client.force_login(board_a)
+    assert shown(client, DecisionConflict) == {on_a}
+    assert client.get(reverse("admin:assessments_decisionconflict_change", args=[on_b.pk])).status_code == 404
+    client.force_login(personas.board)
+    assert shown(client, DecisionConflict) == {on_a, on_b}

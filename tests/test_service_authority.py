@@ -424,6 +424,10 @@ ELSEWHERE = {
     "assessments.core.transfers.transfer_comment_record": (
         "tests/test_post_matrix.py: write the former cell's comment on a member it transferred away"
     ),
+    "assessments.decisions.closing.decision_confirm_again": (
+        "tests/test_post_matrix.py: confirm again, after finalising, a decision put back to confirm"
+    ),
+    "accounts.services.member_signin_unlock": "tests/test_post_matrix.py: lift a member's sign-in pause",
     "assessments.decisions.rechecks.recheck_resolve": "tests/test_post_matrix.py: resolve a matter to re-check",
     "assessments.decisions.services.decisions_record": "tests/test_post_matrix.py: decide the members' levels",
     "assessments.decisions.services.exception_record": "test_a_quota_exception_is_refused_to_who_does_not_decide_there",

@@ -3,10 +3,11 @@ the matters to re-check before the round closes; the conflicts of interest the b
 
 from django import forms
 from django.contrib import admin
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from members.selectors import SubqueryCount
+from organizations.access import scope_for
 from organizations.admin_scope import ScopedAdminMixin
 
 from ..core.models import Assessment
@@ -160,7 +161,7 @@ class RecheckAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DecisionConflict)
-class DecisionConflictAdmin(admin.ModelAdmin):
+class DecisionConflictAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The conflicts of interest the board records: the decider stands aside from the member or the
     organisation (its row is locked for them on the decision and ranking screens, the services refuse
     it). One's own level and the organisations one leads need no record."""
@@ -176,6 +177,13 @@ class DecisionConflictAdmin(admin.ModelAdmin):
     ]
     autocomplete_fields = ["user", "member", "organization"]
     fields = ["user", "member", "organization", "reason"]
+
+    def scope_q(self, request):
+        """A conflict is where its subject is: the member's cell, or the organisation."""
+        scope = scope_for(request.user)
+        if scope.is_superuser:
+            return Q()
+        return scope.path_q("member__cell__path") | scope.path_q("organization__path")
 
     def save_model(self, request, obj, form, change):
         if not change:
