@@ -499,18 +499,7 @@ class CommitteeSuspension(YearRecord):
         return f"{self.year}: {self.suspended_on:%d/%m/%Y}"
 
     def clean(self):
-        super().clean()
-        # The admin's inline leaves the member out of the constraints it validates: checked here.
-        if (
-            self.member_id
-            and self.year
-            and CommitteeSuspension.objects.filter(member_id=self.member_id, year=self.year)
-            .exclude(pk=self.pk)
-            .exists()
-        ):
-            raise ValidationError(
-                {"year": _("This member already has a suspension from committee activities this year.")}
-            )
+        super().clean()  # once a year: YearRecord.validate_once_a_year
         if self.suspended_on and self.year and self.suspended_on.year != self.year:
             raise ValidationError(
                 {
