@@ -139,6 +139,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if os.environ.get("DJANGO_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["DJANGO_TEST_DB_NAME"]}
 
+# Read-only reports (statistics, exports) may read from a PostgreSQL streaming replica: DATABASE_REPLICA_URL,
+# a role allowed to read it. config/routers.py sends there only the reads of code run inside
+# `reports_on_replica()`; writes and everything else stay on the primary. Without a replica the alias is
+# the primary itself (a mirror in the tests) and nothing is routed to it.
+REPORTS_ON_REPLICA = bool(os.environ.get("DATABASE_REPLICA_URL"))
+DATABASES["replica"] = (
+    dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0),
+        conn_health_checks=DATABASES["default"].get("CONN_HEALTH_CHECKS", False),
+    )
+    if REPORTS_ON_REPLICA
+    else {**DATABASES["default"]}
+)
+DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -231,6 +248,15 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Sessions live in the database so that app servers stay stateless behind a load balancer.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The cache: this process's memory on one server; DJANGO_CACHE=database puts it in a table of the database
+# (`manage.py createcachetable`, which `migrate` runs), shared by every app server and worker.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+        if os.environ.get("DJANGO_CACHE", "local") == "database"
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "party-review"}
+    )
+}
 SESSION_COOKIE_AGE = 60 * 60 * 8
 
 # Uploads (organizations/uploads.py reads every one within these limits). Sized for the largest

@@ -8,6 +8,7 @@ DATABASE_OWNER_URL (development, SQLite, the tests' own database) it is Django's
 """
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.management.commands import migrate
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -26,7 +27,9 @@ class Command(migrate.Command):
         owner = getattr(settings, "DATABASE_OWNER", None)
         database = options["database"]
         if not owner or database != DEFAULT_DB_ALIAS:
-            return super().handle(*args, **options)
+            super().handle(*args, **options)
+            self._cache_table(database, options)
+            return
         current = connections[database].settings_dict
         if connections[database].vendor != "postgresql":
             raise CommandError(_("DATABASE_OWNER_URL is for PostgreSQL only."))
@@ -38,6 +41,7 @@ class Command(migrate.Command):
         app_role = current["USER"]
         with connected_as(owner, database):
             super().handle(*args, **options)
+            self._cache_table(database, options)
             if options["plan"] or options["check_unapplied"] or owner.get("USER") == app_role:
                 return
             try:
@@ -48,3 +52,10 @@ class Command(migrate.Command):
             self.stdout.write(
                 _("The role %(role)s may read and write rows, and only add to the audit trail.") % {"role": app_role}
             )
+
+    def _cache_table(self, database, options):
+        """The cache's table when the cache is in the database (DJANGO_CACHE=database), so that one command
+        prepares a new server; nothing otherwise."""
+        if options["plan"] or options["check_unapplied"]:
+            return
+        call_command("createcachetable", database=database, verbosity=options["verbosity"])
