@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
@@ -86,10 +86,10 @@ def _groups(organization: Organization, page_number: Any = None) -> tuple[list[O
     return groups, page
 
 
-def _member_counts(queryset: QuerySet, *group_by: Any) -> QuerySet:
+def _member_counts(queryset: QuerySet, group_by: str) -> QuerySet:
     classified = Q(classified=True)
     return (
-        queryset.values(*group_by, "decided_level")
+        queryset.values(group_by, "decided_level")
         .annotate(
             # Prefixed: `classified` is also a field, which an annotation of that name would shadow.
             n_members=Count("pk"),
@@ -111,26 +111,24 @@ def _add(row: dict[str, Any], progress: ProgressRow, distribution: Distribution)
 
 def stats_for(period: Period, organization: Organization, page_number: Any = None) -> Stats:
     """Every figure of the statistics page, in a fixed number of queries whatever the size of the
-    subtree. The database counts: the totals grouped by level, the rows of a page of child organisations
-    grouped by the child's path (a prefix of the cells' paths, one length for all the children)."""
+    subtree. The database counts, grouped by child organisation; a page of the children is shown."""
     groups, page = _groups(organization, page_number)
     progress = {group.path: ProgressRow(group) for group in groups}
     members = {group.path: Distribution(group.name) for group in groups}
     total = ProgressRow(None)
     members_total = Distribution(_("Total"))
 
+    # One scan of the subtree, grouped by child (the prefix of the cells' paths, one length for all the
+    # children): the totals are the sum of every child's rows, the page's rows are picked out of them.
     subtree = Assessment.objects.filter(
         period=period, member__isnull=False, organization__path__startswith=organization.path
     )
-    for row in _member_counts(subtree):
-        _add(row, total, members_total)
     length = len(groups[0].path)
-    rows = _member_counts(
-        subtree.annotate(group_path=Substr("organization__path", 1, length)).filter(group_path__in=list(progress)),
-        "group_path",
-    )
+    rows = _member_counts(subtree.annotate(group_path=Substr("organization__path", 1, length)), "group_path")
     for row in rows:
-        _add(row, progress[row["group_path"]], members[row["group_path"]])
+        _add(row, total, members_total)
+        if row["group_path"] in progress:
+            _add(row, progress[row["group_path"]], members[row["group_path"]])
 
     return Stats(
         progress=list(progress.values()),
@@ -308,42 +306,41 @@ class AwardPages:
 def award_pages(
     period: Period, organization: Organization, this_page: Any = None, running_page: Any = None
 ) -> AwardPages:
-    """`award_lists` a page at a time: whether a member is HTXSNV five years running is counted by the
-    database (the distinct earlier years HTXSNV, per member), so the lists are counted and paged there.
-    Four queries (each list's count and page), whatever the number of members."""
+    """`award_lists` a page at a time: whether a member is HTXSNV five years running is decided by the
+    database (the members with as many distinct earlier years HTXSNV as there are earlier years), so the
+    lists are counted and paged there. Four queries (each list's count and page), whatever the size."""
     earlier_years = set(range(period.year - AWARD_YEARS_RUNNING + 1, period.year))
-    earlier = (
+    decided = Assessment.objects.filter(
+        period=period,
+        member__isnull=False,
+        classified=True,
+        decided_level=Level.HTXSNV,
+        organization__path__startswith=organization.path,
+    )
+    # One grouped subquery for all the members, not a count per row.
+    running_ids = (
         Assessment.objects.filter(
             period__organization_id=period.organization_id,
             period__quarter__isnull=True,
             period__year__in=earlier_years,
             period__state__in=(Period.State.FINALISED, Period.State.PUBLISHED),
-            member_id=OuterRef("member_id"),
+            member_id__in=decided.values("member_id"),
             classified=True,
             decided_level=Level.HTXSNV,
         )
         .order_by()
         .values("member_id")
-        .annotate(n=Count("period__year", distinct=True))
-        .values("n")
+        .annotate(years=Count("period__year", distinct=True))
+        .filter(years=len(earlier_years))
+        .values("member_id")
     )
     decided = (
-        Assessment.objects.filter(
-            period=period,
-            member__isnull=False,
-            classified=True,
-            decided_level=Level.HTXSNV,
-            organization__path__startswith=organization.path,
-        )
-        .annotate(earlier_years=Coalesce(Subquery(earlier, output_field=IntegerField()), 0))
+        decided.annotate(running=ExpressionWrapper(Q(member_id__in=running_ids), output_field=BooleanField()))
         .select_related("member", "organization")
         .order_by("organization__path", "member__sort_key", "pk")
     )
-    running = decided.filter(earlier_years=len(earlier_years))
     this_year = Paginator(decided, AWARD_ROWS_PER_PAGE).get_page(this_page)
-    years_running = Paginator(running, AWARD_ROWS_PER_PAGE).get_page(running_page)
+    years_running = Paginator(decided.filter(member_id__in=running_ids), AWARD_ROWS_PER_PAGE).get_page(running_page)
     for page in (this_year, years_running):
         page.object_list = list(page.object_list)
-        for assessment in page.object_list:
-            assessment.running = assessment.earlier_years == len(earlier_years)
     return AwardPages(year=period.year, this_year=this_year, years_running=years_running)
