@@ -173,3 +173,18 @@ def test_search_uses_an_index_on_postgresql(text, index, city):
     assert "Seq Scan on members_member" not in plan, plan
     assert index in plan, plan
     assert list(queryset) == list(Member.objects.filter(card_number="48123456").values("pk"))
+
+
+def test_the_migration_fills_the_folded_names_of_rows_written_without_them(named, monkeypatch):
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    migration = import_module("members.migrations.0007_folded_name")
+    monkeypatch.setattr(migration, "CHUNK", 2)  # several chunks over the city's members
+    Member.objects.update(search_name="")
+    assert _found("tuyet") == set()
+    migration.refill_folded_names(apps, SimpleNamespace(connection=connection))
+    assert _found("tuyet") == {"Nguyễn Thị Ánh Tuyết"}
+    assert not Member.objects.filter(search_name="").exists()
