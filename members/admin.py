@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.db.models import OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from organizations.admin import OrganizationAdmin as OrganizationTreeAdmin
@@ -18,7 +18,7 @@ from .models import (
     TemporaryAttachment,
     Transfer,
 )
-from .selectors import SubqueryCount, current_members
+from .selectors import member_counts_for
 
 
 class DisciplineDecisionInline(ScopedInlineMixin, admin.TabularInline):
@@ -159,12 +159,14 @@ class MemberAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class OrganizationAdmin(OrganizationTreeAdmin):
     list_display = ["name", "code", "kind", "sector", "cluster", "member_count", "founded_on"]
 
-    def get_queryset(self, request):
-        # One correlated count per listed row, inside the changelist's single query.
-        members = current_members().filter(cell__path__startswith=OuterRef("path")).values("pk")
-        return super().get_queryset(request).annotate(member_total=SubqueryCount(members))
+    def decorate_rows(self, rows):
+        # One grouped count for the rows of the page, not a correlated count per row.
+        super().decorate_rows(rows)
+        counts = member_counts_for(rows)
+        for row in rows:
+            row.member_total = counts.get(row.pk, 0)
 
-    @admin.display(description=_("members"), ordering="member_total")
+    @admin.display(description=_("members"))
     def member_count(self, obj):
         return obj.member_total
 

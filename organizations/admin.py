@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from treebeard.admin import TreeAdmin
+from treebeard.admin import TreeAdmin, TreeChangeList
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
 from . import policy
@@ -90,6 +90,25 @@ class OrganizationYearInline(ScopedInlineMixin, admin.TabularInline):
     ]
 
 
+class _ListedRows(list):
+    """The rows of one page of the tree, read once. Treebeard's tree context asks the result list again,
+    annotated with whether each row has children (a second run of the list query): the rows answer
+    from what they already hold."""
+
+    def annotate(self, **annotations):
+        return self
+
+
+class OrganizationChangeList(TreeChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        rows = _ListedRows(self.result_list)
+        for row in rows:
+            row.treebeard_has_children = row.numchild > 0
+        self.model_admin.decorate_rows(rows)
+        self.result_list = rows
+
+
 class OrganizationAdmin(ScopedAdminMixin, TreeAdmin):
     form = movenodeform_factory(
         Organization,
@@ -103,6 +122,16 @@ class OrganizationAdmin(ScopedAdminMixin, TreeAdmin):
     search_fields = ["search_name", "code"]
     inlines = [OrganizationRecordInline, OrganizationYearInline]
     scope_lookup = "path"
+    # One level of the tree at a time, and within it a page: a province's root has hundreds of children.
+    list_per_page = 50
+    show_full_result_count = False  # the same count again: the tree's queryset is already one level
+
+    def get_changelist(self, request, **kwargs):
+        return OrganizationChangeList
+
+    def decorate_rows(self, rows):
+        """Add what a column shows to the rows of one page, in a fixed number of queries (a hook for
+        the apps that know more of an organisation: members/admin.py adds the member counts)."""
 
     def get_queryset(self, request):
         scope = scope_for(request.user)

@@ -82,8 +82,8 @@ def count(client, url):
 
 # Queries of each changelist, the same at any size: session, user, the two counts of the paginator
 # (filtered and total), and the page of rows with its joins. Besides: User lists the groups for its
-# filter; Organization lists the clusters for its filter and reads the shown level of the tree twice
-# (the rows, and treebeard's tree context), each row's member count being a subquery of the same query.
+# filter; Organization lists the clusters for its filter, counts once (no full count: its list is already
+# one level) and reads the rows once, then their member counts in one grouped query.
 # Assessment and OrganizationReview list the periods for their filter (the latter's member counts and
 # evaluators' forms are subqueries of its one list query); AuditEntry the periods and the distinct actions;
 # Period the distinct regimes and years; Recheck the periods; DecisionConflict none.
@@ -99,7 +99,7 @@ CHANGELIST_QUERIES = {
     "auth.User": 6,
     "members.Member": 5,
     "organizations.Cluster": 5,
-    "organizations.Organization": 7,
+    "organizations.Organization": 6,
     "organizations.RoleAssignment": 5,
 }
 

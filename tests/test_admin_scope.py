@@ -323,7 +323,7 @@ BOARD_QUERIES = {
     "auth.User": (9, 9),
     "members.Member": (8, 8),
     "organizations.Cluster": (8, 5),
-    "organizations.Organization": (10, 10),
+    "organizations.Organization": (9, 9),
     "organizations.RoleAssignment": (8, 8),
 }
 

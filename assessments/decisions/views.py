@@ -99,6 +99,8 @@ def _decorate(rows, editable_period, conflicts, *, formset=None, row_errors=None
     level...) is locked for them, with the reason."""
     row_errors = row_errors or {}
     posted = formset.by_key if formset is not None else {}
+    levels = _levels()
+    not_allowed = _("not allowed")
     for row in rows:
         pk = row.assessment.pk
         row.form = posted.get(str(pk)) or row_form(row.assessment)
@@ -111,7 +113,36 @@ def _decorate(rows, editable_period, conflicts, *, formset=None, row_errors=None
             row.assessment.classified and (editable_period or row.assessment.reopened) and not row.stand_aside
         )
         row.saved = pk in saved
+        if row.editable:
+            _plain_fields(row, levels, not_allowed)
     return rows
+
+
+def _plain_fields(row, levels, not_allowed):
+    """What the row's select and reason show, as plain values: the page renders a hundred rows, and
+    reading them through the form's bound fields in the template was most of its time."""
+    level, note = row.form["level"], row.form["note"]
+    row.level_field = {
+        "name": level.html_name,
+        "id": level.auto_id,
+        "label": level.label,
+        "errors": list(level.errors),
+    }
+    row.note_field = {
+        "name": note.html_name,
+        "id": note.auto_id,
+        "label": note.label,
+        "errors": list(note.errors),
+        "value": note.value() or "",
+        "max_length": note.field.max_length,
+    }
+    options = []
+    for value, label in levels:
+        refused = row.evaluation is not None and value not in row.allowed
+        text = f"{value} · {label} ({not_allowed})" if refused else f"{value} · {label}"
+        options.append((value, text, value == row.chosen, refused and value != row.chosen))
+    row.options = options
+    row.accept_name = row.form["accept"].html_name
 
 
 # --- The page -------------------------------------------------------------------------------------------------

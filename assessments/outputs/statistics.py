@@ -2,17 +2,19 @@
 organisation, the distribution of decided levels, and the same organisation year over year.
 
 Every figure counts what the decision screens record: the decided level of a subject that is to be
-classified. Each figure is one grouped query (by cell path, by kind, by year) summed in Python, so
-the page costs the same number of queries for a cell of five members as for a city of 7,000.
+classified. Each figure is one grouped query (by child organisation, by kind, by year), so the page
+costs the same number of queries, and shows at most a page of rows, for a cell of five members as for
+a province; the award lists are paged in the database too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db.models import Count, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
@@ -49,12 +51,13 @@ class ProgressRow:
 
 @dataclass
 class Stats:
-    progress: list[ProgressRow]  # per child organisation (or the organisation itself, for a cell)
+    progress: list[ProgressRow]  # per child organisation of the page (or the organisation itself, for a cell)
     total: ProgressRow
-    members: list[Distribution]  # per child organisation
+    members: list[Distribution]  # per child organisation of the page
     members_total: Distribution
     organizations: list[Distribution]  # of organisations' levels, by kind of organisation
     years: list[tuple[Distribution, Distribution]]  # (members, organisations) per year, oldest first
+    page: Page | None = None  # the page of child organisations the rows stand for
 
 
 def level_labels() -> list[str]:
@@ -68,41 +71,25 @@ def level_headings() -> list[tuple[str, str]]:
     return [(level, Level(level).label(language)) for level in LEVELS] + [(_("Not yet decided"), "")]
 
 
-def _groups(organization: Organization) -> list[Organization]:
-    """The organisations the rows stand for: the children, or the organisation itself if it has none."""
-    children = list(Organization.objects.get_children(organization))
-    return children or [organization]
+# Child organisations per page of the statistics: a province's root has hundreds of them.
+GROUPS_PER_PAGE = 50
 
 
-def _prefix_lookup(groups: Iterable[Organization]) -> Callable[[str], Organization | None]:
-    """A function from a cell's path to the group whose subtree holds it (or None)."""
-    by_path = {group.path: group for group in groups}
-    lengths = sorted({len(path) for path in by_path})
-
-    def lookup(path: str) -> Organization | None:
-        for length in lengths:
-            group = by_path.get(path[:length])
-            if group is not None:
-                return group
-        return None
-
-    return lookup
+def _groups(organization: Organization, page_number: Any = None) -> tuple[list[Organization], Page | None]:
+    """The organisations the rows stand for, a page of them: the children, or the organisation itself if
+    it has none (then no page)."""
+    children = Organization.objects.get_children(organization).order_by("path")
+    page = Paginator(children, GROUPS_PER_PAGE).get_page(page_number)
+    groups = list(page.object_list)
+    if not groups:
+        return [organization], None
+    return groups, page
 
 
-def stats_for(period: Period, organization: Organization) -> Stats:
-    """Every figure of the statistics page, in five queries whatever the size of the subtree."""
-    groups = _groups(organization)
-    group_of = _prefix_lookup(groups)
-    progress = {group.pk: ProgressRow(group) for group in groups}
-    members = {group.pk: Distribution(group.name) for group in groups}
-    total = ProgressRow(None)
-    members_total = Distribution(_("Total"))
-
-    # Members: one row per (cell, decided level) of the members' assessments of the subtree.
+def _member_counts(queryset: QuerySet, group_by: str) -> QuerySet:
     classified = Q(classified=True)
-    rows = (
-        Assessment.objects.filter(period=period, member__isnull=False, organization__path__startswith=organization.path)
-        .values("organization__path", "decided_level")
+    return (
+        queryset.values(group_by, "decided_level")
         .annotate(
             # Prefixed: `classified` is also a field, which an annotation of that name would shadow.
             n_members=Count("pk"),
@@ -113,23 +100,44 @@ def stats_for(period: Period, organization: Organization) -> Stats:
         )
         .order_by()
     )
+
+
+def _add(row: dict[str, Any], progress: ProgressRow, distribution: Distribution) -> None:
+    for key in PROGRESS_KEYS:
+        setattr(progress, key, getattr(progress, key) + row[f"n_{key}"])
+    level = row["decided_level"] if row["decided_level"] in LEVELS else ""
+    distribution.add(level, row["n_classified"])
+
+
+def stats_for(period: Period, organization: Organization, page_number: Any = None) -> Stats:
+    """Every figure of the statistics page, in a fixed number of queries whatever the size of the
+    subtree. The database counts, grouped by child organisation; a page of the children is shown."""
+    groups, page = _groups(organization, page_number)
+    progress = {group.path: ProgressRow(group) for group in groups}
+    members = {group.path: Distribution(group.name) for group in groups}
+    total = ProgressRow(None)
+    members_total = Distribution(_("Total"))
+
+    # One scan of the subtree, grouped by child (the prefix of the cells' paths, one length for all the
+    # children): the totals are the sum of every child's rows, the page's rows are picked out of them.
+    subtree = Assessment.objects.filter(
+        period=period, member__isnull=False, organization__path__startswith=organization.path
+    )
+    length = len(groups[0].path)
+    rows = _member_counts(subtree.annotate(group_path=Substr("organization__path", 1, length)), "group_path")
     for row in rows:
-        group = group_of(row["organization__path"])
-        targets = [total] + ([progress[group.pk]] if group else [])
-        for target in targets:
-            for key in PROGRESS_KEYS:
-                setattr(target, key, getattr(target, key) + row[f"n_{key}"])
-        level = row["decided_level"] if row["decided_level"] in LEVELS else ""
-        for distribution in [members_total] + ([members[group.pk]] if group else []):
-            distribution.add(level, row["n_classified"])
+        _add(row, total, members_total)
+        if row["group_path"] in progress:
+            _add(row, progress[row["group_path"]], members[row["group_path"]])
 
     return Stats(
-        progress=[progress[group.pk] for group in groups],
+        progress=list(progress.values()),
         total=total,
-        members=[members[group.pk] for group in groups],
+        members=list(members.values()),
         members_total=members_total,
         organizations=_organization_levels(period, organization),
         years=_years(period, organization),
+        page=page,
     )
 
 
@@ -275,3 +283,64 @@ def award_lists(period: Period, organization: Organization) -> AwardLists:
         this_year=this_year,
         years_running=[assessment for assessment in this_year if assessment.running],
     )
+
+
+# Members per page of each award list on the statistics page (the workbook lists them all).
+AWARD_ROWS_PER_PAGE = 50
+
+
+@dataclass
+class AwardPages:
+    """The award lists of the statistics page, a page of each: the lists of a province run to
+    tens of thousands of members. Each row carries `.running` as in `AwardLists`."""
+
+    year: int
+    this_year: Page
+    years_running: Page
+
+    @property
+    def first_year(self) -> int:
+        return self.year - AWARD_YEARS_RUNNING + 1
+
+
+def award_pages(
+    period: Period, organization: Organization, this_page: Any = None, running_page: Any = None
+) -> AwardPages:
+    """`award_lists` a page at a time: whether a member is HTXSNV five years running is decided by the
+    database (the members with as many distinct earlier years HTXSNV as there are earlier years), so the
+    lists are counted and paged there. Four queries (each list's count and page), whatever the size."""
+    earlier_years = set(range(period.year - AWARD_YEARS_RUNNING + 1, period.year))
+    decided = Assessment.objects.filter(
+        period=period,
+        member__isnull=False,
+        classified=True,
+        decided_level=Level.HTXSNV,
+        organization__path__startswith=organization.path,
+    )
+    # One grouped subquery for all the members, not a count per row.
+    running_ids = (
+        Assessment.objects.filter(
+            period__organization_id=period.organization_id,
+            period__quarter__isnull=True,
+            period__year__in=earlier_years,
+            period__state__in=(Period.State.FINALISED, Period.State.PUBLISHED),
+            member_id__in=decided.values("member_id"),
+            classified=True,
+            decided_level=Level.HTXSNV,
+        )
+        .order_by()
+        .values("member_id")
+        .annotate(years=Count("period__year", distinct=True))
+        .filter(years=len(earlier_years))
+        .values("member_id")
+    )
+    decided = (
+        decided.annotate(running=ExpressionWrapper(Q(member_id__in=running_ids), output_field=BooleanField()))
+        .select_related("member", "organization")
+        .order_by("organization__path", "member__sort_key", "pk")
+    )
+    this_year = Paginator(decided, AWARD_ROWS_PER_PAGE).get_page(this_page)
+    years_running = Paginator(decided.filter(member_id__in=running_ids), AWARD_ROWS_PER_PAGE).get_page(running_page)
+    for page in (this_year, years_running):
+        page.object_list = list(page.object_list)
+    return AwardPages(year=period.year, this_year=this_year, years_running=years_running)

@@ -37,18 +37,35 @@ def export(request, period_id, code):
     return FileResponse(target, as_attachment=True, filename=export_filename(period, organization), content_type=XLSX)
 
 
+def _page_links(request, page, param):
+    """The addresses of the pages before and after `page`, the other parameters of the request kept."""
+    for name, number in (
+        ("previous_url", page.has_previous() and page.number - 1),
+        ("next_url", page.has_next() and page.number + 1),
+    ):
+        query = request.GET.copy()
+        query[param] = number
+        setattr(page, name, f"?{query.urlencode()}" if number else "")
+    return page
+
+
 @require_GET
 @login_required
 def stats(request, period_id, code):
-    """Progress per organisation, the distribution of levels and the years before, for a manager."""
+    """Progress per organisation (a page of the children), the distribution of levels and the years
+    before, and the award lists a page at a time, for a manager."""
     period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
-    figures = statistics.stats_for(period, organization)
+    figures = statistics.stats_for(period, organization, request.GET.get("page"))
+    awards = statistics.award_pages(period, organization, request.GET.get("awards"), request.GET.get("running"))
+    _page_links(request, awards.this_year, "awards")
+    _page_links(request, awards.years_running, "running")
     context = {
         "period": period,
         "organization": organization,
         "stats": figures,
+        "page": figures.page,
         "level_headings": statistics.level_headings(),
         "chart_data": statistics.chart_data(figures),
-        "awards": statistics.award_lists(period, organization),
+        "awards": awards,
     }
     return render(request, "assessments/stats.html", context)

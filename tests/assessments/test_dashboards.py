@@ -183,10 +183,11 @@ def queries_for_page(client, url):
 
 
 # 1-2 the session and the user; 3 the role assignments (scope); 4 the organisation; 5 the period;
-# then one query per figure: 6 the children; 7 the members' progress and levels, by cell; 8 the
-# organisations' levels, by kind; 9 the years; 10 the years' levels; 11 the members HTXSNV this year;
-# 12 their HTXSNV in the four years before (the award lists).
-PAGE_QUERIES = 12
+# then one query per figure: 6-7 the count and the page of the children; 8 the members' progress and
+# levels, by child; 9 the organisations' levels, by kind; 10 the years; 11 the years' levels; 12-13 the
+# counts of the award lists (HTXSNV this year, and five years running). A list that is not empty adds
+# the query of its page.
+PAGE_QUERIES = 13
 
 
 def test_the_query_count_does_not_grow_with_the_data(city, personas, client_for):
@@ -217,3 +218,42 @@ def test_the_chart_library_is_served_from_our_static_files(period, city, persona
     for template in templates:
         assert not re.search(r"https?://", template.read_text()), template.name
     assert not re.search(r"<script[^>]+src=\"https?://", html)
+
+
+def test_the_page_of_a_big_tree_shows_a_page_of_children_and_of_each_award_list(city, personas, client_for):
+    from demo.committee import bulk_committee
+
+    for number in range(56):  # with the city's three: 59 children, two pages
+        bulk_committee(city.city, f"extra-{number:02d}", members=2, cell_size=2)
+    period = open_period(city, personas, 2025)
+    forms = Assessment.objects.filter(period=period, member__isnull=False)
+    forms.update(classified=True, decided_level="HTXSNV")
+    total = forms.count()
+    assert total == 8 + 112
+    client = client_for(personas.board)
+    with CaptureQueriesContext(connection) as context:
+        first = client.get(stats_url(period, city.city))
+    # This year's award list has rows: the query of its page (no earlier year: five years running is empty).
+    assert len(context.captured_queries) == PAGE_QUERIES + 1
+    stats = first.context["stats"]
+    assert len(stats.progress) == len(stats.members) == 50
+    assert stats.page.paginator.num_pages == 2
+    assert stats.total.members == total  # the total is over the whole subtree, not the page
+    assert sum(row.members for row in stats.progress) < total
+    assert len(first.context["awards"].this_year.object_list) == 50
+    assert first.context["awards"].this_year.paginator.count == total
+    assert len(first.content) < 200_000
+
+    second = client.get(stats_url(period, city.city), {"page": 2, "awards": 3})
+    stats = second.context["stats"]
+    assert len(stats.progress) == 9
+    assert (
+        sum(row.members for row in stats.progress) + sum(row.members for row in first.context["stats"].progress)
+        == total
+    )
+    awards = second.context["awards"].this_year
+    assert awards.number == 3 and len(awards.object_list) == total - 100
+    html = second.content.decode()
+    # The link back to the awards' second page keeps the page of children.
+    assert 'href="?page=2&amp;awards=2"' in html
+    assert 'href="?page=1&amp;awards=3"' in html
