@@ -41,7 +41,7 @@ def _actor(job: Job):
 
 def authorise_open(user, organization, period: Period) -> None:
     policy.require(user, "period.manage", period.organization)
-    if period.state != Period.State.PREPARING:
+    if not Period.objects.filter(pk=period.pk, state=Period.State.PREPARING).exists():
         raise policy.Refused(_("This period has already been opened."))
 
 

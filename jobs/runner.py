@@ -145,7 +145,7 @@ def execute(job_id: int) -> str | None:
 def _claim(job_id: int) -> Job | None:
     with transaction.atomic():
         job = (
-            Job.objects.select_for_update()
+            Job.objects.select_for_update(of=("self",))
             .select_related("organization", "period", "started_by")
             .filter(pk=job_id)
             .first()
@@ -190,7 +190,11 @@ def _run(job: Job, reporter: Reporter) -> str:
     try:
         summary = _work(job, reporter)
     except JobCancelled:
-        state, action = Job.State.CANCELLED, "job_cancelled"
+        # Work that reported after its commit cannot be taken back: then it is done, not cancelled.
+        if registry.get(job.kind).already_done(job):
+            summary = {"already_open": True}
+        else:
+            state, action = Job.State.CANCELLED, "job_cancelled"
     except Refused as refused:
         details = [d if isinstance(d, str) else d.message(job.language) for d in refused.errors]
         state, error, action = Job.State.FAILED, " ".join([str(refused.message), *map(str, details)]), "job_failed"

@@ -166,4 +166,30 @@ def jobs_recover(*, now: datetime.datetime | None = None) -> list[Job]:
             audit(job, "job_failed", reason=job.error)
         logger.warning("job %s (%s) lost its worker: now %s", job.public_id, job.kind, job.state)
         recovered.append(job)
+    recovered += _orphans(stale)
     return recovered
+
+
+def _orphans(stale: datetime.datetime) -> list[Job]:
+    """Queued jobs whose task ended without running them (the task itself failed before the job began):
+    failed with a message, else they would wait forever."""
+    from .tasks import run_job
+
+    ended = []
+    for job in Job.objects.filter(state=Job.State.QUEUED, created_at__lt=stale).exclude(task_id=""):
+        try:
+            finished = run_job.get_result(job.task_id).is_finished
+        except Exception:  # noqa: BLE001 - a backend that keeps no results, a task pruned: leave the job
+            continue
+        if not finished:
+            continue
+        with translation.override(job.language):
+            error = _("This job could not be started. Nothing of it was done: please start it again.")
+        updated = Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(
+            state=Job.State.FAILED, finished_at=timezone.now(), error=error, step=""
+        )
+        if updated:
+            job.state, job.error = Job.State.FAILED, error
+            audit(job, "job_failed", reason=error)
+            ended.append(job)
+    return ended
