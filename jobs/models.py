@@ -88,7 +88,9 @@ class Job(models.Model):
                 condition=Q(state__in=["queued", "running"], kind__in=["open_period", "export"]),
                 name="jobs_one_active_per_subject",
             ),
-            models.CheckConstraint(condition=Q(done__lte=models.F("total")) | Q(total=0), name="jobs_done_within_total"),
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")) | Q(total=0), name="jobs_done_within_total"
+            ),
         ]
         indexes = [
             # "My jobs" (selectors.jobs_started_by).

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from jobs import services as job_services
 from jobs.models import Job
-
 from members.admin import MemberAdmin as BaseMemberAdmin
 from members.models import Member, Transfer
 from organizations.access import scope_for
@@ -133,7 +132,9 @@ class PeriodAdmin(ScopedAdminMixin, admin.ModelAdmin):
             )
             self.message_user(
                 request,
-                format_html('{} <a href="{}">{}</a>', message % {"period": period}, job_url(job), _("See its progress")),
+                format_html(
+                    '{} <a href="{}">{}</a>', message % {"period": period}, job_url(job), _("See its progress")
+                ),
                 messages.SUCCESS if created else messages.WARNING,
             )
         if len(started) == 1 and queryset.count() == 1:

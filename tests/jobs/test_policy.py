@@ -14,12 +14,16 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["officer_a", "secretary_a1", "member", "evaluator"])
 def test_only_the_board_starts_an_opening(period, personas, persona):
     with pytest.raises(Refused):
-        services.job_start(kind="open_period", user=getattr(personas, persona), organization=period.organization, period=period)
+        services.job_start(
+            kind="open_period", user=getattr(personas, persona), organization=period.organization, period=period
+        )
     assert not Job.objects.exists()
 
 
 def test_the_board_starts_an_opening(period, personas):
-    assert services.job_start(kind="open_period", user=personas.board, organization=period.organization, period=period)[1]
+    assert services.job_start(kind="open_period", user=personas.board, organization=period.organization, period=period)[
+        1
+    ]
 
 
 def test_an_opened_period_is_refused_before_anything_is_queued(opened, personas):
@@ -64,7 +68,9 @@ def test_the_worker_asks_again_with_the_starters_standing(period, personas):
     """A role taken away between the click and the worker: the work is refused, the job says why."""
     from organizations.models import RoleAssignment
 
-    job, _ = services.job_start(kind="open_period", user=personas.board, organization=period.organization, period=period)
+    job, _ = services.job_start(
+        kind="open_period", user=personas.board, organization=period.organization, period=period
+    )
     RoleAssignment.objects.filter(user=personas.board).delete()
     personas.board.__dict__.pop("_review_scope", None)
     run_jobs()

@@ -20,9 +20,7 @@ def start_open(period, user):
 
 
 def start_export(period, user, organization=None):
-    return services.job_start(
-        kind="export", user=user, organization=organization or period.organization, period=period
-    )
+    return services.job_start(kind="export", user=user, organization=organization or period.organization, period=period)
 
 
 def test_opening_by_a_job_opens_the_period_and_says_how_many(period, personas):
