@@ -31,7 +31,7 @@ class Job(models.Model):
     FINISHED_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    kind = models.CharField(_("kind of work"), max_length=24, choices=Kind.choices)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.QUEUED)
     organization = models.ForeignKey(
         "organizations.Organization", verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="+"
