@@ -105,3 +105,19 @@ def test_the_pages_speak_vietnamese(opened, personas, city, client_for):
     job = export_job(opened, personas.officer_a, city.committee_a)
     page = client_for(personas.officer_a).get(reverse("jobs:detail", args=[job.public_id])).content.decode()
     assert "Chờ" in page or "chờ" in page  # "Waiting for a worker"
+
+
+def test_my_jobs_queries_do_not_grow(opened, personas, city, client_for, django_assert_num_queries):
+    """The session, the user, the user's roles (the menu's scope), and the jobs with their organisation and
+    period in one query."""
+    client = client_for(personas.officer_a)
+    export_job(opened, personas.officer_a, city.committee_a)
+    with django_assert_num_queries(MY_JOBS_QUERIES):
+        client.get(reverse("jobs:mine"))
+    for org in (city.cell_a1, city.cell_a2):
+        Job.objects.create(kind="export", organization=org, period=opened, started_by=personas.officer_a)
+    with django_assert_num_queries(MY_JOBS_QUERIES):
+        client.get(reverse("jobs:mine"))
+
+
+MY_JOBS_QUERIES = 4

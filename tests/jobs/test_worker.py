@@ -134,3 +134,27 @@ def test_two_clicks_at_once_start_one_job(personas, city, monkeypatch):
     assert Job.objects.count() == 1
     assert sorted(created for _job, created in results) == [False, True]
     assert {job.pk for job, _created in results} == {Job.objects.get().pk}
+
+
+def test_a_long_step_without_progress_still_beats(personas, city, monkeypatch, settings):
+    """Work that reports nothing for a while (an export without `progress=`): the heartbeat thread writes
+    for it, so jobs_recover does not take it for dead."""
+    import time
+
+    from assessments import background
+
+    settings.JOBS_HEARTBEAT_SECONDS = 0.05
+    beats = []
+
+    def slow_writer(period, organization, target):
+        first = Job.objects.get(kind="export").heartbeat_at
+        time.sleep(0.5)
+        beats.append((first, Job.objects.get(kind="export").heartbeat_at))
+        return {}
+
+    monkeypatch.setattr(background, "write_workbook", slow_writer)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.job_start(kind="export", user=personas.board, organization=city.city, period=period)
+    db_worker()
+    [(first, later)] = beats
+    assert later > first
