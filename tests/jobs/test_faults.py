@@ -192,3 +192,25 @@ def test_the_recover_command(period, personas):
     out = StringIO()
     call_command("jobs_recover", stdout=out)
     assert f"{job.public_id} open_period: queued" in out.getvalue()
+
+
+def test_a_job_whose_task_failed_before_it_began_is_ended(period, personas):
+    """The task itself failed (before the job was claimed): the job does not wait forever."""
+    from django_tasks_db.models import DBTaskResult
+
+    job = start_open(period, personas.board)
+    DBTaskResult.objects.filter(id=job.task_id).update(status="FAILED")
+    assert services.jobs_recover() == []  # not yet: it may be a moment old
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert [j.pk for j in services.jobs_recover()] == [job.pk]
+    job.refresh_from_db()
+    assert job.state == "failed" and job.error
+    assert AuditEntry.objects.get(action="job_failed").period == period
+
+
+def test_a_queued_job_whose_task_waits_is_left_alone(period, personas):
+    job = start_open(period, personas.board)
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert services.jobs_recover() == []
+    job.refresh_from_db()
+    assert job.state == "queued"
