@@ -273,6 +273,8 @@ JOBS_RESULTS_DIR = Path(os.environ.get("JOBS_RESULTS_DIR", BASE_DIR / "private" 
 # its worker (killed, machine down) and is tried again (`jobs_recover`, and each worker before a job), at
 # most JOBS_MAX_ATTEMPTS times in all, then marked failed.
 JOBS_HEARTBEAT_SECONDS = int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "5"))
+# A job's progress is written at most this often (the page polls every 2 s).
+JOBS_PROGRESS_SECONDS = float(os.environ.get("JOBS_PROGRESS_SECONDS", "1"))
 JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "120"))
 JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "3"))
 # A database error that a reconnection may cure (a restart) is retried this many times within the job.

@@ -67,7 +67,7 @@ class Reporter:
         self.done, self.total = max(0, int(done)), max(0, int(total))
         if step:
             self.step = str(step)
-        if time.monotonic() - self._last_sync >= getattr(settings, "JOBS_PROGRESS_SECONDS", 1):
+        if time.monotonic() - self._last_sync >= settings.JOBS_PROGRESS_SECONDS:
             self.sync()
         if self.cancelled:
             raise JobCancelled

@@ -170,13 +170,18 @@ def jobs_recover(*, now: datetime.datetime | None = None) -> list[Job]:
     return recovered
 
 
+# At most this many queued jobs are checked each time (a long queue is not read whole before every job).
+ORPHANS_CHECKED = 50
+
+
 def _orphans(stale: datetime.datetime) -> list[Job]:
     """Queued jobs whose task ended without running them (the task itself failed before the job began):
     failed with a message, else they would wait forever."""
     from .tasks import run_job
 
     ended = []
-    for job in Job.objects.filter(state=Job.State.QUEUED, created_at__lt=stale).exclude(task_id=""):
+    waiting = Job.objects.filter(state=Job.State.QUEUED, created_at__lt=stale).exclude(task_id="")
+    for job in waiting.order_by("created_at")[:ORPHANS_CHECKED]:
         try:
             finished = run_job.get_result(job.task_id).is_finished
         except Exception:  # noqa: BLE001 - a backend that keeps no results, a task pruned: leave the job
