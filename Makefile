@@ -15,6 +15,7 @@ PORT ?= 8000
 
 help:
 	@echo "make run       install if needed, migrate, seed the demo data, serve http://127.0.0.1:8000/"
+	@echo "              with a background worker beside it (manage.py db_worker), stopped with the server"
 	@echo "              (make run PORT=8001 if port 8000 is taken)"
 	@echo "make test      run the test suite (.ci/pytest; DATABASE_URL=postgres://... selects PostgreSQL,"
 	@echo "              ARGS='-k name -x' passes options to pytest)"
@@ -51,7 +52,7 @@ run: $(STAMP)
 		$(MANAGE) compilemessages --ignore=$(VENV) --ignore=staticfiles; \
 	fi
 	$(MANAGE) seed_demo
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	PY=$(PY) PORT=$(PORT) bash bin/run-with-worker
 
 test: $(STAMP)
 	bash .ci/pytest $(ARGS)

@@ -13,6 +13,8 @@ class AssessmentsConfig(AppConfig):
     def ready(self):
         from organizations.audit import act_done
 
+        from . import background
         from .core.transitions import record_announced
 
         act_done.connect(record_announced, dispatch_uid="assessments.record_announced")
+        background.register()

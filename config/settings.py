@@ -59,9 +59,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "treebeard",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "organizations",
     "members",
+    "jobs",
     "assessments",
     "portal",
 ]
@@ -278,6 +281,31 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# Background jobs (jobs/): long work (opening a period, the year-end export) is queued in the database
+# (django-tasks' database backend) and run by `manage.py db_worker`, as many processes on as many machines
+# as wanted: each claims a task with SELECT ... FOR UPDATE SKIP LOCKED. `make run` starts one beside the
+# web server; production runs them as their own service (README, "Deployment").
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A job's files (the export's workbook) live here, outside the static and media that are served: they are
+# sent only through the job's page, to those who may see the job.
+JOBS_RESULTS_DIR = Path(os.environ.get("JOBS_RESULTS_DIR", BASE_DIR / "private" / "jobs"))
+# A running job writes its heartbeat every JOBS_HEARTBEAT_SECONDS; one silent for JOBS_STALE_SECONDS lost
+# its worker (killed, machine down) and is tried again (`jobs_recover`, and each worker before a job), at
+# most JOBS_MAX_ATTEMPTS times in all, then marked failed.
+JOBS_HEARTBEAT_SECONDS = int(os.environ.get("JOBS_HEARTBEAT_SECONDS", "5"))
+# A job's progress is written at most this often (the page polls every 2 s).
+JOBS_PROGRESS_SECONDS = float(os.environ.get("JOBS_PROGRESS_SECONDS", "1"))
+JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "120"))
+JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "3"))
+# A database error that a reconnection may cure (a restart) is retried this many times within the job.
+JOBS_DB_RETRIES = int(os.environ.get("JOBS_DB_RETRIES", "3"))
+JOBS_DB_RETRY_DELAY = float(os.environ.get("JOBS_DB_RETRY_DELAY", "2"))
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")

@@ -15,9 +15,12 @@ from django.dispatch import Signal
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-# Sent with: action (an AuditEntry.Action value), actor (the user), data (a dict for the details).
+# Sent with: action (an AuditEntry.Action value), actor (the user), data (a dict for the details), and
+# period_id when the act concerns a review period (a background job's: jobs.services.audit).
 act_done = Signal()
 
 
-def announce(action: str, *, actor: User | None, data: dict[str, Any] | None = None) -> None:
-    act_done.send(sender=None, action=action, actor=actor, data=data or {})
+def announce(
+    action: str, *, actor: User | None, data: dict[str, Any] | None = None, period_id: int | None = None
+) -> None:
+    act_done.send(sender=None, action=action, actor=actor, data=data or {}, period_id=period_id)

@@ -140,6 +140,8 @@ RULES: dict[str, Rule] = {
         {SU}, _("Only an administrator creates accounts whose password is known beforehand.")
     ),
     "roles.manage": rule({B}, _("Only the organisation board gives and takes away roles in this organisation.")),
+    # The year-end spreadsheets, made by a background job (assessments/background.py).
+    "report.export": rule({M}, _("Only those who lead the organisation may have its spreadsheets made.")),
 }
 
 

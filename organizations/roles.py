@@ -46,6 +46,8 @@ BOARD_PERMISSIONS = [
     *_crud("assessments.analysis", "view"),
     *_crud("assessments.organizationreview", "view"),
     *_crud("assessments.auditentry", "view"),
+    # The background jobs (openings, exports), read-only.
+    *_crud("jobs.job", "view"),
     # The matters to re-check before the round closes (also on the board's own page of the period).
     *_crud("assessments.recheck", "view", "add", "change"),
     # The conflicts of interest that make a decider stand aside from a member or an organisation.

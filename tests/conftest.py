@@ -48,6 +48,15 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def job_files(settings, tmp_path):
+    """The background jobs' files (the export's workbook) in the test's own folder; their progress written
+    at every report (tests/jobs/helpers.py runs the queued jobs)."""
+    settings.JOBS_RESULTS_DIR = tmp_path / "job-files"
+    settings.JOBS_PROGRESS_SECONDS = 0
+    settings.JOBS_DB_RETRY_DELAY = 0
+
+
 @dataclass
 class City:
     city: Organization

@@ -72,6 +72,24 @@ def _put_back_after_finalising(p, c):
     Assessment.objects.filter(pk=c.put_back.pk).update(to_confirm=True, to_confirm_reason="Một mức xếp loại đã đổi")
 
 
+def _next_year_period(p, c):
+    from assessments.models import Period
+
+    c.next_year = Period.objects.create(organization=c.city, year=2027, regime="2018")
+
+
+def _jobs(kind, **subject):
+    from jobs.models import Job
+
+    return Job.objects.filter(kind=kind, **subject).exists()
+
+
+def _committee_a_export_queued(p, c):
+    from jobs import services
+
+    c.job, _created = services.job_start(kind="export", user=p.officer_a, organization=c.committee_a, period=c.period)
+
+
 def _cell_proposals_in_a(p, c):
     from assessments.models import Assessment
     from members.models import Member
@@ -340,6 +358,27 @@ WRITES = {
         lambda p, c: _fresh(c.period).state == "closed",
         (N, N, N, N, N, N, N, Y),
     ),
+    "open a period in the admin (a background job)": (
+        _next_year_period,
+        lambda p, c: reverse("admin:assessments_period_changelist"),
+        lambda p, c: {"action": "open_periods", "_selected_action": [c.next_year.pk]},
+        lambda p, c: _jobs("open_period", period=c.next_year),
+        (N, N, N, N, N, N, N, Y),
+    ),
+    "have the year-end spreadsheets made (a background job)": (
+        None,
+        lambda p, c: reverse("assessments:export", args=[c.period.public_id, c.committee_a.code]),
+        lambda p, c: {},
+        lambda p, c: _jobs("export", period=c.period, organization=c.committee_a),
+        (N, N, N, N, N, Y, N, Y),
+    ),
+    "cancel a background job": (
+        _committee_a_export_queued,
+        lambda p, c: reverse("jobs:cancel", args=[c.job.public_id]),
+        lambda p, c: {},
+        lambda p, c: _fresh(c.job).state == "cancelled",
+        (N, N, N, N, N, Y, N, Y),
+    ),
     "give a role in the admin": (
         None,
         lambda p, c: reverse("admin:organizations_roleassignment_add"),
@@ -446,7 +485,10 @@ READ_ONLY = {
     "assessments:meeting_docx",
     "assessments:my_ballots",
     "assessments:stats",
-    "assessments:export",
+    "jobs:mine",
+    "jobs:detail",
+    "jobs:progress",
+    "jobs:download",
 }
 OWN_BUSINESS = {
     "accounts:login": "signing in: tests/accounts/test_login.py",

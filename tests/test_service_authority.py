@@ -391,6 +391,7 @@ SERVICE_MODULES = [
     "accounts.services",
     "members.importing",
     "organizations.roles",
+    "jobs.services",
 ]
 IN_SERVICES = {
     "assessments.core.services.period_open": "open a period",
@@ -448,6 +449,12 @@ ELSEWHERE = {
     "accounts.services.must_change_password": "a read",
     "accounts.services.password_chosen": "the signed-in user's own account, after Django's password form",
     "members.importing.importable_kinds": "a read",
+    # Background jobs: starting one asks the work's own permission (the kind's `authorise`), and the work
+    # asks again in the worker (tests/jobs/test_policy.py); cancelling needs the job's scope.
+    "jobs.services.job_start": "tests/jobs/test_policy.py and the POST matrix: have the spreadsheets made",
+    "jobs.services.job_cancel": "tests/test_post_matrix.py: cancel a background job",
+    "jobs.services.may_see": "a read",
+    "jobs.services.audit": "writes the trail of a job already allowed",
     "organizations.roles.sync_user_groups": "follows the roles: called by grant_role, revoke_role and the admin",
 }
 

@@ -219,10 +219,34 @@ MATRIX = {
         lambda p, c: reverse("members:import_template", args=["members"]),
         (302, 404, 404, 200, 200, 200, 404, 200),
     ),
-    # The year-end spreadsheets of the whole city: the board only (officer A's own: test_export.py).
+    # The year-end spreadsheets of the whole city: the board only (officer A's own: test_export.py). The
+    # page lists the files made before; a POST has them made by a background job.
     "assessments:export": (
         lambda p, c: reverse("assessments:export", args=[c.period.public_id, c.city.code]),
         (302, 404, 404, 404, 404, 404, 404, 200),
+    ),
+    # Background jobs (tests/jobs/): one of committee A, seen by those who manage committee A; "my jobs"
+    # by everybody signed in (their own only).
+    "jobs:mine": (
+        lambda p, c: reverse("jobs:mine"),
+        (302, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    "jobs:detail": (
+        lambda p, c: reverse("jobs:detail", args=[committee_a_export(p, c).public_id]),
+        (302, 404, 404, 404, 404, 200, 404, 200),
+    ),
+    "jobs:progress": (
+        lambda p, c: reverse("jobs:progress", args=[committee_a_export(p, c).public_id]),
+        (302, 404, 404, 404, 404, 200, 404, 200),
+    ),
+    "jobs:download": (
+        lambda p, c: reverse("jobs:download", args=[committee_a_export(p, c, done=True).public_id]),
+        (302, 404, 404, 404, 404, 200, 404, 200),
+    ),
+    # Cancelling is a POST only.
+    "jobs:cancel": (
+        lambda p, c: reverse("jobs:cancel", args=[committee_a_export(p, c).public_id]),
+        (405, 405, 405, 405, 405, 405, 405, 405),
     ),
     "set_language": (
         lambda p, c: reverse("set_language"),
@@ -230,6 +254,25 @@ MATRIX = {
         (302, 302, 302, 302, 302, 302, 302, 302),
     ),
 }
+
+
+def committee_a_export(p, c, *, done=False):
+    """An export of committee A started by its officer: queued, or done with its file."""
+    from django.conf import settings
+
+    from jobs.models import Job
+
+    subject = {"kind": "export", "organization": c.committee_a, "period": c.period}
+    queued = None if done else Job.objects.filter(state="queued", **subject).first()
+    if queued is not None:  # one at a time (the URLs of several rows built at once: tests/e2e)
+        return queued
+    job = Job.objects.create(state="succeeded" if done else "queued", started_by=p.officer_a, **subject)
+    if done:
+        settings.JOBS_RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        (settings.JOBS_RESULTS_DIR / f"{job.public_id}.xlsx").write_bytes(b"PK")
+        Job.objects.filter(pk=job.pk).update(result_path=f"{job.public_id}.xlsx", result_name="xep-loai.xlsx")
+        job.refresh_from_db()
+    return job
 
 
 def site_url_names():

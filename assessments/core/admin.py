@@ -4,9 +4,13 @@ publish it), the read-only audit trail, and the member's page again, whose trans
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from jobs import services as job_services
+from jobs.models import Job
 from members.admin import MemberAdmin as BaseMemberAdmin
 from members.models import Member, Transfer
 from organizations.access import scope_for
@@ -109,26 +113,37 @@ class PeriodAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Open the selected periods (take the roster)"), permissions=["change"])
     def open_periods(self, request, queryset):
-        for period in queryset:
+        """Each opening is a background job (a province's takes minutes): one selected period goes to its
+        job's progress page; several, each reported with a link to its job."""
+        started = []
+        for period in queryset.select_related("organization"):
             try:
-                opened = services.period_open(period=period, user=request.user)
+                job, created = job_services.job_start(
+                    kind=Job.Kind.OPEN_PERIOD, user=request.user, organization=period.organization, period=period
+                )
             except services.WorkflowError as error:
                 self._refused(request, period, error)
                 continue
+            started.append(job)
+            message = (
+                _("%(period)s: the opening has started in the background.")
+                if created
+                else _("%(period)s: its opening is already under way.")
+            )
             self.message_user(
                 request,
-                ngettext(
-                    "%(period)s opened: %(count)d assessment, %(excluded)d not to be classified.",
-                    "%(period)s opened: %(count)d assessments, %(excluded)d not to be classified.",
-                    opened.members + opened.leaders + opened.organizations + opened.collectives,
-                )
-                % {
-                    "period": period,
-                    "count": opened.members + opened.leaders + opened.organizations + opened.collectives,
-                    "excluded": len(opened.excluded),
-                },
-                messages.SUCCESS,
+                format_html(
+                    '{} <a href="{}">{}</a>', message % {"period": period}, job_url(job), _("See its progress")
+                ),
+                messages.SUCCESS if created else messages.WARNING,
             )
+        if len(started) == 1 and queryset.count() == 1:
+            return HttpResponseRedirect(job_url(started[0]))
+        return None
+
+
+def job_url(job: Job) -> str:
+    return reverse("jobs:detail", args=[job.public_id])
 
 
 class AuditActionFilter(admin.SimpleListFilter):

@@ -381,6 +381,8 @@ class AuditEntry(models.Model):
         IMPORT_ORGANIZATIONS = "import_organizations", pgettext_lazy("history", "Organisations imported")
         TRANSFER = "transfer", pgettext_lazy("history", "Transferred to another cell")
         TRANSFER_COMMENT = "transfer_comment", pgettext_lazy("history", "Former cell's comment recorded")
+        JOB_FAILED = "job_failed", pgettext_lazy("history", "Background job failed")
+        JOB_CANCELLED = "job_cancelled", pgettext_lazy("history", "Background job cancelled")
 
     # Acts done for the member, in the member's place: a secretary writing a member's self-review.
     # Every other act (a return, a proposal, a decision) is the actor's own.

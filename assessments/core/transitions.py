@@ -119,10 +119,17 @@ def log_action(
 
 
 def record_announced(
-    sender: object, *, action: str, actor: User | SystemActor | None, data: dict[str, Any], **kwargs: Any
+    sender: object,
+    *,
+    action: str,
+    actor: User | SystemActor | None,
+    data: dict[str, Any],
+    period_id: int | None = None,
+    **kwargs: Any,
 ) -> None:
     """The trail's receiver of the acts the lower apps announce (`organizations.audit`)."""
-    log_action(action, actor=actor, data=data)
+    period = Period.objects.get(pk=period_id) if period_id is not None else None
+    log_action(action, actor=actor, period=period, data=data)
 
 
 def audit_fields(

@@ -6,5 +6,5 @@ from . import views
 
 urlpatterns = [
     path("period/<uuid:period_id>/org/<slug:code>/stats/", views.stats, name="stats"),
-    path("period/<uuid:period_id>/org/<slug:code>/export.xlsx", views.export, name="export"),
+    path("period/<uuid:period_id>/org/<slug:code>/export/", views.export, name="export"),
 ]

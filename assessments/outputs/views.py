@@ -1,21 +1,20 @@
-"""The year-end workbook to download, and the statistics page."""
+"""The year-end workbook, made by a background job, and the statistics page."""
 
-import tempfile
-
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from jobs import selectors as job_selectors
+from jobs import services as job_services
+from jobs.models import Job
+from organizations.policy import Refused
 from organizations.vietnamese import fold
 
 from ..core.access import get_period_and_organization_for_manager
 from . import statistics
-from .workbook import write_workbook
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_filename(period, organization):
@@ -25,16 +24,28 @@ def export_filename(period, organization):
     return f"{slugify(fold(words)) or organization.code}.xlsx"
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def export(request, period_id, code):
-    """The year-end spreadsheets of the organisation's subtree, for anyone who manages it."""
+    """The year-end spreadsheets of the organisation's subtree, for anyone who manages it: a POST has them
+    made by a background job (a province's take minutes) and shows its progress; the page lists the files
+    made before. One export of a subtree at a time: a second POST shows the one running."""
     period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
-    # The write-only workbook streams its rows to disk; the response streams the finished file.
-    target = tempfile.TemporaryFile(suffix=".xlsx")
-    write_workbook(period, organization, target)
-    target.seek(0)
-    return FileResponse(target, as_attachment=True, filename=export_filename(period, organization), content_type=XLSX)
+    if request.method == "POST":
+        try:
+            job, _created = job_services.job_start(
+                kind=Job.Kind.EXPORT, user=request.user, organization=organization, period=period
+            )
+        except Refused as refused:
+            messages.error(request, refused.message)
+            return redirect("assessments:export", period_id=period.public_id, code=organization.code)
+        return redirect("jobs:detail", public_id=job.public_id)
+    context = {
+        "period": period,
+        "organization": organization,
+        "jobs": job_selectors.recent_jobs(Job.Kind.EXPORT, organization, period),
+    }
+    return render(request, "assessments/export.html", context)
 
 
 def _page_links(request, page, param):

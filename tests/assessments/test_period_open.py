@@ -11,6 +11,7 @@ from assessments.models import Assessment, AuditEntry, Period
 from assessments.reviews import services as review_services
 from members.models import Member, Transfer
 from tests.factories import MemberFactory, OrganizationFactory
+from tests.jobs.helpers import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -262,6 +263,7 @@ def test_the_admin_refuses_bad_parameters_and_opens_periods(personas, city, clie
     period = Period.objects.get()
     changelist = reverse("admin:assessments_period_changelist")
     client.post(changelist, {"action": "open_periods", "_selected_action": [period.pk]})
+    run_jobs()  # the opening is a background job (tests/jobs/)
     period.refresh_from_db()
     assert period.state == Period.State.OPEN
     assert Assessment.objects.filter(period=period, subject_kind=Kind.MEMBER).count() == 8

@@ -31,6 +31,7 @@ CASES = [
     ("transfer.record", "cell_a1", "board", "officer_a"),
     ("transfer.comment", "cell_a1", "secretary_a1", "secretary_b1"),
     ("roles.manage", "cell_a1", "board", "officer_a"),
+    ("report.export", "committee_a", "officer_a", "secretary_a1"),
 ]
 
 

@@ -27,6 +27,7 @@ from organizations.models import RoleAssignment
 from organizations.policy import SYSTEM
 from organizations.roles import BOARD_PERMISSIONS, ROLE_GROUPS, grant_role
 from tests.helpers import scored_2025  # noqa: E402
+from tests.jobs.helpers import run_jobs
 
 from .steps import (
     REGIMES,
@@ -198,9 +199,14 @@ def test_the_board_runs_the_year_from_the_admin_without_being_superuser(town, bo
     assert period.parameters == {"ballot_quorum": "0.5"}
 
     # 4. It opens the period: the roster is taken, one form per member and per organisation.
+    # A background job: the action leads to its progress page; the worker runs it (tests/jobs/).
     response = period_action(client, period, "open_periods")
+    job_page = response.redirect_chain[-1][0]
+    assert job_page.startswith("/jobs/") and response.status_code == 200
+    run_jobs()
     # 12 members, 6 organisations and the leadership collectives of the 3 grassroots; 1 not classified.
-    assert any("21" in message and " 1 " in message for message in messages_of(response)), messages_of(response)
+    summary = client.get(job_page).content.decode()
+    assert "21" in summary and " 1 " in summary
     period.refresh_from_db()
     assert period.state == Period.State.OPEN and period.opened_by == board
     [opened] = period_trail(period, "open")

@@ -1,0 +1,62 @@
+"""A job's progress page (polled by htmx while it runs), its cancel button, its file, and "my jobs"."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from organizations.policy import Refused
+
+from . import selectors, services
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@require_GET
+@login_required
+def detail(request, public_id):
+    job = selectors.get_job_for_user(request.user, public_id)
+    return render(request, "jobs/detail.html", {"job": job})
+
+
+@require_GET
+@login_required
+def progress(request, public_id):
+    """The progress fragment: the page polls it every 2 s while the job is queued or running."""
+    job = selectors.get_job_for_user(request.user, public_id)
+    return render(request, "jobs/_progress.html", {"job": job})
+
+
+@require_POST
+@login_required
+def cancel(request, public_id):
+    job = selectors.get_job_for_user(request.user, public_id)
+    try:
+        services.job_cancel(job=job, user=request.user)
+    except Refused as refused:
+        messages.error(request, refused.message)
+    return redirect("jobs:detail", public_id=job.public_id)
+
+
+@require_GET
+@login_required
+def download(request, public_id):
+    """The job's file, to those who may see the job; 404 while there is none."""
+    job = selectors.get_job_for_user(request.user, public_id)
+    if not job.has_result:
+        raise Http404
+    directory = Path(settings.JOBS_RESULTS_DIR).resolve()
+    path = (directory / job.result_path).resolve()
+    if path.parent != directory or not path.is_file():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=job.result_name, content_type=XLSX)
+
+
+@require_GET
+@login_required
+def mine(request):
+    return render(request, "jobs/mine.html", {"jobs": selectors.jobs_started_by(request.user)})
