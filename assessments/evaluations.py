@@ -22,12 +22,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from .core.facts import headed_units, member_facts_for, period_parameters
+from django.db.models import Q
+
+from .core.bulk import frozen_gc
+from .core.facts import Scope, headed_units, member_facts_for, period_parameters
 from .core.models import Assessment
-from .core.organization_facts import LevelsBelow, collective_facts_for, organization_facts_for
+from .core.organization_facts import LevelsBelow, _common_path, collective_facts_for, organization_facts_for
 from .core.selectors import previous_levels
 from .rulebooks import Answers, Evaluation, Rating, TaskStats, get_rulebook, task_shares
 
@@ -132,11 +136,20 @@ def answers_for(
     from .reviews.models import Analysis
 
     analyses = defaultdict(list)
-    for assessment_id, answers in Analysis.objects.filter(
-        assessment__in=[a.pk for a in assessments], submitted_at__isnull=False
-    ).values_list("assessment_id", "answers"):
-        analyses[assessment_id].append(answers or {})
-    shares = meeting_task_shares(assessments)
+    scope = member_scope(assessments)
+    if scope is None:
+        chosen = Q(assessment__in=[a.pk for a in assessments])
+    else:
+        # A long list: the forms of the period under its subtree (every form of the list is assessed
+        # in an organisation there), those of the list kept.
+        chosen = Q(assessment__period=period, assessment__organization__path__startswith=scope.path)
+    wanted = {a.pk for a in assessments}
+    for assessment_id, answers in Analysis.objects.filter(chosen, submitted_at__isnull=False).values_list(
+        "assessment_id", "answers"
+    ):
+        if assessment_id in wanted:
+            analyses[assessment_id].append(answers or {})
+    shares = meeting_task_shares(assessments, period=period if scope is not None else None, scope=scope)
     result = {}
     for assessment in assessments:
         template = evaluation_template(rulebook, assessment, params)
@@ -183,6 +196,35 @@ def _appraised_tasks(rulebook: Rulebook, assessment: Assessment, forms: Sequence
         return None
 
 
+# From this many subjects on, their records are read by a join on the subtree they are in (`Scope`), not
+# by an `IN` list of their ids: the same queries, whose cost stays with the subtree's rows.
+LONG_LIST = 1000
+
+
+def _organization_path(assessment: Assessment) -> str | None:
+    """The path of the assessment's organisation if it is loaded already (no query), else None."""
+    if not Assessment.organization.is_cached(assessment):
+        return None
+    return assessment.organization.path
+
+
+def member_scope(assessments: Sequence[Assessment]) -> Scope | None:
+    """Where the members of a long list of assessments are (None for a short list, read by ids): the
+    subtree common to the organisations they are assessed in, and by pk the few whose cell is not one
+    of those (a member transferred since)."""
+    if len(assessments) < LONG_LIST:
+        return None
+    paths = {}
+    for a in assessments:
+        path = _organization_path(a)
+        if path is None:
+            return None
+        paths[a.organization_id] = path
+    prefix = _common_path(paths.values())
+    outside = tuple(sorted({a.member_id for a in assessments if a.member_id and a.member.cell_id not in paths}))
+    return Scope(prefix, outside)
+
+
 def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, object]:
     """{assessment pk: the rulebook's facts of the subject} for members, leaders, organisations and
     leadership collectives: a fixed number of queries for the list."""
@@ -190,23 +232,21 @@ def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, ob
     facts = {}
     if members:
         leaders = {a.member_id for a in assessments if a.subject_kind == Assessment.SubjectKind.LEADER}
+        scope = member_scope([a for a in assessments if a.member_id])
         # The leaders are held to the organisations they head: a cell, a committee (no query without one).
         heads = headed_units(m for m in members if m.pk in leaders)
-        unit_levels = dict(
-            Assessment.objects.filter(
-                period=period,
-                subject_kind=Assessment.SubjectKind.ORGANIZATION,
-                organization_id__in={unit for units in heads.values() for unit in units},
-            )
-            .exclude(decided_level="")
-            .values_list("organization_id", "decided_level")
-        )
+        units = Assessment.objects.filter(period=period, subject_kind=Assessment.SubjectKind.ORGANIZATION)
+        if scope is None:
+            # (A long list reads every organisation's level of the period: far fewer than its members.)
+            units = units.filter(organization_id__in={unit for units in heads.values() for unit in units})
+        unit_levels = dict(units.exclude(decided_level="").values_list("organization_id", "decided_level"))
         by_member = member_facts_for(
             members,
             period.year,
-            previous=previous_levels(period, [m.pk for m in members]),
+            previous=previous_levels(period, [m.pk for m in members] if scope is None else (), scope=scope),
             unit_levels=unit_levels,
             leaders=leaders,
+            scope=scope,
         )
         facts.update({a.pk: by_member[a.member_id] for a in assessments if a.member_id})
     others = [a for a in assessments if not a.member_id]
@@ -243,18 +283,20 @@ def evaluate_assessments(
     assessments = [a for a in assessments if a.classified]
     if not assessments:
         return {}
-    facts = facts_for(period, assessments)
-    answers = answers_for(period, assessments, rulebook, params)
-    return {
-        a.pk: rulebook.evaluate(
-            a.subject_kind,
-            facts[a.pk],
-            answers[a.pk],
-            params,
-            variant=variant_of(rulebook, a, rulebook.evaluation_purpose),
-        )
-        for a in assessments
-    }
+    # A long list makes many objects that live to the end: the collector is held still meanwhile.
+    with frozen_gc() if len(assessments) >= LONG_LIST else nullcontext():
+        facts = facts_for(period, assessments)
+        answers = answers_for(period, assessments, rulebook, params)
+        return {
+            a.pk: rulebook.evaluate(
+                a.subject_kind,
+                facts[a.pk],
+                answers[a.pk],
+                params,
+                variant=variant_of(rulebook, a, rulebook.evaluation_purpose),
+            )
+            for a in assessments
+        }
 
 
 def evaluate_form(assessment: Assessment, answers: Mapping, template: FormTemplate) -> Evaluation:
