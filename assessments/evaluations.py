@@ -31,7 +31,7 @@ from django.db.models import Q
 from .core.bulk import frozen_gc
 from .core.facts import Scope, headed_units, member_facts_for, period_parameters
 from .core.models import Assessment
-from .core.organization_facts import LevelsBelow, _common_path, collective_facts_for, organization_facts_for
+from .core.organization_facts import LevelsBelow, collective_facts_for, common_path, organization_facts_for
 from .core.selectors import previous_levels
 from .rulebooks import Answers, Evaluation, Rating, TaskStats, get_rulebook, task_shares
 
@@ -220,7 +220,7 @@ def member_scope(assessments: Sequence[Assessment]) -> Scope | None:
         if path is None:
             return None
         paths[a.organization_id] = path
-    prefix = _common_path(paths.values())
+    prefix = common_path(paths.values())
     outside = tuple(sorted({a.member_id for a in assessments if a.member_id and a.member.cell_id not in paths}))
     return Scope(prefix, outside)
 

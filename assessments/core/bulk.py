@@ -43,7 +43,8 @@ def frozen_gc() -> Iterator[None]:
 def report_transaction(using: str = "default") -> Iterator[None]:
     """A transaction for report queries over a whole subtree (statistics, exports, summaries) with
     PostgreSQL's JIT off for it only (`SET LOCAL`): on these grouped queries the JIT costs more than it
-    saves (the totals query 1.49 s with it, 0.28 s without). Nothing to do on SQLite."""
+    saves (the totals query 1.49 s with it, 0.28 s without). Nothing to do on SQLite. Inside an outer
+    transaction it lasts to that transaction's end (PostgreSQL keeps SET LOCAL past a savepoint)."""
     with transaction.atomic(using=using):
         connection = connections[using]
         if connection.vendor == "postgresql":
@@ -200,7 +201,9 @@ def update_from_values(
     by_attname = {f.attname: f for f in opts.concrete_fields}
     fields = [opts.pk, *(by_attname[name] for name in columns)]
     table = quote(opts.db_table)
-    aliases = [f"c{i}" for i in range(len(fields))]
+    postgres = connection.vendor == "postgresql"
+    # SQLite names the columns of VALUES column1, column2… and takes no list of names after its alias.
+    aliases = [f"c{i}" if postgres else f"column{i + 1}" for i in range(len(fields))]
     assignments = [f"{quote(f.column)} = v.{alias}" for f, alias in zip(fields[1:], aliases[1:], strict=True)]
     constants = []
     for name, value in (set_values or {}).items():
@@ -210,7 +213,6 @@ def update_from_values(
     for name in increment:
         column = quote(by_attname[name].column)
         assignments.append(f"{column} = {table}.{column} + 1")
-    postgres = connection.vendor == "postgresql"
     casts = [f"::{f.cast_db_type(connection)}" if postgres else "" for f in fields]
     one = "(" + ", ".join(f"%s{cast}" for cast in casts) + ")"
     changed = 0
@@ -218,11 +220,12 @@ def update_from_values(
         params = []
         for row in batch:
             params.extend(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True))
+        names = f" ({', '.join(aliases)})" if postgres else ""
         sql = (
-            f"WITH v ({', '.join(aliases)}) AS (VALUES {', '.join([one] * len(batch))}) "
-            f"UPDATE {table} SET {', '.join(assignments)} FROM v WHERE {table}.{quote(opts.pk.column)} = v.c0"
+            f"UPDATE {table} SET {', '.join(assignments)} FROM (VALUES {', '.join([one] * len(batch))}) AS v{names} "
+            f"WHERE {table}.{quote(opts.pk.column)} = v.{aliases[0]}"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, *constants])
+            cursor.execute(sql, [*constants, *params])
             changed += cursor.rowcount
     return changed

@@ -49,7 +49,12 @@ class Pending:
 
 
 def _common_path(organizations: Iterable[Organization]) -> str:
-    paths = [org.path for org in organizations]
+    return common_path([org.path for org in organizations])
+
+
+def common_path(paths: Iterable[str]) -> str:
+    """The path of the deepest organisation whose subtree holds every one of `paths` ("" for none)."""
+    paths = list(paths)
     if not paths:
         return ""
     steplen = Organization.steplen
