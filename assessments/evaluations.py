@@ -57,12 +57,11 @@ def evaluation_template(rulebook: Rulebook, assessment: Assessment, params: Para
     return rulebook.form_template(assessment.subject_kind, rulebook.evaluation_purpose, variant, params)
 
 
-def _self_answers(assessment: Assessment, rulebook: Rulebook) -> Answers | None:
+def _self_answers(assessment: Assessment, rulebook: Rulebook, template: FormTemplate | None = None) -> Answers | None:
     from .reviews.formview import scored_answers
 
-    template = rulebook.form_template(
-        assessment.subject_kind, "self_review", variant_of(rulebook, assessment, "self_review")
-    )
+    if template is None:
+        template = self_review_template(rulebook, assessment)
     answers = scored_answers(template, assessment.answers or {})
     total = (assessment.answers or {}).get(PAPER_TOTAL)
     if total not in (None, ""):
@@ -73,6 +72,46 @@ def _self_answers(assessment: Assessment, rulebook: Rulebook) -> Answers | None:
         if total is not None and Decimal(0) <= total <= Decimal(100):
             answers = _with(answers, total=total)
     return answers
+
+
+def self_review_template(rulebook: Rulebook, assessment: Assessment) -> FormTemplate:
+    """The self-review template of the subject, in its form variant (the regime's defaults)."""
+    return rulebook.form_template(
+        assessment.subject_kind, "self_review", variant_of(rulebook, assessment, "self_review")
+    )
+
+
+class _Templates:
+    """The templates a list's subjects are read by, made once for each kind of subject and form
+    variant (and their item ids once for each template), not once for each subject: on a province's
+    list the templates' making was a third of the time."""
+
+    def __init__(self, rulebook: Rulebook, params: Parameters) -> None:
+        self.rulebook, self.params = rulebook, params
+        self.made: dict[tuple, FormTemplate] = {}
+        self.ids: dict[int, tuple[set[str], set[str]]] = {}
+
+    def evaluation(self, assessment: Assessment) -> FormTemplate:
+        key = ("evaluation", assessment.subject_kind, assessment.form_variant)
+        if key not in self.made:
+            self.made[key] = evaluation_template(self.rulebook, assessment, self.params)
+        return self.made[key]
+
+    def self_review(self, assessment: Assessment) -> FormTemplate:
+        key = ("self_review", assessment.subject_kind, assessment.form_variant)
+        if key not in self.made:
+            self.made[key] = self_review_template(self.rulebook, assessment)
+        return self.made[key]
+
+    def item_ids(self, template: FormTemplate) -> tuple[set[str], set[str]]:
+        if id(template) not in self.ids:
+            self.ids[id(template)] = _item_ids(template)
+        return self.ids[id(template)]
+
+
+def _item_ids(template: FormTemplate) -> tuple[set[str], set[str]]:
+    """(the rating items' ids, the points items' ids) of `template`."""
+    return {item.id for item in template.rating_items()}, {item.id for item in template.points_items()}
 
 
 def _with(answers: Answers | None, **changes) -> Answers:
@@ -87,10 +126,9 @@ def _with(answers: Answers | None, **changes) -> Answers:
     return Answers(**{**values, **changes})
 
 
-def _read_by(answers: Answers, template: FormTemplate) -> Answers:
+def _read_by(answers: Answers, template: FormTemplate, ids: tuple[set[str], set[str]] | None = None) -> Answers:
     """`answers` keeping only the ratings and points that `template` (the one the rulebook reads) has."""
-    rating_ids = {item.id for item in template.rating_items()}
-    points_ids = {item.id for item in template.points_items()}
+    rating_ids, points_ids = ids or _item_ids(template)
     return _with(
         answers,
         ratings={k: v for k, v in answers.ratings.items() if k in rating_ids},
@@ -151,11 +189,13 @@ def answers_for(
             analyses[assessment_id].append(answers or {})
     shares = meeting_task_shares(assessments, period=period if scope is not None else None, scope=scope)
     result = {}
+    templates = _Templates(rulebook, params)
     for assessment in assessments:
-        template = evaluation_template(rulebook, assessment, params)
-        answers = _self_answers(assessment, rulebook) or Answers()
-        ratings, points = _appraisal(analyses.get(assessment.pk, ()), template)
-        own = _read_by(answers, template)
+        template = templates.evaluation(assessment)
+        answers = _self_answers(assessment, rulebook, templates.self_review(assessment)) or Answers()
+        forms = analyses.get(assessment.pk, ())
+        ratings, points = _appraisal(forms, template) if forms else ({}, {})
+        own = _read_by(answers, template, templates.item_ids(template))
         answers = _with(answers, ratings=ratings or own.ratings, points=points or own.points)
         appraised = _appraised_tasks(rulebook, assessment, analyses.get(assessment.pk, ()))
         if assessment.pk in shares:

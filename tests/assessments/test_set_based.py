@@ -9,6 +9,7 @@ from django.db import connection
 
 from assessments import evaluations
 from assessments.core import bulk, services
+from assessments.core import organization_facts as organization_facts_module
 from assessments.core.facts import member_facts_for, organization_facts, period_parameters
 from assessments.evaluations import evaluate_assessments, facts_for
 from assessments.models import Assessment, AuditEntry, Period
@@ -46,7 +47,8 @@ def vary(city):
     MemberFactory(cell=city.cell_a2, status=Member.Status.DECEASED)
     MemberFactory(cell=sub, admission_date=REFERENCE - datetime.timedelta(days=100), official_date=None)
     MemberFactory(cell=sub, admission_date=REFERENCE - datetime.timedelta(days=300), official_date=None)
-    MemberFactory(cell=sub, is_leader=True, party_post=Member.PartyPost.SECRETARY)
+    head = MemberFactory(cell=sub, is_leader=True, party_post=Member.PartyPost.SECRETARY)
+    DisciplineDecision.objects.create(member=head, decided_on=datetime.date(2026, 5, 1), form="reprimand", reason="x")
     MemberFactory(cell=closing, occupation=Member.Occupation.RETIRED)
     MemberFactory(cell=city.cell_c, occupation=Member.Occupation.STUDENT)
     worker = MemberFactory(cell=city.cell_b1, occupation=Member.Occupation.WORKER)
@@ -151,6 +153,7 @@ def test_a_long_list_s_rule_facts_read_by_the_subtree_are_those_read_by_ids(city
     reviews = list(Assessment.objects.filter(period=period).select_related("member", "organization").order_by("pk"))
     by_ids = facts_for(period, reviews)
     monkeypatch.setattr(evaluations, "LONG_LIST", 1)
+    monkeypatch.setattr(organization_facts_module, "LONG_LIST", 1)
     scope = evaluations.member_scope([a for a in reviews if a.member_id])
     assert scope.path == city.city.path and scope.outside == (personas.member_a2.pk,)
     assert facts_for(period, reviews) == by_ids
