@@ -170,6 +170,27 @@ def insert_rows(
     return written
 
 
+def insert_dicts(model: type[models.Model], entries: Sequence[Mapping[str, Any]], *, using: str = "default") -> int:
+    """`insert_rows` for rows given as {field name: value} dicts that share their keys, a foreign key
+    given as its object or None ("actor": user) or by its attname ("assessment_id": 12): for the
+    services that write many audit entries at once (`transitions.audit_fields`)."""
+    if not entries:
+        return 0
+    names = list(entries[0])
+    fields = [model._meta.get_field(name) for name in names]
+    columns = [field.attname for field in fields]
+    relations = [i for i, (name, field) in enumerate(zip(names, fields, strict=True)) if name != field.attname]
+
+    def row(entry: Mapping[str, Any]) -> list[Any]:
+        values = [entry[name] for name in names]
+        for i in relations:
+            if values[i] is not None:
+                values[i] = values[i].pk
+        return values
+
+    return insert_rows(model, columns, (row(entry) for entry in entries), using=using)
+
+
 def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
     batch = []
     for row in rows:

@@ -23,7 +23,7 @@ from organizations import policy
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.bulk import update_from_values
+from ..core.bulk import insert_dicts, update_from_values
 from ..core.errors import WorkflowError
 from ..core.facts import period_parameters
 from ..core.models import Assessment, AuditEntry, Period
@@ -363,31 +363,26 @@ def record_levels(
                 regraded[locked[pk]["decided_level"]].append(pk)
         for old, pks in regraded.items():
             Assessment.objects.filter(pk__in=pks).update(regraded_from=old)
-        AuditEntry.objects.bulk_create(
+        # The trail, one entry a decision, written in one stream (no model instance each).
+        insert_dicts(
+            AuditEntry,
             [
-                AuditEntry(
-                    **audit_fields(
-                        AuditEntry.Action.DECIDE,
-                        assessment_id=pk,
-                        period=period,
-                        actor=user,
-                        from_state=locked[pk]["state"],
-                        to_state=target,
-                        reason=note,
-                        data={
-                            "level": level.value,
-                            **(_regrading(locked[pk]) if locked[pk]["reopened"] else {}),
-                            **(
-                                {"mitigated": mitigated[pk], "rule": rulebook.mitigation_rule}
-                                if pk in mitigated
-                                else {}
-                            ),
-                        },
-                    ),
+                audit_fields(
+                    AuditEntry.Action.DECIDE,
+                    assessment_id=pk,
+                    period=period,
+                    actor=user,
+                    from_state=locked[pk]["state"],
+                    to_state=target,
+                    reason=note,
+                    data={
+                        "level": level.value,
+                        **(_regrading(locked[pk]) if locked[pk]["reopened"] else {}),
+                        **({"mitigated": mitigated[pk], "rule": rulebook.mitigation_rule} if pk in mitigated else {}),
+                    },
                 )
                 for pk, (level, note) in changed.items()
             ],
-            batch_size=1000,
         )
         if changed:
             # The organisations and collectives decided above these subjects may no longer hold.
