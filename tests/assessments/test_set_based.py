@@ -217,3 +217,30 @@ def test_report_transaction_turns_the_jit_off_on_postgresql_for_its_transaction_
             assert cursor.fetchone()[0] == "off"
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == before
+
+
+def test_rows_written_in_one_stream_keep_every_character_and_the_defaults(city, personas):
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+    awkward = 'tab\there, line\nbreak, back\\slash \\N, "quoted", ạ'
+    told = []
+    written = bulk.insert_dicts(
+        AuditEntry,
+        [
+            {"action": "decide", "actor": personas.board, "period": period, "reason": awkward, "data": {"k": awkward}},
+            {"action": "decide", "actor": None, "period": period, "reason": "", "data": {}},
+        ],
+    )
+    assert written == 2
+    first, second = AuditEntry.objects.filter(period=period, action="decide").order_by("pk")
+    assert (first.actor, first.reason, first.data) == (personas.board, awkward, {"k": awkward})
+    assert (second.actor, second.reason, second.data, second.from_state) == (None, "", {}, "")
+    assert first.at is not None and first.assessment_id is None
+    rows = bulk.insert_rows(
+        Assessment,
+        ("period_id", "subject_kind", "organization_id"),
+        [(period.pk, Kind.ORGANIZATION, city.cell_c.pk)],
+        progress=told.append,
+    )
+    assert rows == 1 and told == [1]
+    made = Assessment.objects.get(period=period)
+    assert (made.classified, made.answers, made.state, made.member_id) == (True, {}, "not_started", None)
