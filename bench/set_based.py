@@ -7,6 +7,8 @@ It prints, as JSON, the median seconds of:
   opening is measured against; None on SQLite);
 - `rules_s`: every rule for every member of the open period (`evaluate_assessments` on the loaded list,
   as the decision screens ask it);
+- `app_cpu_s`: the CPU seconds of this process over the whole run (the machine's load shows in the
+  wall figures, not in this one);
 - `decisions_s`: recording 2,000 decisions at once (`decisions_record` on a grassroots committee of
   2,000 members built for the purpose, rules checked, quota counted, audited), and `decisions_write_s`
   its writes alone (`record_levels`, rows already read).
@@ -172,6 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    cpu = time.process_time()
     root = Organization.objects.get_root_nodes().first()
     current = Period.objects.filter(organization=root, state=Period.State.OPEN).order_by("-year").first()
 
@@ -192,6 +195,7 @@ def main() -> None:
     figures["decisions"] = DECISIONS
     figures["decisions_s"] = round(statistics.median(d[0] for d in decided), 3)
     figures["decisions_write_s"] = round(statistics.median(d[1] for d in decided), 3)
+    figures["app_cpu_s"] = round(time.process_time() - cpu, 1)
     print(json.dumps(figures, indent=2))
 
 
