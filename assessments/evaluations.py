@@ -22,12 +22,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from .core.facts import headed_units, member_facts_for, period_parameters
+from django.db.models import Q
+
+from .core.bulk import frozen_gc
+from .core.facts import Scope, headed_units, member_facts_for, period_parameters
 from .core.models import Assessment
-from .core.organization_facts import LevelsBelow, collective_facts_for, organization_facts_for
+from .core.organization_facts import LevelsBelow, collective_facts_for, common_path, organization_facts_for
 from .core.selectors import previous_levels
 from .rulebooks import Answers, Evaluation, Rating, TaskStats, get_rulebook, task_shares
 
@@ -53,12 +57,11 @@ def evaluation_template(rulebook: Rulebook, assessment: Assessment, params: Para
     return rulebook.form_template(assessment.subject_kind, rulebook.evaluation_purpose, variant, params)
 
 
-def _self_answers(assessment: Assessment, rulebook: Rulebook) -> Answers | None:
+def _self_answers(assessment: Assessment, rulebook: Rulebook, template: FormTemplate | None = None) -> Answers | None:
     from .reviews.formview import scored_answers
 
-    template = rulebook.form_template(
-        assessment.subject_kind, "self_review", variant_of(rulebook, assessment, "self_review")
-    )
+    if template is None:
+        template = self_review_template(rulebook, assessment)
     answers = scored_answers(template, assessment.answers or {})
     total = (assessment.answers or {}).get(PAPER_TOTAL)
     if total not in (None, ""):
@@ -69,6 +72,46 @@ def _self_answers(assessment: Assessment, rulebook: Rulebook) -> Answers | None:
         if total is not None and Decimal(0) <= total <= Decimal(100):
             answers = _with(answers, total=total)
     return answers
+
+
+def self_review_template(rulebook: Rulebook, assessment: Assessment) -> FormTemplate:
+    """The self-review template of the subject, in its form variant (the regime's defaults)."""
+    return rulebook.form_template(
+        assessment.subject_kind, "self_review", variant_of(rulebook, assessment, "self_review")
+    )
+
+
+class _Templates:
+    """The templates a list's subjects are read by, made once for each kind of subject and form
+    variant (and their item ids once for each template), not once for each subject: on a province's
+    list the templates' making was a third of the time."""
+
+    def __init__(self, rulebook: Rulebook, params: Parameters) -> None:
+        self.rulebook, self.params = rulebook, params
+        self.made: dict[tuple, FormTemplate] = {}
+        self.ids: dict[int, tuple[set[str], set[str]]] = {}
+
+    def evaluation(self, assessment: Assessment) -> FormTemplate:
+        key = ("evaluation", assessment.subject_kind, assessment.form_variant)
+        if key not in self.made:
+            self.made[key] = evaluation_template(self.rulebook, assessment, self.params)
+        return self.made[key]
+
+    def self_review(self, assessment: Assessment) -> FormTemplate:
+        key = ("self_review", assessment.subject_kind, assessment.form_variant)
+        if key not in self.made:
+            self.made[key] = self_review_template(self.rulebook, assessment)
+        return self.made[key]
+
+    def item_ids(self, template: FormTemplate) -> tuple[set[str], set[str]]:
+        if id(template) not in self.ids:
+            self.ids[id(template)] = _item_ids(template)
+        return self.ids[id(template)]
+
+
+def _item_ids(template: FormTemplate) -> tuple[set[str], set[str]]:
+    """(the rating items' ids, the points items' ids) of `template`."""
+    return {item.id for item in template.rating_items()}, {item.id for item in template.points_items()}
 
 
 def _with(answers: Answers | None, **changes) -> Answers:
@@ -83,10 +126,9 @@ def _with(answers: Answers | None, **changes) -> Answers:
     return Answers(**{**values, **changes})
 
 
-def _read_by(answers: Answers, template: FormTemplate) -> Answers:
+def _read_by(answers: Answers, template: FormTemplate, ids: tuple[set[str], set[str]] | None = None) -> Answers:
     """`answers` keeping only the ratings and points that `template` (the one the rulebook reads) has."""
-    rating_ids = {item.id for item in template.rating_items()}
-    points_ids = {item.id for item in template.points_items()}
+    rating_ids, points_ids = ids or _item_ids(template)
     return _with(
         answers,
         ratings={k: v for k, v in answers.ratings.items() if k in rating_ids},
@@ -132,17 +174,28 @@ def answers_for(
     from .reviews.models import Analysis
 
     analyses = defaultdict(list)
-    for assessment_id, answers in Analysis.objects.filter(
-        assessment__in=[a.pk for a in assessments], submitted_at__isnull=False
-    ).values_list("assessment_id", "answers"):
-        analyses[assessment_id].append(answers or {})
-    shares = meeting_task_shares(assessments)
+    scope = member_scope(assessments)
+    if scope is None:
+        chosen = Q(assessment__in=[a.pk for a in assessments])
+    else:
+        # A long list: the forms of the period under its subtree (every form of the list is assessed
+        # in an organisation there), those of the list kept.
+        chosen = Q(assessment__period=period, assessment__organization__path__startswith=scope.path)
+    wanted = {a.pk for a in assessments}
+    for assessment_id, answers in Analysis.objects.filter(chosen, submitted_at__isnull=False).values_list(
+        "assessment_id", "answers"
+    ):
+        if assessment_id in wanted:
+            analyses[assessment_id].append(answers or {})
+    shares = meeting_task_shares(assessments, period=period if scope is not None else None, scope=scope)
     result = {}
+    templates = _Templates(rulebook, params)
     for assessment in assessments:
-        template = evaluation_template(rulebook, assessment, params)
-        answers = _self_answers(assessment, rulebook) or Answers()
-        ratings, points = _appraisal(analyses.get(assessment.pk, ()), template)
-        own = _read_by(answers, template)
+        template = templates.evaluation(assessment)
+        answers = _self_answers(assessment, rulebook, templates.self_review(assessment)) or Answers()
+        forms = analyses.get(assessment.pk, ())
+        ratings, points = _appraisal(forms, template) if forms else ({}, {})
+        own = _read_by(answers, template, templates.item_ids(template))
         answers = _with(answers, ratings=ratings or own.ratings, points=points or own.points)
         appraised = _appraised_tasks(rulebook, assessment, analyses.get(assessment.pk, ()))
         if assessment.pk in shares:
@@ -183,6 +236,35 @@ def _appraised_tasks(rulebook: Rulebook, assessment: Assessment, forms: Sequence
         return None
 
 
+# From this many subjects on, their records are read by a join on the subtree they are in (`Scope`), not
+# by an `IN` list of their ids: the same queries, whose cost stays with the subtree's rows.
+LONG_LIST = 1000
+
+
+def _organization_path(assessment: Assessment) -> str | None:
+    """The path of the assessment's organisation if it is loaded already (no query), else None."""
+    if not Assessment.organization.is_cached(assessment):
+        return None
+    return assessment.organization.path
+
+
+def member_scope(assessments: Sequence[Assessment]) -> Scope | None:
+    """Where the members of a long list of assessments are (None for a short list, read by ids): the
+    subtree common to the organisations they are assessed in, and by pk the few whose cell is not one
+    of those (a member transferred since)."""
+    if len(assessments) < LONG_LIST:
+        return None
+    paths = {}
+    for a in assessments:
+        path = _organization_path(a)
+        if path is None:
+            return None
+        paths[a.organization_id] = path
+    prefix = common_path(paths.values())
+    outside = tuple(sorted({a.member_id for a in assessments if a.member_id and a.member.cell_id not in paths}))
+    return Scope(prefix, outside)
+
+
 def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, object]:
     """{assessment pk: the rulebook's facts of the subject} for members, leaders, organisations and
     leadership collectives: a fixed number of queries for the list."""
@@ -190,23 +272,21 @@ def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, ob
     facts = {}
     if members:
         leaders = {a.member_id for a in assessments if a.subject_kind == Assessment.SubjectKind.LEADER}
+        scope = member_scope([a for a in assessments if a.member_id])
         # The leaders are held to the organisations they head: a cell, a committee (no query without one).
         heads = headed_units(m for m in members if m.pk in leaders)
-        unit_levels = dict(
-            Assessment.objects.filter(
-                period=period,
-                subject_kind=Assessment.SubjectKind.ORGANIZATION,
-                organization_id__in={unit for units in heads.values() for unit in units},
-            )
-            .exclude(decided_level="")
-            .values_list("organization_id", "decided_level")
-        )
+        units = Assessment.objects.filter(period=period, subject_kind=Assessment.SubjectKind.ORGANIZATION)
+        if scope is None:
+            # (A long list reads every organisation's level of the period: far fewer than its members.)
+            units = units.filter(organization_id__in={unit for units in heads.values() for unit in units})
+        unit_levels = dict(units.exclude(decided_level="").values_list("organization_id", "decided_level"))
         by_member = member_facts_for(
             members,
             period.year,
-            previous=previous_levels(period, [m.pk for m in members]),
+            previous=previous_levels(period, [m.pk for m in members] if scope is None else (), scope=scope),
             unit_levels=unit_levels,
             leaders=leaders,
+            scope=scope,
         )
         facts.update({a.pk: by_member[a.member_id] for a in assessments if a.member_id})
     others = [a for a in assessments if not a.member_id]
@@ -243,18 +323,20 @@ def evaluate_assessments(
     assessments = [a for a in assessments if a.classified]
     if not assessments:
         return {}
-    facts = facts_for(period, assessments)
-    answers = answers_for(period, assessments, rulebook, params)
-    return {
-        a.pk: rulebook.evaluate(
-            a.subject_kind,
-            facts[a.pk],
-            answers[a.pk],
-            params,
-            variant=variant_of(rulebook, a, rulebook.evaluation_purpose),
-        )
-        for a in assessments
-    }
+    # A long list makes many objects that live to the end: the collector is held still meanwhile.
+    with frozen_gc() if len(assessments) >= LONG_LIST else nullcontext():
+        facts = facts_for(period, assessments)
+        answers = answers_for(period, assessments, rulebook, params)
+        return {
+            a.pk: rulebook.evaluate(
+                a.subject_kind,
+                facts[a.pk],
+                answers[a.pk],
+                params,
+                variant=variant_of(rulebook, a, rulebook.evaluation_purpose),
+            )
+            for a in assessments
+        }
 
 
 def evaluate_form(assessment: Assessment, answers: Mapping, template: FormTemplate) -> Evaluation:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -106,53 +107,117 @@ def unit_level(units: Iterable[int], unit_levels: dict[int, str]) -> Level | Non
     return lowest(*(unit_levels.get(unit) or None for unit in units))
 
 
+# The member's own columns the facts read, as plain values (`MemberRow`): opening a province's period
+# reads 100,000 of them, where full Member objects cost several seconds.
+MEMBER_COLUMNS = (
+    "pk",
+    "cell_id",
+    "party_post",
+    "headed_committee_id",
+    "admission_date",
+    "status",
+    "status_since",
+    "official_date",
+    "occupation",
+    "is_leader",
+    "full_name",
+)
+MemberRow = namedtuple("MemberRow", MEMBER_COLUMNS)
+
+
+def member_rows(queryset) -> list[MemberRow]:
+    """The members of `queryset` as MemberRow tuples (what `member_facts_for` reads): one query."""
+    return [MemberRow(*values) for values in queryset.values_list(*MEMBER_COLUMNS)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the records of a long list of members are read: every member whose cell lies under `path`,
+    and the few others (`outside`, by pk). A list of 100,000 members is read by a join on the subtree,
+    not by an `IN` list of 100,000 ids; what is read beyond the list is left aside in Python."""
+
+    path: str
+    outside: tuple[int, ...] = ()
+
+    def members(self, prefix: str = "member__") -> Q:
+        """The condition on a model with a foreign key to Member named by `prefix`."""
+        condition = Q(**{f"{prefix}cell__path__startswith": self.path})
+        if self.outside:
+            condition |= Q(**{f"{prefix[: -len('__')]}_id__in" if prefix else "pk__in": self.outside})
+        return condition
+
+
+def _of_members(ids: list[int], scope: Scope | None) -> Q:
+    return scope.members() if scope is not None else Q(member_id__in=ids)
+
+
 def member_facts_for(
-    members: Iterable[Member],
+    members: Iterable[Member | MemberRow],
     year: int,
     *,
     previous: dict[int, str] | None = None,
     unit_levels: dict[int, str] | None = None,
     leaders: Iterable[int] = (),
+    scope: Scope | None = None,
 ) -> dict[int, MemberFacts]:
     """{member pk: MemberFacts} for the year, from the members' records: eight queries in all (seven
-    when no member is reviewed as a leader).
+    when no member is reviewed as a leader), read as plain values.
 
-    `previous`: last year's levels by member; `unit_levels`: the decided level of each organisation
-    (by pk) this year, for the leaders who head one (`headed_units`); `leaders`: the members reviewed as
-    leaders, who get LeaderFacts."""
+    `members`: Member objects or MemberRow tuples; `previous`: last year's levels by member;
+    `unit_levels`: the decided level of each organisation (by pk) this year, for the leaders who head
+    one (`headed_units`); `leaders`: the members reviewed as leaders, who get LeaderFacts; `scope`: for
+    a long list, where its members are (their records are read by a join on that subtree, not by
+    their ids)."""
     members = list(members)
     ids = [m.pk for m in members]
+    wanted = set(ids)
     previous = previous or {}
     unit_levels = unit_levels or {}
     leaders = set(leaders)
     heads = headed_units(members)
     year_start, year_end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    of_members = _of_members(ids, scope)
 
     disciplines, counted = defaultdict(list), defaultdict(set)
-    for d in DisciplineDecision.objects.filter(member_id__in=ids, decided_on__year=year).order_by("decided_on"):
-        key = d.violation_reference.strip() or None
-        discipline = Discipline(
-            decided_on=d.decided_on, form=d.form, in_official_duties=d.in_official_duties, violation_key=key
+    rows = (
+        DisciplineDecision.objects.filter(of_members, decided_on__year=year)
+        .order_by("decided_on", "pk")
+        .values_list(
+            "member_id", "decided_on", "form", "in_official_duties", "violation_reference", "counted_in_earlier_year"
         )
-        disciplines[d.member_id].append(discipline)
-        if d.counted_in_earlier_year:
-            counted[d.member_id].add(discipline.key)
-    ratings = dict(CivilServiceRating.objects.filter(member_id__in=ids, year=year).values_list("member_id", "level"))
+    )
+    for member_id, decided_on, form, in_official_duties, reference, earlier in rows:
+        if member_id not in wanted:
+            continue
+        discipline = Discipline(
+            decided_on=decided_on,
+            form=form,
+            in_official_duties=in_official_duties,
+            violation_key=reference.strip() or None,
+        )
+        disciplines[member_id].append(discipline)
+        if earlier:
+            counted[member_id].add(discipline.key)
+    ratings = dict(CivilServiceRating.objects.filter(of_members, year=year).values_list("member_id", "level"))
     conclusions = defaultdict(set)
-    for member_id, kind in DegradationConclusion.objects.filter(member_id__in=ids, concluded_on__year=year).values_list(
+    for member_id, kind in DegradationConclusion.objects.filter(of_members, concluded_on__year=year).values_list(
         "member_id", "kind"
     ):
         conclusions[member_id].add(kind)
     sick_days, sick_months = defaultdict(int), defaultdict(Decimal)
     maternity = set()
-    leaves = LeavePeriod.objects.filter(member_id__in=ids, starts_on__lte=year_end, ends_on__gte=year_start)
-    for leave in leaves:
-        if leave.kind == LeavePeriod.Kind.SICK:
-            start, end = _within(leave.starts_on, leave.ends_on, year)
-            sick_days[leave.member_id] += (end - start).days + 1
-            sick_months[leave.member_id] += calendar_months(start, end)
+    leaves = LeavePeriod.objects.filter(of_members, starts_on__lte=year_end, ends_on__gte=year_start).values_list(
+        "member_id", "kind", "starts_on", "ends_on"
+    )
+    for member_id, kind, starts_on, ends_on in leaves:
+        if member_id not in wanted:
+            continue
+        if kind == LeavePeriod.Kind.SICK:
+            start, end = _within(starts_on, ends_on, year)
+            sick_days[member_id] += (end - start).days + 1
+            sick_months[member_id] += calendar_months(start, end)
         else:
-            maternity.add(leave.member_id)
+            maternity.add(member_id)
     transfers = defaultdict(list)
     # The transfers of the year, and one after it that moved the member's open review of the year to
     # the receiving cell. The months are calendar months of the year spent in the former cell: from
@@ -164,35 +229,38 @@ def member_facts_for(
         member__assessments__former_organization=F("from_cell"),
     )
     since = {m.pk: max(year_start, m.admission_date) for m in members}
-    for t in (
-        Transfer.objects.filter(Q(transferred_on__year=year) | moved_review, member_id__in=ids)
-        .select_related("from_cell")
+    for member_id, transferred_on, comment, from_cell in (
+        Transfer.objects.filter(Q(transferred_on__year=year) | moved_review, of_members)
         .distinct()
         .order_by("transferred_on", "pk")
+        .values_list("member_id", "transferred_on", "former_cell_comment", "from_cell__name")
     ):
-        start = since[t.member_id]
-        transfers[t.member_id].append(
+        if member_id not in wanted:
+            continue
+        start = since[member_id]
+        transfers[member_id].append(
             TransferFact(
-                transferred_on=t.transferred_on,
-                months_in_former_cell=months_between(start, min(t.transferred_on, next_year)),
-                former_cell_comment_received=bool(t.former_cell_comment.strip()),
-                former_cell=t.from_cell.name,
+                transferred_on=transferred_on,
+                months_in_former_cell=months_between(start, min(transferred_on, next_year)),
+                former_cell_comment_received=bool(comment.strip()),
+                former_cell=from_cell,
             )
         )
-        since[t.member_id] = max(start, t.transferred_on)
+        since[member_id] = max(start, transferred_on)
 
     attachments = {}
     for member_id, comment in TemporaryAttachment.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=year_start), member_id__in=ids, starts_on__lte=year_end
+        Q(ends_on__isnull=True) | Q(ends_on__gte=year_start), of_members, starts_on__lte=year_end
     ).values_list("member_id", "comment"):
         # Attached for a time this year: the temporary cell's comment is received once every one has it.
         attachments[member_id] = attachments.get(member_id, True) and bool(comment.strip())
     committee_suspended = dict(
-        CommitteeSuspension.objects.filter(member_id__in=ids, year=year).values_list("member_id", "suspended_on")
+        CommitteeSuspension.objects.filter(of_members, year=year).values_list("member_id", "suspended_on")
     )
     leader_years = {}
     if leaders:
-        for record in LeaderYear.objects.filter(member_id__in=[pk for pk in ids if pk in leaders], year=year):
+        chosen = scope.members() if scope is not None else Q(member_id__in=[pk for pk in ids if pk in leaders])
+        for record in LeaderYear.objects.filter(chosen, year=year):
             leader_years[record.member_id] = record
 
     Kind = DegradationConclusion.Kind

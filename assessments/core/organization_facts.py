@@ -29,6 +29,9 @@ from ..rulebooks import CollectiveFacts, Discipline, OrganizationFacts, Organiza
 from .models import Assessment, Period
 
 # The posts that make a member of a cell's leadership collective (chi ủy: secretary, deputy, members).
+# From this many organisations on, their records are read by a join on their common subtree.
+LONG_LIST = 1000
+
 COLLECTIVE_POSTS = (
     Member.PartyPost.SECRETARY,
     Member.PartyPost.DEPUTY_SECRETARY,
@@ -49,7 +52,12 @@ class Pending:
 
 
 def _common_path(organizations: Iterable[Organization]) -> str:
-    paths = [org.path for org in organizations]
+    return common_path([org.path for org in organizations])
+
+
+def common_path(paths: Iterable[str]) -> str:
+    """The path of the deepest organisation whose subtree holds every one of `paths` ("" for none)."""
+    paths = list(paths)
     if not paths:
         return ""
     steplen = Organization.steplen
@@ -136,11 +144,14 @@ class LevelsBelow:
         the rules first need it."""
         if not self.organizations:
             return {}
-        pks = [org.pk for org in self.organizations.values()]
-        return {
-            record.organization_id: record
-            for record in OrganizationYear.objects.filter(year=self.period.year, organization_id__in=pks)
-        }
+        pks = {org.pk for org in self.organizations.values()}
+        records = OrganizationYear.objects.filter(year=self.period.year)
+        if len(pks) < LONG_LIST:
+            records = records.filter(organization_id__in=pks)
+        else:
+            # Many organisations: by a join on their common subtree, not an IN list of their ids.
+            records = records.filter(organization__path__startswith=self.prefix)
+        return {record.organization_id: record for record in records if record.organization_id in pks}
 
     @cached_property
     def _disciplined_parents(self) -> set[str]:
@@ -197,7 +208,12 @@ def _collective_members(period: Period, organizations: list[Organization]) -> tu
     cells = [org.pk for org in organizations if org.is_cell]
     if not cells:
         return {}, {}, set()
-    holders = Member.objects.filter(cell_id__in=cells, party_post__in=COLLECTIVE_POSTS, status__in=CURRENT_STATUSES)
+    if len(cells) < LONG_LIST:
+        where = {"cell_id__in": cells}
+    else:
+        # Many cells: by a join on their common subtree, not an IN list of their ids (others left aside).
+        where = {"cell__path__startswith": _common_path(org for org in organizations if org.is_cell)}
+    holders = Member.objects.filter(**where, party_post__in=COLLECTIVE_POSTS, status__in=CURRENT_STATUSES)
     counts = dict(holders.values_list("cell_id").annotate(n=Count("pk")).order_by())
     disciplines = defaultdict(list)
     decisions = DisciplineDecision.objects.filter(member__in=holders, decided_on__year=period.year).values_list(

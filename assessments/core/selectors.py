@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from organizations.access import scope_for
 from vocabulary import Level
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from members.models import Member
     from organizations.models import Organization
+
+    from .facts import Scope
 
 
 def level_history(
@@ -77,10 +79,13 @@ def _previous_year(period: Period) -> QuerySet[Assessment]:
     ).exclude(decided_level="")
 
 
-def previous_levels(period: Period, members: Iterable[int]) -> dict[int, str]:
+def previous_levels(period: Period, members: Iterable[int], *, scope: Scope | None = None) -> dict[int, str]:
     """{member id: the level decided the year before `period`} for `members` (ids, or a queryset of
-    ids): one query. Members with no level that year are left out."""
-    return dict(_previous_year(period).filter(member__in=members).values_list("member_id", "decided_level"))
+    ids): one query. Members with no level that year are left out. With `scope` (a long list: where
+    its members are) the members are found by a join on the subtree, not by their ids, and the
+    answer may hold others of the subtree too."""
+    condition = scope.members() if scope is not None else Q(member__in=members)
+    return dict(_previous_year(period).filter(condition).values_list("member_id", "decided_level"))
 
 
 def previous_level(period: Period) -> Subquery:

@@ -5,7 +5,7 @@ board's say on who is classified."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,8 +18,9 @@ from members.selectors import current_members
 from organizations import policy
 
 from ..rulebooks import ParameterError, get_rulebook
+from .bulk import frozen_gc, insert_rows
 from .errors import WorkflowError
-from .facts import member_facts_for, organization_facts, period_parameters
+from .facts import Scope, member_facts_for, member_rows, organization_facts, period_parameters
 from .models import Assessment, AuditEntry, Period
 from .transitions import PERIOD, Change, log_action, transition
 from .workflow import ASSESSMENT, Actor, actors_for, refusal
@@ -90,12 +91,97 @@ class OpenedPeriod:
     excluded: list[tuple[str, Exclusion]]  # (subject name, the rulebook's Exclusion)
 
 
+# The columns opening writes for each assessment (the others keep their defaults: not started, no answers).
+OPENING_COLUMNS = (
+    "period_id",
+    "subject_kind",
+    "member_id",
+    "organization_id",
+    "form_variant",
+    "classified",
+    "exclusion_reason",
+    "exclusion_rule",
+    "exclusion_values",
+)
+
+
+def opening_rows(
+    period: Period, rulebook, params, reference_date: datetime.date
+) -> tuple[list[tuple], dict[str, int], list[tuple[str, Exclusion]]]:
+    """(rows of OPENING_COLUMNS, {subject kind: count}, [(subject name, Exclusion)]) of the assessments
+    opening `period` writes: one for every current member under its organisation (as a leader or a
+    member) and one or two for every organisation under it that is not dissolved before the year (its
+    own review, and its leadership collective's unless it is a subordinate cell). The members are read
+    as plain values and their facts by joins on the subtree: a fixed number of queries."""
+    root = period.organization
+    members = member_rows(current_members().under(root).order_by("pk"))
+    facts = member_facts_for(members, period.year, scope=Scope(root.path))
+    excluded, rows = [], []
+    counts = dict.fromkeys(Assessment.SubjectKind.values, 0)
+    LEADER, MEMBER = Assessment.SubjectKind.LEADER, Assessment.SubjectKind.MEMBER
+    for member in members:
+        kind = LEADER if member.is_leader else MEMBER
+        subject = facts[member.pk]
+        exclusion = rulebook.exclusion(subject, reference_date, params)
+        if exclusion is not None:
+            excluded.append((member.full_name, exclusion))
+        rows.append(
+            (
+                period.pk,
+                kind.value,
+                member.pk,
+                member.cell_id,
+                rulebook.choose_variant(kind, subject) or "",
+                *_exclusion_values(exclusion),
+            )
+        )
+        counts[kind] += 1
+    # The organisations under the root (the root itself is reviewed by the level above).
+    year_start = datetime.date(period.year, 1, 1)
+    for org in root.subtree().exclude(pk=root.pk).order_by("path"):
+        if org.dissolved_on and org.dissolved_on < year_start:
+            continue
+        exclusion = rulebook.exclusion(organization_facts(org), reference_date, params)
+        if exclusion is not None:
+            excluded.append((org.name, exclusion))
+        kinds = [Assessment.SubjectKind.ORGANIZATION]
+        if not org.kind == org.Kind.SUBORDINATE_CELL:
+            # Committees and grassroots cells also review their leadership collective.
+            kinds.append(Assessment.SubjectKind.COLLECTIVE)
+        for kind in kinds:
+            rows.append(
+                (
+                    period.pk,
+                    kind.value,
+                    None,
+                    org.pk,
+                    rulebook.choose_variant(kind) or "",
+                    *_exclusion_values(exclusion),
+                )
+            )
+            counts[kind] += 1
+    return rows, counts, excluded
+
+
+def _exclusion_values(exclusion: Exclusion | None) -> tuple:
+    fields = Assessment.exclusion_fields(exclusion)
+    return (fields["classified"], fields["exclusion_reason"], fields["exclusion_rule"], fields["exclusion_values"])
+
+
 def period_open(
-    *, period: Period, user: User | SystemActor, reference_date: datetime.date | None = None
+    *,
+    period: Period,
+    user: User | SystemActor,
+    reference_date: datetime.date | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OpenedPeriod:
     """Open a prepared period: one assessment for every member and organisation under its
     organisation, each member checked against the rulebook's exclusions (not classified, with the
-    reason). Bulk writes: the cost does not grow with the number of queries, only with the rows."""
+    reason). Set-based: the members and their facts are read as plain values by joins on the subtree,
+    the rulebook decides in Python on those, and the rows are written in one stream (COPY on
+    PostgreSQL, executemany on SQLite): a fixed number of queries, no model instance per row.
+
+    `progress(done, total)`, if given, is told how many of the rows are written (a job's progress bar)."""
     policy.require(user, "period.manage", period.organization)
     rulebook = get_rulebook(period.regime)
     try:
@@ -103,57 +189,19 @@ def period_open(
     except ParameterError as error:
         raise WorkflowError(_("The parameters of this period are not valid."), errors=list(error.issues)) from error
     reference_date = reference_date or period.self_review_due or timezone.localdate()
-    with period_step(period, "open", user) as change:
+    with period_step(period, "open", user) as change, frozen_gc():
         locked = change.obj
-        root = locked.organization
-        members = list(current_members().under(root).select_related("cell").order_by("pk"))
-        facts = member_facts_for(members, locked.year)
-        excluded = []
-        rows = []
-        counts = {kind: 0 for kind in Assessment.SubjectKind.values}
-        for member in members:
-            kind = Assessment.SubjectKind.LEADER if member.is_leader else Assessment.SubjectKind.MEMBER
-            exclusion = rulebook.exclusion(facts[member.pk], reference_date, params)
-            if exclusion is not None:
-                excluded.append((member.full_name, exclusion))
-            rows.append(
-                Assessment(
-                    period=locked,
-                    subject_kind=kind,
-                    member=member,
-                    organization=member.cell,
-                    form_variant=rulebook.choose_variant(kind, facts[member.pk]) or "",
-                    **Assessment.exclusion_fields(exclusion),
-                )
-            )
-            counts[kind] += 1
-        # The organisations under the root (the root itself is reviewed by the level above).
-        for org in root.subtree().exclude(pk=root.pk).order_by("path"):
-            if org.dissolved_on and org.dissolved_on < datetime.date(locked.year, 1, 1):
-                continue
-            exclusion = rulebook.exclusion(organization_facts(org), reference_date, params)
-            if exclusion is not None:
-                excluded.append((org.name, exclusion))
-            kinds = [Assessment.SubjectKind.ORGANIZATION]
-            if not org.kind == org.Kind.SUBORDINATE_CELL:
-                # Committees and grassroots cells also review their leadership collective.
-                kinds.append(Assessment.SubjectKind.COLLECTIVE)
-            for kind in kinds:
-                rows.append(
-                    Assessment(
-                        period=locked,
-                        subject_kind=kind,
-                        organization=org,
-                        form_variant=rulebook.choose_variant(kind) or "",
-                        **Assessment.exclusion_fields(exclusion),
-                    )
-                )
-                counts[kind] += 1
-        Assessment.objects.bulk_create(rows, batch_size=1000)
+        rows, counts, excluded = opening_rows(locked, rulebook, params, reference_date)
+        total = len(rows)
+        if progress:
+            progress(0, total)
+        insert_rows(
+            Assessment, OPENING_COLUMNS, rows, progress=(lambda done: progress(done, total)) if progress else None
+        )
         locked.opened_at = timezone.now()
         locked.opened_by = policy.actor_user(user)
         change.update_fields += ["opened_at", "opened_by"]
-        change.data = {"assessments": len(rows), "not_classified": len(excluded), "reference_date": str(reference_date)}
+        change.data = {"assessments": total, "not_classified": len(excluded), "reference_date": str(reference_date)}
     return OpenedPeriod(
         period=locked,
         members=counts[Assessment.SubjectKind.MEMBER],

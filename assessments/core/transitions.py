@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 ModelT = TypeVar("ModelT", bound=models.Model)
 
 A = AuditEntry.Action
+_ACTIONS = frozenset(A.values)
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def audit_fields(
 ) -> dict[str, Any]:
     """The fields of one audit entry, checked: for the services that write many at once (bulk_create).
     `assessment_id` instead of `assessment` when only the key is at hand."""
-    if action not in A.values:
+    if action not in _ACTIONS:
         raise ValueError(f"{action!r} is not an AuditEntry.Action")
     if period is None and assessment is not None:
         period = assessment.period

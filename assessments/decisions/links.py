@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from organizations.models import Organization
 
+from ..core.bulk import update_from_values
 from ..core.facts import headed_units
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.organization_facts import LevelsBelow, Pending, collective_facts_for
@@ -284,7 +285,11 @@ def _put_back(period: Period, user: User, flagged: dict, language: str) -> list[
         assessment.to_confirm = True
         assessment.to_confirm_reason = "\n".join(f.message(language) for f in forbidden)
         assessment.updated_at = now
-    Assessment.objects.bulk_update(list(flagged), ["to_confirm", "to_confirm_reason", "updated_at"], batch_size=500)
+    update_from_values(
+        Assessment,
+        ("to_confirm", "to_confirm_reason", "updated_at"),
+        [(a.pk, a.to_confirm, a.to_confirm_reason, a.updated_at) for a in flagged],
+    )
     AuditEntry.objects.bulk_create(
         [
             AuditEntry(

@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from organizations import policy
 from organizations.models import Organization
 from vocabulary import Level
 
+from ..core.bulk import insert_dicts, update_from_values
 from ..core.errors import WorkflowError
 from ..core.facts import period_parameters
 from ..core.models import Assessment, AuditEntry, Period
@@ -338,22 +339,23 @@ def record_levels(
         published = period.state == Period.State.PUBLISHED
         # A re-grading after publication is published at once, like the first decision was.
         target = Assessment.State.PUBLISHED if published else Assessment.State.DECIDED
-        groups = defaultdict(list)
-        for pk, (level, note) in changed.items():
-            groups[(level.value, note)].append(pk)
-        for (level, note), pks in groups.items():
-            Assessment.objects.filter(pk__in=pks).update(
-                decided_level=level,
-                decided_by=user,
-                decided_at=now,
-                decision_note=note,
-                reopened=False,
-                to_confirm=False,
-                to_confirm_reason="",
-                state=target,
-                version=F("version") + 1,
-                updated_at=now,
-            )
+        # One UPDATE … FROM (VALUES …) for the levels and notes, whatever their mix (the rows are locked
+        # above and their versions go up by one, as every save of a form does).
+        update_from_values(
+            Assessment,
+            ("decided_level", "decision_note"),
+            [(pk, level.value, note) for pk, (level, note) in changed.items()],
+            set_values={
+                "decided_by_id": user.pk,
+                "decided_at": now,
+                "reopened": False,
+                "to_confirm": False,
+                "to_confirm_reason": "",
+                "state": target,
+                "updated_at": now,
+            },
+            increment=("version",),
+        )
         # A re-grading keeps the level it replaces beside the new one (R2025-P-REGRADE).
         regraded = defaultdict(list)
         for pk in changed:
@@ -361,31 +363,26 @@ def record_levels(
                 regraded[locked[pk]["decided_level"]].append(pk)
         for old, pks in regraded.items():
             Assessment.objects.filter(pk__in=pks).update(regraded_from=old)
-        AuditEntry.objects.bulk_create(
+        # The trail, one entry a decision, written in one stream (no model instance each).
+        insert_dicts(
+            AuditEntry,
             [
-                AuditEntry(
-                    **audit_fields(
-                        AuditEntry.Action.DECIDE,
-                        assessment_id=pk,
-                        period=period,
-                        actor=user,
-                        from_state=locked[pk]["state"],
-                        to_state=target,
-                        reason=note,
-                        data={
-                            "level": level.value,
-                            **(_regrading(locked[pk]) if locked[pk]["reopened"] else {}),
-                            **(
-                                {"mitigated": mitigated[pk], "rule": rulebook.mitigation_rule}
-                                if pk in mitigated
-                                else {}
-                            ),
-                        },
-                    ),
+                audit_fields(
+                    AuditEntry.Action.DECIDE,
+                    assessment_id=pk,
+                    period=period,
+                    actor=user,
+                    from_state=locked[pk]["state"],
+                    to_state=target,
+                    reason=note,
+                    data={
+                        "level": level.value,
+                        **(_regrading(locked[pk]) if locked[pk]["reopened"] else {}),
+                        **({"mitigated": mitigated[pk], "rule": rulebook.mitigation_rule} if pk in mitigated else {}),
+                    },
                 )
                 for pk, (level, note) in changed.items()
             ],
-            batch_size=1000,
         )
         if changed:
             # The organisations and collectives decided above these subjects may no longer hold.

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from django.db.models import Q
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -81,16 +82,21 @@ def share_label(name):
     }[name]
 
 
-def meeting_task_shares(assessments):
+def meeting_task_shares(assessments, *, period=None, scope=None):
     """{assessment pk: TaskStats} of the task shares the cell's meeting recorded for these members'
     forms (fractions from 0 to 1); a member whose line gives no share completed is left out. One query.
+    With `period` and `scope` (a long list: `core.facts.Scope`, whose subtree holds every form's
+    organisation) the lines are found by a join on the subtree, not by an `IN` list of the forms; the
+    answer may hold others of the subtree too.
 
     The cell's view: where it is given, the decision prefers it to the shares the member declared."""
     pks = [getattr(a, "pk", a) for a in assessments]
     shares = {}
-    rows = BallotCount.objects.filter(assessment_id__in=pks, tasks_completed__isnull=False).values_list(
-        "assessment_id", *SHARE_FIELDS
-    )
+    if period is not None and scope is not None:
+        chosen = Q(assessment__period=period, assessment__organization__path__startswith=scope.path)
+    else:
+        chosen = Q(assessment_id__in=pks)
+    rows = BallotCount.objects.filter(chosen, tasks_completed__isnull=False).values_list("assessment_id", *SHARE_FIELDS)
     for pk, completed, on_time, exceeding in rows:
         shares[pk] = TaskStats(
             completed=completed / 100,

@@ -1,0 +1,246 @@
+"""Set-based bulk work: opening a period from plain values written in one stream, the rule facts of a long
+list read by the subtree, `UPDATE … FROM (VALUES …)`, and the collector held still (core.bulk)."""
+
+import datetime
+import gc
+
+import pytest
+from django.db import connection
+
+from assessments import evaluations
+from assessments.core import bulk, services
+from assessments.core import organization_facts as organization_facts_module
+from assessments.core.facts import member_facts_for, organization_facts, period_parameters
+from assessments.evaluations import evaluate_assessments, facts_for
+from assessments.models import Assessment, AuditEntry, Period
+from assessments.rulebooks import get_rulebook
+from members.models import CivilServiceRating, DisciplineDecision, LeavePeriod, Member, Transfer
+from members.selectors import current_members
+from organizations.models import Organization
+from tests.factories import MemberFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+REFERENCE = datetime.date(2026, 12, 15)
+Kind = Assessment.SubjectKind
+COMPARED = (
+    "subject_kind",
+    "member_id",
+    "organization_id",
+    "form_variant",
+    "classified",
+    "exclusion_reason",
+    "exclusion_rule",
+    "exclusion_values",
+)
+
+
+def vary(city):
+    """The small city made varied: statuses the rules exclude, new and probationary members, leaders
+    and post holders, occupations the 2025 forms tell apart, records of the year, a subordinate cell, an
+    organisation dissolved before the year (skipped) and one dissolved during it (kept)."""
+    sub = OrganizationFactory(parent=city.committee_a, kind=Organization.Kind.SUBORDINATE_CELL)
+    gone = OrganizationFactory(parent=city.committee_b, dissolved_on=datetime.date(2025, 6, 30))
+    closing = OrganizationFactory(parent=city.committee_b, dissolved_on=datetime.date(2026, 6, 30))
+    MemberFactory(cell=city.cell_a2, status=Member.Status.EXCUSED)
+    MemberFactory(cell=city.cell_a2, status=Member.Status.SUSPENDED)
+    MemberFactory(cell=city.cell_a2, status=Member.Status.DECEASED)
+    MemberFactory(cell=sub, admission_date=REFERENCE - datetime.timedelta(days=100), official_date=None)
+    MemberFactory(cell=sub, admission_date=REFERENCE - datetime.timedelta(days=300), official_date=None)
+    head = MemberFactory(cell=sub, is_leader=True, party_post=Member.PartyPost.SECRETARY)
+    DisciplineDecision.objects.create(member=head, decided_on=datetime.date(2026, 5, 1), form="reprimand", reason="x")
+    MemberFactory(cell=closing, occupation=Member.Occupation.RETIRED)
+    MemberFactory(cell=city.cell_c, occupation=Member.Occupation.STUDENT)
+    worker = MemberFactory(cell=city.cell_b1, occupation=Member.Occupation.WORKER)
+    DisciplineDecision.objects.create(member=worker, decided_on=datetime.date(2026, 3, 1), form="reprimand", reason="x")
+    CivilServiceRating.objects.create(member=worker, year=2026, level="HTTNV")
+    LeavePeriod.objects.create(
+        member=worker, kind="sick", starts_on=datetime.date(2026, 1, 1), ends_on=datetime.date(2026, 8, 1)
+    )
+    moved = MemberFactory(cell=city.cell_a1)
+    Transfer.objects.create(
+        member=moved, transferred_on=datetime.date(2026, 6, 1), from_cell=city.cell_a2, to_cell=city.cell_a1
+    )
+    return gone
+
+
+def as_before(period):
+    """The assessments opening wrote before it was set-based: Member objects one by one, their facts
+    read by their ids, the rulebook asked for each (what `period_open` did, kept here as the reference)."""
+    rulebook = get_rulebook(period.regime)
+    params = period_parameters(period)
+    root = period.organization
+    members = list(current_members().under(root).select_related("cell").order_by("pk"))
+    facts = member_facts_for(members, period.year)
+    rows = set()
+    for member in members:
+        kind = Kind.LEADER if member.is_leader else Kind.MEMBER
+        exclusion = rulebook.exclusion(facts[member.pk], REFERENCE, params)
+        fields = Assessment.exclusion_fields(exclusion)
+        variant = rulebook.choose_variant(kind, facts[member.pk]) or ""
+        rows.add((kind.value, member.pk, member.cell_id, variant, *_plain(fields)))
+    for org in root.subtree().exclude(pk=root.pk):
+        if org.dissolved_on and org.dissolved_on < datetime.date(period.year, 1, 1):
+            continue
+        fields = Assessment.exclusion_fields(rulebook.exclusion(organization_facts(org), REFERENCE, params))
+        kinds = [Kind.ORGANIZATION] + ([] if org.kind == org.Kind.SUBORDINATE_CELL else [Kind.COLLECTIVE])
+        for kind in kinds:
+            rows.add((kind.value, None, org.pk, rulebook.choose_variant(kind) or "", *_plain(fields)))
+    return rows
+
+
+def _plain(fields):
+    values = fields["exclusion_values"]
+    return (fields["classified"], fields["exclusion_reason"], fields["exclusion_rule"], repr(sorted(values.items())))
+
+
+def written(period):
+    return {
+        (*row[:-1], repr(sorted(row[-1].items())))
+        for row in Assessment.objects.filter(period=period).values_list(*COMPARED)
+    }
+
+
+@pytest.mark.parametrize("regime", ["2018", "2025"])
+def test_set_based_opening_writes_the_assessments_the_member_by_member_opening_wrote(city, personas, regime):
+    gone = vary(city)
+    period = Period.objects.create(organization=city.city, year=2026, regime=regime, self_review_due=REFERENCE)
+    expected = as_before(period)
+    result = services.period_open(period=period, user=personas.board)
+    assert written(period) == expected
+    # The rulebook's exclusions fired for some (with their reasons) and stayed quiet for the others.
+    excluded = Assessment.objects.filter(period=period, classified=False)
+    assert excluded.exists() and Assessment.objects.filter(period=period, classified=True).exists()
+    assert all(a.exclusion_reason and a.exclusion_rule for a in excluded)
+    assert len(result.excluded) == excluded.count()
+    assert not Assessment.objects.filter(period=period, organization=gone).exists()
+    assert not Assessment.objects.filter(period=period, member__status=Member.Status.DECEASED).exists()
+    assert result.members + result.leaders + result.organizations + result.collectives == len(expected)
+    # Every other column holds its default, and every row its own public id.
+    states = Assessment.objects.filter(period=period).values_list("state", "version", "answers", "decided_level")
+    assert all(row == (Assessment.State.NOT_STARTED, 0, {}, "") for row in states)
+    assert Assessment.objects.filter(period=period).values("public_id").distinct().count() == len(expected)
+    assert AuditEntry.objects.filter(period=period, action="open", data__assessments=len(expected)).exists()
+
+
+def test_the_2025_forms_differ_by_occupation_when_opened_set_based(city, personas):
+    vary(city)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2025", self_review_due=REFERENCE)
+    services.period_open(period=period, user=personas.board)
+    variants = dict(
+        Assessment.objects.filter(period=period, subject_kind=Kind.MEMBER).values_list(
+            "member__occupation", "form_variant"
+        )
+    )
+    assert (variants[Member.Occupation.CIVIL_SERVANT], variants[Member.Occupation.RETIRED]) == ("2B", "2C")
+
+
+def test_opening_tells_its_progress_up_to_every_row(city, personas):
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+    told = []
+    services.period_open(period=period, user=personas.board, progress=lambda done, total: told.append((done, total)))
+    total = Assessment.objects.filter(period=period).count()
+    assert told[0] == (0, total) and told[-1] == (total, total)
+
+
+def test_a_long_list_s_rule_facts_read_by_the_subtree_are_those_read_by_ids(city, personas, monkeypatch):
+    vary(city)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+    services.period_open(period=period, user=personas.board)
+    # One member moved to a cell outside the ones the list is assessed in: read by id (Scope.outside).
+    elsewhere = OrganizationFactory(parent=city.city, kind=Organization.Kind.GRASSROOTS_CELL)
+    Member.objects.filter(pk=personas.member_a2.pk).update(cell=elsewhere)
+    reviews = list(Assessment.objects.filter(period=period).select_related("member", "organization").order_by("pk"))
+    by_ids = facts_for(period, reviews)
+    monkeypatch.setattr(evaluations, "LONG_LIST", 1)
+    monkeypatch.setattr(organization_facts_module, "LONG_LIST", 1)
+    scope = evaluations.member_scope([a for a in reviews if a.member_id])
+    assert scope.path == city.city.path and scope.outside == (personas.member_a2.pk,)
+    assert facts_for(period, reviews) == by_ids
+    assert evaluate_assessments(period, reviews).keys() == {a.pk for a in reviews if a.classified}
+
+
+def test_update_from_values_sets_exactly_the_rows_given(city, personas):
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+    services.period_open(period=period, user=personas.board)
+    first, second, untouched = Assessment.objects.filter(period=period, member__isnull=False).order_by("pk")[:3]
+    now = datetime.datetime(2026, 12, 20, 8, 0, tzinfo=datetime.UTC)
+    changed = bulk.update_from_values(
+        Assessment,
+        ("decided_level", "decision_note"),
+        [(first.pk, "HTXSNV", "tab\there"), (second.pk, "KHTNV", "")],
+        set_values={"decided_at": now, "state": Assessment.State.DECIDED},
+        increment=("version",),
+    )
+    assert changed == 2
+    fields = ("decided_level", "decision_note", "decided_at", "state", "version")
+    rows = {
+        pk: tuple(values)
+        for pk, *values in Assessment.objects.filter(pk__in=[first.pk, second.pk, untouched.pk]).values_list(
+            "pk", *fields
+        )
+    }
+    assert rows[first.pk] == ("HTXSNV", "tab\there", now, "decided", 1)
+    assert rows[second.pk] == ("KHTNV", "", now, "decided", 1)
+    assert rows[untouched.pk] == ("", "", None, "not_started", 0)
+
+
+def test_update_from_values_with_no_rows_changes_nothing(city):
+    assert bulk.update_from_values(Assessment, ("decided_level",), []) == 0
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_put_back_as_it_was_even_on_error(enabled):
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        with pytest.raises(RuntimeError), bulk.frozen_gc():
+            assert not gc.isenabled() and gc.get_freeze_count() > 0
+            raise RuntimeError("boom")
+        assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_report_transaction_turns_the_jit_off_on_postgresql_for_its_transaction_only():
+    if connection.vendor != "postgresql":
+        with bulk.report_transaction():
+            assert connection.in_atomic_block
+        assert not connection.in_atomic_block
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        before = cursor.fetchone()[0]
+        with bulk.report_transaction():
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == before
+
+
+def test_rows_written_in_one_stream_keep_every_character_and_the_defaults(city, personas):
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+    awkward = 'tab\there, line\nbreak, back\\slash \\N, "quoted", ạ'
+    told = []
+    written = bulk.insert_dicts(
+        AuditEntry,
+        [
+            {"action": "decide", "actor": personas.board, "period": period, "reason": awkward, "data": {"k": awkward}},
+            {"action": "decide", "actor": None, "period": period, "reason": "", "data": {}},
+        ],
+    )
+    assert written == 2
+    first, second = AuditEntry.objects.filter(period=period, action="decide").order_by("pk")
+    assert (first.actor, first.reason, first.data) == (personas.board, awkward, {"k": awkward})
+    assert (second.actor, second.reason, second.data, second.from_state) == (None, "", {}, "")
+    assert first.at is not None and first.assessment_id is None
+    rows = bulk.insert_rows(
+        Assessment,
+        ("period_id", "subject_kind", "organization_id"),
+        [(period.pk, Kind.ORGANIZATION, city.cell_c.pk)],
+        progress=told.append,
+    )
+    assert rows == 1 and told == [1]
+    made = Assessment.objects.get(period=period)
+    assert (made.classified, made.answers, made.state, made.member_id) == (True, {}, "not_started", None)
