@@ -130,9 +130,7 @@ AUDIT_COLUMNS = ("period_id", "assessment_id", "actor_id", "action", "from_state
 def _write_forms(changed, entries):
     """The forms' new answers and states (rows: pk, answers, self level, version, filled by, state,
     submitted at) and their audit entries (rows in the order of AUDIT_COLUMNS)."""
-    update_rows(
-        Assessment, ("answers", "self_level", "version", "filled_by_id", "state", "submitted_at"), changed
-    )
+    update_rows(Assessment, ("answers", "self_level", "version", "filled_by_id", "state", "submitted_at"), changed)
     insert_rows(AuditEntry, AUDIT_COLUMNS, entries)
 
 
