@@ -9,10 +9,7 @@ uuid4 for a public id, now for `auto_now` dates) as save() would have given them
 
 import io
 import json
-from datetime import date, datetime
-from decimal import Decimal
 from itertools import islice
-from uuid import UUID
 
 from django.db import connection, models
 from django.utils import timezone
@@ -54,17 +51,46 @@ def _columns(model, given):
     return [names[name] for name in given] + [names[name] for name, _ in missing], [fill for _, fill in missing]
 
 
-def _copy_text(value, field):
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return r"\N"
+def _escape(text):
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_converter(field):
+    """A function writing one value of `field` in PostgreSQL's COPY text format (None as \\N)."""
     if isinstance(field, models.JSONField):
-        value = json.dumps(value, cls=field.encoder, ensure_ascii=False)
-    elif isinstance(value, bool):
-        return "t" if value else "f"
-    elif isinstance(value, date | datetime | Decimal | UUID | int | float):
-        return str(value)
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        encoder = field.encoder
+
+        def convert(value):
+            return r"\N" if value is None else _escape(json.dumps(value, cls=encoder, ensure_ascii=False))
+
+    elif isinstance(field, models.BooleanField):
+
+        def convert(value):
+            return r"\N" if value is None else ("t" if value else "f")
+
+    elif isinstance(field, models.CharField | models.TextField):
+
+        def convert(value):
+            return r"\N" if value is None else _escape(str(value))
+
+    else:  # numbers, dates, times, uuids: their str() is what COPY reads
+
+        def convert(value):
+            return r"\N" if value is None else str(value)
+
+    return convert
+
+
+def _copy_buffer(rows, fields):
+    converters = [_copy_converter(f) for f in fields]
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join([convert(value) for convert, value in zip(converters, row, strict=True)]))
+        buffer.write("\n")
+    buffer.seek(0)
+    return buffer
 
 
 def insert_rows(model, columns, rows):
@@ -81,12 +107,7 @@ def insert_rows(model, columns, rows):
             full = [(*row, *(fill() for fill in fillers)) for row in chunk]
             count += len(full)
             if connection.vendor == "postgresql":
-                buffer = io.StringIO()
-                for row in full:
-                    buffer.write("\t".join(_copy_text(v, f) for v, f in zip(row, fields, strict=True)))
-                    buffer.write("\n")
-                buffer.seek(0)
-                cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
+                cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", _copy_buffer(full, fields))
             else:
                 prepared = [
                     [f.get_db_prep_save(v, connection) for v, f in zip(row, fields, strict=True)] for row in full
@@ -117,13 +138,8 @@ def update_rows(model, columns, rows):
             sets = ", ".join(f"{quote(f.column)} = {temp}.{quote(f.column)}" for f in fields)
             for chunk in _chunks(rows):
                 count += len(chunk)
-                buffer = io.StringIO()
-                every = [meta.pk, *fields]
-                for row in chunk:
-                    buffer.write("\t".join(_copy_text(v, f) for v, f in zip(row, every, strict=True)))
-                    buffer.write("\n")
-                buffer.seek(0)
                 cursor.execute(f"TRUNCATE {temp}")
+                buffer = _copy_buffer(chunk, [meta.pk, *fields])
                 cursor.cursor.copy_expert(f"COPY {temp} ({pk}, {names}) FROM STDIN", buffer)
                 cursor.execute(f"UPDATE {table} SET {sets} FROM {temp} WHERE {table}.{pk} = {temp}.{pk}")
             cursor.execute(f"DROP TABLE {temp}")

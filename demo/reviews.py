@@ -219,15 +219,14 @@ def seed_previous_year(*, year, regime="2025", seed=2018):
     )
     # The roster as it stands today: good enough for a demo of last year.
     services.period_open(period=period, user=SYSTEM, reference_date=datetime.date(year, 12, 10))
-    grassroots = sorted(
-        root.subtree().filter(kind__in=Organization.GRASSROOTS_KINDS).order_by("path").values_list("path", flat=True)
-    )
+    grassroots = set(root.subtree().filter(kind__in=Organization.GRASSROOTS_KINDS).values_list("path", flat=True))
+    lengths = sorted({len(path) for path in grassroots})  # a form's grassroots: the prefix of its path
     groups = {}
     forms = Assessment.objects.filter(period=period, member__isnull=False, classified=True).values_list(
         "pk", "organization__path"
     )
     for pk, path in forms.iterator(chunk_size=5000):
-        key = next((p for p in grassroots if path.startswith(p)), None)
+        key = next((path[:n] for n in lengths if path[:n] in grassroots), None)
         groups.setdefault(key, []).append(pk)
     decided_at = timezone.make_aware(datetime.datetime(year, 12, 20, 9, 0))
     data = {"level": None, "demo": True}
