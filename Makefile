@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test acceptance lint messages clean bench load
+.PHONY: help venv install run test acceptance lint messages clean bench bench-national load
 
 help:
 	@echo "make run       install if needed, migrate, seed the demo data, serve http://127.0.0.1:8000/"
@@ -23,6 +23,9 @@ help:
 	@echo "              DATABASE_URL=postgres://... on PostgreSQL)"
 	@echo "make lint      ruff check . and lint-imports (each app imports only the apps below it)"
 	@echo "make bench     build a city and a province in a throwaway database and measure (bench/results.json)"
+	@echo "make bench-national  a country of 5.6 million members in a throwaway PostgreSQL database, built with"
+	@echo "              COPY, then opening, screens and size measured (DATABASE_URL=postgres://... required;"
+	@echo "              ARGS='--members 300000 --provinces 4' for a smaller one; bench/national.json)"
 	@echo "make load      50 users against gunicorn on PostgreSQL (DATABASE_URL=postgres://... required)"
 	@echo "make messages  update and compile the vi and en translations"
 	@echo "make install   create .venv and install requirements.txt (only when it changed)"
@@ -63,6 +66,9 @@ acceptance: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
+
+bench-national: $(STAMP)
+	$(PY) bench/national.py $(ARGS)
 
 load: $(STAMP)
 	bash bench/load.sh $(ARGS)

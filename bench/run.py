@@ -14,7 +14,10 @@ PostgreSQL with DATABASE_URL), then measures, as the median of several runs:
   proposals accepted, the committee's ranking of its cells): server time and queries;
 - the whole year at the demo city's scale (`make acceptance`, in a child process with its own test
   database): wall and CPU seconds, and the time of each step.
-It writes bench/results.json and prints a table. Targets: query counts equal at both sizes; the
+It writes bench/results.json and prints a table; each size also carries the figures issue 12 compares
+under its names (open_period_s and its copy_floor_s, rules_s, export_s and export_copy_floor_s,
+decision_ms/queries, ranking_ms/queries), and the file keeps a `load` place (users, p95_ms, errors)
+that bench/load.sh fills. Targets: query counts equal at both sizes; the
 decision and ranking screens under 300 ms at city size; the export within 1.5x of the bare baseline;
 the province export under 300 MB peak memory.
 """
@@ -91,6 +94,7 @@ def measure(size, runs, first=False):
         services.period_open(period=period, user=board)
         opening.append(time.perf_counter() - began)
     result["open_period_seconds"] = round(statistics.median(opening), 3)
+    result["copy_floor_s"], result["copy_floor_method"] = copy_floor(period, runs)
 
     # Every rule for the whole city, as the decision screens ask them: every fact in bulk (the records,
     # the forms' answers, the meetings' task shares), then one evaluation per member.
@@ -120,10 +124,97 @@ def measure(size, runs, first=False):
     ).count()
 
     result.update(export_figures(runs))
+    published = Period.objects.filter(state=Period.State.PUBLISHED).select_related("organization").latest("year")
+    result["export_copy_floor_s"], result["export_copy_floor_method"] = export_copy_floor(published, runs)
     result["import_7300_seconds"] = import_figure(board, runs)
+    result.update(summary_keys(result))
     if first:
         result["committee_screens"] = committee_screens(root, current, runs)
     return result
+
+
+def summary_keys(result):
+    """The figures issue 12 compares, under the names it gives them (the detailed ones stay beside)."""
+    keys = {
+        "open_period_s": result["open_period_seconds"],
+        "rules_s": result["evaluate_all_rules_seconds"],
+        "decision_ms": round(result["decision_screen"]["seconds"] * 1000, 1),
+        "decision_queries": result["decision_screen"]["queries"],
+        "ranking_ms": round(result["ranking_screen"]["seconds"] * 1000, 1),
+        "ranking_queries": result["ranking_screen"]["queries"],
+    }
+    if "export_ours" in result:
+        keys["export_s"] = result["export_ours"]["seconds"]
+    return keys
+
+
+def copy_floor(period, runs):
+    """Seconds for the database alone to write the rows opening `period` wrote: on PostgreSQL a COPY FROM
+    of those very rows (read out beforehand, not timed) into an empty copy of the assessments' table
+    with its indexes; on SQLite an INSERT … SELECT of them into such a copy. (seconds, method)."""
+    import io
+
+    table = "assessments_assessment"
+    times = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            rows = io.StringIO()
+            cursor.cursor.copy_expert(
+                f"COPY (SELECT * FROM {table} WHERE period_id = {int(period.pk)}) TO STDOUT", rows
+            )
+            for _ in range(runs):
+                cursor.execute(f"CREATE TEMPORARY TABLE bench_floor (LIKE {table} INCLUDING ALL)")
+                rows.seek(0)
+                started = time.perf_counter()
+                cursor.cursor.copy_expert("COPY bench_floor FROM STDIN", rows)
+                times.append(time.perf_counter() - started)
+                cursor.execute("DROP TABLE bench_floor")
+            method = "COPY FROM of the opened period's assessment rows into an indexed copy of the table"
+        else:
+            for _ in range(runs):
+                cursor.execute(f"CREATE TEMPORARY TABLE bench_floor AS SELECT * FROM {table} WHERE 0")
+                started = time.perf_counter()
+                cursor.execute(f"INSERT INTO bench_floor SELECT * FROM {table} WHERE period_id = %s", [period.pk])
+                times.append(time.perf_counter() - started)
+                cursor.execute("DROP TABLE bench_floor")
+            method = "INSERT … SELECT of the opened period's assessment rows into a copy of the table"
+    return round(statistics.median(times), 3), method
+
+
+def export_copy_floor(period, runs):
+    """Seconds for the database to write out the export's member rows: bench/export_floor.py's
+    copy_floor_seconds(period, organization) when it exists (the export's own rows), else a COPY … TO
+    of the period's members joined to their forms (PostgreSQL; on SQLite the same SELECT read through).
+    (seconds, method)."""
+    import importlib.util
+    import io
+
+    floor = Path(__file__).resolve().parent / "export_floor.py"
+    if floor.exists():
+        spec = importlib.util.spec_from_file_location("bench_export_floor", floor)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return round(module.copy_floor_seconds(period, period.organization), 3), "bench/export_floor.py"
+    query = (
+        "SELECT m.full_name, m.card_number, m.date_of_birth, o.name, a.self_level, a.cell_proposed_level, "
+        "a.decided_level, a.state FROM assessments_assessment a JOIN members_member m ON m.id = a.member_id "
+        f"JOIN organizations_organization o ON o.id = a.organization_id WHERE a.period_id = {int(period.pk)} "
+        "ORDER BY o.path, m.sort_key"
+    )
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(runs):
+            started = time.perf_counter()
+            if connection.vendor == "postgresql":
+                cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT", io.StringIO())
+            else:
+                cursor.execute(query)
+                cursor.fetchall()
+            times.append(time.perf_counter() - started)
+    method = "COPY (the members' rows joined to their forms) TO STDOUT"
+    if connection.vendor != "postgresql":
+        method = "the same SELECT read through (SQLite has no COPY)"
+    return round(statistics.median(times), 3), method
 
 
 def committee_screens(root, current, runs):
@@ -286,6 +377,10 @@ def export_figures(runs):
     return figures
 
 
+# Filled by bench/load.sh: users, p95 over the whole run (ms), errors.
+LOAD_PLACE = {"users": None, "p95_ms": None, "errors": None}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="7300,100000")
@@ -310,7 +405,13 @@ def main():
     if not options.no_acceptance:
         print("… the whole year at the demo city's scale (make acceptance)", flush=True)
         results["acceptance"] = acceptance_figures()
-    Path(options.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    out = Path(options.out)
+    if out.exists():  # the load run's figures (bench/load.sh) stay where they were
+        previous = json.loads(out.read_text())
+        results["load"] = previous.get("load", LOAD_PLACE)
+    else:
+        results["load"] = LOAD_PLACE
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print_table(results)
 
 
@@ -320,6 +421,7 @@ def print_table(results):
         ("organisations", lambda r: r["organizations"]),
         ("seed (s)", lambda r: r["seed_seconds"]),
         ("open a period (s)", lambda r: r["open_period_seconds"]),
+        ("  its COPY floor (s)", lambda r: r.get("copy_floor_s", "—")),
         ("every rule, every member (s)", lambda r: r["evaluate_all_rules_seconds"]),
         ("cell dashboard (ms / queries)", lambda r: _page(r["cell_dashboard"])),
         ("decision screen (ms / queries)", lambda r: _page(r["decision_screen"])),
@@ -327,6 +429,7 @@ def print_table(results):
         ("export (s / peak MB)", lambda r: _export(r, "export_ours")),
         ("bare openpyxl (s / peak MB)", lambda r: _export(r, "export_bare")),
         ("export / bare", lambda r: r.get("export_ratio", "—")),
+        ("export's COPY floor (s)", lambda r: r.get("export_copy_floor_s", "—")),
         ("import 7,300 members (s)", lambda r: r.get("import_7300_seconds", "—")),
     ]
     print(f"\nDatabase: {results['database']}; median of {results['runs']} runs")

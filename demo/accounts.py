@@ -15,6 +15,7 @@ from organizations.policy import SYSTEM
 from organizations.roles import grant_role
 
 from .catalogue import CITY_CODE
+from .people import saved
 
 Kind = Organization.Kind
 Role = RoleAssignment.Role
@@ -29,7 +30,7 @@ def create_accounts(population):
     plan, orgs, rng, names = population.plan, population.orgs, population.rng, population.names
     cell_a, cell_b = population.demo_cells
     crowd_a = population.by_cell[cell_a.code]
-    plain_member = next(p.member for p in crowd_a if p.can_hold_post and not p.member.party_post)
+    plain_member = saved(next(p.member for p in crowd_a if p.can_hold_post and not p.member.party_post))
     evaluated = next(org for org in plan.root.children if org.kind == Kind.GRASSROOTS_CELL)
 
     def someone():

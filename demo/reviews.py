@@ -24,6 +24,7 @@ from assessments.rulebooks import ItemKind, Rating, validate_answers
 from organizations.models import Organization
 from organizations.policy import SYSTEM
 
+from .bulk import insert_rows, update_rows
 from .catalogue import MEETING_COMMENT, RETURN_REASON, SELF_REVIEW_TEXTS
 
 # What a self-review proposing each level typically gives: the share of the points (2025) and the
@@ -85,7 +86,7 @@ def seed_reviews(*, year=None, regime="2025", secretary=None, seed=2018):
     opened = services.period_open(period=period, user=SYSTEM)
     period.refresh_from_db()
 
-    forms = list(
+    forms = (
         Assessment.objects.filter(period=period, member__isnull=False, classified=True)
         .select_related("period", "member__cell", "organization")
         .order_by("pk")
@@ -93,7 +94,7 @@ def seed_reviews(*, year=None, regime="2025", secretary=None, seed=2018):
     templates = {}
     now = timezone.now()
     changed, entries = [], []
-    for assessment in forms:
+    for assessment in forms.iterator(chunk_size=2000):
         if secretary is not None and assessment.organization_id == secretary.cell_id:
             continue  # done below, through the services
         roll = rng.random()
@@ -104,36 +105,33 @@ def seed_reviews(*, year=None, regime="2025", secretary=None, seed=2018):
             templates[key] = formview.template_for(assessment)
         template = templates[key]
         level = "HTXSNV" if rng.random() < 0.18 else ("HTNV" if rng.random() < 0.08 else "HTTNV")
-        assessment.answers = demo_answers(assessment, template, rng, level)
-        assessment.self_level = level
-        assessment.version = 1
-        assessment.filled_by_id = assessment.member.user_id
+        answers = demo_answers(assessment, template, rng, level)
         target = Assessment.State.DRAFT if roll < 0.6 else Assessment.State.SUBMITTED
-        assessment.state = target
+        submitted_at = now if target == Assessment.State.SUBMITTED else assessment.submitted_at
+        user_id = assessment.member.user_id
+        changed.append((assessment.pk, answers, level, 1, user_id, target, submitted_at))
+        entries.append(
+            (period.pk, assessment.pk, user_id, "save", Assessment.State.NOT_STARTED, Assessment.State.DRAFT)
+        )
         if target == Assessment.State.SUBMITTED:
-            assessment.submitted_at = now
-        changed.append(assessment)
-        entries.append(_entry(period, assessment, "save", Assessment.State.NOT_STARTED, Assessment.State.DRAFT))
-        if target == Assessment.State.SUBMITTED:
-            entries.append(_entry(period, assessment, "submit", Assessment.State.DRAFT, target))
-    Assessment.objects.bulk_update(
-        changed, ["answers", "self_level", "version", "filled_by", "state", "submitted_at"], batch_size=500
-    )
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+            entries.append((period.pk, assessment.pk, user_id, "submit", Assessment.State.DRAFT, target))
+        if len(changed) >= 2000:
+            _write_forms(changed, entries)
+            changed, entries = [], []
+    _write_forms(changed, entries)
     if secretary is not None:
         _secretary_cell(period, secretary, rng)
     return opened
 
 
-def _entry(period, assessment, action, from_state, to_state):
-    return AuditEntry(
-        period=period,
-        assessment=assessment,
-        actor_id=assessment.member.user_id,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-    )
+AUDIT_COLUMNS = ("period_id", "assessment_id", "actor_id", "action", "from_state", "to_state")
+
+
+def _write_forms(changed, entries):
+    """The forms' new answers and states (rows: pk, answers, self level, version, filled by, state,
+    submitted at) and their audit entries (rows in the order of AUDIT_COLUMNS)."""
+    update_rows(Assessment, ("answers", "self_level", "version", "filled_by_id", "state", "submitted_at"), changed)
+    insert_rows(AuditEntry, AUDIT_COLUMNS, entries)
 
 
 def _secretary_cell(period, secretary, rng):
@@ -221,18 +219,17 @@ def seed_previous_year(*, year, regime="2025", seed=2018):
     )
     # The roster as it stands today: good enough for a demo of last year.
     services.period_open(period=period, user=SYSTEM, reference_date=datetime.date(year, 12, 10))
-    grassroots = {
-        org.path: org for org in root.subtree().filter(kind__in=Organization.GRASSROOTS_KINDS).order_by("path")
-    }
+    grassroots = set(root.subtree().filter(kind__in=Organization.GRASSROOTS_KINDS).values_list("path", flat=True))
+    lengths = sorted({len(path) for path in grassroots})  # a form's grassroots: the prefix of its path
     groups = {}
-    forms = list(
-        Assessment.objects.filter(period=period, member__isnull=False, classified=True).select_related("organization")
+    forms = Assessment.objects.filter(period=period, member__isnull=False, classified=True).values_list(
+        "pk", "organization__path"
     )
-    for assessment in forms:
-        path = assessment.organization.path
-        key = next((p for p in grassroots if path.startswith(p)), None)
-        groups.setdefault(key, []).append(assessment)
+    for pk, path in forms.iterator(chunk_size=5000):
+        key = next((path[:n] for n in lengths if path[:n] in grassroots), None)
+        groups.setdefault(key, []).append(pk)
     decided_at = timezone.make_aware(datetime.datetime(year, 12, 20, 9, 0))
+    data = {"level": None, "demo": True}
     changed, entries = [], []
     for members in groups.values():
         levels = []
@@ -244,36 +241,29 @@ def seed_previous_year(*, year, regime="2025", seed=2018):
         best = int(len(httnv) * 0.2 / 1.2)
         for i in rng.sample(httnv, best):
             levels[i] = "HTXSNV"
-        for assessment, level in zip(members, levels, strict=True):
-            assessment.decided_level = level
-            assessment.self_level = level
-            assessment.cell_proposed_level = level
-            assessment.state = Assessment.State.PUBLISHED
-            assessment.decided_at = decided_at
-            changed.append(assessment)
+        for pk, level in zip(members, levels, strict=True):
+            changed.append((pk, level, level, level, Assessment.State.PUBLISHED, decided_at))
             entries.append(
-                AuditEntry(
-                    period=period,
-                    assessment=assessment,
-                    action="decide",
-                    from_state=Assessment.State.NOT_STARTED,
-                    to_state=Assessment.State.DECIDED,
-                    data={"level": level, "demo": True},
+                (
+                    period.pk,
+                    pk,
+                    "decide",
+                    Assessment.State.NOT_STARTED,
+                    Assessment.State.DECIDED,
+                    {**data, "level": level},
                 )
             )
-    organizations = list(Assessment.objects.filter(period=period, member__isnull=True, classified=True))
-    for assessment in organizations:
+    columns = ("decided_level", "self_level", "cell_proposed_level", "state", "decided_at")
+    update_rows(Assessment, columns, changed)
+    insert_rows(AuditEntry, ("period_id", "assessment_id", "action", "from_state", "to_state", "data"), entries)
+    del changed, entries, groups
+    organizations = Assessment.objects.filter(period=period, member__isnull=True, classified=True)
+    published = []
+    for pk in organizations.values_list("pk", flat=True):
         roll = rng.random()
         level = "HTXSNV" if roll < 0.15 else "HTNV" if roll > 0.92 else "HTTNV"
-        assessment.decided_level = level
-        assessment.self_level = level
-        assessment.state = Assessment.State.PUBLISHED
-        assessment.decided_at = decided_at
-        changed.append(assessment)
-    Assessment.objects.bulk_update(
-        changed, ["decided_level", "self_level", "cell_proposed_level", "state", "decided_at"], batch_size=500
-    )
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+        published.append((pk, level, level, Assessment.State.PUBLISHED, decided_at))
+    update_rows(Assessment, columns[:2] + columns[3:], published)
     for action, to_state in (("finalise", Period.State.FINALISED), ("publish", Period.State.PUBLISHED)):
         AuditEntry.objects.create(period=period, action=action, to_state=to_state, data={"demo": True})
     Period.objects.filter(pk=period.pk).update(state=Period.State.PUBLISHED)
