@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
@@ -288,12 +289,17 @@ def _total_label():
 
 # The export's queries, whatever the size: the grassroots organisations, the organisations per sector,
 # the members per cell, the list of organisations, the list of members, the KHTNV two years running, and
-# the award list (this year's HTXSNV, and their HTXSNV of the four years before).
+# the award list (this year's HTXSNV, and their HTXSNV of the four years before); on PostgreSQL, first
+# the JIT turned off for the transaction.
 EXPORT_QUERIES = 8
 
 
+def export_queries():
+    return EXPORT_QUERIES + (1 if connection.vendor == "postgresql" else 0)
+
+
 def test_the_query_count_does_not_grow_with_the_data(period, city, personas, django_assert_num_queries):
-    with django_assert_num_queries(EXPORT_QUERIES):
+    with django_assert_num_queries(export_queries()):
         small = workbook_for(period, city.city)
     # A bigger city: a new grassroots committee with two cells and 30 more members, a new year.
     committee = OrganizationFactory(
@@ -305,7 +311,7 @@ def test_the_query_count_does_not_grow_with_the_data(period, city, personas, dja
     bigger = open_period(city, personas, 2027)
     committee.refresh_from_db()
     decide(bigger, committee, personas.board, ["HTTNV"] * 30)
-    with django_assert_num_queries(EXPORT_QUERIES):
+    with django_assert_num_queries(export_queries()):
         large = workbook_for(bigger, city.city)
     assert len(rows_of(large, 3)) - 1 == 40 > len(rows_of(small, 3)) - 1
 
@@ -363,8 +369,9 @@ def test_every_sheet_prints_on_a4_landscape_one_page_wide(period, city):
         setup = ws.page_setup
         assert (setup.orientation, setup.paperSize) == ("landscape", 9), ws.title  # 9: A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-        # One page wide; 0 pages tall means as many as needed (left out, it would mean 1).
-        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+        # One page wide (1 is the file format's default, which the writer leaves out); 0 pages tall means
+        # as many as needed (left out, it would mean 1).
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0)
         assert ws.print_title_rows == "$1:$1"
         assert ws.print_options.gridLines is True
         assert 0.25 <= ws.page_margins.left <= 0.75 and ws.page_margins.top > ws.page_margins.header
