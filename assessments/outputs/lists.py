@@ -128,8 +128,8 @@ class ListSheets:
         return [self.organization_rows_query(), self.member_rows_query(), self.two_years_query(), self.awards_query()]
 
     def award_years(self):
-        """(first year, {member id} HTXSNV in each of the years before this one): one query. The earlier
-        years are the finalised annual periods of the same root organisation."""
+        """{member id} of this year's HTXSNV who were HTXSNV in each of the years before: one query. The
+        earlier years are the finalised annual periods of the same root organisation."""
         year = self.period.year
         earlier_years = set(range(year - AWARD_YEARS_RUNNING + 1, year))
         earlier = (
@@ -149,8 +149,7 @@ class ListSheets:
         years = {}
         for member_id, earlier_year in earlier:
             years.setdefault(member_id, set()).add(earlier_year)
-        running = {member_id for member_id, seen in years.items() if seen == earlier_years}
-        return year - AWARD_YEARS_RUNNING + 1, running
+        return {member_id for member_id, seen in years.items() if seen == earlier_years}
 
     # --- The sheets -----------------------------------------------------------------------------
 
@@ -255,8 +254,8 @@ class ListSheets:
     def awards(self):
         """The members eligible for an award (R2018-AWARD): this year's HTXSNV, and whether it is their
         fifth HTXSNV year running."""
-        first_year, running = self.award_years()
         year = self.period.year
+        first_year = year - AWARD_YEARS_RUNNING + 1
         columns = [
             *self._member_columns(),
             Column(_("Level %(year)s") % {"year": year}, 11),
@@ -269,6 +268,7 @@ class ListSheets:
         yes = _("yes")
 
         def rows():
+            running = self.award_years()
             queryset = self.awards_query().iterator(chunk_size=CHUNK)
             for number, row in enumerate(queryset, start=1):
                 yield [*self._person_cells(number, *row[:5]), Level.HTXSNV.value, yes if row[5] in running else ""]

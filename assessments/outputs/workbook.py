@@ -163,9 +163,9 @@ def collector_paused():
 
 @contextmanager
 def report_transaction(using):
-    """One read transaction for the report's queries, with PostgreSQL's JIT off inside it (to the end of
-    the caller's transaction if there is one: no savepoint is needed for reading)."""
-    with transaction.atomic(using=using, savepoint=False):
+    """A read transaction for a report's queries, with PostgreSQL's JIT off inside it. Inside a caller's
+    transaction, a savepoint: an error here leaves the caller's transaction usable (to record it)."""
+    with transaction.atomic(using=using):
         connection = connections[using]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -177,24 +177,26 @@ def write_workbook(period, organization, target, *, progress=None):
     """Write the seven sheets to `target` (a path or a binary file); return {sheet title: data rows}.
 
     `progress`, if given, is called as progress(done, total) with the sheets written so far: (0, 7)
-    before the first, (7, 7) once the file is complete."""
+    before the first, (7, 7) once the file is complete. It is called between the sheets' transactions,
+    so that what it writes (a job's progress) is seen at once."""
     using = router.db_for_read(Assessment)
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
+    sheets = YearEndExport(period, organization).sheets()  # headers and row generators: no query yet
+    total = len(sheets)
+    if progress:
+        progress(0, total)
     # The sheets' rows wait in temporary files of a directory of their own until the file is assembled:
     # the directory goes when the export ends, also on an error (and no half file is assembled then).
-    with collector_paused(), report_transaction(using), tempfile.TemporaryDirectory(prefix="export-") as scratch:
-        export = YearEndExport(period, organization)
-        sheets = export.sheets()
-        total = len(sheets)
-        if progress:
-            progress(0, total)
+    with collector_paused(), tempfile.TemporaryDirectory(prefix="export-") as scratch:
         workbook = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         workbook.set_properties({"title": f"{period} – {organization.name}"})
         formats = Formats(workbook)
         written = {}
         for done, sheet in enumerate(sheets, start=1):
-            written[sheet.title] = write_sheet(workbook, formats, sheet, organization, period)
+            # A sheet's queries run while its rows are written: one transaction per sheet.
+            with report_transaction(using):
+                written[sheet.title] = write_sheet(workbook, formats, sheet, organization, period)
             if progress and done < total:
                 progress(done, total)
         workbook.close()
