@@ -49,7 +49,7 @@ def main(kind):
         seconds = copy_floor_seconds(period, root)
         print(json.dumps({"seconds": seconds, "peak_mb": peak_resident_mb(), "rows": None, "bytes": None}))
         return
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if kind == "ours":
         rows = sum(write_workbook(period, root, target).values())
     else:
@@ -62,9 +62,10 @@ def main(kind):
                 ws.append(list(row))
                 rows += 1
         workbook.save(target)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak_mb = peak_resident_mb()
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "rows": rows, "bytes": target.tell()}))
+    # The processor time of this process too: the wall time on a shared machine counts the waits.
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "peak_mb": peak_mb, "rows": rows, "bytes": target.tell()}))
 
 
 if __name__ == "__main__":
