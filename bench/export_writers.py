@@ -1,9 +1,10 @@
 """The year-end workbook's rows written by each candidate writer, the same plain rows for all.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/export_writers.py [--limit N] [--no-libreoffice]
+    DATABASE_URL=postgres://… .venv/bin/python bench/export_writers.py [--limit N] [--members N] [--no-libreoffice]
 
 The rows of the published year of the root organisation are read once (`YearEndExport`, plain values)
-and kept in memory, `--limit` cutting each list to N rows (the size of the comparison); then each writer
+and kept in memory, `--limit` cutting each list to N rows, `--members` repeating the member list's rows
+(numbered on) to N rows when the database holds fewer (a province's size from a city); then each writer
 writes them, timed (wall and processor seconds), and its file is checked:
 
 - layout: read back with openpyxl, what our workbook has: bold wrapped header row, frozen pane, column
@@ -51,8 +52,9 @@ from assessments.outputs.workbook import (  # noqa: E402
 MEMBER_LIST = 3  # the sheet LibreOffice converts to CSV
 
 
-def read_rows(period, organization, limit):
-    """[(sheet, rows)] of plain values, each list cut to `limit` rows."""
+def read_rows(period, organization, limit, members=0):
+    """[(sheet, rows)] of plain values, each list cut to `limit` rows, the member list repeated to
+    `members` rows."""
     with report_transaction("default"):
         sheets = []
         for sheet in YearEndExport(period, organization).sheets():
@@ -62,6 +64,10 @@ def read_rows(period, organization, limit):
                 if limit and len(rows) >= limit:
                     break
             sheets.append((sheet, rows))
+    member_rows = sheets[MEMBER_LIST][1]
+    if members > len(member_rows) and member_rows:
+        repeated = [[n + 1, *member_rows[n % len(member_rows)][1:]] for n in range(members)]
+        sheets[MEMBER_LIST] = (sheets[MEMBER_LIST][0], repeated)
     return sheets
 
 
@@ -325,12 +331,13 @@ def measure(name, writer, sheets, organization, period, libreoffice):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="at most this many rows in each list (0: all)")
+    parser.add_argument("--members", type=int, default=0, help="the member list repeated to this many rows")
     parser.add_argument("--no-libreoffice", action="store_true", help="skip the LibreOffice check")
     parser.add_argument("--writers", nargs="*", default=list(WRITERS), choices=list(WRITERS))
     args = parser.parse_args()
     period = Period.objects.filter(state=Period.State.PUBLISHED).select_related("organization").latest("year")
     organization = period.organization
-    sheets = read_rows(period, organization, args.limit)
+    sheets = read_rows(period, organization, args.limit, args.members)
     members = len(sheets[MEMBER_LIST][1])
     cells = sum(len(rows) * len(sheet.columns) for sheet, rows in sheets)
     print(f"{period} – {organization}: {members} members in the list, {cells} cells")
