@@ -4,8 +4,6 @@ cells that neutralise formulas."""
 from collections import Counter
 from dataclasses import dataclass, field
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
 from vocabulary import ExclusionReason, Level
 
 CHUNK = 2000
@@ -27,17 +25,18 @@ PERCENT_FORMAT = "0.0%"
 
 
 # The header row: bold in the workbook's font (a font without a name prints in a serif fallback),
-# centred on a grey band, on as many lines as the narrowest column needs.
-HEADER_FONT = Font(name="Calibri", size=11, bold=True)
-
-
-HEADER_ALIGNMENT = Alignment(wrap_text=True, horizontal="center", vertical="center")
-
-
-HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
-
-
-HEADER_BORDER = Border(bottom=Side(style="thin"))
+# centred on a grey band, on as many lines as the narrowest column needs. XlsxWriter's format properties.
+HEADER_FORMAT = {
+    "font_name": "Calibri",
+    "font_size": 11,
+    "bold": True,
+    "text_wrap": True,
+    "align": "center",
+    "valign": "vcenter",
+    "pattern": 1,
+    "bg_color": "#D9D9D9",
+    "bottom": 1,
+}
 
 
 HEADER_PADDING = 4  # points
@@ -51,7 +50,8 @@ CHARS_PER_WIDTH = 1.1
 BOLD_WIDTH = 0.9
 
 
-WRAPPED = Alignment(wrap_text=True, vertical="top")
+# The cells of a row whose text runs over several lines.
+WRAPPED = {"text_wrap": True, "valign": "top"}
 
 
 LINE_HEIGHT = 15  # points: a line of 11-point text, Excel's default row height
@@ -63,42 +63,6 @@ PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.8, "bottom": 0.6, "header": 
 
 # Excel refuses a page header longer than 255 characters (the name, the subject, the period and the codes).
 HEADER_NAME_LENGTH = 120
-
-
-# What the reason for not classifying is written from, in the language of the workbook.
-EXCLUSION_FIELDS = ("exclusion_reason", "exclusion_rule", "exclusion_values", "exclusion_note")
-
-
-# The columns the lists read: the assessments' answers (JSON) and the rest stay in the database.
-MEMBER_ROW_FIELDS = (
-    "classified",
-    "decided_level",
-    "regraded_from",
-    "regrading_reference",
-    *EXCLUSION_FIELDS,
-    "member__full_name",
-    "member__card_number",
-    "member__date_of_birth",
-    "member__official_date",
-    "member__occupation",
-    "organization__name",
-    "organization__path",
-)
-
-
-ORGANIZATION_ROW_FIELDS = (
-    "classified",
-    "decided_level",
-    "regraded_from",
-    "regrading_reference",
-    *EXCLUSION_FIELDS,
-    "organization__code",
-    "organization__name",
-    "organization__path",
-    "organization__kind",
-    "organization__sector",
-    "organization__founded_on",
-)
 
 
 # Why a member is not classified, in the categories of the report: the reason of the rule that keeps

@@ -1,6 +1,12 @@
 """The four lists of the year-end workbook (organisations, members, KHTNV two years running, those
-eligible for an award): a
-mixin of `sheets.YearEndExport`, which gives it the period, the subtree and the shared queries."""
+eligible for an award): a mixin of `sheets.YearEndExport`, which gives it the period, the subtree and the
+shared queries.
+
+Each list is one query read as plain tuples (`values_list`, joined in the database, fetched in chunks by
+a server-side cursor on PostgreSQL): no model instance is built per row, and the memory is a chunk's,
+whatever the number of members. The `LIST_QUERIES` are also what `bench/export_floor.py` asks the
+database to COPY, the floor the export is measured against.
+"""
 
 from django.utils.translation import gettext as _
 
@@ -8,14 +14,144 @@ from members.models import Member
 from organizations.models import Organization
 from vocabulary import Level
 
+from ..core.models import Assessment, Period
 from ..core.selectors import previous_level
-from ..rulebooks import khtnv_two_years_running
-from .layout import CHUNK, MEMBER_ROW_FIELDS, ORGANIZATION_ROW_FIELDS, Column, Sheet, labels
-from .statistics import award_lists
+from ..core.text import lang
+from ..rulebooks import exclusion_message, khtnv_two_years_running
+from .layout import CHUNK, Column, Sheet, labels
+from .statistics import AWARD_YEARS_RUNNING
+
+# The columns each list reads, in the order of its tuples; the assessments' answers (JSON) stay in the
+# database.
+ORGANIZATION_VALUES = (
+    "classified",
+    "decided_level",
+    "regraded_from",
+    "regrading_reference",
+    "exclusion_reason",
+    "exclusion_rule",
+    "exclusion_values",
+    "exclusion_note",
+    "organization__code",
+    "organization__name",
+    "organization__path",
+    "organization__kind",
+    "organization__sector",
+    "organization__founded_on",
+)
+MEMBER_VALUES = (
+    "classified",
+    "decided_level",
+    "regraded_from",
+    "regrading_reference",
+    "exclusion_reason",
+    "exclusion_rule",
+    "exclusion_values",
+    "exclusion_note",
+    "member__full_name",
+    "member__card_number",
+    "member__date_of_birth",
+    "member__occupation",
+    "member__official_date",
+    "organization__name",
+    "organization__path",
+)
+PERSON_VALUES = (
+    "member__full_name",
+    "member__card_number",
+    "member__date_of_birth",
+    "organization__name",
+    "organization__path",
+)
+MEMBER_ORDER = ("organization__path", "member__sort_key", "pk")
+
+
+def exclusion_text(rule, reason, values, note, language):
+    """Why a subject is not classified, from its stored columns (as Assessment.exclusion_text_in)."""
+    parts = []
+    if rule:
+        parts.append(exclusion_message(rule, reason, values, language))
+    if note:
+        parts.append(note)
+    return "; ".join(parts)
+
+
+def regrading_text(regraded_from, decided_level, reference):
+    """The re-grading from its stored columns (as Assessment.regrading_text)."""
+    if not regraded_from:
+        return ""
+    text = f"{regraded_from} → {decided_level or '…'}"
+    return f"{text} ({reference})" if reference else text
 
 
 class ListSheets:
     """The sheets that list one row per organisation or member."""
+
+    def grassroots_name(self, path):
+        """The name of the grassroots organisation over `path` (a cell's or an organisation's), looked up
+        once per path: the lists repeat the same few hundred cells."""
+        names = self.__dict__.setdefault("_grassroots_names", {})
+        name = names.get(path)
+        if name is None:
+            grassroots = self.grassroots_of(path)
+            name = names[path] = grassroots.name if grassroots else ""
+        return name
+
+    # --- The queries ----------------------------------------------------------------------------
+
+    def organization_rows_query(self):
+        return self._organization_assessments().order_by("organization__path").values_list(*ORGANIZATION_VALUES)
+
+    def member_rows_query(self):
+        return self._member_assessments().order_by(*MEMBER_ORDER).values_list(*MEMBER_VALUES)
+
+    def two_years_query(self):
+        # Only this year's KHTNV can be a second one: the query keeps those, the rule decides.
+        return (
+            self._member_assessments()
+            .filter(classified=True, decided_level=Level.KHTNV)
+            .annotate(previous=previous_level(self.period))
+            .order_by(*MEMBER_ORDER)
+            .values_list(*PERSON_VALUES, "previous", "decided_level")
+        )
+
+    def awards_query(self):
+        return (
+            self._member_assessments()
+            .filter(classified=True, decided_level=Level.HTXSNV)
+            .order_by(*MEMBER_ORDER)
+            .values_list(*PERSON_VALUES, "member_id")
+        )
+
+    def list_queries(self):
+        """The querysets of the four lists: the rows the export writes one per subject."""
+        return [self.organization_rows_query(), self.member_rows_query(), self.two_years_query(), self.awards_query()]
+
+    def award_years(self):
+        """{member id} of this year's HTXSNV who were HTXSNV in each of the years before: one query. The
+        earlier years are the finalised annual periods of the same root organisation."""
+        year = self.period.year
+        earlier_years = set(range(year - AWARD_YEARS_RUNNING + 1, year))
+        earlier = (
+            Assessment.objects.filter(
+                period__organization_id=self.period.organization_id,
+                period__quarter__isnull=True,
+                period__year__in=earlier_years,
+                period__state__in=(Period.State.FINALISED, Period.State.PUBLISHED),
+                member_id__in=self.awards_query().values("member_id"),
+                classified=True,
+                decided_level=Level.HTXSNV,
+            )
+            .values_list("member_id", "period__year")
+            .distinct()
+            .order_by()
+        )
+        years = {}
+        for member_id, earlier_year in earlier:
+            years.setdefault(member_id, set()).add(earlier_year)
+        return {member_id for member_id, seen in years.items() if seen == earlier_years}
+
+    # --- The sheets -----------------------------------------------------------------------------
 
     def organization_list(self):
         columns = [
@@ -30,31 +166,25 @@ class ListSheets:
             Column(_("Reason for not classifying"), 44, wrap=True),
             Column(_("Re-graded"), 30, wrap=True),
         ]
-
         kinds, sectors = labels(Organization.Kind), labels(Organization.Sector)
+        language = lang()
 
         def rows():
-            queryset = (
-                self._organization_assessments()
-                .select_related("organization")
-                .only(*ORGANIZATION_ROW_FIELDS)
-                .order_by("organization__path")
-                .iterator(chunk_size=CHUNK)
-            )
-            for number, assessment in enumerate(queryset, start=1):
-                org = assessment.organization
-                grassroots = self.grassroots_of(org.path)
+            queryset = self.organization_rows_query().iterator(chunk_size=CHUNK)
+            for number, row in enumerate(queryset, start=1):
+                (classified, level, regraded_from, reference, reason, rule, values, note) = row[:8]
+                code, name, path, kind, sector, founded_on = row[8:]
                 yield [
                     number,
-                    org.code,
-                    org.name,
-                    kinds.get(org.kind, org.kind),
-                    sectors.get(org.sector, org.sector),
-                    grassroots.name if grassroots else "",
-                    org.founded_on,
-                    assessment.decided_level if assessment.classified else "",
-                    "" if assessment.classified else assessment.exclusion_text,
-                    assessment.regrading_text,
+                    code,
+                    name,
+                    kinds.get(kind, kind),
+                    sectors.get(sector, sector),
+                    self.grassroots_name(path),
+                    founded_on,
+                    level if classified else "",
+                    "" if classified else exclusion_text(rule, reason, values, note, language),
+                    regrading_text(regraded_from, level, reference),
                 ]
 
         return Sheet(_("List of organisations"), columns, rows())
@@ -69,17 +199,8 @@ class ListSheets:
             Column(_("Grassroots organisation"), 32, wrap=True),
         ]
 
-    def _member_cells(self, number, assessment):
-        member, cell = assessment.member, assessment.organization
-        grassroots = self.grassroots_of(cell.path)
-        return [
-            number,
-            member.full_name,
-            member.card_number,
-            member.date_of_birth,
-            cell.name,
-            grassroots.name if grassroots else "",
-        ]
+    def _person_cells(self, number, full_name, card_number, born, cell_name, cell_path):
+        return [number, full_name, card_number, born, cell_name, self.grassroots_name(cell_path)]
 
     def member_list(self):
         columns = [
@@ -92,24 +213,25 @@ class ListSheets:
         ]
         yes, no = _("yes"), _("no")
         occupations = labels(Member.Occupation)
+        language = lang()
 
         def rows():
-            queryset = (
-                self._member_assessments()
-                .select_related("member", "organization")
-                .only(*MEMBER_ROW_FIELDS)
-                .order_by("organization__path", "member__sort_key", "pk")
-                .iterator(chunk_size=CHUNK)
-            )
-            for number, assessment in enumerate(queryset, start=1):
-                member = assessment.member
+            queryset = self.member_rows_query().iterator(chunk_size=CHUNK)
+            for number, row in enumerate(queryset, start=1):
+                (classified, level, regraded_from, reference, reason, rule, values, note) = row[:8]
+                full_name, card_number, born, occupation, official_date, cell_name, cell_path = row[8:]
                 yield [
-                    *self._member_cells(number, assessment),
-                    occupations.get(member.occupation, member.occupation),
-                    yes if member.official_date is None else no,
-                    assessment.decided_level if assessment.classified else "",
-                    "" if assessment.classified else assessment.exclusion_text,
-                    assessment.regrading_text,
+                    number,
+                    full_name,
+                    card_number,
+                    born,
+                    cell_name,
+                    self.grassroots_name(cell_path),
+                    occupations.get(occupation, occupation),
+                    yes if official_date is None else no,
+                    level if classified else "",
+                    "" if classified else exclusion_text(rule, reason, values, note, language),
+                    regrading_text(regraded_from, level, reference),
                 ]
 
         return Sheet(_("List of members"), columns, rows())
@@ -122,31 +244,23 @@ class ListSheets:
         ]
 
         def rows():
-            # Only this year's KHTNV can be a second one: the query keeps those, the rule decides.
-            queryset = (
-                self._member_assessments()
-                .filter(classified=True, decided_level=Level.KHTNV)
-                .annotate(previous_level=previous_level(self.period))
-                .select_related("member", "organization")
-                .only(*MEMBER_ROW_FIELDS)
-                .order_by("organization__path", "member__sort_key", "pk")
-                .iterator(chunk_size=CHUNK)
-            )
-            running = (a for a in queryset if khtnv_two_years_running(a.previous_level, a.decided_level))
-            for number, assessment in enumerate(running, start=1):
-                yield [*self._member_cells(number, assessment), assessment.previous_level, assessment.decided_level]
+            queryset = self.two_years_query().iterator(chunk_size=CHUNK)
+            running = (row for row in queryset if khtnv_two_years_running(row[5], row[6]))
+            for number, row in enumerate(running, start=1):
+                yield [*self._person_cells(number, *row[:5]), row[5], row[6]]
 
         return Sheet(_("KHTNV two years running"), columns, rows())
 
     def awards(self):
         """The members eligible for an award (R2018-AWARD): this year's HTXSNV, and whether it is their
         fifth HTXSNV year running."""
-        lists = award_lists(self.period, self.organization)
+        year = self.period.year
+        first_year = year - AWARD_YEARS_RUNNING + 1
         columns = [
             *self._member_columns(),
-            Column(_("Level %(year)s") % {"year": self.period.year}, 11),
+            Column(_("Level %(year)s") % {"year": year}, 11),
             Column(
-                _("HTXSNV five years running (%(first)s–%(year)s)") % {"first": lists.first_year, "year": lists.year},
+                _("HTXSNV five years running (%(first)s–%(year)s)") % {"first": first_year, "year": year},
                 16,
                 wrap=True,
             ),
@@ -154,11 +268,9 @@ class ListSheets:
         yes = _("yes")
 
         def rows():
-            for number, assessment in enumerate(lists.this_year, start=1):
-                yield [
-                    *self._member_cells(number, assessment),
-                    assessment.decided_level,
-                    yes if assessment.running else "",
-                ]
+            running = self.award_years()
+            queryset = self.awards_query().iterator(chunk_size=CHUNK)
+            for number, row in enumerate(queryset, start=1):
+                yield [*self._person_cells(number, *row[:5]), Level.HTXSNV.value, yes if row[5] in running else ""]
 
         return Sheet(_("Eligible for awards"), columns, rows())

@@ -1,24 +1,31 @@
-"""Writing the year-end workbook: the sheets streamed into a write-only openpyxl workbook, each set up
-to print on A4."""
+"""Writing the year-end workbook: the sheets streamed row by row into an XlsxWriter workbook in
+constant-memory mode, each set up to print on A4.
 
+Why XlsxWriter: on the same plain rows it writes a cell in about half of openpyxl's write-only time, it
+streams (one row in memory per sheet), and it keeps the whole layout: widths, the frozen header row,
+wrapped rows of their own height, number formats, the page setup, header and footer
+(`bench/export_writers.py` compares the writers). The rows come as plain values (`lists.py`), their
+queries run in one read transaction with PostgreSQL's JIT off (it compiles the summary's grouped query
+for longer than the query runs), and the garbage collector is paused while the rows stream: it finds no
+cycle in them, and its passes over the young rows cost a third of the time.
+"""
+
+import gc
+import os
+import tempfile
 import textwrap
+from contextlib import contextmanager
 
+import xlsxwriter
+from django.db import connections, router, transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
 
+from ..core.models import Assessment
 from .layout import (
     BOLD_WIDTH,
     CHARS_PER_WIDTH,
     DATE_FORMAT,
-    HEADER_ALIGNMENT,
-    HEADER_BORDER,
-    HEADER_FILL,
-    HEADER_FONT,
+    HEADER_FORMAT,
     HEADER_NAME_LENGTH,
     HEADER_PADDING,
     LINE_HEIGHT,
@@ -29,23 +36,17 @@ from .layout import (
 )
 from .sheets import YearEndExport
 
+A4 = 9  # Excel's paper size code
 
-def _cell(ws, value, column, alignment=None):
-    """A styled cell: the number format of dates and percentages, the alignment of a multi-line row."""
-    cell = WriteOnlyCell(ws, value=value)
-    if column.kind == "percent":
-        cell.number_format = PERCENT_FORMAT
-    elif column.kind == "date":
-        cell.number_format = DATE_FORMAT
-    if alignment is not None:
-        cell.alignment = alignment
-    return cell
-
-
-def _header_cell(ws, column):
-    cell = WriteOnlyCell(ws, value=neutralise(column.header))
-    cell.font, cell.alignment, cell.fill, cell.border = HEADER_FONT, HEADER_ALIGNMENT, HEADER_FILL, HEADER_BORDER
-    return cell
+# The writer's options: text is text (a value beginning with "=" is never read as a formula, nor a
+# string as a number or a link), dates in the day-first format, and rows flushed to disk as written.
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+    "default_date_format": DATE_FORMAT,
+}
 
 
 def line_count(text, width):
@@ -57,8 +58,11 @@ def line_count(text, width):
 
 
 def header_footer_text(text):
-    """Text for a page header or footer, where & starts a code (&P the page number) and && is an &."""
-    return str(text).replace("&", "&&")
+    """Text for a page header or footer, where & starts a code (&P the page number) and && is an &.
+
+    An "&G" would be read as a picture's place (and the writer drops a header whose pictures are
+    missing): an invisible word joiner keeps the G apart."""
+    return str(text).replace("&", "&&").replace("&&G", "&&\u2060G")
 
 
 def sized(points, text):
@@ -71,65 +75,131 @@ def print_setup(ws, sheet, organization, period):
 
     The title goes in the page header (the organisation on the left, the sheet's subject in the middle,
     the period on the right), so that the table still begins on the first row for whoever reads the file
-    with a program. The fit to the page is a sheet property, written before the first row: call this
-    before `ws.append`.
+    with a program.
     """
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages tall as needed
-    ws.page_margins = PageMargins(**PAGE_MARGINS)
-    ws.print_options.gridLines = True
-    ws.print_options.horizontalCentered = True
-    ws.print_title_rows = "1:1"
-    ws.oddHeader.left.text = sized(10, header_footer_text(organization.name[:HEADER_NAME_LENGTH]))
-    ws.oddHeader.center.text = sized(12, "&B" + header_footer_text(sheet.subject))
-    ws.oddHeader.right.text = sized(10, header_footer_text(period))
+    ws.set_landscape()
+    ws.set_paper(A4)
+    ws.fit_to_pages(1, 0)  # as many pages tall as needed
+    margins = {side: PAGE_MARGINS[side] for side in ("left", "right", "top", "bottom")}
+    ws.set_margins(**margins)
+    ws.hide_gridlines(0)  # printed too
+    ws.center_horizontally()
+    ws.repeat_rows(0)
+    left = sized(10, header_footer_text(organization.name[:HEADER_NAME_LENGTH]))
+    center = sized(12, "&B" + header_footer_text(sheet.subject))
+    right = sized(10, header_footer_text(period))
+    ws.set_header(f"&L{left}&C{center}&R{right}", {"margin": PAGE_MARGINS["header"]})
     # The pagination's words ("Trang 2 / 9"), with the codes of the page number and the page count.
     page = header_footer_text(_("Page %(number)s of %(total)s")) % {"number": "&P", "total": "&N"}
-    ws.oddFooter.center.text = sized(9, page)
+    ws.set_footer(f"&C{sized(9, page)}", {"margin": PAGE_MARGINS["footer"]})
 
 
-def write_workbook(period, organization, target):
-    """Write the seven sheets to `target` (a path or a binary file); return {sheet title: data rows}."""
-    export = YearEndExport(period, organization)
-    workbook = Workbook(write_only=True)
-    workbook.properties.title = f"{period} – {organization.name}"
-    written = {}
-    for sheet in export.sheets():
-        ws = workbook.create_sheet(sheet.title)
-        columns = sheet.columns
-        # Write-only sheets take the frozen pane, the widths and the fit to the page only before their
-        # first row, and a row's height only before it is written.
-        ws.freeze_panes = "A2"
-        for index, column in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = column.width
-        print_setup(ws, sheet, organization, period)
-        header_lines = max(line_count(column.header, column.width * BOLD_WIDTH) for column in columns)
-        ws.row_dimensions[1].height = header_lines * LINE_HEIGHT + HEADER_PADDING
-        ws.append([_header_cell(ws, column) for column in columns])
-        count = 0
-        # Only dates and percentages need a styled cell; plain values are cheaper to stream.
-        styled = [i for i, column in enumerate(columns) if column.kind in ("percent", "date")]
-        wrapped = [i for i, column in enumerate(columns) if column.wrap]
-        for number, row in enumerate(sheet.rows, start=2):
-            values = [neutralise(value) if isinstance(value, str) else value for value in row]
-            lines = max(
-                (line_count(values[i], columns[i].width) for i in wrapped if isinstance(values[i], str)), default=1
-            )
-            if lines > 1:
-                # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file: the row
-                # gets its height here, and it is dropped once written so that memory stays flat.
-                ws.row_dimensions[number].height = lines * LINE_HEIGHT
-                values = [_cell(ws, value, column, WRAPPED) for value, column in zip(values, columns, strict=True)]
-            else:
-                for i in styled:
-                    values[i] = _cell(ws, values[i], columns[i])
-            ws.append(values)
-            if lines > 1:
-                del ws.row_dimensions[number]
-            count += 1
-        written[sheet.title] = count
-    workbook.save(target)
+class Formats:
+    """The workbook's formats, made once: a column's number format, and the same wrapped."""
+
+    def __init__(self, workbook):
+        self.header = workbook.add_format(HEADER_FORMAT)
+        self.column = {
+            "percent": workbook.add_format({"num_format": PERCENT_FORMAT}),
+            "date": workbook.add_format({"num_format": DATE_FORMAT}),
+        }
+        self.wrapped = {
+            "text": workbook.add_format(WRAPPED),
+            "number": workbook.add_format(WRAPPED),
+            "percent": workbook.add_format({**WRAPPED, "num_format": PERCENT_FORMAT}),
+            "date": workbook.add_format({**WRAPPED, "num_format": DATE_FORMAT}),
+        }
+
+
+def write_sheet(workbook, formats, sheet, organization, period):
+    """One sheet: its layout, then its rows as they come; returns the number of data rows."""
+    ws = workbook.add_worksheet(sheet.title)
+    columns = sheet.columns
+    for index, column in enumerate(columns):
+        ws.set_column(index, index, column.width, formats.column.get(column.kind))
+    ws.freeze_panes(1, 0)
+    print_setup(ws, sheet, organization, period)
+    header_lines = max(line_count(column.header, column.width * BOLD_WIDTH) for column in columns)
+    ws.set_row(0, header_lines * LINE_HEIGHT + HEADER_PADDING)
+    ws.write_row(0, 0, [neutralise(column.header) for column in columns], formats.header)
+    # Dates and percentages take their column's format; a row of several lines gets its height and its
+    # cells a wrapped format (a row's own format would hide the columns' number formats).
+    wrapped = [(i, max(int(column.width * CHARS_PER_WIDTH), 1)) for i, column in enumerate(columns) if column.wrap]
+    wrapped_formats = [formats.wrapped[column.kind] for column in columns]
+    write_row, write, set_row = ws.write_row, ws.write, ws.set_row
+    count = 0
+    for number, row in enumerate(sheet.rows, start=1):
+        values = [neutralise(value) if isinstance(value, str) else value for value in row]
+        lines = 1
+        for i, chars in wrapped:
+            value = values[i]
+            if isinstance(value, str) and len(value) > chars:
+                lines = max(lines, len(textwrap.wrap(value, width=chars)))
+        if lines > 1:
+            # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
+            set_row(number, lines * LINE_HEIGHT)
+            for col, (value, cell_format) in enumerate(zip(values, wrapped_formats, strict=True)):
+                write(number, col, value, cell_format)
+        else:
+            write_row(number, 0, values)
+        count += 1
+    return count
+
+
+@contextmanager
+def collector_paused():
+    """The garbage collector off, the objects already there frozen out of its sight, and both restored
+    afterwards, also on an error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def report_transaction(using):
+    """A read transaction for a report's queries, with PostgreSQL's JIT off inside it. Inside a caller's
+    transaction, a savepoint: an error here leaves the caller's transaction usable (to record it)."""
+    with transaction.atomic(using=using):
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def write_workbook(period, organization, target, *, progress=None):
+    """Write the seven sheets to `target` (a path or a binary file); return {sheet title: data rows}.
+
+    `progress`, if given, is called as progress(done, total) with the sheets written so far: (0, 7)
+    before the first, (7, 7) once the file is complete. It is called between the sheets' transactions,
+    so that what it writes (a job's progress) is seen at once."""
+    using = router.db_for_read(Assessment)
+    if isinstance(target, os.PathLike):
+        target = os.fspath(target)
+    sheets = YearEndExport(period, organization).sheets()  # headers and row generators: no query yet
+    total = len(sheets)
+    if progress:
+        progress(0, total)
+    # The sheets' rows wait in temporary files of a directory of their own until the file is assembled:
+    # the directory goes when the export ends, also on an error (and no half file is assembled then).
+    with collector_paused(), tempfile.TemporaryDirectory(prefix="export-") as scratch:
+        workbook = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+        workbook.set_properties({"title": f"{period} – {organization.name}"})
+        formats = Formats(workbook)
+        written = {}
+        for done, sheet in enumerate(sheets, start=1):
+            # A sheet's queries run while its rows are written: one transaction per sheet.
+            with report_transaction(using):
+                written[sheet.title] = write_sheet(workbook, formats, sheet, organization, period)
+            if progress and done < total:
+                progress(done, total)
+        workbook.close()
+    if progress:
+        progress(total, total)
     return written

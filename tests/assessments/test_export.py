@@ -1,6 +1,8 @@
 """The year-end spreadsheets: each sheet read back and checked against the database."""
 
+import csv
 import datetime
+import gc
 import io
 import re
 import shutil
@@ -8,6 +10,7 @@ import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
@@ -17,7 +20,7 @@ from assessments.core import services
 from assessments.models import Assessment, Period
 from assessments.outputs.layout import neutralise, sheet_title
 from assessments.outputs.sheets import YearEndExport
-from assessments.outputs.workbook import line_count, sized, write_workbook
+from assessments.outputs.workbook import header_footer_text, line_count, sized, write_workbook
 from demo.catalogue import COMMITTEES, GRASSROOTS_CELLS
 from jobs.views import XLSX
 from members.models import Member
@@ -293,12 +296,19 @@ def _total_label():
 
 # The export's queries, whatever the size: the grassroots organisations, the organisations per sector,
 # the members per cell, the list of organisations, the list of members, the KHTNV two years running, and
-# the award list (this year's HTXSNV, and their HTXSNV of the four years before).
+# the award list (this year's HTXSNV, and their HTXSNV of the four years before). Each sheet is read in
+# a transaction of its own: here, inside the test's, a savepoint and its release, and on PostgreSQL the
+# JIT turned off in it.
 EXPORT_QUERIES = 8
 
 
+def export_queries():
+    per_sheet = 3 if connection.vendor == "postgresql" else 2
+    return EXPORT_QUERIES + SHEETS * per_sheet
+
+
 def test_the_query_count_does_not_grow_with_the_data(period, city, personas, django_assert_num_queries):
-    with django_assert_num_queries(EXPORT_QUERIES):
+    with django_assert_num_queries(export_queries()):
         small = workbook_for(period, city.city)
     # A bigger city: a new grassroots committee with two cells and 30 more members, a new year.
     committee = OrganizationFactory(
@@ -310,7 +320,7 @@ def test_the_query_count_does_not_grow_with_the_data(period, city, personas, dja
     bigger = open_period(city, personas, 2027)
     committee.refresh_from_db()
     decide(bigger, committee, personas.board, ["HTTNV"] * 30)
-    with django_assert_num_queries(EXPORT_QUERIES):
+    with django_assert_num_queries(export_queries()):
         large = workbook_for(bigger, city.city)
     assert len(rows_of(large, 3)) - 1 == 40 > len(rows_of(small, 3)) - 1
 
@@ -368,8 +378,9 @@ def test_every_sheet_prints_on_a4_landscape_one_page_wide(period, city):
         setup = ws.page_setup
         assert (setup.orientation, setup.paperSize) == ("landscape", 9), ws.title  # 9: A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-        # One page wide; 0 pages tall means as many as needed (left out, it would mean 1).
-        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+        # One page wide (1 is the file format's default, which the writer leaves out); 0 pages tall means
+        # as many as needed (left out, it would mean 1).
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0)
         assert ws.print_title_rows == "$1:$1"
         assert ws.print_options.gridLines is True
         assert 0.25 <= ws.page_margins.left <= 0.75 and ws.page_margins.top > ws.page_margins.header
@@ -520,3 +531,153 @@ def test_libreoffice_prints_the_summary_sheets_on_a_few_landscape_a4_pages(demo_
     member_pages = [page for page in text.split("\f") if "List of members" in page]
     assert len(member_pages) == pages["List of members"]
     assert all("No." in page and "Reason for not classifying" in page for page in member_pages)
+
+
+# --- The writer, the progress, the collector ---------------------------------------------------------
+
+
+def test_the_workbook_holds_every_row_of_the_sheets_with_their_layout(period, city):
+    """XlsxWriter's file read back: the values the sheets produce (text neutralised, dates as dates),
+    the column widths and number formats, the grey bold header, the wrapped rows' heights."""
+    workbook = load_workbook(_saved(period, city.city))
+    sheets = YearEndExport(period, city.city).sheets()
+    assert workbook.properties.title == f"{period} – {city.city.name}"
+    for ws, sheet in zip(workbook.worksheets, sheets, strict=True):
+        assert ws.title == sheet.title
+        expected = [[neutralise(c.header) for c in sheet.columns]]
+        for row in sheet.rows:
+            cells = [neutralise(v) if isinstance(v, str) else v for v in row]
+            expected.append(
+                [datetime.datetime.combine(v, datetime.time()) if isinstance(v, datetime.date) else v for v in cells]
+            )
+        written = [[plain(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        assert written == [[plain(v) for v in row] for row in expected], ws.title
+        header = ws["A1"]
+        assert header.fill.fgColor.rgb.endswith("D9D9D9") and header.border.bottom.style == "thin"
+        assert header.alignment.horizontal == "center" and header.font.name == "Calibri"
+        # A run of columns of one width is stored once, from its first column to its last.
+        widths = {
+            index: dimension.width
+            for dimension in ws.column_dimensions.values()
+            for index in range(dimension.min, dimension.max + 1)
+        }
+        for index, column in enumerate(sheet.columns, start=1):
+            # The writer stores the width Excel shows (the digits' width plus the cell's padding).
+            assert column.width <= widths[index] <= column.width + 1, (ws.title, index)
+            if column.kind in ("date", "percent"):
+                cells = (ws.cell(row=r, column=index) for r in range(2, ws.max_row + 1))
+                formats = {cell.number_format for cell in cells if cell.value is not None}
+                assert formats <= {DATE if column.kind == "date" else PERCENT}, (ws.title, column.header)
+        assert ws.page_margins.header == 0.3 and ws.page_margins.footer == 0.3
+
+
+DATE, PERCENT = "dd/mm/yyyy", "0.0%"
+
+
+def plain(value):
+    """A cell's value as compared: an empty text as no value, a number to 12 significant digits (the
+    file keeps 16)."""
+    if value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(f"{value:.12g}")
+    return value
+
+
+def test_the_progress_is_told_each_sheet_and_reaches_the_total(period, city):
+    calls = []
+    depth = len(connection.atomic_blocks)
+
+    def progress(done, total):
+        calls.append((done, total, gc.isenabled(), len(connection.atomic_blocks)))
+
+    written = write_workbook(period, city.city, io.BytesIO(), progress=progress)
+    assert [(done, total) for done, total, *_ in calls] == [(n, SHEETS) for n in range(SHEETS + 1)]
+    assert len(written) == SHEETS
+    # The collector is paused while the rows are written, and back on once the file is complete.
+    assert [enabled for _, _, enabled, _ in calls] == [True] + [False] * (SHEETS - 1) + [True]
+    assert gc.isenabled()
+    # Called between the sheets' transactions: a job's progress written there is seen at once.
+    assert {blocks for *_, blocks in calls} == {depth}
+
+
+def test_the_sheets_queries_run_with_the_jit_off_on_postgresql(period, city, monkeypatch):
+    seen = []
+
+    def watched(self):
+        sheet = original(self)
+        rows = sheet.rows
+
+        def watching():
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW jit" if connection.vendor == "postgresql" else "SELECT 'no jit'")
+                seen.append(cursor.fetchone()[0])
+            yield from rows
+
+        sheet.rows = watching()
+        return sheet
+
+    original = YearEndExport.member_list
+    monkeypatch.setattr(YearEndExport, "member_list", watched)
+    write_workbook(period, city.city, io.BytesIO())
+    assert seen == (["off"] if connection.vendor == "postgresql" else ["no jit"])
+
+
+def test_an_error_while_writing_restores_the_collector_and_leaves_no_file(period, city, monkeypatch):
+    def failing_rows(self):
+        sheet = original(self)
+        first = next(sheet.rows)
+
+        def rows():
+            yield first
+            raise RuntimeError("the database went away")
+
+        sheet.rows = rows()
+        return sheet
+
+    original = YearEndExport.member_list
+    monkeypatch.setattr(YearEndExport, "member_list", failing_rows)
+    frozen = gc.get_freeze_count()
+    buffer = io.BytesIO()
+    with pytest.raises(RuntimeError, match="went away"):
+        write_workbook(period, city.city, buffer)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert buffer.getvalue() == b""
+    # The same after an error with the collector already off: it stays off.
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError):
+            write_workbook(period, city.city, io.BytesIO())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_header_keeps_an_ampersand_before_a_g():
+    assert header_footer_text("A&G") == "A&&\u2060G"
+    assert header_footer_text("Tom & Jerry") == "Tom && Jerry"
+
+
+needs_soffice = pytest.mark.skipif(not LIBREOFFICE, reason="needs LibreOffice (soffice) on PATH")
+
+
+@needs_soffice
+def test_libreoffice_reads_every_member_of_the_list(period, city, tmp_path):
+    xlsx = tmp_path / "year-end.xlsx"
+    write_workbook(period, city.city, xlsx)
+    profile = (tmp_path / "libreoffice-profile").as_uri()
+    # The filter's options: comma-separated, UTF-8, the 4th sheet (the list of members).
+    options = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,4"
+    command = [LIBREOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to", options]
+    result = subprocess.run(
+        [*command, "--outdir", str(tmp_path), str(xlsx)], capture_output=True, text=True, timeout=180
+    )
+    converted = list(tmp_path.glob("*.csv"))
+    assert converted, result.stdout + result.stderr
+    with converted[0].open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    expected = rows_of(workbook_for(period, city.city), 3)
+    assert rows[0] == expected[0]
+    assert len(rows) == len(expected) > 1
+    assert [row[1] for row in rows[1:]] == [row[1] for row in expected[1:]]
+    assert '\'=HYPERLINK("http://evil")' in {row[1] for row in rows}
