@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from config.routers import reports_on_replica
 from jobs import registry
 from jobs.models import Job
 from organizations import policy
@@ -79,7 +80,9 @@ def run_export(job: Job, progress) -> dict:
     handle, partial = tempfile.mkstemp(dir=directory, prefix=f"{job.public_id}-", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as target:
-            written = registry.call_with_progress(write_workbook, progress, job.period, job.organization, target)
+            # Read-only: on the replica when there is one (config/routers.py).
+            with reports_on_replica():
+                written = registry.call_with_progress(write_workbook, progress, job.period, job.organization, target)
         final = directory / f"{job.public_id}.xlsx"
         os.replace(partial, final)
     except BaseException:

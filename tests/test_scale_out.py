@@ -106,3 +106,44 @@ def test_migrate_prepares_the_shared_cache_table():
         call_command("migrate", verbosity=0)
         with connection.cursor() as cursor:
             assert "django_cache" in connection.introspection.table_names(cursor)
+
+
+@override_settings(REPORTS_ON_REPLICA=True)
+@pytest.mark.django_db(databases=[DEFAULT_DB_ALIAS, REPLICA], transaction=True)
+def test_the_statistics_page_reads_its_figures_on_the_replica(client, city, personas):
+    """The board's statistics page: the access check reads the primary, the figures the replica."""
+    import datetime
+
+    from django.urls import reverse
+
+    from assessments.core import services
+    from assessments.models import Period
+
+    period = Period.objects.create(organization=city.city, year=datetime.date.today().year, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    client.force_login(personas.board)
+    replica_side, primary_side = CaptureQueriesContext(connections[REPLICA]), CaptureQueriesContext(connection)
+    with replica_side, primary_side:
+        response = client.get(reverse("assessments:stats", args=[period.public_id, city.city.code]))
+    assert response.status_code == 200
+    assert "assessments_assessment" in " ".join(q["sql"] for q in replica_side.captured_queries)
+    assert "assessments_assessment" not in " ".join(q["sql"] for q in primary_side.captured_queries)
+
+
+@override_settings(REPORTS_ON_REPLICA=True)
+@pytest.mark.django_db(databases=[DEFAULT_DB_ALIAS, REPLICA], transaction=True)
+def test_the_export_reads_its_rows_on_the_replica(city, personas, tmp_path):
+    """The year-end workbook as the export job writes it: every row read on the replica."""
+    import datetime
+
+    from assessments.core import services
+    from assessments.models import Period
+    from assessments.outputs.workbook import write_workbook
+
+    period = Period.objects.create(organization=city.city, year=datetime.date.today().year, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    replica_side, primary_side = CaptureQueriesContext(connections[REPLICA]), CaptureQueriesContext(connection)
+    with replica_side, primary_side, reports_on_replica():
+        write_workbook(period, city.city, tmp_path / "year.xlsx")
+    assert "assessments_assessment" in " ".join(q["sql"] for q in replica_side.captured_queries)
+    assert not primary_side.captured_queries

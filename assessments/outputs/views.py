@@ -7,6 +7,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.routers import reports_on_replica
 from jobs import selectors as job_selectors
 from jobs import services as job_services
 from jobs.models import Job
@@ -66,8 +67,11 @@ def stats(request, period_id, code):
     """Progress per organisation (a page of the children), the distribution of levels and the years
     before, and the award lists a page at a time, for a manager."""
     period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
-    figures = statistics.stats_for(period, organization, request.GET.get("page"))
-    awards = statistics.award_pages(period, organization, request.GET.get("awards"), request.GET.get("running"))
+    # Read-only figures: on the replica when there is one (config/routers.py); the access check above
+    # read the primary.
+    with reports_on_replica():
+        figures = statistics.stats_for(period, organization, request.GET.get("page"))
+        awards = statistics.award_pages(period, organization, request.GET.get("awards"), request.GET.get("running"))
     _page_links(request, awards.this_year, "awards")
     _page_links(request, awards.years_running, "running")
     context = {
