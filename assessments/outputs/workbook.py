@@ -10,16 +10,15 @@ for longer than the query runs), and the garbage collector is paused while the r
 cycle in them, and its passes over the young rows cost a third of the time.
 """
 
-import gc
 import os
 import tempfile
 import textwrap
-from contextlib import contextmanager
 
 import xlsxwriter
-from django.db import connections, router, transaction
+from django.db import router
 from django.utils.translation import gettext as _
 
+from ..core.bulk import frozen_gc, report_transaction
 from ..core.models import Assessment
 from .layout import (
     BOLD_WIDTH,
@@ -146,33 +145,6 @@ def write_sheet(workbook, formats, sheet, organization, period):
     return count
 
 
-@contextmanager
-def collector_paused():
-    """The garbage collector off, the objects already there frozen out of its sight, and both restored
-    afterwards, also on an error."""
-    enabled = gc.isenabled()
-    gc.disable()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
-def report_transaction(using):
-    """A read transaction for a report's queries, with PostgreSQL's JIT off inside it. Inside a caller's
-    transaction, a savepoint: an error here leaves the caller's transaction usable (to record it)."""
-    with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-        yield
-
-
 def write_workbook(period, organization, target, *, progress=None):
     """Write the seven sheets to `target` (a path or a binary file); return {sheet title: data rows}.
 
@@ -188,7 +160,7 @@ def write_workbook(period, organization, target, *, progress=None):
         progress(0, total)
     # The sheets' rows wait in temporary files of a directory of their own until the file is assembled:
     # the directory goes when the export ends, also on an error (and no half file is assembled then).
-    with collector_paused(), tempfile.TemporaryDirectory(prefix="export-") as scratch:
+    with frozen_gc(), tempfile.TemporaryDirectory(prefix="export-") as scratch:
         workbook = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         workbook.set_properties({"title": f"{period} – {organization.name}"})
         formats = Formats(workbook)
