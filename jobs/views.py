@@ -26,8 +26,11 @@ def detail(request, public_id):
 @require_GET
 @login_required
 def progress(request, public_id):
-    """The progress fragment: the page polls it every 2 s while the job is queued or running."""
+    """The progress fragment: the page polls it every 2 s while the job is queued or running. Opened
+    by itself (a bookmark, a reloaded address), it is the job's whole page instead."""
     job = selectors.get_job_for_user(request.user, public_id)
+    if not request.htmx:
+        return redirect("jobs:detail", public_id=job.public_id)
     return render(request, "jobs/_progress.html", {"job": job})
 
 

@@ -236,8 +236,9 @@ MATRIX = {
         (302, 404, 404, 404, 404, 200, 404, 200),
     ),
     "jobs:progress": (
+        # Without htmx, to the job's whole page.
         lambda p, c: reverse("jobs:progress", args=[committee_a_export(p, c).public_id]),
-        (302, 404, 404, 404, 404, 200, 404, 200),
+        (302, 404, 404, 404, 404, 302, 404, 302),
     ),
     "jobs:download": (
         lambda p, c: reverse("jobs:download", args=[committee_a_export(p, c, done=True).public_id]),

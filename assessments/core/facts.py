@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from members.models import (
     CivilServiceRating,
@@ -125,7 +125,7 @@ MEMBER_COLUMNS = (
 MemberRow = namedtuple("MemberRow", MEMBER_COLUMNS)
 
 
-def member_rows(queryset) -> list[MemberRow]:
+def member_rows(queryset: QuerySet[Member]) -> list[MemberRow]:
     """The members of `queryset` as MemberRow tuples (what `member_facts_for` reads): one query."""
     return [MemberRow(*values) for values in queryset.values_list(*MEMBER_COLUMNS)]
 

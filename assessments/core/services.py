@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from organizations.policy import SystemActor
 
-    from ..rulebooks import Exclusion
+    from ..rulebooks import Exclusion, Parameters, Rulebook
 
 
 def _check(
@@ -106,7 +106,7 @@ OPENING_COLUMNS = (
 
 
 def opening_rows(
-    period: Period, rulebook, params, reference_date: datetime.date
+    period: Period, rulebook: Rulebook, params: Parameters, reference_date: datetime.date
 ) -> tuple[list[tuple], dict[str, int], list[tuple[str, Exclusion]]]:
     """(rows of OPENING_COLUMNS, {subject kind: count}, [(subject name, Exclusion)]) of the assessments
     opening `period` writes: one for every current member under its organisation (as a leader or a

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from assessments.core import services as opening
 from assessments.models import Assessment, AuditEntry, Period
 from jobs import services
 from jobs.models import Job
@@ -22,15 +23,15 @@ def start_open(period, user):
 
 
 def fail_after_writing(monkeypatch, error):
-    """The opening's bulk insert writes its rows, then the worker "dies" (raises) before the commit."""
-    original = Assessment.objects.bulk_create
+    """The opening's stream of rows is written, then the worker "dies" (raises) before the commit."""
+    original = opening.insert_rows
 
     def writes_then_raises(*args, **kwargs):
         original(*args, **kwargs)
         assert Assessment.objects.exists()  # written, inside the opening's transaction
         raise error
 
-    monkeypatch.setattr(Assessment.objects, "bulk_create", writes_then_raises)
+    monkeypatch.setattr(opening, "insert_rows", writes_then_raises)
 
 
 def test_an_opening_that_fails_in_the_middle_leaves_nothing(period, personas, monkeypatch):

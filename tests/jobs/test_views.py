@@ -24,16 +24,19 @@ def test_a_running_job_polls_its_progress_every_two_seconds(opened, personas, ci
     assert f'hx-get="{progress_url}"' in page and 'hx-trigger="every 2s"' in page
     assert "pct-25" in page and 'aria-valuenow="25"' in page and "Trang tính 2" in page
     assert reverse("jobs:cancel", args=[job.public_id]) in page
-    fragment = client.get(progress_url).content.decode()
+    fragment = client.get(progress_url, headers={"HX-Request": "true"}).content.decode()
     assert fragment.startswith('<div id="job-progress"') and "every 2s" in fragment
     assert "<html" not in fragment
+    # The fragment's address opened by itself is the job's whole page.
+    assert client.get(progress_url).url == reverse("jobs:detail", args=[job.public_id])
 
 
 def test_a_finished_job_stops_polling_and_offers_its_file(opened, personas, city, client_for):
     job = export_job(opened, personas.officer_a, city.committee_a)
     run_jobs()
     client = client_for(personas.officer_a)
-    fragment = client.get(reverse("jobs:progress", args=[job.public_id])).content.decode()
+    fragment = client.get(reverse("jobs:progress", args=[job.public_id]), headers={"HX-Request": "true"})
+    fragment = fragment.content.decode()
     assert "hx-trigger" not in fragment and "pct-100" in fragment
     assert reverse("jobs:download", args=[job.public_id]) in fragment
     assert reverse("jobs:cancel", args=[job.public_id]) not in fragment
