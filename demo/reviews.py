@@ -171,6 +171,8 @@ def delete_reviews():
     The audit trail refuses deletes through the application (and, on PostgreSQL, through a trigger);
     emptying the tables is the one way, and it is meant for a demo database."""
     tables = [
+        # The background jobs refer to the periods (their files stay on disk, unreferenced).
+        "jobs_job",
         # The meetings and ballots refer to the assessments and periods: they go first.
         "assessments_votermark",
         "assessments_ballottally",
