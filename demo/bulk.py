@@ -155,22 +155,17 @@ def update_rows(model, columns, rows):
     return count
 
 
-def next_id(model):
-    """The first primary key to give new rows of `model` explicitly (after the highest one); call
-    `advance_sequence(model)` once they are written, so that later inserts carry on after them."""
+def reserve_ids(model, count):
+    """`count` primary keys for new rows of `model`, to give them explicitly (so that the rows can
+    refer to each other before they are written). On PostgreSQL they are drawn from the table's own
+    sequence, which needs no more than the application role's right to use it; on SQLite they follow
+    the highest key."""
+    if connection.vendor == "postgresql":
+        table, pk = model._meta.db_table, model._meta.pk.column
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
     highest = model.objects.aggregate(models.Max("pk"))["pk__max"] or 0
-    return highest + 1
-
-
-def advance_sequence(model):
-    """After rows with explicit keys: PostgreSQL's sequence carries on after the highest key (SQLite's
-    AUTOINCREMENT-less rowid does by itself)."""
-    if connection.vendor != "postgresql":
-        return
-    table, pk = model._meta.db_table, model._meta.pk.column
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE((SELECT MAX({connection.ops.quote_name(pk)}) "
-            f"FROM {connection.ops.quote_name(table)}), 1))",
-            [table, pk],
-        )
+    return list(range(highest + 1, highest + 1 + count))

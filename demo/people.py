@@ -17,7 +17,7 @@ from datetime import timedelta
 from members.models import Member
 from organizations.vietnamese import fold, name_sort_key
 
-from .bulk import advance_sequence, insert_rows, next_id
+from .bulk import insert_rows, reserve_ids
 from .catalogue import (
     AGES,
     FAMILY_NAMES,
@@ -167,12 +167,9 @@ class Population:
         self._statuses()
         for crowd in self.by_cell.values():
             self._posts(crowd)
-        first = next_id(Member)
-        for number, person in enumerate(self.people):
-            person.member.id = first + number
-        count = insert_rows(Member, MEMBER_COLUMNS, member_rows(person.member for person in self.people))
-        advance_sequence(Member)
-        return count
+        for person, pk in zip(self.people, reserve_ids(Member, len(self.people)), strict=True):
+            person.member.id = pk
+        return insert_rows(Member, MEMBER_COLUMNS, member_rows(person.member for person in self.people))
 
     def secretary(self, cell):
         """The saved Member who is the secretary of the planned `cell`."""
