@@ -14,12 +14,11 @@ from members.models import Member
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.models import Assessment, Period
 from ..core.selectors import previous_level
 from ..core.text import lang
 from ..rulebooks import exclusion_message, khtnv_two_years_running
 from .layout import CHUNK, Column, Sheet, labels
-from .statistics import AWARD_YEARS_RUNNING
+from .statistics import AWARD_YEARS_RUNNING, years_running_ids
 
 # The columns each list reads, in the order of its tuples; the assessments' answers (JSON) stay in the
 # database.
@@ -128,28 +127,8 @@ class ListSheets:
         return [self.organization_rows_query(), self.member_rows_query(), self.two_years_query(), self.awards_query()]
 
     def award_years(self):
-        """{member id} of this year's HTXSNV who were HTXSNV in each of the years before: one query. The
-        earlier years are the finalised annual periods of the same root organisation."""
-        year = self.period.year
-        earlier_years = set(range(year - AWARD_YEARS_RUNNING + 1, year))
-        earlier = (
-            Assessment.objects.filter(
-                period__organization_id=self.period.organization_id,
-                period__quarter__isnull=True,
-                period__year__in=earlier_years,
-                period__state__in=(Period.State.FINALISED, Period.State.PUBLISHED),
-                member_id__in=self.awards_query().values("member_id"),
-                classified=True,
-                decided_level=Level.HTXSNV,
-            )
-            .values_list("member_id", "period__year")
-            .distinct()
-            .order_by()
-        )
-        years = {}
-        for member_id, earlier_year in earlier:
-            years.setdefault(member_id, set()).add(earlier_year)
-        return {member_id for member_id, seen in years.items() if seen == earlier_years}
+        """{member id} of this year's HTXSNV who were HTXSNV in each of the years before: one query."""
+        return set(years_running_ids(self.period, self.awards_query()).values_list("member_id", flat=True))
 
     # --- The sheets -----------------------------------------------------------------------------
 

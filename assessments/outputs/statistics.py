@@ -230,95 +230,12 @@ def chart_data(stats: Stats) -> dict[str, Any]:
 AWARD_YEARS_RUNNING = 5
 
 
-@dataclass
-class AwardLists:
-    """The members eligible for an award (R2018-AWARD: only HTXSNV members are): those decided HTXSNV in
-    the period, and among them those HTXSNV in each of the years before, `AWARD_YEARS_RUNNING` in a row."""
-
-    year: int
-    this_year: list[Assessment]  # each with `.running`: whether it is the fifth HTXSNV year running
-    years_running: list[Assessment]
-
-    @property
-    def first_year(self) -> int:
-        return self.year - AWARD_YEARS_RUNNING + 1
-
-
-def award_lists(period: Period, organization: Organization) -> AwardLists:
-    """The members of the subtree of `organization` decided HTXSNV in `period`, and those HTXSNV five
-    years running: the earlier years are the finalised annual periods of the same root organisation.
-    Two queries, whatever the number of members."""
-    decided = Assessment.objects.filter(
-        period=period,
-        member__isnull=False,
-        classified=True,
-        decided_level=Level.HTXSNV,
-        organization__path__startswith=organization.path,
-    )
-    this_year = list(
-        decided.select_related("member", "organization").order_by("organization__path", "member__sort_key", "pk")
-    )
+def years_running_ids(period: Period, decided: QuerySet[Assessment]) -> QuerySet[Assessment]:
+    """The member ids, among the members of `decided` (this period's HTXSNV), that were HTXSNV in each of
+    the `AWARD_YEARS_RUNNING - 1` years before (R2018-AWARD): the earlier years are the finalised annual
+    periods of the same root organisation. A subquery grouped by member, not a count per row."""
     earlier_years = set(range(period.year - AWARD_YEARS_RUNNING + 1, period.year))
-    earlier = (
-        Assessment.objects.filter(
-            period__organization_id=period.organization_id,
-            period__quarter__isnull=True,
-            period__year__in=earlier_years,
-            period__state__in=(Period.State.FINALISED, Period.State.PUBLISHED),
-            member_id__in=decided.values("member_id"),
-            classified=True,
-            decided_level=Level.HTXSNV,
-        )
-        .values_list("member_id", "period__year")
-        .distinct()
-        .order_by()
-    )
-    years: dict[int, set[int]] = {}
-    for member_id, year in earlier:
-        years.setdefault(member_id, set()).add(year)
-    for assessment in this_year:
-        assessment.running = years.get(assessment.member_id, set()) == earlier_years
-    return AwardLists(
-        year=period.year,
-        this_year=this_year,
-        years_running=[assessment for assessment in this_year if assessment.running],
-    )
-
-
-# Members per page of each award list on the statistics page (the workbook lists them all).
-AWARD_ROWS_PER_PAGE = 50
-
-
-@dataclass
-class AwardPages:
-    """The award lists of the statistics page, a page of each: the lists of a province run to
-    tens of thousands of members. Each row carries `.running` as in `AwardLists`."""
-
-    year: int
-    this_year: Page
-    years_running: Page
-
-    @property
-    def first_year(self) -> int:
-        return self.year - AWARD_YEARS_RUNNING + 1
-
-
-def award_pages(
-    period: Period, organization: Organization, this_page: Any = None, running_page: Any = None
-) -> AwardPages:
-    """`award_lists` a page at a time: whether a member is HTXSNV five years running is decided by the
-    database (the members with as many distinct earlier years HTXSNV as there are earlier years), so the
-    lists are counted and paged there. Four queries (each list's count and page), whatever the size."""
-    earlier_years = set(range(period.year - AWARD_YEARS_RUNNING + 1, period.year))
-    decided = Assessment.objects.filter(
-        period=period,
-        member__isnull=False,
-        classified=True,
-        decided_level=Level.HTXSNV,
-        organization__path__startswith=organization.path,
-    )
-    # One grouped subquery for all the members, not a count per row.
-    running_ids = (
+    return (
         Assessment.objects.filter(
             period__organization_id=period.organization_id,
             period__quarter__isnull=True,
@@ -334,6 +251,41 @@ def award_pages(
         .filter(years=len(earlier_years))
         .values("member_id")
     )
+
+
+# Members per page of each award list on the statistics page (the workbook lists them all).
+AWARD_ROWS_PER_PAGE = 50
+
+
+@dataclass
+class AwardPages:
+    """The award lists of the statistics page, a page of each: the lists of a province run to
+    tens of thousands of members. Each row carries `.running`: whether it is the fifth HTXSNV year
+    running."""
+
+    year: int
+    this_year: Page
+    years_running: Page
+
+    @property
+    def first_year(self) -> int:
+        return self.year - AWARD_YEARS_RUNNING + 1
+
+
+def award_pages(
+    period: Period, organization: Organization, this_page: Any = None, running_page: Any = None
+) -> AwardPages:
+    """The members of the subtree of `organization` decided HTXSNV in `period`, and those HTXSNV five
+    years running (`years_running_ids`), a page of each: counted and paged by the database. Four queries
+    (each list's count and page), whatever the size."""
+    decided = Assessment.objects.filter(
+        period=period,
+        member__isnull=False,
+        classified=True,
+        decided_level=Level.HTXSNV,
+        organization__path__startswith=organization.path,
+    )
+    running_ids = years_running_ids(period, decided)
     decided = (
         decided.annotate(running=ExpressionWrapper(Q(member_id__in=running_ids), output_field=BooleanField()))
         .select_related("member", "organization")
