@@ -73,6 +73,15 @@ class Job(models.Model):
     result_path = models.CharField(_("result file"), max_length=200, blank=True)
     result_name = models.CharField(_("file name"), max_length=200, blank=True)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
+    # What the work needs besides its organisation and period (plain JSON values): an import's kind
+    # and whether to commit, say. The uploaded file an import reads lies in settings.JOBS_RESULTS_DIR
+    # under `input_path`, removed when the job ends.
+    arguments = models.JSONField(_("arguments"), default=dict, blank=True)
+    input_path = models.CharField(_("input file"), max_length=200, blank=True)
+    # The content type the result is downloaded with (the export's spreadsheet when empty), and whether
+    # the file is removed once downloaded (the slips of one-time codes are handed out once).
+    result_content_type = models.CharField(_("result type"), max_length=100, blank=True)
+    result_once = models.BooleanField(_("downloaded once"), default=False)
     # The id of the task that runs it (django_tasks_db's DBTaskResult), the last one when retried.
     task_id = models.CharField(_("task"), max_length=64, blank=True)
 

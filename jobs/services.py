@@ -27,7 +27,13 @@ logger = logging.getLogger(__name__)
 
 
 def job_start(
-    *, kind: str, user: User | policy.SystemActor, organization: Organization, period=None
+    *,
+    kind: str,
+    user: User | policy.SystemActor,
+    organization: Organization,
+    period=None,
+    arguments: dict | None = None,
+    input_path: str = "",
 ) -> tuple[Job, bool]:
     """Queue `kind` of work on `organization` (and `period`) for `user`, who must be allowed the work
     itself (the kind's `authorise`, the same permission the work asks). Returns (job, created): while an
@@ -49,6 +55,8 @@ def job_start(
                 by_system=isinstance(user, policy.SystemActor),
                 language=translation.get_language() or settings.LANGUAGE_CODE,
                 step=_("Waiting for a worker"),
+                arguments=arguments or {},
+                input_path=input_path,
             )
     except IntegrityError:
         # The other click won the race between our look and our insert.

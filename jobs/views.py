@@ -7,11 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from organizations.policy import Refused
 
 from . import selectors, services
+from .models import Job
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -56,7 +58,17 @@ def download(request, public_id):
     path = (directory / job.result_path).resolve()
     if path.parent != directory or not path.is_file():
         raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename=job.result_name, content_type=XLSX)
+    handle = path.open("rb")
+    response = FileResponse(
+        handle, as_attachment=True, filename=job.result_name, content_type=job.result_content_type or XLSX
+    )
+    if job.result_once:
+        # Handed out once (one-time codes): the open handle still reads the file; the name is gone, and
+        # the job no longer offers it.
+        path.unlink(missing_ok=True)
+        Job.objects.filter(pk=job.pk).update(result_path="")
+        add_never_cache_headers(response)
+    return response
 
 
 @require_GET

@@ -45,6 +45,27 @@ def test_a_finished_job_stops_polling_and_offers_its_file(opened, personas, city
     assert response["Content-Disposition"] == 'attachment; filename="xep-loai-2026-dang-bo-a.xlsx"'
 
 
+def test_a_file_handed_out_once_is_gone_after_its_download(opened, personas, city, client_for, settings, tmp_path):
+    settings.JOBS_RESULTS_DIR = str(tmp_path)
+    job = export_job(opened, personas.officer_a, city.committee_a)
+    (tmp_path / "slips.html").write_text("<p>codes</p>", encoding="utf-8")
+    Job.objects.filter(pk=job.pk).update(
+        state="succeeded",
+        result_path="slips.html",
+        result_name="slips.html",
+        result_content_type="text/html; charset=utf-8",
+        result_once=True,
+    )
+    client = client_for(personas.officer_a)
+    url = reverse("jobs:download", args=[job.public_id])
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "text/html; charset=utf-8"
+    assert b"".join(response.streaming_content) == b"<p>codes</p>"
+    assert "no-store" in response["Cache-Control"]
+    assert not (tmp_path / "slips.html").exists()
+    assert client.get(url).status_code == 404
+
+
 def test_no_file_while_the_job_runs(opened, personas, city, client_for):
     job = export_job(opened, personas.officer_a, city.committee_a)
     assert client_for(personas.officer_a).get(reverse("jobs:download", args=[job.public_id])).status_code == 404
