@@ -59,8 +59,13 @@ def download(request, public_id):
     if path.parent != directory or not path.is_file():
         raise Http404
     handle = path.open("rb")
+    content_type = job.result_content_type or XLSX
+    # A page (the slips to print) opens in the browser; a spreadsheet is saved.
     response = FileResponse(
-        handle, as_attachment=True, filename=job.result_name, content_type=job.result_content_type or XLSX
+        handle,
+        as_attachment=not content_type.startswith("text/html"),
+        filename=job.result_name,
+        content_type=content_type,
     )
     if job.result_once:
         # Handed out once (one-time codes): the open handle still reads the file; the name is gone, and

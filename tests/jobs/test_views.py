@@ -62,6 +62,7 @@ def test_a_file_handed_out_once_is_gone_after_its_download(opened, personas, cit
     assert response.status_code == 200 and response["Content-Type"] == "text/html; charset=utf-8"
     assert b"".join(response.streaming_content) == b"<p>codes</p>"
     assert "no-store" in response["Cache-Control"]
+    assert response["Content-Disposition"].startswith("inline")
     assert not (tmp_path / "slips.html").exists()
     assert client.get(url).status_code == 404
 
