@@ -57,23 +57,6 @@ def evaluation_template(rulebook: Rulebook, assessment: Assessment, params: Para
     return rulebook.form_template(assessment.subject_kind, rulebook.evaluation_purpose, variant, params)
 
 
-def _self_answers(assessment: Assessment, rulebook: Rulebook, template: FormTemplate | None = None) -> Answers | None:
-    from .reviews.formview import scored_answers
-
-    if template is None:
-        template = self_review_template(rulebook, assessment)
-    answers = scored_answers(template, assessment.answers or {})
-    total = (assessment.answers or {}).get(PAPER_TOTAL)
-    if total not in (None, ""):
-        try:
-            total = Decimal(str(total))
-        except InvalidOperation:
-            total = None
-        if total is not None and Decimal(0) <= total <= Decimal(100):
-            answers = _with(answers, total=total)
-    return answers
-
-
 def self_review_template(rulebook: Rulebook, assessment: Assessment) -> FormTemplate:
     """The self-review template of the subject, in its form variant (the regime's defaults)."""
     return rulebook.form_template(
@@ -165,16 +148,23 @@ def _appraisal(forms: Sequence[Mapping], template: FormTemplate) -> tuple[dict, 
 
 
 def answers_for(
-    period: Period, assessments: Sequence[Assessment], rulebook: Rulebook, params: Parameters
+    period: Period,
+    assessments: Sequence[Assessment],
+    rulebook: Rulebook,
+    params: Parameters,
+    *,
+    scope: Scope | None | bool = False,
 ) -> dict[int, Answers]:
     """{assessment pk: Answers} from the self-reviews, the paper totals, the handed-in analysis forms
     (their scores, ratings and task shares) and the task shares of the cell's meeting: two queries for
     the list."""
     from .meetings.sheet import meeting_task_shares
+    from .reviews.formview import answer_parts
     from .reviews.models import Analysis
 
     analyses = defaultdict(list)
-    scope = member_scope(assessments)
+    if scope is False:
+        scope = member_scope(assessments)
     if scope is None:
         chosen = Q(assessment__in=[a.pk for a in assessments])
     else:
@@ -191,21 +181,42 @@ def answers_for(
     result = {}
     templates = _Templates(rulebook, params)
     for assessment in assessments:
+        pk = assessment.pk
         template = templates.evaluation(assessment)
-        answers = _self_answers(assessment, rulebook, templates.self_review(assessment)) or Answers()
-        forms = analyses.get(assessment.pk, ())
+        # The parts of the subject's own form, then the appraisal's and the meeting's in their place; one
+        # Answers made at the end (a province's list makes 100,000 of them).
+        own = answer_parts(templates.self_review(assessment), assessment.answers or {})
+        own_ratings, own_points, tasks, fixed = own
+        total = _paper_total(assessment)
+        forms = analyses.get(pk, ())
         ratings, points = _appraisal(forms, template) if forms else ({}, {})
-        own = _read_by(answers, template, templates.item_ids(template))
-        answers = _with(answers, ratings=ratings or own.ratings, points=points or own.points)
-        appraised = _appraised_tasks(rulebook, assessment, analyses.get(assessment.pk, ()))
-        if assessment.pk in shares:
+        rating_ids, points_ids = templates.item_ids(template)
+        if not ratings:
+            ratings = {k: v for k, v in own_ratings.items() if k in rating_ids}
+        if not points:
+            points = {k: v for k, v in own_points.items() if k in points_ids}
+        if pk in shares:
             # The cell's view of the year's tasks, recorded at its meeting, before anyone else's.
-            answers = _with(answers, tasks=shares[assessment.pk])
-        elif appraised is not None:
+            tasks = shares[pk]
+        elif forms:
             # The evaluators' view (the appraisal), before the subject's own.
-            answers = _with(answers, tasks=appraised)
-        result[assessment.pk] = answers
+            appraised = _appraised_tasks(rulebook, assessment, forms)
+            if appraised is not None:
+                tasks = appraised
+        result[pk] = Answers(ratings=ratings, points=points, tasks=tasks, shortcomings_fixed=fixed, total=total)
     return result
+
+
+def _paper_total(assessment: Assessment) -> Decimal | None:
+    """The total a paper form gives (`PAPER_TOTAL`), if it is a number from 0 to 100."""
+    total = (assessment.answers or {}).get(PAPER_TOTAL)
+    if total in (None, ""):
+        return None
+    try:
+        total = Decimal(str(total))
+    except InvalidOperation:
+        return None
+    return total if total.is_finite() and Decimal(0) <= total <= Decimal(100) else None
 
 
 def _appraised_tasks(rulebook: Rulebook, assessment: Assessment, forms: Sequence[Mapping]) -> TaskStats | None:
@@ -265,14 +276,18 @@ def member_scope(assessments: Sequence[Assessment]) -> Scope | None:
     return Scope(prefix, outside)
 
 
-def facts_for(period: Period, assessments: Sequence[Assessment]) -> dict[int, object]:
+def facts_for(
+    period: Period, assessments: Sequence[Assessment], *, scope: Scope | None | bool = False
+) -> dict[int, object]:
     """{assessment pk: the rulebook's facts of the subject} for members, leaders, organisations and
-    leadership collectives: a fixed number of queries for the list."""
+    leadership collectives: a fixed number of queries for the list. `scope`: the list's `member_scope`
+    when the caller has it already (False: work it out here)."""
     members = [a.member for a in assessments if a.member_id]
     facts = {}
     if members:
         leaders = {a.member_id for a in assessments if a.subject_kind == Assessment.SubjectKind.LEADER}
-        scope = member_scope([a for a in assessments if a.member_id])
+        if scope is False:
+            scope = member_scope([a for a in assessments if a.member_id])
         # The leaders are held to the organisations they head: a cell, a committee (no query without one).
         heads = headed_units(m for m in members if m.pk in leaders)
         units = Assessment.objects.filter(period=period, subject_kind=Assessment.SubjectKind.ORGANIZATION)
@@ -325,18 +340,20 @@ def evaluate_assessments(
         return {}
     # A long list makes many objects that live to the end: the collector is held still meanwhile.
     with frozen_gc() if len(assessments) >= LONG_LIST else nullcontext():
-        facts = facts_for(period, assessments)
-        answers = answers_for(period, assessments, rulebook, params)
-        return {
-            a.pk: rulebook.evaluate(
-                a.subject_kind,
-                facts[a.pk],
-                answers[a.pk],
-                params,
-                variant=variant_of(rulebook, a, rulebook.evaluation_purpose),
-            )
-            for a in assessments
-        }
+        # Where the members are, worked out once for both when the list is of members only (None: a
+        # short list, read by ids; False: each works it out for its own part of a mixed list).
+        scope = member_scope(assessments) if all(a.member_id for a in assessments) else False
+        facts = facts_for(period, assessments, scope=scope)
+        answers = answers_for(period, assessments, rulebook, params, scope=scope)
+        variants = {}
+        result = {}
+        for a in assessments:
+            pk, kind = a.pk, a.subject_kind
+            key = (kind, a.form_variant)
+            if key not in variants:
+                variants[key] = variant_of(rulebook, a, rulebook.evaluation_purpose)
+            result[pk] = rulebook.evaluate(kind, facts[pk], answers[pk], params, variant=variants[key])
+        return result
 
 
 def evaluate_form(assessment: Assessment, answers: Mapping, template: FormTemplate) -> Evaluation:

@@ -21,6 +21,10 @@ class Level(StrEnum):
     def coerce(cls, value: Level | str) -> Level:
         if isinstance(value, cls):
             return value
+        # A code seen before: the member itself, without Enum's call (hot on a province's list).
+        member = cls._value2member_map_.get(value) if isinstance(value, str) else None
+        if member is not None:
+            return member
         try:
             return cls(value)
         except ValueError:

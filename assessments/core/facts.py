@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from .models import Period
 
 
+NO_MONTHS = Decimal(0)
+
+
 def period_parameters(period: Period) -> Parameters:
     """The period's one resolved parameter set (its JSON over the regime's defaults), kept on the
     instance: every screen, check, export and statistic of the period reads this, and nothing else."""
@@ -266,40 +269,42 @@ def member_facts_for(
     Kind = DegradationConclusion.Kind
     facts = {}
     for m in members:
+        pk = m.pk  # once: on a Member object it is a property
+        concluded = conclusions.get(pk, ())
         # Suspended from the committee's activities only: one suspended from party activities is not.
-        committee_only = m.pk in committee_suspended and m.status != Member.Status.SUSPENDED
+        committee_only = pk in committee_suspended and m.status != Member.Status.SUSPENDED
         values = dict(
             admission_date=m.admission_date,
             status=m.status,
             status_since=m.status_since,
             official_date=m.official_date,
             suspended_from_committee_only=committee_only,
-            committee_suspended_on=committee_suspended.get(m.pk) if committee_only else None,
+            committee_suspended_on=committee_suspended.get(pk) if committee_only else None,
             occupation=m.occupation,
-            civil_service_level=ratings.get(m.pk),
-            disciplines=tuple(disciplines[m.pk]),
-            counted_violation_keys=frozenset(counted[m.pk]),
-            degradation_concluded=Kind.DEGRADATION in conclusions[m.pk],
-            violated_prohibitions=Kind.PROHIBITIONS in conclusions[m.pk],
-            breached_exemplary_duty=Kind.EXEMPLARY_DUTY in conclusions[m.pk],
-            sick_leave_days=sick_days[m.pk],
-            sick_leave_months=sick_months[m.pk],
-            maternity_leave=m.pk in maternity,
-            transfers=tuple(transfers[m.pk]),
+            civil_service_level=ratings.get(pk),
+            disciplines=tuple(disciplines.get(pk, ())),
+            counted_violation_keys=frozenset(counted.get(pk, ())),
+            degradation_concluded=Kind.DEGRADATION in concluded,
+            violated_prohibitions=Kind.PROHIBITIONS in concluded,
+            breached_exemplary_duty=Kind.EXEMPLARY_DUTY in concluded,
+            sick_leave_days=sick_days.get(pk, 0),
+            sick_leave_months=sick_months.get(pk, NO_MONTHS),
+            maternity_leave=pk in maternity,
+            transfers=tuple(transfers.get(pk, ())),
             is_leader=m.is_leader,
             party_post=m.party_post,
-            previous_level=previous.get(m.pk) or None,
-            temporary_attachment=m.pk in attachments,
-            temporary_cell_comment_received=attachments.get(m.pk, False),
+            previous_level=previous.get(pk) or None,
+            temporary_attachment=pk in attachments,
+            temporary_cell_comment_received=attachments.get(pk, False),
         )
-        if m.pk in leaders:
-            facts[m.pk] = LeaderFacts(
+        if pk in leaders:
+            facts[pk] = LeaderFacts(
                 **values,
-                unit_level=unit_level(heads.get(m.pk, ()), unit_levels),
-                **_leader_year(leader_years.get(m.pk)),
+                unit_level=unit_level(heads.get(pk, ()), unit_levels),
+                **_leader_year(leader_years.get(pk)),
             )
         else:
-            facts[m.pk] = MemberFacts(**values)
+            facts[pk] = MemberFacts(**values)
     return facts
 
 

@@ -209,6 +209,15 @@ def scored_answers(template, answers):
     Answers.shortcomings_fixed.
 
     Unfilled or invalid values are left out: the check speaks of what is there."""
+    ratings, points, tasks, shortcomings_fixed = answer_parts(template, answers)
+    if not ratings and not points and tasks is None and shortcomings_fixed is None:
+        return None
+    return Answers(ratings=ratings, points=points, tasks=tasks, shortcomings_fixed=shortcomings_fixed)
+
+
+def answer_parts(template, answers):
+    """(ratings, points, tasks, shortcomings_fixed) of `scored_answers`, before they are made an Answers:
+    a province's list joins them with the appraisal's and makes one Answers for each subject."""
     ratings, points = {}, {}
     for item in template.items():
         value = answers.get(item.id)
@@ -227,9 +236,7 @@ def scored_answers(template, answers):
             if 0 <= number <= item.max_points:
                 points[item.id] = number
     tasks, shortcomings_fixed = task_shares(template, answers)
-    if not ratings and not points and tasks is None and shortcomings_fixed is None:
-        return None
-    return Answers(ratings=ratings, points=points, tasks=tasks, shortcomings_fixed=shortcomings_fixed)
+    return ratings, points, tasks, shortcomings_fixed
 
 
 def level_check(assessment, answers):

@@ -14,6 +14,9 @@ from vocabulary import Level
 
 def to_decimal(value) -> Decimal:
     """A Decimal from an int, a str, a Decimal or a float (through its shortest repr); finite only."""
+    if type(value) is Decimal and value.is_finite():
+        # Already one (most calls on a province's list): no conversion.
+        return value
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, float):

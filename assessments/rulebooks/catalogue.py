@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,6 +31,8 @@ MARKS = ("V", "R")
 # rule's `note`, never in its `source`, which every message cites to the people using the application.
 DEVELOPER_NOTE_MARKERS = ("chưa đối chiếu", "lawnet", "not verified")
 STATUSES = ("implemented", "elsewhere", "skipped")
+# Rendered messages kept per rule (RuleSpec.render): plenty for the distinct values of a country's list.
+RENDERED_KEPT = 4096
 
 
 class Share(Decimal):
@@ -99,9 +102,25 @@ class RuleSpec:
         return name if name in self.messages else "default"
 
     def render(self, lang: str, values: Mapping[str, object], variant: str = "default") -> str:
-        vi, en = self.messages[variant]
-        rendered = {key: render_value(value, lang) for key, value in values.items()}
-        return f"{(vi if lang == 'vi' else en).format(**rendered)} ({self.source})"
+        # The same rule says the same thing of many subjects (a province's list renders its messages
+        # hundreds of thousands of times): kept by language, variant and values, each value with its type
+        # (a Level and its code compare equal but read differently). Unhashable values are not kept.
+        try:
+            key = (lang, variant, tuple((name, type(value), value) for name, value in values.items()))
+            text = self._rendered.get(key)
+        except TypeError:
+            key, text = None, None
+        if text is None:
+            vi, en = self.messages[variant]
+            rendered = {name: render_value(value, lang) for name, value in values.items()}
+            text = f"{(vi if lang == 'vi' else en).format(**rendered)} ({self.source})"
+            if key is not None and len(self._rendered) < RENDERED_KEPT:
+                self._rendered[key] = text
+        return text
+
+    @cached_property
+    def _rendered(self) -> dict[tuple, str]:
+        return {}
 
 
 def _placeholders(template: str) -> set[str]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from vocabulary import Level
 
 from .arithmetic import to_decimal
-from .scales import DisciplineForm, MemberStatus, Occupation, OrganizationKind, Rating
+from .scales import DisciplineForm, MemberStatus, Occupation, OrganizationKind, Rating, as_member
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ class MemberFacts:
     previous_level: Level | None = None  # the level of the previous year
 
     def __post_init__(self):
-        object.__setattr__(self, "status", MemberStatus(self.status))
-        object.__setattr__(self, "occupation", Occupation(self.occupation))
+        object.__setattr__(self, "status", as_member(MemberStatus, self.status))
+        object.__setattr__(self, "occupation", as_member(Occupation, self.occupation))
         if self.civil_service_level is not None:
             object.__setattr__(self, "civil_service_level", Level.coerce(self.civil_service_level))
         if self.previous_level is not None:

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
+from types import MappingProxyType
 
 from .arithmetic import to_decimal
 
@@ -131,9 +133,26 @@ class FormTemplate:
     total_points: Decimal | None = None
     filled_by: str = "subject"  # subject | rater | cell | committee
 
+    # A template is frozen: what is read of it for every subject of a list is worked out once and kept on
+    # the instance (cached_property writes past the frozen dataclass; eq and hash read the fields only).
+    @cached_property
+    def _items(self) -> tuple[Item, ...]:
+        return tuple(item for section in self.sections for item in section.items)
+
+    @cached_property
+    def _shares(self) -> Mapping[str, Item]:
+        return MappingProxyType({item.measure: item for item in self._items if item.kind == ItemKind.SHARE})
+
+    @cached_property
+    def _ratings(self) -> tuple[Item, ...]:
+        return tuple(i for i in self._items if i.kind == ItemKind.RATING)
+
+    @cached_property
+    def _points(self) -> tuple[Item, ...]:
+        return tuple(i for i in self._items if i.kind == ItemKind.POINTS)
+
     def items(self) -> Iterator[Item]:
-        for section in self.sections:
-            yield from section.items
+        return iter(self._items)
 
     def item(self, item_id: str) -> Item:
         for item in self.items():
@@ -146,9 +165,13 @@ class FormTemplate:
         return tuple(item.id for item in self.items())
 
     def rating_items(self, tag: str | None = None) -> tuple[Item, ...]:
+        if tag is None:
+            return self._ratings
         return tuple(i for i in self.items() if i.kind == ItemKind.RATING and (tag is None or tag in i.tags))
 
     def points_items(self, group: ScoreGroup | None = None) -> tuple[Item, ...]:
+        if group is None:
+            return self._points
         return tuple(
             item
             for section in self.sections
@@ -157,9 +180,9 @@ class FormTemplate:
             if item.kind == ItemKind.POINTS
         )
 
-    def share_items(self) -> dict[str, Item]:
-        """{measure: item} of the share items."""
-        return {item.measure: item for item in self.items() if item.kind == ItemKind.SHARE}
+    def share_items(self) -> Mapping[str, Item]:
+        """{measure: item} of the share items (read only)."""
+        return self._shares
 
     def section_of(self, item_id: str) -> Section:
         for section in self.sections:

@@ -23,7 +23,7 @@ from .facts import Answers, CollectiveFacts, MemberFacts, OrganizationFacts, Sch
 from .form_files import DATA_ROOT, load_template, read_json
 from .forms import FormPurpose, FormTemplate, TemplateError, TemplateKey
 from .parameters import ParameterError, ParameterIssue, Parameters, Switch, build_parameters
-from .scales import Severity, SubjectKind, khtnv_two_years_running
+from .scales import Severity, SubjectKind, as_member, khtnv_two_years_running
 
 _ROUNDING = {"down": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "up": ROUND_CEILING}
 
@@ -132,7 +132,7 @@ class Rulebook:
         values = {"cap": cap, **values} if cap is not None else values
         return Finding(
             rule_id=rule_id,
-            severity=Severity(severity),
+            severity=as_member(Severity, severity),
             message_vi=spec.render("vi", values, variant),
             message_en=spec.render("en", values, variant),
             cap=cap,
@@ -215,7 +215,7 @@ class Rulebook:
         variant: str | None = None,
         params: Parameters | None = None,
     ) -> FormTemplate:
-        kind, purpose = SubjectKind(subject_kind), FormPurpose(purpose)
+        kind, purpose = as_member(SubjectKind, subject_kind), as_member(FormPurpose, purpose)
         key = self._template_key(kind, purpose)
         variant = key.variants[0] if variant is None else variant
         if variant not in key.variants:
@@ -254,7 +254,7 @@ class Rulebook:
 
     def _template_key(self, subject_kind, purpose) -> TemplateKey:
         try:
-            return self.templates[(SubjectKind(subject_kind), FormPurpose(purpose))]
+            return self.templates[(as_member(SubjectKind, subject_kind), as_member(FormPurpose, purpose))]
         except KeyError:
             raise ValueError(f"regime {self.code} has no {purpose} form for {subject_kind}") from None
 
@@ -274,7 +274,7 @@ class Rulebook:
             SubjectKind.LEADER: self.evaluate_leader,
             SubjectKind.COLLECTIVE: self.evaluate_collective,
             SubjectKind.ORGANIZATION: self.evaluate_organization,
-        }[SubjectKind(subject_kind)]
+        }[as_member(SubjectKind, subject_kind)]
         return method(facts, answers, params, **kwargs)
 
     def evaluate_member(self, facts: MemberFacts, answers=None, params=None, **kwargs) -> Evaluation:

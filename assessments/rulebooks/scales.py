@@ -7,9 +7,22 @@ request or a translation catalogue.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import TypeVar
 
 from vocabulary import Level
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def as_member(cls: type[_E], value: object) -> _E:
+    """`cls(value)` for an enumeration, without Enum's call when `value` is a member or a known value
+    (the rulebooks' hot paths make hundreds of thousands of them on a province's list)."""
+    if type(value) is cls:
+        return value
+    member = cls._value2member_map_.get(value) if isinstance(value, str) else None
+    return member if member is not None else cls(value)
+
 
 # --- Ordered scales ---------------------------------------------------------------------------------
 
@@ -48,6 +61,10 @@ class Rating(StrEnum):
     def coerce(cls, value: Rating | str) -> Rating:
         if isinstance(value, cls):
             return value
+        # A code seen before: the member itself, without Enum's call (hot on a province's list).
+        member = cls._value2member_map_.get(value) if isinstance(value, str) else None
+        if member is not None:
+            return member
         try:
             return cls(value)
         except ValueError:
