@@ -12,6 +12,8 @@ import gc
 import io
 import json
 import os
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -93,6 +95,89 @@ def copy_from(connection, sql: str, buffer: io.StringIO) -> None:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
+class _Aborted(Exception):
+    """The rows' maker stopped (an error, a cancelled job): the COPY is abandoned, its rows with it."""
+
+
+class _ChunkReader:
+    """A file for psycopg's copy_expert whose read() hands over the chunks a queue receives ("" at the
+    end); a chunk _ABORT makes the COPY fail, so that nothing of it stays."""
+
+    def __init__(self, chunks: queue.Queue) -> None:
+        self.chunks = chunks
+
+    def read(self, size: int = -1) -> str:
+        chunk = self.chunks.get()
+        if chunk is _ABORT:
+            raise _Aborted
+        return chunk or ""
+
+    def readline(self, size: int = -1) -> str:
+        return self.read(size)
+
+
+_ABORT = object()
+
+
+def copy_pipelined(
+    connection,
+    sql: str,
+    chunks: Iterable[tuple[str, int]],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Run `COPY … FROM STDIN` (`sql`) in a thread on the connection's own database session (so in the
+    caller's transaction), fed with the text `chunks` (text, rows in it) as this thread makes them: the
+    server parses and writes on one core while Python makes the next rows on the other. An error or a
+    cancellation while the chunks are made abandons the COPY and is raised here; the caller's
+    transaction rolls it back. Counted in the query log as one query. Returns the rows written."""
+    started = time.monotonic()
+    connection.ensure_connection()
+    session = connection.connection
+    handed: queue.Queue = queue.Queue(maxsize=4)
+    failure: list[BaseException] = []
+
+    def copy() -> None:
+        try:
+            with session.cursor() as cursor:
+                cursor.copy_expert(sql, _ChunkReader(handed), size=1 << 20)
+        except BaseException as error:  # raised again in the caller's thread
+            failure.append(error)
+
+    def hand(chunk: object) -> None:
+        # Waits while the server is behind, but not forever when the COPY has already failed.
+        while True:
+            if failure:
+                return
+            try:
+                handed.put(chunk, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=copy, name="copy-pipelined", daemon=True)
+    worker.start()
+    written = 0
+    try:
+        for text, count in chunks:
+            hand(text)
+            if failure:
+                break
+            written += count
+            if progress:
+                progress(written)
+    except BaseException:
+        hand(_ABORT)
+        worker.join()
+        raise
+    hand("")
+    worker.join()
+    if failure:
+        raise failure[0]
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return written
+
+
 def _copy_text(value: Any) -> str:
     """A value in PostgreSQL's COPY text format."""
     # The common kinds first, by their exact type (a province's opening writes a million values).
@@ -136,11 +221,16 @@ def insert_rows(
     *,
     using: str = "default",
     progress: Callable[[int], None] | None = None,
+    pipelined: bool = False,
 ) -> int:
     """Write `rows` (tuples of plain values for the fields `columns`, by attname: "member_id") into
     `model`'s table, every other column at its default (a fresh UUID for each row where the default is
     uuid4): COPY on PostgreSQL, one executemany per batch on SQLite. No model instance is made, no
     signal sent, the keys are not read back. `progress(n)` is told of every batch written.
+
+    `pipelined` (PostgreSQL): one COPY that the database reads while `rows` are still being made, the
+    server working on one core while Python makes the rows on the other. Only for rows whose making
+    asks nothing of the database (the connection is busy with the COPY meanwhile).
 
     The caller owns the transaction. Values are as the database driver takes them: ints, strings,
     booleans, dates, dicts for JSON."""
@@ -156,8 +246,9 @@ def insert_rows(
 
     if connection.vendor == "postgresql":
         constant = [_copy_text(v) if not callable(v) else "" for v in default_values]
-        for batch in _batches(rows, 20000):
-            buffer = io.StringIO()
+
+        def encoded(batch: Sequence[Sequence[Any]]) -> str:
+            lines = []
             for row in batch:
                 tail = constant
                 if per_row:
@@ -165,10 +256,17 @@ def insert_rows(
                     for i in per_row:
                         maker = default_values[i]
                         tail[i] = _uuid4_text() if maker is uuid.uuid4 else _copy_text(maker())
-                buffer.write("\t".join([*(_copy_text(v) for v in row), *tail]))
-                buffer.write("\n")
-            buffer.seek(0)
-            copy_from(connection, f"COPY {table} ({names}) FROM STDIN", buffer)
+                lines.append("\t".join([*(_copy_text(v) for v in row), *tail]))
+            lines.append("")
+            return "\n".join(lines)
+
+        sql = f"COPY {table} ({names}) FROM STDIN"
+        if pipelined:
+            return copy_pipelined(
+                connection, sql, ((encoded(batch), len(batch)) for batch in _batches(rows, 5000)), progress
+            )
+        for batch in _batches(rows, 20000):
+            copy_from(connection, sql, io.StringIO(encoded(batch)))
             written += len(batch)
             if progress:
                 progress(written)

@@ -109,58 +109,78 @@ def opening_rows(
     period: Period, rulebook: Rulebook, params: Parameters, reference_date: datetime.date
 ) -> tuple[list[tuple], dict[str, int], list[tuple[str, Exclusion]]]:
     """(rows of OPENING_COLUMNS, {subject kind: count}, [(subject name, Exclusion)]) of the assessments
-    opening `period` writes: one for every current member under its organisation (as a leader or a
-    member) and one or two for every organisation under it that is not dissolved before the year (its
-    own review, and its leadership collective's unless it is a subordinate cell). The members are read
-    as plain values and their facts by joins on the subtree: a fixed number of queries."""
-    root = period.organization
-    members = member_rows(current_members().under(root).order_by("pk"))
-    facts = member_facts_for(members, period.year, scope=Scope(root.path))
-    excluded, rows = [], []
-    counts = dict.fromkeys(Assessment.SubjectKind.values, 0)
-    LEADER, MEMBER = Assessment.SubjectKind.LEADER, Assessment.SubjectKind.MEMBER
-    for member in members:
-        kind = LEADER if member.is_leader else MEMBER
-        subject = facts[member.pk]
-        exclusion = rulebook.exclusion(subject, reference_date, params)
-        if exclusion is not None:
-            excluded.append((member.full_name, exclusion))
-        rows.append(
-            (
-                period.pk,
+    opening `period` writes (`OpeningRows`, made into a list)."""
+    stream = OpeningRows(period, rulebook, params, reference_date)
+    rows = list(stream)
+    return rows, stream.counts, stream.excluded
+
+
+class OpeningRows:
+    """The rows of OPENING_COLUMNS opening `period` writes: one for every current member under its
+    organisation (as a leader or a member) and one or two for every organisation under it that is not
+    dissolved before the year (its own review, and its leadership collective's unless it is a
+    subordinate cell). Made on creation: the members as plain values and their facts by joins on the
+    subtree (a fixed number of queries), and `total`, the number of rows. Iterating makes the rows,
+    deciding each subject's exclusion, with no query: the database may be taking the rows meanwhile
+    (`insert_rows(pipelined=True)`). `counts` ({subject kind: count}) and `excluded` ([(subject name,
+    Exclusion)]) are complete once the rows are."""
+
+    def __init__(self, period: Period, rulebook: Rulebook, params: Parameters, reference_date: datetime.date) -> None:
+        self.period, self.rulebook, self.params, self.reference_date = period, rulebook, params, reference_date
+        root = period.organization
+        self.members = member_rows(current_members().under(root).order_by("pk"))
+        self.facts = member_facts_for(self.members, period.year, scope=Scope(root.path))
+        year_start = datetime.date(period.year, 1, 1)
+        # The organisations under the root (the root itself is reviewed by the level above).
+        self.organizations = [
+            org
+            for org in root.subtree().exclude(pk=root.pk).order_by("path")
+            if not (org.dissolved_on and org.dissolved_on < year_start)
+        ]
+        self.total = len(self.members) + sum(
+            1 if org.kind == org.Kind.SUBORDINATE_CELL else 2 for org in self.organizations
+        )
+        self.counts = dict.fromkeys(Assessment.SubjectKind.values, 0)
+        self.excluded: list[tuple[str, Exclusion]] = []
+
+    def __iter__(self) -> Iterator[tuple]:
+        period_pk, rulebook, params, reference_date = self.period.pk, self.rulebook, self.params, self.reference_date
+        counts, excluded, facts = self.counts, self.excluded, self.facts
+        LEADER, MEMBER = Assessment.SubjectKind.LEADER, Assessment.SubjectKind.MEMBER
+        included = _exclusion_values(None)
+        for member in self.members:
+            kind = LEADER if member.is_leader else MEMBER
+            subject = facts[member.pk]
+            exclusion = rulebook.exclusion(subject, reference_date, params)
+            if exclusion is not None:
+                excluded.append((member.full_name, exclusion))
+            yield (
+                period_pk,
                 kind.value,
                 member.pk,
                 member.cell_id,
                 rulebook.choose_variant(kind, subject) or "",
-                *_exclusion_values(exclusion),
+                *(included if exclusion is None else _exclusion_values(exclusion)),
             )
-        )
-        counts[kind] += 1
-    # The organisations under the root (the root itself is reviewed by the level above).
-    year_start = datetime.date(period.year, 1, 1)
-    for org in root.subtree().exclude(pk=root.pk).order_by("path"):
-        if org.dissolved_on and org.dissolved_on < year_start:
-            continue
-        exclusion = rulebook.exclusion(organization_facts(org), reference_date, params)
-        if exclusion is not None:
-            excluded.append((org.name, exclusion))
-        kinds = [Assessment.SubjectKind.ORGANIZATION]
-        if not org.kind == org.Kind.SUBORDINATE_CELL:
-            # Committees and grassroots cells also review their leadership collective.
-            kinds.append(Assessment.SubjectKind.COLLECTIVE)
-        for kind in kinds:
-            rows.append(
-                (
-                    period.pk,
+            counts[kind] += 1
+        for org in self.organizations:
+            exclusion = rulebook.exclusion(organization_facts(org), reference_date, params)
+            if exclusion is not None:
+                excluded.append((org.name, exclusion))
+            kinds = [Assessment.SubjectKind.ORGANIZATION]
+            if not org.kind == org.Kind.SUBORDINATE_CELL:
+                # Committees and grassroots cells also review their leadership collective.
+                kinds.append(Assessment.SubjectKind.COLLECTIVE)
+            for kind in kinds:
+                yield (
+                    period_pk,
                     kind.value,
                     None,
                     org.pk,
                     rulebook.choose_variant(kind) or "",
                     *_exclusion_values(exclusion),
                 )
-            )
-            counts[kind] += 1
-    return rows, counts, excluded
+                counts[kind] += 1
 
 
 def _exclusion_values(exclusion: Exclusion | None) -> tuple:
@@ -191,13 +211,18 @@ def period_open(
     reference_date = reference_date or period.self_review_due or timezone.localdate()
     with period_step(period, "open", user) as change, frozen_gc():
         locked = change.obj
-        rows, counts, excluded = opening_rows(locked, rulebook, params, reference_date)
-        total = len(rows)
+        rows = OpeningRows(locked, rulebook, params, reference_date)
+        total = rows.total
         if progress:
             progress(0, total)
         insert_rows(
-            Assessment, OPENING_COLUMNS, rows, progress=(lambda done: progress(done, total)) if progress else None
+            Assessment,
+            OPENING_COLUMNS,
+            rows,
+            progress=(lambda done: progress(done, total)) if progress else None,
+            pipelined=True,
         )
+        counts, excluded = rows.counts, rows.excluded
         locked.opened_at = timezone.now()
         locked.opened_by = policy.actor_user(user)
         change.update_fields += ["opened_at", "opened_by"]

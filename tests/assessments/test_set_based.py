@@ -244,3 +244,65 @@ def test_rows_written_in_one_stream_keep_every_character_and_the_defaults(city, 
     assert rows == 1 and told == [1]
     made = Assessment.objects.get(period=period)
     assert (made.classified, made.answers, made.state, made.member_id) == (True, {}, "not_started", None)
+
+
+def _audit_rows(period, count, *, fail_after=None, awkward=""):
+    for i in range(count):
+        if fail_after is not None and i == fail_after:
+            raise RuntimeError("the rows' maker broke")
+        yield (period.pk, "decide", f"{awkward}{i}", {"i": i})
+
+
+def test_a_pipelined_stream_writes_every_row_as_one_query(city, django_assert_num_queries):
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+    told = []
+    awkward = 'tab\there, line\nbreak, back\\slash \\N, "quoted", ạ '
+    queries = 1 if connection.vendor == "postgresql" else None
+    rows = _audit_rows(period, 12_345, awkward=awkward)
+    columns = ("period_id", "action", "reason", "data")
+    if queries:
+        with django_assert_num_queries(queries):
+            written = bulk.insert_rows(AuditEntry, columns, rows, progress=told.append, pipelined=True)
+    else:
+        written = bulk.insert_rows(AuditEntry, columns, rows, progress=told.append, pipelined=True)
+    assert written == 12_345 and told[-1] == 12_345 and told == sorted(told)
+    reasons = dict(AuditEntry.objects.filter(period=period).values_list("reason", "data"))
+    assert len(reasons) == 12_345 and reasons[f"{awkward}12344"] == {"i": 12344}
+
+
+def test_a_pipelined_stream_broken_midway_leaves_no_row(city):
+    from django.db import transaction
+
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+    with pytest.raises(RuntimeError, match="maker broke"), transaction.atomic():
+        bulk.insert_rows(
+            AuditEntry,
+            ("period_id", "action", "reason", "data"),
+            _audit_rows(period, 30_000, fail_after=17_000),
+            pipelined=True,
+        )
+    assert not AuditEntry.objects.filter(period=period, action="decide").exists()
+    # The connection is usable again: the next statement runs.
+    assert Period.objects.filter(pk=period.pk).exists()
+
+
+def test_a_pipelined_stream_stops_when_its_progress_says_cancelled(city):
+    from django.db import transaction
+
+    from jobs.registry import JobCancelled
+
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+
+    def progress(done):
+        if done >= 10_000:
+            raise JobCancelled
+
+    with pytest.raises(JobCancelled), transaction.atomic():
+        bulk.insert_rows(
+            AuditEntry,
+            ("period_id", "action", "reason", "data"),
+            _audit_rows(period, 30_000),
+            progress=progress,
+            pipelined=True,
+        )
+    assert not AuditEntry.objects.filter(period=period, action="decide").exists()
