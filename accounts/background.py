@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -71,8 +72,13 @@ def _directory() -> Path:
 
 
 def authorise(user: User | policy.SystemActor, organization: Organization, period: Any = None) -> None:
-    """The permission both services ask (services._check_manages)."""
-    policy.require(user, "accounts.manage", organization)
+    """The permission both services ask."""
+    services._check_manages(user, organization)
+
+
+def _pointed_at(job: Job) -> str:
+    """The file the job points at as stored: set only by a committed transaction of its work."""
+    return Job.objects.filter(pk=job.pk).values_list("result_path", flat=True).first() or ""
 
 
 def _write_slips(job: Job, batch: services.SlipBatch, final: Path) -> None:
@@ -110,9 +116,12 @@ def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
     service = SERVICES.get(action)
     if service is None:
         raise policy.Refused(_("This job does not say what to do with the accounts."))
-    if job.result_path:
-        # An earlier attempt committed (its transaction pointed the job at its file), then its worker died.
-        if (_directory() / job.result_path).is_file():
+    # Read again: the runner may call this a second time with the same job after a database error.
+    committed = _pointed_at(job)
+    if committed:
+        # An earlier attempt committed (its transaction pointed the job at its file), then stopped.
+        if (_directory() / committed).is_file():
+            job.refresh_from_db(fields=["result_path", "result_name", "summary"])
             return job.summary
         raise policy.Refused(
             _(
@@ -144,8 +153,7 @@ def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
         final.unlink(missing_ok=True)
         raise policy.Refused(exc.message) from exc
     except BaseException:
-        # Not committed: the codes in the file are not the accounts' (nothing was kept).
-        final.unlink(missing_ok=True)
+        _remove_unless_committed(job, final)
         raise
     if batch.slips or batch.skipped:
         job.result_path = final.name
@@ -156,10 +164,21 @@ def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
     return _summary(action, batch)
 
 
+def _remove_unless_committed(job: Job, final: Path) -> None:
+    """After a failure: the file's codes are not the accounts' unless the transaction committed after all
+    (a connection lost during COMMIT); when the database cannot say, the file stays (the retry finds it)."""
+    try:
+        committed = _pointed_at(job)
+    except DatabaseError:
+        return
+    if not committed:
+        final.unlink(missing_ok=True)
+
+
 def already_done(job: Job) -> bool:
     """The work was committed (the job points at its file, in the same transaction) and its slips are
     there: the job is done, and offers them."""
-    path = Job.objects.filter(pk=job.pk).values_list("result_path", flat=True).first()
+    path = _pointed_at(job)
     if not path or not (_directory() / path).is_file():
         return False
     job.result_path = path

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection, connections  # noqa: F401 - connection: the skipif below
+from django.db import OperationalError, connection, connections  # noqa: F401 - connection: the skipif below
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -462,3 +462,30 @@ def test_the_slips_page_itself_is_unchanged_for_one_member(personas, client_for)
     response = post_reset(client_for(personas.secretary_a1), personas.member_record, 0)
     assert response.status_code == 200
     assert 'action="/accounts/logout/"' in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_restart_before_the_commit_is_retried_with_one_set_of_codes(personas, client_for, monkeypatch):
+    """Outside a transaction of the test's (as in the worker), the runner runs the work again after a
+    database error: the first attempt's slips are not kept, the second's are the accounts' codes."""
+    original = background._write_slips
+    calls = []
+
+    def restart_once(job, batch, final):
+        original(job, batch, final)
+        calls.append(final.read_text(encoding="utf-8"))
+        if len(calls) == 1:
+            raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(background, "_write_slips", restart_once)
+    client = client_for(personas.secretary_a1)
+    job = job_of(post_create(client, "chi-bo-a1"))
+    run_jobs()
+    job.refresh_from_db()
+    assert job.state == "succeeded" and len(calls) == 2 and job.attempts == 1
+    slips = slips_in(_download(client, job))
+    assert slips == slips_in(calls[1]) != slips_in(calls[0])
+    ((username, code),) = slips.items()
+    assert signs_in_with(username, code)
+    assert not signs_in_with(username, slips_in(calls[0])[username])
+    assert AccountState.objects.get(user__username=username).codes_issued == 1
