@@ -9,8 +9,10 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import background, checks  # noqa: F401 - checks registers the system checks
         from .middleware import remember_at_login
 
         # Caches "must change the password" in the session, so that pages need no query for it.
         user_logged_in.connect(remember_at_login, dispatch_uid="accounts.remember_must_change_password")
+        # Creating a whole organisation's accounts, and new codes for it, run as background jobs.
+        background.register()

@@ -8,7 +8,9 @@ Member accounts: a secretary (for the cell), an officer or the board (for a subt
 step an account for every current member who has none. The username is the party card number; the
 password is a one-time code printed on a slip and handed over at the meeting. Whoever signs in with
 a code must choose their own password before anything else (accounts.middleware). The codes exist in
-plain text only in what these functions return: the database holds their hashes, as passwords.
+plain text only in what these functions return: the database holds their hashes, as passwords. For a
+whole organisation this is a background job (accounts.background), whose page of slips is the one plain
+copy, removed once opened.
 
 Accounts with a known password (accounts_create): the few that whoever runs the server makes, which
 sign in at once.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -45,6 +47,12 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 _T = TypeVar("_T")
+# progress(done, total, step): how far the work is (a background job's; jobs.registry). It may raise to
+# stop the work: called only before the transaction or inside it, the work is then all undone.
+Progress = Callable[..., None]
+# Called with the slips inside the transaction that makes them, just before the commit: a background job
+# writes them to its file there, so that the codes are kept (hashed) only once their slips are written.
+SlipsHandler = Callable[["SlipBatch"], None]
 
 # --- Member accounts and one-time codes --------------------------------------------------------
 
@@ -106,9 +114,10 @@ def split_vietnamese_name(full_name: str | None) -> tuple[str, str]:
     return words[-1][:150], " ".join(words[:-1])[:150]
 
 
-def _hash_codes(codes: Sequence[str]) -> list[str]:
+def _hash_codes(codes: Sequence[str], progress: Progress | None = None) -> list[str]:
     """The password hashes of the codes, with the cheap one-time-code hasher when it is configured
-    (accounts.hashers explains why it is safe), else the default one."""
+    (accounts.hashers explains why it is safe), else the default one. By batches of BATCH_SIZE, after
+    each of which `progress(done, total, step)` is told (a background job: it may stop the work there)."""
     algorithm = InitialCodePasswordHasher.algorithm
     if algorithm not in get_hashers_by_algorithm():
         algorithm = "default"
@@ -117,10 +126,18 @@ def _hash_codes(codes: Sequence[str]) -> list[str]:
         return make_password(code, hasher=algorithm)
 
     if len(codes) < THREADED_HASHING_FROM:
-        return [hash_one(code) for code in codes]
+        hashes = [hash_one(code) for code in codes]
+        if progress is not None:
+            progress(len(codes), len(codes), _("Making the one-time codes"))
+        return hashes
+    hashes = []
     # hashlib's PBKDF2 releases the GIL: a few threads divide the wait by the number of cores.
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        return list(pool.map(hash_one, codes))
+        for chunk in _chunks(codes, BATCH_SIZE):
+            hashes.extend(pool.map(hash_one, chunk))
+            if progress is not None:
+                progress(len(hashes), len(codes), _("Making the one-time codes"))
+    return hashes
 
 
 def _check_manages(actor: User, organization: Organization) -> None:
@@ -199,11 +216,19 @@ def _lock_members_without_account(pks: Sequence[int]) -> set[int]:
     return free
 
 
-def member_accounts_create(*, organization: Organization, actor: User) -> SlipBatch:
+def member_accounts_create(
+    *,
+    organization: Organization,
+    actor: User,
+    progress: Progress | None = None,
+    on_slips: SlipsHandler | None = None,
+) -> SlipBatch:
     """Create an account for every current member under `organization` who has none; all or nothing.
 
     Returns the slips (member, username, one-time code) in cell and name order, and the members
     skipped with the reason. A second run creates nothing for those who now have an account.
+    `progress` is told after each batch of codes and once more inside the transaction (where stopping
+    undoes everything); `on_slips` gets the slips inside the transaction, before the commit.
     """
     _check_manages(actor, organization)
     User = get_user_model()
@@ -217,7 +242,7 @@ def member_accounts_create(*, organization: Organization, actor: User) -> SlipBa
     pairs, skipped = _assign_usernames(members)
     # Hashing is the slow part (seconds for a city): done before the transaction, it holds no lock.
     codes = [new_code() for _ in pairs]
-    hashes = _hash_codes(codes)
+    hashes = _hash_codes(codes, progress)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -264,13 +289,19 @@ def member_accounts_create(*, organization: Organization, actor: User) -> SlipBa
                 actor=actor,
                 data={"organization": organization.code, "created": len(users), "skipped": len(skipped)},
             )
+            if progress is not None:
+                progress(len(codes), len(codes), _("Saving the accounts"))
+            batch = SlipBatch(
+                slips=[Slip(member, username, code) for member, username, code, _password in rows], skipped=skipped
+            )
+            if on_slips is not None:
+                on_slips(batch)
     except IntegrityError as exc:
         # Someone took one of these usernames meanwhile.
         raise AccountError(
             _("Someone else changed these accounts at the same moment. Nothing was changed: please try again.")
         ) from exc
-    slips = [Slip(member, username, code) for member, username, code, _password in rows]
-    return SlipBatch(slips=slips, skipped=skipped)
+    return batch
 
 
 def member_password_reset(*, member: Member, actor: User, expected_codes_issued: int | None = None) -> Slip:
@@ -357,9 +388,16 @@ def member_signin_unlock(*, member: Member, actor: User) -> int:
     return cleared
 
 
-def member_codes_reissue(*, organization: Organization, actor: User) -> SlipBatch:
+def member_codes_reissue(
+    *,
+    organization: Organization,
+    actor: User,
+    progress: Progress | None = None,
+    on_slips: SlipsHandler | None = None,
+) -> SlipBatch:
     """New codes for the accounts under `organization` whose code was never used: the slips were
-    lost before anyone signed in. The old codes stop working. All or nothing."""
+    lost before anyone signed in. The old codes stop working. All or nothing; `progress` and
+    `on_slips` as in member_accounts_create."""
     _check_manages(actor, organization)
     members = list(
         current_members()
@@ -382,7 +420,7 @@ def member_codes_reissue(*, organization: Organization, actor: User) -> SlipBatc
             eligible.append(member)
     # Hashing before the transaction, as in member_accounts_create.
     codes = [new_code() for _ in eligible]
-    hashes = _hash_codes(codes)
+    hashes = _hash_codes(codes, progress)
     now = timezone.now()
     with transaction.atomic():
         # Locked, and kept only if unchanged since read: no new code, no sign-in meanwhile.
@@ -414,8 +452,14 @@ def member_codes_reissue(*, organization: Organization, actor: User) -> SlipBatc
             actor=actor,
             data={"organization": organization.code, "codes": len(users), "skipped": len(skipped)},
         )
-    slips = [Slip(member, member.user.username, code) for member, code, _password in rows]
-    return SlipBatch(slips=slips, skipped=skipped)
+        if progress is not None:
+            progress(len(codes), len(codes), _("Saving the new codes"))
+        batch = SlipBatch(
+            slips=[Slip(member, member.user.username, code) for member, code, _password in rows], skipped=skipped
+        )
+        if on_slips is not None:
+            on_slips(batch)
+    return batch
 
 
 # --- Accounts with a password known beforehand ---------------------------------------------------

@@ -11,13 +11,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from jobs.models import Job
+from jobs.services import job_start
 from organizations import policy
 
-from . import services, throttle
+from . import background, services, throttle
 from .access import get_managed_member_for_user, get_managed_organization_for_user
 from .forms import ConfirmForm, FirstPasswordForm, PasswordChangeForm, ResetForm, SignInForm
 from .middleware import remember
-from .selectors import account_counts, account_status, members_with_accounts
+from .selectors import (
+    account_counts,
+    account_status,
+    active_accounts_job,
+    members_with_accounts,
+    members_without_account_exist,
+    unused_codes_exist,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -89,8 +98,9 @@ def _back(request, default):
 
 
 def _slips_response(request, organization, batch, heading):
-    """The printable slips, straight in the answer to the POST: the codes are stored nowhere, so no
-    address can show them again. Never cached, so the back button cannot bring them back either."""
+    """One member's printable slip, straight in the answer to the POST: the code is stored nowhere, so no
+    address can show it again. Never cached, so the back button cannot bring it back either. (A whole
+    organisation's slips are a background job's file, opened once: accounts.background.)"""
     response = render(
         request,
         "accounts/slips.html",
@@ -135,37 +145,45 @@ def organization_accounts(request, code):
     )
 
 
-def _confirmed_batch(request, code, *, confirm_template, service, nothing_done, title):
-    """Ask first (a page that says what will happen); once confirmed, run `service` over the
-    organisation and show the slips to print."""
+def _confirmed_job(request, code, *, confirm_template, action, has_work, nothing_done):
+    """Ask first (a page that says what will happen); once confirmed, start the background job that does
+    it (accounts.background) and send the user to its page, where the slips open once it is done. When
+    there is nothing to do, say so at once, with no job."""
     organization = get_managed_organization_for_user(request.user, code)
     form = ConfirmForm(request.POST)
     if not (form.is_valid() and form.cleaned_data["confirmed"]):
         return render(request, confirm_template, {"organization": organization, "counts": account_counts(organization)})
-    try:
-        batch = service(organization=organization, actor=request.user)
-    except policy.Refused as exc:
-        raise Http404 from exc  # outside what the user manages: as if it were not there
-    except services.AccountError as exc:
-        messages.error(request, exc.message)
-        return redirect(_accounts_url(organization))
-    if not batch.slips and not batch.skipped:
+    if not has_work(organization):
         messages.info(request, nothing_done)
         return redirect(_accounts_url(organization))
-    return _slips_response(request, organization, batch, title)
+    running = active_accounts_job(organization, action)
+    if running is not None:
+        # A second click while the first is waiting or running: its page, not a second set of codes.
+        return redirect("jobs:detail", public_id=running.public_id)
+    try:
+        job, _created = job_start(
+            kind=Job.Kind.ACCOUNTS,
+            user=request.user,
+            organization=organization,
+            # The address printed on the slips: the one this user reached the site by.
+            arguments={"action": action, "site_address": request.build_absolute_uri("/")},
+        )
+    except policy.Refused as exc:
+        raise Http404 from exc  # outside what the user manages: as if it were not there
+    return redirect("jobs:detail", public_id=job.public_id)
 
 
 @require_POST
 @login_required
 def organization_accounts_create(request, code):
-    """Accounts for everyone under the organisation who has none."""
-    return _confirmed_batch(
+    """Accounts for everyone under the organisation who has none (a background job)."""
+    return _confirmed_job(
         request,
         code,
         confirm_template="accounts/confirm_create.html",
-        service=services.member_accounts_create,
+        action=background.CREATE,
+        has_work=members_without_account_exist,
         nothing_done=_("Every member here already has an account: nothing was created."),
-        title=_("New accounts"),
     )
 
 
@@ -173,14 +191,14 @@ def organization_accounts_create(request, code):
 @login_required
 def organization_accounts_reissue(request, code):
     """New codes for the accounts whose code was never used (the slips were lost); the confirmation
-    page says the old slips will stop working."""
-    return _confirmed_batch(
+    page says the old slips will stop working. A background job."""
+    return _confirmed_job(
         request,
         code,
         confirm_template="accounts/confirm_reissue.html",
-        service=services.member_codes_reissue,
+        action=background.REISSUE,
+        has_work=unused_codes_exist,
         nothing_done=_("Every account here has been used already: no new code was needed."),
-        title=_("New codes"),
     )
 
 

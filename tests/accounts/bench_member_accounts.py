@@ -4,8 +4,8 @@
     DATABASE_URL=postgres://... .venv/bin/python -m pytest tests/accounts/bench_member_accounts.py -s -p no:xdist
 
 Creates two cities of 7,300 members in 300 cells each, then times, with the project's real password hashers:
-the service alone, and the board's whole request (service + the page of 7,300 slips). The issue asks
-for under a minute; a web server's request timeout (gunicorn: 30 s) is the tighter limit.
+the service alone, and the board's button: its request, which starts a background job, and the job (service
++ the page of 7,300 slips written to its file).
 """
 
 import datetime
@@ -18,9 +18,11 @@ from django.urls import reverse
 
 from accounts import services
 from config import settings as project_settings
+from jobs.models import Job
 from members.models import Member
 from organizations.models import Organization
 from tests.factories import OrganizationFactory
+from tests.jobs.helpers import run_jobs
 
 MEMBERS = 7_300
 CELLS = 300
@@ -72,13 +74,21 @@ def test_bench_7300_accounts(personas, city, client_for):
     service_seconds = time.perf_counter() - started
     created = len(batch.slips)
 
-    # The same for the other city through the board's request: the service and the page of slips.
+    # The same for the other city through the board's button: the request starts a background job; the
+    # worker makes the accounts and writes the page of slips; the job's page opens it.
     client = client_for(personas.board)
     started = time.perf_counter()
     response = client.post(reverse("accounts:organization_accounts_create", args=[second.code]), {"confirmed": "1"})
     request_seconds = time.perf_counter() - started
-    assert response.status_code == 200
-    assert len(response.context["slips"]) == MEMBERS
+    assert response.status_code == 302
+    started = time.perf_counter()
+    run_jobs()
+    job_seconds = time.perf_counter() - started
+    job = Job.objects.get(public_id=response.url.rstrip("/").split("/")[-1])
+    assert job.state == "succeeded", job.error
+    download = client.get(reverse("jobs:download", args=[job.public_id]))
+    html = b"".join(download.streaming_content)
+    assert html.count(b"data-code>") == MEMBERS
 
     started = time.perf_counter()
     again = services.member_codes_reissue(organization=first, actor=personas.board)
@@ -86,8 +96,9 @@ def test_bench_7300_accounts(personas, city, client_for):
 
     print(
         f"\n{created} accounts created by the service in {service_seconds:.1f} s "
-        f"({service_seconds / created * 1000:.2f} ms each); the board's request with the page of slips "
-        f"in {request_seconds:.1f} s ({len(response.content) / 1e6:.1f} MB of HTML); "
+        f"({service_seconds / created * 1000:.2f} ms each); the board's request starts the job in "
+        f"{request_seconds * 1000:.0f} ms, the job (accounts and the page of slips) takes {job_seconds:.1f} s "
+        f"({len(html) / 1e6:.1f} MB of HTML); "
         f"{len(again.slips)} new codes in {reissue_seconds:.1f} s. Hashers: {hashers}"
     )
     assert created == MEMBERS

@@ -34,8 +34,32 @@ def post_reset(client, member, codes_issued, confirmed=True, **extra):
 
 
 def slips_of(response):
-    """{username: code} of the slips on a slips page."""
+    """{username: code} of the slips on a slips page rendered in the request (one member's new code)."""
     return {slip.username: slip.code for slip in response.context["slips"]}
+
+
+def slips_in(html):
+    """{username: code} of the slips on a page of slips (the job's file)."""
+    usernames = re.findall(r"data-username>([^<]*)<", html)
+    codes = re.findall(r"data-code>([^<]*)<", html)
+    assert len(usernames) == len(codes)
+    return dict(zip(usernames, codes, strict=True))
+
+
+def open_slips(client, response):
+    """The confirmed POST sent the user to its job's page: run the job, open its slips (once). Returns
+    the download's HTML."""
+    from tests.jobs.helpers import follow_job
+
+    download = follow_job(client, response)
+    assert download.status_code == 200, download.status_code
+    assert download["Content-Type"].startswith("text/html")
+    return b"".join(download.streaming_content).decode()
+
+
+def create_through_job(client, code):
+    """Create the accounts from the page, as a secretary does, and return {username: code} of the slips."""
+    return slips_in(open_slips(client, post_create(client, code)))
 
 
 def fresh(organization):

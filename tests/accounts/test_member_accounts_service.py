@@ -125,8 +125,8 @@ def test_a_clash_with_a_concurrent_creation_changes_nothing(personas, city, monk
     """Someone takes one of the usernames between the check and the insert: all or nothing."""
     original = services._hash_codes
 
-    def racing(codes):
-        hashes = original(codes)
+    def racing(codes, progress=None):
+        hashes = original(codes, progress)
         UserFactory(username=personas.member_a2.card_number)  # another account, made meanwhile
         return hashes
 
@@ -144,8 +144,8 @@ def test_a_member_given_an_account_meanwhile_is_left_out(personas, city, monkeyp
     original = services._hash_codes
     other = UserFactory(username="made-meanwhile")
 
-    def racing(codes):
-        hashes = original(codes)
+    def racing(codes, progress=None):
+        hashes = original(codes, progress)
         Member.objects.filter(pk=personas.member_a2.pk).update(user=other)
         return hashes
 
@@ -160,8 +160,8 @@ def test_new_codes_leave_out_an_account_used_meanwhile(personas, city, monkeypat
     batch = create_for_city(personas, city)
     original = services._hash_codes
 
-    def racing(codes):
-        hashes = original(codes)
+    def racing(codes, progress=None):
+        hashes = original(codes, progress)
         User.objects.filter(member=personas.member_a2).update(last_login="2025-01-01T00:00Z")
         return hashes
 

@@ -1,5 +1,6 @@
-"""A secretary creates the cell's accounts and prints the slips; a member signs in with the code on
-a slip, is made to choose a password, and reaches the home page."""
+"""A secretary creates the cell's accounts (a background job, whose page opens the slips once) and prints
+the slips; a member signs in with the code on a slip, is made to choose a password, and reaches the home
+page."""
 
 import re
 
@@ -8,6 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.checks import INITIAL_HASHER
 from tests.conftest import PASSWORD
+from tests.jobs.helpers import run_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,8 +37,14 @@ def test_secretary_prints_slips_and_a_member_signs_in_with_the_code(live_server,
     page.locator("a[href='/accounts/org/chi-bo-a1/']").click()
     expect(page).to_have_url(re.compile(r"/accounts/org/chi-bo-a1/$"))
     page.locator("#create-accounts").click()
-    # The confirmation step, then the slips.
+    # The confirmation step, then the background job's page, which shows the slips' button once it is done.
     page.locator("#confirm").click()
+    expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"))
+    expect(page.locator("#open-slips")).to_have_count(0)
+    run_jobs()  # the worker, here in the test's process
+    # The page polls the job (htmx) and offers the slips, once.
+    expect(page.locator("#slips-once")).to_be_visible()
+    page.locator("#open-slips").click()
     slip = page.locator("article.slip").filter(has_text="Phạm Đức Anh")
     expect(slip).to_have_count(1)
     expect(page.locator("article.slip")).to_have_count(1)
@@ -46,6 +54,13 @@ def test_secretary_prints_slips_and_a_member_signs_in_with_the_code(live_server,
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{2}", code)
     expect(slip).to_contain_text(live_server.url + "/")
     expect(slip).to_contain_text("Chi bộ A1")
+    expect(page.get_by_role("button", name="In phiếu")).to_be_visible()
+
+    # Back on the job's page: the slips were opened, and are no longer offered.
+    page.go_back()
+    page.reload()
+    expect(page.locator("#slips-opened")).to_be_visible()
+    expect(page.locator("#open-slips")).to_have_count(0)
 
     page.get_by_role("button", name="Đăng xuất").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))

@@ -1,0 +1,189 @@
+"""Member accounts for a whole organisation as a background job (`jobs.registry`, kind "accounts"): an
+account for every member who has none (arguments {"action": "create"}), and new codes for the accounts
+never used (arguments {"action": "reissue"}). A province has 100,000 members: more than a request may take.
+
+Both run the service the request used to run (`member_accounts_create`, `member_codes_reissue`), with its
+`progress`, and write the printable slips (templates/accounts/slips.html, as the request showed them) to
+the job's file, which is handed out once: its download removes it (jobs.views.download). The database
+keeps the codes' hashes only; that file is their one plain copy.
+
+Nothing half-done, and safe to run again:
+- the service runs in one transaction, and the slips are written to their file inside it, just before the
+  commit; the job points at the file (`result_path`) in that same transaction. Cancelled or failed before
+  the commit: no account made, no code changed, and the file is removed (or, if the worker was killed,
+  left unpointed at, and replaced by the retry);
+- a worker that died after the commit: the job points at its file, which is there, so the job is found
+  done (`already_done`). Were the file gone, the codes would be lost with it: the retry then makes no second
+  set of codes behind the user's back (which would void the first without a word); it fails, saying to
+  use "New codes".
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from jobs import registry
+from jobs.models import Job
+from organizations import policy
+
+from . import services
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from organizations.models import Organization
+
+HTML = "text/html; charset=utf-8"
+CREATE, REISSUE = "create", "reissue"
+SERVICES: dict[str, Callable[..., services.SlipBatch]] = {
+    CREATE: services.member_accounts_create,
+    REISSUE: services.member_codes_reissue,
+}
+
+
+def slips_filename(organization: Organization) -> str:
+    return f"phieu-tai-khoan-{organization.code}.html"
+
+
+def _heading(action: str) -> str:
+    return _("New accounts") if action == CREATE else _("New codes")
+
+
+def _actor(job: Job) -> User | policy.SystemActor:
+    """The work asks the permission of whoever started the job, again, in the worker."""
+    if job.started_by_id:
+        return job.started_by
+    if job.by_system:
+        return policy.SYSTEM
+    raise policy.Refused(_("The account that started this job no longer exists."))
+
+
+def _directory() -> Path:
+    return Path(settings.JOBS_RESULTS_DIR)
+
+
+def authorise(user: User | policy.SystemActor, organization: Organization, period: Any = None) -> None:
+    """The permission both services ask."""
+    services._check_manages(user, organization)
+
+
+def _pointed_at(job: Job) -> str:
+    """The file the job points at as stored: set only by a committed transaction of its work."""
+    return Job.objects.filter(pk=job.pk).values_list("result_path", flat=True).first() or ""
+
+
+def _write_slips(job: Job, batch: services.SlipBatch, final: Path) -> None:
+    """The slips page, written beside its place and moved there whole."""
+    html = render_to_string(
+        "accounts/slips.html",
+        {
+            "organization": job.organization,
+            "heading": _heading(job.arguments["action"]),
+            "slips": batch.slips,
+            "skipped": batch.skipped,
+            "site_address": job.arguments.get("site_address", ""),
+            # A page of its own, opened from the job's page (no menu, no form of the session).
+            "base_template": "accounts/slips_document.html",
+        },
+    )
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp: readable by this system user only.
+    handle, partial = tempfile.mkstemp(dir=final.parent, prefix=f"{job.public_id}-", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as target:
+            target.write(html)
+        os.replace(partial, final)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def _summary(action: str, batch: services.SlipBatch) -> dict[str, Any]:
+    return {"action": action, "slips": len(batch.slips), "skipped": len(batch.skipped)}
+
+
+def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
+    action = job.arguments.get("action")
+    service = SERVICES.get(action)
+    if service is None:
+        raise policy.Refused(_("This job does not say what to do with the accounts."))
+    # Read again: the runner may call this a second time with the same job after a database error.
+    committed = _pointed_at(job)
+    if committed:
+        # An earlier attempt committed (its transaction pointed the job at its file), then stopped.
+        if (_directory() / committed).is_file():
+            job.refresh_from_db(fields=["result_path", "result_name", "summary"])
+            return job.summary
+        raise policy.Refused(
+            _(
+                "The accounts were saved, but the page of slips with their codes was lost before anyone "
+                "opened it, so those codes cannot be handed out. Nothing more was done: on the accounts page, "
+                "use “New codes” to print new slips for these members."
+            )
+        )
+    final = _directory() / f"{job.public_id}.html"
+
+    def on_slips(batch: services.SlipBatch) -> None:
+        # Inside the service's transaction: undone with it if anything fails or the job is cancelled.
+        if not batch.slips and not batch.skipped:
+            return
+        progress(len(batch.slips), len(batch.slips), _("Writing the slips"))
+        _write_slips(job, batch, final)
+        Job.objects.filter(pk=job.pk).update(
+            result_path=final.name,
+            result_name=slips_filename(job.organization),
+            result_content_type=HTML,
+            result_once=True,
+            summary=_summary(action, batch),
+        )
+
+    progress(0, 0, _("Reading the members"))
+    try:
+        batch = service(organization=job.organization, actor=_actor(job), progress=progress, on_slips=on_slips)
+    except services.AccountError as exc:
+        final.unlink(missing_ok=True)
+        raise policy.Refused(exc.message) from exc
+    except BaseException:
+        _remove_unless_committed(job, final)
+        raise
+    if batch.slips or batch.skipped:
+        job.result_path = final.name
+        job.result_name = slips_filename(job.organization)
+        job.result_content_type = HTML
+        job.result_once = True
+    # After the commit, no more progress: a cancel now could not undo the work.
+    return _summary(action, batch)
+
+
+def _remove_unless_committed(job: Job, final: Path) -> None:
+    """After a failure: the file's codes are not the accounts' unless the transaction committed after all
+    (a connection lost during COMMIT); when the database cannot say, the file stays (the retry finds it)."""
+    try:
+        committed = _pointed_at(job)
+    except DatabaseError:
+        return
+    if not committed:
+        final.unlink(missing_ok=True)
+
+
+def already_done(job: Job) -> bool:
+    """The work was committed (the job points at its file, in the same transaction) and its slips are
+    there: the job is done, and offers them."""
+    path = _pointed_at(job)
+    if not path or not (_directory() / path).is_file():
+        return False
+    job.result_path = path
+    return True
+
+
+def register() -> None:
+    registry.register(Job.Kind.ACCOUNTS, registry.JobKind(authorise=authorise, run=run, already_done=already_done))
