@@ -10,11 +10,11 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from members.importing import MEMBER_COLUMNS, ORGANIZATION_COLUMNS, run_import
-from tests.jobs.helpers import follow_job
 from jobs.models import Job
+from members.importing import MEMBER_COLUMNS, ORGANIZATION_COLUMNS, run_import
 from members.models import Member
 from organizations.models import Organization
+from tests.jobs.helpers import follow_job
 
 pytestmark = pytest.mark.django_db
 

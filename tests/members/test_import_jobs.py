@@ -314,3 +314,41 @@ def test_the_job_page_is_not_for_others(personas, client_for):
     job = queue(personas.officer_a, [member_row("97800001")])
     assert client_for(personas.secretary_b1).get(reverse("jobs:detail", args=[job.public_id])).status_code == 404
     assert client_for(personas.board).get(reverse("jobs:detail", args=[job.public_id])).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_read_from_another_connection_rolls_the_import_back(personas, monkeypatch):
+    """The real worker on committed data: the user's click (another connection) during the writing is read
+    by the progress inside the import's transaction (PostgreSQL), and every row goes."""
+    import threading
+
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite: one writer at a time, the flag is read between transactions only")
+    monkeypatch.setattr("members.importing.BATCH_SIZE", 2)
+    from members import importing
+
+    original = importing._write_members
+
+    def click_then_write(members, progress=None):
+        def click():
+            try:
+                Job.objects.filter(kind="import_commit").update(cancel_requested=True)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=click)
+        thread.start()
+        thread.join()
+        return original(members, progress)
+
+    monkeypatch.setattr(importing, "_write_members", click_then_write)
+    job = queue(personas.board, [member_row(f"979000{n:02d}") for n in range(5)])
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0", verbosity=0)
+    job.refresh_from_db()
+    assert job.state == "cancelled"
+    assert not Member.objects.filter(card_number__startswith="979000").exists()
+    assert not AuditEntry.objects.filter(action="import_members").exists()
+    assert job_files() == []
