@@ -352,3 +352,47 @@ def test_a_cancel_read_from_another_connection_rolls_the_import_back(personas, m
     assert not Member.objects.filter(card_number__startswith="979000").exists()
     assert not AuditEntry.objects.filter(action="import_members").exists()
     assert job_files() == []
+
+
+def test_the_failed_jobs_page_lists_its_errors_in_the_same_queries(personas, client_for, django_assert_num_queries):
+    """The rows in error are in the job's summary: the page costs the same for one or two hundred."""
+    client = client_for(personas.board)
+    counts = []
+    for n in (1, 150):
+        Member.objects.filter(card_number__startswith="981").delete()
+        rows = [member_row(f"981{n:03d}{i:03d}") for i in range(n)]
+        job = queue(personas.board, rows)
+        for row in rows:  # each card number taken between the check and the worker
+            Member.objects.create(
+                full_name="Người khác",
+                gender="male",
+                date_of_birth=datetime.date(1980, 1, 1),
+                card_number=row["Số thẻ đảng viên"],
+                admission_date=datetime.date(2005, 1, 1),
+                occupation="other",
+                cell=Organization.objects.get(code="chi-bo-a1"),
+            )
+        run_jobs()
+        job.refresh_from_db()
+        assert job.state == "failed" and len(job.summary["error_rows"]) == n
+        with django_assert_num_queries(4) as captured:
+            page = client.get(reverse("jobs:detail", args=[job.public_id])).content.decode()
+        counts.append(len(captured.captured_queries))
+        assert page.count("<tr><td>") == n
+    assert counts == [4, 4]
+
+
+def test_an_administrators_first_organisations_are_written_in_the_request(db, client):
+    """No organisation yet to file a job under: the first roots (a few rows) are imported at once."""
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    rows = [{"Mã": "tinh", "Tên": "Đảng bộ Tỉnh", "Loại tổ chức": "city", "Mã tổ chức cấp trên": ""}]
+    response = post(client, csv_file(rows, headers=ORG_HEADERS), "organizations", "commit")
+    assert response.status_code == 200, response.status_code
+    assert "import-done" in response.content.decode(), (
+        response.context.get("rejected"),
+        response.context.get("errors"),
+    )
+    assert Organization.objects.get(code="tinh").is_root() and not Job.objects.exists()
