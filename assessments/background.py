@@ -29,6 +29,7 @@ from .core import services
 from .core.models import Period
 from .outputs.views import export_filename
 from .outputs.workbook import write_workbook
+from .reviews import background as reviews_background
 
 
 def _actor(job: Job):
@@ -98,3 +99,4 @@ def register() -> None:
         Job.Kind.OPEN_PERIOD, registry.JobKind(authorise=authorise_open, run=run_open, already_done=opened_by_job)
     )
     registry.register(Job.Kind.EXPORT, registry.JobKind(authorise=authorise_export, run=run_export))
+    reviews_background.register()

@@ -172,7 +172,10 @@ def _claim(job_id: int) -> Job | None:
         with translation.override(job.language):
             job.step = _("Starting") if job.state == Job.State.RUNNING else _("Cancelled before it started.")
         job.save(update_fields=["state", "started_at", "finished_at", "attempts", "heartbeat_at", "step"])
-    return job if job.state == Job.State.RUNNING else None
+    if job.state != Job.State.RUNNING:
+        services.discard_input(job)
+        return None
+    return job
 
 
 def _work(job: Job, reporter: Reporter) -> dict:
@@ -224,6 +227,8 @@ def _run(job: Job, reporter: Reporter) -> str:
     else:
         fields["step"] = ""
     _finish(job, fields)
+    if job.is_finished:  # its end was written (else a retry after recovery still needs the input)
+        services.discard_input(job)
     if action:
         try:
             services.audit(job, action, reason=error)

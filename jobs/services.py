@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -87,6 +88,20 @@ def _enqueue(job: Job) -> None:
         job.task_id = str(result.id)
 
 
+def discard_input(job: Job) -> None:
+    """Remove the job's input file (an uploaded spreadsheet to import), once the job has ended, whichever
+    way: it is read by the work only, and kept no longer than the work needs it."""
+    if not job.input_path:
+        return
+    directory = Path(settings.JOBS_RESULTS_DIR).resolve()
+    path = (directory / job.input_path).resolve()
+    if path.parent == directory:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            logger.warning("job %s: its input file could not be removed", job.public_id, exc_info=True)
+
+
 def may_see(user, job: Job) -> bool:
     """Who sees a job (its page, its file) and may cancel it: whoever manages its organisation, as for the
     work itself (the starter too, while they do)."""
@@ -109,6 +124,7 @@ def job_cancel(*, job: Job, user: User) -> Job:
         current.cancel_requested = True
         current.save(update_fields=["state", "finished_at", "step", "cancel_requested"])
     if current.state == Job.State.CANCELLED:
+        discard_input(current)
         audit(current, "job_cancelled", user=user)
     return current
 
@@ -170,7 +186,9 @@ def jobs_recover(*, now: datetime.datetime | None = None) -> list[Job]:
             job.save()
         if job.state == Job.State.QUEUED:
             _enqueue(job)
-        elif job.state == Job.State.FAILED:
+        else:
+            discard_input(job)
+        if job.state == Job.State.FAILED:
             audit(job, "job_failed", reason=job.error)
         logger.warning("job %s (%s) lost its worker: now %s", job.public_id, job.kind, job.state)
         recovered.append(job)
@@ -203,6 +221,7 @@ def _orphans(stale: datetime.datetime) -> list[Job]:
         )
         if updated:
             job.state, job.error = Job.State.FAILED, error
+            discard_input(job)
             audit(job, "job_failed", reason=error)
             ended.append(job)
     return ended

@@ -2,15 +2,20 @@
 
 Stateless on purpose: the commit re-reads a fresh upload of the file and checks it again, so nothing
 is kept in the session between the dry run and the commit (the user selects the file again).
+
+The commit checks the file in the request, as the dry run does (bounded by the upload limits), and shows
+its errors at once; a correct file is then written by a background job (members/background.py), whose
+page the user is sent to.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations import policy
 
+from .background import import_commit_start, import_organization
 from .forms import ImportUploadForm
 from .importing import (
     MEMBERS,
@@ -54,13 +59,23 @@ def import_upload(request):
         else:
             upload = form.cleaned_data["file"]
             context["filename"] = upload.name
+            # An administrator's first organisations, into an empty tree, have no organisation to file a
+            # job under: that commit (hundreds of rows at most) is written in the request.
+            organization = import_organization(request.user) if form.commit else None
+            in_request = form.commit and organization is None
             try:
-                result = run_import(kind, upload, request.user, commit=form.commit)
+                result = run_import(kind, upload, request.user, commit=in_request)
             except policy.Refused as exc:
                 raise Http404 from exc
             except ImportRejected as exc:
                 context["rejected"] = str(exc)
             else:
+                if form.commit and not in_request and result.ok:
+                    try:
+                        job = import_commit_start(kind, upload, request.user, organization)
+                    except policy.Refused as exc:
+                        raise Http404 from exc
+                    return redirect("jobs:detail", public_id=job.public_id)
                 context.update(result=result, errors=result.errors[:MAX_ERRORS_SHOWN])
     context["form"] = form
     return render(request, "members/import.html", context)

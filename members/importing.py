@@ -17,7 +17,9 @@ Members are created, never updated: a party card number that already exists is a
 """
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -35,6 +37,8 @@ from .forms import CardNumberField, MemberImportForm, OrganizationImportForm, ce
 from .models import Member
 
 BATCH_SIZE = 1000
+# A background commit (members.background) reports its progress every this many rows checked or written.
+PROGRESS_CHUNK = 500
 # Card numbers are checked against the database in chunks of this many (one query for a city).
 LOOKUP_CHUNK = 10000
 MEMBERS, ORGANIZATIONS = "members", "organizations"
@@ -185,8 +189,16 @@ def _card_number(value):
         return None
 
 
-def _check_members(rows, index, user, result):
+def _report(progress, done: int, total: int, step: str) -> None:
+    """Tell a background job how far the import is, every PROGRESS_CHUNK rows (and at the end of a step);
+    `progress` raises JobCancelled when the job was cancelled, which rolls the import back."""
+    if progress is not None and (done % PROGRESS_CHUNK == 0 or done == total):
+        progress(done, total, step)
+
+
+def _check_members(rows, index, user, result, progress=None):
     rows = [_Row(MEMBERS, result, number, values, index) for number, values in rows]
+    total, step = 2 * len(rows), _("Checking the rows")
     codes = {row.text("cell") for row in rows} - {""}
     cells = {org.code: org for org in Organization.objects.filter(code__in=codes).only("pk", "code", "kind", "path")}
     cards = sorted({_card_number(row.data["card_number"]) for row in rows} - {None})
@@ -196,7 +208,8 @@ def _check_members(rows, index, user, result):
         taken.update(Member.objects.filter(card_number__in=chunk).values_list("card_number", flat=True))
 
     members, seen_cards = [], {}
-    for row in rows:
+    for position, row in enumerate(rows, start=1):
+        _report(progress, position, total, step)
         cell_code = row.text("cell")
         cell = None
         if not cell_code:
@@ -238,14 +251,18 @@ def _check_members(rows, index, user, result):
     return members
 
 
-def _write_members(members):
+def _write_members(members, progress=None):
     for member in members:
         member.fill_derived()  # bulk_create skips save(), which computes the search and sort keys
-    Member.objects.bulk_create(members, batch_size=BATCH_SIZE)
+    total = 2 * len(members)
+    for start in range(0, len(members), BATCH_SIZE):
+        Member.objects.bulk_create(members[start : start + BATCH_SIZE], batch_size=BATCH_SIZE)
+        if progress is not None:
+            progress(len(members) + min(start + BATCH_SIZE, len(members)), total, _("Writing the rows"))
     return len(members)
 
 
-def _check_organizations(rows, index, user, result):
+def _check_organizations(rows, index, user, result, progress=None):
     clusters = {}
     for cluster in Cluster.objects.all():
         clusters[cluster.code.lower()] = cluster
@@ -253,7 +270,9 @@ def _check_organizations(rows, index, user, result):
         clusters.setdefault(fold(cluster.name), cluster)
 
     parsed = []
-    for number, values in rows:
+    total, step = 2 * len(rows), _("Checking the rows")
+    for position, (number, values) in enumerate(rows, start=1):
+        _report(progress, position, total, step)
         row = _Row(ORGANIZATIONS, result, number, values, index)
         form = OrganizationImportForm(row.data)
         row.form_errors(form)
@@ -331,10 +350,12 @@ def _check_organizations(rows, index, user, result):
     return ordered
 
 
-def _write_organizations(ordered):
+def _write_organizations(ordered, progress=None):
     """Through treebeard, one node at a time: a tree import is hundreds of rows, not thousands."""
     created = {}
-    for _row, org, parent_code in ordered:
+    total = 2 * len(ordered)
+    for position, (_row, org, parent_code) in enumerate(ordered, start=1):
+        _report(progress, len(ordered) + position, total, _("Writing the rows"))
         if not parent_code:
             node = Organization.objects.add_root(instance=org)
         else:
@@ -360,9 +381,24 @@ def importable_kinds(user):
     return tuple(kinds)
 
 
-def run_import(kind, upload, user, *, commit=False):
+def run_import(
+    kind: str,
+    upload: Any,
+    user: Any,
+    *,
+    commit: bool = False,
+    progress: Callable[..., None] | None = None,
+    on_written: Callable[[ImportResult], None] | None = None,
+    audit_data: dict[str, Any] | None = None,
+) -> ImportResult:
     """Check every row of the upload; with commit, write all the rows or none. Raises ImportRejected,
-    and `policy.Refused` (before the file is read) for a user who may import no such thing."""
+    and `policy.Refused` (before the file is read) for a user who may import no such thing.
+
+    For a background commit (members.background): `progress(done, total, step)` is called every
+    PROGRESS_CHUNK rows checked or written (a JobCancelled it raises rolls everything back);
+    `on_written(result)` is called inside the transaction once the rows are written (the job records
+    there that it imported, so a retry after a lost worker finds it done), and `audit_data` is added to
+    the audit entry's details."""
     if kind not in KINDS:
         raise ImportRejected(_("Unknown kind of import."))
     if kind not in importable_kinds(user):
@@ -379,11 +415,17 @@ def run_import(kind, upload, user, *, commit=False):
     try:
         with transaction.atomic():
             # Checked again inside the transaction: what the dry run saw may have changed since.
-            valid = check(rows, index, user, result)
+            valid = check(rows, index, user, result, progress)
             if result.errors:
                 return result
-            result.created = write(valid)
-            announce(f"import_{kind}", actor=user, data={"rows": result.rows, "created": result.created})
+            result.created = write(valid, progress)
+            announce(
+                f"import_{kind}",
+                actor=user,
+                data={"rows": result.rows, "created": result.created, **(audit_data or {})},
+            )
+            if on_written is not None:
+                on_written(result)
     except IntegrityError:
         result.created = 0
         result.errors.append(

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from jobs.models import Job
+from jobs.services import job_start
 from organizations.models import Organization
 from vocabulary import Level
 
@@ -23,7 +25,7 @@ from ..core.models import Assessment, Period
 from ..core.selectors import PENDING_STATES, Distribution, schedule_warnings
 from ..core.text import lang
 from ..rulebooks import get_rulebook
-from . import services
+from . import background, services
 from .forms import PaperFormSet
 
 
@@ -133,6 +135,15 @@ def _state_counts(forms):
 @login_required
 def remind(request, period_id, code):
     period, organization = get_period_and_organization_for_manager(request.user, period_id, code)
+    # Many members (a committee, a province): sent by a background job, whose page says how far it is.
+    # A few (a cell): sent now, and the answer is on the dashboard (assessments/reviews/background.py).
+    running = background.active_reminders(period, organization)
+    if running is None and background.reminders_by_job(period, organization):
+        running, _created = job_start(
+            kind=Job.Kind.REMINDERS, user=request.user, organization=organization, period=period
+        )
+    if running is not None:
+        return redirect("jobs:detail", public_id=running.public_id)
     result = services.reminders_send(period=period, organization=organization, user=request.user)
     emailed = ngettext(
         "A reminder was e-mailed to %(count)d member.", "A reminder was e-mailed to %(count)d members.", result.sent

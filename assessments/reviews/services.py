@@ -108,34 +108,35 @@ def reminders_pending(period: Period, organization: Organization) -> QuerySet[As
     )
 
 
+def reminder_message(period: Period, member: Member) -> tuple[str, str, str, list[str]]:
+    """The reminder e-mailed to one member (send_mass_mail's tuple), in the current language."""
+    due = period.self_review_due.strftime("%d/%m/%Y") if period.self_review_due else ""
+    return (
+        _("Reminder: your self-review for %(year)s") % {"year": period.year},
+        _(
+            "Dear comrade %(name)s,\n\nYour self-review for %(year)s has not been submitted yet."
+            "%(due)s Please sign in and complete it, or ask your cell secretary for help.\n"
+        )
+        % {
+            "name": member.full_name,
+            "year": period.year,
+            "due": (" " + _("It is due on %(date)s.") % {"date": due}) if due else "",
+        },
+        settings.DEFAULT_FROM_EMAIL,
+        [member.email],
+    )
+
+
 def reminders_send(*, period: Period, organization: Organization, user: User) -> Reminders:
     """E-mail every member under `organization` whose self-review is not submitted yet; list the others
     (to be called or visited: the printable call list).
 
-    The mail goes after the transaction commits (the console backend by default)."""
+    The mail goes after the transaction commits (the console backend by default). For many members the
+    screen queues a background job instead (assessments/reviews/background.py), which sends by chunks."""
     pending = list(reminders_pending(period, organization).select_related("member").order_by("member__sort_key"))
     with_mail = [a for a in pending if a.member.email]
     in_person = [a.member for a in pending if not a.member.email]
-    due = period.self_review_due.strftime("%d/%m/%Y") if period.self_review_due else ""
-    subject = _("Reminder: your self-review for %(year)s") % {"year": period.year}
-    sender = settings.DEFAULT_FROM_EMAIL
-    messages = [
-        (
-            subject,
-            _(
-                "Dear comrade %(name)s,\n\nYour self-review for %(year)s has not been submitted yet."
-                "%(due)s Please sign in and complete it, or ask your cell secretary for help.\n"
-            )
-            % {
-                "name": a.member.full_name,
-                "year": period.year,
-                "due": (" " + _("It is due on %(date)s.") % {"date": due}) if due else "",
-            },
-            sender,
-            [a.member.email],
-        )
-        for a in with_mail
-    ]
+    messages = [reminder_message(period, a.member) for a in with_mail]
     policy.require(user, "review.remind", organization)
     with transaction.atomic():
         log_action(
