@@ -26,7 +26,7 @@ class Job(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     # A second one of these for the same period and organisation waits for the first to finish.
-    EXCLUSIVE_KINDS = (Kind.OPEN_PERIOD, Kind.EXPORT)
+    EXCLUSIVE_KINDS = (Kind.OPEN_PERIOD, Kind.EXPORT, Kind.REMINDERS, Kind.ACCOUNTS)
     ACTIVE_STATES = (State.QUEUED, State.RUNNING)
     FINISHED_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
 
@@ -94,8 +94,14 @@ class Job(models.Model):
             # (services.job_start catches the IntegrityError of a race).
             models.UniqueConstraint(
                 fields=["kind", "organization", "period"],
-                condition=Q(state__in=["queued", "running"], kind__in=["open_period", "export"]),
+                condition=Q(state__in=["queued", "running"], kind__in=["open_period", "export", "reminders"]),
                 name="jobs_one_active_per_subject",
+            ),
+            # The accounts have no period: one job making accounts or codes at a time per organisation.
+            models.UniqueConstraint(
+                fields=["kind", "organization"],
+                condition=Q(state__in=["queued", "running"], kind="accounts"),
+                name="jobs_one_active_accounts",
             ),
             models.CheckConstraint(
                 condition=Q(done__lte=models.F("total")) | Q(total=0), name="jobs_done_within_total"

@@ -34,6 +34,9 @@ class JobKind:
     authorise: Callable[..., None]
     run: Callable[[Job, Callable[..., None]], dict[str, Any] | None]
     already_done: Callable[[Job], bool] = lambda job: False
+    # What a cancelled job's page says, when not "nothing of it was kept" (the reminders already sent
+    # stay sent).
+    cancelled_step: Callable[[Job], str] | None = None
 
 
 KINDS: dict[str, JobKind] = {}

@@ -223,7 +223,8 @@ def _run(job: Job, reporter: Reporter) -> str:
         fields.update(done=total, total=total, step=_("Done"), summary=summary)
         fields.update(result_path=job.result_path, result_name=job.result_name)
     elif state == Job.State.CANCELLED:
-        fields["step"] = _("Cancelled: nothing of it was kept.")
+        note = registry.get(job.kind).cancelled_step
+        fields["step"] = note(job) if note else _("Cancelled: nothing of it was kept.")
     else:
         fields["step"] = ""
     _finish(job, fields)

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jobs import registry
 from jobs.models import Job
@@ -150,5 +151,20 @@ def _audit(job: Job, user: Any, summary: dict[str, Any], *, cancelled: bool = Fa
 def register() -> None:
     registry.register(
         Job.Kind.REMINDERS,
-        registry.JobKind(authorise=authorise_reminders, run=run_reminders, already_done=reminders_finished),
+        registry.JobKind(
+            authorise=authorise_reminders,
+            run=run_reminders,
+            already_done=reminders_finished,
+            cancelled_step=reminders_cancelled_step,
+        ),
     )
+
+
+def reminders_cancelled_step(job: Job) -> str:
+    """A cancelled mailing keeps what it sent: the page says how many went."""
+    sent = int(_stored(job).get("sent", 0))
+    return ngettext(
+        "Cancelled: %(count)d reminder had been sent; no more will go.",
+        "Cancelled: %(count)d reminders had been sent; no more will go.",
+        sent,
+    ) % {"count": sent}

@@ -201,3 +201,42 @@ def test_the_job_is_refused_for_an_organisation_outside_the_period(personas, cit
     other = Period.objects.create(organization=city.committee_b, year=2027, regime="2018")
     with pytest.raises(Refused):
         jobs.job_start(kind="reminders", user=personas.board, organization=city.committee_a, period=other)
+
+
+def test_a_cancelled_mailing_says_how_many_went_not_that_nothing_was_kept(
+    period, city, personas, mailoutbox, monkeypatch
+):
+    monkeypatch.setattr(background, "CHUNK", 3)
+    job, _ = jobs.job_start(kind="reminders", user=personas.officer_a, organization=city.committee_a, period=period)
+    real = background.run_reminders
+
+    def cancelled_after_the_first_chunk(job, progress):
+        def progress_then_cancel(done, total, step=""):
+            if done:
+                Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+                raise JobCancelled
+            progress(done, total, step)
+
+        return real(job, progress_then_cancel)
+
+    monkeypatch.setattr(background, "run_reminders", cancelled_after_the_first_chunk)
+    background.register()
+    run_jobs()
+    job.refresh_from_db()
+    assert job.state == Job.State.CANCELLED and len(mailoutbox) == 3
+    assert job.step == "Đã hủy: đã gửi 3 lời nhắc; sẽ không gửi thêm."
+
+
+def test_two_mailings_of_one_organisation_cannot_run_at_once(period, city, personas):
+    from django.db import IntegrityError, transaction
+
+    first, created = jobs.job_start(
+        kind="reminders", user=personas.officer_a, organization=city.committee_a, period=period
+    )
+    again, created_again = jobs.job_start(
+        kind="reminders", user=personas.officer_a, organization=city.committee_a, period=period
+    )
+    assert created and not created_again and again == first
+    # The database itself refuses a second one, whatever the screens do.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Job.objects.create(kind="reminders", organization=city.committee_a, period=period, state="running")

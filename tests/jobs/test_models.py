@@ -38,10 +38,19 @@ def test_an_export_and_an_opening_may_run_side_by_side(city, period):
     assert Job.objects.filter(state="queued").count() == 3
 
 
-def test_the_kinds_still_to_come_are_not_exclusive(city, period):
-    job(city, period, kind="reminders")
-    job(city, period, kind="reminders")
-    assert Job.objects.filter(kind="reminders").count() == 2
+def test_imports_are_not_exclusive(city, period):
+    # Each import is of its own file: two of them may wait in the queue at once.
+    job(city, period, kind="import_commit")
+    job(city, period, kind="import_commit")
+    assert Job.objects.filter(kind="import_commit").count() == 2
+
+
+def test_one_accounts_job_at_a_time_per_organisation(city, period):
+    job(city, None, kind="accounts")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        job(city, None, kind="accounts")
+    Job.objects.filter(kind="accounts").update(state="succeeded")
+    job(city, None, kind="accounts")
 
 
 def test_done_cannot_pass_total(city, period):
