@@ -69,6 +69,13 @@ class Officer(SignedIn):
     weight = 3
     username = "canbo"
 
+    def on_start(self):
+        super().on_start()
+        # The officer's home leads to the committee's page; its decision and ranking screens are there.
+        page = self.open(DASHBOARD, "committee page")
+        if page is not None:
+            self.home = page.text
+
     @task(2)
     def decisions(self):
         self.open(DECIDE, "decision screen")
