@@ -219,22 +219,25 @@ def answer_parts(template, answers):
     """(ratings, points, tasks, shortcomings_fixed) of `scored_answers`, before they are made an Answers:
     a province's list joins them with the appraisal's and makes one Answers for each subject."""
     ratings, points = {}, {}
-    for item in template.items():
+    # Only the rating and points items (the template keeps them), not the text and the checklists.
+    for item in template.rating_items():
         value = answers.get(item.id)
-        if value in (None, ""):
+        if value is None or value == "":
             continue
-        if item.kind == ItemKind.RATING:
-            try:
-                ratings[item.id] = Rating.coerce(value)
-            except ValueError:
-                continue
-        elif item.kind == ItemKind.POINTS:
-            try:
-                number = to_decimal(value)
-            except ValueError:
-                continue
-            if 0 <= number <= item.max_points:
-                points[item.id] = number
+        try:
+            ratings[item.id] = Rating.coerce(value)
+        except ValueError:
+            continue
+    for item in template.points_items():
+        value = answers.get(item.id)
+        if value is None or value == "":
+            continue
+        try:
+            number = to_decimal(value)
+        except ValueError:
+            continue
+        if 0 <= number <= item.max_points:
+            points[item.id] = number
     tasks, shortcomings_fixed = task_shares(template, answers)
     return ratings, points, tasks, shortcomings_fixed
 

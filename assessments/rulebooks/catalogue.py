@@ -122,6 +122,11 @@ class RuleSpec:
     def _rendered(self) -> dict[tuple, str]:
         return {}
 
+    @cached_property
+    def findings(self) -> dict[tuple, object]:
+        """The findings of this rule made already, by what makes them (`Rulebook.finding`)."""
+        return {}
+
 
 def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from vocabulary import Level
 
@@ -94,8 +95,15 @@ def validate_answers(template: FormTemplate, answers: Mapping, *, submit: bool =
 def percentage(value) -> Decimal:
     """A percentage as typed ("92,5", "92.5", "92.5 %", 92.5) as a number; ValueError when it is not one."""
     if isinstance(value, str):
-        value = value.strip().removesuffix("%").strip().replace(",", ".")
+        return _typed_percentage(value)
     return to_decimal(value)
+
+
+@lru_cache(maxsize=4096)
+def _typed_percentage(text: str) -> Decimal:
+    # The same few shares are typed by thousands ("100", "95"): each text read once (a Decimal is
+    # immutable, so the one read is shared).
+    return to_decimal(text.strip().removesuffix("%").strip().replace(",", "."))
 
 
 def _share_consistency_errors(template: FormTemplate, answers: Mapping, errors: list[AnswerError]) -> list[AnswerError]:
@@ -142,11 +150,17 @@ def task_shares(template: FormTemplate, answers: Mapping) -> tuple[TaskStats | N
     fractions = {}
     for measure, item in template.share_items().items():
         value = answers.get(item.id)
-        if _blank(value) or _value_errors(item, value, submit=False):
+        # Left out: blank, "none" (allowed or not), not a number, outside 0 to 100 (what _share_errors
+        # refuses), each share read once.
+        if _blank(value) or value == SHARE_NONE:
             continue
-        if value == SHARE_NONE:
+        try:
+            share = percentage(value)
+        except ValueError:
             continue
-        fractions[measure] = percentage(value) / 100
+        if not Decimal(0) <= share <= Decimal(100):
+            continue
+        fractions[measure] = share / 100
     tasks = None
     if TASKS_COMPLETED in fractions:
         try:
@@ -283,18 +297,19 @@ class AnswersError(ValueError):
 
 def score(template: FormTemplate, points: Mapping[str, Decimal]) -> Score:
     """The general and results totals of `points`; raises AnswersError on unknown items or bad points."""
-    points_items = {item.id: item for item in template.points_items()}
-    errors = [
-        AnswerError(key, "unknown_item", f"Mục chấm điểm {key!r} không có trong mẫu.", f"No points item {key!r}.")
-        for key in points
-        if key not in points_items
-    ]
-    errors += [
-        e
-        for key, value in points.items()
-        if key in points_items
-        for e in _value_errors(points_items[key], value, submit=False)
-    ]
+    points_items = template.points_by_id()
+    errors = []
+    for key, value in points.items():
+        item = points_items.get(key)
+        if item is None:
+            errors.append(
+                AnswerError(
+                    key, "unknown_item", f"Mục chấm điểm {key!r} không có trong mẫu.", f"No points item {key!r}."
+                )
+            )
+        elif not (type(value) is Decimal and value.is_finite() and 0 <= value <= item.max_points):
+            # (A finite Decimal within the item's points, what the forms' reading gives, is sound as it is.)
+            errors += _value_errors(item, value, submit=False)
     if errors:
         raise AnswersError(errors)
     totals = {group: Decimal(0) for group in ScoreGroup}

@@ -169,9 +169,26 @@ class FormTemplate:
             return self._ratings
         return tuple(i for i in self.items() if i.kind == ItemKind.RATING and (tag is None or tag in i.tags))
 
+    @cached_property
+    def _points_by_id(self) -> Mapping[str, Item]:
+        return MappingProxyType({item.id: item for item in self._points})
+
+    @cached_property
+    def _points_by_group(self) -> dict[ScoreGroup, tuple[Item, ...]]:
+        return {group: self._points_in(group) for group in ScoreGroup}
+
+    def points_by_id(self) -> Mapping[str, Item]:
+        """{item id: item} of the points items, in the form's order (read only)."""
+        return self._points_by_id
+
     def points_items(self, group: ScoreGroup | None = None) -> tuple[Item, ...]:
         if group is None:
             return self._points
+        if group in self._points_by_group:
+            return self._points_by_group[group]
+        return self._points_in(group)
+
+    def _points_in(self, group: ScoreGroup) -> tuple[Item, ...]:
         return tuple(
             item
             for section in self.sections

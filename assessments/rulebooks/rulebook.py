@@ -17,7 +17,7 @@ from typing import ClassVar
 from vocabulary import ExclusionReason, Level
 
 from .arithmetic import counts_of
-from .catalogue import RuleSpec, Share, Text, default_severity, load_catalogue, render_value
+from .catalogue import RENDERED_KEPT, RuleSpec, Share, Text, default_severity, load_catalogue, render_value
 from .evaluation import Evaluation, Exclusion, Finding, QuotaResult, Score
 from .facts import Answers, CollectiveFacts, MemberFacts, OrganizationFacts, Schedule
 from .form_files import DATA_ROOT, load_template, read_json
@@ -128,18 +128,30 @@ class Rulebook:
                 return None
             if severity != Severity.INFO:
                 severity = switch.severity
-        severity = severity or default_severity(spec)
+        severity = as_member(Severity, severity or default_severity(spec))
         values = {"cap": cap, **values} if cap is not None else values
-        return Finding(
-            rule_id=rule_id,
-            severity=as_member(Severity, severity),
-            message_vi=spec.render("vi", values, variant),
-            message_en=spec.render("en", values, variant),
-            cap=cap,
-            mitigable=mitigable,
-            mark=spec.mark,
-            unchecked=unchecked,
-        )
+        # A finding is frozen: the same verdict with the same values is one object, made once (a
+        # province's list finds the same few things of thousands of members). Values that cannot be a
+        # key (a list) make a new one each time.
+        try:
+            key = (severity, cap, mitigable, unchecked, variant, tuple((n, type(v), v) for n, v in values.items()))
+            made = spec.findings.get(key)
+        except TypeError:
+            key, made = None, None
+        if made is None:
+            made = Finding(
+                rule_id=rule_id,
+                severity=severity,
+                message_vi=spec.render("vi", values, variant),
+                message_en=spec.render("en", values, variant),
+                cap=cap,
+                mitigable=mitigable,
+                mark=spec.mark,
+                unchecked=unchecked,
+            )
+            if key is not None and len(spec.findings) < RENDERED_KEPT:
+                spec.findings[key] = made
+        return made
 
     def unchecked(self, rule_id: str, params: Parameters, *, cap: Level | None = None, variant="unknown", **values):
         """A warning that `rule_id` could not be checked for lack of data."""
