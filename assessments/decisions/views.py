@@ -242,7 +242,7 @@ def _exception_form(form, box, period):
 def _accept(screen, queryset):
     """The suggestions for every undecided subject of `queryset` that has one and needs no reason and
     that the user does not stand aside from (their own level...: another member decides it)."""
-    rows = screen.rows(queryset.filter(classified=True, decided_level=""))
+    rows = screen.rows(queryset.filter(classified=True, decided_level=""), shown=False)
     choices, need_reason, without, aside = {}, 0, 0, 0
     for row in rows:
         if screen.conflicts.refusal(row.assessment):
