@@ -198,3 +198,11 @@ def test_a_row_unchanged_by_the_page_is_not_a_conflict(client_for):
     after = client.get(response.url).content.decode().lower()
     assert "not saved" not in after and "không được lưu" not in after
     assert dict(Assessment.objects.filter(pk__in=pks).values_list("pk", "decided_level")) == levels
+
+
+def test_a_ranking_without_clusters_offers_no_cluster_filter(client_for):
+    root, period, board = province(30)
+    Organization.objects.filter(cluster__isnull=False).update(cluster=None)
+    html = client_for(board).get(rank_url(period, root)).content.decode()
+    assert 'name="cluster"' not in html and 'id="clusters"' not in html
+    assert len(row_pks(html)) == 30
