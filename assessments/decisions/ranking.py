@@ -6,6 +6,7 @@ The leadership collectives of the same organisations are decided by the same dec
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -113,7 +114,12 @@ def cluster_summaries(queryset: QuerySet[Assessment], subject_kind: str = "organ
             summary.tally.decided[row["decided_level"]] += row["n"]
         elif row[proposal]:
             summary.tally.proposed[row[proposal]] += row["n"]
-    return sorted(summaries.values(), key=lambda s: (s.code == NO_CLUSTER, s.name.casefold(), s.code))
+    return sorted(summaries.values(), key=lambda s: (s.code == NO_CLUSTER, _natural(s.name), s.code))
+
+
+def _natural(name: str) -> list[tuple[int, int | str]]:
+    """A name's sort key with its numbers read as numbers: "Cụm số 2" before "Cụm số 10"."""
+    return [(1, int(part)) if part.isdigit() else (0, part.casefold()) for part in re.split(r"(\d+)", name)]
 
 
 def in_cluster(queryset: QuerySet[Assessment], code: str) -> QuerySet[Assessment]:

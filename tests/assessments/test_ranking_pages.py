@@ -206,3 +206,12 @@ def test_a_ranking_without_clusters_offers_no_cluster_filter(client_for):
     html = client_for(board).get(rank_url(period, root)).content.decode()
     assert 'name="cluster"' not in html and 'id="clusters"' not in html
     assert len(row_pks(html)) == 30
+
+
+def test_the_clusters_are_listed_by_name_with_their_numbers_in_order():
+    root, period, _board = province(3 * CLUSTER_SIZE)
+    for cluster, name in zip(Cluster.objects.order_by("code"), ["Cụm số 10", "Cụm số 2", "Cụm số 1"], strict=True):
+        Cluster.objects.filter(pk=cluster.pk).update(name=name)
+    summaries = ranking.cluster_summaries(ranking.organization_assessments(period, root))
+    assert [s.name for s in summaries] == ["Cụm số 1", "Cụm số 2", "Cụm số 10"]
+    assert [s.subjects for s in summaries] == [CLUSTER_SIZE] * 3
