@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.db.models import QuerySet
 
-MY_JOBS_SHOWN = 50
+MY_JOBS_PER_PAGE = 50
 
 
 def get_job_for_user(user: User, public_id: UUID | str) -> Job:
@@ -30,11 +30,11 @@ def get_job_for_user(user: User, public_id: UUID | str) -> Job:
 
 
 def jobs_started_by(user: User) -> QuerySet[Job]:
-    """The user's latest jobs, newest first (index jobs_by_starter)."""
+    """All the user's jobs, newest first (index jobs_by_starter): "my jobs" shows them a page at a time."""
     return (
         Job.objects.filter(started_by=user)
         .select_related("organization", "period__organization")
-        .order_by("-created_at", "-pk")[:MY_JOBS_SHOWN]
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
@@ -78,5 +79,9 @@ def download(request, public_id):
 
 @require_GET
 @login_required
-def mine(request):
-    return render(request, "jobs/mine.html", {"jobs": selectors.jobs_started_by(request.user)})
+def mine(request: HttpRequest) -> HttpResponse:
+    """The user's background jobs, newest first, a page of 50 at a time."""
+    page = Paginator(selectors.jobs_started_by(request.user), selectors.MY_JOBS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "jobs/mine.html", {"jobs": page.object_list, "page": page})

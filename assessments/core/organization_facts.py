@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from members.models import DegradationConclusion, DisciplineDecision, Member
 from members.selectors import CURRENT_STATUSES
@@ -31,6 +31,8 @@ from .models import Assessment, Period
 # The posts that make a member of a cell's leadership collective (chi ủy: secretary, deputy, members).
 # From this many organisations on, their records are read by a join on their common subtree.
 LONG_LIST = 1000
+# Under this many organisations, LevelsBelow reads each one's subtree rather than their common one.
+SUBTREES_LISTED = 200
 
 COLLECTIVE_POSTS = (
     Member.PartyPost.SECRETARY,
@@ -71,7 +73,7 @@ class LevelsBelow:
     def __init__(self, period: Period, organizations: Iterable[Organization]) -> None:
         self.period = period
         self.organizations = {org.path: org for org in organizations}
-        self.prefix = prefix = _common_path(self.organizations.values())
+        self.prefix = _common_path(self.organizations.values())
         self.member_levels: defaultdict[str, Counter[str]] = defaultdict(Counter)  # org path -> {level: n}
         self.members_undecided: Counter[str] = Counter()
         self.subordinate_levels: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -81,10 +83,9 @@ class LevelsBelow:
         if not self.organizations:
             return
         steplen = Organization.steplen
+        under = self._subtrees()
         members = (
-            Assessment.objects.filter(
-                period=period, member__isnull=False, classified=True, organization__path__startswith=prefix
-            )
+            Assessment.objects.filter(under, period=period, member__isnull=False, classified=True)
             .values_list("organization__path", "decided_level")
             .annotate(n=Count("pk"))
             .order_by()
@@ -99,9 +100,7 @@ class LevelsBelow:
                 else:
                     self.members_undecided[path] += n
         reviews = (
-            Assessment.objects.filter(
-                period=period, member__isnull=True, classified=True, organization__path__startswith=prefix
-            )
+            Assessment.objects.filter(under, period=period, member__isnull=True, classified=True)
             .values_list("organization__path", "organization__name", "subject_kind", "decided_level")
             .order_by("organization__path")
         )
@@ -120,6 +119,17 @@ class LevelsBelow:
                     self.subordinate_levels[parent][level] += 1
                 else:
                     self.subordinates_undecided[parent].append(name)
+
+    def _subtrees(self) -> Q:
+        """The subtrees of the organisations: each one's own when they are few (a cluster of the root's
+        organisations, a page of them: their common subtree may be the whole province), else their
+        common subtree."""
+        if len(self.organizations) >= SUBTREES_LISTED:
+            return Q(organization__path__startswith=self.prefix)
+        under = Q()
+        for path in self.organizations:
+            under |= Q(organization__path__startswith=path)
+        return under
 
     @cached_property
     def records(self) -> dict[str, set[str]]:

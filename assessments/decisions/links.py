@@ -19,6 +19,7 @@ collective's on the organisation's, and a leader's on the organisations they hea
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -85,29 +86,42 @@ def _bilingual(render: Callable[[], str]) -> tuple[str, str]:
     return vi, en
 
 
+@functools.lru_cache(maxsize=4096)
+def _below_first(rule_id: str, members: int, subordinates: tuple[str, ...]) -> tuple[str, str]:
+    """(Vietnamese, English) of "decide the levels below it first": the ranking reads one for each
+    organisation still waiting, and most of them wait for the same counts; switching the language
+    twice for each was a fifth of the root ranking's time."""
+    below = Pending(members=members, subordinates=list(subordinates))
+    return _bilingual(
+        lambda: (
+            _("Decide the levels below it first (%(rule)s): %(missing)s.")
+            % {"rule": rule_id, "missing": _missing_text(below, collective=False)}
+        )
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _collective_first(rule_id: str) -> tuple[str, str]:
+    return _bilingual(
+        lambda: (
+            _("The leadership collective is reviewed before its organisation (%(rule)s): %(missing)s.")
+            % {"rule": rule_id, "missing": _missing_text(Pending(), collective=True)}
+        )
+    )
+
+
 def order_findings(period: Period, pending: Pending) -> list[Finding]:
     """The P-ORDER findings of an organisation with decisions still pending below it: BLOCK (no level
     can be decided) for its members and subordinate organisations; for its collective, as the
     regime says (2025: a warning)."""
     findings = []
     rule_id = _order_rule(period)
-    below = Pending(members=pending.members, subordinates=pending.subordinates)
-    if below:
-        vi, en = _bilingual(
-            lambda: (
-                _("Decide the levels below it first (%(rule)s): %(missing)s.")
-                % {"rule": rule_id, "missing": _missing_text(below, collective=False)}
-            )
-        )
+    if pending.members or pending.subordinates:
+        vi, en = _below_first(rule_id, pending.members, tuple(pending.subordinates))
         findings.append(Finding(rule_id, Severity.BLOCK, vi, en))
     severity = COLLECTIVE_FIRST.get(period.regime)
     if pending.collective and severity is not None:
-        vi, en = _bilingual(
-            lambda: (
-                _("The leadership collective is reviewed before its organisation (%(rule)s): %(missing)s.")
-                % {"rule": rule_id, "missing": _missing_text(Pending(), collective=True)}
-            )
-        )
+        vi, en = _collective_first(rule_id)
         findings.append(Finding(rule_id, severity, vi, en, mark="V"))
     return findings
 

@@ -33,8 +33,8 @@ class Screen:
         """The subjects the user stands aside from (their own level...): read once, when rows are shown."""
         return Conflicts(self.request.user, self.subject_kind)
 
-    def rows(self, queryset):
-        rows, _rulebook, _params = selectors.decision_rows(self.period, self.group, queryset)
+    def rows(self, queryset, shown=True):
+        rows, _rulebook, _params = selectors.decision_rows(self.period, self.group, queryset, shown=shown)
         return rows
 
     def record(self, choices, exception, rows=None):
@@ -67,7 +67,7 @@ class RankingScreen(Screen):
     def check(self, user):
         ranking.check_ranker(user, self.group)
 
-    def rows(self, queryset):
+    def rows(self, queryset, shown=True):
         rows, _rulebook, _params = ranking.ranking_rows(self.period, self.group, queryset)
         return rows
 
@@ -94,6 +94,6 @@ class CollectiveScreen(RankingScreen):
         self.request, self.period, self.group = request, period, group
         self.base = ranking.collective_assessments(period, group)
 
-    def rows(self, queryset):
+    def rows(self, queryset, shown=True):
         rows, _rulebook, _params = ranking.collective_rows(self.period, self.group, queryset)
         return rows

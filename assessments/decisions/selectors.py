@@ -93,16 +93,20 @@ def build_rows(
     assessments: Sequence[Assessment],
     rulebook: Rulebook | None = None,
     params: Parameters | None = None,
+    *,
+    shown: bool = True,
 ) -> list[Row]:
     """A Row for each member's assessment (member and organisation loaded), with the rulebook's reading
     of every fact it needs (`evaluations.evaluate_assessments`).
 
     A fixed number of queries for the whole list, whatever its length; the cost in Python grows with
-    the list, so callers pass only what they show."""
+    the list, so callers pass only what they show. Rows not `shown` (a whole committee's proposals
+    accepted at once) carry the reading, the levels allowed and the suggestion, without the texts of
+    the findings nor the level of the year before: one query and a fifth of the rows' own time fewer."""
     rulebook = rulebook or get_rulebook(period.regime)
     params = params or period_parameters(period)
     members = [a.member for a in assessments]
-    previous = previous_levels(period, [m.pk for m in members]) if members else {}
+    previous = previous_levels(period, [m.pk for m in members]) if members and shown else {}
     evaluations = evaluate_assessments(period, assessments, rulebook, params)
     # A leader after the organisations they head (P-ORDER): a note while one of them is undecided.
     order = links.leader_order_findings(period, assessments)
@@ -116,6 +120,11 @@ def build_rows(
                 evaluation = replace(evaluation, findings=(*evaluation.findings, *order[assessment.pk]))
             row.evaluation = evaluation
             row.cap = evaluation.cap
+            row.allowed = evaluation.allowed_levels()
+            row.suggested = suggestion(assessment.cell_proposed_level, evaluation)
+            if not shown:
+                rows.append(row)
+                continue
             row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
             row.warnings = [
                 f.message(language) for f in evaluation.findings if f.severity == "warn" and not f.unchecked
@@ -123,14 +132,12 @@ def build_rows(
             row.notes = [f.message(language) for f in order.get(assessment.pk, ())]
             row.notes += [f.message(language) for f in evaluation.findings if f.severity == "info"]
             row.unchecked = bool(evaluation.unchecked)
-            row.allowed = evaluation.allowed_levels()
-            row.suggested = suggestion(assessment.cell_proposed_level, evaluation)
         rows.append(row)
     return rows
 
 
 def decision_rows(
-    period: Period, organization: Organization, queryset: QuerySet[Assessment] | None = None
+    period: Period, organization: Organization, queryset: QuerySet[Assessment] | None = None, *, shown: bool = True
 ) -> tuple[list[Row], Rulebook, Parameters]:
     """(rows, rulebook, params) for the members under the grassroots organisation (or `queryset`, a
     narrower selection of them), in the order of the tree: cell by cell, Vietnamese order inside."""
@@ -140,7 +147,7 @@ def decision_rows(
     assessments = list(
         queryset.select_related("member", "organization").order_by("organization__path", "member__sort_key", "pk")
     )
-    return build_rows(period, assessments, rulebook, params), rulebook, params
+    return build_rows(period, assessments, rulebook, params, shown=shown), rulebook, params
 
 
 @dataclass

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from ..core.access import get_assessment_for_user, get_period_and_organization_f
 from ..core.errors import WorkflowError
 from ..core.models import Assessment, Period
 from ..core.text import lang
-from . import closing, selectors, services
+from . import closing, ranking, selectors, services
 from . import rechecks as recheck_services
 from .forms import (
     SHOW_CHOICES,
@@ -187,8 +187,16 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
         # came in after the former organisation had decided them.
         context["transfers"] = transfers.transfers_of(period, selected or group)
     else:
+        # The ranking grouped by cluster (cụm thi đua): a summary row a cluster, and the ranking of one
+        # cluster when it is chosen; every organisation, in the suggested order, otherwise.
         showing_rows = True
-        queryset = screen.base
+        clusters = ranking.cluster_summaries(screen.base, screen.subject_kind)
+        selected_cluster = next((cluster for cluster in clusters if cluster.code == filters["cluster"]), None)
+        if selected_cluster is None:
+            filters["cluster"] = ""  # an unknown cluster is left out, as any filter that does not fit
+        context["clusters"] = clusters
+        context["selected_cluster"] = selected_cluster
+        queryset = ranking.in_cluster(screen.base, selected_cluster.code) if selected_cluster else screen.base
     context["showing_rows"] = showing_rows
     if showing_rows:
         queryset = _narrow(queryset, filters["show"])
@@ -234,7 +242,7 @@ def _exception_form(form, box, period):
 def _accept(screen, queryset):
     """The suggestions for every undecided subject of `queryset` that has one and needs no reason and
     that the user does not stand aside from (their own level...: another member decides it)."""
-    rows = screen.rows(queryset.filter(classified=True, decided_level=""))
+    rows = screen.rows(queryset.filter(classified=True, decided_level=""), shown=False)
     choices, need_reason, without, aside = {}, 0, 0, 0
     for row in rows:
         if screen.conflicts.refusal(row.assessment):
@@ -311,6 +319,23 @@ def _row_response(screen, rows, *, status=200, box=None, formset=None, row_error
     return render(screen.request, template, context, status=status)
 
 
+def _changed_meanwhile(rows: list, post: QueryDict, wanted: dict) -> dict[int, str]:
+    """{pk: its level now} of the rows of a page posted whole (each with the `version-<pk>` it was drawn
+    at) that another save changed since, where the page would now write something else: those are
+    left as the other member saved them. A row whose level and reason the page posts unchanged writes
+    nothing and is not among them; nor are the rows posted by htmx, one at a time, without a version."""
+    stale = {}
+    for row in rows:
+        assessment = row.assessment
+        posted = post.get(f"version-{assessment.pk}", "")
+        if assessment.pk not in wanted or not posted.isdigit() or int(posted) == assessment.version:
+            continue
+        level, note = wanted[assessment.pk]
+        if (str(level), note.strip()) != (assessment.decided_level, assessment.decision_note):
+            stale[assessment.pk] = assessment.decided_level
+    return stale
+
+
 def _mark_decided(rows, chosen, period):
     """The rows as the save left them, without reading them again."""
     state = Assessment.State.PUBLISHED if period.state == Period.State.PUBLISHED else Assessment.State.DECIDED
@@ -321,6 +346,7 @@ def _mark_decided(rows, chosen, period):
             row.assessment.decision_note = note.strip()
             row.assessment.state = state
             row.assessment.reopened = False
+            row.assessment.version += 1
 
 
 def _post_exception(screen, filters):
@@ -400,6 +426,10 @@ def _post_rows(screen, filters, reason_form):
         return refused(" ".join(reason_errors) if reason_errors else _("Some levels were refused; nothing was saved."))
     choices = formset.choices()
     wanted = {pk: value for pk, value in choices.items() if value[0]}
+    # A page saved whole must not put back what another member saved meanwhile on one of its rows.
+    stale = _changed_meanwhile(rows, request.POST, wanted)
+    if stale:
+        wanted = {pk: value for pk, value in wanted.items() if pk not in stale}
     # The rows the user stands aside from are refused, with the reason; the rest of the batch is saved.
     aside = screen.conflicts.refused((row.assessment for row in rows), wanted)
     if aside:
@@ -417,6 +447,15 @@ def _post_rows(screen, filters, reason_form):
         return _row_response(screen, rows, box=box, row_errors=aside, saved=set(wanted))
     _saved_message(request, saved)
     names = {row.assessment.pk: row.assessment.subject_name for row in rows}
+    for pk, level in stale.items():
+        messages.error(
+            request,
+            _(
+                "%(name)s: not saved. Another member decided it (%(level)s) after this page was opened: check "
+                "its level below and save it again if it should change."
+            )
+            % {"name": names[pk], "level": level or _("not decided")},
+        )
     for pk, errors in aside.items():
         messages.error(request, _("%(name)s: not decided. %(reason)s") % {"name": names[pk], "reason": errors[0]})
     return redirect(screen.url(**filters))

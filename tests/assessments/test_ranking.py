@@ -175,5 +175,5 @@ def test_ranking_screen_query_count_is_the_same_at_two_sizes(city, personas, cli
     # organisations and collectives below, the analysis forms (their summaries, and their scores and ratings for the
     # rules), the task shares of the meetings, the records of the year on the organisations (disciplined,
     # disunity...), the board's records of their years; the board member's conflicts on record and posts in a cell's
-    # committee (the rows they stand aside from).
-    assert first == count(large) == 17
+    # committee (the rows they stand aside from); the summary by cluster.
+    assert first == count(large) == 18

@@ -1,0 +1,217 @@
+"""The board's ranking of a province's organisations, a page at a time and by cluster (cụm thi đua):
+50 rows a page in the suggested order, the same queries and a bounded page at 50, 564 and 3,000
+organisations; one cluster's ranking on its own; a page saved without touching the others, and a row
+another member decided meanwhile left as they decided it."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from assessments.decisions import ranking
+from assessments.models import Assessment, Period
+from organizations.models import Cluster, Organization, RoleAssignment
+from tests.factories import UserFactory, grant, organization, tree_in_bulk
+
+pytestmark = pytest.mark.django_db
+
+PER_PAGE = 50
+# Session, user, roles, organisation, period; the counts, the exception; the reviews, the levels below,
+# the analysis forms, the task shares, the records of the year, the board's records; the conflicts and
+# posts; the summary by cluster.
+QUERIES = 18
+# The issue's bound on any page at any size; a page of 50 rows is about a fifth of it.
+MAX_PAGE_BYTES = 500_000
+CLUSTER_SIZE = 40
+
+
+def province(size):
+    """A province of `size` grassroots cells in clusters of 40, a review of each (classified, its own
+    proposal HTTNV), and its board: written in bulk."""
+    clusters = Cluster.objects.bulk_create(
+        Cluster(code=f"cum-{n:03d}", name=f"Cụm {n:03d}") for n in range(-(-size // CLUSTER_SIZE))
+    )
+    cells = [
+        organization(f"cs-{n:05d}", f"Chi bộ cơ sở {n:05d}", Organization.Kind.GRASSROOTS_CELL) for n in range(size)
+    ]
+    for n, cell in enumerate(cells):
+        cell.cluster = clusters[n // CLUSTER_SIZE]
+    nodes = tree_in_bulk(
+        organization("tinh", "Đảng bộ tỉnh", Organization.Kind.CITY_COMMITTEE), [(cell, []) for cell in cells]
+    )
+    root = nodes["tinh"]
+    period = Period.objects.create(organization=root, year=2026, regime="2018", state=Period.State.OPEN)
+    Assessment.objects.bulk_create(
+        Assessment(
+            period=period,
+            subject_kind=Assessment.SubjectKind.ORGANIZATION,
+            organization=node,
+            classified=True,
+            self_level="HTTNV",
+            state=Assessment.State.SUBMITTED,
+        )
+        for code, node in nodes.items()
+        if code != "tinh"
+    )
+    board = UserFactory(username="province-board")
+    grant(board, RoleAssignment.Role.BOARD, root)
+    return root, period, board
+
+
+def rank_url(period, root, **params):
+    address = reverse("assessments:rank", args=[period.public_id, root.code])
+    return address + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+
+
+def row_pks(html):
+    return [int(pk) for pk in re.findall(r'<tr id="row-(\d+)"', html)]
+
+
+@pytest.mark.parametrize("size", [50, 564, 3000])
+def test_the_ranking_shows_fifty_a_page_with_the_same_queries_at_any_size(size, client_for, django_assert_num_queries):
+    root, period, board = province(size)
+    client = client_for(board)
+    pages = -(-size // PER_PAGE)
+    with django_assert_num_queries(QUERIES):
+        first = client.get(rank_url(period, root))
+    html = first.content.decode()
+    assert first.status_code == 200 and len(first.content) < MAX_PAGE_BYTES
+    assert len(row_pks(html)) == min(size, PER_PAGE)
+    # The summary by cluster: a row a cluster, each with its organisations.
+    assert html.count("?cluster=cum-") == -(-size // CLUSTER_SIZE)
+    if pages > 1:
+        assert f"Trang 1 / {pages}" in html
+        with django_assert_num_queries(QUERIES):
+            last = client.get(rank_url(period, root, page=pages))
+        assert len(last.content) < MAX_PAGE_BYTES
+        assert len(row_pks(last.content.decode())) == size - (pages - 1) * PER_PAGE
+    # One cluster's ranking: its organisations only, with the same queries.
+    with django_assert_num_queries(QUERIES):
+        one = client.get(rank_url(period, root, cluster="cum-000"))
+    shown = row_pks(one.content.decode())
+    expected = set(
+        Assessment.objects.filter(period=period, organization__cluster__code="cum-000").values_list("pk", flat=True)
+    )
+    assert set(shown) == expected and len(shown) == CLUSTER_SIZE
+
+
+def test_every_organisation_is_on_exactly_one_page_in_the_ranking_order(client_for):
+    root, period, board = province(120)
+    # Some decided better than the rest: the ranking puts them first, across the pages.
+    best = list(ranking.organization_assessments(period, root).order_by("-pk").values_list("pk", flat=True)[:3])
+    Assessment.objects.filter(pk__in=best).update(decided_level="HTXSNV", state=Assessment.State.DECIDED)
+    client = client_for(board)
+    seen = []
+    for number in (1, 2, 3):
+        seen += row_pks(client.get(rank_url(period, root, page=number)).content.decode())
+    rows, _rulebook, _params = ranking.ranking_rows(period, root)
+    assert seen == [row.assessment.pk for row in rows]
+    assert len(set(seen)) == 120 and set(seen[:3]) == set(best)
+
+
+def test_an_unknown_cluster_shows_the_whole_ranking(client_for):
+    root, period, board = province(60)
+    response = client_for(board).get(rank_url(period, root, cluster="no-such-cluster"))
+    assert response.status_code == 200
+    assert len(row_pks(response.content.decode())) == PER_PAGE
+    assert 'name="cluster" value="no-such-cluster"' not in response.content.decode()
+
+
+def test_the_organisations_in_no_cluster_have_their_own_group(client_for):
+    root, period, board = province(60)
+    loose = Organization.objects.filter(code__in=["cs-00000", "cs-00001"])
+    loose.update(cluster=None)
+    html = client_for(board).get(rank_url(period, root, cluster=ranking.NO_CLUSTER)).content.decode()
+    assert set(row_pks(html)) == set(
+        Assessment.objects.filter(period=period, organization__in=loose).values_list("pk", flat=True)
+    )
+    assert "Không thuộc cụm nào" in html or "Not in a cluster" in html
+
+
+def save_page(client, period, root, levels, versions, **filters):
+    data = {"action": "save", **filters}
+    for pk, level in levels.items():
+        data[f"level-{pk}"] = level
+        data[f"note-{pk}"] = ""
+        data[f"version-{pk}"] = versions[pk]
+    return client.post(rank_url(period, root), data)
+
+
+def shown_versions(html):
+    return {int(pk): version for pk, version in re.findall(r'name="version-(\d+)" value="(\d+)"', html)}
+
+
+def test_a_page_saved_keeps_the_other_pages_and_its_cluster(client_for):
+    root, period, board = province(120)
+    client = client_for(board)
+    html = client.get(rank_url(period, root, cluster="cum-001", page=1)).content.decode()
+    pks = row_pks(html)
+    assert len(pks) == CLUSTER_SIZE
+    versions = shown_versions(html)
+    response = save_page(client, period, root, dict.fromkeys(pks, "HTTNV"), versions, cluster="cum-001", page="1")
+    assert response.status_code == 302 and "cluster=cum-001" in response.url
+    decided = Assessment.objects.filter(period=period, subject_kind="organization").exclude(decided_level="")
+    assert set(decided.values_list("pk", flat=True)) == set(pks)
+    assert set(decided.values_list("organization__cluster__code", flat=True)) == {"cum-001"}
+    # The summary says so.
+    page = client.get(rank_url(period, root)).content.decode()
+    assert re.search(
+        r"Cụm 001</a></td><td class=\"text-end\">40</td><td class=\"text-end\">0</td>"
+        r"<td class=\"text-end\">40</td>",
+        page,
+    )
+
+
+def test_a_row_another_member_decided_meanwhile_is_not_overwritten(client_for):
+    root, period, board = province(60)
+    client = client_for(board)
+    html = client.get(rank_url(period, root)).content.decode()
+    pks = row_pks(html)
+    versions = shown_versions(html)
+    assert set(versions) == set(pks)
+    # Another member of the board decides the first row after this page was drawn.
+    other = UserFactory(username="other-board")
+    grant(other, RoleAssignment.Role.BOARD, root)
+    ranking.ranking_record(period=period, parent=root, user=other, choices={pks[0]: ("HTNV", "")})
+    # The page, saved whole, still shows HTTNV on every row, the first included.
+    response = save_page(client, period, root, dict.fromkeys(pks, "HTTNV"), versions)
+    assert response.status_code == 302
+    levels = dict(Assessment.objects.filter(pk__in=pks).values_list("pk", "decided_level"))
+    assert levels[pks[0]] == "HTNV"
+    assert all(levels[pk] == "HTTNV" for pk in pks[1:])
+    after = client.get(response.url).content.decode()
+    assert "HTNV" in after and ("không được lưu" in after.lower() or "not saved" in after.lower())
+
+
+def test_a_row_unchanged_by_the_page_is_not_a_conflict(client_for):
+    """The other member's level, posted back as it now stands (the page was reloaded on that row by
+    htmx, say), is no conflict: nothing is refused."""
+    root, period, board = province(10)
+    client = client_for(board)
+    html = client.get(rank_url(period, root)).content.decode()
+    pks, versions = row_pks(html), shown_versions(html)
+    other = UserFactory(username="other-board")
+    grant(other, RoleAssignment.Role.BOARD, root)
+    ranking.ranking_record(period=period, parent=root, user=other, choices={pks[0]: ("HTNV", "")})
+    levels = {pk: "HTTNV" for pk in pks} | {pks[0]: "HTNV"}
+    response = save_page(client, period, root, levels, versions)
+    after = client.get(response.url).content.decode().lower()
+    assert "not saved" not in after and "không được lưu" not in after
+    assert dict(Assessment.objects.filter(pk__in=pks).values_list("pk", "decided_level")) == levels
+
+
+def test_a_ranking_without_clusters_offers_no_cluster_filter(client_for):
+    root, period, board = province(30)
+    Organization.objects.filter(cluster__isnull=False).update(cluster=None)
+    html = client_for(board).get(rank_url(period, root)).content.decode()
+    assert 'name="cluster"' not in html and 'id="clusters"' not in html
+    assert len(row_pks(html)) == 30
+
+
+def test_the_clusters_are_listed_by_name_with_their_numbers_in_order():
+    root, period, _board = province(3 * CLUSTER_SIZE)
+    for cluster, name in zip(Cluster.objects.order_by("code"), ["Cụm số 10", "Cụm số 2", "Cụm số 1"], strict=True):
+        Cluster.objects.filter(pk=cluster.pk).update(name=name)
+    summaries = ranking.cluster_summaries(ranking.organization_assessments(period, root))
+    assert [s.name for s in summaries] == ["Cụm số 1", "Cụm số 2", "Cụm số 10"]
+    assert [s.subjects for s in summaries] == [CLUSTER_SIZE] * 3
