@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -202,10 +202,23 @@ ORPHANS_CHECKED = 50
 
 def _orphans(stale: datetime.datetime) -> list[Job]:
     """Queued jobs whose task ended without running them (the task itself failed before the job began):
-    failed with a message, else they would wait forever."""
+    failed with a message, else they would wait forever; and queued jobs that never got a task: given
+    one."""
     from .tasks import run_job
 
     ended = []
+    # A job whose handing over to the queue failed (the database went away between the job's row and
+    # its task's): given a task now, or it would wait forever.
+    for job in Job.objects.filter(state=Job.State.QUEUED, created_at__lt=stale, task_id="").order_by("created_at")[
+        :ORPHANS_CHECKED
+    ]:
+        try:
+            _enqueue(job)
+        except DatabaseError:
+            logger.warning("job %s: still not handed to the queue", job.public_id, exc_info=True)
+            continue
+        logger.warning("job %s had no task: handed to the queue again", job.public_id)
+        ended.append(job)
     waiting = Job.objects.filter(state=Job.State.QUEUED, created_at__lt=stale).exclude(task_id="")
     for job in waiting.order_by("created_at")[:ORPHANS_CHECKED]:
         try:

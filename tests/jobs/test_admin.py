@@ -51,7 +51,9 @@ def test_the_changelist_queries_do_not_grow(client, personas, jobs, opened, city
     with django_assert_num_queries(count := _count(client, url)):
         client.get(url)
     for _ in range(5):
-        Job.objects.create(kind="import_commit", organization=city.cell_a1, period=opened, started_by=personas.secretary_a1)
+        Job.objects.create(
+            kind="import_commit", organization=city.cell_a1, period=opened, started_by=personas.secretary_a1
+        )
     with django_assert_num_queries(count):
         client.get(url)
 

@@ -215,3 +215,27 @@ def test_a_queued_job_whose_task_waits_is_left_alone(period, personas):
     assert services.jobs_recover() == []
     job.refresh_from_db()
     assert job.state == "queued"
+
+
+def test_a_job_whose_handing_to_the_queue_failed_gets_a_task_and_runs(period, personas, monkeypatch):
+    """The job's row was written, then the database went away before its task's: the recovery hands it
+    to the queue again (not at once: the first handing may still be under way), and it runs."""
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "_enqueue", database_gone)
+    with pytest.raises(OperationalError):
+        start_open(period, personas.board)
+    monkeypatch.undo()
+    job = Job.objects.get(kind="open_period")
+    assert job.state == "queued" and job.task_id == ""
+    assert services.jobs_recover() == []  # a moment old: left alone
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert [j.pk for j in services.jobs_recover()] == [job.pk]
+    job.refresh_from_db()
+    assert job.task_id
+    run_jobs()
+    job.refresh_from_db()
+    assert job.state == "succeeded"
+    period.refresh_from_db()
+    assert period.state == Period.State.OPEN
