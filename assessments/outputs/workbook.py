@@ -33,9 +33,19 @@ from .layout import (
     WRAPPED,
     neutralise,
 )
+from .rowxml import SheetRows
 from .sheets import YearEndExport
 
 A4 = 9  # Excel's paper size code
+
+LINE_MEMO = 50_000  # wrapped texts whose line count is kept while a sheet is written
+
+
+def wrapped_lines(value, chars):
+    """The lines of a wrapped text as its cell shows it (with the leading quote before what would be a formula)."""
+    text = neutralise(value)
+    return len(textwrap.wrap(text, width=chars)) if len(text) > chars else 1
+
 
 # The writer's options: text is text (a value beginning with "=" is never read as a formula, nor a
 # string as a number or a link), dates in the day-first format, and rows flushed to disk as written.
@@ -124,24 +134,35 @@ def write_sheet(workbook, formats, sheet, organization, period):
     # Dates and percentages take their column's format; a row of several lines gets its height and its
     # cells a wrapped format (a row's own format would hide the columns' number formats).
     wrapped = [(i, max(int(column.width * CHARS_PER_WIDTH), 1)) for i, column in enumerate(columns) if column.wrap]
-    wrapped_formats = [formats.wrapped[column.kind] for column in columns]
-    write_row, write, set_row = ws.write_row, ws.write, ws.set_row
+    rows = SheetRows(
+        ws,
+        [formats.column.get(column.kind) for column in columns],
+        [formats.wrapped[column.kind] for column in columns],
+        formats.column["date"],
+    )
+    rows.start()
+    write = rows.write
+    # The lines of a wrapped text, counted once per text and width: the lists repeat the same names of
+    # cells and grassroots organisations row after row (a bounded memo: a province has many names).
+    lines_of = {}
     count = 0
     for number, row in enumerate(sheet.rows, start=1):
-        values = [neutralise(value) if isinstance(value, str) else value for value in row]
         lines = 1
         for i, chars in wrapped:
-            value = values[i]
-            if isinstance(value, str) and len(value) > chars:
-                lines = max(lines, len(textwrap.wrap(value, width=chars)))
-        if lines > 1:
-            # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
-            set_row(number, lines * LINE_HEIGHT)
-            for col, (value, cell_format) in enumerate(zip(values, wrapped_formats, strict=True)):
-                write(number, col, value, cell_format)
-        else:
-            write_row(number, 0, values)
+            value = row[i]
+            if value.__class__ is str and len(value) >= chars:
+                key = (value, chars)
+                found = lines_of.get(key)
+                if found is None:
+                    if len(lines_of) > LINE_MEMO:
+                        lines_of.clear()
+                    found = lines_of[key] = wrapped_lines(value, chars)
+                if found > lines:
+                    lines = found
+        # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
+        write(number, row, lines * LINE_HEIGHT if lines > 1 else None)
         count += 1
+    rows.finish()
     return count
 
 
