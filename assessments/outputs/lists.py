@@ -8,6 +8,10 @@ whatever the number of members. The `LIST_QUERIES` are also what `bench/export_f
 database to COPY, the floor the export is measured against.
 """
 
+import json
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from members.models import Member
@@ -21,7 +25,8 @@ from .layout import CHUNK, Column, Sheet, labels
 from .statistics import AWARD_YEARS_RUNNING, years_running_ids
 
 # The columns each list reads, in the order of its tuples; the assessments' answers (JSON) stay in the
-# database.
+# database, and an exclusion's values come as their JSON text (`values_json`), read only for the few
+# different ones, not decoded for every row.
 ORGANIZATION_VALUES = (
     "classified",
     "decided_level",
@@ -29,7 +34,7 @@ ORGANIZATION_VALUES = (
     "regrading_reference",
     "exclusion_reason",
     "exclusion_rule",
-    "exclusion_values",
+    "exclusion_values_json",
     "exclusion_note",
     "organization__code",
     "organization__name",
@@ -45,7 +50,7 @@ MEMBER_VALUES = (
     "regrading_reference",
     "exclusion_reason",
     "exclusion_rule",
-    "exclusion_values",
+    "exclusion_values_json",
     "exclusion_note",
     "member__full_name",
     "member__card_number",
@@ -65,6 +70,11 @@ PERSON_VALUES = (
 MEMBER_ORDER = ("organization__path", "member__sort_key", "pk")
 
 
+def values_json():
+    """An exclusion's values as the text of their JSON."""
+    return Cast("exclusion_values", TextField())
+
+
 def exclusion_text(rule, reason, values, note, language):
     """Why a subject is not classified, from its stored columns (as Assessment.exclusion_text_in)."""
     parts = []
@@ -73,6 +83,28 @@ def exclusion_text(rule, reason, values, note, language):
     if note:
         parts.append(note)
     return "; ".join(parts)
+
+
+class ExclusionTexts:
+    """exclusion_text of a list's rows, each different one made once: a province's thousands of members
+    not classified share a few dozen rules, reasons and values (and the rule's message costs a lookup of
+    the registered regimes each time)."""
+
+    LIMIT = 10_000  # different texts kept
+
+    def __init__(self, language):
+        self.language = language
+        self.texts = {}
+
+    def __call__(self, rule, reason, values_json, note):
+        key = (rule, reason, values_json, note)
+        text = self.texts.get(key)
+        if text is None:
+            if len(self.texts) >= self.LIMIT:
+                self.texts.clear()
+            values = json.loads(values_json) if values_json else None
+            text = self.texts[key] = exclusion_text(rule, reason, values or {}, note, self.language)
+        return text
 
 
 def regrading_text(regraded_from, decided_level, reference):
@@ -99,10 +131,20 @@ class ListSheets:
     # --- The queries ----------------------------------------------------------------------------
 
     def organization_rows_query(self):
-        return self._organization_assessments().order_by("organization__path").values_list(*ORGANIZATION_VALUES)
+        return (
+            self._organization_assessments()
+            .annotate(exclusion_values_json=values_json())
+            .order_by("organization__path")
+            .values_list(*ORGANIZATION_VALUES)
+        )
 
     def member_rows_query(self):
-        return self._member_assessments().order_by(*MEMBER_ORDER).values_list(*MEMBER_VALUES)
+        return (
+            self._member_assessments()
+            .annotate(exclusion_values_json=values_json())
+            .order_by(*MEMBER_ORDER)
+            .values_list(*MEMBER_VALUES)
+        )
 
     def two_years_query(self):
         # Only this year's KHTNV can be a second one: the query keeps those, the rule decides.
@@ -146,7 +188,7 @@ class ListSheets:
             Column(_("Re-graded"), 30, wrap=True),
         ]
         kinds, sectors = labels(Organization.Kind), labels(Organization.Sector)
-        language = lang()
+        excluded = ExclusionTexts(lang())
 
         def rows():
             queryset = self.organization_rows_query().iterator(chunk_size=CHUNK)
@@ -162,7 +204,7 @@ class ListSheets:
                     self.grassroots_name(path),
                     founded_on,
                     level if classified else "",
-                    "" if classified else exclusion_text(rule, reason, values, note, language),
+                    "" if classified else excluded(rule, reason, values, note),
                     regrading_text(regraded_from, level, reference),
                 ]
 
@@ -192,7 +234,7 @@ class ListSheets:
         ]
         yes, no = _("yes"), _("no")
         occupations = labels(Member.Occupation)
-        language = lang()
+        excluded = ExclusionTexts(lang())
 
         def rows():
             queryset = self.member_rows_query().iterator(chunk_size=CHUNK)
@@ -209,7 +251,7 @@ class ListSheets:
                     occupations.get(occupation, occupation),
                     yes if official_date is None else no,
                     level if classified else "",
-                    "" if classified else exclusion_text(rule, reason, values, note, language),
+                    "" if classified else excluded(rule, reason, values, note),
                     regrading_text(regraded_from, level, reference),
                 ]
 

@@ -124,28 +124,33 @@ class SheetRows:
             parts = [f'<row r="{number}"{self._height(height)}>']
             styles = date_styles = self.wrapped
         append = parts.append
+        letters, special = self.letters, _SPECIAL.search
         for col, value in enumerate(values):
             cls = value.__class__
             if cls is str:
                 if value:
-                    append(f'<c r="{self.letters[col]}{number}"{styles[col]} t="inlineStr">{text_cell(value)}</c>')
+                    if special(value) or value.startswith(DANGEROUS_PREFIXES) or len(value) > STRING_LIMIT // 2:
+                        value = text_cell(value)
+                    else:
+                        value = f"<is><t>{value}</t></is>"
+                    append(f'<c r="{letters[col]}{number}"{styles[col]} t="inlineStr">{value}</c>')
                 elif date_styles is not None:
-                    append(f'<c r="{self.letters[col]}{number}"{styles[col]}/>')
+                    append(f'<c r="{letters[col]}{number}"{styles[col]}/>')
             elif cls is int or cls is float:
-                append(f'<c r="{self.letters[col]}{number}"{styles[col]}><v>{value:.16G}</v></c>')
+                append(f'<c r="{letters[col]}{number}"{styles[col]}><v>{value:.16G}</v></c>')
             elif value is None:
                 if date_styles is not None:
-                    append(f'<c r="{self.letters[col]}{number}"{styles[col]}/>')
+                    append(f'<c r="{letters[col]}{number}"{styles[col]}/>')
             elif cls is datetime.date or cls is datetime.datetime:
                 style = self.plain_date if date_styles is None else date_styles[col]
-                append(f'<c r="{self.letters[col]}{number}"{style}>{self._serial(value)}')
+                append(f'<c r="{letters[col]}{number}"{style}>{self._serial(value)}')
             elif cls is bool:
-                append(f'<c r="{self.letters[col]}{number}"{styles[col]} t="b"><v>{int(value)}</v></c>')
+                append(f'<c r="{letters[col]}{number}"{styles[col]} t="b"><v>{int(value)}</v></c>')
             elif cls is Decimal:
-                append(f'<c r="{self.letters[col]}{number}"{styles[col]}><v>{float(value):.16G}</v></c>')
+                append(f'<c r="{letters[col]}{number}"{styles[col]}><v>{float(value):.16G}</v></c>')
             else:
                 text = str(value)
-                append(f'<c r="{self.letters[col]}{number}"{styles[col]} t="inlineStr">{text_cell(text)}</c>')
+                append(f'<c r="{letters[col]}{number}"{styles[col]} t="inlineStr">{text_cell(text)}</c>')
         append("</row>")
         self.batch.append("".join(parts))
         self.last = row
