@@ -9,6 +9,12 @@ from vocabulary import ExclusionReason, Level
 CHUNK = 2000
 
 
+# The data rows of one sheet: Excel's 1,048,576 rows less the header. A list longer than that is split
+# (sheets.YearEndExport.sheets: by the organisations directly under the root, then onto continuation
+# sheets); tests lower it.
+SHEET_ROWS = 1_048_575
+
+
 LEVELS = tuple(level.value for level in Level.best_first())
 
 
@@ -119,14 +125,27 @@ class Column:
 
 @dataclass
 class Sheet:
-    subject: str  # the printed title; the tab's name is this cut to 31 characters
+    subject: str  # the printed title; the tab's name is this (or `tab`) cut to 31 characters
     columns: list
     rows: object  # an iterable of lists, one value per column
     count: int = field(default=0)
+    tab: str = ""  # the tab's name when it is not the subject's
 
     @property
     def title(self):
-        return sheet_title(self.subject)
+        return sheet_title(self.tab or self.subject)
+
+
+def unique_title(title, taken):
+    """`title` (a valid sheet name), or it cut and numbered " (2)", " (3)"… to be none of `taken` (Excel
+    compares the names without case); the name is added to `taken` (a set of lower-case names)."""
+    candidate, number = title, 1
+    while candidate.lower() in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = title[: 31 - len(suffix)].rstrip() + suffix
+    taken.add(candidate.lower())
+    return candidate
 
 
 class Tally:

@@ -11,7 +11,7 @@ database to COPY, the floor the export is measured against.
 import json
 
 from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Substr
 from django.utils.translation import gettext as _
 
 from members.models import Member
@@ -21,6 +21,7 @@ from vocabulary import Level
 from ..core.selectors import previous_level
 from ..core.text import lang
 from ..rulebooks import exclusion_message, khtnv_two_years_running
+from . import layout
 from .layout import CHUNK, Column, Sheet, labels
 from .statistics import AWARD_YEARS_RUNNING, years_running_ids
 
@@ -138,27 +139,37 @@ class ListSheets:
             .values_list(*ORGANIZATION_VALUES)
         )
 
-    def member_rows_query(self):
+    def _members_in(self, part=None):
+        """The member assessments of the subtree, or of one part of it (`member_parts`): an organisation
+        directly under the root with those under it, or the root itself alone."""
+        queryset = self._member_assessments()
+        if part is None:
+            return queryset
+        if part.path == self.organization.path:
+            return queryset.filter(organization__path=part.path)
+        return queryset.filter(organization__path__startswith=part.path)
+
+    def member_rows_query(self, part=None):
         return (
-            self._member_assessments()
+            self._members_in(part)
             .annotate(exclusion_values_json=values_json())
             .order_by(*MEMBER_ORDER)
             .values_list(*MEMBER_VALUES)
         )
 
-    def two_years_query(self):
+    def two_years_query(self, part=None):
         # Only this year's KHTNV can be a second one: the query keeps those, the rule decides.
         return (
-            self._member_assessments()
+            self._members_in(part)
             .filter(classified=True, decided_level=Level.KHTNV)
             .annotate(previous=previous_level(self.period))
             .order_by(*MEMBER_ORDER)
             .values_list(*PERSON_VALUES, "previous", "decided_level")
         )
 
-    def awards_query(self):
+    def awards_query(self, part=None):
         return (
-            self._member_assessments()
+            self._members_in(part)
             .filter(classified=True, decided_level=Level.HTXSNV)
             .order_by(*MEMBER_ORDER)
             .values_list(*PERSON_VALUES, "member_id")
@@ -168,9 +179,38 @@ class ListSheets:
         """The querysets of the four lists: the rows the export writes one per subject."""
         return [self.organization_rows_query(), self.member_rows_query(), self.two_years_query(), self.awards_query()]
 
-    def award_years(self):
+    def award_years(self, part=None):
         """{member id} of this year's HTXSNV who were HTXSNV in each of the years before: one query."""
-        return set(years_running_ids(self.period, self.awards_query()).values_list("member_id", flat=True))
+        return set(years_running_ids(self.period, self.awards_query(part)).values_list("member_id", flat=True))
+
+    def member_parts(self):
+        """None when the members' rows fit on one sheet (`layout.SHEET_ROWS`); else the parts their lists
+        are split into, one sheet each: the organisations directly under the root that have members (a
+        national export: the provinces), in the tree's order, after the root itself when members belong to
+        it directly. The count comes from the summary's tallies (no query of its own); the parts, from
+        one grouped query."""
+        if sum(tally.total for tally in self.member_tallies().values()) <= layout.SHEET_ROWS:
+            return None
+        root = self.organization
+        length = len(root.path) + root.steplen
+        prefixes = set(
+            self._member_assessments()
+            .annotate(part=Substr("organization__path", 1, length))
+            .order_by()
+            .values_list("part", flat=True)
+            .distinct()
+        )
+        parts = [root] if root.path in prefixes else []
+        parts += Organization.objects.filter(path__in=prefixes - {root.path}).order_by("path")
+        return parts
+
+    @staticmethod
+    def _part_subject(subject, short, part):
+        """A list's printed title and its tab's name (the list's short name and the part's, cut to Excel's
+        31 characters and made unique by the workbook) for one part."""
+        if part is None:
+            return {"subject": subject}
+        return {"subject": f"{subject} – {part.name}", "tab": f"{short} – {part.name}"}
 
     # --- The sheets -----------------------------------------------------------------------------
 
@@ -223,7 +263,7 @@ class ListSheets:
     def _person_cells(self, number, full_name, card_number, born, cell_name, cell_path):
         return [number, full_name, card_number, born, cell_name, self.grassroots_name(cell_path)]
 
-    def member_list(self):
+    def member_list(self, part=None):
         columns = [
             *self._member_columns(),
             Column(_("Occupation group"), 26, wrap=True),
@@ -237,7 +277,7 @@ class ListSheets:
         excluded = ExclusionTexts(lang())
 
         def rows():
-            queryset = self.member_rows_query().iterator(chunk_size=CHUNK)
+            queryset = self.member_rows_query(part).iterator(chunk_size=CHUNK)
             for number, row in enumerate(queryset, start=1):
                 (classified, level, regraded_from, reference, reason, rule, values, note) = row[:8]
                 full_name, card_number, born, occupation, official_date, cell_name, cell_path = row[8:]
@@ -255,9 +295,9 @@ class ListSheets:
                     regrading_text(regraded_from, level, reference),
                 ]
 
-        return Sheet(_("List of members"), columns, rows())
+        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("List of members"), _("Members"), part))
 
-    def two_years_running(self):
+    def two_years_running(self, part=None):
         columns = [
             *self._member_columns(),
             Column(_("Level %(year)s") % {"year": self.period.year - 1}, 11),
@@ -265,14 +305,14 @@ class ListSheets:
         ]
 
         def rows():
-            queryset = self.two_years_query().iterator(chunk_size=CHUNK)
+            queryset = self.two_years_query(part).iterator(chunk_size=CHUNK)
             running = (row for row in queryset if khtnv_two_years_running(row[5], row[6]))
             for number, row in enumerate(running, start=1):
                 yield [*self._person_cells(number, *row[:5]), row[5], row[6]]
 
-        return Sheet(_("KHTNV two years running"), columns, rows())
+        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("KHTNV two years running"), "KHTNV", part))
 
-    def awards(self):
+    def awards(self, part=None):
         """The members eligible for an award (R2018-AWARD): this year's HTXSNV, and whether it is their
         fifth HTXSNV year running."""
         year = self.period.year
@@ -289,9 +329,9 @@ class ListSheets:
         yes = _("yes")
 
         def rows():
-            running = self.award_years()
-            queryset = self.awards_query().iterator(chunk_size=CHUNK)
+            running = self.award_years(part)
+            queryset = self.awards_query(part).iterator(chunk_size=CHUNK)
             for number, row in enumerate(queryset, start=1):
                 yield [*self._person_cells(number, *row[:5]), Level.HTXSNV.value, yes if row[5] in running else ""]
 
-        return Sheet(_("Eligible for awards"), columns, rows())
+        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("Eligible for awards"), _("Awards"), part))

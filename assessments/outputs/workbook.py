@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from ..core.bulk import frozen_gc, report_transaction
 from ..core.models import Assessment
+from . import layout
 from .layout import (
     BOLD_WIDTH,
     CHARS_PER_WIDTH,
@@ -32,6 +33,7 @@ from .layout import (
     PERCENT_FORMAT,
     WRAPPED,
     neutralise,
+    unique_title,
 )
 from .rowxml import SheetRows
 from .sheets import YearEndExport
@@ -132,9 +134,9 @@ def whole_results(using):
             cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
 
 
-def write_sheet(workbook, formats, sheet, organization, period):
-    """One sheet: its layout, then its rows as they come; returns the number of data rows."""
-    ws = workbook.add_worksheet(sheet.title)
+def add_sheet(workbook, formats, sheet, title, organization, period):
+    """A worksheet named `title` with the sheet's layout and header row, and the writer of its rows."""
+    ws = workbook.add_worksheet(title)
     columns = sheet.columns
     for index, column in enumerate(columns):
         ws.set_column(index, index, column.width, formats.column.get(column.kind))
@@ -145,7 +147,6 @@ def write_sheet(workbook, formats, sheet, organization, period):
     ws.write_row(0, 0, [neutralise(column.header) for column in columns], formats.header)
     # Dates and percentages take their column's format; a row of several lines gets its height and its
     # cells a wrapped format (a row's own format would hide the columns' number formats).
-    wrapped = [(i, max(int(column.width * CHARS_PER_WIDTH), 1)) for i, column in enumerate(columns) if column.wrap]
     rows = SheetRows(
         ws,
         [formats.column.get(column.kind) for column in columns],
@@ -153,12 +154,32 @@ def write_sheet(workbook, formats, sheet, organization, period):
         formats.column["date"],
     )
     rows.start()
-    write = rows.write
+    return rows
+
+
+def write_sheet(workbook, formats, sheet, organization, period, taken=None):
+    """One sheet: its layout, then its rows as they come; returns {tab's name: data rows}.
+
+    Rows past `layout.SHEET_ROWS` go on a sheet of the same layout after it, named as it with " (2)"…;
+    `taken` is the set of the workbook's names (lower case) so far."""
+    taken = set() if taken is None else taken
+    columns = sheet.columns
+    wrapped = [(i, max(int(column.width * CHARS_PER_WIDTH), 1)) for i, column in enumerate(columns) if column.wrap]
+    limit = layout.SHEET_ROWS
+    title = unique_title(sheet.title, taken)
+    rows = add_sheet(workbook, formats, sheet, title, organization, period)
+    written = {}
     # The lines of a wrapped text, counted once per text and width: the lists repeat the same names of
     # cells and grassroots organisations row after row (a bounded memo: a province has many names).
     lines_of = {}
     count = 0
-    for number, row in enumerate(sheet.rows, start=1):
+    for row in sheet.rows:
+        if count == limit:
+            rows.finish()
+            written[title] = count
+            title = unique_title(sheet.title, taken)
+            rows = add_sheet(workbook, formats, sheet, title, organization, period)
+            count = 0
         lines = 1
         for i, chars in wrapped:
             value = row[i]
@@ -171,23 +192,31 @@ def write_sheet(workbook, formats, sheet, organization, period):
                     found = lines_of[key] = wrapped_lines(value, chars)
                 if found > lines:
                     lines = found
-        # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
-        write(number, row, lines * LINE_HEIGHT if lines > 1 else None)
         count += 1
+        # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
+        rows.write(count, row, lines * LINE_HEIGHT if lines > 1 else None)
     rows.finish()
-    return count
+    written[title] = count
+    return written
 
 
 def write_workbook(period, organization, target, *, progress=None):
     """Write the seven sheets to `target` (a path or a binary file); return {sheet title: data rows}.
 
+    The members more than a sheet holds (a national export), the lists of members are one sheet per
+    organisation directly under `organization`, after a sheet of their totals (`YearEndExport.sheets`);
+    a sheet still too long goes on over continuation sheets.
+
     `progress`, if given, is called as progress(done, total) with the sheets written so far: (0, 7)
-    before the first, (7, 7) once the file is complete. It is called between the sheets' transactions,
-    so that what it writes (a job's progress) is seen at once."""
+    before the first, (7, 7) once the file is complete (more than 7 when the lists are split). It is
+    called between the sheets' transactions, so that what it writes (a job's progress) is seen at once."""
     using = router.db_for_read(Assessment)
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
-    sheets = YearEndExport(period, organization).sheets()  # headers and row generators: no query yet
+    # The sheets' headers and row generators; whether the members' lists are split (their count from the
+    # summary's tallies, kept for its sheet) is asked in a report transaction too.
+    with report_transaction(using):
+        sheets = YearEndExport(period, organization).sheets()
     total = len(sheets)
     if progress:
         progress(0, total)
@@ -197,12 +226,12 @@ def write_workbook(period, organization, target, *, progress=None):
         workbook = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         workbook.set_properties({"title": f"{period} – {organization.name}"})
         formats = Formats(workbook)
-        written = {}
+        written, taken = {}, set()
         for done, sheet in enumerate(sheets, start=1):
             # A sheet's queries run while its rows are written: one transaction per sheet.
             with report_transaction(using):
                 whole_results(using)
-                written[sheet.title] = write_sheet(workbook, formats, sheet, organization, period)
+                written.update(write_sheet(workbook, formats, sheet, organization, period, taken))
             if progress and done < total:
                 progress(done, total)
         workbook.close()
