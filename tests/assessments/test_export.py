@@ -7,6 +7,8 @@ import io
 import re
 import shutil
 import subprocess
+import zipfile
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -684,3 +686,84 @@ def test_libreoffice_reads_every_member_of_the_list(period, city, tmp_path):
     assert len(rows) == len(expected) > 1
     assert [row[1] for row in rows[1:]] == [row[1] for row in expected[1:]]
     assert '\'=HYPERLINK("http://evil")' in {row[1] for row in rows}
+
+
+# Values of every kind the sheets hold, and the awkward ones: XML's special characters, control
+# characters, Excel's own _xHHHH_ escapes, spaces at either end, what a spreadsheet reads as a formula.
+AWKWARD_ROW = [
+    1,
+    "Nguyễn Văn An",
+    "",
+    None,
+    datetime.date(1988, 3, 9),
+    0.125,
+    "a & b < c > d \"e\" 'f'",
+    " leading",
+    "trailing ",
+    '=HYPERLINK("http://evil")',
+    "-1",
+    "\ttab",
+    "bell\x07 and\x1f unit",
+    "_x0041_ literal",
+    "non\ufffecharacter",
+    True,
+    Decimal("2.5"),
+    datetime.datetime(2026, 1, 2, 3, 4, 5),
+    10**15,
+    "line\nbreak",
+]
+
+
+def _sheet_xml(write_rows):
+    """The sheet's and the styles' XML of a constant-memory workbook whose data rows `write_rows` writes."""
+    import xlsxwriter
+
+    from assessments.outputs.workbook import WORKBOOK_OPTIONS, Formats
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    formats = Formats(workbook)
+    kinds = ["number", "text", "text", "percent", "date", "percent", *["text"] * (len(AWKWARD_ROW) - 6)]
+    column_formats = [formats.column.get(kind) for kind in kinds]
+    wrapped_formats = [formats.wrapped[kind] for kind in kinds]
+    # The style numbers given in one order in both workbooks.
+    for cell_format in [formats.header, *formats.column.values(), *formats.wrapped.values()]:
+        cell_format._get_xf_index()
+    ws = workbook.add_worksheet("Rows")
+    for index, cell_format in enumerate(column_formats):
+        ws.set_column(index, index, 10, cell_format)
+    ws.write_row(0, 0, [f"Column {n}" for n in range(len(AWKWARD_ROW))], formats.header)
+    write_rows(ws, formats, column_formats, wrapped_formats)
+    workbook.close()
+    with zipfile.ZipFile(buffer) as archive:
+        return archive.read("xl/worksheets/sheet1.xml"), archive.read("xl/styles.xml")
+
+
+def test_the_rows_are_written_as_xlsxwriter_writes_them():
+    """rowxml.SheetRows writes what XlsxWriter's own write_row (an ordinary row) and write with the
+    wrapped formats after set_row (a row of several lines) write, byte for byte."""
+    from assessments.outputs.rowxml import SheetRows
+
+    rows = [AWKWARD_ROW, [2, *AWKWARD_ROW[1:]], [3, "short", *AWKWARD_ROW[2:]]]
+    heights = [None, 45, None]
+
+    def by_xlsxwriter(ws, formats, column_formats, wrapped_formats):
+        for number, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
+            values = [neutralise(value) if isinstance(value, str) else value for value in row]
+            if height is None:
+                ws.write_row(number, 0, values)
+            else:
+                ws.set_row(number, height)
+                for col, value in enumerate(values):
+                    ws.write(number, col, value, wrapped_formats[col])
+
+    def by_sheet_rows(ws, formats, column_formats, wrapped_formats):
+        writer = SheetRows(ws, column_formats, wrapped_formats, formats.column["date"])
+        writer.start()
+        for number, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
+            writer.write(number, row, height)
+        writer.finish()
+
+    expected, ours = _sheet_xml(by_xlsxwriter), _sheet_xml(by_sheet_rows)
+    assert b"_x0007_" in expected[0] and b"&amp;" in expected[0] and b'xml:space="preserve"' in expected[0]
+    assert ours == expected
