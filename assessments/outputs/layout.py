@@ -136,7 +136,7 @@ class Sheet:
         return sheet_title(self.tab or self.subject)
 
 
-def unique_title(title, taken):
+def unique_title(title: str, taken: set[str]) -> str:
     """`title` (a valid sheet name), or it cut and numbered " (2)", " (3)"… to be none of `taken` (Excel
     compares the names without case); the name is added to `taken` (a set of lower-case names)."""
     candidate, number = title, 1

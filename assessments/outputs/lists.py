@@ -10,7 +10,7 @@ database to COPY, the floor the export is measured against.
 
 import json
 
-from django.db.models import TextField
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast, Substr
 from django.utils.translation import gettext as _
 
@@ -71,7 +71,7 @@ PERSON_VALUES = (
 MEMBER_ORDER = ("organization__path", "member__sort_key", "pk")
 
 
-def values_json():
+def values_json() -> Cast:
     """An exclusion's values as the text of their JSON."""
     return Cast("exclusion_values", TextField())
 
@@ -93,11 +93,11 @@ class ExclusionTexts:
 
     LIMIT = 10_000  # different texts kept
 
-    def __init__(self, language):
+    def __init__(self, language: str) -> None:
         self.language = language
         self.texts = {}
 
-    def __call__(self, rule, reason, values_json, note):
+    def __call__(self, rule: str, reason: str, values_json: str | None, note: str) -> str:
         key = (rule, reason, values_json, note)
         text = self.texts.get(key)
         if text is None:
@@ -139,7 +139,7 @@ class ListSheets:
             .values_list(*ORGANIZATION_VALUES)
         )
 
-    def _members_in(self, part=None):
+    def _members_in(self, part: Organization | None = None) -> QuerySet:
         """The member assessments of the subtree, or of one part of it (`member_parts`): an organisation
         directly under the root with those under it, or the root itself alone."""
         queryset = self._member_assessments()
@@ -183,7 +183,7 @@ class ListSheets:
         """{member id} of this year's HTXSNV who were HTXSNV in each of the years before: one query."""
         return set(years_running_ids(self.period, self.awards_query(part)).values_list("member_id", flat=True))
 
-    def member_parts(self):
+    def member_parts(self) -> list[Organization] | None:
         """None when the members' rows fit on one sheet (`layout.SHEET_ROWS`); else the parts their lists
         are split into, one sheet each: the organisations directly under the root that have members (a
         national export: the provinces), in the tree's order, after the root itself when members belong to
@@ -205,7 +205,7 @@ class ListSheets:
         return parts
 
     @staticmethod
-    def _part_subject(subject, short, part):
+    def _part_subject(subject: str, short: str, part: Organization | None) -> dict[str, str]:
         """A list's printed title and its tab's name (the list's short name and the part's, cut to Excel's
         31 characters and made unique by the workbook) for one part."""
         if part is None:

@@ -262,7 +262,7 @@ class YearEndExport(ListSheets):
 
         return Sheet(_("Members by grassroots organisation"), columns, rows())
 
-    def members_by_part(self, parts):
+    def members_by_part(self, parts: list[Organization]) -> Sheet:
         """The members' totals by part of the subtree (a national export: by province), with the same
         columns as the summary by grassroots organisation, from its tallies."""
         summary = self.members_by_grassroots()

@@ -18,8 +18,10 @@ import xlsxwriter
 from django.db import connections, router
 from django.utils.translation import gettext as _
 
+from organizations.models import Organization
+
 from ..core.bulk import frozen_gc, report_transaction
-from ..core.models import Assessment
+from ..core.models import Assessment, Period
 from . import layout
 from .layout import (
     BOLD_WIDTH,
@@ -32,6 +34,7 @@ from .layout import (
     PAGE_MARGINS,
     PERCENT_FORMAT,
     WRAPPED,
+    Sheet,
     neutralise,
     unique_title,
 )
@@ -43,7 +46,7 @@ A4 = 9  # Excel's paper size code
 LINE_MEMO = 50_000  # wrapped texts whose line count is kept while a sheet is written
 
 
-def wrapped_lines(value, chars):
+def wrapped_lines(value: str, chars: int) -> int:
     """The lines of a wrapped text as its cell shows it (with the leading quote before what would be a formula)."""
     text = neutralise(value)
     return len(textwrap.wrap(text, width=chars)) if len(text) > chars else 1
@@ -122,7 +125,7 @@ class Formats:
         }
 
 
-def whole_results(using):
+def whole_results(using: str) -> None:
     """Plan the lists' cursors for all their rows (for the rest of the transaction, on PostgreSQL).
 
     A server-side cursor is planned by default for its first tenth of rows (cursor_tuple_fraction 0.1):
@@ -134,7 +137,14 @@ def whole_results(using):
             cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
 
 
-def add_sheet(workbook, formats, sheet, title, organization, period):
+def add_sheet(
+    workbook: xlsxwriter.Workbook,
+    formats: Formats,
+    sheet: Sheet,
+    title: str,
+    organization: Organization,
+    period: Period,
+) -> SheetRows:
     """A worksheet named `title` with the sheet's layout and header row, and the writer of its rows."""
     ws = workbook.add_worksheet(title)
     columns = sheet.columns
@@ -157,7 +167,14 @@ def add_sheet(workbook, formats, sheet, title, organization, period):
     return rows
 
 
-def write_sheet(workbook, formats, sheet, organization, period, taken=None):
+def write_sheet(
+    workbook: xlsxwriter.Workbook,
+    formats: Formats,
+    sheet: Sheet,
+    organization: Organization,
+    period: Period,
+    taken: set[str] | None = None,
+) -> dict[str, int]:
     """One sheet: its layout, then its rows as they come; returns {tab's name: data rows}.
 
     Rows past `layout.SHEET_ROWS` go on a sheet of the same layout after it, named as it with " (2)"…;
