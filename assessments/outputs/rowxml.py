@@ -43,6 +43,9 @@ _LEADING_OR_TRAILING_SPACE = re.compile(r"^\s|\s$")
 # Rows are written to the sheet's row file this many at a time.
 BATCH = 500
 
+# The different strings of a column whose cells are kept written out.
+TEXT_MEMO = 20_000
+
 # Excel's limit on a cell's text, in UTF-16 units.
 STRING_LIMIT = 32767
 
@@ -62,6 +65,13 @@ def text_cell(text: str) -> str:
     preserve = ' xml:space="preserve"' if _LEADING_OR_TRAILING_SPACE.search(text) else ""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f"<is><t{preserve}>{text}</t></is>"
+
+
+def inline(text: str) -> str:
+    """text_cell, with the common case (nothing to escape) first."""
+    if _SPECIAL.search(text) or text.startswith(DANGEROUS_PREFIXES) or len(text) > STRING_LIMIT // 2:
+        return text_cell(text)
+    return f"<is><t>{text}</t></is>"
 
 
 def _style(cell_format: Format | None) -> str:
@@ -88,6 +98,9 @@ class SheetRows:
         self.plain = [_style(cell_format) for cell_format in column_formats]
         self.plain_date = _style(date_format)
         self.wrapped = [_style(cell_format) for cell_format in wrapped_formats]
+        # The <is> part of each column's strings, kept while a column repeats its strings (the names of cells
+        # and organisations, the labels): a column of more different ones (the members' names) keeps none.
+        self.texts: list[dict[str, str] | None] = [{} for _ in range(self.count)]
         self.heights: dict[float, str] = {}
         self.serials: dict[datetime.date, str] = {}
         self.batch: list[str] = []
@@ -124,16 +137,21 @@ class SheetRows:
             parts = [f'<row r="{number}"{self._height(height)}>']
             styles = date_styles = self.wrapped
         append = parts.append
-        letters, special = self.letters, _SPECIAL.search
+        letters, texts = self.letters, self.texts
         for col, value in enumerate(values):
             cls = value.__class__
             if cls is str:
                 if value:
-                    if special(value) or value.startswith(DANGEROUS_PREFIXES) or len(value) > STRING_LIMIT // 2:
-                        value = text_cell(value)
+                    cache = texts[col]
+                    if cache is None:
+                        fragment = inline(value)
                     else:
-                        value = f"<is><t>{value}</t></is>"
-                    append(f'<c r="{letters[col]}{number}"{styles[col]} t="inlineStr">{value}</c>')
+                        fragment = cache.get(value)
+                        if fragment is None:
+                            fragment = cache[value] = inline(value)
+                            if len(cache) > TEXT_MEMO:
+                                texts[col] = None
+                    append(f'<c r="{letters[col]}{number}"{styles[col]} t="inlineStr">{fragment}</c>')
                 elif date_styles is not None:
                     append(f'<c r="{letters[col]}{number}"{styles[col]}/>')
             elif cls is int or cls is float:
