@@ -17,16 +17,24 @@ values and formats (tests/assessments/test_export.py compares the two cell by ce
 The writer uses XlsxWriter's row file and row counter in constant-memory mode (pinned in
 requirements.txt): `SheetRows.start` writes out the header row XlsxWriter holds, `finish` tells the
 worksheet the rows written, so that its dimension and the rest of the sheet come out as usual.
+
+`FastZipWorkbook` is XlsxWriter's workbook zipped at zlib's fastest level (ZIP_LEVEL): at the default
+level the compression of a province's 100 MB of XML was a fifth of the export, at the fastest it is a
+third of that, for a file a quarter larger (8.5 MB rather than 6.8 for 100,000 members).
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+import types
+import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import xlsxwriter
+import xlsxwriter.workbook
 from xlsxwriter.format import Format
 from xlsxwriter.utility import _datetime_to_excel_datetime, _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
@@ -65,6 +73,33 @@ def text_cell(text: str) -> str:
     preserve = ' xml:space="preserve"' if _LEADING_OR_TRAILING_SPACE.search(text) else ""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f"<is><t{preserve}>{text}</t></is>"
+
+
+# zlib's level for the workbook's zip: 1 the fastest, 6 XlsxWriter's (zlib's default), 9 the smallest.
+ZIP_LEVEL = 1
+
+
+class _LevelZipFile(zipfile.ZipFile):
+    """A zip file whose members are compressed at ZIP_LEVEL unless told otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", ZIP_LEVEL)
+        super().__init__(*args, **kwargs)
+
+
+def _with_zip_file(function: types.FunctionType) -> types.FunctionType:
+    """`function` as it is, but seeing _LevelZipFile for the ZipFile of its module: XlsxWriter takes no
+    compression level, and its module stays as it is (no other workbook of the process is changed)."""
+    namespace = {**vars(xlsxwriter.workbook), "ZipFile": _LevelZipFile}
+    return types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
+    )
+
+
+class FastZipWorkbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook, its file zipped at ZIP_LEVEL."""
+
+    _store_workbook = _with_zip_file(xlsxwriter.Workbook._store_workbook)
 
 
 def inline(text: str) -> str:

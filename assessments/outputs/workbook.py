@@ -38,7 +38,7 @@ from .layout import (
     neutralise,
     unique_title,
 )
-from .rowxml import SheetRows
+from .rowxml import FastZipWorkbook, SheetRows
 from .sheets import YearEndExport
 
 A4 = 9  # Excel's paper size code
@@ -240,7 +240,7 @@ def write_workbook(period, organization, target, *, progress=None):
     # The sheets' rows wait in temporary files of a directory of their own until the file is assembled:
     # the directory goes when the export ends, also on an error (and no half file is assembled then).
     with frozen_gc(), tempfile.TemporaryDirectory(prefix="export-") as scratch:
-        workbook = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+        workbook = FastZipWorkbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         workbook.set_properties({"title": f"{period} – {organization.name}"})
         formats = Formats(workbook)
         written, taken = {}, set()

@@ -767,3 +767,26 @@ def test_the_rows_are_written_as_xlsxwriter_writes_them():
     expected, ours = _sheet_xml(by_xlsxwriter), _sheet_xml(by_sheet_rows)
     assert b"_x0007_" in expected[0] and b"&amp;" in expected[0] and b'xml:space="preserve"' in expected[0]
     assert ours == expected
+
+
+def test_the_workbook_is_zipped_at_the_fast_level_and_reads_back(period, city):
+    """FastZipWorkbook: each part of the file deflated at rowxml.ZIP_LEVEL (what zlib gives at that level
+    for the same bytes), the file sound and read back whole."""
+    import zlib
+
+    from assessments.outputs.rowxml import ZIP_LEVEL
+
+    buffer = io.BytesIO()
+    write_workbook(period, city.city, buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        assert archive.testzip() is None
+        for info in archive.infolist():
+            data = archive.read(info)
+            compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert info.compress_size == len(compressor.compress(data) + compressor.flush()), info.filename
+    buffer.seek(0)
+    assert (
+        len(rows_of(load_workbook(buffer, read_only=True), 3)) - 1
+        == Assessment.objects.filter(period=period, member__isnull=False).count()
+    )
