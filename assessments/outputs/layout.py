@@ -102,8 +102,8 @@ def neutralise(text):
 
 
 def sheet_title(text):
-    """A valid sheet name: at most 31 characters, none of []:*?/\\."""
-    return " ".join(str(text).translate(SHEET_TITLE_FORBIDDEN).split())[:31]
+    """A valid sheet name: at most 31 characters, none of []:*?/\\, no space left at the end by the cut."""
+    return " ".join(str(text).translate(SHEET_TITLE_FORBIDDEN).split())[:31].rstrip()
 
 
 def labels(choices):

@@ -295,7 +295,7 @@ class ListSheets:
                     regrading_text(regraded_from, level, reference),
                 ]
 
-        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("List of members"), _("Members"), part))
+        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("List of members"), _("Member list"), part))
 
     def two_years_running(self, part=None):
         columns = [

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from assessments.models import Assessment
 from assessments.outputs import layout
-from assessments.outputs.layout import neutralise, unique_title
+from assessments.outputs.layout import neutralise, sheet_title, unique_title
 from assessments.outputs.workbook import write_workbook
 from organizations.models import Organization
 from tests.assessments import test_export
@@ -65,8 +65,8 @@ def test_past_the_limit_each_organisation_under_the_root_has_its_list_of_members
         "Members by grassroots organisat",
         "Members by organisation directl",
     ]
-    member_lists = {name: f"Members – {name}" for name, count in counts.items() if count}
-    first = titles.index("Members – " + next(iter(member_lists)))
+    member_lists = {name: f"Member list – {name}" for name, count in counts.items() if count}
+    first = titles.index("Member list – " + next(iter(member_lists)))
     assert titles[first : first + len(member_lists)] == list(member_lists.values())
     assert titles[first - 1].startswith("List of organisations")
     # Every member once, each on the list of their part, numbered from 1 on each sheet.
@@ -98,13 +98,15 @@ def test_a_part_longer_than_a_sheet_goes_on_over_continuation_sheets(period, cit
     monkeypatch.setattr(layout, "SHEET_ROWS", 2)
     written, data = export(period, city.city)
     sheets = sheets_of(data)
-    first = "Members – Đảng bộ A"
+    first = "Member list – Đảng bộ A"
     parts = [first, *(f"{first} ({n})" for n in range(2, (size + 1) // 2 + 1))]
     assert [title for title in sheets if title.startswith(first)] == parts
     numbers = [row[0] for title in parts for row in sheets[title][1:]]
     assert numbers == list(range(1, size + 1))  # the numbering goes on over the sheets
     assert all(len(rows) <= 3 for rows in sheets.values() if len(rows) > 1 and rows[0][0] == "No.")
-    assert all(count <= 2 for title, count in written.items() if title.startswith(("Members –", "KHTNV –", "Awards –")))
+    assert all(
+        count <= 2 for title, count in written.items() if title.startswith(("Member list –", "KHTNV –", "Awards –"))
+    )
 
 
 def test_long_names_alike_give_unique_tab_names(period, city, monkeypatch):
@@ -118,9 +120,11 @@ def test_long_names_alike_give_unique_tab_names(period, city, monkeypatch):
     assert all(len(title) <= 31 and not set(title) & set("[]:*?/\\") for title in titles)
     assert len({title.lower() for title in titles}) == len(titles)
     # Cut to 31 characters, the second committee's list takes a number.
-    members = [title for title in titles if title.startswith("Members – Đảng bộ Khối")]
-    assert members[0] == "Members – Đảng bộ Khối các cơ q"
-    assert members[1:] == [f"Members – Đảng bộ Khối các ({n})" for n in range(2, len(members) + 1)]
+    first = sheet_title(f"Member list – {long} A")
+    assert first == "Member list – Đảng bộ Khối các"
+    members = [title for title in titles if title.startswith("Member list – Đảng bộ Khối")]
+    assert members[0] == first
+    assert members[1:] == [f"Member list – Đảng bộ Khối ({n})" for n in range(2, len(members) + 1)]
     assert sum(written[title] for title in members) == sum(
         members_under(period, org).count() for org in (city.committee_a, city.committee_b)
     )
