@@ -106,6 +106,19 @@ def sheet_title(text):
     return " ".join(str(text).translate(SHEET_TITLE_FORBIDDEN).split())[:31].rstrip()
 
 
+def distinct_names(names: list[str]) -> list[str]:
+    """The names less the words they all begin with ("Đảng bộ tỉnh Hà Nội", "Đảng bộ tỉnh Nam Định": "Hà
+    Nội", "Nam Định"), for tab names cut to 31 characters; a name that would be left empty stays whole."""
+    words = [name.split() for name in names]
+    common = 0
+    if len(words) > 1:
+        for column in zip(*words, strict=False):
+            if len(set(column)) != 1:
+                break
+            common += 1
+    return [" ".join(split[common:]) or name for split, name in zip(words, names, strict=True)]
+
+
 def labels(choices):
     """{value: label} translated once: a model's get_FOO_display() per row costs more than the row."""
     return {value: str(label) for value, label in choices.choices}

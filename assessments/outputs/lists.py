@@ -22,7 +22,7 @@ from ..core.selectors import previous_level
 from ..core.text import lang
 from ..rulebooks import exclusion_message, khtnv_two_years_running
 from . import layout
-from .layout import CHUNK, Column, Sheet, labels
+from .layout import CHUNK, Column, Sheet, distinct_names, labels
 from .statistics import AWARD_YEARS_RUNNING, years_running_ids
 
 # The columns each list reads, in the order of its tuples; the assessments' answers (JSON) stay in the
@@ -202,15 +202,19 @@ class ListSheets:
         )
         parts = [root] if root.path in prefixes else []
         parts += Organization.objects.filter(path__in=prefixes - {root.path}).order_by("path")
+        self._part_names = dict(
+            zip((part.path for part in parts), distinct_names([part.name for part in parts]), strict=True)
+        )
         return parts
 
-    @staticmethod
-    def _part_subject(subject: str, short: str, part: Organization | None) -> dict[str, str]:
-        """A list's printed title and its tab's name (the list's short name and the part's, cut to Excel's
-        31 characters and made unique by the workbook) for one part."""
+    def _part_subject(self, subject: str, short: str, part: Organization | None) -> dict[str, str]:
+        """A list's printed title and its tab's name for one part: the list's short name and the part's
+        (less the words all the parts' names begin with), cut to Excel's 31 characters and made unique by
+        the workbook."""
         if part is None:
             return {"subject": subject}
-        return {"subject": f"{subject} – {part.name}", "tab": f"{short} – {part.name}"}
+        name = getattr(self, "_part_names", {}).get(part.path, part.name)
+        return {"subject": f"{subject} – {part.name}", "tab": f"{short} – {name}"}
 
     # --- The sheets -----------------------------------------------------------------------------
 

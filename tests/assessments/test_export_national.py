@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from assessments.models import Assessment
 from assessments.outputs import layout
-from assessments.outputs.layout import neutralise, sheet_title, unique_title
+from assessments.outputs.layout import distinct_names, neutralise, sheet_title, unique_title
 from assessments.outputs.workbook import write_workbook
 from organizations.models import Organization
 from tests.assessments import test_export
@@ -150,3 +150,22 @@ def test_unique_title_cuts_and_numbers_names_already_taken():
     assert unique_title(name, taken) == "x" * 27 + " (2)"
     assert unique_title(name, taken) == "x" * 27 + " (3)"
     assert taken == {"members", "members (2)", name, "x" * 27 + " (2)", "x" * 27 + " (3)"}
+
+
+def test_distinct_names_drop_the_words_all_the_names_begin_with():
+    provinces = ["Đảng bộ tỉnh Hà Nam", "Đảng bộ tỉnh Nam Định", "Đảng bộ tỉnh Ninh Bình"]
+    assert distinct_names(provinces) == ["Hà Nam", "Nam Định", "Ninh Bình"]
+    assert distinct_names(["Đảng bộ tỉnh", "Đảng bộ tỉnh Hà Nam"]) == ["Đảng bộ tỉnh", "Hà Nam"]
+    assert distinct_names(["Đảng bộ A", "Chi bộ C"]) == ["Đảng bộ A", "Chi bộ C"]
+    assert distinct_names(["Đảng bộ tỉnh Hà Nam"]) == ["Đảng bộ tỉnh Hà Nam"]
+
+
+def test_the_tabs_of_provinces_name_the_province(period, city, monkeypatch):
+    for org, province in ((city.committee_a, "Hà Nam"), (city.committee_b, "Nam Định"), (city.cell_c, "Ninh Bình")):
+        Organization.objects.filter(pk=org.pk).update(name=f"Đảng bộ tỉnh {province}")
+    monkeypatch.setattr(layout, "SHEET_ROWS", 5)
+    written, data = export(period, city.city)
+    sheets = sheets_of(data)
+    assert "Member list – Hà Nam" in written
+    assert "Member list – Nam Định" in written
+    assert sheets["Member list – Hà Nam"][0][:2] == ["No.", "Full name"]
