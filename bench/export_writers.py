@@ -13,10 +13,12 @@ writes them, timed (wall and processor seconds), and its file is checked:
 - LibreOffice: `soffice --headless --convert-to csv` of the member list, its rows counted.
 
 The writers: openpyxl write-only (the workbook before; its code is here), XlsxWriter constant-memory
-(assessments/outputs/workbook.py, what the export uses), pyexcelerate (fast, but builds the whole
-workbook in memory and has no page setup, header or footer), rustpy-xlsxwriter (Rust, one call per
-sheet: its row heights and row formats are read before the rows, so a wrapped row cannot get its height
-as it streams). The last two are measured only when installed (not in requirements.txt).
+(assessments/outputs/workbook.py, what the export uses: XlsxWriter's workbook, the rows' XML written by
+rowxml.SheetRows), XlsxWriter through its own write_row and write per row (the export before rowxml),
+pyexcelerate (fast, but builds the whole workbook in memory and has no page setup, header or footer),
+rustpy-xlsxwriter (Rust, one call per sheet: its row heights and row formats are read before the rows,
+so a wrapped row cannot get its height as it streams). The last two are measured only when installed
+(not in requirements.txt).
 """
 
 import argparse
@@ -147,16 +149,43 @@ def write_openpyxl(sheets, organization, period, target):
 
 
 def write_xlsxwriter(sheets, organization, period, target):
-    """What the export does (assessments.outputs.workbook), on the rows already read."""
+    """What the export does (assessments.outputs.workbook): XlsxWriter's workbook and page setup, the rows
+    as rowxml.SheetRows writes them, the file zipped at the fast level; on the rows already read."""
+    from assessments.outputs.rowxml import FastZipWorkbook
+    from assessments.outputs.workbook import WORKBOOK_OPTIONS, Formats, write_sheet
+
+    with tempfile.TemporaryDirectory() as scratch:
+        workbook = FastZipWorkbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+        formats = Formats(workbook)
+        for sheet, rows in sheets:
+            write_sheet(workbook, formats, Sheet(sheet.subject, sheet.columns, iter(rows)), organization, period)
+        workbook.close()
+
+
+def write_xlsxwriter_cells(sheets, organization, period, target):
+    """The export before rowxml: the same workbook, each row through XlsxWriter's write_row (or write, cell
+    by cell, with the wrapped formats), zipped at XlsxWriter's level."""
     import xlsxwriter
 
-    from assessments.outputs.workbook import WORKBOOK_OPTIONS, Formats, write_sheet
+    from assessments.outputs.workbook import WORKBOOK_OPTIONS, Formats, add_sheet
 
     with tempfile.TemporaryDirectory() as scratch:
         workbook = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         formats = Formats(workbook)
         for sheet, rows in sheets:
-            write_sheet(workbook, formats, Sheet(sheet.subject, sheet.columns, iter(rows)), organization, period)
+            writer = add_sheet(workbook, formats, sheet, sheet.title, organization, period)
+            ws = writer.ws
+            columns = sheet.columns
+            wrapped_formats = [formats.wrapped[column.kind] for column in columns]
+            for number, row in enumerate(rows, start=1):
+                lines = wrapped_lines(row, columns)
+                values = [neutralise(value) if isinstance(value, str) else value for value in row]
+                if lines > 1:
+                    ws.set_row(number, lines * layout.LINE_HEIGHT)
+                    for col, (value, cell_format) in enumerate(zip(values, wrapped_formats, strict=True)):
+                        ws.write(number, col, value, cell_format)
+                else:
+                    ws.write_row(number, 0, values)
         workbook.close()
 
 
@@ -238,6 +267,7 @@ def write_rustpy(sheets, organization, period, target):
 WRITERS = {
     "openpyxl write-only": (write_openpyxl, None),
     "XlsxWriter constant_memory": (write_xlsxwriter, None),
+    "XlsxWriter write_row (before)": (write_xlsxwriter_cells, None),
     "pyexcelerate": (write_pyexcelerate, "pyexcelerate"),
     "rustpy-xlsxwriter": (write_rustpy, "rustpy_xlsxwriter"),
 }

@@ -9,6 +9,12 @@ from vocabulary import ExclusionReason, Level
 CHUNK = 2000
 
 
+# The data rows of one sheet: Excel's 1,048,576 rows less the header. A list longer than that is split
+# (sheets.YearEndExport.sheets: by the organisations directly under the root, then onto continuation
+# sheets); tests lower it.
+SHEET_ROWS = 1_048_575
+
+
 LEVELS = tuple(level.value for level in Level.best_first())
 
 
@@ -96,8 +102,21 @@ def neutralise(text):
 
 
 def sheet_title(text):
-    """A valid sheet name: at most 31 characters, none of []:*?/\\."""
-    return " ".join(str(text).translate(SHEET_TITLE_FORBIDDEN).split())[:31]
+    """A valid sheet name: at most 31 characters, none of []:*?/\\, no space left at the end by the cut."""
+    return " ".join(str(text).translate(SHEET_TITLE_FORBIDDEN).split())[:31].rstrip()
+
+
+def distinct_names(names: list[str]) -> list[str]:
+    """The names less the words they all begin with ("Đảng bộ tỉnh Hà Nội", "Đảng bộ tỉnh Nam Định": "Hà
+    Nội", "Nam Định"), for tab names cut to 31 characters; a name that would be left empty stays whole."""
+    words = [name.split() for name in names]
+    common = 0
+    if len(words) > 1:
+        for column in zip(*words, strict=False):
+            if len(set(column)) != 1:
+                break
+            common += 1
+    return [" ".join(split[common:]) or name for split, name in zip(words, names, strict=True)]
 
 
 def labels(choices):
@@ -119,14 +138,27 @@ class Column:
 
 @dataclass
 class Sheet:
-    subject: str  # the printed title; the tab's name is this cut to 31 characters
+    subject: str  # the printed title; the tab's name is this (or `tab`) cut to 31 characters
     columns: list
     rows: object  # an iterable of lists, one value per column
     count: int = field(default=0)
+    tab: str = ""  # the tab's name when it is not the subject's
 
     @property
     def title(self):
-        return sheet_title(self.subject)
+        return sheet_title(self.tab or self.subject)
+
+
+def unique_title(title: str, taken: set[str]) -> str:
+    """`title` (a valid sheet name), or it cut and numbered " (2)", " (3)"… to be none of `taken` (Excel
+    compares the names without case); the name is added to `taken` (a set of lower-case names)."""
+    candidate, number = title, 1
+    while candidate.lower() in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = title[: 31 - len(suffix)].rstrip() + suffix
+    taken.add(candidate.lower())
+    return candidate
 
 
 class Tally:

@@ -8,6 +8,10 @@ whatever the number of members. The `LIST_QUERIES` are also what `bench/export_f
 database to COPY, the floor the export is measured against.
 """
 
+import json
+
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast, Substr
 from django.utils.translation import gettext as _
 
 from members.models import Member
@@ -17,11 +21,13 @@ from vocabulary import Level
 from ..core.selectors import previous_level
 from ..core.text import lang
 from ..rulebooks import exclusion_message, khtnv_two_years_running
-from .layout import CHUNK, Column, Sheet, labels
+from . import layout
+from .layout import CHUNK, Column, Sheet, distinct_names, labels
 from .statistics import AWARD_YEARS_RUNNING, years_running_ids
 
 # The columns each list reads, in the order of its tuples; the assessments' answers (JSON) stay in the
-# database.
+# database, and an exclusion's values come as their JSON text (`values_json`), read only for the few
+# different ones, not decoded for every row.
 ORGANIZATION_VALUES = (
     "classified",
     "decided_level",
@@ -29,7 +35,7 @@ ORGANIZATION_VALUES = (
     "regrading_reference",
     "exclusion_reason",
     "exclusion_rule",
-    "exclusion_values",
+    "exclusion_values_json",
     "exclusion_note",
     "organization__code",
     "organization__name",
@@ -45,7 +51,7 @@ MEMBER_VALUES = (
     "regrading_reference",
     "exclusion_reason",
     "exclusion_rule",
-    "exclusion_values",
+    "exclusion_values_json",
     "exclusion_note",
     "member__full_name",
     "member__card_number",
@@ -65,6 +71,11 @@ PERSON_VALUES = (
 MEMBER_ORDER = ("organization__path", "member__sort_key", "pk")
 
 
+def values_json() -> Cast:
+    """An exclusion's values as the text of their JSON."""
+    return Cast("exclusion_values", TextField())
+
+
 def exclusion_text(rule, reason, values, note, language):
     """Why a subject is not classified, from its stored columns (as Assessment.exclusion_text_in)."""
     parts = []
@@ -73,6 +84,28 @@ def exclusion_text(rule, reason, values, note, language):
     if note:
         parts.append(note)
     return "; ".join(parts)
+
+
+class ExclusionTexts:
+    """exclusion_text of a list's rows, each different one made once: a province's thousands of members
+    not classified share a few dozen rules, reasons and values (and the rule's message costs a lookup of
+    the registered regimes each time)."""
+
+    LIMIT = 10_000  # different texts kept
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.texts = {}
+
+    def __call__(self, rule: str, reason: str, values_json: str | None, note: str) -> str:
+        key = (rule, reason, values_json, note)
+        text = self.texts.get(key)
+        if text is None:
+            if len(self.texts) >= self.LIMIT:
+                self.texts.clear()
+            values = json.loads(values_json) if values_json else None
+            text = self.texts[key] = exclusion_text(rule, reason, values or {}, note, self.language)
+        return text
 
 
 def regrading_text(regraded_from, decided_level, reference):
@@ -99,24 +132,44 @@ class ListSheets:
     # --- The queries ----------------------------------------------------------------------------
 
     def organization_rows_query(self):
-        return self._organization_assessments().order_by("organization__path").values_list(*ORGANIZATION_VALUES)
+        return (
+            self._organization_assessments()
+            .annotate(exclusion_values_json=values_json())
+            .order_by("organization__path")
+            .values_list(*ORGANIZATION_VALUES)
+        )
 
-    def member_rows_query(self):
-        return self._member_assessments().order_by(*MEMBER_ORDER).values_list(*MEMBER_VALUES)
+    def _members_in(self, part: Organization | None = None) -> QuerySet:
+        """The member assessments of the subtree, or of one part of it (`member_parts`): an organisation
+        directly under the root with those under it, or the root itself alone."""
+        queryset = self._member_assessments()
+        if part is None:
+            return queryset
+        if part.path == self.organization.path:
+            return queryset.filter(organization__path=part.path)
+        return queryset.filter(organization__path__startswith=part.path)
 
-    def two_years_query(self):
+    def member_rows_query(self, part=None):
+        return (
+            self._members_in(part)
+            .annotate(exclusion_values_json=values_json())
+            .order_by(*MEMBER_ORDER)
+            .values_list(*MEMBER_VALUES)
+        )
+
+    def two_years_query(self, part=None):
         # Only this year's KHTNV can be a second one: the query keeps those, the rule decides.
         return (
-            self._member_assessments()
+            self._members_in(part)
             .filter(classified=True, decided_level=Level.KHTNV)
             .annotate(previous=previous_level(self.period))
             .order_by(*MEMBER_ORDER)
             .values_list(*PERSON_VALUES, "previous", "decided_level")
         )
 
-    def awards_query(self):
+    def awards_query(self, part=None):
         return (
-            self._member_assessments()
+            self._members_in(part)
             .filter(classified=True, decided_level=Level.HTXSNV)
             .order_by(*MEMBER_ORDER)
             .values_list(*PERSON_VALUES, "member_id")
@@ -126,9 +179,42 @@ class ListSheets:
         """The querysets of the four lists: the rows the export writes one per subject."""
         return [self.organization_rows_query(), self.member_rows_query(), self.two_years_query(), self.awards_query()]
 
-    def award_years(self):
+    def award_years(self, part=None):
         """{member id} of this year's HTXSNV who were HTXSNV in each of the years before: one query."""
-        return set(years_running_ids(self.period, self.awards_query()).values_list("member_id", flat=True))
+        return set(years_running_ids(self.period, self.awards_query(part)).values_list("member_id", flat=True))
+
+    def member_parts(self) -> list[Organization] | None:
+        """None when the members' rows fit on one sheet (`layout.SHEET_ROWS`); else the parts their lists
+        are split into, one sheet each: the organisations directly under the root that have members (a
+        national export: the provinces), in the tree's order, after the root itself when members belong to
+        it directly. The count comes from the summary's tallies (no query of its own); the parts, from
+        one grouped query."""
+        if sum(tally.total for tally in self.member_tallies().values()) <= layout.SHEET_ROWS:
+            return None
+        root = self.organization
+        length = len(root.path) + root.steplen
+        prefixes = set(
+            self._member_assessments()
+            .annotate(part=Substr("organization__path", 1, length))
+            .order_by()
+            .values_list("part", flat=True)
+            .distinct()
+        )
+        parts = [root] if root.path in prefixes else []
+        parts += Organization.objects.filter(path__in=prefixes - {root.path}).order_by("path")
+        self._part_names = dict(
+            zip((part.path for part in parts), distinct_names([part.name for part in parts]), strict=True)
+        )
+        return parts
+
+    def _part_subject(self, subject: str, short: str, part: Organization | None) -> dict[str, str]:
+        """A list's printed title and its tab's name for one part: the list's short name and the part's
+        (less the words all the parts' names begin with), cut to Excel's 31 characters and made unique by
+        the workbook."""
+        if part is None:
+            return {"subject": subject}
+        name = getattr(self, "_part_names", {}).get(part.path, part.name)
+        return {"subject": f"{subject} – {part.name}", "tab": f"{short} – {name}"}
 
     # --- The sheets -----------------------------------------------------------------------------
 
@@ -146,7 +232,7 @@ class ListSheets:
             Column(_("Re-graded"), 30, wrap=True),
         ]
         kinds, sectors = labels(Organization.Kind), labels(Organization.Sector)
-        language = lang()
+        excluded = ExclusionTexts(lang())
 
         def rows():
             queryset = self.organization_rows_query().iterator(chunk_size=CHUNK)
@@ -162,7 +248,7 @@ class ListSheets:
                     self.grassroots_name(path),
                     founded_on,
                     level if classified else "",
-                    "" if classified else exclusion_text(rule, reason, values, note, language),
+                    "" if classified else excluded(rule, reason, values, note),
                     regrading_text(regraded_from, level, reference),
                 ]
 
@@ -181,7 +267,7 @@ class ListSheets:
     def _person_cells(self, number, full_name, card_number, born, cell_name, cell_path):
         return [number, full_name, card_number, born, cell_name, self.grassroots_name(cell_path)]
 
-    def member_list(self):
+    def member_list(self, part=None):
         columns = [
             *self._member_columns(),
             Column(_("Occupation group"), 26, wrap=True),
@@ -192,10 +278,10 @@ class ListSheets:
         ]
         yes, no = _("yes"), _("no")
         occupations = labels(Member.Occupation)
-        language = lang()
+        excluded = ExclusionTexts(lang())
 
         def rows():
-            queryset = self.member_rows_query().iterator(chunk_size=CHUNK)
+            queryset = self.member_rows_query(part).iterator(chunk_size=CHUNK)
             for number, row in enumerate(queryset, start=1):
                 (classified, level, regraded_from, reference, reason, rule, values, note) = row[:8]
                 full_name, card_number, born, occupation, official_date, cell_name, cell_path = row[8:]
@@ -209,13 +295,13 @@ class ListSheets:
                     occupations.get(occupation, occupation),
                     yes if official_date is None else no,
                     level if classified else "",
-                    "" if classified else exclusion_text(rule, reason, values, note, language),
+                    "" if classified else excluded(rule, reason, values, note),
                     regrading_text(regraded_from, level, reference),
                 ]
 
-        return Sheet(_("List of members"), columns, rows())
+        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("List of members"), _("Member list"), part))
 
-    def two_years_running(self):
+    def two_years_running(self, part=None):
         columns = [
             *self._member_columns(),
             Column(_("Level %(year)s") % {"year": self.period.year - 1}, 11),
@@ -223,14 +309,14 @@ class ListSheets:
         ]
 
         def rows():
-            queryset = self.two_years_query().iterator(chunk_size=CHUNK)
+            queryset = self.two_years_query(part).iterator(chunk_size=CHUNK)
             running = (row for row in queryset if khtnv_two_years_running(row[5], row[6]))
             for number, row in enumerate(running, start=1):
                 yield [*self._person_cells(number, *row[:5]), row[5], row[6]]
 
-        return Sheet(_("KHTNV two years running"), columns, rows())
+        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("KHTNV two years running"), "KHTNV", part))
 
-    def awards(self):
+    def awards(self, part=None):
         """The members eligible for an award (R2018-AWARD): this year's HTXSNV, and whether it is their
         fifth HTXSNV year running."""
         year = self.period.year
@@ -247,9 +333,9 @@ class ListSheets:
         yes = _("yes")
 
         def rows():
-            running = self.award_years()
-            queryset = self.awards_query().iterator(chunk_size=CHUNK)
+            running = self.award_years(part)
+            queryset = self.awards_query(part).iterator(chunk_size=CHUNK)
             for number, row in enumerate(queryset, start=1):
                 yield [*self._person_cells(number, *row[:5]), Level.HTXSNV.value, yes if row[5] in running else ""]
 
-        return Sheet(_("Eligible for awards"), columns, rows())
+        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("Eligible for awards"), _("Awards"), part))

@@ -152,14 +152,29 @@ class YearEndExport(ListSheets):
     # --- The sheets ---------------------------------------------------------------------------
 
     def sheets(self):
+        """The sheets in order; when the members are more than a sheet holds (`member_parts`), a sheet
+        of their totals by part follows the summary by grassroots organisation, and each list of members
+        is one sheet per part."""
+        parts = self.member_parts()
+        if parts is None:
+            return [
+                self.organizations_by_sector(),
+                self.members_by_grassroots(),
+                self.organization_list(),
+                self.member_list(),
+                self.quota_control(),
+                self.two_years_running(),
+                self.awards(),
+            ]
         return [
             self.organizations_by_sector(),
             self.members_by_grassroots(),
+            self.members_by_part(parts),
             self.organization_list(),
-            self.member_list(),
+            *(self.member_list(part) for part in parts),
             self.quota_control(),
-            self.two_years_running(),
-            self.awards(),
+            *(self.two_years_running(part) for part in parts),
+            *(self.awards(part) for part in parts),
         ]
 
     def organizations_by_sector(self):
@@ -246,6 +261,28 @@ class YearEndExport(ListSheets):
             yield self._member_row(_("Total"), total)
 
         return Sheet(_("Members by grassroots organisation"), columns, rows())
+
+    def members_by_part(self, parts: list[Organization]) -> Sheet:
+        """The members' totals by part of the subtree (a national export: by province), with the same
+        columns as the summary by grassroots organisation, from its tallies."""
+        summary = self.members_by_grassroots()
+        columns = [Column(_("Organisation"), 36, wrap=True), *summary.columns[1:]]
+        root = self.organization
+        length = len(root.path) + root.steplen
+
+        def rows():
+            tallies = {part.path: Tally() for part in parts}
+            for path, tally in self.member_tallies().items():
+                part = path[:length] if len(path) >= length else root.path
+                tallies.setdefault(part if part in tallies else root.path, Tally()).add(tally)
+            total = Tally()
+            names = {part.path: part.name for part in parts}
+            for path, tally in tallies.items():
+                total.add(tally)
+                yield self._member_row(names.get(path, root.name), tally)
+            yield self._member_row(_("Total"), total)
+
+        return Sheet(_("Members by organisation directly under the committee"), columns, rows())
 
     @staticmethod
     def _member_row(label, tally):

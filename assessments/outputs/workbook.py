@@ -1,13 +1,19 @@
 """Writing the year-end workbook: the sheets streamed row by row into an XlsxWriter workbook in
 constant-memory mode, each set up to print on A4.
 
-Why XlsxWriter: on the same plain rows it writes a cell in about half of openpyxl's write-only time, it
-streams (one row in memory per sheet), and it keeps the whole layout: widths, the frozen header row,
-wrapped rows of their own height, number formats, the page setup, header and footer
-(`bench/export_writers.py` compares the writers). The rows come as plain values (`lists.py`), their
-queries run in one read transaction with PostgreSQL's JIT off (it compiles the summary's grouped query
-for longer than the query runs), and the garbage collector is paused while the rows stream: it finds no
-cycle in them, and its passes over the young rows cost a third of the time.
+Why XlsxWriter: it streams (one row in memory per sheet), and it keeps the whole layout: widths, the
+frozen header row, wrapped rows of their own height, number formats, the page setup, header and footer.
+Its cell by cell writing cost three quarters of the export, so the data rows are written as the same
+XML by `rowxml.SheetRows` (0.9 µs a cell rather than 6; `bench/export_writers.py` compares the writers),
+and the file is zipped at zlib's fastest level. The rows come as plain values (`lists.py`), their
+queries run in one read transaction per sheet with PostgreSQL's JIT off (it compiles the summary's
+grouped query for longer than the query runs) and the cursors planned for all their rows, and the
+garbage collector is paused while the rows stream: it finds no cycle in them, and its passes over the
+young rows cost a third of the time.
+
+A sheet holds 1,048,576 rows: past `layout.SHEET_ROWS` members (a national export), the lists of members
+are one sheet per organisation directly under the exported one (`YearEndExport.sheets`), and a sheet
+still too long goes on over continuation sheets.
 """
 
 import os
@@ -15,11 +21,14 @@ import tempfile
 import textwrap
 
 import xlsxwriter
-from django.db import router
+from django.db import connections, router
 from django.utils.translation import gettext as _
 
+from organizations.models import Organization
+
 from ..core.bulk import frozen_gc, report_transaction
-from ..core.models import Assessment
+from ..core.models import Assessment, Period
+from . import layout
 from .layout import (
     BOLD_WIDTH,
     CHARS_PER_WIDTH,
@@ -31,11 +40,23 @@ from .layout import (
     PAGE_MARGINS,
     PERCENT_FORMAT,
     WRAPPED,
+    Sheet,
     neutralise,
+    unique_title,
 )
+from .rowxml import FastZipWorkbook, SheetRows
 from .sheets import YearEndExport
 
 A4 = 9  # Excel's paper size code
+
+LINE_MEMO = 50_000  # wrapped texts whose line count is kept while a sheet is written
+
+
+def wrapped_lines(value: str, chars: int) -> int:
+    """The lines of a wrapped text as its cell shows it (with the leading quote before what would be a formula)."""
+    text = neutralise(value)
+    return len(textwrap.wrap(text, width=chars)) if len(text) > chars else 1
+
 
 # The writer's options: text is text (a value beginning with "=" is never read as a formula, nor a
 # string as a number or a link), dates in the day-first format, and rows flushed to disk as written.
@@ -110,9 +131,28 @@ class Formats:
         }
 
 
-def write_sheet(workbook, formats, sheet, organization, period):
-    """One sheet: its layout, then its rows as they come; returns the number of data rows."""
-    ws = workbook.add_worksheet(sheet.title)
+def whole_results(using: str) -> None:
+    """Plan the lists' cursors for all their rows (for the rest of the transaction, on PostgreSQL).
+
+    A server-side cursor is planned by default for its first tenth of rows (cursor_tuple_fraction 0.1):
+    walking an index in the list's order rather than sorting, which for the whole list cost several times
+    the query the database plans for a COPY of the same rows."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+
+
+def add_sheet(
+    workbook: xlsxwriter.Workbook,
+    formats: Formats,
+    sheet: Sheet,
+    title: str,
+    organization: Organization,
+    period: Period,
+) -> SheetRows:
+    """A worksheet named `title` with the sheet's layout and header row, and the writer of its rows."""
+    ws = workbook.add_worksheet(title)
     columns = sheet.columns
     for index, column in enumerate(columns):
         ws.set_column(index, index, column.width, formats.column.get(column.kind))
@@ -123,52 +163,98 @@ def write_sheet(workbook, formats, sheet, organization, period):
     ws.write_row(0, 0, [neutralise(column.header) for column in columns], formats.header)
     # Dates and percentages take their column's format; a row of several lines gets its height and its
     # cells a wrapped format (a row's own format would hide the columns' number formats).
+    rows = SheetRows(
+        ws,
+        [formats.column.get(column.kind) for column in columns],
+        [formats.wrapped[column.kind] for column in columns],
+        formats.column["date"],
+    )
+    rows.start()
+    return rows
+
+
+def write_sheet(
+    workbook: xlsxwriter.Workbook,
+    formats: Formats,
+    sheet: Sheet,
+    organization: Organization,
+    period: Period,
+    taken: set[str] | None = None,
+) -> dict[str, int]:
+    """One sheet: its layout, then its rows as they come; returns {tab's name: data rows}.
+
+    Rows past `layout.SHEET_ROWS` go on a sheet of the same layout after it, named as it with " (2)"…;
+    `taken` is the set of the workbook's names (lower case) so far."""
+    taken = set() if taken is None else taken
+    columns = sheet.columns
     wrapped = [(i, max(int(column.width * CHARS_PER_WIDTH), 1)) for i, column in enumerate(columns) if column.wrap]
-    wrapped_formats = [formats.wrapped[column.kind] for column in columns]
-    write_row, write, set_row = ws.write_row, ws.write, ws.set_row
+    limit = layout.SHEET_ROWS
+    title = unique_title(sheet.title, taken)
+    rows = add_sheet(workbook, formats, sheet, title, organization, period)
+    written = {}
+    # The lines of a wrapped text, counted once per text and width: the lists repeat the same names of
+    # cells and grassroots organisations row after row (a bounded memo: a province has many names).
+    lines_of = {}
     count = 0
-    for number, row in enumerate(sheet.rows, start=1):
-        values = [neutralise(value) if isinstance(value, str) else value for value in row]
+    for row in sheet.rows:
+        if count == limit:
+            rows.finish()
+            written[title] = count
+            title = unique_title(sheet.title, taken)
+            rows = add_sheet(workbook, formats, sheet, title, organization, period)
+            count = 0
         lines = 1
         for i, chars in wrapped:
-            value = values[i]
-            if isinstance(value, str) and len(value) > chars:
-                lines = max(lines, len(textwrap.wrap(value, width=chars)))
-        if lines > 1:
-            # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
-            set_row(number, lines * LINE_HEIGHT)
-            for col, (value, cell_format) in enumerate(zip(values, wrapped_formats, strict=True)):
-                write(number, col, value, cell_format)
-        else:
-            write_row(number, 0, values)
+            value = row[i]
+            if value.__class__ is str and len(value) >= chars:
+                key = (value, chars)
+                found = lines_of.get(key)
+                if found is None:
+                    if len(lines_of) > LINE_MEMO:
+                        lines_of.clear()
+                    found = lines_of[key] = wrapped_lines(value, chars)
+                if found > lines:
+                    lines = found
         count += 1
-    return count
+        # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
+        rows.write(count, row, lines * LINE_HEIGHT if lines > 1 else None)
+    rows.finish()
+    written[title] = count
+    return written
 
 
 def write_workbook(period, organization, target, *, progress=None):
     """Write the seven sheets to `target` (a path or a binary file); return {sheet title: data rows}.
 
+    The members more than a sheet holds (a national export), the lists of members are one sheet per
+    organisation directly under `organization`, after a sheet of their totals (`YearEndExport.sheets`);
+    a sheet still too long goes on over continuation sheets.
+
     `progress`, if given, is called as progress(done, total) with the sheets written so far: (0, 7)
-    before the first, (7, 7) once the file is complete. It is called between the sheets' transactions,
-    so that what it writes (a job's progress) is seen at once."""
+    before the first, (7, 7) once the file is complete (more than 7 when the lists are split). It is
+    called between the sheets' transactions, so that what it writes (a job's progress) is seen at once."""
     using = router.db_for_read(Assessment)
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
-    sheets = YearEndExport(period, organization).sheets()  # headers and row generators: no query yet
+    # The sheets' headers and row generators; whether the members' lists are split (their count from the
+    # summary's tallies, kept for its sheet) is asked in a report transaction too.
+    with report_transaction(using):
+        sheets = YearEndExport(period, organization).sheets()
     total = len(sheets)
     if progress:
         progress(0, total)
     # The sheets' rows wait in temporary files of a directory of their own until the file is assembled:
     # the directory goes when the export ends, also on an error (and no half file is assembled then).
     with frozen_gc(), tempfile.TemporaryDirectory(prefix="export-") as scratch:
-        workbook = xlsxwriter.Workbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
+        workbook = FastZipWorkbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         workbook.set_properties({"title": f"{period} – {organization.name}"})
         formats = Formats(workbook)
-        written = {}
+        written, taken = {}, set()
         for done, sheet in enumerate(sheets, start=1):
             # A sheet's queries run while its rows are written: one transaction per sheet.
             with report_transaction(using):
-                written[sheet.title] = write_sheet(workbook, formats, sheet, organization, period)
+                whole_results(using)
+                written.update(write_sheet(workbook, formats, sheet, organization, period, taken))
             if progress and done < total:
                 progress(done, total)
         workbook.close()

@@ -7,6 +7,8 @@ import io
 import re
 import shutil
 import subprocess
+import zipfile
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -297,14 +299,17 @@ def _total_label():
 # The export's queries, whatever the size: the grassroots organisations, the organisations per sector,
 # the members per cell, the list of organisations, the list of members, the KHTNV two years running, and
 # the award list (this year's HTXSNV, and their HTXSNV of the four years before). Each sheet is read in
-# a transaction of its own: here, inside the test's, a savepoint and its release, and on PostgreSQL the
-# JIT turned off in it.
+# a transaction of its own, and so is the setting out of the sheets (which asks the members' tallies, to
+# know whether the lists fit a sheet): here, inside the test's, a savepoint and its release, and on
+# PostgreSQL the JIT turned off in it and, for a sheet, its cursors planned for all their rows.
 EXPORT_QUERIES = 8
 
 
 def export_queries():
-    per_sheet = 3 if connection.vendor == "postgresql" else 2
-    return EXPORT_QUERIES + SHEETS * per_sheet
+    postgresql = connection.vendor == "postgresql"
+    per_transaction = 3 if postgresql else 2
+    per_sheet = per_transaction + (1 if postgresql else 0)
+    return EXPORT_QUERIES + per_transaction + SHEETS * per_sheet
 
 
 def test_the_query_count_does_not_grow_with_the_data(period, city, personas, django_assert_num_queries):
@@ -681,3 +686,107 @@ def test_libreoffice_reads_every_member_of_the_list(period, city, tmp_path):
     assert len(rows) == len(expected) > 1
     assert [row[1] for row in rows[1:]] == [row[1] for row in expected[1:]]
     assert '\'=HYPERLINK("http://evil")' in {row[1] for row in rows}
+
+
+# Values of every kind the sheets hold, and the awkward ones: XML's special characters, control
+# characters, Excel's own _xHHHH_ escapes, spaces at either end, what a spreadsheet reads as a formula.
+AWKWARD_ROW = [
+    1,
+    "Nguyễn Văn An",
+    "",
+    None,
+    datetime.date(1988, 3, 9),
+    0.125,
+    "a & b < c > d \"e\" 'f'",
+    " leading",
+    "trailing ",
+    '=HYPERLINK("http://evil")',
+    "-1",
+    "\ttab",
+    "bell\x07 and\x1f unit",
+    "_x0041_ literal",
+    "non\ufffecharacter",
+    True,
+    Decimal("2.5"),
+    datetime.datetime(2026, 1, 2, 3, 4, 5),
+    10**15,
+    "line\nbreak",
+]
+
+
+def _sheet_xml(write_rows):
+    """The sheet's and the styles' XML of a constant-memory workbook whose data rows `write_rows` writes."""
+    import xlsxwriter
+
+    from assessments.outputs.workbook import WORKBOOK_OPTIONS, Formats
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    formats = Formats(workbook)
+    kinds = ["number", "text", "text", "percent", "date", "percent", *["text"] * (len(AWKWARD_ROW) - 6)]
+    column_formats = [formats.column.get(kind) for kind in kinds]
+    wrapped_formats = [formats.wrapped[kind] for kind in kinds]
+    # The style numbers given in one order in both workbooks.
+    for cell_format in [formats.header, *formats.column.values(), *formats.wrapped.values()]:
+        cell_format._get_xf_index()
+    ws = workbook.add_worksheet("Rows")
+    for index, cell_format in enumerate(column_formats):
+        ws.set_column(index, index, 10, cell_format)
+    ws.write_row(0, 0, [f"Column {n}" for n in range(len(AWKWARD_ROW))], formats.header)
+    write_rows(ws, formats, column_formats, wrapped_formats)
+    workbook.close()
+    with zipfile.ZipFile(buffer) as archive:
+        return archive.read("xl/worksheets/sheet1.xml"), archive.read("xl/styles.xml")
+
+
+def test_the_rows_are_written_as_xlsxwriter_writes_them():
+    """rowxml.SheetRows writes what XlsxWriter's own write_row (an ordinary row) and write with the
+    wrapped formats after set_row (a row of several lines) write, byte for byte."""
+    from assessments.outputs.rowxml import SheetRows
+
+    rows = [AWKWARD_ROW, [2, *AWKWARD_ROW[1:]], [3, "short", *AWKWARD_ROW[2:]]]
+    heights = [None, 45, None]
+
+    def by_xlsxwriter(ws, formats, column_formats, wrapped_formats):
+        for number, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
+            values = [neutralise(value) if isinstance(value, str) else value for value in row]
+            if height is None:
+                ws.write_row(number, 0, values)
+            else:
+                ws.set_row(number, height)
+                for col, value in enumerate(values):
+                    ws.write(number, col, value, wrapped_formats[col])
+
+    def by_sheet_rows(ws, formats, column_formats, wrapped_formats):
+        writer = SheetRows(ws, column_formats, wrapped_formats, formats.column["date"])
+        writer.start()
+        for number, (row, height) in enumerate(zip(rows, heights, strict=True), start=1):
+            writer.write(number, row, height)
+        writer.finish()
+
+    expected, ours = _sheet_xml(by_xlsxwriter), _sheet_xml(by_sheet_rows)
+    assert b"_x0007_" in expected[0] and b"&amp;" in expected[0] and b'xml:space="preserve"' in expected[0]
+    assert ours == expected
+
+
+def test_the_workbook_is_zipped_at_the_fast_level_and_reads_back(period, city):
+    """FastZipWorkbook: each part of the file deflated at rowxml.ZIP_LEVEL (what zlib gives at that level
+    for the same bytes), the file sound and read back whole."""
+    import zlib
+
+    from assessments.outputs.rowxml import ZIP_LEVEL
+
+    buffer = io.BytesIO()
+    write_workbook(period, city.city, buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        assert archive.testzip() is None
+        for info in archive.infolist():
+            data = archive.read(info)
+            compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert info.compress_size == len(compressor.compress(data) + compressor.flush()), info.filename
+    buffer.seek(0)
+    assert (
+        len(rows_of(load_workbook(buffer, read_only=True), 3)) - 1
+        == Assessment.objects.filter(period=period, member__isnull=False).count()
+    )

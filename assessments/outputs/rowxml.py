@@ -1,0 +1,227 @@
+"""The rows of a sheet written as the XML XlsxWriter itself writes in constant-memory mode, a row at a time.
+
+XlsxWriter writes a cell in about eight microseconds: `write()` looks at the value's type, checks the
+bounds, keeps the cell in a table, and when the next row begins, writes the row out with a list of
+attributes and four regular expressions per string. For the lists (a row per member, a province's
+100,000 rows of eleven cells) that was two thirds of the export. Here a row is one string made by one
+loop over its values, with the column letters and the cells' style numbers worked out once per sheet,
+and the rows go to the sheet's row file in batches; the result is what XlsxWriter writes for the same
+values and formats (tests/assessments/test_export.py compares the two cell by cell):
+
+- a string: an inline string, escaped as XlsxWriter escapes it (& < >, control characters as _xHHHH_,
+  a literal _xHHHH_ with its underscore escaped, space kept where it leads or trails); an empty string
+  or None: no cell, or a blank cell with the row's format when the row has one (a wrapped row);
+- a number: its value; a date: its serial day number in the workbook's date format;
+- a row of several lines: its height (as set_row would write it) and the wrapped format on every cell.
+
+The writer uses XlsxWriter's row file and row counter in constant-memory mode (pinned in
+requirements.txt): `SheetRows.start` writes out the header row XlsxWriter holds, `finish` tells the
+worksheet the rows written, so that its dimension and the rest of the sheet come out as usual.
+
+`FastZipWorkbook` is XlsxWriter's workbook zipped at zlib's fastest level (ZIP_LEVEL): at the default
+level the compression of a province's 100 MB of XML was a fifth of the export, at the fastest it is a
+third of that, for a file a quarter larger (8.5 MB rather than 6.8 for 100,000 members).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import types
+import zipfile
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import xlsxwriter
+import xlsxwriter.workbook
+from xlsxwriter.format import Format
+from xlsxwriter.utility import _datetime_to_excel_datetime, _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+from .layout import DANGEROUS_PREFIXES
+
+# What makes a string need more than copying: XML's special characters, control characters, Excel's own
+# escapes, the two non-characters, a space at either end.
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+_ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_LEADING_OR_TRAILING_SPACE = re.compile(r"^\s|\s$")
+
+# Rows are written to the sheet's row file this many at a time.
+BATCH = 500
+
+# The different strings of a column whose cells are kept written out.
+TEXT_MEMO = 20_000
+
+# Excel's limit on a cell's text, in UTF-16 units.
+STRING_LIMIT = 32767
+
+
+def text_cell(text: str) -> str:
+    """The <is> part of an inline string cell, as XlsxWriter writes it (with its leading quote when the text
+    would be read as a formula)."""
+    if text.startswith(DANGEROUS_PREFIXES):
+        text = "'" + text
+    if len(text) > STRING_LIMIT // 2 and _utf16_len(text) > STRING_LIMIT:
+        text = _utf16_truncate(text, STRING_LIMIT)
+    if not _SPECIAL.search(text):
+        return f"<is><t>{text}</t></is>"
+    text = _ESCAPED_ESCAPE.sub(r"_x005F\1", text)
+    text = _CONTROL.sub(lambda match: f"_x{ord(match.group(1)):04X}_", text)
+    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    preserve = ' xml:space="preserve"' if _LEADING_OR_TRAILING_SPACE.search(text) else ""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<is><t{preserve}>{text}</t></is>"
+
+
+# zlib's level for the workbook's zip: 1 the fastest, 6 XlsxWriter's (zlib's default), 9 the smallest.
+ZIP_LEVEL = 1
+
+
+class _LevelZipFile(zipfile.ZipFile):
+    """A zip file whose members are compressed at ZIP_LEVEL unless told otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", ZIP_LEVEL)
+        super().__init__(*args, **kwargs)
+
+
+def _with_zip_file(function: types.FunctionType) -> types.FunctionType:
+    """`function` as it is, but seeing _LevelZipFile for the ZipFile of its module: XlsxWriter takes no
+    compression level, and its module stays as it is (no other workbook of the process is changed)."""
+    namespace = {**vars(xlsxwriter.workbook), "ZipFile": _LevelZipFile}
+    return types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
+    )
+
+
+class FastZipWorkbook(xlsxwriter.Workbook):
+    """XlsxWriter's workbook, its file zipped at ZIP_LEVEL."""
+
+    _store_workbook = _with_zip_file(xlsxwriter.Workbook._store_workbook)
+
+
+def inline(text: str) -> str:
+    """text_cell, with the common case (nothing to escape) first."""
+    if _SPECIAL.search(text) or text.startswith(DANGEROUS_PREFIXES) or len(text) > STRING_LIMIT // 2:
+        return text_cell(text)
+    return f"<is><t>{text}</t></is>"
+
+
+def _style(cell_format: Format | None) -> str:
+    return f' s="{cell_format._get_xf_index()}"' if cell_format is not None else ""
+
+
+class SheetRows:
+    """Writes the data rows of one constant-memory worksheet, after its header row."""
+
+    def __init__(
+        self,
+        ws: Worksheet,
+        column_formats: Sequence[Format | None],
+        wrapped_formats: Sequence[Format | None],
+        date_format: Format,
+    ) -> None:
+        if not ws.constant_memory:
+            raise ValueError("SheetRows writes constant-memory worksheets only")
+        self.ws = ws
+        self.count = len(column_formats)
+        self.letters = [xl_col_to_name(col) for col in range(self.count)]
+        # A cell of an ordinary row takes its column's format; a date, the date format; a wrapped row's
+        # cells, the wrapped format of their column (XlsxWriter's order: the cell's, the row's, the column's).
+        self.plain = [_style(cell_format) for cell_format in column_formats]
+        self.plain_date = _style(date_format)
+        self.wrapped = [_style(cell_format) for cell_format in wrapped_formats]
+        # The <is> part of each column's strings, kept while a column repeats its strings (the names of cells
+        # and organisations, the labels): a column of more different ones (the members' names) keeps none.
+        self.texts: list[dict[str, str] | None] = [{} for _ in range(self.count)]
+        self.heights: dict[float, str] = {}
+        self.serials: dict[datetime.date, str] = {}
+        self.batch: list[str] = []
+        self.last = 0
+
+    def start(self) -> None:
+        """Write out the header row (row 0) XlsxWriter is holding; the data rows follow it."""
+        self.ws._write_single_row(1)
+        self.last = 0
+
+    def _height(self, points: float) -> str:
+        height = self.heights.get(points)
+        if height is None:
+            # As set_row(row, points) writes it: whole pixels, back in points.
+            pixels = int(points * 4.0 / 3.0 + 0.5)
+            height = self.heights[points] = f' ht="{pixels * 0.75:.16g}" customHeight="1"'
+        return height
+
+    def _serial(self, value: datetime.date) -> str:
+        serial = self.serials.get(value)
+        if serial is None:
+            number = _datetime_to_excel_datetime(value, self.ws.date_1904, self.ws.remove_timezone)
+            serial = self.serials[value] = f"<v>{number:.16G}</v></c>"
+        return serial
+
+    def write(self, row: int, values: Iterable[Any], height: float | None = None) -> None:
+        """Row `row` (0-based, after the last written) with `values`; `height` in points makes it a wrapped row."""
+        number = str(row + 1)
+        if height is None:
+            parts = [f'<row r="{number}">']
+            styles = self.plain
+            date_styles = None
+        else:
+            parts = [f'<row r="{number}"{self._height(height)}>']
+            styles = date_styles = self.wrapped
+        append = parts.append
+        letters, texts = self.letters, self.texts
+        for col, value in enumerate(values):
+            cls = value.__class__
+            if cls is str:
+                if value:
+                    cache = texts[col]
+                    if cache is None:
+                        fragment = inline(value)
+                    else:
+                        fragment = cache.get(value)
+                        if fragment is None:
+                            fragment = cache[value] = inline(value)
+                            if len(cache) > TEXT_MEMO:
+                                texts[col] = None
+                    append(f'<c r="{letters[col]}{number}"{styles[col]} t="inlineStr">{fragment}</c>')
+                elif date_styles is not None:
+                    append(f'<c r="{letters[col]}{number}"{styles[col]}/>')
+            elif cls is int or cls is float:
+                append(f'<c r="{letters[col]}{number}"{styles[col]}><v>{value:.16G}</v></c>')
+            elif value is None:
+                if date_styles is not None:
+                    append(f'<c r="{letters[col]}{number}"{styles[col]}/>')
+            elif cls is datetime.date or cls is datetime.datetime:
+                style = self.plain_date if date_styles is None else date_styles[col]
+                append(f'<c r="{letters[col]}{number}"{style}>{self._serial(value)}')
+            elif cls is bool:
+                append(f'<c r="{letters[col]}{number}"{styles[col]} t="b"><v>{int(value)}</v></c>')
+            elif cls is Decimal:
+                append(f'<c r="{letters[col]}{number}"{styles[col]}><v>{float(value):.16G}</v></c>')
+            else:
+                text = str(value)
+                append(f'<c r="{letters[col]}{number}"{styles[col]} t="inlineStr">{text_cell(text)}</c>')
+        append("</row>")
+        self.batch.append("".join(parts))
+        self.last = row
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            self.ws.fh.write("".join(self.batch))
+            self.batch.clear()
+
+    def finish(self) -> None:
+        """Write what is left and tell the worksheet how far its rows go."""
+        self.flush()
+        ws = self.ws
+        if self.last:
+            ws.dim_rowmax = max(ws.dim_rowmax or 0, self.last)
+            ws.dim_colmin = min(ws.dim_colmin if ws.dim_colmin is not None else 0, 0)
+            ws.dim_colmax = max(ws.dim_colmax or 0, self.count - 1)
+        # The rows are out: nothing left for XlsxWriter to write when it closes the sheet.
+        ws.previous_row = self.last + 1
