@@ -113,16 +113,25 @@ class MemberFacts:
     previous_level: Level | None = None  # the level of the previous year
 
     def __post_init__(self):
-        object.__setattr__(self, "status", as_member(MemberStatus, self.status))
-        object.__setattr__(self, "occupation", as_member(Occupation, self.occupation))
+        # Each value made what it must be, and left as it is when it is that already (a province's
+        # list makes 100,000 of these).
+        setattr_ = object.__setattr__
+        if type(self.status) is not MemberStatus:
+            setattr_(self, "status", as_member(MemberStatus, self.status))
+        if type(self.occupation) is not Occupation:
+            setattr_(self, "occupation", as_member(Occupation, self.occupation))
         if self.civil_service_level is not None:
-            object.__setattr__(self, "civil_service_level", Level.coerce(self.civil_service_level))
+            setattr_(self, "civil_service_level", Level.coerce(self.civil_service_level))
         if self.previous_level is not None:
-            object.__setattr__(self, "previous_level", Level.coerce(self.previous_level))
-        object.__setattr__(self, "disciplines", tuple(self.disciplines))
-        object.__setattr__(self, "transfers", tuple(self.transfers))
-        object.__setattr__(self, "counted_violation_keys", frozenset(self.counted_violation_keys))
-        object.__setattr__(self, "sick_leave_months", to_decimal(self.sick_leave_months))
+            setattr_(self, "previous_level", Level.coerce(self.previous_level))
+        if type(self.disciplines) is not tuple:
+            setattr_(self, "disciplines", tuple(self.disciplines))
+        if type(self.transfers) is not tuple:
+            setattr_(self, "transfers", tuple(self.transfers))
+        if type(self.counted_violation_keys) is not frozenset:
+            setattr_(self, "counted_violation_keys", frozenset(self.counted_violation_keys))
+        if type(self.sick_leave_months) is not Decimal or not self.sick_leave_months.is_finite():
+            setattr_(self, "sick_leave_months", to_decimal(self.sick_leave_months))
 
     @property
     def is_civil_servant(self) -> bool:
