@@ -10,7 +10,9 @@ will have), not model instances, and they are written as plain rows through demo
 PostgreSQL): a province of 100,000 members takes seconds, not minutes.
 """
 
+import random
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -93,6 +95,7 @@ class NewMember:
     )
 
     def __init__(self, **values):
+        self.full_name = self.phone = self.email = None  # drawn again as the member is written
         self.party_post = self.government_post = ""
         self.is_leader = False
         self.status_since = None
@@ -102,6 +105,7 @@ class NewMember:
 
 # The columns written for each member, in the order of member_row(); the others get their defaults.
 MEMBER_COLUMNS = ("search_name", "sort_key", *NewMember.__slots__)
+CARD = NewMember.__slots__.index("card_number")
 
 
 class _Keys(dict):
@@ -112,11 +116,14 @@ class _Keys(dict):
         return keys
 
 
-def member_rows(members):
-    """Plain rows in the order of MEMBER_COLUMNS, with the keys Member.fill_derived() would compute."""
+def member_rows(members: Iterable[NewMember]) -> Iterator[tuple]:
+    """Plain rows in the order of MEMBER_COLUMNS, with the keys Member.fill_derived() would compute (the
+    card number, kept as a number, written as its digits)."""
     keys = _Keys()
     for member in members:
-        yield (*keys[member.full_name], *(getattr(member, name) for name in NewMember.__slots__))
+        row = [getattr(member, name) for name in NewMember.__slots__]
+        row[CARD] = str(row[CARD])
+        yield (*keys[member.full_name], *row)
 
 
 @dataclass(eq=False, slots=True)  # compared and hashed by identity: a person is picked at most once per case
@@ -152,9 +159,15 @@ class Population:
         self.by_cell = {}
 
     def create(self):
-        """Generate and write every member; returns how many."""
+        """Generate and write every member; returns how many.
+
+        Two passes over the same random sequence keep memory small at any size: the first draws every
+        person and keeps only what the later choices read (dates, occupation, cell; no name, no
+        contact details), the second draws the same people again from a copy of the generator's
+        starting state, chunk by chunk as they are written, for their names and contact details."""
+        start = self.rng.getstate()
         for cell in self.plan.root.cells():
-            crowd = [self._person(cell) for _ in range(cell.size)]
+            crowd = [self._person(cell, self.rng, self.names) for _ in range(cell.size)]
             self.by_cell[cell.code] = crowd
             self.people.extend(crowd)
         self._card_numbers()
@@ -169,7 +182,23 @@ class Population:
             self._posts(crowd)
         for person, pk in zip(self.people, reserve_ids(Member, len(self.people)), strict=True):
             person.member.id = pk
-        return insert_rows(Member, MEMBER_COLUMNS, member_rows(person.member for person in self.people))
+        return insert_rows(Member, MEMBER_COLUMNS, member_rows(self._completed(start)))
+
+    def _completed(self, start: tuple) -> Iterator[NewMember]:
+        """Each member as written: the person of the first pass, with the name drawn again from a copy of
+        the generator started at `start` (the same draws give the same name) and the contact details."""
+        rng = random.Random()
+        rng.setstate(start)
+        names = NameGenerator(rng)
+        for cell in self.plan.root.cells():
+            for person in self.by_cell[cell.code]:
+                member = person.member
+                full_name = self._person(cell, rng, names, named=True)
+                member.phone, member.email = self._contact(full_name, member.occupation)
+                member.full_name = full_name
+                yield member
+                # Only what the later steps read stays: the strings go with the chunk just written.
+                member.full_name = member.phone = member.email = None
 
     def secretary(self, cell):
         """The saved Member who is the secretary of the planned `cell`."""
@@ -210,8 +239,10 @@ class Population:
 
     # One member.
 
-    def _person(self, cell):
-        rng, today = self.rng, self.today
+    def _person(self, cell: OrgPlan, rng: random.Random, names: NameGenerator, named: bool = False):
+        """A new Person of `cell` drawn from `rng` (its name drawn too, so that the draws stay the same, but
+        not kept); with `named`, only the drawn full name."""
+        today = self.today
         profile = PROFILES[cell.profile]
         occupation = profile.pick_occupation(rng)
         gender = Gender.FEMALE if rng.random() < profile.female else Gender.MALE
@@ -233,8 +264,10 @@ class Population:
                 work_unit = ""
             else:
                 work_unit = rng.choice(RESIDENT_WORK_UNITS)
+        full_name = " ".join(names.full_name(gender, born.year).split())
+        if named:
+            return full_name
         member = NewMember(
-            full_name=" ".join(self.names.full_name(gender, born.year).split()),
             gender=gender,
             date_of_birth=born,
             admission_date=admitted,
@@ -244,7 +277,6 @@ class Population:
             occupation=occupation,
             status=Status.ACTIVE,
         )
-        member.phone, member.email = self._contact(member.full_name, occupation)
         return Person(member, cell)
 
     def _contact(self, full_name, occupation):
@@ -271,7 +303,8 @@ class Population:
         """Unique 8-digit numbers, never one that a member already in the database holds."""
         existing = set(Member.objects.values_list("card_number", flat=True))
         numbers = self.rng.sample(range(10_000_000, 100_000_000), len(self.people) + len(existing))
-        fresh = (str(number) for number in numbers if str(number) not in existing)
+        # Kept as numbers (the row writes their digits): the sample holds them already.
+        fresh = (number for number in numbers if str(number) not in existing)
         for person, number in zip(self.people, fresh, strict=False):  # more numbers than people
             person.member.card_number = number
 
