@@ -108,6 +108,9 @@ MEMBER_COLUMNS = ("search_name", "sort_key", *NewMember.__slots__)
 CARD = NewMember.__slots__.index("card_number")
 
 
+KEYS_KEPT = 20_000
+
+
 class _Keys(dict):
     """The folded search name and the sort key of each full name, computed once (names repeat a lot)."""
 
@@ -121,6 +124,8 @@ def member_rows(members: Iterable[NewMember]) -> Iterator[tuple]:
     card number, kept as a number, written as its digits)."""
     keys = _Keys()
     for member in members:
+        if len(keys) > KEYS_KEPT:  # a province draws more names than are worth keeping
+            keys.clear()
         row = [getattr(member, name) for name in NewMember.__slots__]
         row[CARD] = str(row[CARD])
         yield (*keys[member.full_name], *row)
