@@ -9,10 +9,14 @@ committee → cell. The rows are generated province by province as plain values 
 
 Then it measures what exists today:
 - opening a review period for the whole country (or one province: --open province; none: --open none)
-  through services.period_open, as the system actor;
-- a province's screens (its dashboard, ranking and statistics) and a cell's dashboard through Django's
-  test client: server time, queries and HTML size;
-- the database's size and its biggest tables.
+  as a background job (jobs.services.job_start, as the screen starts it), run by django_tasks_db's worker
+  loop in this process: time, forms, the process's peak memory;
+- the national summary workbook (assessments.outputs.workbook.write_workbook on the opened organisation;
+  --no-export skips it);
+- a province's screens (dashboard, statistics) as the province's board, a grassroots organisation's
+  decision and ranking screens as its officer, a cell's dashboard as its secretary (and the country's
+  ranking as the national board) through Django's test client: server time, queries and HTML size;
+- the database's size and its biggest tables, and the times projected linearly to 5.6 million members.
 It writes bench/national.json and prints a table. The database is dropped at the end (--keep keeps it).
 Develop at a smaller scale first: `--members 300000 --provinces 4`.
 """
@@ -332,7 +336,7 @@ def _rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _page(client, url, runs=3):
+def _page(client, url: str, runs: int = 3) -> dict:
     """Median server time, queries and HTML size of GET `url`. The queries are counted as the first request
     ends: each request empties the connection's log (request_started), and outside the capture nothing is
     logged (DEBUG off), so a count read after the timing runs read 0."""
@@ -357,7 +361,7 @@ def _page(client, url, runs=3):
     }
 
 
-def _current_rss_mb():
+def _current_rss_mb() -> float | None:
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):
@@ -365,7 +369,7 @@ def _current_rss_mb():
     return None
 
 
-def _run_worker():
+def _run_worker() -> None:
     """Run the queued jobs with django_tasks_db's own worker loop, in this process, until the queue is empty
     (as `manage.py db_worker --batch` would)."""
     from django_tasks_db.management.commands.db_worker import Worker
@@ -382,7 +386,7 @@ def _run_worker():
     ).run()
 
 
-def open_as_job(scope):
+def open_as_job(scope) -> tuple:
     """A review period for `scope` opened as a background job (jobs.services.job_start, as the screen
     does), run by the worker loop in this process. Returns the period and the figures."""
     from assessments.models import Assessment, Period
@@ -415,7 +419,7 @@ def open_as_job(scope):
     return period, figures
 
 
-def national_summary(period, root):
+def national_summary(period, root) -> dict:
     """The national summary workbook (assessments.outputs.workbook.write_workbook on the root), timed."""
     import tempfile
 
@@ -438,7 +442,7 @@ def national_summary(period, root):
         }
 
 
-def _user(username, organization, role):
+def _user(username: str, organization, role: str):
     from django.contrib.auth import get_user_model
 
     from organizations.policy import SYSTEM
@@ -464,7 +468,7 @@ def _database_size():
     return {"database_mb": round(total / 2**20, 1), "biggest_tables_mb": tables}
 
 
-def measure(options):
+def measure(options: argparse.Namespace) -> dict:
     from django.test import Client
     from django.urls import reverse
 
@@ -542,7 +546,7 @@ def measure(options):
     return result
 
 
-def projection(result):
+def projection(result: dict) -> dict:
     """Linear projections to the full country (FULL_MEMBERS) of the times measured: building, opening and the
     summary grow with the rows (the screens, scoped to one province or cell, should not)."""
     factor = FULL_MEMBERS / result["build"]["members"]

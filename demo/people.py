@@ -244,7 +244,7 @@ class Population:
 
     # One member.
 
-    def _person(self, cell: OrgPlan, rng: random.Random, names: NameGenerator, named: bool = False):
+    def _person(self, cell: OrgPlan, rng: random.Random, names: NameGenerator, named: bool = False) -> "Person | str":
         """A new Person of `cell` drawn from `rng` (its name drawn too, so that the draws stay the same, but
         not kept); with `named`, only the drawn full name."""
         today = self.today
