@@ -9,10 +9,14 @@ committee → cell. The rows are generated province by province as plain values 
 
 Then it measures what exists today:
 - opening a review period for the whole country (or one province: --open province; none: --open none)
-  through services.period_open, as the system actor;
-- a province's screens (its dashboard, ranking and statistics) and a cell's dashboard through Django's
-  test client: server time, queries and HTML size;
-- the database's size and its biggest tables.
+  as a background job (jobs.services.job_start, as the screen starts it), run by django_tasks_db's worker
+  loop in this process: time, forms, the process's peak memory;
+- the national summary workbook (assessments.outputs.workbook.write_workbook on the opened organisation;
+  --no-export skips it);
+- a province's screens (dashboard, statistics) as the province's board, a grassroots organisation's
+  decision and ranking screens as its officer, a cell's dashboard as its secretary (and the country's
+  ranking as the national board) through Django's test client: server time, queries and HTML size;
+- the database's size and its biggest tables, and the times projected linearly to 5.6 million members.
 It writes bench/national.json and prints a table. The database is dropped at the end (--keep keeps it).
 Develop at a smaller scale first: `--members 300000 --provinces 4`.
 """
@@ -281,9 +285,13 @@ def build_country(members, provinces, seed=2018):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             saved = _drop_secondary(cursor, LOADED_TABLES)
+        began = time.perf_counter()
         counts = CountryWriter(connection, seed).write(plan)
+        written = time.perf_counter()
         with connection.cursor() as cursor:
             _restore_secondary(cursor, saved)
+        counts["copy_seconds"] = round(written - began, 1)  # generating the rows and COPY
+        counts["index_seconds"] = round(time.perf_counter() - written, 1)  # the indexes and constraints again
     return counts
 
 
@@ -328,15 +336,18 @@ def _rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _page(client, url, runs=3):
+def _page(client, url: str, runs: int = 3) -> dict:
+    """Median server time, queries and HTML size of GET `url`. The queries are counted as the first request
+    ends: each request empties the connection's log (request_started), and outside the capture nothing is
+    logged (DEBUG off), so a count read after the timing runs read 0."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    connection.queries_log.clear()  # a full log (its length is capped) would count nothing
     with CaptureQueriesContext(connection) as ctx:
         started = time.perf_counter()
         response = client.get(url)
         first = time.perf_counter() - started
+    queries = len(ctx.captured_queries)
     times = [first]
     for _ in range(runs - 1):
         started = time.perf_counter()
@@ -345,9 +356,101 @@ def _page(client, url, runs=3):
     return {
         "status": response.status_code,
         "ms": round(statistics.median(times) * 1000),
-        "queries": len(ctx.captured_queries),
+        "queries": queries,
         "html_kb": round(len(response.content) / 1024, 1),
     }
+
+
+def _current_rss_mb() -> float | None:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def _run_worker() -> None:
+    """Run the queued jobs with django_tasks_db's own worker loop, in this process, until the queue is empty
+    (as `manage.py db_worker --batch` would)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="national-bench",
+        excluded_queue_names=[],
+    ).run()
+
+
+def open_as_job(scope) -> tuple:
+    """A review period for `scope` opened as a background job (jobs.services.job_start, as the screen
+    does), run by the worker loop in this process. Returns the period and the figures."""
+    from assessments.models import Assessment, Period
+    from jobs.models import Job
+    from jobs.services import job_start
+    from organizations.policy import SYSTEM
+
+    period = Period.objects.create(organization=scope, year=date.today().year, regime="2025")
+    began = time.perf_counter()
+    cpu = time.process_time()
+    job, _created = job_start(kind=Job.Kind.OPEN_PERIOD, user=SYSTEM, organization=scope, period=period)
+    _run_worker()
+    seconds = time.perf_counter() - began
+    job.refresh_from_db()
+    period.refresh_from_db()
+    figures = {
+        "scope": scope.code,
+        "job_state": job.state,
+        "job_summary": job.summary,
+        "job_error": job.error[:300],
+        "seconds": round(seconds, 1),
+        "job_seconds": round((job.finished_at - job.started_at).total_seconds(), 1)
+        if job.started_at and job.finished_at
+        else None,
+        "cpu_seconds": round(time.process_time() - cpu, 1),
+        "forms": Assessment.objects.filter(period=period).count(),
+        "peak_rss_mb": _rss_mb(),
+        "rss_after_mb": _current_rss_mb(),
+    }
+    return period, figures
+
+
+def national_summary(period, root) -> dict:
+    """The national summary workbook (assessments.outputs.workbook.write_workbook on the root), timed."""
+    import tempfile
+
+    from assessments.outputs.workbook import write_workbook
+
+    with tempfile.TemporaryDirectory(prefix="national-") as directory:
+        target = Path(directory) / "national.xlsx"
+        began, cpu = time.perf_counter(), time.process_time()
+        try:
+            written = write_workbook(period, root, target)
+        except Exception as exc:  # a failure at this size is a finding, not the end of the run
+            return {"error": f"{type(exc).__name__}: {exc}"[:300], "seconds": round(time.perf_counter() - began, 1)}
+        return {
+            "seconds": round(time.perf_counter() - began, 1),
+            "cpu_seconds": round(time.process_time() - cpu, 1),
+            "file_mb": round(target.stat().st_size / 2**20, 1),
+            "sheets": written,
+            "peak_rss_mb": _rss_mb(),
+            "rss_after_mb": _current_rss_mb(),
+        }
+
+
+def _user(username: str, organization, role: str):
+    from django.contrib.auth import get_user_model
+
+    from organizations.policy import SYSTEM
+    from organizations.roles import grant_role
+
+    user = get_user_model().objects.create(username=username)
+    grant_role(user=user, organization=organization, role=role, actor=SYSTEM)
+    return user
 
 
 def _database_size():
@@ -365,30 +468,25 @@ def _database_size():
     return {"database_mb": round(total / 2**20, 1), "biggest_tables_mb": tables}
 
 
-def measure(options):
-    from django.contrib.auth import get_user_model
+def measure(options: argparse.Namespace) -> dict:
     from django.test import Client
     from django.urls import reverse
 
-    from assessments.core import services
-    from assessments.models import Assessment, Period
     from organizations.models import Organization, RoleAssignment
-    from organizations.policy import SYSTEM
-    from organizations.roles import grant_role
 
+    Role = RoleAssignment.Role
     result = {"members_asked": options.members, "provinces_asked": options.provinces}
-    started = time.perf_counter()
-    plan = plan_country(options.members, options.provinces, options.seed)
+    started, cpu = time.perf_counter(), time.process_time()
     counts = build_country(options.members, options.provinces, options.seed)
     build = time.perf_counter() - started
     result["build"] = {
         **counts,
         "seconds": round(build, 1),
+        "cpu_seconds": round(time.process_time() - cpu, 1),
         "seconds_per_million": round(build / (counts["members"] / 1e6), 1),
         "peak_rss_mb": _rss_mb(),
     }
-    del plan
-    print(f"… built {counts['members']:,} members in {build:.0f} s", flush=True)
+    print(f"… built {counts['members']:,} members in {build:.0f} s, peak {_rss_mb()} MB", flush=True)
     result["size_after_build"] = _database_size()
 
     root = Organization.objects.get(code=ROOT_CODE)
@@ -397,35 +495,46 @@ def measure(options):
     grassroots = Organization.objects.get_parent(cell)
     scope = {"country": root, "province": province}.get(options.open)
     if scope is not None:
-        period = Period.objects.create(organization=scope, year=date.today().year, regime="2025")
-        began = time.perf_counter()
-        services.period_open(period=period, user=SYSTEM)
-        seconds = time.perf_counter() - began
-        forms = Assessment.objects.filter(period=period).count()
-        result["open_period"] = {
-            "scope": options.open,
-            "seconds": round(seconds, 1),
-            "forms": forms,
-            "peak_rss_mb": _rss_mb(),
-        }
-        print(f"… opened a period for {options.open}: {forms:,} forms in {seconds:.0f} s", flush=True)
+        period, result["open_period"] = open_as_job(scope)
+        opened = result["open_period"]
+        print(
+            f"… opened a period for {options.open} as a job: {opened['forms']:,} forms in {opened['seconds']} s "
+            f"({opened['job_state']}), peak {opened['peak_rss_mb']} MB",
+            flush=True,
+        )
+        if options.export:
+            result["national_summary"] = national_summary(period, scope)
+            print(f"… national summary: {result['national_summary']}", flush=True)
 
-        User = get_user_model()
-        board = User.objects.create(username="national-board")
-        grant_role(user=board, organization=root, role=RoleAssignment.Role.BOARD, actor=SYSTEM)
-        client = Client()
-        client.force_login(board)
-        screens = {
-            "province_dashboard": reverse("assessments:dashboard", args=[period.public_id, province.code]),
-            "province_statistics": reverse("assessments:stats", args=[period.public_id, province.code]),
-            "grassroots_decisions": reverse("assessments:decide", args=[period.public_id, grassroots.code]),
-            "grassroots_ranking": reverse("assessments:rank", args=[period.public_id, grassroots.code]),
-            "cell_dashboard": reverse("assessments:dashboard", args=[period.public_id, cell.code]),
-        }
+        # Each screen as the user who would open it: the province's board, the grassroots organisation's
+        # officer, the cell's secretary (and, for the country's ranking, the national board).
+        province_board = _user("province-board", province, Role.BOARD)
+        officer = _user("grassroots-officer", grassroots, Role.COMMITTEE_OFFICER)
+        secretary = _user("cell-secretary", cell, Role.CELL_SECRETARY)
+        screens = [
+            (
+                "province_dashboard",
+                province_board,
+                reverse("assessments:dashboard", args=[period.public_id, province.code]),
+            ),
+            (
+                "province_statistics",
+                province_board,
+                reverse("assessments:stats", args=[period.public_id, province.code]),
+            ),
+            ("grassroots_decisions", officer, reverse("assessments:decide", args=[period.public_id, grassroots.code])),
+            ("grassroots_ranking", officer, reverse("assessments:rank", args=[period.public_id, grassroots.code])),
+            ("cell_dashboard", secretary, reverse("assessments:dashboard", args=[period.public_id, cell.code])),
+        ]
         if scope == root:  # the board's ranking of every grassroots organisation of the country
-            screens["country_ranking"] = reverse("assessments:rank", args=[period.public_id, root.code])
+            national_board = _user("national-board", root, Role.BOARD)
+            screens.append(
+                ("country_ranking", national_board, reverse("assessments:rank", args=[period.public_id, root.code]))
+            )
         result["screens"] = {}
-        for name, url in screens.items():
+        for name, user, url in screens:
+            client = Client()
+            client.force_login(user)
             try:
                 result["screens"][name] = _page(client, url)
             except Exception as exc:  # a screen that fails at this size is a finding, not the end of the run
@@ -433,7 +542,26 @@ def measure(options):
             print(f"… {name}: {result['screens'][name]}", flush=True)
     result["size"] = _database_size()
     result["peak_rss_mb"] = _rss_mb()
+    result["projection"] = projection(result)
     return result
+
+
+def projection(result: dict) -> dict:
+    """Linear projections to the full country (FULL_MEMBERS) of the times measured: building, opening and the
+    summary grow with the rows (the screens, scoped to one province or cell, should not)."""
+    factor = FULL_MEMBERS / result["build"]["members"]
+    projected = {
+        "members": FULL_MEMBERS,
+        "factor": round(factor, 2),
+        "build_s": round(result["build"]["seconds"] * factor),
+    }
+    if "open_period" in result:
+        projected["open_period_s"] = round(result["open_period"]["seconds"] * factor)
+    summary = result.get("national_summary", {})
+    if "seconds" in summary and "error" not in summary:
+        projected["national_summary_s"] = round(summary["seconds"] * factor)
+    projected["database_mb"] = round(result["size"]["database_mb"] * factor)
+    return projected
 
 
 def print_table(result):
@@ -446,8 +574,18 @@ def print_table(result):
     )
     if "open_period" in result:
         opened = result["open_period"]
-        print(f"  open a period ({opened['scope']}): {opened['seconds']} s, {opened['forms']:,} forms, ", end="")
-        print(f"peak {opened['peak_rss_mb']} MB")
+        print(
+            f"  open a period ({opened['scope']}) as a job: {opened['seconds']} s, {opened['forms']:,} forms, ", end=""
+        )
+        print(f"job {opened['job_state']}, peak {opened['peak_rss_mb']} MB")
+    summary = result.get("national_summary")
+    if summary:
+        if "error" in summary:
+            print(f"  national summary: {summary['error']}")
+        else:
+            print(
+                f"  national summary: {summary['seconds']} s, {summary['file_mb']} MB, peak {summary['peak_rss_mb']} MB"
+            )
     for name, figures in result.get("screens", {}).items():
         if "error" in figures:
             print(f"  {name:<22} {figures['error']}")
@@ -458,6 +596,7 @@ def print_table(result):
             )
     size = result["size"]
     print(f"  database: {size['database_mb']:,} MB; biggest tables (MB): {size['biggest_tables_mb']}")
+    print(f"  projected to {FULL_MEMBERS:,} members (linear): {result['projection']}")
 
 
 def main():
@@ -468,6 +607,7 @@ def main():
     parser.add_argument(
         "--open", choices=("country", "province", "none"), default="country", help="the period opened and measured"
     )
+    parser.add_argument("--no-export", dest="export", action="store_false", help="skip the national summary")
     parser.add_argument("--keep", action="store_true", help="keep the database (test_<name>) afterwards")
     parser.add_argument("--out", default=str(ROOT / "bench" / "national.json"))
     options = parser.parse_args()

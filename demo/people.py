@@ -5,14 +5,17 @@ some of them a special standing (excused, suspended, probationary) and every cel
 deputy and government posts, then writes them in bulk. demo.records and demo.accounts pick among
 the same people.
 
-The people are light objects (`NewMember`, with the member's fields as attributes and the key the row
-will have), not model instances, and they are written as plain rows through demo.bulk (COPY on
-PostgreSQL): a province of 100,000 members takes seconds, not minutes.
+The people are light objects (`Person`, with the member's fields as attributes, packed in the
+population's columns, and the key the row will have), not model instances, and they are written as
+plain rows through demo.bulk (COPY on PostgreSQL): a province of 100,000 members takes seconds, not
+minutes. Their names and contact details are drawn again as they are written, never kept.
 """
 
+import random
 import unicodedata
-from dataclasses import dataclass
-from datetime import timedelta
+from array import array
+from collections.abc import Iterator
+from datetime import date, timedelta
 
 from members.models import Member
 from organizations.vietnamese import fold, name_sort_key
@@ -69,39 +72,136 @@ class NameGenerator:
                 return name
 
 
-class NewMember:
-    """The fields of a member to be written, as attributes (the names of Member's columns)."""
+# The member's fields, in the order of the rows written (Population._completed); the others get their defaults.
+MEMBER_FIELDS = (
+    "id",
+    "full_name",
+    "gender",
+    "date_of_birth",
+    "card_number",
+    "admission_date",
+    "official_date",
+    "cell_id",
+    "work_unit",
+    "occupation",
+    "party_post",
+    "government_post",
+    "is_leader",
+    "status",
+    "status_since",
+    "email",
+    "phone",
+)
+MEMBER_COLUMNS = ("search_name", "sort_key", *MEMBER_FIELDS)
+CARD = MEMBER_FIELDS.index("card_number")
+# Drawn again as each member is written (Population._completed), never kept.
+DRAWN_AT_WRITE = ("full_name", "email", "phone")
 
-    __slots__ = (
-        "id",
-        "full_name",
-        "gender",
-        "date_of_birth",
-        "card_number",
-        "admission_date",
-        "official_date",
-        "cell_id",
-        "work_unit",
-        "occupation",
-        "party_post",
-        "government_post",
-        "is_leader",
-        "status",
-        "status_since",
-        "email",
-        "phone",
+
+class _Coded:
+    """A column of values from a small set (a choice, a work unit): four bytes a member."""
+
+    def __init__(self) -> None:
+        self.codes = array("I")
+        self.values: list = []
+        self.index: dict = {}
+
+    def _code(self, value) -> int:
+        code = self.index.get(value)
+        if code is None:
+            code = self.index[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+    def append(self, value) -> None:
+        self.codes.append(self._code(value))
+
+    def get(self, i: int):
+        return self.values[self.codes[i]]
+
+    def set(self, i: int, value) -> None:
+        self.codes[i] = self._code(value)
+
+
+class _Days(_Coded):
+    """A column of dates (or None) as day numbers: four bytes a member."""
+
+    def __init__(self) -> None:
+        self.codes = array("i")
+
+    def append(self, value: date | None) -> None:
+        self.codes.append(0 if value is None else value.toordinal())
+
+    def get(self, i: int) -> date | None:
+        day = self.codes[i]
+        return None if day == 0 else date.fromordinal(day)
+
+    def set(self, i: int, value: date | None) -> None:
+        self.codes[i] = 0 if value is None else value.toordinal()
+
+
+class _Numbers(_Coded):
+    """A column of whole numbers (keys, card numbers): eight bytes a member."""
+
+    def __init__(self) -> None:
+        self.codes = array("q")
+
+    def append(self, value: int | None) -> None:
+        self.codes.append(value or 0)
+
+    def get(self, i: int) -> int:
+        return self.codes[i]
+
+    def set(self, i: int, value: int) -> None:
+        self.codes[i] = value
+
+
+def _columns() -> dict:
+    numbers, days = (
+        ("id", "card_number", "cell_id"),
+        ("date_of_birth", "admission_date", "official_date", "status_since"),
     )
-
-    def __init__(self, **values):
-        self.party_post = self.government_post = ""
-        self.is_leader = False
-        self.status_since = None
-        for name, value in values.items():
-            setattr(self, name, value)
+    return {
+        name: _Numbers() if name in numbers else _Days() if name in days else _Coded()
+        for name in MEMBER_FIELDS
+        if name not in DRAWN_AT_WRITE
+    }
 
 
-# The columns written for each member, in the order of member_row(); the others get their defaults.
-MEMBER_COLUMNS = ("search_name", "sort_key", *NewMember.__slots__)
+class Person:
+    """A member being generated, with the cell plan it belongs to; compared and hashed by identity (a person
+    is picked at most once per case).
+
+    The member's fields are attributes (`person.member.status`, the names of Member's columns) kept in the
+    population's columns, packed (a few dozen bytes a member, not a few hundred for objects): the seed's
+    memory stays small at any size. The name and contact details are drawn as the member is written."""
+
+    __slots__ = ("plan", "index", "columns")
+
+    def __init__(self, plan: OrgPlan, index: int, columns: dict) -> None:
+        self.plan, self.index, self.columns = plan, index, columns
+
+    @property
+    def member(self) -> "Person":
+        return self
+
+    @property
+    def can_hold_post(self) -> bool:
+        return self.status == Status.ACTIVE and self.official_date is not None
+
+
+def _field(name: str) -> property:
+    def get(person: Person):
+        return person.columns[name].get(person.index)
+
+    def set(person: Person, value) -> None:
+        person.columns[name].set(person.index, value)
+
+    return property(get, set)
+
+
+for _name in _columns():
+    setattr(Person, _name, _field(_name))
 
 
 class _Keys(dict):
@@ -112,27 +212,11 @@ class _Keys(dict):
         return keys
 
 
-def member_rows(members):
-    """Plain rows in the order of MEMBER_COLUMNS, with the keys Member.fill_derived() would compute."""
-    keys = _Keys()
-    for member in members:
-        yield (*keys[member.full_name], *(getattr(member, name) for name in NewMember.__slots__))
-
-
-@dataclass(eq=False, slots=True)  # compared and hashed by identity: a person is picked at most once per case
-class Person:
-    """A member being generated, with the cell plan it belongs to."""
-
-    member: NewMember
-    plan: OrgPlan
-
-    @property
-    def can_hold_post(self):
-        return self.member.status == Status.ACTIVE and self.member.official_date is not None
+KEYS_KEPT = 20_000
 
 
 def saved(member):
-    """The Member row written for a NewMember."""
+    """The Member row written for a Person."""
     return Member.objects.select_related("cell").get(pk=member.id)
 
 
@@ -149,12 +233,20 @@ class Population:
         self.names = names
         self.today = today
         self.people = []
+        self.columns = _columns()  # the members' fields, packed (see Person)
+        self.drawn = 0
         self.by_cell = {}
 
     def create(self):
-        """Generate and write every member; returns how many."""
+        """Generate and write every member; returns how many.
+
+        Two passes over the same random sequence keep memory small at any size: the first draws every
+        person and keeps only what the later choices read (dates, occupation, cell; no name, no
+        contact details), the second draws the same people again from a copy of the generator's
+        starting state, chunk by chunk as they are written, for their names and contact details."""
+        start = self.rng.getstate()
         for cell in self.plan.root.cells():
-            crowd = [self._person(cell) for _ in range(cell.size)]
+            crowd = [self._person(cell, self.rng, self.names) for _ in range(cell.size)]
             self.by_cell[cell.code] = crowd
             self.people.extend(crowd)
         self._card_numbers()
@@ -169,7 +261,26 @@ class Population:
             self._posts(crowd)
         for person, pk in zip(self.people, reserve_ids(Member, len(self.people)), strict=True):
             person.member.id = pk
-        return insert_rows(Member, MEMBER_COLUMNS, member_rows(person.member for person in self.people))
+        return insert_rows(Member, MEMBER_COLUMNS, self._completed(start))
+
+    def _completed(self, start: tuple) -> Iterator[tuple]:
+        """Each member's row as written (MEMBER_COLUMNS): the person of the first pass, with the name drawn
+        again from a copy of the generator started at `start` (the same draws give the same name), the
+        contact details, and the keys Member.fill_derived() would compute."""
+        rng = random.Random()
+        rng.setstate(start)
+        names = NameGenerator(rng)
+        keys = _Keys()
+        for cell in self.plan.root.cells():
+            for person in self.by_cell[cell.code]:
+                full_name = self._person(cell, rng, names, named=True)
+                phone, email = self._contact(full_name, person.occupation)
+                drawn = {"full_name": full_name, "phone": phone, "email": email}
+                if len(keys) > KEYS_KEPT:  # a province draws more names than are worth keeping
+                    keys.clear()
+                values = [drawn[name] if name in drawn else getattr(person, name) for name in MEMBER_FIELDS]
+                values[CARD] = str(values[CARD])  # kept as a number, written as its digits
+                yield (*keys[full_name], *values)
 
     def secretary(self, cell):
         """The saved Member who is the secretary of the planned `cell`."""
@@ -210,8 +321,10 @@ class Population:
 
     # One member.
 
-    def _person(self, cell):
-        rng, today = self.rng, self.today
+    def _person(self, cell: OrgPlan, rng: random.Random, names: NameGenerator, named: bool = False) -> "Person | str":
+        """A new Person of `cell` drawn from `rng` (its name drawn too, so that the draws stay the same, but
+        not kept); with `named`, only the drawn full name."""
+        today = self.today
         profile = PROFILES[cell.profile]
         occupation = profile.pick_occupation(rng)
         gender = Gender.FEMALE if rng.random() < profile.female else Gender.MALE
@@ -233,19 +346,30 @@ class Population:
                 work_unit = ""
             else:
                 work_unit = rng.choice(RESIDENT_WORK_UNITS)
-        member = NewMember(
-            full_name=" ".join(self.names.full_name(gender, born.year).split()),
-            gender=gender,
-            date_of_birth=born,
-            admission_date=admitted,
-            official_date=add_years(admitted, 1),
-            cell_id=self.orgs[cell.code].pk,
-            work_unit=work_unit,
-            occupation=occupation,
-            status=Status.ACTIVE,
-        )
-        member.phone, member.email = self._contact(member.full_name, occupation)
-        return Person(member, cell)
+        full_name = " ".join(names.full_name(gender, born.year).split())
+        if named:
+            return full_name
+        values = {
+            "id": None,  # reserved once everyone is drawn
+            "gender": gender,
+            "date_of_birth": born,
+            "card_number": None,  # drawn once everyone is drawn
+            "admission_date": admitted,
+            "official_date": add_years(admitted, 1),
+            "cell_id": self.orgs[cell.code].pk,
+            "work_unit": work_unit,
+            "occupation": occupation,
+            "party_post": "",
+            "government_post": "",
+            "is_leader": False,
+            "status": Status.ACTIVE,
+            "status_since": None,
+        }
+        for name, column in self.columns.items():
+            column.append(values[name])
+        person = Person(cell, self.drawn, self.columns)
+        self.drawn += 1
+        return person
 
     def _contact(self, full_name, occupation):
         """A mobile number for most members (none for about one in ten, mostly the old); an e-mail
@@ -271,7 +395,8 @@ class Population:
         """Unique 8-digit numbers, never one that a member already in the database holds."""
         existing = set(Member.objects.values_list("card_number", flat=True))
         numbers = self.rng.sample(range(10_000_000, 100_000_000), len(self.people) + len(existing))
-        fresh = (str(number) for number in numbers if str(number) not in existing)
+        # Kept as numbers (the row writes their digits): the sample holds them already.
+        fresh = (number for number in numbers if str(number) not in existing)
         for person, number in zip(self.people, fresh, strict=False):  # more numbers than people
             person.member.card_number = number
 

@@ -24,7 +24,7 @@ from assessments.rulebooks import ItemKind, Rating, validate_answers
 from organizations.models import Organization
 from organizations.policy import SYSTEM
 
-from .bulk import insert_rows, update_rows
+from .bulk import CHUNK, insert_rows, update_rows
 from .catalogue import MEETING_COMMENT, RETURN_REASON, SELF_REVIEW_TEXTS
 
 # What a self-review proposing each level typically gives: the share of the points (2025) and the
@@ -232,8 +232,14 @@ def seed_previous_year(*, year, regime="2025", seed=2018):
         groups.setdefault(key, []).append(pk)
     decided_at = timezone.make_aware(datetime.datetime(year, 12, 20, 9, 0))
     data = {"level": None, "demo": True}
+    columns = ("decided_level", "self_level", "cell_proposed_level", "state", "decided_at")
+    audit_columns = ("period_id", "assessment_id", "action", "from_state", "to_state", "data")
     changed, entries = [], []
     for members in groups.values():
+        if len(changed) >= CHUNK:  # written a chunk at a time: memory stays flat in the size
+            update_rows(Assessment, columns, changed)
+            insert_rows(AuditEntry, audit_columns, entries)
+            changed, entries = [], []
         levels = []
         for _ in members:
             roll = rng.random()
@@ -255,9 +261,8 @@ def seed_previous_year(*, year, regime="2025", seed=2018):
                     {**data, "level": level},
                 )
             )
-    columns = ("decided_level", "self_level", "cell_proposed_level", "state", "decided_at")
     update_rows(Assessment, columns, changed)
-    insert_rows(AuditEntry, ("period_id", "assessment_id", "action", "from_state", "to_state", "data"), entries)
+    insert_rows(AuditEntry, audit_columns, entries)
     del changed, entries, groups
     organizations = Assessment.objects.filter(period=period, member__isnull=True, classified=True)
     published = []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from members.models import Member
 from organizations.models import Organization
@@ -80,3 +81,16 @@ def test_a_small_country_is_written_with_the_planned_structure():
 def test_sqlite_is_refused():
     with pytest.raises(RuntimeError, match="PostgreSQL"):
         national.build_country(2000, 2)
+
+
+@pytest.mark.django_db
+def test_a_screen_s_queries_are_counted(client, django_user_model):
+    """The bench reads the queries of the first request before timing the others (each request empties the
+    log, and with DEBUG off nothing is logged outside the capture)."""
+    client.force_login(django_user_model.objects.create(username="bench"))
+    with CaptureQueriesContext(connection) as expected:
+        client.get("/")
+    count = len(expected.captured_queries)  # read at once: the next request empties the log
+    figures = national._page(client, "/")
+    assert figures["status"] == 200
+    assert figures["queries"] == count > 0
