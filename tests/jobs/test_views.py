@@ -146,3 +146,12 @@ def test_my_jobs_queries_do_not_grow(opened, personas, city, client_for, django_
 
 
 MY_JOBS_QUERIES = 5  # the pager counts the jobs
+
+
+def test_the_job_page_names_its_starter_family_name_first(opened, personas, city, client_for):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=personas.officer_a.pk).update(last_name="Nguyễn Văn", first_name="Sơn")
+    job = export_job(opened, personas.officer_a, city.committee_a)
+    page = client_for(personas.officer_a).get(reverse("jobs:detail", args=[job.public_id])).content.decode()
+    assert "Nguyễn Văn Sơn" in page and "Sơn Nguyễn Văn" not in page
