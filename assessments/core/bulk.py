@@ -245,18 +245,22 @@ def insert_rows(
     written = 0
 
     if connection.vendor == "postgresql":
-        constant = [_copy_text(v) if not callable(v) else "" for v in default_values]
+        # The default columns as one text after each row's own values, with a place for each value made
+        # per row (a fresh UUID): "{}" there, the constants' own braces doubled.
+        tail = "\t".join(
+            "{}" if callable(v) else _copy_text(v).replace("{", "{{").replace("}", "}}") for v in default_values
+        )
+        makers = [default_values[i] for i in per_row]
+        fresh = [_uuid4_text if maker is uuid.uuid4 else (lambda maker=maker: _copy_text(maker())) for maker in makers]
 
         def encoded(batch: Sequence[Sequence[Any]]) -> str:
-            lines = []
-            for row in batch:
-                tail = constant
-                if per_row:
-                    tail = list(constant)
-                    for i in per_row:
-                        maker = default_values[i]
-                        tail[i] = _uuid4_text() if maker is uuid.uuid4 else _copy_text(maker())
-                lines.append("\t".join([*(_copy_text(v) for v in row), *tail]))
+            text = _copy_text
+            if not default_values:
+                lines = ["\t".join(map(text, row)) for row in batch]
+            elif not fresh:
+                lines = ["\t".join(map(text, row)) + "\t" + tail for row in batch]
+            else:
+                lines = ["\t".join(map(text, row)) + "\t" + tail.format(*(make() for make in fresh)) for row in batch]
             lines.append("")
             return "\n".join(lines)
 

@@ -141,10 +141,16 @@ class Scope:
 
     path: str
     outside: tuple[int, ...] = ()
+    # A run of the tree instead of a subtree: the cells whose path is from `path` to `upto`, both
+    # included, in the tree's order (a part of a province's opening: `OpeningRows`).
+    upto: str = ""
 
     def members(self, prefix: str = "member__") -> Q:
         """The condition on a model with a foreign key to Member named by `prefix`."""
-        condition = Q(**{f"{prefix}cell__path__startswith": self.path})
+        if self.upto:
+            condition = Q(**{f"{prefix}cell__path__gte": self.path, f"{prefix}cell__path__lte": self.upto})
+        else:
+            condition = Q(**{f"{prefix}cell__path__startswith": self.path})
         if self.outside:
             condition |= Q(**{f"{prefix[: -len('__')]}_id__in" if prefix else "pk__in": self.outside})
         return condition

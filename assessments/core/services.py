@@ -11,16 +11,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.selectors import current_members
 from organizations import policy
+from organizations.models import Organization
 
-from ..rulebooks import ParameterError, get_rulebook
+from ..rulebooks import OrganizationFacts, OrganizationKind, ParameterError, get_rulebook
 from .bulk import frozen_gc, insert_rows
 from .errors import WorkflowError
-from .facts import Scope, member_facts_for, member_rows, organization_facts, period_parameters
+from .facts import Scope, member_facts_for, member_rows, period_parameters
 from .models import Assessment, AuditEntry, Period
 from .transitions import PERIOD, Change, log_action, transition
 from .workflow import ASSESSMENT, Actor, actors_for, refusal
@@ -115,40 +117,90 @@ def opening_rows(
     return rows, stream.counts, stream.excluded
 
 
+# Members read and checked at a time when a period opens: the memory of an opening stays that of this many
+# members, whatever the size of the subtree (a country's opening is several hundred parts).
+OPENING_PART = 20_000
+
+
 class OpeningRows:
     """The rows of OPENING_COLUMNS opening `period` writes: one for every current member under its
     organisation (as a leader or a member) and one or two for every organisation under it that is not
     dissolved before the year (its own review, and its leadership collective's unless it is a
-    subordinate cell). Made on creation: the members as plain values and their facts by joins on the
-    subtree (a fixed number of queries), and `total`, the number of rows. Iterating makes the rows,
-    deciding each subject's exclusion, with no query: the database may be taking the rows meanwhile
-    (`insert_rows(pipelined=True)`). `counts` ({subject kind: count}) and `excluded` ([(subject name,
-    Exclusion)]) are complete once the rows are."""
+    subordinate cell).
+
+    Made by parts (`parts()`), each a run of cells in the tree's order with at most OPENING_PART members
+    (more only when one cell has more): a part reads its members as plain values and their facts by a
+    join on its run of cells (a fixed number of queries), then its rows are made, deciding each subject's
+    exclusion, with no query, so the database may take them meanwhile (`insert_rows(pipelined=True)`);
+    the organisations come last, read in chunks. Memory stays that of one part. `total` (the number of
+    rows) is known on creation; `counts` ({subject kind: count}) and `excluded` ([(subject name,
+    Exclusion)]) are complete once every part is made."""
 
     def __init__(self, period: Period, rulebook: Rulebook, params: Parameters, reference_date: datetime.date) -> None:
         self.period, self.rulebook, self.params, self.reference_date = period, rulebook, params, reference_date
-        root = period.organization
-        self.members = member_rows(current_members().under(root).order_by("pk"))
-        self.facts = member_facts_for(self.members, period.year, scope=Scope(root.path))
-        year_start = datetime.date(period.year, 1, 1)
-        # The organisations under the root (the root itself is reviewed by the level above).
-        self.organizations = [
-            org
-            for org in root.subtree().exclude(pk=root.pk).order_by("path")
-            if not (org.dissolved_on and org.dissolved_on < year_start)
-        ]
-        self.total = len(self.members) + sum(
-            1 if org.kind == org.Kind.SUBORDINATE_CELL else 2 for org in self.organizations
+        root = self.root = period.organization
+        self.year_start = datetime.date(period.year, 1, 1)
+        by_cell = (
+            current_members().under(root).values_list("cell__path").annotate(members=Count("pk")).order_by("cell__path")
         )
+        self.runs: list[tuple[str, str]] = []
+        members, first, last, size = 0, None, None, 0
+        for path, count in by_cell:
+            if first is not None and size + count > OPENING_PART:
+                self.runs.append((first, last))
+                first, size = None, 0
+            first = path if first is None else first
+            last, size, members = path, size + count, members + count
+        if first is not None:
+            self.runs.append((first, last))
+        organizations = self._organizations().aggregate(
+            every=Count("pk"), subordinate=Count("pk", filter=Q(kind=Organization.Kind.SUBORDINATE_CELL))
+        )
+        # Two rows for every organisation (its own, its collective's) but one for a subordinate cell.
+        self.total = members + 2 * organizations["every"] - organizations["subordinate"]
         self.counts = dict.fromkeys(Assessment.SubjectKind.values, 0)
         self.excluded: list[tuple[str, Exclusion]] = []
 
+    def _organizations(self) -> QuerySet[Organization]:
+        # The organisations under the root (the root itself is reviewed by the level above), not those
+        # dissolved before the year.
+        return self.root.subtree().exclude(pk=self.root.pk).exclude(dissolved_on__lt=self.year_start).order_by("path")
+
+    def parts(self) -> Iterator[Iterator[tuple]]:
+        """The rows part by part: each part's queries are run when the part is reached, before its rows
+        are made (so a part's rows may be written while they are made; the next part's queries wait
+        until they are)."""
+        for lowest, highest in self.runs:
+            yield self._member_rows(lowest, highest)
+        # The organisations by pages in the tree's order, each page read before its rows are made.
+        after = ""
+        while True:
+            page = list(
+                self._organizations()
+                .filter(path__gt=after)
+                .values_list("pk", "name", "kind", "founded_on", "path")[:OPENING_PART]
+            )
+            if not page:
+                return
+            yield self._organization_rows(page)
+            after = page[-1][-1]
+
     def __iter__(self) -> Iterator[tuple]:
+        for part in self.parts():
+            yield from part
+
+    def _member_rows(self, lowest: str, highest: str) -> Iterator[tuple]:
+        run = Scope(lowest, upto=highest)
+        members = member_rows(current_members().filter(cell__path__gte=lowest, cell__path__lte=highest).order_by("pk"))
+        facts = member_facts_for(members, self.period.year, scope=run)
+        return self._member_stream(members, facts)
+
+    def _member_stream(self, members: list, facts: dict) -> Iterator[tuple]:
         period_pk, rulebook, params, reference_date = self.period.pk, self.rulebook, self.params, self.reference_date
-        counts, excluded, facts = self.counts, self.excluded, self.facts
+        counts, excluded = self.counts, self.excluded
         LEADER, MEMBER = Assessment.SubjectKind.LEADER, Assessment.SubjectKind.MEMBER
         included = _exclusion_values(None)
-        for member in self.members:
+        for member in members:
             kind = LEADER if member.is_leader else MEMBER
             subject = facts[member.pk]
             exclusion = rulebook.exclusion(subject, reference_date, params)
@@ -163,24 +215,33 @@ class OpeningRows:
                 *(included if exclusion is None else _exclusion_values(exclusion)),
             )
             counts[kind] += 1
-        for org in self.organizations:
-            exclusion = rulebook.exclusion(organization_facts(org), reference_date, params)
+
+    def _organization_rows(self, page: list[tuple]) -> Iterator[tuple]:
+        period_pk, rulebook, params, reference_date = self.period.pk, self.rulebook, self.params, self.reference_date
+        counts, excluded = self.counts, self.excluded
+        ORGANIZATION, COLLECTIVE = Assessment.SubjectKind.ORGANIZATION, Assessment.SubjectKind.COLLECTIVE
+        for pk, name, kind, founded_on, _path in page:
+            subject = OrganizationFacts(
+                kind=OrganizationKind.CELL if kind in Organization.CELL_KINDS else OrganizationKind.COMMITTEE,
+                founded_on=founded_on,
+            )
+            exclusion = rulebook.exclusion(subject, reference_date, params)
             if exclusion is not None:
-                excluded.append((org.name, exclusion))
-            kinds = [Assessment.SubjectKind.ORGANIZATION]
-            if not org.kind == org.Kind.SUBORDINATE_CELL:
+                excluded.append((name, exclusion))
+            kinds = [ORGANIZATION]
+            if kind != Organization.Kind.SUBORDINATE_CELL:
                 # Committees and grassroots cells also review their leadership collective.
-                kinds.append(Assessment.SubjectKind.COLLECTIVE)
-            for kind in kinds:
+                kinds.append(COLLECTIVE)
+            for subject_kind in kinds:
                 yield (
                     period_pk,
-                    kind.value,
+                    subject_kind.value,
                     None,
-                    org.pk,
-                    rulebook.choose_variant(kind) or "",
+                    pk,
+                    rulebook.choose_variant(subject_kind) or "",
                     *_exclusion_values(exclusion),
                 )
-                counts[kind] += 1
+                counts[subject_kind] += 1
 
 
 def _exclusion_values(exclusion: Exclusion | None) -> tuple:
@@ -212,16 +273,17 @@ def period_open(
     with period_step(period, "open", user) as change, frozen_gc():
         locked = change.obj
         rows = OpeningRows(locked, rulebook, params, reference_date)
-        total = rows.total
+        total, written = rows.total, 0
         if progress:
             progress(0, total)
-        insert_rows(
-            Assessment,
-            OPENING_COLUMNS,
-            rows,
-            progress=(lambda done: progress(done, total)) if progress else None,
-            pipelined=True,
-        )
+        for part in rows.parts():
+            written += insert_rows(
+                Assessment,
+                OPENING_COLUMNS,
+                part,
+                progress=(lambda done, before=written: progress(before + done, total)) if progress else None,
+                pipelined=True,
+            )
         counts, excluded = rows.counts, rows.excluded
         locked.opened_at = timezone.now()
         locked.opened_by = policy.actor_user(user)

@@ -123,6 +123,24 @@ def test_set_based_opening_writes_the_assessments_the_member_by_member_opening_w
     assert AuditEntry.objects.filter(period=period, action="open", data__assessments=len(expected)).exists()
 
 
+@pytest.mark.parametrize("part", [1, 3, 7])
+def test_an_opening_by_small_parts_writes_what_one_part_writes(city, personas, monkeypatch, part):
+    """A province's opening reads and writes its members a part at a time (a run of cells of at most
+    OPENING_PART members) and its organisations by pages: the rows, the counts, the exclusions and the
+    progress are those of one part."""
+    vary(city)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2025", self_review_due=REFERENCE)
+    expected = as_before(period)
+    monkeypatch.setattr(services, "OPENING_PART", part)
+    told = []
+    result = services.period_open(period=period, user=personas.board, progress=lambda d, t: told.append((d, t)))
+    assert written(period) == expected
+    assert result.members + result.leaders + result.organizations + result.collectives == len(expected)
+    assert len(result.excluded) == Assessment.objects.filter(period=period, classified=False).count()
+    assert told[0] == (0, len(expected)) and told[-1] == (len(expected), len(expected))
+    assert [done for done, _ in told] == sorted(done for done, _ in told)
+
+
 def test_the_2025_forms_differ_by_occupation_when_opened_set_based(city, personas):
     vary(city)
     period = Period.objects.create(organization=city.city, year=2026, regime="2025", self_review_due=REFERENCE)
