@@ -14,7 +14,8 @@ PostgreSQL with DATABASE_URL), then measures, as the median of several runs:
   proposals accepted, the committee's ranking of its cells): server time and queries;
 - the whole year at the demo city's scale (`make acceptance`, in a child process with its own test
   database): wall and CPU seconds, and the time of each step.
-It writes bench/results.json and prints a table; each size also carries the figures issue 12 compares
+It writes bench/results.json (under the database's name, "postgresql" or "sqlite", beside the other's) and
+prints a table; each size also carries the figures issue 12 compares
 under its names (open_period_s and its copy_floor_s, rules_s, export_s and export_copy_floor_s,
 decision_ms/queries, ranking_ms/queries), and the file keeps a `load` place (users, p95_ms, errors)
 that bench/load.sh fills. Targets: query counts equal at both sizes; the
@@ -417,12 +418,13 @@ def main():
         print("… the whole year at the demo city's scale (make acceptance)", flush=True)
         results["acceptance"] = acceptance_figures()
     out = Path(options.out)
-    if out.exists():  # the load run's figures (bench/load.sh) stay where they were
-        previous = json.loads(out.read_text())
-        results["load"] = previous.get("load", LOAD_PLACE)
-    else:
-        results["load"] = LOAD_PLACE
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    # One place for each database ({"postgresql": …, "sqlite": …}): a run on one leaves the other's
+    # figures, and the load run's (bench/load.sh), where they were.
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    merged = {key: value for key, value in previous.items() if key in ("postgresql", "sqlite", "load")}
+    merged[connection.vendor] = results
+    merged.setdefault("load", LOAD_PLACE)
+    out.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
     print_table(results)
 
 
