@@ -97,6 +97,7 @@ def measure(size, runs, first=False):
     result["open_period_seconds"] = round(statistics.median(opening), 3)
     result["copy_floor_s"], result["copy_floor_method"] = copy_floor(period, runs)
     if connection.vendor == "postgresql":
+        result["copy_floor_without_keys_s"] = copy_floor(period, runs, keys=False)[0]
         result["copy_floor_temporary_s"] = copy_floor(period, runs, temporary=True)[0]
 
     # Every rule for the whole city, as the decision screens ask them: every fact in bulk (the records,
@@ -151,13 +152,15 @@ def summary_keys(result):
     return keys
 
 
-def copy_floor(period, runs, *, temporary=False):
+def copy_floor(period, runs, *, temporary=False, keys=True):
     """Seconds for the database alone to write the rows opening `period` wrote: on PostgreSQL a COPY FROM
     of those very rows (read out beforehand, not timed) into an empty copy of the assessments' table
-    with its indexes, committed; on SQLite an INSERT … SELECT of them into such a copy. (seconds, method).
+    with its indexes and its foreign keys (checked at the commit, as Django's are), committed; on SQLite
+    an INSERT … SELECT of them into such a copy. (seconds, method).
 
-    The copy is an ordinary table, written to the database's log as the real one is (`temporary`: a
-    temporary table, which PostgreSQL does not log, a floor no real table can reach; kept beside it)."""
+    The copy is an ordinary table, written to the database's log as the real one is. Kept beside it, two
+    lower floors no real opening can reach: without the foreign keys (`keys=False`), and a temporary
+    table, which PostgreSQL does not log (`temporary=True`, without the keys)."""
     import io
 
     table = "assessments_assessment"
@@ -169,8 +172,16 @@ def copy_floor(period, runs, *, temporary=False):
                 f"COPY (SELECT * FROM {table} WHERE period_id = {int(period.pk)}) TO STDOUT", rows
             )
             kind = "TEMPORARY TABLE" if temporary else "TABLE"
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                "AND contype = 'f'",
+                [table],
+            )
+            foreign_keys = cursor.fetchall() if keys and not temporary else []
             for _ in range(runs):
                 cursor.execute(f"CREATE {kind} bench_floor (LIKE {table} INCLUDING ALL)")
+                for name, definition in foreign_keys:
+                    cursor.execute(f"ALTER TABLE bench_floor ADD CONSTRAINT floor_{name} {definition}")
                 rows.seek(0)
                 started = time.perf_counter()
                 # (The connection commits each statement: the COPY's time includes its commit.)
@@ -180,7 +191,9 @@ def copy_floor(period, runs, *, temporary=False):
             method = (
                 "COPY FROM of the opened period's assessment rows into an indexed "
                 + ("temporary (unlogged) " if temporary else "")
-                + "copy of the table, committed"
+                + "copy of the table"
+                + (" with its foreign keys" if foreign_keys else "")
+                + ", committed"
             )
         else:
             for _ in range(runs):
