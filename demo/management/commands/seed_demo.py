@@ -99,9 +99,10 @@ class Command(BaseCommand):
 
 
 def _analyze() -> None:
-    """PostgreSQL's statistics of the tables just filled: the planner otherwise plans the first pages
+    """The database's statistics of the tables just filled: the planner otherwise plans the first pages
     with those of the tables before (a province's pages then chose plans made for an empty city, until
-    autovacuum came by). Tables the connecting role does not own are skipped (a warning, not an error)."""
-    if connection.vendor == "postgresql":
+    PostgreSQL's autovacuum came by; SQLite keeps none until asked). On PostgreSQL, tables the
+    connecting role does not own are skipped (a warning, not an error)."""
+    if connection.vendor in ("postgresql", "sqlite"):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
