@@ -256,7 +256,8 @@ class CountryWriter:
         occupation = _OCCUPATION_TABLE[int(rng.random() * len(_OCCUPATION_TABLE))]
         age = rng.randint(62, 90) if occupation == "retired" else rng.randint(20, 60)
         born = self.year_start[age] + self.days[rng.randrange(365)]
-        admitted = born + self.days[int((18 + rng.expovariate(1 / 6)) * 365.25)]
+        # (The exponential tail is cut at the table's end: a few in millions draw past it.)
+        admitted = born + self.days[min(int((18 + rng.expovariate(1 / 6)) * 365.25), len(self.days) - 1)]
         if admitted > self.latest:
             admitted = self.latest - self.days[rng.randrange(200)]
         official = admitted + self.days[365]
