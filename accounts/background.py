@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from jobs import registry
 from jobs.models import Job
+from jobs.services import job_actor
 from organizations import policy
 
 from . import services
@@ -56,15 +57,6 @@ def slips_filename(organization: Organization) -> str:
 
 def _heading(action: str) -> str:
     return _("New accounts") if action == CREATE else _("New codes")
-
-
-def _actor(job: Job) -> User | policy.SystemActor:
-    """The work asks the permission of whoever started the job, again, in the worker."""
-    if job.started_by_id:
-        return job.started_by
-    if job.by_system:
-        return policy.SYSTEM
-    raise policy.Refused(_("The account that started this job no longer exists."))
 
 
 def _directory() -> Path:
@@ -148,7 +140,7 @@ def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
 
     progress(0, 0, _("Reading the members"))
     try:
-        batch = service(organization=job.organization, actor=_actor(job), progress=progress, on_slips=on_slips)
+        batch = service(organization=job.organization, actor=job_actor(job), progress=progress, on_slips=on_slips)
     except services.AccountError as exc:
         final.unlink(missing_ok=True)
         raise policy.Refused(exc.message) from exc

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from config.routers import reports_on_replica
 from jobs import registry
 from jobs.models import Job
+from jobs.services import job_actor
 from organizations import policy
 
 from .core import services
@@ -30,15 +31,6 @@ from .core.models import Period
 from .outputs.views import export_filename
 from .outputs.workbook import write_workbook
 from .reviews import background as reviews_background
-
-
-def _actor(job: Job):
-    """The work asks the permission of whoever started the job, again, in the worker."""
-    if job.started_by_id:
-        return job.started_by
-    if job.by_system:
-        return policy.SYSTEM
-    raise policy.Refused(_("The account that started this job no longer exists."))
 
 
 def authorise_open(user, organization, period: Period) -> None:
@@ -61,7 +53,7 @@ def run_open(job: Job, progress) -> dict:
     if job.attempts > 1 and opened_by_job(job):
         return {"already_open": True}
     progress(0, 0, _("Taking the roster and checking every member against the rules"))
-    opened = registry.call_with_progress(services.period_open, progress, period=job.period, user=_actor(job))
+    opened = registry.call_with_progress(services.period_open, progress, period=job.period, user=job_actor(job))
     return {
         "assessments": opened.members + opened.leaders + opened.organizations + opened.collectives,
         "not_classified": len(opened.excluded),

@@ -69,6 +69,16 @@ def job_start(
     return job, True
 
 
+def job_actor(job: Job) -> User | policy.SystemActor:
+    """Who the work acts as, in the worker: whoever started the job (the work asks their permission
+    again), or the system for a job started from the command line; refused when that account is gone."""
+    if job.started_by_id:
+        return job.started_by
+    if job.by_system:
+        return policy.SYSTEM
+    raise policy.Refused(_("The account that started this job no longer exists."))
+
+
 def _active(kind: str, organization: Organization, period) -> Job | None:
     return (
         Job.objects.filter(kind=kind, organization=organization, period=period, state__in=Job.ACTIVE_STATES)

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 
 from jobs import registry, services
 from jobs.models import Job
+from jobs.services import job_actor
 from organizations import policy
 from organizations.access import scope_for
 from organizations.models import Organization
@@ -115,14 +116,6 @@ def imported_by_job(job: Job) -> bool:
     return bool(_stored_summary(job).get("committed"))
 
 
-def _actor(job: Job) -> Any:
-    if job.started_by_id:
-        return job.started_by
-    if job.by_system:
-        return policy.SYSTEM
-    raise policy.Refused(_("The account that started this job no longer exists."))
-
-
 def _input(job: Job) -> UploadedFile:
     directory = Path(settings.JOBS_RESULTS_DIR).resolve()
     path = (directory / job.input_path).resolve()
@@ -141,7 +134,7 @@ def run_import_commit(job: Job, progress: Callable[..., None]) -> dict[str, Any]
     kind = job.arguments.get("kind", MEMBERS)
     if kind not in KINDS:
         raise policy.Refused(_("Unknown kind of import."))
-    user = _actor(job)
+    user = job_actor(job)
     authorise_import(user, job.organization)
     progress(0, 0, _("Reading the file"))
 

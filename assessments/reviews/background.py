@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 from jobs import registry
 from jobs.models import Job
 from jobs.registry import JobCancelled
+from jobs.services import job_actor
 from organizations import policy
 
 from ..core.models import AuditEntry, Period
@@ -91,14 +92,6 @@ def reminders_finished(job: Job) -> bool:
     return bool(_stored(job).get("finished"))
 
 
-def _actor(job: Job) -> Any:
-    if job.started_by_id:
-        return job.started_by
-    if job.by_system:
-        return policy.SYSTEM
-    raise policy.Refused(_("The account that started this job no longer exists."))
-
-
 def _record(job: Job, summary: dict[str, Any]) -> None:
     Job.objects.filter(pk=job.pk).update(summary=summary)
 
@@ -107,7 +100,7 @@ def run_reminders(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
     summary = _stored(job)
     if summary.get("finished"):
         return summary
-    user = _actor(job)
+    user = job_actor(job)
     period, organization = job.period, job.organization
     authorise_reminders(user, organization, period)
     sent, last_id = int(summary.get("sent", 0)), int(summary.get("last_id", 0))
