@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 # one more batch of the trail (SQLite; PostgreSQL writes it by one COPY), and past 1,000 the rules' facts
 # read by their subtree (one more query): the same count at any size beyond.
 QUERIES = {50: 27, 564: 27, 3000: 30}
+# PostgreSQL writes the trail of 3,000 by one COPY: one query fewer there.
+QUERIES_POSTGRESQL = {**QUERIES, 3000: 29}
 
 
 @pytest.mark.parametrize("size", [50, 564, 3000])
@@ -47,4 +49,5 @@ def test_a_whole_committee_accepted_at_once_with_the_same_queries(size, city, pe
     proposed = dict(forms.values_list("pk", "cell_proposed_level"))
     assert len(decided) == size and decided == proposed
     assert AuditEntry.objects.filter(period=period, action="decide").count() == size
-    assert len(queries.captured_queries) == QUERIES[size]
+    expected = QUERIES_POSTGRESQL if connection.vendor == "postgresql" else QUERIES
+    assert len(queries.captured_queries) == expected[size]
