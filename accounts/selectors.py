@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from jobs.models import Job
 from members.selectors import current_members, search_members
 
 if TYPE_CHECKING:
@@ -80,15 +79,4 @@ def unused_codes_exist(organization: Organization) -> bool:
         .under(organization)
         .filter(user__account_state__must_change_password=True, user__last_login__isnull=True)
         .exists()
-    )
-
-
-def active_accounts_job(organization: Organization, action: str) -> Job | None:
-    """The accounts job of this kind (`action`) on `organization` still waiting or running, if any."""
-    return (
-        Job.objects.filter(
-            kind=Job.Kind.ACCOUNTS, organization=organization, state__in=Job.ACTIVE_STATES, arguments__action=action
-        )
-        .order_by("created_at")
-        .first()
     )

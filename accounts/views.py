@@ -22,7 +22,6 @@ from .middleware import remember
 from .selectors import (
     account_counts,
     account_status,
-    active_accounts_job,
     members_with_accounts,
     members_without_account_exist,
     unused_codes_exist,
@@ -156,11 +155,9 @@ def _confirmed_job(request, code, *, confirm_template, action, has_work, nothing
     if not has_work(organization):
         messages.info(request, nothing_done)
         return redirect(_accounts_url(organization))
-    running = active_accounts_job(organization, action)
-    if running is not None:
-        # A second click while the first is waiting or running: its page, not a second set of codes.
-        return redirect("jobs:detail", public_id=running.public_id)
     try:
+        # A second click while an accounts job of this organisation waits or runs gets that job (one at a
+        # time, by a database constraint), not a second set of codes.
         job, _created = job_start(
             kind=Job.Kind.ACCOUNTS,
             user=request.user,

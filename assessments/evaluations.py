@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -97,22 +98,10 @@ def _item_ids(template: FormTemplate) -> tuple[set[str], set[str]]:
     return {item.id for item in template.rating_items()}, {item.id for item in template.points_items()}
 
 
-def _with(answers: Answers | None, **changes) -> Answers:
-    base = answers or Answers()
-    values = {
-        "ratings": base.ratings,
-        "points": base.points,
-        "tasks": base.tasks,
-        "shortcomings_fixed": base.shortcomings_fixed,
-        "total": base.total,
-    }
-    return Answers(**{**values, **changes})
-
-
 def _read_by(answers: Answers, template: FormTemplate, ids: tuple[set[str], set[str]] | None = None) -> Answers:
     """`answers` keeping only the ratings and points that `template` (the one the rulebook reads) has."""
     rating_ids, points_ids = ids or _item_ids(template)
-    return _with(
+    return replace(
         answers,
         ratings={k: v for k, v in answers.ratings.items() if k in rating_ids},
         points={k: v for k, v in answers.points.items() if k in points_ids},

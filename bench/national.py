@@ -373,18 +373,9 @@ def _current_rss_mb() -> float | None:
 def _run_worker() -> None:
     """Run the queued jobs with django_tasks_db's own worker loop, in this process, until the queue is empty
     (as `manage.py db_worker --batch` would)."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    from jobs.runner import run_queued
 
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="national-bench",
-        excluded_queue_names=[],
-    ).run()
+    run_queued(worker_id="national-bench")
 
 
 def open_as_job(scope) -> tuple:

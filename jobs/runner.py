@@ -253,3 +253,20 @@ def _finish(job: Job, fields: dict) -> None:
             close_old_connections()
     for name, value in fields.items():
         setattr(job, name, value)
+
+
+def run_queued(*, worker_id: str, max_tasks: int | None = None) -> None:
+    """Run the queued jobs with django_tasks_db's own worker loop, in this process, until the queue is
+    empty (what `manage.py db_worker --batch` does): the tests and the benchmarks run jobs so."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=max_tasks,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    ).run()

@@ -43,7 +43,7 @@ def job_start(
     job_kind = registry.get(kind)
     job_kind.authorise(user, organization, period)
     if kind in Job.EXCLUSIVE_KINDS:
-        running = _active(kind, organization, period)
+        running = active_job(kind, organization, period)
         if running is not None:
             return running, False
     try:
@@ -61,7 +61,7 @@ def job_start(
             )
     except IntegrityError:
         # The other click won the race between our look and our insert.
-        running = _active(kind, organization, period)
+        running = active_job(kind, organization, period)
         if running is None:
             raise
         return running, False
@@ -79,7 +79,9 @@ def job_actor(job: Job) -> User | policy.SystemActor:
     raise policy.Refused(_("The account that started this job no longer exists."))
 
 
-def _active(kind: str, organization: Organization, period) -> Job | None:
+def active_job(kind: str, organization: Organization, period=None) -> Job | None:
+    """The job of `kind` on `organization` (and `period`) still queued or running, if any: where a
+    second click is sent."""
     return (
         Job.objects.filter(kind=kind, organization=organization, period=period, state__in=Job.ACTIVE_STATES)
         .order_by("created_at")

@@ -28,6 +28,7 @@ from members.models import (
     TemporaryAttachment,
     Transfer,
 )
+from organizations.models import Organization
 
 from ..rulebooks import (
     Discipline,
@@ -43,7 +44,6 @@ from ..rulebooks import (
 from ..rulebooks.arithmetic import add_months
 
 if TYPE_CHECKING:
-    from organizations.models import Organization
     from vocabulary import Level
 
     from .models import Period
@@ -335,5 +335,10 @@ def _leader_year(record: LeaderYear | None) -> dict:
 
 def organization_facts(organization: Organization) -> OrganizationFacts:
     """What the tree alone says of an organisation (its kind, its founding): enough for who is classified."""
-    kind = OrganizationKind.CELL if organization.is_cell else OrganizationKind.COMMITTEE
-    return OrganizationFacts(kind=kind, founded_on=organization.founded_on)
+    return tree_facts(organization.kind, organization.founded_on)
+
+
+def tree_facts(kind: str, founded_on: datetime.date | None) -> OrganizationFacts:
+    """`organization_facts` from an organisation's kind and founding date read as plain values."""
+    cell = kind in Organization.CELL_KINDS
+    return OrganizationFacts(kind=OrganizationKind.CELL if cell else OrganizationKind.COMMITTEE, founded_on=founded_on)

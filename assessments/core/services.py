@@ -19,10 +19,10 @@ from members.selectors import current_members
 from organizations import policy
 from organizations.models import Organization
 
-from ..rulebooks import OrganizationFacts, OrganizationKind, ParameterError, get_rulebook
+from ..rulebooks import ParameterError, get_rulebook
 from .bulk import frozen_gc, insert_rows
 from .errors import WorkflowError
-from .facts import Scope, member_facts_for, member_rows, period_parameters
+from .facts import Scope, member_facts_for, member_rows, period_parameters, tree_facts
 from .models import Assessment, AuditEntry, Period
 from .transitions import PERIOD, Change, log_action, transition
 from .workflow import ASSESSMENT, Actor, actors_for, refusal
@@ -105,16 +105,6 @@ OPENING_COLUMNS = (
     "exclusion_rule",
     "exclusion_values",
 )
-
-
-def opening_rows(
-    period: Period, rulebook: Rulebook, params: Parameters, reference_date: datetime.date
-) -> tuple[list[tuple], dict[str, int], list[tuple[str, Exclusion]]]:
-    """(rows of OPENING_COLUMNS, {subject kind: count}, [(subject name, Exclusion)]) of the assessments
-    opening `period` writes (`OpeningRows`, made into a list)."""
-    stream = OpeningRows(period, rulebook, params, reference_date)
-    rows = list(stream)
-    return rows, stream.counts, stream.excluded
 
 
 # Members read and checked at a time when a period opens: the memory of an opening stays that of this many
@@ -221,11 +211,7 @@ class OpeningRows:
         counts, excluded = self.counts, self.excluded
         ORGANIZATION, COLLECTIVE = Assessment.SubjectKind.ORGANIZATION, Assessment.SubjectKind.COLLECTIVE
         for pk, name, kind, founded_on, _path in page:
-            subject = OrganizationFacts(
-                kind=OrganizationKind.CELL if kind in Organization.CELL_KINDS else OrganizationKind.COMMITTEE,
-                founded_on=founded_on,
-            )
-            exclusion = rulebook.exclusion(subject, reference_date, params)
+            exclusion = rulebook.exclusion(tree_facts(kind, founded_on), reference_date, params)
             if exclusion is not None:
                 excluded.append((name, exclusion))
             kinds = [ORGANIZATION]

@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 from jobs import registry
 from jobs.models import Job
 from jobs.registry import JobCancelled
-from jobs.services import job_actor
+from jobs.services import active_job, job_actor
 from organizations import policy
 
 from ..core.models import AuditEntry, Period
@@ -68,13 +68,7 @@ def reminders_by_job(period: Period, organization: Organization) -> bool:
 def active_reminders(period: Period, organization: Organization) -> Job | None:
     """The reminders job of this organisation and period still queued or running: a second click is sent
     to it rather than sending everything twice."""
-    return (
-        Job.objects.filter(
-            kind=Job.Kind.REMINDERS, organization=organization, period=period, state__in=Job.ACTIVE_STATES
-        )
-        .order_by("created_at")
-        .first()
-    )
+    return active_job(Job.Kind.REMINDERS, organization, period)
 
 
 def authorise_reminders(user: Any, organization: Organization, period: Period) -> None:

@@ -107,9 +107,8 @@ def test_starting_the_job_costs_a_fixed_number_of_queries(personas, client_for, 
     client.get(accounts_url("dang-bo-a"))  # the session's first queries out of the way
     url = reverse("accounts:organization_accounts_create", args=["dang-bo-a"])
     # Session, user, roles (the scope, which the permission reuses), the organisation, "anything to do?",
-    # "a job already?" (the screen's, by action, then job_start's, by kind), the job (in a savepoint: 3),
-    # its task and the task's id on the job.
-    with django_assert_num_queries(12):
+    # "a job already?" (job_start's), the job (in a savepoint: 3), its task and the task's id on the job.
+    with django_assert_num_queries(11):
         response = client.post(url, {"confirmed": "1"})
     assert job_of(response).kind == "accounts"
 

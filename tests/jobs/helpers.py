@@ -4,25 +4,16 @@ in batch mode (it stops when the queue is empty)."""
 from unittest import mock
 
 from django.urls import reverse
-from django_tasks_db.management.commands.db_worker import Worker
 
 
 def run_jobs(*, max_tasks=None):
     """Run every queued task with db_worker's Worker (SELECT ... FOR UPDATE SKIP LOCKED, claim, run).
     Inside the test's transaction the worker must not close the connection between tasks, as it does
     between them in production (close_old_connections): that alone is left out."""
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=max_tasks,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
+    from jobs.runner import run_queued
+
     with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
-        worker.run()
+        run_queued(worker_id="test-worker", max_tasks=max_tasks)
 
 
 def follow_job(client, response):

@@ -220,6 +220,7 @@ def test_a_queued_job_whose_task_waits_is_left_alone(period, personas):
 def test_a_job_whose_handing_to_the_queue_failed_gets_a_task_and_runs(period, personas, monkeypatch):
     """The job's row was written, then the database went away before its task's: the recovery hands it
     to the queue again (not at once: the first handing may still be under way), and it runs."""
+
     def database_gone(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
