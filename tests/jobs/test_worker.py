@@ -102,7 +102,7 @@ def test_two_clicks_at_once_start_one_job(personas, city, monkeypatch):
     fail; it then shows the first's job."""
     period = Period.objects.create(organization=city.city, year=2026, regime="2018")
     looked = threading.local()
-    original = services._active
+    original = services.active_job
 
     def blind_first_look(*args):
         if not getattr(looked, "once", False):
@@ -110,7 +110,7 @@ def test_two_clicks_at_once_start_one_job(personas, city, monkeypatch):
             return None
         return original(*args)
 
-    monkeypatch.setattr(services, "_active", blind_first_look)
+    monkeypatch.setattr(services, "active_job", blind_first_look)
     barrier = threading.Barrier(2)
     results, errors = [], []
 
