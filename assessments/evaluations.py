@@ -160,7 +160,7 @@ def answers_for(
         # A long list: the forms of the period under its subtree (every form of the list is assessed
         # in an organisation there), those of the list kept.
         chosen = Q(assessment__period=period, assessment__organization__path__startswith=scope.path)
-    wanted = {a.pk for a in assessments}
+    wanted = {a.id for a in assessments}
     for assessment_id, answers in Analysis.objects.filter(chosen, submitted_at__isnull=False).values_list(
         "assessment_id", "answers"
     ):
@@ -170,7 +170,7 @@ def answers_for(
     result = {}
     templates = _Templates(rulebook, params)
     for assessment in assessments:
-        pk = assessment.pk
+        pk = assessment.id
         template = templates.evaluation(assessment)
         # The parts of the subject's own form, then the appraisal's and the meeting's in their place; one
         # Answers made at the end (a province's list makes 100,000 of them).
@@ -192,7 +192,7 @@ def answers_for(
             appraised = _appraised_tasks(rulebook, assessment, forms)
             if appraised is not None:
                 tasks = appraised
-        result[pk] = Answers(ratings=ratings, points=points, tasks=tasks, shortcomings_fixed=fixed, total=total)
+        result[pk] = Answers.read(ratings, points, tasks, fixed, total)
     return result
 
 
@@ -256,10 +256,11 @@ def member_scope(assessments: Sequence[Assessment]) -> Scope | None:
         return None
     paths = {}
     for a in assessments:
-        path = _organization_path(a)
-        if path is None:
-            return None
-        paths[a.organization_id] = path
+        if a.organization_id not in paths:
+            path = _organization_path(a)
+            if path is None:
+                return None
+            paths[a.organization_id] = path
     prefix = common_path(paths.values())
     outside = tuple(sorted({a.member_id for a in assessments if a.member_id and a.member.cell_id not in paths}))
     return Scope(prefix, outside)
@@ -271,29 +272,41 @@ def facts_for(
     """{assessment pk: the rulebook's facts of the subject} for members, leaders, organisations and
     leadership collectives: a fixed number of queries for the list. `scope`: the list's `member_scope`
     when the caller has it already (False: work it out here)."""
-    members = [a.member for a in assessments if a.member_id]
+    # One pass over the list (a province's holds 100,000): each subject's ids read once.
+    of_members, members, by_assessment, others, leaders = [], [], [], [], set()
+    leader = Assessment.SubjectKind.LEADER.value
+    for a in assessments:
+        member_id = a.member_id
+        if member_id:
+            of_members.append(a)
+            members.append(a.member)
+            by_assessment.append((a.id, member_id))
+            if a.subject_kind == leader:
+                leaders.add(member_id)
+        else:
+            others.append(a)
     facts = {}
-    if members:
-        leaders = {a.member_id for a in assessments if a.subject_kind == Assessment.SubjectKind.LEADER}
+    if of_members:
         if scope is False:
-            scope = member_scope([a for a in assessments if a.member_id])
-        # The leaders are held to the organisations they head: a cell, a committee (no query without one).
-        heads = headed_units(m for m in members if m.pk in leaders)
+            scope = member_scope(of_members)
         units = Assessment.objects.filter(period=period, subject_kind=Assessment.SubjectKind.ORGANIZATION)
         if scope is None:
-            # (A long list reads every organisation's level of the period: far fewer than its members.)
+            # The leaders are held to the organisations they head: a cell, a committee (no query without
+            # one). A long list reads every organisation's level of the period: far fewer than its members.
+            heads = headed_units(m for m in members if m.id in leaders)
             units = units.filter(organization_id__in={unit for units in heads.values() for unit in units})
-        unit_levels = dict(units.exclude(decided_level="").values_list("organization_id", "decided_level"))
+        unit_levels = (
+            dict(units.exclude(decided_level="").values_list("organization_id", "decided_level")) if leaders else {}
+        )
         by_member = member_facts_for(
             members,
             period.year,
-            previous=previous_levels(period, [m.pk for m in members] if scope is None else (), scope=scope),
+            previous=previous_levels(period, [m.id for m in members] if scope is None else (), scope=scope),
             unit_levels=unit_levels,
             leaders=leaders,
             scope=scope,
         )
-        facts.update({a.pk: by_member[a.member_id] for a in assessments if a.member_id})
-    others = [a for a in assessments if not a.member_id]
+        facts.update({pk: by_member[member_id] for pk, member_id in by_assessment})
     if others:
         organizations = {a.organization_id: a.organization for a in others}.values()
         levels = LevelsBelow(period, organizations)
@@ -337,7 +350,7 @@ def evaluate_assessments(
         variants = {}
         result = {}
         for a in assessments:
-            pk, kind = a.pk, a.subject_kind
+            pk, kind = a.id, a.subject_kind
             key = (kind, a.form_variant)
             if key not in variants:
                 variants[key] = variant_of(rulebook, a, rulebook.evaluation_purpose)

@@ -29,27 +29,35 @@ from members.models import (
     Transfer,
 )
 from organizations.models import Organization
+from vocabulary import Level
 
 from ..rulebooks import (
     Discipline,
-    LeaderFacts,
     MemberFacts,
+    MemberStatus,
+    Occupation,
     OrganizationFacts,
     OrganizationKind,
     Parameters,
     TransferFact,
     get_rulebook,
+    leader_facts,
     lowest,
+    member_facts,
 )
 from ..rulebooks.arithmetic import add_months
 
 if TYPE_CHECKING:
-    from vocabulary import Level
-
     from .models import Period
 
 
 NO_MONTHS = Decimal(0)
+NO_KEYS: frozenset[str] = frozenset()
+# The codes the database holds, read as the rulebooks' members once and for all (a province's list reads
+# 100,000 of each; what is not here is left to MemberFacts to read, or refuse).
+STATUSES = {status.value: status for status in MemberStatus}
+OCCUPATIONS = {occupation.value: occupation for occupation in Occupation}
+LEVELS = {level.value: level for level in Level}
 
 
 def period_parameters(period: Period) -> Parameters:
@@ -125,7 +133,15 @@ MEMBER_COLUMNS = (
     "is_leader",
     "full_name",
 )
-MemberRow = namedtuple("MemberRow", MEMBER_COLUMNS)
+
+
+class MemberRow(namedtuple("MemberRow", MEMBER_COLUMNS)):
+    __slots__ = ()
+
+    @property
+    def id(self) -> int:
+        """The pk, named as on a Member object (where `pk` is a property and `id` a plain attribute)."""
+        return self.pk
 
 
 def member_rows(queryset: QuerySet[Member]) -> list[MemberRow]:
@@ -178,12 +194,12 @@ def member_facts_for(
     a long list, where its members are (their records are read by a join on that subtree, not by
     their ids)."""
     members = list(members)
-    ids = [m.pk for m in members]
+    ids = [m.id for m in members]  # once, and not by `pk`: on a Member object that is a property
     wanted = set(ids)
     previous = previous or {}
     unit_levels = unit_levels or {}
     leaders = set(leaders)
-    heads = headed_units(members)
+    heads = headed_units(m for pk, m in zip(ids, members, strict=True) if pk in leaders) if leaders else {}
     year_start, year_end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     of_members = _of_members(ids, scope)
 
@@ -237,15 +253,17 @@ def member_facts_for(
         member__assessments__period__year=year,
         member__assessments__former_organization=F("from_cell"),
     )
-    since = {m.pk: max(year_start, m.admission_date) for m in members}
-    for member_id, transferred_on, comment, from_cell in (
-        Transfer.objects.filter(Q(transferred_on__year=year) | moved_review, of_members)
+    moves = [
+        row
+        for row in Transfer.objects.filter(Q(transferred_on__year=year) | moved_review, of_members)
         .distinct()
         .order_by("transferred_on", "pk")
         .values_list("member_id", "transferred_on", "former_cell_comment", "from_cell__name")
-    ):
-        if member_id not in wanted:
-            continue
+        if row[0] in wanted
+    ]
+    moved = {row[0] for row in moves}
+    since = {pk: max(year_start, m.admission_date) for pk, m in zip(ids, members, strict=True) if pk in moved}
+    for member_id, transferred_on, comment, from_cell in moves:
         start = since[member_id]
         transfers[member_id].append(
             TransferFact(
@@ -273,44 +291,43 @@ def member_facts_for(
             leader_years[record.member_id] = record
 
     Kind = DegradationConclusion.Kind
+    suspended = Member.Status.SUSPENDED
     facts = {}
-    for m in members:
-        pk = m.pk  # once: on a Member object it is a property
+    # One MemberFacts made straight from its values for each member (a province's list makes 100,000 of
+    # them: `member_facts`); a leader's made from the member's (`leader_facts`).
+    for pk, m in zip(ids, members, strict=True):
         concluded = conclusions.get(pk, ())
         # Suspended from the committee's activities only: one suspended from party activities is not.
-        committee_only = pk in committee_suspended and m.status != Member.Status.SUSPENDED
-        values = dict(
-            admission_date=m.admission_date,
-            status=m.status,
+        committee_only = pk in committee_suspended and m.status != suspended
+        made = member_facts(
+            m.admission_date,
+            status=STATUSES.get(m.status, m.status),
             status_since=m.status_since,
             official_date=m.official_date,
             suspended_from_committee_only=committee_only,
             committee_suspended_on=committee_suspended.get(pk) if committee_only else None,
-            occupation=m.occupation,
-            civil_service_level=ratings.get(pk),
-            disciplines=tuple(disciplines.get(pk, ())),
-            counted_violation_keys=frozenset(counted.get(pk, ())),
+            occupation=OCCUPATIONS.get(m.occupation, m.occupation),
+            civil_service_level=LEVELS.get(ratings[pk], ratings[pk]) if pk in ratings else None,
+            disciplines=tuple(disciplines[pk]) if pk in disciplines else (),
+            counted_violation_keys=frozenset(counted[pk]) if pk in counted else NO_KEYS,
             degradation_concluded=Kind.DEGRADATION in concluded,
             violated_prohibitions=Kind.PROHIBITIONS in concluded,
             breached_exemplary_duty=Kind.EXEMPLARY_DUTY in concluded,
             sick_leave_days=sick_days.get(pk, 0),
             sick_leave_months=sick_months.get(pk, NO_MONTHS),
             maternity_leave=pk in maternity,
-            transfers=tuple(transfers.get(pk, ())),
+            transfers=tuple(transfers[pk]) if pk in transfers else (),
             is_leader=m.is_leader,
             party_post=m.party_post,
-            previous_level=previous.get(pk) or None,
+            previous_level=LEVELS.get(previous[pk], previous[pk] or None) if pk in previous else None,
             temporary_attachment=pk in attachments,
             temporary_cell_comment_received=attachments.get(pk, False),
         )
         if pk in leaders:
-            facts[pk] = LeaderFacts(
-                **values,
-                unit_level=unit_level(heads.get(pk, ()), unit_levels),
-                **_leader_year(leader_years.get(pk)),
+            made = leader_facts(
+                made, unit_level=unit_level(heads.get(pk, ()), unit_levels), **_leader_year(leader_years.get(pk))
             )
-        else:
-            facts[pk] = MemberFacts(**values)
+        facts[pk] = made
     return facts
 
 

@@ -90,12 +90,11 @@ def meeting_task_shares(assessments, *, period=None, scope=None):
     answer may hold others of the subtree too.
 
     The cell's view: where it is given, the decision prefers it to the shares the member declared."""
-    pks = [getattr(a, "pk", a) for a in assessments]
     shares = {}
     if period is not None and scope is not None:
         chosen = Q(assessment__period=period, assessment__organization__path__startswith=scope.path)
     else:
-        chosen = Q(assessment_id__in=pks)
+        chosen = Q(assessment_id__in=[getattr(a, "pk", a) for a in assessments])
     rows = BallotCount.objects.filter(chosen, tasks_completed__isnull=False).values_list("assessment_id", *SHARE_FIELDS)
     for pk, completed, on_time, exceeding in rows:
         shares[pk] = TaskStats(

@@ -20,7 +20,7 @@ from ..rulebooks import (
     get_rulebook,
     task_shares,
 )
-from ..rulebooks.arithmetic import to_decimal
+from ..rulebooks.arithmetic import to_decimal, typed_decimal
 
 # Who fills a section: the subject (the member or the organisation under review), the cell, the committee.
 SUBJECT = "subject"
@@ -233,7 +233,7 @@ def answer_parts(template, answers):
         if value is None or value == "":
             continue
         try:
-            number = to_decimal(value)
+            number = typed_decimal(value) if type(value) is str else to_decimal(value)
         except ValueError:
             continue
         if 0 <= number <= item.max_points:

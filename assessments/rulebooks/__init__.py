@@ -27,6 +27,8 @@ from .facts import (
     Schedule,
     TaskStats,
     TransferFact,
+    leader_facts,
+    member_facts,
 )
 from .form_answers import AnswerError, AnswersError, score, task_shares, validate_answers
 from .forms import SHARE_NONE, FormPurpose, FormTemplate, ItemKind, Presence, TemplateError
@@ -91,6 +93,8 @@ __all__ = [
     "exclusion_message",
     "get_rulebook",
     "khtnv_two_years_running",
+    "leader_facts",
+    "member_facts",
     "lowest",
     "register",
     "score",

@@ -6,10 +6,18 @@ import calendar
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from vocabulary import Level
 
 # --- Numbers ----------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def typed_decimal(text: str) -> Decimal:
+    """`to_decimal` of a text, each text read once: a province's forms type the same few numbers
+    thousands of times ("8", "9.5"), and a Decimal is immutable, so the one read is shared."""
+    return to_decimal(text)
 
 
 def to_decimal(value) -> Decimal:

@@ -88,11 +88,11 @@ class RuleSpec:
     extends: str = ""  # a rule the notes do not list: the notes' rule it details
     note: str = ""  # for the developers: how far the rule was checked against its document; never shown
 
-    @property
+    @cached_property
     def implemented(self) -> bool:
         return self.status == "implemented"
 
-    @property
+    @cached_property
     def switchable(self) -> bool:
         """[R] rules are switches of the period's parameters (on/off, block/warn)."""
         return self.mark == "R" and self.implemented

@@ -7,7 +7,7 @@ strings are accepted and coerced to the codes and levels. Pure standard-library 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 
@@ -170,6 +170,30 @@ class LeaderFacts(MemberFacts):
                 object.__setattr__(self, name, to_decimal(value))
 
 
+_MEMBER_FIELDS = tuple(f.name for f in fields(MemberFacts))
+# (Every field but the admission date has a plain default.)
+_MEMBER_DEFAULTS = {f.name: f.default for f in fields(MemberFacts) if f.default is not MISSING}
+
+
+def member_facts(admission_date: date, **values) -> MemberFacts:
+    """`MemberFacts(admission_date=…, **values)`, made without the frozen dataclass's __init__, which sets
+    the 23 fields one at a time through object.__setattr__ (a province's list makes 100,000 of them,
+    and that was a third of the facts' time): the defaults, then the values, then `__post_init__` as
+    for any other. A name that is not a field is refused as the constructor refuses it."""
+    unknown = values.keys() - _MEMBER_DEFAULTS.keys()
+    if unknown:
+        raise TypeError(f"MemberFacts has no field {sorted(unknown)[0]!r}")
+    made = object.__new__(MemberFacts)
+    made.__dict__.update(_MEMBER_DEFAULTS, admission_date=admission_date, **values)
+    made.__post_init__()
+    return made
+
+
+def leader_facts(facts: MemberFacts, **values) -> LeaderFacts:
+    """A leader's facts: a member's `facts` with those of the units they head (`values`)."""
+    return LeaderFacts(**{name: getattr(facts, name) for name in _MEMBER_FIELDS}, **values)
+
+
 @dataclass(frozen=True)
 class CollectiveFacts:
     """A leadership collective (tập thể lãnh đạo, quản lý) for the year."""
@@ -249,6 +273,17 @@ class Answers:
             if not Decimal(0) <= value <= Decimal(100):
                 raise ValueError(f"total is a score from 0 to 100, not {value}")
             object.__setattr__(self, "total", value)
+
+    @classmethod
+    def read(cls, ratings: dict, points: dict, tasks: TaskStats | None, shortcomings_fixed=None, total=None) -> Answers:
+        """Answers of values read already as the rulebook reads them (Rating members, finite Decimals
+        within their range, as `answer_parts` and the paper total give them), not read again: a
+        province's list makes 100,000 of them. The dictionaries are the Answers' own from then on."""
+        made = object.__new__(cls)
+        made.__dict__.update(
+            ratings=ratings, points=points, tasks=tasks, shortcomings_fixed=shortcomings_fixed, total=total
+        )
+        return made
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,24 @@ def _percent(value: Decimal, lang: str) -> str:
     return (text.replace(".", ",") if lang == "vi" else text) + "%"
 
 
+def _fraction(value) -> Decimal | None:
+    """The fraction (0 to 1) a share item's answer gives; None when it gives none (blank, "none", not
+    a number, outside 0 to 100)."""
+    if _blank(value) or value == SHARE_NONE:
+        return None
+    try:
+        share = percentage(value)
+    except ValueError:
+        return None
+    return share / 100 if Decimal(0) <= share <= Decimal(100) else None
+
+
+@lru_cache(maxsize=4096)
+def _typed_fraction(text: str) -> Decimal | None:
+    # The same few shares are typed by thousands: each text read once.
+    return _fraction(text)
+
+
 def task_shares(template: FormTemplate, answers: Mapping) -> tuple[TaskStats | None, Decimal | None]:
     """The rulebook's view of the share items answered: (TaskStats, share of earlier shortcomings fixed),
     fractions from 0 to 1. TaskStats needs the share completed; a share left empty or not valid is left out
@@ -152,28 +170,26 @@ def task_shares(template: FormTemplate, answers: Mapping) -> tuple[TaskStats | N
         value = answers.get(item.id)
         # Left out: blank, "none" (allowed or not), not a number, outside 0 to 100 (what _share_errors
         # refuses), each share read once.
-        if _blank(value) or value == SHARE_NONE:
-            continue
-        try:
-            share = percentage(value)
-        except ValueError:
-            continue
-        if not Decimal(0) <= share <= Decimal(100):
-            continue
-        fractions[measure] = share / 100
+        fraction = _typed_fraction(value) if type(value) is str else _fraction(value)
+        if fraction is not None:
+            fractions[measure] = fraction
     tasks = None
     if TASKS_COMPLETED in fractions:
-        try:
-            tasks = TaskStats(
-                completed=fractions[TASKS_COMPLETED],
-                on_time=fractions.get(TASKS_ON_TIME),
-                exceeding=fractions.get(TASKS_EXCEEDING),
-            )
-        except ValueError:
-            tasks = None
-        if tasks is not None and tasks.exceeding is not None and tasks.exceeding > tasks.completed:
-            tasks = None
+        tasks = _task_stats(fractions[TASKS_COMPLETED], fractions.get(TASKS_ON_TIME), fractions.get(TASKS_EXCEEDING))
     return tasks, fractions.get(SHORTCOMINGS_FIXED)
+
+
+@lru_cache(maxsize=4096)
+def _task_stats(completed: Decimal, on_time: Decimal | None, exceeding: Decimal | None) -> TaskStats | None:
+    """The TaskStats of three fractions; None when they do not hold together (a part above the whole).
+    Made once for each set of shares (a TaskStats is frozen): thousands of forms give the same few."""
+    try:
+        tasks = TaskStats(completed=completed, on_time=on_time, exceeding=exceeding)
+    except ValueError:
+        return None
+    if tasks.exceeding is not None and tasks.exceeding > tasks.completed:
+        return None
+    return tasks
 
 
 def _value_errors(item: Item, value, *, submit: bool) -> list[AnswerError]:
@@ -295,10 +311,17 @@ class AnswersError(ValueError):
         super().__init__("; ".join(f"{e.item_id}: {e.message_en}" for e in self.errors))
 
 
+GENERAL, RESULTS = ScoreGroup.GENERAL, ScoreGroup.RESULTS
+
+
 def score(template: FormTemplate, points: Mapping[str, Decimal]) -> Score:
     """The general and results totals of `points`; raises AnswersError on unknown items or bad points."""
     points_items = template.points_by_id()
+    groups = template.points_groups
     errors = []
+    # Each group's total, item by item as the points come (the sum of exact decimals is the same in any
+    # order); an item outside the groups counts in neither. One pass: a province's list scores 100,000.
+    general = results = Decimal(0)
     for key, value in points.items():
         item = points_items.get(key)
         if item is None:
@@ -307,15 +330,22 @@ def score(template: FormTemplate, points: Mapping[str, Decimal]) -> Score:
                     key, "unknown_item", f"Mục chấm điểm {key!r} không có trong mẫu.", f"No points item {key!r}."
                 )
             )
-        elif not (type(value) is Decimal and value.is_finite() and 0 <= value <= item.max_points):
+            continue
+        if not (type(value) is Decimal and value.is_finite() and 0 <= value <= item.max_points):
             # (A finite Decimal within the item's points, what the forms' reading gives, is sound as it is.)
-            errors += _value_errors(item, value, submit=False)
+            wrong = _value_errors(item, value, submit=False)
+            if wrong:
+                errors += wrong
+                continue
+            value = to_decimal(value)
+        group = groups.get(key)
+        if group is GENERAL:
+            general += value
+        elif group is RESULTS:
+            results += value
     if errors:
         raise AnswersError(errors)
-    totals = {group: Decimal(0) for group in ScoreGroup}
-    for group in ScoreGroup:
-        for item in template.points_items(group):
-            if item.id in points:
-                totals[group] += to_decimal(points[item.id])
-    missing = tuple(item_id for item_id in points_items if item_id not in points)
-    return Score(general=totals[ScoreGroup.GENERAL], results=totals[ScoreGroup.RESULTS], missing=missing)
+    missing = ()
+    if len(points) < len(points_items):
+        missing = tuple(item_id for item_id in points_items if item_id not in points)
+    return Score(general=general, results=results, missing=missing)

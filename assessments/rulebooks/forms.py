@@ -177,6 +177,11 @@ class FormTemplate:
     def _points_by_group(self) -> dict[ScoreGroup, tuple[Item, ...]]:
         return {group: self._points_in(group) for group in ScoreGroup}
 
+    @cached_property
+    def points_groups(self) -> Mapping[str, ScoreGroup]:
+        """{item id: its score group} of the points items in a group (read only)."""
+        return MappingProxyType({item.id: group for group, items in self._points_by_group.items() for item in items})
+
     def points_by_id(self) -> Mapping[str, Item]:
         """{item id: item} of the points items, in the form's order (read only)."""
         return self._points_by_id

@@ -43,6 +43,10 @@ class Switch:
         return {"enabled": self.enabled, "severity": self.severity.value}
 
 
+# A rule the period's parameters do not name is on, as a warning (a switch is frozen: one serves all).
+DEFAULT_SWITCH = Switch()
+
+
 @dataclass(frozen=True)
 class ParameterIssue:
     field: str
@@ -144,7 +148,7 @@ class Parameters:
         return result
 
     def switch(self, rule_id: str) -> Switch:
-        return self.switches.get(rule_id, Switch())
+        return self.switches.get(rule_id, DEFAULT_SWITCH)
 
     def with_switch(self, rule_id: str, *, enabled: bool = True, severity: Severity | str = Severity.WARN):
         switches = dict(self.switches)

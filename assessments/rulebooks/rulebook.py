@@ -45,6 +45,15 @@ class Document:
     title_en: str
 
 
+# The method that evaluates each kind of subject.
+EVALUATORS = {
+    SubjectKind.MEMBER: "evaluate_member",
+    SubjectKind.LEADER: "evaluate_leader",
+    SubjectKind.COLLECTIVE: "evaluate_collective",
+    SubjectKind.ORGANIZATION: "evaluate_organization",
+}
+
+
 @dataclass
 class Context:
     """What the checks of one evaluation read."""
@@ -88,6 +97,7 @@ class Rulebook:
     def __init__(self):
         self.rules: dict[str, RuleSpec] = load_catalogue(self.data_root / self.data_dir / "rules.json", self.code)
         self._templates: dict[tuple, FormTemplate] = {}
+        self._last_templates: dict[tuple, tuple[Parameters, FormTemplate]] = {}
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.code}>"
@@ -128,13 +138,13 @@ class Rulebook:
                 return None
             if severity != Severity.INFO:
                 severity = switch.severity
-        severity = as_member(Severity, severity or default_severity(spec))
+        severity = as_member(Severity, severity) if severity else default_severity(spec)
         values = {"cap": cap, **values} if cap is not None else values
         # A finding is frozen: the same verdict with the same values is one object, made once (a
         # province's list finds the same few things of thousands of members). Values that cannot be a
         # key (a list) make a new one each time.
         try:
-            key = (severity, cap, mitigable, unchecked, variant, tuple((n, type(v), v) for n, v in values.items()))
+            key = (severity, cap, mitigable, unchecked, variant, (*values.items(),), (*map(type, values.values()),))
             made = spec.findings.get(key)
         except TypeError:
             key, made = None, None
@@ -227,6 +237,12 @@ class Rulebook:
         variant: str | None = None,
         params: Parameters | None = None,
     ) -> FormTemplate:
+        # The template last given for these parameters, without working out the key again (a province's
+        # list asks for the same one 100,000 times with the same parameters).
+        last = self._last_templates.get((subject_kind, purpose, variant))
+        if last is not None and params is not None and last[0] is params:
+            return last[1]
+        asked = (subject_kind, purpose, variant)
         kind, purpose = as_member(SubjectKind, subject_kind), as_member(FormPurpose, purpose)
         key = self._template_key(kind, purpose)
         variant = key.variants[0] if variant is None else variant
@@ -244,6 +260,8 @@ class Rulebook:
                 context=context,
                 root=self.data_root,
             )
+        if params is not None:
+            self._last_templates[asked] = (params, self._templates[cache_key])
         return self._templates[cache_key]
 
     def check_template(self, template: FormTemplate) -> FormTemplate:
@@ -281,12 +299,7 @@ class Rulebook:
         raise NotImplementedError
 
     def evaluate(self, subject_kind: SubjectKind | str, facts, answers: Answers | None = None, params=None, **kwargs):
-        method = {
-            SubjectKind.MEMBER: self.evaluate_member,
-            SubjectKind.LEADER: self.evaluate_leader,
-            SubjectKind.COLLECTIVE: self.evaluate_collective,
-            SubjectKind.ORGANIZATION: self.evaluate_organization,
-        }[as_member(SubjectKind, subject_kind)]
+        method = getattr(self, EVALUATORS[as_member(SubjectKind, subject_kind)])
         return method(facts, answers, params, **kwargs)
 
     def evaluate_member(self, facts: MemberFacts, answers=None, params=None, **kwargs) -> Evaluation:

@@ -18,9 +18,11 @@ pytestmark = pytest.mark.django_db
 # the exception on record, the UPDATE, the trail, the re-check above. Past 2,000 rows, one more UPDATE and
 # one more batch of the trail (SQLite; PostgreSQL writes it by one COPY), and past 1,000 the rules' facts
 # read by their subtree (one more query): the same count at any size beyond.
-QUERIES = {50: 27, 564: 27, 3000: 30}
+# 3,000 is a long list, read by the subtree instead of by ids; the organisations' levels, which only
+# leaders are held to, are not read for it (the committee built here has no leader).
+QUERIES = {50: 27, 564: 27, 3000: 29}
 # PostgreSQL writes the trail of 3,000 by one COPY: one query fewer there.
-QUERIES_POSTGRESQL = {**QUERIES, 3000: 29}
+QUERIES_POSTGRESQL = {**QUERIES, 3000: 28}
 
 
 @pytest.mark.parametrize("size", [50, 564, 3000])

@@ -220,6 +220,15 @@ def test_the_collector_is_put_back_as_it_was_even_on_error(enabled):
         (gc.enable if was else gc.disable)()
 
 
+def test_what_is_made_under_a_still_collector_leaves_it_in_the_oldest_generation():
+    # The first young collection after would otherwise walk all of it at once.
+    with bulk.frozen_gc():
+        made = [[] for _ in range(100)]
+    assert gc.get_freeze_count() == 0
+    assert not any(obj is made for obj in gc.get_objects(generation=0))
+    assert any(obj is made for obj in gc.get_objects(generation=2))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_report_transaction_turns_the_jit_off_on_postgresql_for_its_transaction_only():
     if connection.vendor != "postgresql":

@@ -1,5 +1,6 @@
 """The rulebooks' own vocabulary: ratings, facts, findings and evaluations (the levels: tests/test_vocabulary.py)."""
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -9,13 +10,18 @@ from assessments.rulebooks import (
     Answers,
     Evaluation,
     Finding,
+    LeaderFacts,
+    MemberFacts,
+    MemberStatus,
     Rating,
     Severity,
     SubjectKind,
     TaskStats,
     at_most,
     khtnv_two_years_running,
+    leader_facts,
     lowest,
+    member_facts,
 )
 from assessments.rulebooks.arithmetic import add_months, counts_of, to_decimal
 from vocabulary import Level
@@ -63,6 +69,33 @@ def test_facts_accept_code_strings_and_coerce_them():
     assert facts.is_civil_servant
     with pytest.raises(ValueError):
         member(status="on_holiday")
+
+
+def test_member_facts_made_fast_are_the_same_as_made_by_the_constructor():
+    values = dict(status="excused", occupation="civil_servant", civil_service_level="HTNV", previous_level="KHTNV")
+    made = member_facts(date(2010, 5, 1), **values)
+    assert made == MemberFacts(admission_date=date(2010, 5, 1), **values)
+    assert made.status is MemberStatus.EXCUSED and made.previous_level is Level.KHTNV and made.disciplines == ()
+    assert member_facts(date(2010, 5, 1)) == MemberFacts(admission_date=date(2010, 5, 1))
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        member_facts(date(2010, 5, 1), colour="red")
+    with pytest.raises(ValueError):
+        member_facts(date(2010, 5, 1), status="on_holiday")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.status = MemberStatus.ACTIVE
+
+
+def test_a_leader_made_from_a_member_keeps_every_member_fact():
+    member_made = member_facts(date(2010, 5, 1), sick_leave_days=12, is_leader=False, party_post="secretary")
+    leader = leader_facts(member_made, unit_level="HTNV")
+    assert isinstance(leader, LeaderFacts) and leader.unit_level is Level.HTNV
+    assert (leader.sick_leave_days, leader.is_leader, leader.party_post) == (12, False, "secretary")
+
+
+def test_answers_read_already_are_the_answers_as_given():
+    tasks = TaskStats(completed=1)
+    read = Answers.read({"a": Rating.TOT}, {"b": Decimal("7.5")}, tasks, Decimal("0.5"), None)
+    assert read == Answers(ratings={"a": "tot"}, points={"b": "7.5"}, tasks=tasks, shortcomings_fixed="0.5")
 
 
 def test_answers_coerce_ratings_and_points():
