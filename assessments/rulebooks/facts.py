@@ -184,7 +184,10 @@ def member_facts(admission_date: date, **values) -> MemberFacts:
     if unknown:
         raise TypeError(f"MemberFacts has no field {sorted(unknown)[0]!r}")
     made = object.__new__(MemberFacts)
-    made.__dict__.update(_MEMBER_DEFAULTS, admission_date=admission_date, **values)
+    own = made.__dict__
+    own.update(_MEMBER_DEFAULTS)
+    own.update(values)
+    own["admission_date"] = admission_date
     made.__post_init__()
     return made
 

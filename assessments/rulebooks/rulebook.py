@@ -45,6 +45,9 @@ class Document:
     title_en: str
 
 
+# The findings `Rulebook.once` keeps, at most.
+ONCE_KEPT = 4096
+
 # The method that evaluates each kind of subject.
 EVALUATORS = {
     SubjectKind.MEMBER: "evaluate_member",
@@ -98,6 +101,7 @@ class Rulebook:
         self.rules: dict[str, RuleSpec] = load_catalogue(self.data_root / self.data_dir / "rules.json", self.code)
         self._templates: dict[tuple, FormTemplate] = {}
         self._last_templates: dict[tuple, tuple[Parameters, FormTemplate]] = {}
+        self._once: dict[tuple, tuple[Parameters, tuple]] = {}
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.code}>"
@@ -162,6 +166,22 @@ class Rulebook:
             if key is not None and len(spec.findings) < RENDERED_KEPT:
                 spec.findings[key] = made
         return made
+
+    def once(self, params: Parameters, key: tuple, find: Callable, ctx: Context) -> tuple[Finding | None, ...]:
+        """The findings `find(ctx, *key[1:])` gives, found once for each `key` and `params`: for checks that
+        read nothing else of the subject than what `key` holds (the findings are frozen, and shared).
+
+        The parameters are kept with what they gave, so that a key is never read with others (two
+        periods' lists in two threads at once); the memo is emptied past ONCE_KEPT entries."""
+        memo = self._once
+        made = memo.get((id(params), key))
+        if made is not None and made[0] is params:
+            return made[1]
+        found = tuple(find(ctx, *key[1:]))
+        if len(memo) >= ONCE_KEPT:
+            memo.clear()
+        memo[(id(params), key)] = (params, found)
+        return found
 
     def unchecked(self, rule_id: str, params: Parameters, *, cap: Level | None = None, variant="unknown", **values):
         """A warning that `rule_id` could not be checked for lack of data."""

@@ -68,10 +68,15 @@ class SharedChecks:
                 results=result.results,
             )
 
-    def _task_conditions(self, ctx: Context, xs_rule: str, xs_variant: str = "default") -> Iterator[Finding | None]:
-        """Điều 11: HTXSNV (xs_rule), HTTNV (ALL-TT) and HTNV (ALL-HTNV) conditions on the year's tasks."""
+    def _task_conditions(self, ctx: Context, xs_rule: str, xs_variant: str = "default") -> tuple[Finding | None, ...]:
+        """Điều 11: HTXSNV (xs_rule), HTTNV (ALL-TT) and HTNV (ALL-HTNV) conditions on the year's tasks.
+
+        They read the task shares and the period's parameters only: found once for each set of shares
+        (thousands of members give the same few) and parameters (`Rulebook.once`)."""
+        return self.once(ctx.params, ("tasks", xs_rule, xs_variant, ctx.answers.tasks), self._find_task_conditions, ctx)
+
+    def _find_task_conditions(self, ctx: Context, xs_rule: str, xs_variant: str, tasks) -> Iterator[Finding | None]:
         params: Parameters2025 = ctx.params
-        tasks = ctx.answers.tasks
         if not complete_tasks(tasks):
             # HTXSNV must be shown (100% on time, 30% beyond): without the shares it is not; the lower
             # levels' conditions stay unchecked (a warning that does not lower the suggestion).

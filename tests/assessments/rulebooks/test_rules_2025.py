@@ -684,6 +684,35 @@ def test_the_new_organisation_rule_can_be_switched_off():
     assert RB.exclusion(OrganizationFacts(founded_on=date(2025, 11, 1)), REFERENCE_2025, params) is None
 
 
+def test_the_task_conditions_found_once_are_read_with_their_own_parameters_only():
+    # The same shares (none) under the board's switch and without it, one after the other: each period's
+    # parameters keep their own findings (Rulebook.once), however often they were found before.
+    off = RB.default_parameters().with_switch("R2025-S-COMBINE", enabled=False)
+    on = RB.default_parameters()
+    for params, expected in ((on, True), (off, False), (on, True), (off, False)):
+        evaluation = RB.evaluate_member(staff(), answers(task_stats=None), params)
+        assert ("R2025-S-COMBINE" in evaluation.rule_ids) is expected
+        assert "R2025-M-XS" in evaluation.rule_ids
+    a = RB.evaluate_member(staff(), answers(task_stats=tasks(exceeding="0.1")), on)
+    b = RB.evaluate_member(member(occupation="civil_servant"), answers(task_stats=tasks(exceeding="0.1")), on)
+    assert a.by_rule("R2025-M-XS") == b.by_rule("R2025-M-XS") and a.by_rule("R2025-M-XS")[0].cap == Level.HTTNV
+
+
+def test_once_finds_once_for_each_key_and_parameters():
+    calls = []
+
+    def find(ctx, value):
+        calls.append(value)
+        yield ctx
+
+    first, second = RB.default_parameters(), RB.default_parameters()
+    assert RB.once(first, ("test-once", 1), find, "ctx") == ("ctx",)
+    assert RB.once(first, ("test-once", 1), find, "other") == ("ctx",)
+    assert RB.once(second, ("test-once", 1), find, "second") == ("second",)
+    assert RB.once(first, ("test-once", 2), find, "ctx") == ("ctx",)
+    assert calls == [1, 1, 2]
+
+
 def test_an_excluded_member_evaluates_to_not_classified():
     evaluation = RB.evaluate_member(staff(status=MemberStatus.EXCUSED), answers(), reference_date=REFERENCE_2025)
     assert evaluation.not_classified.reason == "excused"
