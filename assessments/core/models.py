@@ -280,6 +280,14 @@ class Assessment(models.Model):
         indexes = [
             # The cell dashboard: every assessment of one period and one cell.
             models.Index(fields=["period", "organization", "state"], name="assessment_period_org_state"),
+            # The year-end lists of one level (KHTNV two years running, HTXSNV for the awards), a country's
+            # by province: the few of the level found without reading the millions of the period. Only
+            # those levels are in it (nothing is added to it when a period opens).
+            models.Index(
+                fields=["period", "decided_level"],
+                condition=Q(decided_level__in=["KHTNV", "HTXSNV"]),
+                name="assessment_period_list_level",
+            ),
         ]
 
     def __str__(self):

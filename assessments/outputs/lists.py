@@ -3,7 +3,8 @@ eligible for an award): a mixin of `sheets.YearEndExport`, which gives it the pe
 shared queries.
 
 Each list is one query read as plain tuples (`values_list`, joined in the database, fetched in chunks by
-a server-side cursor on PostgreSQL): no model instance is built per row, and the memory is a chunk's,
+a server-side cursor on PostgreSQL, a few chunks ahead by a thread while the rows before are written:
+`core.bulk.fetched_ahead`): no model instance is built per row, and the memory is a few chunks',
 whatever the number of members. The `LIST_QUERIES` are also what `bench/export_floor.py` asks the
 database to COPY, the floor the export is measured against.
 """
@@ -11,13 +12,14 @@ database to COPY, the floor the export is measured against.
 import json
 
 from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast, Substr
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from members.models import Member
 from organizations.models import Organization
 from vocabulary import Level
 
+from ..core.bulk import fetched_ahead
 from ..core.selectors import previous_level
 from ..core.text import lang
 from ..rulebooks import exclusion_message, khtnv_two_years_running
@@ -121,7 +123,8 @@ class ListSheets:
 
     def grassroots_name(self, path):
         """The name of the grassroots organisation over `path` (a cell's or an organisation's), looked up
-        once per path: the lists repeat the same few hundred cells."""
+        once per path: the lists repeat the same few hundred cells. (The organisations are read before
+        the first list's rows: while a list's rows are read, the connection is theirs, `fetched_ahead`.)"""
         names = self.__dict__.setdefault("_grassroots_names", {})
         name = names.get(path)
         if name is None:
@@ -130,6 +133,12 @@ class ListSheets:
         return name
 
     # --- The queries ----------------------------------------------------------------------------
+
+    def list_rows(self, queryset):
+        """The rows of a list's query, fetched ahead (`core.bulk.fetched_ahead`): the organisations the
+        rows name are read first, since the connection is the rows' while they are read."""
+        self.grassroots_of(self.organization.path)
+        return fetched_ahead(queryset, CHUNK)
 
     def organization_rows_query(self):
         return (
@@ -187,19 +196,12 @@ class ListSheets:
         """None when the members' rows fit on one sheet (`layout.SHEET_ROWS`); else the parts their lists
         are split into, one sheet each: the organisations directly under the root that have members (a
         national export: the provinces), in the tree's order, after the root itself when members belong to
-        it directly. The count comes from the summary's tallies (no query of its own); the parts, from
-        one grouped query."""
+        it directly. The count and the parts' paths come from the summary's tallies (no query of their
+        own); the parts themselves, from one query of the organisations."""
         if sum(tally.total for tally in self.member_tallies().values()) <= layout.SHEET_ROWS:
             return None
         root = self.organization
-        length = len(root.path) + root.steplen
-        prefixes = set(
-            self._member_assessments()
-            .annotate(part=Substr("organization__path", 1, length))
-            .order_by()
-            .values_list("part", flat=True)
-            .distinct()
-        )
+        prefixes = self._member_prefixes
         parts = [root] if root.path in prefixes else []
         parts += Organization.objects.filter(path__in=prefixes - {root.path}).order_by("path")
         self._part_names = dict(
@@ -235,7 +237,7 @@ class ListSheets:
         excluded = ExclusionTexts(lang())
 
         def rows():
-            queryset = self.organization_rows_query().iterator(chunk_size=CHUNK)
+            queryset = self.list_rows(self.organization_rows_query())
             for number, row in enumerate(queryset, start=1):
                 (classified, level, regraded_from, reference, reason, rule, values, note) = row[:8]
                 code, name, path, kind, sector, founded_on = row[8:]
@@ -281,7 +283,7 @@ class ListSheets:
         excluded = ExclusionTexts(lang())
 
         def rows():
-            queryset = self.member_rows_query(part).iterator(chunk_size=CHUNK)
+            queryset = self.list_rows(self.member_rows_query(part))
             for number, row in enumerate(queryset, start=1):
                 (classified, level, regraded_from, reference, reason, rule, values, note) = row[:8]
                 full_name, card_number, born, occupation, official_date, cell_name, cell_path = row[8:]
@@ -309,7 +311,7 @@ class ListSheets:
         ]
 
         def rows():
-            queryset = self.two_years_query(part).iterator(chunk_size=CHUNK)
+            queryset = self.list_rows(self.two_years_query(part))
             running = (row for row in queryset if khtnv_two_years_running(row[5], row[6]))
             for number, row in enumerate(running, start=1):
                 yield [*self._person_cells(number, *row[:5]), row[5], row[6]]
@@ -334,7 +336,7 @@ class ListSheets:
 
         def rows():
             running = self.award_years(part)
-            queryset = self.awards_query(part).iterator(chunk_size=CHUNK)
+            queryset = self.list_rows(self.awards_query(part))
             for number, row in enumerate(queryset, start=1):
                 yield [*self._person_cells(number, *row[:5]), Level.HTXSNV.value, yes if row[5] in running else ""]
 

@@ -112,7 +112,11 @@ class YearEndExport(ListSheets):
             self._member_assessments()
             .annotate(
                 probationary=Case(When(member__official_date__isnull=True, then=Value(True)), default=Value(False)),
-                previous_level=previous_level(self.period),
+                # Last year's level counts for this year's KHTNV only (two years running): looked up for
+                # them, not for every member (a country's millions).
+                previous_level=Case(
+                    When(decided_level=Level.KHTNV, then=previous_level(self.period)), default=Value("")
+                ),
                 khtnv_reason=self._khtnv_reason(),
             )
             .values(
@@ -129,7 +133,11 @@ class YearEndExport(ListSheets):
             .order_by()
         )
         tallies = defaultdict(Tally)
+        # The organisations directly under the root the members are in (what `member_parts` splits by).
+        length = len(self.organization.path) + self.organization.steplen
+        self._member_prefixes = prefixes = set()
         for row in rows:
+            prefixes.add(row["organization__path"][:length])
             org = self.grassroots_of(row["organization__path"])
             tally = tallies[org.path if org else ""]
             n = row["n"]

@@ -333,3 +333,64 @@ def test_a_pipelined_stream_stops_when_its_progress_says_cancelled(city):
             pipelined=True,
         )
     assert not AuditEntry.objects.filter(period=period, action="decide").exists()
+
+
+def _listed(city):
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    for cell in (city.cell_a1, city.cell_b1, city.cell_c):
+        MemberFactory.create_batch(3, cell=cell)
+    # An annotation named between two columns: the rows keep the order the values_list names.
+    return (
+        Member.objects.filter(cell__path__startswith=city.city.path)
+        .annotate(label=Concat(F("full_name"), Value(" ·")))
+        .order_by("pk")
+        .values_list("pk", "label", "date_of_birth", "cell__path")
+    )
+
+
+def _fetching_threads():
+    import threading
+
+    return [thread for thread in threading.enumerate() if thread.name == "fetched-ahead"]
+
+
+def test_rows_fetched_ahead_are_the_querysets_rows_in_its_order_and_one_query(city):
+    from django.test.utils import CaptureQueriesContext
+
+    queryset = _listed(city)
+    expected = list(queryset.iterator(chunk_size=3))
+    assert len(expected) > 7
+    with CaptureQueriesContext(connection) as queries:
+        fetched = list(bulk.fetched_ahead(queryset, 3))
+    assert fetched == expected and all(type(row) is tuple for row in fetched)
+    assert isinstance(fetched[0][2], datetime.date)
+    assert len(queries.captured_queries) == 1
+    assert not _fetching_threads()
+    assert list(bulk.fetched_ahead(queryset.none(), 3)) == []
+
+
+def test_rows_fetched_ahead_stop_when_the_reader_stops_and_leave_the_connection_free(city):
+    rows = bulk.fetched_ahead(_listed(city), 2)
+    first = next(rows)
+    rows.close()
+    assert not _fetching_threads()
+    assert first[0] == Member.objects.filter(cell__path__startswith=city.city.path).order_by("pk").first().pk
+    assert Member.objects.filter(cell__path__startswith=city.city.path).count() > 7
+
+
+def test_a_database_error_while_fetching_ahead_is_raised_to_the_reader(city):
+    from django.db import DatabaseError, transaction
+    from django.db.models import F
+
+    with pytest.raises(TypeError, match="values_list"):
+        next(bulk.fetched_ahead(Member.objects.values_list("pk", flat=True), 2))
+    if connection.vendor != "postgresql":
+        return  # (SQLite reads the queryset's own iterator, and divides by zero without an error)
+    MemberFactory.create_batch(5, cell=city.cell_a1)
+    failing = Member.objects.annotate(broken=F("pk") / 0).order_by("pk").values_list("pk", "broken")
+    with pytest.raises(DatabaseError, match="division by zero"), transaction.atomic():
+        list(bulk.fetched_ahead(failing, 2))
+    assert not _fetching_threads()
+    assert Member.objects.count() >= 5
