@@ -15,7 +15,8 @@ Then it measures what exists today:
   --no-export skips it);
 - a province's screens (dashboard, statistics) as the province's board, a grassroots organisation's
   decision and ranking screens as its officer, a cell's dashboard as its secretary (and the country's
-  ranking as the national board) through Django's test client: server time, queries and HTML size;
+  ranking as the national board: its summary by province, then one province's ranking) through Django's
+  test client: server time, queries and HTML size;
 - the database's size and its biggest tables, and the times projected linearly to 5.6 million members.
 It writes bench/national.json and prints a table. The database is dropped at the end (--keep keeps it).
 Develop at a smaller scale first: `--members 300000 --provinces 4`.
@@ -518,11 +519,13 @@ def measure(options: argparse.Namespace) -> dict:
             ("grassroots_ranking", officer, reverse("assessments:rank", args=[period.public_id, grassroots.code])),
             ("cell_dashboard", secretary, reverse("assessments:dashboard", args=[period.public_id, cell.code])),
         ]
-        if scope == root:  # the board's ranking of every grassroots organisation of the country
+        if scope == root:
+            # The board's ranking of the country's grassroots organisations: more than a screen ranks at
+            # once, so a summary by province, then one province's ranking.
             national_board = _user("national-board", root, Role.BOARD)
-            screens.append(
-                ("country_ranking", national_board, reverse("assessments:rank", args=[period.public_id, root.code]))
-            )
+            country = reverse("assessments:rank", args=[period.public_id, root.code])
+            screens.append(("country_ranking", national_board, country))
+            screens.append(("country_ranking_province", national_board, f"{country}?area={province.code}"))
         result["screens"] = {}
         for name, user, url in screens:
             client = Client()

@@ -51,6 +51,13 @@ def frozen_gc() -> Iterator[None]:
             gc.enable()
 
 
+def analyze(model: type[models.Model], using: str = "default") -> None:
+    """Have the database renew its statistics of `model`'s table (ANALYZE, on PostgreSQL and SQLite):
+    after many rows are written at once, so that the queries on them are planned on what is there."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"ANALYZE {connections[using].ops.quote_name(model._meta.db_table)}")
+
+
 @contextmanager
 def report_transaction(using: str = "default") -> Iterator[None]:
     """A transaction for report queries over a whole subtree (statistics, exports, summaries) with
@@ -243,7 +250,10 @@ def fetched_ahead(queryset: models.QuerySet, chunk_size: int) -> Iterator[tuple]
     finally:
         stop.set()
         worker.join()
-        cursor.close()
+        try:
+            cursor.close()
+        except connection.Database.Error:
+            pass  # the transaction ended with an error already: the cursor went with it
         if connection.queries_logged:
             connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 

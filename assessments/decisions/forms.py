@@ -87,16 +87,17 @@ def row_form(assessment):
 
 
 class FiltersForm(forms.Form):
-    """What the screen shows: a cell (members) or a cluster (the ranking), the kind of rows, the page. A
-    value that does not fit is left out."""
+    """What the screen shows: a cell (members) or a cluster and an area (the ranking), the kind of rows,
+    the page. A value that does not fit is left out."""
 
     cell = forms.CharField(required=False, max_length=40)
     cluster = forms.CharField(required=False, max_length=40)
+    area = forms.CharField(required=False, max_length=40)
     show = forms.ChoiceField(required=False, choices=SHOW_CHOICES)
     page = forms.CharField(required=False, max_length=6)
 
     def values(self):
-        """{cell, cluster, show, page}: each as given when it is valid, empty otherwise."""
+        """{cell, cluster, area, show, page}: each as given when it is valid, empty otherwise."""
         self.is_valid()
         return {name: self.cleaned_data.get(name) or "" for name in self.fields}
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from organizations import policy
@@ -115,6 +116,61 @@ def cluster_summaries(queryset: QuerySet[Assessment], subject_kind: str = "organ
         elif row[proposal]:
             summary.tally.proposed[row[proposal]] += row["n"]
     return sorted(summaries.values(), key=lambda s: (s.code == NO_CLUSTER, _natural(s.name), s.code))
+
+
+# A ranking of more organisations than this is not read at once (each is read with the levels decided
+# below it): it is grouped by the organisations directly under the one that ranks (a country's
+# provinces), and one group is ranked at a time. The screens are measured at 3,000 rows.
+RANKING_ROWS_MAX = 3000
+
+
+@dataclass
+class AreaSummary:
+    """One area of a long ranking: an organisation directly under the one that ranks (`path`), its code
+    and name, and where the levels of the subjects under it stand."""
+
+    code: str
+    name: str
+    path: str
+    tally: Tally = field(default_factory=Tally)
+    subjects: int = 0
+
+
+def area_summaries(
+    queryset: QuerySet[Assessment], parent: Organization, subject_kind: str = "organization"
+) -> list[AreaSummary]:
+    """The subjects of `queryset` grouped by the organisation directly under `parent` they are under, in
+    the tree's order: two queries (the counts grouped in the database, then the areas' names), whatever
+    the number of subjects."""
+    proposal = PROPOSAL_FIELDS[subject_kind]
+    length = len(parent.path) + parent.steplen
+    grouped = (
+        queryset.annotate(area=Substr("organization__path", 1, length))
+        .values("area", "classified", "decided_level", proposal)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    summaries: dict[str, AreaSummary] = {}
+    for row in grouped:
+        summary = summaries.get(row["area"])
+        if summary is None:
+            summary = summaries[row["area"]] = AreaSummary(code="", name="", path=row["area"])
+        summary.subjects += row["n"]
+        if not row["classified"]:
+            continue
+        summary.tally.classified += row["n"]
+        if row["decided_level"]:
+            summary.tally.decided[row["decided_level"]] += row["n"]
+        elif row[proposal]:
+            summary.tally.proposed[row[proposal]] += row["n"]
+    for code, name, path in Organization.objects.filter(path__in=summaries).values_list("code", "name", "path"):
+        summaries[path].code, summaries[path].name = code, name
+    return sorted((s for s in summaries.values() if s.code), key=lambda s: s.path)
+
+
+def in_area(queryset: QuerySet[Assessment], area: AreaSummary) -> QuerySet[Assessment]:
+    """The subjects of `queryset` under the area's organisation."""
+    return queryset.filter(organization__path__startswith=area.path)
 
 
 def _natural(name: str) -> list[tuple[int, int | str]]:

@@ -197,6 +197,22 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
         context["clusters"] = clusters
         context["selected_cluster"] = selected_cluster
         queryset = ranking.in_cluster(screen.base, selected_cluster.code) if selected_cluster else screen.base
+        # Too many to rank at once (a country's grassroots organisations): one area at a time, chosen
+        # from a summary of the areas (the organisations directly under the one that ranks).
+        subjects = selected_cluster.subjects if selected_cluster else sum(c.subjects for c in clusters)
+        areas, selected_area = [], None
+        if subjects > ranking.RANKING_ROWS_MAX:
+            areas = ranking.area_summaries(queryset, group, screen.subject_kind)
+            selected_area = next((area for area in areas if area.code == filters["area"]), None)
+            if selected_area is not None:
+                queryset = ranking.in_area(queryset, selected_area)
+            else:
+                showing_rows = False
+        if selected_area is None:
+            filters["area"] = ""
+        context["areas"] = areas
+        context["selected_area"] = selected_area
+        context["subjects_count"] = subjects
     context["showing_rows"] = showing_rows
     if showing_rows:
         queryset = _narrow(queryset, filters["show"])

@@ -19,6 +19,7 @@ still too long goes on over continuation sheets.
 import os
 import tempfile
 import textwrap
+from contextlib import closing, nullcontext
 
 import xlsxwriter
 from django.db import connections, router
@@ -196,28 +197,30 @@ def write_sheet(
     # cells and grassroots organisations row after row (a bounded memo: a province has many names).
     lines_of = {}
     count = 0
-    for row in sheet.rows:
-        if count == limit:
-            rows.finish()
-            written[title] = count
-            title = unique_title(sheet.title, taken)
-            rows = add_sheet(workbook, formats, sheet, title, organization, period)
-            count = 0
-        lines = 1
-        for i, chars in wrapped:
-            value = row[i]
-            if value.__class__ is str and len(value) >= chars:
-                key = (value, chars)
-                found = lines_of.get(key)
-                if found is None:
-                    if len(lines_of) > LINE_MEMO:
-                        lines_of.clear()
-                    found = lines_of[key] = wrapped_lines(value, chars)
-                if found > lines:
-                    lines = found
-        count += 1
-        # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
-        rows.write(count, row, lines * LINE_HEIGHT if lines > 1 else None)
+    # The rows closed however the sheet ends: a list's are fetched by a thread until their reader stops.
+    with closing(sheet.rows) if hasattr(sheet.rows, "close") else nullcontext():
+        for row in sheet.rows:
+            if count == limit:
+                rows.finish()
+                written[title] = count
+                title = unique_title(sheet.title, taken)
+                rows = add_sheet(workbook, formats, sheet, title, organization, period)
+                count = 0
+            lines = 1
+            for i, chars in wrapped:
+                value = row[i]
+                if value.__class__ is str and len(value) >= chars:
+                    key = (value, chars)
+                    found = lines_of.get(key)
+                    if found is None:
+                        if len(lines_of) > LINE_MEMO:
+                            lines_of.clear()
+                        found = lines_of[key] = wrapped_lines(value, chars)
+                    if found > lines:
+                        lines = found
+            count += 1
+            # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
+            rows.write(count, row, lines * LINE_HEIGHT if lines > 1 else None)
     rows.finish()
     written[title] = count
     return written

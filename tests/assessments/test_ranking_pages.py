@@ -215,3 +215,69 @@ def test_the_clusters_are_listed_by_name_with_their_numbers_in_order():
     summaries = ranking.cluster_summaries(ranking.organization_assessments(period, root))
     assert [s.name for s in summaries] == ["Cụm số 1", "Cụm số 2", "Cụm số 10"]
     assert [s.subjects for s in summaries] == [CLUSTER_SIZE] * 3
+
+
+def country(areas, per_area):
+    """A root over `areas` provinces (city committees) of `per_area` grassroots cells each, a review of
+    each cell (classified, its own proposal HTTNV), and the root's board: written in bulk."""
+    Kind = Organization.Kind
+    tree = [
+        (
+            organization(f"tinh-{a:02d}", f"Tỉnh {a:02d}", Kind.CITY_COMMITTEE),
+            [
+                (organization(f"cs-{a:02d}-{n:04d}", f"Chi bộ {a:02d}-{n:04d}", Kind.GRASSROOTS_CELL), [])
+                for n in range(per_area)
+            ],
+        )
+        for a in range(areas)
+    ]
+    nodes = tree_in_bulk(organization("vn", "Cả nước", Kind.CITY_COMMITTEE), tree)
+    root = nodes["vn"]
+    period = Period.objects.create(organization=root, year=2026, regime="2018", state=Period.State.OPEN)
+    Assessment.objects.bulk_create(
+        Assessment(
+            period=period,
+            subject_kind=Assessment.SubjectKind.ORGANIZATION,
+            organization=node,
+            classified=True,
+            self_level="HTTNV",
+            state=Assessment.State.SUBMITTED,
+        )
+        for code, node in nodes.items()
+        if code.startswith("cs-")
+    )
+    board = UserFactory(username="country-board")
+    grant(board, RoleAssignment.Role.BOARD, root)
+    return root, period, board
+
+
+def test_a_ranking_too_long_for_one_screen_asks_for_an_area_and_ranks_one_area_at_a_time(
+    client_for, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(ranking, "RANKING_ROWS_MAX", 100)
+    root, period, board = country(areas=3, per_area=40)  # 120 grassroots cells: more than 100
+    client = client_for(board)
+    with django_assert_max_num_queries(QUERIES):
+        summary = client.get(rank_url(period, root))
+    html = summary.content.decode()
+    assert summary.status_code == 200
+    assert row_pks(html) == [] and "quá nhiều" in html
+    # A row an area, in the tree's order, each with its 40 organisations, a link to its ranking.
+    assert re.findall(r'<a href="\?area=(tinh-\d\d)">', html) == ["tinh-00", "tinh-01", "tinh-02"]
+    assert html.count('<td class="text-end">40</td>') >= 3
+    one = client.get(rank_url(period, root, area="tinh-01")).content.decode()
+    shown = row_pks(one)
+    expected = set(
+        Assessment.objects.filter(period=period, organization__code__startswith="cs-01-").values_list("pk", flat=True)
+    )
+    assert set(shown) == expected and len(shown) == 40
+    assert 'aria-current="true"><td><a href="?area=tinh-01">' in one
+    # The area kept through the filter of the rows and the pages; an unknown area is the summary again.
+    assert '<input type="hidden" name="area" value="tinh-01">' in one
+    assert row_pks(client.get(rank_url(period, root, area="tinh-99")).content.decode()) == []
+
+
+def test_a_ranking_short_enough_shows_every_row_and_no_areas(client_for):
+    root, period, board = country(areas=3, per_area=4)
+    html = client_for(board).get(rank_url(period, root)).content.decode()
+    assert len(row_pks(html)) == 12 and "?area=" not in html

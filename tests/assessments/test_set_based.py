@@ -161,6 +161,18 @@ def test_opening_tells_its_progress_up_to_every_row(city, personas):
     assert told[0] == (0, total) and told[-1] == (total, total)
 
 
+@pytest.mark.parametrize("threshold, analysed", [(1, True), (10_000, False)])
+def test_a_large_opening_has_the_database_analyse_the_forms(city, personas, monkeypatch, threshold, analysed):
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(services, "ANALYZE_AFTER", threshold)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
+    with CaptureQueriesContext(connection) as queries:
+        services.period_open(period=period, user=personas.board)
+    analyses = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert analyses == (['ANALYZE "assessments_assessment"'] if analysed else [])
+
+
 def test_a_long_list_s_rule_facts_read_by_the_subtree_are_those_read_by_ids(city, personas, monkeypatch):
     vary(city)
     period = Period.objects.create(organization=city.city, year=2026, regime="2018", self_review_due=REFERENCE)
