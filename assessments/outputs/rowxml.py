@@ -29,7 +29,10 @@ package is missing, zlib's fastest level.
 from __future__ import annotations
 
 import datetime
+import io
+import os
 import re
+import shutil
 import types
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -57,6 +60,10 @@ BATCH = 500
 # The different strings of a column whose cells are kept written out.
 TEXT_MEMO = 20_000
 
+# Whole numbers up to this (in size) are written by XlsxWriter's .16G as their digits (a float holds
+# them exactly, in at most 16 of them).
+EXACT_INT = 2**53
+
 # Excel's limit on a cell's text, in UTF-16 units.
 STRING_LIMIT = 32767
 
@@ -78,6 +85,9 @@ def text_cell(text: str) -> str:
     return f"<is><t{preserve}>{text}</t></is>"
 
 
+# The bytes copied at a time into the workbook's files and its zip.
+COPY_CHUNK = 1 << 20
+
 # The deflate level of the workbook's zip: ISA-L's 1 (of 0 to 3), else zlib's 1, its fastest (6 is its
 # default, XlsxWriter's).
 ZIP_LEVEL = 1
@@ -95,13 +105,33 @@ class _LevelZipFile(zipfile.ZipFile):
         kwargs.setdefault("compresslevel", ZIP_LEVEL)
         super().__init__(*args, **kwargs)
 
+    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None, compresslevel: Any = None) -> None:
+        """ZipFile.write; a sheet's file whose rows are apart (FastWorksheet) with its rows put in place."""
+        spliced = _SPLICED.pop(os.path.abspath(os.fspath(filename)), None)
+        if spliced is None:
+            super().write(filename, arcname, compress_type, compresslevel)
+            return
+        at, rows_file = spliced
+        zinfo = zipfile.ZipInfo.from_file(filename, arcname)
+        zinfo.file_size += os.path.getsize(rows_file)  # (whether the member needs ZIP64 is read from it)
+        zinfo.compress_type = self.compression if compress_type is None else compress_type
+        zinfo._compresslevel = self.compresslevel if compresslevel is None else compresslevel
+        with open(filename, "rb") as sheet, open(rows_file, "rb") as rows, self.open(zinfo, "w") as member:
+            member.write(sheet.read(at))
+            shutil.copyfileobj(rows, member, COPY_CHUNK)
+            shutil.copyfileobj(sheet, member, COPY_CHUNK)
+        os.unlink(rows_file)
+
     def open(self, name: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         handle = super().open(name, mode, *args, **kwargs)
-        if mode == "w" and isal_zlib is not None and handle._zinfo.compress_type == zipfile.ZIP_DEFLATED:
+        if mode != "w":
+            return handle
+        if isal_zlib is not None and handle._zinfo.compress_type == zipfile.ZIP_DEFLATED:
             # The member's writer keeps its CRC, sizes and headers; only its deflate is ISA-L's (a raw
             # deflate stream, as zipfile's own compressor makes: wbits -15).
             handle._compressor = isal_zlib.compressobj(ZIP_LEVEL, isal_zlib.DEFLATED, -15)
-        return handle
+        # Written a chunk of COPY_CHUNK at a time (ZipFile.write copies a file by 8 KB).
+        return io.BufferedWriter(handle, COPY_CHUNK)
 
 
 def _with_zip_file(function: types.FunctionType) -> types.FunctionType:
@@ -113,10 +143,44 @@ def _with_zip_file(function: types.FunctionType) -> types.FunctionType:
     )
 
 
+# {a sheet's file: (where its rows go in it, the file of its rows)}: the rows that `_LevelZipFile.write`
+# puts into the sheet as it zips it (FastWorksheet).
+_SPLICED: dict[str, tuple[int, str]] = {}
+
+
+class FastWorksheet(Worksheet):
+    """XlsxWriter's constant-memory worksheet whose rows are not copied into the sheet's file when the
+    file is assembled (XlsxWriter reads them back as text and writes them out again, then the zip reads
+    the whole again: a country's 2.7 GB of rows twice over): the sheet's file is written without them,
+    and the zip takes them from their own file at their place (`_LevelZipFile.write`)."""
+
+    def _write_optimized_sheet_data(self) -> None:
+        if self.dim_rowmin is None or not isinstance(self.fh, io.TextIOWrapper):
+            super()._write_optimized_sheet_data()
+            return
+        self._xml_start_tag("sheetData")
+        self.row_data_fh.close()
+        self.fh.flush()
+        self.spliced = os.path.abspath(self.fh.name)
+        _SPLICED[self.spliced] = (self.fh.buffer.tell(), self.row_data_filename)
+        self._xml_end_tag("sheetData")
+
+
 class FastZipWorkbook(xlsxwriter.Workbook):
-    """XlsxWriter's workbook, its file zipped at ZIP_LEVEL."""
+    """XlsxWriter's workbook, its file zipped at ZIP_LEVEL, its sheets FastWorksheets."""
 
     _store_workbook = _with_zip_file(xlsxwriter.Workbook._store_workbook)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.worksheet_class = FastWorksheet
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            for worksheet in self.worksheets():  # (left there by an error before its sheet was zipped)
+                _SPLICED.pop(getattr(worksheet, "spliced", ""), None)
 
 
 def inline(text: str) -> str:
@@ -206,6 +270,9 @@ class SheetRows:
                     append(f'<c r="{letters[col]}{number}"{styles[col]} t="inlineStr">{fragment}</c>')
                 elif date_styles is not None:
                     append(f'<c r="{letters[col]}{number}"{styles[col]}/>')
+            elif cls is int and -EXACT_INT <= value <= EXACT_INT:
+                # (As .16G writes it: the rows' numbers, the counts.)
+                append(f'<c r="{letters[col]}{number}"{styles[col]}><v>{value}</v></c>')
             elif cls is int or cls is float:
                 append(f'<c r="{letters[col]}{number}"{styles[col]}><v>{value:.16G}</v></c>')
             elif value is None:
