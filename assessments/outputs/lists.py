@@ -11,7 +11,7 @@ database to COPY, the floor the export is measured against.
 
 import json
 
-from django.db.models import QuerySet, TextField
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
@@ -46,20 +46,22 @@ ORGANIZATION_VALUES = (
     "organization__sector",
     "organization__founded_on",
 )
+# (A member's list reads, of a classified member, no reason (NULL, not four empty texts), and whether the
+# member is probationary, not the date: a country's six million rows are each made into Python values.)
 MEMBER_VALUES = (
     "classified",
     "decided_level",
     "regraded_from",
     "regrading_reference",
-    "exclusion_reason",
-    "exclusion_rule",
+    "excluded_reason",
+    "excluded_rule",
     "exclusion_values_json",
-    "exclusion_note",
+    "excluded_note",
     "member__full_name",
     "member__card_number",
     "member__date_of_birth",
     "member__occupation",
-    "member__official_date",
+    "probationary",
     "organization__name",
     "organization__path",
 )
@@ -76,6 +78,13 @@ MEMBER_ORDER = ("organization__path", "member__sort_key", "pk")
 def values_json() -> Cast:
     """An exclusion's values as the text of their JSON."""
     return Cast("exclusion_values", TextField())
+
+
+def unless_classified(expression):
+    """`expression` (a field's name or an expression) for a subject not classified, NULL for the others."""
+    if isinstance(expression, str):
+        expression = F(expression)
+    return Case(When(classified=False, then=expression), default=Value(None), output_field=TextField())
 
 
 def exclusion_text(rule, reason, values, note, language):
@@ -161,7 +170,13 @@ class ListSheets:
     def member_rows_query(self, part=None):
         return (
             self._members_in(part)
-            .annotate(exclusion_values_json=values_json())
+            .annotate(
+                excluded_reason=unless_classified("exclusion_reason"),
+                excluded_rule=unless_classified("exclusion_rule"),
+                exclusion_values_json=unless_classified(values_json()),
+                excluded_note=unless_classified("exclusion_note"),
+                probationary=ExpressionWrapper(Q(member__official_date__isnull=True), output_field=BooleanField()),
+            )
             .order_by(*MEMBER_ORDER)
             .values_list(*MEMBER_VALUES)
         )
@@ -286,7 +301,7 @@ class ListSheets:
             queryset = self.list_rows(self.member_rows_query(part))
             for number, row in enumerate(queryset, start=1):
                 (classified, level, regraded_from, reference, reason, rule, values, note) = row[:8]
-                full_name, card_number, born, occupation, official_date, cell_name, cell_path = row[8:]
+                full_name, card_number, born, occupation, probationary, cell_name, cell_path = row[8:]
                 yield [
                     number,
                     full_name,
@@ -295,7 +310,7 @@ class ListSheets:
                     cell_name,
                     self.grassroots_name(cell_path),
                     occupations.get(occupation, occupation),
-                    yes if official_date is None else no,
+                    yes if probationary else no,
                     level if classified else "",
                     "" if classified else excluded(rule, reason, values, note),
                     regrading_text(regraded_from, level, reference),
