@@ -216,7 +216,9 @@ def fetched_ahead(queryset: models.QuerySet, chunk_size: int) -> Iterator[tuple]
         return
     connection.ensure_connection()
     started = time.monotonic()
-    cursor = connection.connection.cursor(name=f"_fetched_{uuid.uuid4().hex}")
+    # (Outside a transaction, a cursor that outlives its statement's own transaction, as Django makes it.)
+    session = connection.connection
+    cursor = session.cursor(name=f"_fetched_{uuid.uuid4().hex}", withhold=session.autocommit)
     with connection.wrap_database_errors:
         cursor.execute(sql, params)
     handed: queue.Queue = queue.Queue(maxsize=AHEAD)

@@ -383,6 +383,14 @@ def test_rows_fetched_ahead_are_the_querysets_rows_in_its_order_and_one_query(ci
     assert list(bulk.fetched_ahead(queryset.none(), 3)) == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_rows_fetched_ahead_outside_a_transaction(city):
+    queryset = _listed(city)
+    assert not connection.in_atomic_block
+    assert list(bulk.fetched_ahead(queryset, 2)) == list(queryset) and queryset.count() == 9
+    assert not _fetching_threads()
+
+
 def test_rows_fetched_ahead_stop_when_the_reader_stops_and_leave_the_connection_free(city):
     rows = bulk.fetched_ahead(_listed(city), 2)
     first = next(rows)
