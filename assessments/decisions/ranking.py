@@ -107,15 +107,21 @@ def cluster_summaries(queryset: QuerySet[Assessment], subject_kind: str = "organ
         if summary is None:
             name = row["organization__cluster__name"] or _("Not in a cluster")
             summary = summaries[code] = ClusterSummary(code=code, name=name)
-        summary.subjects += row["n"]
-        if not row["classified"]:
-            continue
-        summary.tally.classified += row["n"]
-        if row["decided_level"]:
-            summary.tally.decided[row["decided_level"]] += row["n"]
-        elif row[proposal]:
-            summary.tally.proposed[row[proposal]] += row["n"]
+        _count(summary, row, proposal)
     return sorted(summaries.values(), key=lambda s: (s.code == NO_CLUSTER, _natural(s.name), s.code))
+
+
+def _count(summary: ClusterSummary | AreaSummary, row: dict, proposal: str) -> None:
+    """A grouped row's subjects counted in a cluster's or an area's summary: all of them, and those
+    classified by their decided level, else by what is proposed."""
+    summary.subjects += row["n"]
+    if not row["classified"]:
+        return
+    summary.tally.classified += row["n"]
+    if row["decided_level"]:
+        summary.tally.decided[row["decided_level"]] += row["n"]
+    elif row[proposal]:
+        summary.tally.proposed[row[proposal]] += row["n"]
 
 
 # A ranking of more organisations than this is not read at once (each is read with the levels decided
@@ -155,14 +161,7 @@ def area_summaries(
         summary = summaries.get(row["area"])
         if summary is None:
             summary = summaries[row["area"]] = AreaSummary(code="", name="", path=row["area"])
-        summary.subjects += row["n"]
-        if not row["classified"]:
-            continue
-        summary.tally.classified += row["n"]
-        if row["decided_level"]:
-            summary.tally.decided[row["decided_level"]] += row["n"]
-        elif row[proposal]:
-            summary.tally.proposed[row[proposal]] += row["n"]
+        _count(summary, row, proposal)
     for code, name, path in Organization.objects.filter(path__in=summaries).values_list("code", "name", "path"):
         summaries[path].code, summaries[path].name = code, name
     return sorted((s for s in summaries.values() if s.code), key=lambda s: s.path)

@@ -40,6 +40,13 @@ def province(size):
         organization("tinh", "Đảng bộ tỉnh", Organization.Kind.CITY_COMMITTEE), [(cell, []) for cell in cells]
     )
     root = nodes["tinh"]
+    period, board = reviewed(root, [node for code, node in nodes.items() if code != "tinh"], "province-board")
+    return root, period, board
+
+
+def reviewed(root, organizations, board_name):
+    """An open period of `root`, a review of each of `organizations` (classified, its own proposal
+    HTTNV), and the root's board."""
     period = Period.objects.create(organization=root, year=2026, regime="2018", state=Period.State.OPEN)
     Assessment.objects.bulk_create(
         Assessment(
@@ -50,12 +57,11 @@ def province(size):
             self_level="HTTNV",
             state=Assessment.State.SUBMITTED,
         )
-        for code, node in nodes.items()
-        if code != "tinh"
+        for node in organizations
     )
-    board = UserFactory(username="province-board")
+    board = UserFactory(username=board_name)
     grant(board, RoleAssignment.Role.BOARD, root)
-    return root, period, board
+    return period, board
 
 
 def rank_url(period, root, **params):
@@ -218,8 +224,8 @@ def test_the_clusters_are_listed_by_name_with_their_numbers_in_order():
 
 
 def country(areas, per_area):
-    """A root over `areas` provinces (city committees) of `per_area` grassroots cells each, a review of
-    each cell (classified, its own proposal HTTNV), and the root's board: written in bulk."""
+    """A root over `areas` provinces (city committees) of `per_area` grassroots cells each, reviewed
+    (`reviewed`): written in bulk."""
     Kind = Organization.Kind
     tree = [
         (
@@ -233,21 +239,7 @@ def country(areas, per_area):
     ]
     nodes = tree_in_bulk(organization("vn", "Cả nước", Kind.CITY_COMMITTEE), tree)
     root = nodes["vn"]
-    period = Period.objects.create(organization=root, year=2026, regime="2018", state=Period.State.OPEN)
-    Assessment.objects.bulk_create(
-        Assessment(
-            period=period,
-            subject_kind=Assessment.SubjectKind.ORGANIZATION,
-            organization=node,
-            classified=True,
-            self_level="HTTNV",
-            state=Assessment.State.SUBMITTED,
-        )
-        for code, node in nodes.items()
-        if code.startswith("cs-")
-    )
-    board = UserFactory(username="country-board")
-    grant(board, RoleAssignment.Role.BOARD, root)
+    period, board = reviewed(root, [node for code, node in nodes.items() if code.startswith("cs-")], "country-board")
     return root, period, board
 
 
