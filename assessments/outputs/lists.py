@@ -46,8 +46,9 @@ ORGANIZATION_VALUES = (
     "organization__sector",
     "organization__founded_on",
 )
-# (A member's list reads, of a classified member, no reason (NULL, not four empty texts), and whether the
-# member is probationary, not the date: a country's six million rows are each made into Python values.)
+# (A member's list reads, of a classified member, no reason (NULL, not four empty texts), whether the
+# member is probationary, not the date, and the cell's id, its names read once (`places`): a country's
+# six million rows are each made into Python values.)
 MEMBER_VALUES = (
     "classified",
     "decided_level",
@@ -62,8 +63,7 @@ MEMBER_VALUES = (
     "member__date_of_birth",
     "member__occupation",
     "probationary",
-    "organization__name",
-    "organization__path",
+    "organization_id",
 )
 PERSON_VALUES = (
     "member__full_name",
@@ -281,6 +281,19 @@ class ListSheets:
             Column(_("Grassroots organisation"), 32, wrap=True),
         ]
 
+    def places(self, part=None):
+        """{organisation id: (its name, its grassroots organisation's name)} of the organisations whose
+        members `member_list(part)` lists: one query, before the rows are read."""
+        organizations = Organization.objects.all()
+        if part is not None and part.path == self.organization.path:
+            organizations = organizations.filter(path=part.path)
+        else:
+            organizations = organizations.filter(path__startswith=(part or self.organization).path)
+        return {
+            pk: (name, self.grassroots_name(path))
+            for pk, name, path in organizations.values_list("pk", "name", "path").iterator(chunk_size=CHUNK)
+        }
+
     def _person_cells(self, number, full_name, card_number, born, cell_name, cell_path):
         return [number, full_name, card_number, born, cell_name, self.grassroots_name(cell_path)]
 
@@ -298,17 +311,19 @@ class ListSheets:
         excluded = ExclusionTexts(lang())
 
         def rows():
+            names = self.places(part)
             queryset = self.list_rows(self.member_rows_query(part))
             for number, row in enumerate(queryset, start=1):
                 (classified, level, regraded_from, reference, reason, rule, values, note) = row[:8]
-                full_name, card_number, born, occupation, probationary, cell_name, cell_path = row[8:]
+                full_name, card_number, born, occupation, probationary, cell = row[8:]
+                cell_name, grassroots_name = names[cell]
                 yield [
                     number,
                     full_name,
                     card_number,
                     born,
                     cell_name,
-                    self.grassroots_name(cell_path),
+                    grassroots_name,
                     occupations.get(occupation, occupation),
                     yes if probationary else no,
                     level if classified else "",

@@ -298,12 +298,13 @@ def _total_label():
 
 # The export's queries, whatever the size: the grassroots organisations, the organisations per sector,
 # the members per cell (their forms by state and level, the organisations' paths, the probationary
-# members, this year's KHTNV), the list of organisations, the list of members, the KHTNV two years
-# running, and the award list (this year's HTXSNV, and their HTXSNV of the four years before). Each sheet is read in
-# a transaction of its own, and so is the setting out of the sheets (which asks the members' tallies, to
-# know whether the lists fit a sheet): here, inside the test's, a savepoint and its release, and on
-# PostgreSQL the JIT turned off in it and, for a sheet, its cursors planned for all their rows.
-EXPORT_QUERIES = 11
+# members, this year's KHTNV), the list of organisations, the list of members (and the names of their
+# cells), the KHTNV two years running, and the award list (this year's HTXSNV, and their HTXSNV of the
+# four years before). Each sheet is read in a transaction of its own, and so is the setting out of the
+# sheets (which asks the members' tallies, to know whether the lists fit a sheet): here, inside the
+# test's, a savepoint and its release, and on PostgreSQL the JIT turned off in it and, for a sheet, its
+# cursors planned for all their rows.
+EXPORT_QUERIES = 12
 
 
 def export_queries():
