@@ -157,14 +157,7 @@ def copy_pipelined(
 
     def hand(chunk: object) -> None:
         # Waits while the server is behind, but not forever when the COPY has already failed.
-        while True:
-            if failure:
-                return
-            try:
-                handed.put(chunk, timeout=0.2)
-                return
-            except queue.Full:
-                continue
+        _put(handed, chunk, lambda: bool(failure))
 
     worker = threading.Thread(target=copy, name="copy-pipelined", daemon=True)
     worker.start()
@@ -228,10 +221,10 @@ def fetched_ahead(queryset: models.QuerySet, chunk_size: int) -> Iterator[tuple]
         try:
             while not stop.is_set():
                 chunk = cursor.fetchmany(chunk_size)
-                if not _put(handed, chunk, stop) or not chunk:
+                if not _put(handed, chunk, stop.is_set) or not chunk:
                     return
         except BaseException as error:  # raised again in the caller's thread
-            _put(handed, error, stop)
+            _put(handed, error, stop.is_set)
 
     worker = threading.Thread(target=fetch, name="fetched-ahead", daemon=True)
     worker.start()
@@ -260,9 +253,10 @@ def fetched_ahead(queryset: models.QuerySet, chunk_size: int) -> Iterator[tuple]
             connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
-def _put(handed: queue.Queue, item: object, stop: threading.Event) -> bool:
-    """Hand `item` over, waiting while the reader is behind, but not once it has stopped reading."""
-    while not stop.is_set():
+def _put(handed: queue.Queue, item: object, stopped: Callable[[], bool]) -> bool:
+    """Hand `item` over to the other thread, waiting while it is behind, but not once it has `stopped`
+    (False then: the item was not handed)."""
+    while not stopped():
         try:
             handed.put(item, timeout=0.2)
             return True
