@@ -105,9 +105,9 @@ class YearEndExport(ListSheets):
         )
 
     def member_tallies(self):
-        """{grassroots path: Tally} of the members: three grouped queries, counted per cell. The counts
-        by state and level read the forms alone (grouped by the cell's id, its path from the subtree's
-        organisations); the probationary members and this year's KHTNV (why, and whether the second year
+        """{grassroots path: Tally} of the members: three grouped queries, counted per cell, and the
+        paths of the subtree's organisations. The counts by state and level read the forms alone
+        (grouped by the cell's id); the probationary members and this year's KHTNV (why, and whether the second year
         running) are few, each counted by a query of its own, which reads the members' records for them
         only (a country's tallies read 6 million members' rows in 10 s as one query, in about 2 s so)."""
         if self._member_tallies is not None:
