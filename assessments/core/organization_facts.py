@@ -68,7 +68,7 @@ def common_path(paths: Iterable[str]) -> str:
 
 
 class LevelsBelow:
-    """The levels decided (and still undecided) under a set of organisations of one period: two queries."""
+    """The levels decided (and still undecided) under a set of organisations of one period: three queries."""
 
     def __init__(self, period: Period, organizations: Iterable[Organization]) -> None:
         self.period = period
@@ -84,13 +84,19 @@ class LevelsBelow:
             return
         steplen = Organization.steplen
         under = self._subtrees()
+        # Counted by organisation id, COUNT(*): read from the index of the period's organisations alone
+        # (it holds the columns counted), not from the forms' wide rows; the ids' paths read apart.
+        paths = dict(Organization.objects.filter(self._subtrees("path")).values_list("pk", "path").order_by())
         members = (
             Assessment.objects.filter(under, period=period, member__isnull=False, classified=True)
-            .values_list("organization__path", "decided_level")
-            .annotate(n=Count("pk"))
+            .values_list("organization_id", "decided_level")
+            .annotate(n=Count("*"))
             .order_by()
         )
-        for cell_path, level, n in members:
+        for organization_id, level, n in members:
+            cell_path = paths.get(organization_id)
+            if cell_path is None:
+                continue
             for length in range(steplen, len(cell_path) + 1, steplen):
                 path = cell_path[:length]
                 if path not in self.organizations:
@@ -120,15 +126,19 @@ class LevelsBelow:
                 else:
                     self.subordinates_undecided[parent].append(name)
 
-    def _subtrees(self) -> Q:
+    def _subtrees(self, lookup: str = "organization__path") -> Q:
         """The subtrees of the organisations: each one's own when they are few (a cluster of the root's
         organisations, a page of them: their common subtree may be the whole province), else their
-        common subtree."""
+        common subtree. `lookup`: the path's (the forms' organisation's, or an organisation's own)."""
         if len(self.organizations) >= SUBTREES_LISTED:
-            return Q(organization__path__startswith=self.prefix)
+            if lookup == "organization__path" and len(self.prefix) == Organization.steplen:
+                # The common subtree is a root's, so the period's own (its organisation is above every
+                # one of them): all its forms are under it, no organisation to join.
+                return Q()
+            return Q(**{f"{lookup}__startswith": self.prefix})
         under = Q()
         for path in self.organizations:
-            under |= Q(organization__path__startswith=path)
+            under |= Q(**{f"{lookup}__startswith": path})
         return under
 
     @cached_property

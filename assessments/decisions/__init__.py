@@ -35,6 +35,7 @@ from .selectors import (  # noqa: E402 - the stage's public reads, after its des
     quota_preview,
     suggestion,
     tallies_by_organization,
+    total_of,
     total_tally,
 )
 from .services import (  # noqa: E402 - the stage's public writes
@@ -69,5 +70,6 @@ __all__ = [
     "record_levels",
     "suggestion",
     "tallies_by_organization",
+    "total_of",
     "total_tally",
 ]

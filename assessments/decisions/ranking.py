@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
@@ -27,19 +27,30 @@ from ..reviews.selectors import analysis_summaries
 from ..rulebooks import Evaluation, Parameters, Rulebook, get_rulebook
 from . import links
 from .conflicts import Conflicts
-from .selectors import PROPOSAL_FIELDS, Choices, QuotaBox, Row, Tally, suggestion
+from .selectors import PROPOSAL_FIELDS, Choices, QuotaBox, Row, Tally, suggestion, tally_row
 from .services import ExceptionDecision, record_levels
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+def _decided_kinds(parent: Organization) -> tuple[str, ...]:
+    if parent.depth == 1:
+        return tuple(Organization.GRASSROOTS_KINDS)
+    return (Organization.Kind.SUBORDINATE_CELL, Organization.Kind.SECTION_COMMITTEE)
+
+
 def decided_organizations(parent: Organization) -> QuerySet[Organization]:
     """The organisations whose levels `parent` decides: a committee's cells, or a root's grassroots."""
-    subtree = parent.subtree().exclude(pk=parent.pk)
-    if parent.depth == 1:
-        return subtree.filter(kind__in=Organization.GRASSROOTS_KINDS)
-    return subtree.filter(kind__in=(Organization.Kind.SUBORDINATE_CELL, Organization.Kind.SECTION_COMMITTEE))
+    return parent.subtree().exclude(pk=parent.pk).filter(kind__in=_decided_kinds(parent))
+
+
+def _decided(parent: Organization) -> Q:
+    """The forms whose organisation is one `parent` decides (`decided_organizations`), by a join on the
+    organisation: the one the screens read its name, cluster and path from (not a second, a subquery's)."""
+    return Q(organization__path__startswith=parent.path, organization__kind__in=_decided_kinds(parent)) & ~Q(
+        organization_id=parent.pk
+    )
 
 
 def ranking_action(parent: Organization) -> str:
@@ -55,10 +66,10 @@ def check_ranker(user: User, parent: Organization) -> None:
 def organization_assessments(period: Period, parent: Organization) -> QuerySet[Assessment]:
     """The reviews of the organisations whose levels `parent` decides (the unit of the quota)."""
     return Assessment.objects.filter(
+        _decided(parent),
         period=period,
         member__isnull=True,
         subject_kind=Assessment.SubjectKind.ORGANIZATION,
-        organization__in=decided_organizations(parent),
     )
 
 
@@ -66,10 +77,10 @@ def collective_assessments(period: Period, parent: Organization) -> QuerySet[Ass
     """The reviews of the leadership collectives of the organisations `parent` decides: decided on the
     same screen, under the same right, in a tab of their own (their quota counts apart)."""
     return Assessment.objects.filter(
+        _decided(parent),
         period=period,
         member__isnull=True,
         subject_kind=Assessment.SubjectKind.COLLECTIVE,
-        organization__in=decided_organizations(parent),
     )
 
 
@@ -92,23 +103,7 @@ def cluster_summaries(queryset: QuerySet[Assessment], subject_kind: str = "organ
     """The ranking grouped by cluster: for each cluster with subjects in `queryset`, their number and the
     levels decided, by name (the organisations in no cluster last). One GROUP BY query, a row a cluster
     and level: its size follows the clusters, not the organisations."""
-    proposal = PROPOSAL_FIELDS[subject_kind]
-    grouped = (
-        queryset.values(
-            "organization__cluster__code", "organization__cluster__name", "classified", "decided_level", proposal
-        )
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    summaries: dict[str, ClusterSummary] = {}
-    for row in grouped:
-        code = row["organization__cluster__code"] or NO_CLUSTER
-        summary = summaries.get(code)
-        if summary is None:
-            name = row["organization__cluster__name"] or _("Not in a cluster")
-            summary = summaries[code] = ClusterSummary(code=code, name=name)
-        _count(summary, row, proposal)
-    return sorted(summaries.values(), key=lambda s: (s.code == NO_CLUSTER, _natural(s.name), s.code))
+    return ranking_summary(queryset, subject_kind).clusters
 
 
 def _count(summary: ClusterSummary | AreaSummary, row: dict, proposal: str) -> None:
@@ -142,29 +137,67 @@ class AreaSummary:
     subjects: int = 0
 
 
+@dataclass
+class RankingSummary:
+    """Where the levels of a ranking's subjects stand, from one grouped query whatever their number (a
+    row a cluster, area and level): as a whole (the quota box's tally), by cluster, and by area (the
+    organisations directly under the one that ranks) when asked."""
+
+    total: Tally
+    clusters: list[ClusterSummary]
+    rows: list[dict]
+    proposal: str
+
+    def areas(self, cluster: str = "") -> list[AreaSummary]:
+        """The subjects grouped by area (those of the cluster `cluster` only, if given), in the tree's
+        order: one query more, for the areas' names."""
+        summaries: dict[str, AreaSummary] = {}
+        for row in self.rows:
+            if cluster and (row["organization__cluster__code"] or NO_CLUSTER) != cluster:
+                continue
+            summary = summaries.get(row["area"])
+            if summary is None:
+                summary = summaries[row["area"]] = AreaSummary(code="", name="", path=row["area"])
+            _count(summary, row, self.proposal)
+        for code, name, path in Organization.objects.filter(path__in=summaries).values_list("code", "name", "path"):
+            summaries[path].code, summaries[path].name = code, name
+        return sorted((s for s in summaries.values() if s.code), key=lambda s: s.path)
+
+
+def ranking_summary(
+    queryset: QuerySet[Assessment], subject_kind: str = "organization", parent: Organization | None = None
+) -> RankingSummary:
+    """The RankingSummary of `queryset`'s subjects (by area, the areas under `parent`, if given): one
+    query, grouped in the database."""
+    proposal = PROPOSAL_FIELDS[subject_kind]
+    columns = ["organization__cluster__code", "organization__cluster__name", "classified", "decided_level", proposal]
+    columns.append("reopened")
+    if parent is not None:
+        queryset = queryset.annotate(area=Substr("organization__path", 1, len(parent.path) + parent.steplen))
+        columns.append("area")
+    rows = list(queryset.values(*columns).annotate(n=Count("*")).order_by())
+    total = Tally()
+    clusters: dict[str, ClusterSummary] = {}
+    for row in rows:
+        if row["classified"]:
+            tally_row(total, row, proposal)
+        code = row["organization__cluster__code"] or NO_CLUSTER
+        summary = clusters.get(code)
+        if summary is None:
+            name = row["organization__cluster__name"] or _("Not in a cluster")
+            summary = clusters[code] = ClusterSummary(code=code, name=name)
+        _count(summary, row, proposal)
+    ordered = sorted(clusters.values(), key=lambda s: (s.code == NO_CLUSTER, _natural(s.name), s.code))
+    return RankingSummary(total=total, clusters=ordered, rows=rows, proposal=proposal)
+
+
 def area_summaries(
     queryset: QuerySet[Assessment], parent: Organization, subject_kind: str = "organization"
 ) -> list[AreaSummary]:
     """The subjects of `queryset` grouped by the organisation directly under `parent` they are under, in
     the tree's order: two queries (the counts grouped in the database, then the areas' names), whatever
     the number of subjects."""
-    proposal = PROPOSAL_FIELDS[subject_kind]
-    length = len(parent.path) + parent.steplen
-    grouped = (
-        queryset.annotate(area=Substr("organization__path", 1, length))
-        .values("area", "classified", "decided_level", proposal)
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    summaries: dict[str, AreaSummary] = {}
-    for row in grouped:
-        summary = summaries.get(row["area"])
-        if summary is None:
-            summary = summaries[row["area"]] = AreaSummary(code="", name="", path=row["area"])
-        _count(summary, row, proposal)
-    for code, name, path in Organization.objects.filter(path__in=summaries).values_list("code", "name", "path"):
-        summaries[path].code, summaries[path].name = code, name
-    return sorted((s for s in summaries.values() if s.code), key=lambda s: s.path)
+    return ranking_summary(queryset, subject_kind, parent).areas()
 
 
 def in_area(queryset: QuerySet[Assessment], area: AreaSummary) -> QuerySet[Assessment]:

@@ -197,25 +197,43 @@ def tallies_by_organization(queryset: QuerySet[Assessment], subject_kind: str = 
     grouped = (
         queryset.filter(classified=True)
         .values("organization_id", "decided_level", proposal, "reopened")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     for row in grouped:
-        tally = tallies[row["organization_id"]]
-        tally.classified += row["n"]
-        if row["decided_level"]:
-            tally.decided[row["decided_level"]] += row["n"]
-        elif row[proposal]:
-            tally.proposed[row[proposal]] += row["n"]
-        if row["reopened"]:
-            tally.reopened += row["n"]
+        tally_row(tallies[row["organization_id"]], row, proposal)
     return tallies
+
+
+def tally_row(tally: Tally, row: dict, proposal: str) -> None:
+    """A grouped row of classified subjects (`n` of them) counted in `tally`."""
+    tally.classified += row["n"]
+    if row["decided_level"]:
+        tally.decided[row["decided_level"]] += row["n"]
+    elif row[proposal]:
+        tally.proposed[row[proposal]] += row["n"]
+    if row["reopened"]:
+        tally.reopened += row["n"]
 
 
 def total_tally(tallies: Mapping[int, Tally]) -> Tally:
     total = Tally()
     for tally in tallies.values():
         total.add(tally)
+    return total
+
+
+def total_of(queryset: QuerySet[Assessment], subject_kind: str = "member") -> Tally:
+    """The Tally of the classified assessments of `queryset` as a whole: one query grouped by level
+    alone, the same as the sum of `tallies_by_organization`, without a row per organisation (a
+    country's ranking counts the reviews of 52,000 organisations)."""
+    proposal = PROPOSAL_FIELDS[subject_kind]
+    total = Tally()
+    grouped = (
+        queryset.filter(classified=True).values("decided_level", proposal, "reopened").annotate(n=Count("*")).order_by()
+    )
+    for row in grouped:
+        tally_row(total, row, proposal)
     return total
 
 
@@ -390,7 +408,7 @@ def quota_for(
 def quota_preview(period: Period, group: Organization, choices: Choices, subject_kind: str = "member") -> QuotaBox:
     """The QuotaBox of `group` as it would stand if `choices` ({pk: (level, note)}) were recorded."""
     queryset = member_assessments(period, group)
-    tally = total_tally(tallies_by_organization(queryset, subject_kind))
+    tally = total_of(queryset, subject_kind)
     old = dict(queryset.filter(pk__in=list(choices)).values_list("pk", "decided_level"))
     for pk, (level, _note) in choices.items():
         if pk not in old or not level:

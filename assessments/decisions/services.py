@@ -46,8 +46,7 @@ from .selectors import (
     decision_rows,
     member_assessments,
     quota_box,
-    tallies_by_organization,
-    total_tally,
+    total_of,
 )
 
 if TYPE_CHECKING:
@@ -310,7 +309,7 @@ def record_levels(
             or locked[pk]["decided_level"] != level.value
             or locked[pk]["decision_note"] != note
         }
-        tally = total_tally(tallies_by_organization(group_queryset, subject_kind))
+        tally = total_of(group_queryset, subject_kind)
         for pk, (level, _note) in changed.items():
             old = locked[pk]["decided_level"]
             if old:
@@ -494,7 +493,7 @@ def exception_record(
         raise WorkflowError(" ".join(problems.values()), errors=list(problems.values()))
     with transaction.atomic():
         lock_group(group)
-        box = quota_box(period, group, total_tally(tallies_by_organization(group_queryset, subject_kind)), subject_kind)
+        box = quota_box(period, group, total_of(group_queryset, subject_kind), subject_kind)
         if not box.exception_allowed:
             raise WorkflowError(
                 _("The rules of this period allow no exception to the quota (%(rule)s).") % {"rule": box.quota.rule_id}

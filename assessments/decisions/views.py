@@ -151,8 +151,14 @@ def _plain_fields(row, levels, not_allowed):
 def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=None, filters=None):
     request, period, group = screen.request, screen.period, screen.group
     filters = filters or _filters(request.GET)
-    tallies = selectors.tallies_by_organization(screen.base, screen.subject_kind)
-    total = selectors.total_tally(tallies)
+    if screen.subject_kind == "member":
+        # The cells' tallies are shown beside them; the whole's is their sum.
+        tallies = selectors.tallies_by_organization(screen.base, screen.subject_kind)
+        total = selectors.total_tally(tallies)
+    else:
+        # The whole, the clusters and the areas of the ranking counted by one grouped query.
+        summary = ranking.ranking_summary(screen.base, screen.subject_kind, parent=group)
+        total = summary.total
     box = selectors.quota_box(period, group, total, screen.subject_kind)
     editable_period = not period.is_locked
     context = {
@@ -190,7 +196,7 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
         # The ranking grouped by cluster (cụm thi đua): a summary row a cluster, and the ranking of one
         # cluster when it is chosen; every organisation, in the suggested order, otherwise.
         showing_rows = True
-        clusters = ranking.cluster_summaries(screen.base, screen.subject_kind)
+        clusters = summary.clusters
         selected_cluster = next((cluster for cluster in clusters if cluster.code == filters["cluster"]), None)
         if selected_cluster is None:
             filters["cluster"] = ""  # an unknown cluster is left out, as any filter that does not fit
@@ -202,7 +208,7 @@ def _page(screen, *, status=200, formset=None, row_errors=None, exception_form=N
         subjects = selected_cluster.subjects if selected_cluster else sum(c.subjects for c in clusters)
         areas, selected_area = [], None
         if subjects > ranking.RANKING_ROWS_MAX:
-            areas = ranking.area_summaries(queryset, group, screen.subject_kind)
+            areas = summary.areas(selected_cluster.code if selected_cluster else "")
             selected_area = next((area for area in areas if area.code == filters["area"]), None)
             if selected_area is not None:
                 queryset = ranking.in_area(queryset, selected_area)
@@ -368,9 +374,7 @@ def _mark_decided(rows, chosen, period):
 def _post_exception(screen, filters):
     request = screen.request
     kind = screen.subject_kind
-    box = selectors.quota_box(
-        screen.period, screen.group, selectors.total_tally(selectors.tallies_by_organization(screen.base, kind)), kind
-    )
+    box = selectors.quota_box(screen.period, screen.group, selectors.total_of(screen.base, kind), kind)
     if not box.exception_allowed:
         # The form is not offered: say why, whatever was posted.
         messages.error(

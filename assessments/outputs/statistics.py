@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
-from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
@@ -87,16 +86,19 @@ def _groups(organization: Organization, page_number: Any = None) -> tuple[list[O
 
 
 def _member_counts(queryset: QuerySet, group_by: str) -> QuerySet:
+    """The progress counts of `queryset`'s forms grouped by `group_by` and decided level. Every count
+    reads only columns the index of the period's organisations holds (`classified`, never null, is what a
+    filtered count counts), so PostgreSQL counts from the index alone."""
     classified = Q(classified=True)
     return (
         queryset.values(group_by, "decided_level")
         .annotate(
             # Prefixed: `classified` is also a field, which an annotation of that name would shadow.
-            n_members=Count("pk"),
-            n_classified=Count("pk", filter=classified),
-            n_submitted=Count("pk", filter=~Q(state__in=PENDING_STATES)),
-            n_proposed=Count("pk", filter=classified & ~Q(cell_proposed_level="")),
-            n_decided=Count("pk", filter=classified & ~Q(decided_level="")),
+            n_members=Count("*"),
+            n_classified=Count("classified", filter=classified),
+            n_submitted=Count("classified", filter=~Q(state__in=PENDING_STATES)),
+            n_proposed=Count("classified", filter=classified & ~Q(cell_proposed_level="")),
+            n_decided=Count("classified", filter=classified & ~Q(decided_level="")),
         )
         .order_by()
     )
@@ -118,17 +120,20 @@ def stats_for(period: Period, organization: Organization, page_number: Any = Non
     total = ProgressRow(None)
     members_total = Distribution(_("Total"))
 
-    # One scan of the subtree, grouped by child (the prefix of the cells' paths, one length for all the
-    # children): the totals are the sum of every child's rows, the page's rows are picked out of them.
+    # One scan of the subtree, grouped by organisation, each one's rows added to its child's (the prefix
+    # of its path, one length for all the children): the totals are the sum of every child's rows, the
+    # page's rows are picked out of them.
     subtree = Assessment.objects.filter(
         period=period, member__isnull=False, organization__path__startswith=organization.path
     )
     length = len(groups[0].path)
-    rows = _member_counts(subtree.annotate(group_path=Substr("organization__path", 1, length)), "group_path")
-    for row in rows:
+    paths = Organization.objects.filter(path__startswith=organization.path).values_list("pk", "path").order_by()
+    group_of = {pk: path[:length] for pk, path in paths}
+    for row in _member_counts(subtree, "organization_id"):
         _add(row, total, members_total)
-        if row["group_path"] in progress:
-            _add(row, progress[row["group_path"]], members[row["group_path"]])
+        group = group_of[row["organization_id"]]
+        if group in progress:
+            _add(row, progress[group], members[group])
 
     return Stats(
         progress=list(progress.values()),
@@ -156,13 +161,15 @@ def _organization_levels(period: Period, organization: Organization) -> list[Dis
     rows = (
         Assessment.objects.filter(
             period=period,
+            # Implied by the kind, said for the database: the index of the organisations' own forms.
+            member__isnull=True,
             subject_kind=Assessment.SubjectKind.ORGANIZATION,
             classified=True,
             organization__path__startswith=organization.path,
         )
         .exclude(organization=organization)
         .values("organization__kind", "decided_level")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     for row in rows:
@@ -192,7 +199,7 @@ def _years(period: Period, organization: Organization) -> list[tuple[Distributio
             | (Q(subject_kind=Assessment.SubjectKind.ORGANIZATION) & ~Q(organization=organization))
         )
         .values("period__year", "subject_kind", "decided_level")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     for row in rows:

@@ -183,11 +183,11 @@ def queries_for_page(client, url):
 
 
 # 1-2 the session and the user; 3 the role assignments (scope); 4 the organisation; 5 the period;
-# then one query per figure: 6-7 the count and the page of the children; 8 the members' progress and
-# levels, by child; 9 the organisations' levels, by kind; 10 the years; 11 the years' levels; 12-13 the
-# counts of the award lists (HTXSNV this year, and five years running). A list that is not empty adds
-# the query of its page.
-PAGE_QUERIES = 13
+# then one query per figure: 6-7 the count and the page of the children; 8 the subtree's organisations'
+# paths; 9 the members' progress and levels, by organisation; 10 the organisations' levels, by kind; 11
+# the years; 12 the years' levels; 13-14 the counts of the award lists (HTXSNV this year, and five years
+# running). A list that is not empty adds the query of its page.
+PAGE_QUERIES = 14
 
 
 def test_the_query_count_does_not_grow_with_the_data(city, personas, client_for):

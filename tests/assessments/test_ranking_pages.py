@@ -8,6 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from assessments import decisions
 from assessments.decisions import ranking
 from assessments.models import Assessment, Period
 from organizations.models import Cluster, Organization, RoleAssignment
@@ -16,9 +17,9 @@ from tests.factories import UserFactory, grant, organization, tree_in_bulk
 pytestmark = pytest.mark.django_db
 
 PER_PAGE = 50
-# Session, user, roles, organisation, period; the counts, the exception; the reviews, the levels below,
-# the analysis forms, the task shares, the records of the year, the board's records; the conflicts and
-# posts; the summary by cluster.
+# Session, user, roles, organisation, period; the counts (the whole's and the clusters', one grouped
+# query), the exception; the reviews, the organisations' paths and the levels below, the analysis forms,
+# the task shares, the records of the year, the board's records; the conflicts and posts.
 QUERIES = 18
 # The issue's bound on any page at any size; a page of 50 rows is about a fifth of it.
 MAX_PAGE_BYTES = 500_000
@@ -243,11 +244,11 @@ def country(areas, per_area):
     return root, period, board
 
 
-# The summary by area instead of the rows: session, user, roles, organisation, period, the counts, the
-# exception, the summary by cluster, and the areas' two (their grouped counts, their names); one area's
-# ranking: the ranking's and the areas' two.
-AREA_SUMMARY_QUERIES = 10
-AREA_QUERIES = QUERIES + 2
+# The summary by area instead of the rows: session, user, roles, organisation, period, the counts (the
+# whole's, the clusters' and the areas' in one grouped query), the exception, and the areas' names; one
+# area's ranking: the ranking's and the areas' names.
+AREA_SUMMARY_QUERIES = 8
+AREA_QUERIES = QUERIES + 1
 
 
 def test_a_ranking_too_long_for_one_screen_asks_for_an_area_and_ranks_one_area_at_a_time(
@@ -281,3 +282,48 @@ def test_a_ranking_short_enough_shows_every_row_and_no_areas(client_for):
     root, period, board = country(areas=3, per_area=4)
     html = client_for(board).get(rank_url(period, root)).content.decode()
     assert len(row_pks(html)) == 12 and "?area=" not in html
+
+
+def test_one_grouped_query_counts_the_whole_the_clusters_and_the_areas_as_apart(django_assert_num_queries):
+    root, period, _board = country(areas=3, per_area=40)
+    cluster = Cluster.objects.create(code="cum-a", name="Cụm A")
+    # The first 20 of areas 00 and 01 in the cluster; some levels decided, one reopened, one not classified.
+    Organization.objects.filter(code__regex=r"^cs-0[01]-00[01]\d$").update(cluster=cluster)
+    forms = Assessment.objects.filter(period=period)
+    forms.filter(organization__code__startswith="cs-00-000").update(decided_level="HTXSNV")
+    forms.filter(organization__code__startswith="cs-02-001").update(decided_level="HTNV", reopened=True)
+    forms.filter(organization__code="cs-01-0039").update(classified=False)
+    queryset = ranking.organization_assessments(period, root)
+    with django_assert_num_queries(1):
+        summary = ranking.ranking_summary(queryset, "organization", parent=root)
+    # The whole: the same as the sum of the organisations' tallies, which the screens counted before.
+    whole = decisions.total_tally(decisions.tallies_by_organization(queryset, "organization"))
+    assert (summary.total.classified, summary.total.decided, summary.total.proposed, summary.total.reopened) == (
+        whole.classified,
+        whole.decided,
+        whole.proposed,
+        whole.reopened,
+    )
+    assert summary.total.classified == 119 and summary.total.reopened == 10
+    assert summary.total.decided == {"HTXSNV": 10, "HTNV": 10}
+    assert [(c.code, c.subjects, c.tally.classified) for c in summary.clusters] == [
+        ("cum-a", 40, 40),
+        (ranking.NO_CLUSTER, 80, 79),
+    ]
+    with django_assert_num_queries(1):
+        areas = summary.areas()
+    assert [(a.code, a.subjects, a.tally.classified, dict(a.tally.decided)) for a in areas] == [
+        ("tinh-00", 40, 40, {"HTXSNV": 10}),
+        ("tinh-01", 40, 39, {}),
+        ("tinh-02", 40, 40, {"HTNV": 10}),
+    ]
+    # One cluster's areas: its subjects only; an area with none of them is not listed.
+    assert [(a.code, a.subjects, dict(a.tally.decided)) for a in summary.areas("cum-a")] == [
+        ("tinh-00", 20, {"HTXSNV": 10}),
+        ("tinh-01", 20, {}),
+    ]
+    assert [(a.code, a.subjects) for a in summary.areas(ranking.NO_CLUSTER)] == [
+        ("tinh-00", 20),
+        ("tinh-01", 20),
+        ("tinh-02", 40),
+    ]

@@ -1,0 +1,157 @@
+"""The counts over a subtree's forms (the levels below the ranked organisations, the statistics, the
+award lists, the quota exception on record) are read from indexes that hold every column they count, so
+that PostgreSQL answers them from the index alone rather than from the forms' wide rows; and the levels
+below a root's organisations, counted over the whole period without a join, are those counted subtree by
+subtree."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from assessments import decisions
+from assessments.core import organization_facts, services
+from assessments.core.organization_facts import LevelsBelow
+from assessments.decisions import ranking, selectors
+from assessments.models import Assessment, Period
+from assessments.outputs import statistics
+from members.models import Member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def period(city, personas):
+    """2026 opened, the members of committee A decided, one of committee B decided KHTNV."""
+    Member.objects.update(occupation=Member.Occupation.RETIRED)
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    services.period_open(period=period, user=personas.board)
+    for committee, user, level in (
+        (city.committee_a, personas.officer_a, "HTTNV"),
+        (city.committee_b, personas.board, "KHTNV"),
+    ):
+        forms = Assessment.objects.filter(
+            period=period, member__isnull=False, classified=True, organization__path__startswith=committee.path
+        )
+        choices = {form.pk: (level, "") for form in forms}
+        decisions.decisions_record(period=period, organization=committee, user=user, choices=choices)
+    return period
+
+
+def plans(queries):
+    """The plan of each captured query, as PostgreSQL makes it when it may not read the table itself by
+    a sequential or bitmap scan: an index that holds every column the query reads is then scanned alone
+    ("Index Only Scan"), one that does not is scanned with the table ("Index Scan")."""
+    found = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for query in queries:
+            cursor.execute("EXPLAIN " + query["sql"])
+            found.append((query["sql"], "\n".join(row[0] for row in cursor.fetchall())))
+    return found
+
+
+def reads_the_forms_rows(plan):
+    """Whether a plan reads rows of the forms' table itself (a sequential scan, or an index scan that
+    fetches the rows), rather than only indexes that hold what it counts."""
+    return any(
+        ("Seq Scan on assessments_assessment" in line)
+        or ("Index Scan using" in line and "Index Only Scan" not in line and " on assessments_assessment" in line)
+        for line in plan.splitlines()
+    )
+
+
+def plan_of(captured, *marks):
+    """The plan of the one captured query whose SQL holds every one of `marks`."""
+    chosen = [(sql, plan) for sql, plan in plans(captured.captured_queries) if all(mark in sql for mark in marks)]
+    assert len(chosen) == 1, [sql for sql, _plan in chosen]
+    return chosen[0][1]
+
+
+needs_postgresql = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="index-only scans: PostgreSQL, the production database"
+)
+
+
+@needs_postgresql
+def test_the_levels_below_the_ranked_organisations_are_counted_from_the_index_alone(period, city):
+    with CaptureQueriesContext(connection) as captured:
+        ranking.ranking_rows(period, city.city)
+    members = plan_of(captured, "COUNT(*)", '"member_id" IS NOT NULL')
+    assert "Index Only Scan" in members and not reads_the_forms_rows(members)
+    organizations = plan_of(captured, '"subject_kind"', '"member_id" IS NULL', "ORDER BY")
+    assert "Index Only Scan" in organizations and not reads_the_forms_rows(organizations)
+
+
+@needs_postgresql
+def test_the_statistics_count_the_members_and_organisations_from_the_index_alone(period, city):
+    with CaptureQueriesContext(connection) as captured:
+        statistics.stats_for(period, city.city)
+        statistics.award_pages(period, city.city)
+    progress = plan_of(captured, '"n_submitted"')
+    assert "Index Only Scan" in progress and not reads_the_forms_rows(progress)
+    organizations = plan_of(captured, '"organization__kind"')
+    assert "Index Only Scan" in organizations and not reads_the_forms_rows(organizations)
+    # The award lists' counts: HTXSNV this year, and five years running.
+    awards = [
+        plan
+        for sql, plan in plans(captured.captured_queries)
+        if sql.startswith("SELECT COUNT(*)") and "'HTXSNV'" in sql
+    ]
+    assert len(awards) == 2 and not reads_the_forms_rows(awards[0])
+
+
+@needs_postgresql
+def test_a_screens_quota_exception_on_record_is_found_by_its_own_index(period, city):
+    with CaptureQueriesContext(connection) as captured:
+        selectors.latest_exception(period, city.city, "organization")
+    assert "audit_period_quota_exception" in plan_of(captured, "quota_exception")
+
+
+@needs_postgresql
+def test_the_forms_table_is_vacuumed_after_two_percent_of_its_rows_change():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'assessments_assessment'")
+        options = set(cursor.fetchone()[0])
+    assert {
+        "autovacuum_vacuum_scale_factor=0.02",
+        "autovacuum_vacuum_insert_scale_factor=0.02",
+        "autovacuum_analyze_scale_factor=0.02",
+    } <= options
+
+
+def levels_below(period, organizations):
+    levels = LevelsBelow(period, organizations)
+    return (
+        {path: dict(counts) for path, counts in levels.member_levels.items()},
+        dict(levels.members_undecided),
+        {path: dict(counts) for path, counts in levels.subordinate_levels.items()},
+    )
+
+
+def test_the_levels_below_a_roots_organisations_are_those_counted_subtree_by_subtree(period, city, monkeypatch):
+    grassroots = list(ranking.decided_organizations(city.city))
+    by_subtree = levels_below(period, grassroots)
+    committee_b = Assessment.objects.filter(
+        period=period, member__isnull=False, classified=True, organization__path__startswith=city.committee_b.path
+    ).count()
+    assert by_subtree[0][city.committee_a.path] and by_subtree[0][city.committee_b.path] == {"KHTNV": committee_b}
+    # From this many organisations on, their common subtree is read, here the root's: the whole period,
+    # with no join on the organisations.
+    monkeypatch.setattr(organization_facts, "SUBTREES_LISTED", 1)
+    with CaptureQueriesContext(connection) as captured:
+        whole_period = levels_below(period, grassroots)
+    counted = [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"]]
+    assert len(counted) == 1 and "organizations_organization" not in counted[0]
+    assert whole_period == by_subtree
+
+
+def test_a_committees_levels_below_leave_out_the_other_committees(period, city, monkeypatch):
+    monkeypatch.setattr(organization_facts, "SUBTREES_LISTED", 1)
+    cells = list(ranking.decided_organizations(city.committee_a))
+    members, _undecided, _subordinates = levels_below(period, cells)
+    assert members and all(path.startswith(city.committee_a.path) for path in members)
+    decided = Assessment.objects.filter(
+        period=period, member__isnull=False, organization__path__startswith=city.committee_a.path, decided_level="HTTNV"
+    ).count()
+    assert sum(counts.get("HTTNV", 0) for counts in members.values()) == decided
