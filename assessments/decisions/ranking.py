@@ -340,6 +340,7 @@ def ranking_record(
     rows: list[Row] | None = None,
     subject_kind: str = "organization",
     conflicts: Conflicts | None = None,
+    undecided_only: bool = False,
 ) -> tuple[int, QuotaBox]:
     """Record the levels of `choices` for the organisations `parent` decides, or (`subject_kind`
     "collective") for their leadership collectives, under the same right."""
@@ -363,4 +364,5 @@ def ranking_record(
         exception=exception,
         subject_kind=subject_kind,
         conflicts=conflicts,
+        undecided_only=undecided_only,
     )

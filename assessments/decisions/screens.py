@@ -37,7 +37,7 @@ class Screen:
         rows, _rulebook, _params = selectors.decision_rows(self.period, self.group, queryset, shown=shown)
         return rows
 
-    def record(self, choices, exception, rows=None):
+    def record(self, choices, exception, rows=None, undecided_only=False):
         return services.decisions_record(
             period=self.period,
             organization=self.group,
@@ -46,6 +46,7 @@ class Screen:
             exception=exception,
             rows=rows,
             conflicts=self.conflicts,
+            undecided_only=undecided_only,
         )
 
     def url(self, **params):
@@ -71,7 +72,7 @@ class RankingScreen(Screen):
         rows, _rulebook, _params = ranking.ranking_rows(self.period, self.group, queryset)
         return rows
 
-    def record(self, choices, exception, rows=None):
+    def record(self, choices, exception, rows=None, undecided_only=False):
         return ranking.ranking_record(
             period=self.period,
             parent=self.group,
@@ -81,6 +82,7 @@ class RankingScreen(Screen):
             rows=rows,
             subject_kind=self.subject_kind,
             conflicts=self.conflicts,
+            undecided_only=undecided_only,
         )
 
 

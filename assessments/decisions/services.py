@@ -147,6 +147,7 @@ def decisions_record(
     exception: ExceptionDecision | None = None,
     rows: list[Row] | None = None,
     conflicts: Conflicts | None = None,
+    undecided_only: bool = False,
 ) -> tuple[int, QuotaBox]:
     """Record the levels of `choices` ({assessment pk: (level, note)}) for members of `organization`.
 
@@ -179,6 +180,7 @@ def decisions_record(
         exception=exception,
         subject_kind="member",
         conflicts=conflicts,
+        undecided_only=undecided_only,
     )
 
 
@@ -253,6 +255,7 @@ def record_levels(
     exception: ExceptionDecision | None = None,
     subject_kind: str,
     conflicts: Conflicts | None = None,
+    undecided_only: bool = False,
 ) -> tuple[int, QuotaBox]:
     """Check and record a set of levels for the subjects of `rows`, under the quota of `group`, whose
     subjects are `group_queryset`. Shared by the grassroots decision on members and the decisions on
@@ -272,6 +275,10 @@ def record_levels(
     A set that gives a level to a subject `user` stands aside from (their own, an organisation they lead
     or whose committee they sit on, a conflict on record: `conflicts.Conflicts`) is refused whole; the
     screens leave such rows out and say so. So is an exception while one of those is at HTXSNV.
+
+    `undecided_only` (the proposals accepted at once, read as undecided before the rows were locked): a
+    subject someone else decided meanwhile is left as they decided it, not written over; the count
+    returned leaves it out.
 
     Who decides is checked here too, whoever calls."""
     check_group_decider(user, group, subject_kind)
@@ -299,6 +306,8 @@ def record_levels(
             .filter(pk__in=list(chosen))
             .values("pk", "state", "decided_level", "decision_note", "reopened", "regrading_reference", "to_confirm")
         }
+        if undecided_only:
+            chosen = {pk: value for pk, value in chosen.items() if not locked[pk]["decided_level"]}
         if period.is_locked and any(not locked[pk]["reopened"] for pk in chosen):
             raise WorkflowError(_("This review period is finalised: nothing can be changed."))
         changed = {

@@ -278,10 +278,20 @@ def _accept(screen, queryset):
     return choices, rows, need_reason, without, aside
 
 
-def _saved_message(request, saved, need_reason=0, without=0, aside=0):
+def _saved_message(request, saved, need_reason=0, without=0, aside=0, meanwhile=0):
     messages.success(
         request, ngettext("%(count)d decision recorded.", "%(count)d decisions recorded.", saved) % {"count": saved}
     )
+    if meanwhile:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d subject was decided by another member meanwhile: their decision is kept.",
+                "%(count)d subjects were decided by another member meanwhile: their decisions are kept.",
+                meanwhile,
+            )
+            % {"count": meanwhile},
+        )
     if need_reason:
         messages.warning(
             request,
@@ -416,14 +426,16 @@ def _post_accept(screen, filters, reason_form):
         queryset = queryset.filter(organization__code=form.cleaned_data["cell"])
     choices, rows, need_reason, without, aside = _accept(screen, queryset)
     try:
-        saved, _box = screen.record(choices, reason_form.decision, rows=rows)
+        # Read as undecided before their rows are locked: one another member decides meanwhile is left
+        # as they decided it.
+        saved, _box = screen.record(choices, reason_form.decision, rows=rows, undecided_only=True)
     except services.DecisionError as error:
         messages.error(request, error.message)
         return _page(screen, status=400, row_errors=error.row_errors, exception_form=reason_form, filters=filters)
     except WorkflowError as error:
         messages.error(request, error.message)
         return _page(screen, status=400, exception_form=reason_form, filters=filters)
-    _saved_message(request, saved, need_reason, without, aside)
+    _saved_message(request, saved, need_reason, without, aside, meanwhile=len(choices) - saved)
     return redirect(screen.url(**filters))
 
 

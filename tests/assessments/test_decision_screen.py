@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.core import services
+from assessments.decisions import views
 from assessments.models import Assessment, AuditEntry, Period
 from members.models import CivilServiceRating, Member
 from organizations.models import RoleAssignment
@@ -140,6 +141,34 @@ def test_a_committee_of_3000_members_is_decided_cell_by_cell_and_then_all_at_onc
     under = member_forms(period, committee)
     assert not under.filter(decided_level="").exists() and under.count() == 3000
     assert AuditEntry.objects.filter(period=period, action="decide").count() == 3000
+
+
+def test_accepting_at_once_keeps_a_level_another_member_decided_meanwhile(
+    small, city, personas, client_for, monkeypatch
+):
+    committee, officer = small
+    period = open_period(city, personas)
+    propose(period, committee, ["HTTNV"])
+    other = member_forms(period, committee).order_by("member__sort_key").first()
+    read = views._accept
+
+    def read_then_another_decides(screen, queryset):
+        # The proposals are read as undecided; before their rows are locked, another member of the
+        # committee decides one of them (their save commits first).
+        found = read(screen, queryset)
+        assert other.pk in found[0]
+        Assessment.objects.filter(pk=other.pk).update(decided_level="HTNV", state=S.DECIDED, decided_by=personas.board)
+        return found
+
+    monkeypatch.setattr(views, "_accept", read_then_another_decides)
+    response = client_for(officer).post(url(period, committee), {"action": "accept_all"}, follow=True)
+    other.refresh_from_db()
+    assert (other.decided_level, other.decided_by) == ("HTNV", personas.board)
+    forms = member_forms(period, committee)
+    assert forms.filter(decided_level="HTTNV").count() == forms.count() - 1
+    assert not AuditEntry.objects.filter(period=period, assessment=other, action="decide").exists()
+    text = response.content.decode()
+    assert "1 trường hợp đã được thành viên khác quyết định trong lúc đó" in text
 
 
 def test_a_page_post_stays_under_the_request_field_limit(big, city, personas, client_for, settings):
