@@ -100,13 +100,6 @@ class ClusterSummary:
     subjects: int = 0
 
 
-def cluster_summaries(queryset: QuerySet[Assessment], subject_kind: str = "organization") -> list[ClusterSummary]:
-    """The ranking grouped by cluster: for each cluster with subjects in `queryset`, their number and the
-    levels decided, by name (the organisations in no cluster last). One GROUP BY query, a row a cluster
-    and level: its size follows the clusters, not the organisations."""
-    return ranking_summary(queryset, subject_kind).clusters
-
-
 def _count(summary: ClusterSummary | AreaSummary, row: dict, proposal: str) -> None:
     """A grouped row's subjects counted in a cluster's or an area's summary: all of them, and those
     classified by their decided level, else by what is proposed."""
@@ -169,10 +162,17 @@ def ranking_summary(
     queryset: QuerySet[Assessment], subject_kind: str = "organization", parent: Organization | None = None
 ) -> RankingSummary:
     """The RankingSummary of `queryset`'s subjects (by area, the areas under `parent`, if given): one
-    query, grouped in the database."""
+    query, grouped in the database, a row a cluster, area and level; the clusters by name, those in none
+    last."""
     proposal = PROPOSAL_FIELDS[subject_kind]
-    columns = ["organization__cluster__code", "organization__cluster__name", "classified", "decided_level", proposal]
-    columns.append("reopened")
+    columns = [
+        "organization__cluster__code",
+        "organization__cluster__name",
+        "classified",
+        "decided_level",
+        proposal,
+        "reopened",
+    ]
     if parent is not None:
         queryset = queryset.annotate(area=Substr("organization__path", 1, len(parent.path) + parent.steplen))
         columns.append("area")
@@ -190,15 +190,6 @@ def ranking_summary(
         _count(summary, row, proposal)
     ordered = sorted(clusters.values(), key=lambda s: (s.code == NO_CLUSTER, _natural(s.name), s.code))
     return RankingSummary(total=total, clusters=ordered, rows=rows, proposal=proposal)
-
-
-def area_summaries(
-    queryset: QuerySet[Assessment], parent: Organization, subject_kind: str = "organization"
-) -> list[AreaSummary]:
-    """The subjects of `queryset` grouped by the organisation directly under `parent` they are under, in
-    the tree's order: two queries (the counts grouped in the database, then the areas' names), whatever
-    the number of subjects."""
-    return ranking_summary(queryset, subject_kind, parent).areas()
 
 
 def in_area(queryset: QuerySet[Assessment], area: AreaSummary) -> QuerySet[Assessment]:

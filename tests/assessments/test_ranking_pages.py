@@ -219,7 +219,7 @@ def test_the_clusters_are_listed_by_name_with_their_numbers_in_order():
     root, period, _board = province(3 * CLUSTER_SIZE)
     for cluster, name in zip(Cluster.objects.order_by("code"), ["Cụm số 10", "Cụm số 2", "Cụm số 1"], strict=True):
         Cluster.objects.filter(pk=cluster.pk).update(name=name)
-    summaries = ranking.cluster_summaries(ranking.organization_assessments(period, root))
+    summaries = ranking.ranking_summary(ranking.organization_assessments(period, root)).clusters
     assert [s.name for s in summaries] == ["Cụm số 1", "Cụm số 2", "Cụm số 10"]
     assert [s.subjects for s in summaries] == [CLUSTER_SIZE] * 3
 
