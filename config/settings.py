@@ -311,6 +311,9 @@ JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "3"))
 # A database error that a reconnection may cure (a restart) is retried this many times within the job.
 JOBS_DB_RETRIES = int(os.environ.get("JOBS_DB_RETRIES", "3"))
 JOBS_DB_RETRY_DELAY = float(os.environ.get("JOBS_DB_RETRY_DELAY", "2"))
+# A workbook of more members than a sheet holds (a country's) has its lists by part written by this many
+# processes at once (assessments/outputs/parallel.py), on PostgreSQL; 1 writes them in the job's process.
+EXPORT_PROCESSES = int(os.environ.get("EXPORT_PROCESSES", str(min(os.cpu_count() or 1, 4))))
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")

@@ -143,6 +143,7 @@ class Sheet:
     rows: object  # an iterable of lists, one value per column
     count: int = field(default=0)
     tab: str = ""  # the tab's name when it is not the subject's
+    recipe: object = None  # a list of one part: how another process makes it again (`parallel.Recipe`)
 
     @property
     def title(self):

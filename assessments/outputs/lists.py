@@ -25,6 +25,7 @@ from ..core.text import lang
 from ..rulebooks import exclusion_message, khtnv_two_years_running
 from . import layout
 from .layout import CHUNK, Column, Sheet, distinct_names, labels
+from .parallel import Recipe
 from .statistics import AWARD_YEARS_RUNNING, years_running_ids
 
 # The columns each list reads, in the order of its tuples; the assessments' answers (JSON) stay in the
@@ -224,14 +225,14 @@ class ListSheets:
         )
         return parts
 
-    def _part_subject(self, subject: str, short: str, part: Organization | None) -> dict[str, str]:
+    def _part_subject(self, subject: str, short: str, part: Organization | None, method: str) -> dict:
         """A list's printed title and its tab's name for one part: the list's short name and the part's
         (less the words all the parts' names begin with), cut to Excel's 31 characters and made unique by
-        the workbook."""
+        the workbook; and how another process makes the part's list again (`self.<method>(part)`)."""
         if part is None:
             return {"subject": subject}
         name = getattr(self, "_part_names", {}).get(part.path, part.name)
-        return {"subject": f"{subject} – {part.name}", "tab": f"{short} – {name}"}
+        return {"subject": f"{subject} – {part.name}", "tab": f"{short} – {name}", "recipe": Recipe(method, part.pk)}
 
     # --- The sheets -----------------------------------------------------------------------------
 
@@ -331,7 +332,11 @@ class ListSheets:
                     regrading_text(regraded_from, level, reference),
                 ]
 
-        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("List of members"), _("Member list"), part))
+        return Sheet(
+            columns=columns,
+            rows=rows(),
+            **self._part_subject(_("List of members"), _("Member list"), part, "member_list"),
+        )
 
     def two_years_running(self, part=None):
         columns = [
@@ -346,7 +351,11 @@ class ListSheets:
             for number, row in enumerate(running, start=1):
                 yield [*self._person_cells(number, *row[:5]), row[5], row[6]]
 
-        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("KHTNV two years running"), "KHTNV", part))
+        return Sheet(
+            columns=columns,
+            rows=rows(),
+            **self._part_subject(_("KHTNV two years running"), "KHTNV", part, "two_years_running"),
+        )
 
     def awards(self, part=None):
         """The members eligible for an award (R2018-AWARD): this year's HTXSNV, and whether it is their
@@ -370,4 +379,6 @@ class ListSheets:
             for number, row in enumerate(queryset, start=1):
                 yield [*self._person_cells(number, *row[:5]), Level.HTXSNV.value, yes if row[5] in running else ""]
 
-        return Sheet(columns=columns, rows=rows(), **self._part_subject(_("Eligible for awards"), _("Awards"), part))
+        return Sheet(
+            columns=columns, rows=rows(), **self._part_subject(_("Eligible for awards"), _("Awards"), part, "awards")
+        )

@@ -36,6 +36,7 @@ import shutil
 import types
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -111,16 +112,20 @@ class _LevelZipFile(zipfile.ZipFile):
         if spliced is None:
             super().write(filename, arcname, compress_type, compresslevel)
             return
-        at, rows_file = spliced
+        at, rows_files = spliced
         zinfo = zipfile.ZipInfo.from_file(filename, arcname)
-        zinfo.file_size += os.path.getsize(rows_file)  # (whether the member needs ZIP64 is read from it)
+        # (Whether the member needs ZIP64 is read from its size.)
+        zinfo.file_size += sum(os.path.getsize(rows_file) for rows_file in rows_files)
         zinfo.compress_type = self.compression if compress_type is None else compress_type
         zinfo._compresslevel = self.compresslevel if compresslevel is None else compresslevel
-        with open(filename, "rb") as sheet, open(rows_file, "rb") as rows, self.open(zinfo, "w") as member:
+        with open(filename, "rb") as sheet, self.open(zinfo, "w") as member:
             member.write(sheet.read(at))
-            shutil.copyfileobj(rows, member, COPY_CHUNK)
+            for rows_file in rows_files:
+                with open(rows_file, "rb") as rows:
+                    shutil.copyfileobj(rows, member, COPY_CHUNK)
             shutil.copyfileobj(sheet, member, COPY_CHUNK)
-        os.unlink(rows_file)
+        for rows_file in rows_files:
+            os.unlink(rows_file)
 
     def open(self, name: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         handle = super().open(name, mode, *args, **kwargs)
@@ -143,26 +148,37 @@ def _with_zip_file(function: types.FunctionType) -> types.FunctionType:
     )
 
 
-# {a sheet's file: (where its rows go in it, the file of its rows)}: the rows that `_LevelZipFile.write`
+# {a sheet's file: (where its rows go in it, the files of its rows)}: the rows that `_LevelZipFile.write`
 # puts into the sheet as it zips it (FastWorksheet).
-_SPLICED: dict[str, tuple[int, str]] = {}
+_SPLICED: dict[str, tuple[int, list[str]]] = {}
 
 
 class FastWorksheet(Worksheet):
     """XlsxWriter's constant-memory worksheet whose rows are not copied into the sheet's file when the
     file is assembled (XlsxWriter reads them back as text and writes them out again, then the zip reads
     the whole again: a country's 2.7 GB of rows twice over): the sheet's file is written without them,
-    and the zip takes them from their own file at their place (`_LevelZipFile.write`)."""
+    and the zip takes them from their own file at their place (`_LevelZipFile.write`), followed by the
+    files of rows written elsewhere (`rows_after`: by another process, `SheetRows.attach`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows_after: list[str] = []
 
     def _write_optimized_sheet_data(self) -> None:
         if self.dim_rowmin is None or not isinstance(self.fh, io.TextIOWrapper):
+            for rows_file in self.rows_after:  # (copied after the sheet's own rows, then written as usual)
+                self.row_data_fh.flush()
+                with open(rows_file, "rb") as rows:
+                    shutil.copyfileobj(rows, self.row_data_fh.buffer, COPY_CHUNK)
+                os.unlink(rows_file)
+            self.rows_after = []
             super()._write_optimized_sheet_data()
             return
         self._xml_start_tag("sheetData")
         self.row_data_fh.close()
         self.fh.flush()
         self.spliced = os.path.abspath(self.fh.name)
-        _SPLICED[self.spliced] = (self.fh.buffer.tell(), self.row_data_filename)
+        _SPLICED[self.spliced] = (self.fh.buffer.tell(), [self.row_data_filename, *self.rows_after])
         self._xml_end_tag("sheetData")
 
 
@@ -194,37 +210,58 @@ def _style(cell_format: Format | None) -> str:
     return f' s="{cell_format._get_xf_index()}"' if cell_format is not None else ""
 
 
-class SheetRows:
-    """Writes the data rows of one constant-memory worksheet, after its header row."""
+@dataclass(frozen=True)
+class RowStyles:
+    """What the cells of a sheet's rows are written with, as plain values: made from the workbook's
+    formats in the workbook's process (a format gets its number when it is first asked for), and so
+    handed as they are to another process that writes the rows (`parallel.py`)."""
 
-    def __init__(
-        self,
-        ws: Worksheet,
+    plain: tuple[str, ...]  # a cell of an ordinary row: its column's format
+    plain_date: str  # a date in an ordinary row: the date format
+    wrapped: tuple[str, ...]  # a cell of a wrapped row: its column's wrapped format
+    date_1904: bool = False
+    remove_timezone: bool = False
+
+    @classmethod
+    def of(
+        cls,
         column_formats: Sequence[Format | None],
         wrapped_formats: Sequence[Format | None],
         date_format: Format,
-    ) -> None:
-        if not ws.constant_memory:
-            raise ValueError("SheetRows writes constant-memory worksheets only")
-        self.ws = ws
-        self.count = len(column_formats)
+        *,
+        date_1904: bool = False,
+        remove_timezone: bool = False,
+    ) -> RowStyles:
+        # XlsxWriter's order: the cell's format, the row's, the column's.
+        return cls(
+            plain=tuple(_style(cell_format) for cell_format in column_formats),
+            plain_date=_style(date_format),
+            wrapped=tuple(_style(cell_format) for cell_format in wrapped_formats),
+            date_1904=date_1904,
+            remove_timezone=remove_timezone,
+        )
+
+
+class RowWriter:
+    """Writes data rows of a sheet, as XML, to a text file (`fh`): the rows of a constant-memory worksheet
+    (`SheetRows`), or rows another process writes for one (`parallel.py`)."""
+
+    def __init__(self, fh: Any, styles: RowStyles) -> None:
+        self.fh = fh
+        self.styles = styles
+        self.count = len(styles.plain)
         self.letters = [xl_col_to_name(col) for col in range(self.count)]
         # A cell of an ordinary row takes its column's format; a date, the date format; a wrapped row's
-        # cells, the wrapped format of their column (XlsxWriter's order: the cell's, the row's, the column's).
-        self.plain = [_style(cell_format) for cell_format in column_formats]
-        self.plain_date = _style(date_format)
-        self.wrapped = [_style(cell_format) for cell_format in wrapped_formats]
+        # cells, the wrapped format of their column.
+        self.plain = list(styles.plain)
+        self.plain_date = styles.plain_date
+        self.wrapped = list(styles.wrapped)
         # The <is> part of each column's strings, kept while a column repeats its strings (the names of cells
         # and organisations, the labels): a column of more different ones (the members' names) keeps none.
         self.texts: list[dict[str, str] | None] = [{} for _ in range(self.count)]
         self.heights: dict[float, str] = {}
         self.serials: dict[datetime.date, str] = {}
         self.batch: list[str] = []
-        self.last = 0
-
-    def start(self) -> None:
-        """Write out the header row (row 0) XlsxWriter is holding; the data rows follow it."""
-        self.ws._write_single_row(1)
         self.last = 0
 
     def _height(self, points: float) -> str:
@@ -238,7 +275,7 @@ class SheetRows:
     def _serial(self, value: datetime.date) -> str:
         serial = self.serials.get(value)
         if serial is None:
-            number = _datetime_to_excel_datetime(value, self.ws.date_1904, self.ws.remove_timezone)
+            number = _datetime_to_excel_datetime(value, self.styles.date_1904, self.styles.remove_timezone)
             serial = self.serials[value] = f"<v>{number:.16G}</v></c>"
         return serial
 
@@ -296,8 +333,41 @@ class SheetRows:
 
     def flush(self) -> None:
         if self.batch:
-            self.ws.fh.write("".join(self.batch))
+            self.fh.write("".join(self.batch))
             self.batch.clear()
+
+
+class SheetRows(RowWriter):
+    """Writes the data rows of one constant-memory worksheet, after its header row."""
+
+    def __init__(
+        self,
+        ws: Worksheet,
+        column_formats: Sequence[Format | None],
+        wrapped_formats: Sequence[Format | None],
+        date_format: Format,
+    ) -> None:
+        if not ws.constant_memory:
+            raise ValueError("SheetRows writes constant-memory worksheets only")
+        self.ws = ws
+        styles = RowStyles.of(
+            column_formats, wrapped_formats, date_format, date_1904=ws.date_1904, remove_timezone=ws.remove_timezone
+        )
+        super().__init__(ws.fh, styles)
+
+    def start(self) -> None:
+        """Write out the header row (row 0) XlsxWriter is holding; the data rows follow it."""
+        self.ws._write_single_row(1)
+        self.last = 0
+
+    def attach(self, rows_file: str, count: int) -> None:
+        """The sheet's data rows are the `count` rows of `rows_file` (a RowWriter's file, its rows
+        numbered from 1), written elsewhere; the file becomes the worksheet's (it goes with the sheet)."""
+        if self.last or not isinstance(self.ws, FastWorksheet):
+            raise ValueError("attach gives a FastWorksheet all its data rows")
+        self.flush()
+        self.ws.rows_after.append(rows_file)
+        self.last = count
 
     def finish(self) -> None:
         """Write what is left and tell the worksheet how far its rows go."""

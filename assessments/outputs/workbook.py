@@ -13,7 +13,8 @@ young rows cost a third of the time.
 
 A sheet holds 1,048,576 rows: past `layout.SHEET_ROWS` members (a national export), the lists of members
 are one sheet per organisation directly under the exported one (`YearEndExport.sheets`), and a sheet
-still too long goes on over continuation sheets.
+still too long goes on over continuation sheets. Those lists by part are written by several processes
+at once on PostgreSQL (`parallel.py`; the same file, byte for byte).
 """
 
 import os
@@ -29,7 +30,7 @@ from organizations.models import Organization
 
 from ..core.bulk import frozen_gc, report_transaction
 from ..core.models import Assessment, Period
-from . import layout
+from . import layout, parallel
 from .layout import (
     BOLD_WIDTH,
     CHARS_PER_WIDTH,
@@ -45,7 +46,8 @@ from .layout import (
     neutralise,
     unique_title,
 )
-from .rowxml import FastZipWorkbook, SheetRows
+from .parallel import Piece
+from .rowxml import FastZipWorkbook, RowStyles, SheetRows
 from .sheets import YearEndExport
 
 A4 = 9  # Excel's paper size code
@@ -57,6 +59,35 @@ def wrapped_lines(value: str, chars: int) -> int:
     """The lines of a wrapped text as its cell shows it (with the leading quote before what would be a formula)."""
     text = neutralise(value)
     return len(textwrap.wrap(text, width=chars)) if len(text) > chars else 1
+
+
+class RowHeights:
+    """The height of a row whose wrapped texts run over several lines, None for a row of one line: the
+    lines of a wrapped text counted once per text and width (the lists repeat the same names of cells
+    and grassroots organisations row after row; a bounded memo: a province has many names)."""
+
+    def __init__(self, columns) -> None:
+        self.wrapped = [
+            (i, max(int(column.width * CHARS_PER_WIDTH), 1)) for i, column in enumerate(columns) if column.wrap
+        ]
+        self.memo: dict[tuple[str, int], int] = {}
+
+    def __call__(self, row) -> float | None:
+        lines = 1
+        memo = self.memo
+        for i, chars in self.wrapped:
+            value = row[i]
+            if value.__class__ is str and len(value) >= chars:
+                key = (value, chars)
+                found = memo.get(key)
+                if found is None:
+                    if len(memo) > LINE_MEMO:
+                        memo.clear()
+                    found = memo[key] = wrapped_lines(value, chars)
+                if found > lines:
+                    lines = found
+        # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
+        return lines * LINE_HEIGHT if lines > 1 else None
 
 
 # The writer's options: text is text (a value beginning with "=" is never read as a formula, nor a
@@ -130,6 +161,19 @@ class Formats:
             "percent": workbook.add_format({**WRAPPED, "num_format": PERCENT_FORMAT}),
             "date": workbook.add_format({**WRAPPED, "num_format": DATE_FORMAT}),
         }
+        # Numbered now, in this order (XlsxWriter numbers a format when a cell first uses it): the rows
+        # another process writes carry these numbers before the workbook's first sheet is written
+        # (`styles_of`), and the file is the same whichever process writes them.
+        for cell_format in (self.header, *self.column.values(), *self.wrapped.values()):
+            cell_format._get_xf_index()
+
+    def of_columns(self, columns):
+        """The formats of a sheet's rows: each column's, each column's wrapped, and a date's."""
+        return (
+            [self.column.get(column.kind) for column in columns],
+            [self.wrapped[column.kind] for column in columns],
+            self.column["date"],
+        )
 
 
 def whole_results(using: str) -> None:
@@ -164,12 +208,7 @@ def add_sheet(
     ws.write_row(0, 0, [neutralise(column.header) for column in columns], formats.header)
     # Dates and percentages take their column's format; a row of several lines gets its height and its
     # cells a wrapped format (a row's own format would hide the columns' number formats).
-    rows = SheetRows(
-        ws,
-        [formats.column.get(column.kind) for column in columns],
-        [formats.wrapped[column.kind] for column in columns],
-        formats.column["date"],
-    )
+    rows = SheetRows(ws, *formats.of_columns(columns))
     rows.start()
     return rows
 
@@ -187,15 +226,11 @@ def write_sheet(
     Rows past `layout.SHEET_ROWS` go on a sheet of the same layout after it, named as it with " (2)"…;
     `taken` is the set of the workbook's names (lower case) so far."""
     taken = set() if taken is None else taken
-    columns = sheet.columns
-    wrapped = [(i, max(int(column.width * CHARS_PER_WIDTH), 1)) for i, column in enumerate(columns) if column.wrap]
     limit = layout.SHEET_ROWS
     title = unique_title(sheet.title, taken)
     rows = add_sheet(workbook, formats, sheet, title, organization, period)
     written = {}
-    # The lines of a wrapped text, counted once per text and width: the lists repeat the same names of
-    # cells and grassroots organisations row after row (a bounded memo: a province has many names).
-    lines_of = {}
+    heights = RowHeights(sheet.columns)
     count = 0
     # The rows closed however the sheet ends: a list's are fetched by a thread until their reader stops.
     with closing(sheet.rows) if hasattr(sheet.rows, "close") else nullcontext():
@@ -206,24 +241,40 @@ def write_sheet(
                 title = unique_title(sheet.title, taken)
                 rows = add_sheet(workbook, formats, sheet, title, organization, period)
                 count = 0
-            lines = 1
-            for i, chars in wrapped:
-                value = row[i]
-                if value.__class__ is str and len(value) >= chars:
-                    key = (value, chars)
-                    found = lines_of.get(key)
-                    if found is None:
-                        if len(lines_of) > LINE_MEMO:
-                            lines_of.clear()
-                        found = lines_of[key] = wrapped_lines(value, chars)
-                    if found > lines:
-                        lines = found
             count += 1
-            # Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file.
-            rows.write(count, row, lines * LINE_HEIGHT if lines > 1 else None)
+            rows.write(count, row, heights(row))
     rows.finish()
     written[title] = count
     return written
+
+
+def attach_sheet(
+    workbook: xlsxwriter.Workbook,
+    formats: Formats,
+    sheet: Sheet,
+    pieces: list[Piece],
+    organization: Organization,
+    period: Period,
+    taken: set[str],
+) -> dict[str, int]:
+    """The sheet whose rows another process wrote (`parallel.Writers`): a sheet of its layout for each
+    piece of rows (its continuation sheets named as `write_sheet` names them), or one empty sheet."""
+    written = {}
+    for piece in pieces or [None]:
+        title = unique_title(sheet.title, taken)
+        rows = add_sheet(workbook, formats, sheet, title, organization, period)
+        if piece is not None:
+            rows.attach(piece.path, piece.count)
+        rows.finish()
+        written[title] = piece.count if piece is not None else 0
+    return written
+
+
+def styles_of(workbook: xlsxwriter.Workbook, formats: Formats, sheet: Sheet) -> RowStyles:
+    """The styles of a sheet's rows, as `add_sheet` gives them, numbered now for another process."""
+    return RowStyles.of(
+        *formats.of_columns(sheet.columns), date_1904=workbook.date_1904, remove_timezone=workbook.remove_timezone
+    )
 
 
 def write_workbook(period, organization, target, *, progress=None):
@@ -252,14 +303,31 @@ def write_workbook(period, organization, target, *, progress=None):
         workbook = FastZipWorkbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         workbook.set_properties({"title": f"{period} – {organization.name}"})
         formats = Formats(workbook)
+        # The lists by part (a national export) written by processes of their own, when there are several.
+        remote = [sheet for sheet in sheets if sheet.recipe is not None]
+        processes = parallel.processes_for(using) if remote else 1
+        writers = (
+            parallel.Writers(processes, using, period, organization, scratch, layout.SHEET_ROWS)
+            if processes > 1
+            else nullcontext()
+        )
         written, taken = {}, set()
-        for done, sheet in enumerate(sheets, start=1):
-            # A sheet's queries run while its rows are written: one transaction per sheet.
-            with report_transaction(using):
-                whole_results(using)
-                written.update(write_sheet(workbook, formats, sheet, organization, period, taken))
-            if progress and done < total:
-                progress(done, total)
+        with writers:
+            if processes > 1:
+                for sheet in remote:
+                    writers.submit(sheet, styles_of(workbook, formats, sheet))
+            for done, sheet in enumerate(sheets, start=1):
+                if processes > 1 and sheet.recipe is not None:
+                    written.update(
+                        attach_sheet(workbook, formats, sheet, writers.pieces(sheet), organization, period, taken)
+                    )
+                else:
+                    # A sheet's queries run while its rows are written: one transaction per sheet.
+                    with report_transaction(using):
+                        whole_results(using)
+                        written.update(write_sheet(workbook, formats, sheet, organization, period, taken))
+                if progress and done < total:
+                    progress(done, total)
         workbook.close()
     if progress:
         progress(total, total)
