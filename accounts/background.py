@@ -73,6 +73,21 @@ def _pointed_at(job: Job) -> str:
     return Job.objects.filter(pk=job.pk).values_list("result_path", flat=True).first() or ""
 
 
+def slips_lost() -> str:
+    return _(
+        "The accounts were saved, but the page of slips with their codes was lost before anyone "
+        "opened it, so those codes cannot be handed out. Nothing more was done: on the accounts page, "
+        "use “New codes” to print new slips for these members."
+    )
+
+
+def lost_error(job: Job) -> str:
+    """A job whose worker stopped on its last attempt: when its work had committed (the job points at
+    its file) and the slips are gone, the accounts are there and the codes lost ("nothing of it was
+    kept" would be untrue, and starting it again would make no accounts)."""
+    return slips_lost() if _pointed_at(job) else ""
+
+
 def _write_slips(job: Job, batch: services.SlipBatch, final: Path) -> None:
     """The slips page, written beside its place and moved there whole."""
     html = render_to_string(
@@ -115,13 +130,7 @@ def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
         if (_directory() / committed).is_file():
             job.refresh_from_db(fields=["result_path", "result_name", "summary"])
             return job.summary
-        raise policy.Refused(
-            _(
-                "The accounts were saved, but the page of slips with their codes was lost before anyone "
-                "opened it, so those codes cannot be handed out. Nothing more was done: on the accounts page, "
-                "use “New codes” to print new slips for these members."
-            )
-        )
+        raise policy.Refused(slips_lost())
     final = _directory() / f"{job.public_id}.html"
 
     def on_slips(batch: services.SlipBatch) -> None:
@@ -178,4 +187,7 @@ def already_done(job: Job) -> bool:
 
 
 def register() -> None:
-    registry.register(Job.Kind.ACCOUNTS, registry.JobKind(authorise=authorise, run=run, already_done=already_done))
+    registry.register(
+        Job.Kind.ACCOUNTS,
+        registry.JobKind(authorise=authorise, run=run, already_done=already_done, lost_error=lost_error),
+    )

@@ -37,6 +37,9 @@ class JobKind:
     # What a cancelled job's page says, when not "nothing of it was kept" (the reminders already sent
     # stay sent).
     cancelled_step: Callable[[Job], str] | None = None
+    # What a job whose worker stopped on its last attempt says (`jobs_recover`), when some of it was kept
+    # after all (empty: the usual "nothing of it was kept").
+    lost_error: Callable[[Job], str] | None = None
 
 
 KINDS: dict[str, JobKind] = {}

@@ -186,7 +186,8 @@ def jobs_recover(*, now: datetime.datetime | None = None) -> list[Job]:
                 elif job.attempts >= settings.JOBS_MAX_ATTEMPTS:
                     job.state = Job.State.FAILED
                     job.finished_at = now
-                    job.error = _(
+                    lost_error = registry.get(job.kind).lost_error
+                    job.error = (lost_error(job) if lost_error else "") or _(
                         "The worker running this job stopped (%(attempts)d attempts). Nothing of it was kept: "
                         "please start it again."
                     ) % {"attempts": job.attempts}

@@ -410,6 +410,33 @@ def test_a_worker_that_died_after_the_commit_leaves_a_job_found_done(personas, c
     assert AccountState.objects.get(user__username=username).codes_issued == 1  # no second set
 
 
+def test_a_job_lost_on_its_last_attempt_after_the_commit_says_the_accounts_were_saved(personas, city, client_for):
+    client = client_for(personas.secretary_a1)
+    job = job_of(post_create(client, "chi-bo-a1"))
+    committed_then_died(job)
+    for leftover in Path(settings.JOBS_RESULTS_DIR).iterdir():
+        leftover.unlink()
+    killed(job, attempts=settings.JOBS_MAX_ATTEMPTS)
+    jobs.jobs_recover()
+    job.refresh_from_db()
+    assert job.state == "failed" and not job.has_result
+    assert "Cấp mã mới" in job.error or "New codes" in job.error
+    assert "start it again" not in job.error and "khởi động lại" not in job.error
+    assert job.error in job_page(client, job)
+
+
+def test_a_job_lost_on_its_last_attempt_before_the_commit_says_nothing_was_kept(personas, city, client_for):
+    client = client_for(personas.secretary_a1)
+    job = job_of(post_create(client, "chi-bo-a1"))
+    killed(job, attempts=settings.JOBS_MAX_ATTEMPTS)
+    jobs.jobs_recover()
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert str(settings.JOBS_MAX_ATTEMPTS) in job.error
+    assert "New codes" not in job.error and "Cấp mã mới" not in job.error
+    assert not AccountState.objects.exists()
+
+
 def test_a_retry_after_the_commit_whose_slips_were_lost_makes_no_second_set_and_says_new_codes(
     personas, city, client_for
 ):
