@@ -27,7 +27,8 @@ from jobs.services import job_actor
 from organizations import policy
 
 from .core import services
-from .core.models import Period
+from .core.bulk import vacuum
+from .core.models import Assessment, Period
 from .outputs.views import export_filename
 from .outputs.workbook import write_workbook
 from .reviews import background as reviews_background
@@ -54,10 +55,12 @@ def run_open(job: Job, progress) -> dict:
         return {"already_open": True}
     progress(0, 0, _("Taking the roster and checking every member against the rules"))
     opened = registry.call_with_progress(services.period_open, progress, period=job.period, user=job_actor(job))
-    return {
-        "assessments": opened.members + opened.leaders + opened.organizations + opened.collectives,
-        "not_classified": len(opened.excluded),
-    }
+    assessments = opened.members + opened.leaders + opened.organizations + opened.collectives
+    if assessments >= services.ANALYZE_AFTER:
+        # The period is open (committed); the new forms made ready for the counts of the screens.
+        progress(assessments, assessments, _("Preparing the new forms for the screens"))
+        vacuum(Assessment)
+    return {"assessments": assessments, "not_classified": len(opened.excluded)}
 
 
 def authorise_export(user, organization, period: Period) -> None:

@@ -30,6 +30,7 @@ import random
 import resource
 import statistics
 import sys
+import threading
 import time
 import uuid
 from datetime import date, timedelta
@@ -426,6 +427,26 @@ def national_summary(period, root) -> dict:
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
+    # The writing processes' peak memory, read from /proc while they run (a child's ru_maxrss counts
+    # its parent's memory from before it started the program).
+    peaks: dict[int, int] = {}
+    running = threading.Event()
+
+    def watch() -> None:
+        import multiprocessing
+
+        while not running.wait(0.2):
+            for child in multiprocessing.active_children():
+                try:
+                    with open(f"/proc/{child.pid}/status") as status:
+                        for line in status:
+                            if line.startswith("VmHWM:"):
+                                peaks[child.pid] = max(peaks.get(child.pid, 0), int(line.split()[1]))
+                except OSError:
+                    pass
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     with tempfile.TemporaryDirectory(prefix="national-") as directory:
         target = Path(directory) / "national.xlsx"
         began, cpu_began = time.perf_counter(), cpu()
@@ -433,6 +454,9 @@ def national_summary(period, root) -> dict:
             written = write_workbook(period, root, target)
         except Exception as exc:  # a failure at this size is a finding, not the end of the run
             return {"error": f"{type(exc).__name__}: {exc}"[:300], "seconds": round(time.perf_counter() - began, 1)}
+        finally:
+            running.set()
+            watcher.join()
         return {
             "seconds": round(time.perf_counter() - began, 1),
             "cpu_seconds": round(cpu() - cpu_began, 1),
@@ -441,7 +465,7 @@ def national_summary(period, root) -> dict:
             "sheets": written,
             "peak_rss_mb": _rss_mb(),
             "rss_after_mb": _current_rss_mb(),
-            "writing_processes_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+            "writing_processes_peak_rss_mb": [round(kb / 1024, 1) for kb in peaks.values()],
         }
 
 

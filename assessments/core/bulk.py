@@ -58,6 +58,21 @@ def analyze(model: type[models.Model], using: str = "default") -> None:
         cursor.execute(f"ANALYZE {connections[using].ops.quote_name(model._meta.db_table)}")
 
 
+def vacuum(model: type[models.Model], using: str = "default") -> bool:
+    """VACUUM (ANALYZE) of `model`'s table on PostgreSQL, after many rows written at once were committed:
+    their pages are marked all-visible now, so that the counts over them are read from the indexes
+    alone (index-only scans) from the first screen on, rather than once autovacuum has got to the table
+    (a minute or more: until then a province's ranking of a new national period read the whole forms'
+    table, 0.5 s rather than 0.07). Only outside a transaction (VACUUM cannot run in one); returns whether
+    it ran."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+    return True
+
+
 @contextmanager
 def report_transaction(using: str = "default") -> Iterator[None]:
     """A transaction for report queries over a whole subtree (statistics, exports, summaries) with

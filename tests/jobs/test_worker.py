@@ -35,6 +35,36 @@ def test_the_db_worker_opens_a_period_then_exports_it(personas, city):
     assert AuditEntry.objects.filter(action="open", period=period).count() == 1
 
 
+def vacuums_of_the_forms():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'assessments_assessment'")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="VACUUM and index-only scans: PostgreSQL")
+@pytest.mark.parametrize("threshold, vacuumed", [(1, True), (10_000, False)])
+def test_a_large_opening_has_its_new_forms_vacuumed_once_committed(personas, city, monkeypatch, threshold, vacuumed):
+    from assessments.core import services as core
+
+    monkeypatch.setattr(core, "ANALYZE_AFTER", threshold)
+    before = vacuums_of_the_forms()
+    period = Period.objects.create(organization=city.city, year=2026, regime="2018")
+    opening, _ = services.job_start(kind="open_period", user=personas.board, organization=city.city, period=period)
+    db_worker()
+    opening.refresh_from_db()
+    assert opening.state == "succeeded" and Period.objects.get(pk=period.pk).state == Period.State.OPEN
+    assert (vacuums_of_the_forms() > before) is vacuumed
+
+
+def test_vacuum_runs_on_postgresql_outside_a_transaction_only():
+    from assessments.core.bulk import vacuum
+
+    assert vacuum(Assessment) is (connection.vendor == "postgresql")
+    with transaction.atomic():
+        assert vacuum(Assessment) is False
+
+
 def cancel_from_another_request():
     """The user's click on Cancel: another connection, committed at once."""
 
