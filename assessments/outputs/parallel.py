@@ -86,7 +86,7 @@ class Writers:
             initargs=(
                 os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
                 dict(connections[using].settings_dict),
-                translation.get_language(),
+                translation.get_language() or settings.LANGUAGE_CODE,
             ),
         )
         self.futures: dict[int, concurrent.futures.Future] = {}
