@@ -166,12 +166,8 @@ class FastWorksheet(Worksheet):
 
     def _write_optimized_sheet_data(self) -> None:
         if self.dim_rowmin is None or not isinstance(self.fh, io.TextIOWrapper):
-            for rows_file in self.rows_after:  # (copied after the sheet's own rows, then written as usual)
-                self.row_data_fh.flush()
-                with open(rows_file, "rb") as rows:
-                    shutil.copyfileobj(rows, self.row_data_fh.buffer, COPY_CHUNK)
-                os.unlink(rows_file)
-            self.rows_after = []
+            # (No row at all, or a sheet written in memory: then no rows were attached either, since
+            # `SheetRows.attach` follows a header row in a constant-memory sheet.)
             super()._write_optimized_sheet_data()
             return
         self._xml_start_tag("sheetData")
