@@ -63,8 +63,10 @@ def vacuum(model: type[models.Model], using: str = "default") -> bool:
     their pages are marked all-visible now, so that the counts over them are read from the indexes
     alone (index-only scans) from the first screen on, rather than once autovacuum has got to the table
     (a minute or more: until then a province's ranking of a new national period read the whole forms'
-    table, 0.5 s rather than 0.07). Only outside a transaction (VACUUM cannot run in one); returns whether
-    it ran."""
+    table, 0.5 s rather than 0.07). A page whose rows are newer than a snapshot another session of the
+    database still holds (autovacuum analysing another table, a long report) cannot be marked yet: those
+    are left to autovacuum, as before. Only outside a transaction (VACUUM cannot run in one); returns
+    whether it ran."""
     connection = connections[using]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return False
