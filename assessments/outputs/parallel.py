@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections
+from django.utils import translation
 
 from .layout import Sheet
 from .rowxml import RowStyles, RowWriter
@@ -58,7 +59,7 @@ class Piece:
 def processes_for(using: str) -> int:
     """How many processes write the lists by part: `settings.EXPORT_PROCESSES`, or 1 (the workbook's own)
     where other processes could not read what this one reads."""
-    wanted = getattr(settings, "EXPORT_PROCESSES", 1)
+    wanted = settings.EXPORT_PROCESSES
     connection = connections[using]
     if wanted <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
         return 1
@@ -74,8 +75,6 @@ class Writers:
     sheets not started are dropped)."""
 
     def __init__(self, processes: int, using: str, period, organization, scratch: str, limit: int) -> None:
-        from django.utils import translation
-
         self.period, self.organization = period.pk, organization.pk
         self.scratch, self.limit = scratch, limit
         context = multiprocessing.get_context("spawn")
@@ -130,8 +129,6 @@ def _start(settings_module: str, database: dict, language: str) -> None:
     import django
 
     django.setup()
-    from django.utils import translation
-
     translation.activate(language)
 
 

@@ -305,22 +305,17 @@ def write_workbook(period, organization, target, *, progress=None):
         formats = Formats(workbook)
         # The lists by part (a national export) written by processes of their own, when there are several.
         remote = [sheet for sheet in sheets if sheet.recipe is not None]
-        processes = parallel.processes_for(using) if remote else 1
-        writers = (
-            parallel.Writers(processes, using, period, organization, scratch, layout.SHEET_ROWS)
-            if processes > 1
-            else nullcontext()
-        )
+        writers = None
+        if remote and (processes := parallel.processes_for(using)) > 1:
+            writers = parallel.Writers(processes, using, period, organization, scratch, layout.SHEET_ROWS)
         written, taken = {}, set()
-        with writers:
-            if processes > 1:
-                for sheet in remote:
-                    writers.submit(sheet, styles_of(workbook, formats, sheet))
+        with writers or nullcontext():
+            for sheet in remote if writers else ():
+                writers.submit(sheet, styles_of(workbook, formats, sheet))
             for done, sheet in enumerate(sheets, start=1):
-                if processes > 1 and sheet.recipe is not None:
-                    written.update(
-                        attach_sheet(workbook, formats, sheet, writers.pieces(sheet), organization, period, taken)
-                    )
+                if writers and sheet.recipe is not None:
+                    pieces = writers.pieces(sheet)
+                    written.update(attach_sheet(workbook, formats, sheet, pieces, organization, period, taken))
                 else:
                     # A sheet's queries run while its rows are written: one transaction per sheet.
                     with report_transaction(using):
