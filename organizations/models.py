@@ -125,8 +125,11 @@ class Organization(MP_Node):
             ),
         ]
         indexes = [
-            # The quota and the ranking screens list the grassroots organisations of a subtree.
-            models.Index(fields=["kind", "path"], name="organization_kind_path"),
+            # The quota and the ranking screens list the grassroots organisations of a subtree. With the
+            # columns a ranking's summary joins and groups by (id, cluster): PostgreSQL reads a country's
+            # 52,000 grassroots organisations from this index alone, not from 8,000 pages of the table
+            # (the summary by province of a national ranking: 0.14 s down to 0.11). SQLite ignores `include`.
+            models.Index(fields=["kind", "path"], include=["id", "cluster"], name="organization_kind_path"),
         ]
 
     def __str__(self):

@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Q
+from django.db import connections
+from django.db.models import Count, Q, QuerySet
 
 from members.models import DegradationConclusion, DisciplineDecision, Member
 from members.selectors import CURRENT_STATUSES
@@ -67,6 +68,26 @@ def common_path(paths: Iterable[str]) -> str:
     return prefix[: len(prefix) - len(prefix) % steplen]
 
 
+def _summed_up_to(counts: QuerySet, lengths: Iterable[int], under: str) -> list[tuple[str, str, int]]:
+    """[(path prefix, level, n)]: `counts` ((organisation id, level, n) rows) summed by the prefix of each
+    organisation's path of each of `lengths` (a listed organisation's path and those under it), the
+    organisations counted being under the path `under`: one query, on both databases. (The organisations
+    are joined within `under`, by its index: a province's few thousand, not the country's 300,000.)"""
+    sql, params = counts.query.sql_with_params()
+    table = Organization._meta.db_table
+    sums, joined = [], []
+    for length in sorted(lengths):
+        sums.append(
+            f"SELECT SUBSTR(o.path, 1, {int(length)}), c.decided_level, CAST(SUM(c.n) AS INTEGER) "
+            f"FROM counted c INNER JOIN {table} o ON o.id = c.organization_id "
+            f"WHERE o.path LIKE %s AND LENGTH(o.path) >= {int(length)} GROUP BY 1, 2"
+        )
+        joined.append(f"{under}%")
+    with connections[counts.db].cursor() as cursor:
+        cursor.execute(f"WITH counted AS ({sql}) " + " UNION ALL ".join(sums), (*params, *joined))
+        return cursor.fetchall()
+
+
 class LevelsBelow:
     """The levels decided (and still undecided) under a set of organisations of one period: three queries."""
 
@@ -84,27 +105,23 @@ class LevelsBelow:
             return
         steplen = Organization.steplen
         under = self._subtrees()
-        # Counted by organisation id, COUNT(*): read from the index of the period's organisations alone
-        # (it holds the columns counted), not from the forms' wide rows; the ids' paths read apart.
-        paths = dict(Organization.objects.filter(self._subtrees("path")).values_list("pk", "path").order_by())
+        # Counted by organisation id, COUNT(*): read from the index of the members' levels alone, not from
+        # the forms' wide rows; then summed by the database up to each listed organisation's depth (the
+        # prefix of its path), so that a city's ten thousand cells come back as its grassroots
+        # organisations' few rows, and no organisation's path is read here.
         members = (
             Assessment.objects.filter(under, period=period, member__isnull=False, classified=True)
             .values_list("organization_id", "decided_level")
             .annotate(n=Count("*"))
             .order_by()
         )
-        for organization_id, level, n in members:
-            cell_path = paths.get(organization_id)
-            if cell_path is None:
+        for path, level, n in _summed_up_to(members, {len(path) for path in self.organizations}, self.prefix):
+            if path not in self.organizations:
                 continue
-            for length in range(steplen, len(cell_path) + 1, steplen):
-                path = cell_path[:length]
-                if path not in self.organizations:
-                    continue
-                if level:
-                    self.member_levels[path][level] += n
-                else:
-                    self.members_undecided[path] += n
+            if level:
+                self.member_levels[path][level] += n
+            else:
+                self.members_undecided[path] += n
         reviews = (
             Assessment.objects.filter(under, period=period, member__isnull=True, classified=True)
             .values_list("organization__path", "organization__name", "subject_kind", "decided_level")

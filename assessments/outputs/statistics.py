@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
@@ -181,35 +181,26 @@ def _organization_levels(period: Period, organization: Organization) -> list[Dis
 def _years(period: Period, organization: Organization) -> list[tuple[Distribution, Distribution]]:
     """The annual periods of the same root organisation, oldest first, each with the distribution of
     the members' and the organisations' levels in the subtree of `organization` (as the tree is now)."""
-    years = list(
-        Period.objects.filter(organization_id=period.organization_id, quarter__isnull=True)
-        .order_by("year")
-        .values_list("year", flat=True)
+    years = dict(
+        Period.objects.filter(organization_id=period.organization_id, quarter__isnull=True).values_list("pk", "year")
     )
-    by_year = {year: (Distribution(str(year)), Distribution(str(year))) for year in years}
-    rows = (
-        Assessment.objects.filter(
-            period__organization_id=period.organization_id,
-            period__quarter__isnull=True,
-            classified=True,
-            organization__path__startswith=organization.path,
-        )
-        .filter(
-            Q(member__isnull=False)
-            | (Q(subject_kind=Assessment.SubjectKind.ORGANIZATION) & ~Q(organization=organization))
-        )
-        .values("period__year", "subject_kind", "decided_level")
-        .annotate(n=Count("*"))
-        .order_by()
+    by_year = {year: (Distribution(str(year)), Distribution(str(year))) for year in sorted(years.values())}
+    # Every form of a period is under the root of its tree: a root's subtree needs no organisation joined,
+    # and its members are counted from the index of the members' levels alone (a city of 500,000 members
+    # and two years: 0.16 s, a scan of the forms' covering index and a join, down to 0.06).
+    under = Q() if organization.is_root() else Q(organization__path__startswith=organization.path)
+    counted = Assessment.objects.filter(under, period_id__in=list(years), classified=True)
+    members = counted.filter(member__isnull=False)
+    organizations = counted.filter(member__isnull=True, subject_kind=Assessment.SubjectKind.ORGANIZATION).exclude(
+        organization=organization
     )
-    for row in rows:
-        pair = by_year.get(row["period__year"])
-        if pair is None:
-            continue
-        is_organization = row["subject_kind"] == Assessment.SubjectKind.ORGANIZATION
-        level = row["decided_level"] if row["decided_level"] in LEVELS else ""
-        pair[1 if is_organization else 0].add(level, row["n"])
-    return [by_year[year] for year in years]
+    counts = [
+        queryset.annotate(which=Value(index)).values_list("which", "period_id", "decided_level").annotate(n=Count("*"))
+        for index, queryset in enumerate((members, organizations))
+    ]
+    for index, period_id, level, n in counts[0].order_by().union(counts[1].order_by(), all=True):
+        by_year[years[period_id]][index].add(level if level in LEVELS else "", n)
+    return list(by_year.values())
 
 
 def chart_data(stats: Stats) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def analysis_summaries(assessments: Sequence[Assessment]) -> dict[int, AnalysisS
     from ..rulebooks import Rating
 
     ratings_codes = {r.value for r in Rating}
+    codes = Level.codes()
     summaries = {}
     by_assessment = defaultdict(list)
     for analysis in Analysis.objects.filter(
@@ -58,7 +59,7 @@ def analysis_summaries(assessments: Sequence[Assessment]) -> dict[int, AnalysisS
                         continue
         summaries[assessment.pk] = {
             "count": len(forms),
-            "levels": [(level.value, levels.get(level.value, 0)) for level in Level.best_first()],
+            "levels": [(code, levels.get(code, 0)) for code in codes],
             "ratings": {key: dict(counter) for key, counter in ratings.items()},
             "points": {key: sum(values) / len(values) for key, values in points.items() if values},
             "top_level": levels.most_common(1)[0][0] if levels else "",

@@ -409,12 +409,12 @@ def test_a_committee_ranks_its_cells_with_the_same_queries_at_any_size(request, 
     )
     assert saved.status_code == 200 and Assessment.objects.get(pk=pk).decided_level == "HTNV"
     # The page: session, user, roles, organisation, period; the counts (with the summary by cluster), the exception;
-    # the reviews, the members' levels per cell (and the cells' paths), the organisations and collectives below, the
+    # the reviews, the members' levels summed up to each cell, the organisations and collectives below, the
     # analysis forms (twice), the meetings' task shares, the records of the year on the organisations and the board's
     # records of their years; the officer's conflicts on record and posts in a cell's committee (the rows they stand
     # aside from). A row: the row (9), the officer's conflicts and posts (2), then the transaction (9), the
     # organisations decided above it (none yet) and the leaders who head it (none decided).
-    assert (page_queries, row_queries) == (18, 27)
+    assert (page_queries, row_queries) == (17, 26)
 
 
 def test_the_box_warns_before_accepting_proposals_that_exceed_the_quota(small, city, personas, client_for):

@@ -256,15 +256,15 @@ def test_ranking_and_collective_rows_take_the_same_queries_at_two_sizes(city, pe
     large = Period.objects.create(organization=city.city, year=2027, regime="2018")
     services.period_open(period=large, user=personas.board)
     for period in (small, large):
-        # The reviews; the organisations' paths and the members' levels per cell; the organisations' and collectives'
+        # The reviews; the members' levels summed up to each organisation; the organisations' and collectives'
         # levels below; the analysis forms (twice: their summaries, and their scores and ratings for the rules); the
         # task shares of the meetings; the records of the year on the organisations (disciplined...) and the board's
         # records of their years (same-level bodies' levels, the unit's plan).
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(8):
             rows, _rulebook, _params = ranking.ranking_rows(period, city.city)
         assert len(rows) == (3 if period == small else 6)
         # The same for the collectives, plus their post holders, disciplines and degradation conclusions.
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(11):
             ranking.collective_rows(period, city.city)
 
 

@@ -171,9 +171,9 @@ def test_ranking_screen_query_count_is_the_same_at_two_sizes(city, personas, cli
     large = Period.objects.create(organization=city.city, year=2027, regime="2018")
     services.period_open(period=large, user=personas.board)
     # Session, user, organisation, role assignments, period; the counts of the decided organisations (with the summary
-    # by cluster) and the recorded exception (the quota box); the organisations' reviews, the organisations' paths and
-    # the members' levels per cell, the levels of the organisations and collectives below, the analysis forms (their
+    # by cluster) and the recorded exception (the quota box); the organisations' reviews, the members' levels summed up
+    # to each organisation, the levels of the organisations and collectives below, the analysis forms (their
     # summaries, and their scores and ratings for the rules), the task shares of the meetings, the records of the year
     # on the organisations (disciplined, disunity...), the board's records of their years; the board member's
     # conflicts on record and posts in a cell's committee (the rows they stand aside from).
-    assert first == count(large) == 18
+    assert first == count(large) == 17
