@@ -57,6 +57,37 @@ def job_files(settings, tmp_path):
     settings.JOBS_DB_RETRY_DELAY = 0
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    from jobs import registry
+
+    item.job_kinds = dict(registry.KINDS)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """The job kinds are registered once, when the apps are ready: a test that registered one again with
+    something of its own would leave it to every test after it in the same process (a reminders test did:
+    the mailings of the tests after it were cancelled after their first chunk, when they ran after it).
+    Checked once every fixture of the test is torn down (monkeypatch's too); a test that needs another
+    kind of job replaces it with monkeypatch.setitem(registry.KINDS, ...)."""
+    from jobs import registry
+
+    result = yield
+    registered = getattr(item, "job_kinds", None)
+    if registered is not None and registry.KINDS != registered:
+        changed = sorted(
+            str(kind)
+            for kind in registered.keys() | registry.KINDS.keys()
+            if registry.KINDS.get(kind) != registered.get(kind)
+        )
+        registry.KINDS.clear()
+        registry.KINDS.update(registered)
+        raise AssertionError(f"the test left the job kinds {changed} registered otherwise")
+    return result
+
+
 @dataclass
 class City:
     city: Organization
