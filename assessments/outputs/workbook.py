@@ -18,8 +18,10 @@ at once on PostgreSQL (`parallel.py`; the same file, byte for byte).
 """
 
 import os
+import shutil
 import tempfile
 import textwrap
+import time
 from contextlib import closing, nullcontext
 
 import xlsxwriter
@@ -277,6 +279,42 @@ def styles_of(workbook: xlsxwriter.Workbook, formats: Formats, sheet: Sheet) -> 
     )
 
 
+# An export's scratch directory: named after the process that made it, so that one left behind by a
+# process that could not remove it (a worker killed -9) is removed by a later export: when that process
+# is gone and nothing was written in it for an hour (a process of another machine or container sharing
+# the temporary directory is not seen here; no export writes for an hour without a pause).
+SCRATCH_PREFIX = "export-"
+SCRATCH_LEFT_SECONDS = 3600
+
+
+def scratch_directory() -> tempfile.TemporaryDirectory:
+    """A new scratch directory for an export (removed when it ends), once those left by exports whose
+    process is gone are removed."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        owner, dash, _rest = name.removeprefix(SCRATCH_PREFIX).partition("-")
+        if not (name.startswith(SCRATCH_PREFIX) and dash and owner.isdigit()) or _alive(int(owner)):
+            continue
+        path = os.path.join(root, name)
+        try:
+            idle = time.time() - os.stat(path).st_mtime
+        except OSError:
+            continue  # removed meanwhile
+        if idle > SCRATCH_LEFT_SECONDS:
+            shutil.rmtree(path, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def write_workbook(period, organization, target, *, progress=None):
     """Write the seven sheets to `target` (a path or a binary file); return {sheet title: data rows}.
 
@@ -299,7 +337,7 @@ def write_workbook(period, organization, target, *, progress=None):
         progress(0, total)
     # The sheets' rows wait in temporary files of a directory of their own until the file is assembled:
     # the directory goes when the export ends, also on an error (and no half file is assembled then).
-    with frozen_gc(), tempfile.TemporaryDirectory(prefix="export-") as scratch:
+    with frozen_gc(), scratch_directory() as scratch:
         workbook = FastZipWorkbook(target, {**WORKBOOK_OPTIONS, "tmpdir": scratch})
         workbook.set_properties({"title": f"{period} – {organization.name}"})
         formats = Formats(workbook)

@@ -818,3 +818,32 @@ def test_a_workbook_that_fails_in_a_list_stops_reading_its_rows(period, city, mo
         write_workbook(period, city.city, io.BytesIO())
     assert not [thread for thread in threading.enumerate() if thread.name == "fetched-ahead"]
     assert Assessment.objects.filter(period=period, member__isnull=False).count() > 2
+
+
+def test_an_export_removes_the_scratch_a_killed_export_left_and_no_other(period, city, tmp_path, monkeypatch):
+    import os
+    import tempfile
+    import time
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # its process is gone
+    an_hour_ago = time.time() - 3700
+
+    def scratch(name, idle=True):
+        path = tmp_path / name
+        path.mkdir()
+        (path / "rows-1.xml").write_text("<row/>")
+        if idle:
+            os.utime(path, (an_hour_ago, an_hour_ago))
+        return path
+
+    left = scratch(f"export-{ended.pid}-a1b2")  # its process gone, idle for an hour: removed
+    recent = scratch(f"export-{ended.pid}-c3d4", idle=False)  # written within the hour: kept
+    running = scratch(f"export-{os.getpid()}-e5f6")  # a live process's: kept
+    unnamed = scratch("export-g7h8")  # not named after a process (an older export's): kept
+    write_workbook(period, city.city, tmp_path / "city.xlsx")
+    assert not left.exists()
+    assert recent.exists() and running.exists() and unnamed.exists()
+    # The export's own scratch went with it.
+    assert {p.name for p in tmp_path.iterdir() if p.is_dir()} == {recent.name, running.name, unnamed.name}
