@@ -211,8 +211,8 @@ class LevelsBelow:
         return OrganizationFacts(
             kind=kind,
             founded_on=organization.founded_on,
-            member_levels={Level(level): n for level, n in members.items()} if members else None,
-            subordinate_levels={Level(level): n for level, n in subordinates.items()}
+            member_levels={Level.coerce(level): n for level, n in members.items()} if members else None,
+            subordinate_levels={Level.coerce(level): n for level, n in subordinates.items()}
             if subordinates and kind == OrganizationKind.COMMITTEE
             else None,
             # 2018: the same-level government, Front and mass organisations (None: not entered yet).

@@ -209,8 +209,7 @@ def in_cluster(queryset: QuerySet[Assessment], code: str) -> QuerySet[Assessment
     return queryset.filter(organization__cluster__code=code)
 
 
-def _read(row: Row, evaluation: Evaluation, proposal: Level | str | None) -> None:
-    language = lang()
+def _read(row: Row, evaluation: Evaluation, proposal: Level | str | None, language: str) -> None:
     row.evaluation = evaluation
     row.cap = evaluation.cap
     row.blocking = [f.message(language) for f in evaluation.findings if f.severity == "block"]
@@ -255,6 +254,7 @@ def _ranking_rows(
     summaries = analysis_summaries(assessments)
     answers = answers_for(period, [a for a in assessments if a.classified], rulebook, params)
     rows = []
+    language = lang()
     codes = Level.codes()  # plain strings: an enum's value read 70,000 times was 5% of a city's ranking
     for assessment in assessments:
         organization = assessment.organization
@@ -282,7 +282,7 @@ def _ranking_rows(
                 variant_of(rulebook, assessment, rulebook.evaluation_purpose),
             )
             # The organisation's own proposal (its review), else what the evaluators propose.
-            _read(row, evaluation, assessment.self_level or row.evaluations["top_level"])
+            _read(row, evaluation, assessment.self_level or row.evaluations["top_level"], language)
         rows.append(row)
     rows.sort(key=_order)
     return rows, rulebook, params
@@ -304,6 +304,7 @@ def collective_rows(
     summaries = analysis_summaries(assessments)
     answers = answers_for(period, [a for a in assessments if a.classified], rulebook, params)
     rows = []
+    language = lang()
     for assessment in assessments:
         organization = assessment.organization
         row = Row(assessment=assessment, cap=None)
@@ -317,7 +318,7 @@ def collective_rows(
                 params,
                 variant=variant_of(rulebook, assessment, rulebook.evaluation_purpose),
             )
-            _read(row, evaluation, assessment.self_level or row.evaluations["top_level"])
+            _read(row, evaluation, assessment.self_level or row.evaluations["top_level"], language)
         rows.append(row)
     return rows, rulebook, params
 
