@@ -113,25 +113,26 @@ def test_the_statistics_count_the_members_and_organisations_from_the_index_alone
 
 @needs_postgresql
 @committed
-def test_a_roots_members_levels_and_their_years_are_counted_from_the_index_of_the_members_levels(
+def test_a_roots_members_levels_progress_and_years_are_counted_from_the_index_of_the_members_progress(
     period, city, monkeypatch
 ):
-    # A root's ranked organisations (their common subtree is the root's: the whole period, no join) and
-    # its statistics' years (every form of a period is under its root) read the narrow index of the
-    # members' levels, not the covering index of every form (86 MB at 500,000 members, against 9).
+    # A root's ranked organisations (their common subtree is the root's: the whole period, no join), its
+    # statistics' progress and years (every form of a period is under its root) read the small index of
+    # the members' progress, not the covering index of every form (86 MB at 500,000 members, against 12).
     monkeypatch.setattr(organization_facts, "SUBTREES_LISTED", 1)
     with CaptureQueriesContext(connection) as ranked:
         LevelsBelow(period, list(ranking.decided_organizations(city.city)))
     with CaptureQueriesContext(connection) as stats:
         statistics.stats_for(period, city.city)
     levels = plan_of(ranked, "COUNT(*)", '"member_id" IS NOT NULL')
+    progress = plan_of(stats, '"n_submitted"')
     years = plan_of(stats, "COUNT(*)", '"member_id" IS NOT NULL', "UNION ALL")
-    for plan in (levels, years):
-        assert "Index Only Scan using assessment_member_levels" in plan, plan
+    for plan in (levels, progress, years):
+        assert "Index Only Scan using assessment_member_progress" in plan, plan
         assert not reads_the_forms_rows(plan)
-    # The years join no organisation at all (the levels join theirs to the few rows counted: the sums up
-    # to the ranked organisations).
-    assert "organizations_organization" not in years
+    # The progress and the years join no organisation at all (the levels join theirs to the few rows
+    # counted: the sums up to the ranked organisations).
+    assert "organizations_organization" not in progress and "organizations_organization" not in years
 
 
 @needs_postgresql
