@@ -68,11 +68,19 @@ def common_path(paths: Iterable[str]) -> str:
     return prefix[: len(prefix) - len(prefix) % steplen]
 
 
-def _summed_up_to(counts: QuerySet, lengths: Iterable[int], under: str) -> list[tuple[str, str, int]]:
+def forms_under(path: str) -> Q:
+    """The forms assessed in the subtree of the organisation at `path`. Every form of a period is under
+    the root of its tree: a root's subtree is the whole of its periods, with no organisation to join."""
+    if len(path) == Organization.steplen:
+        return Q()
+    return Q(organization__path__startswith=path)
+
+
+def _summed_up_to(counts: QuerySet, lengths: Iterable[int], within: str) -> list[tuple[str, str, int]]:
     """[(path prefix, level, n)]: `counts` ((organisation id, level, n) rows) summed by the prefix of each
     organisation's path of each of `lengths` (a listed organisation's path and those under it), the
-    organisations counted being under the path `under`: one query, on both databases. (The organisations
-    are joined within `under`, by its index: a province's few thousand, not the country's 300,000.)"""
+    organisations counted being under the path `within`: one query, on both databases. (The organisations
+    are joined within it, by its index: a province's few thousand, not the country's 300,000.)"""
     sql, params = counts.query.sql_with_params()
     table = Organization._meta.db_table
     sums, joined = [], []
@@ -82,7 +90,7 @@ def _summed_up_to(counts: QuerySet, lengths: Iterable[int], under: str) -> list[
             f"FROM counted c INNER JOIN {table} o ON o.id = c.organization_id "
             f"WHERE o.path LIKE %s AND LENGTH(o.path) >= {int(length)} GROUP BY 1, 2"
         )
-        joined.append(f"{under}%")
+        joined.append(f"{within}%")
     with connections[counts.db].cursor() as cursor:
         cursor.execute(f"WITH counted AS ({sql}) " + " UNION ALL ".join(sums), (*params, *joined))
         return cursor.fetchall()
@@ -148,10 +156,8 @@ class LevelsBelow:
         organisations, a page of them: their common subtree may be the whole province), else their
         common subtree. `lookup`: the path's (the forms' organisation's, or an organisation's own)."""
         if len(self.organizations) >= SUBTREES_LISTED:
-            if lookup == "organization__path" and len(self.prefix) == Organization.steplen:
-                # The common subtree is a root's, so the period's own (its organisation is above every
-                # one of them): all its forms are under it, no organisation to join.
-                return Q()
+            if lookup == "organization__path":
+                return forms_under(self.prefix)
             return Q(**{f"{lookup}__startswith": self.prefix})
         under = Q()
         for path in self.organizations:

@@ -255,15 +255,16 @@ def _ranking_rows(
     answers = answers_for(period, [a for a in assessments if a.classified], rulebook, params)
     rows = []
     language = lang()
-    codes = Level.codes()  # plain strings: an enum's value read 70,000 times was 5% of a city's ranking
+    # Plain strings: an enum's value read 70,000 times was 5% of a city's ranking.
+    codes, good = Level.codes(), (Level.HTXSNV.value, Level.HTTNV.value)
     for assessment in assessments:
         organization = assessment.organization
         counts = levels.member_levels.get(organization.path, {})
         row = Row(assessment=assessment, cap=None)
         row.member_levels = [(code, counts.get(code, 0)) for code in codes]
         row.members_decided = sum(counts.values())
-        good = counts.get(codes[0], 0) + counts.get(codes[1], 0)  # HTXSNV, HTTNV
-        row.good_share = good / row.members_decided if row.members_decided else 0
+        good_members = sum(counts.get(code, 0) for code in good)
+        row.good_share = good_members / row.members_decided if row.members_decided else 0
         subordinates = levels.subordinate_levels.get(organization.path, {})
         row.subordinate_levels = [(code, subordinates.get(code, 0)) for code in codes]
         row.subordinates_decided = sum(subordinates.values())

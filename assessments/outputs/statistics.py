@@ -20,6 +20,7 @@ from organizations.models import Organization
 from vocabulary import Level
 
 from ..core.models import Assessment, Period
+from ..core.organization_facts import forms_under
 from ..core.selectors import LEVELS, PENDING_STATES, Distribution, _percent
 from ..core.text import lang
 
@@ -111,12 +112,6 @@ def _add(row: dict[str, Any], progress: ProgressRow, distribution: Distribution)
     distribution.add(level, row["n_classified"])
 
 
-def _in_subtree(organization: Organization) -> Q:
-    """The forms in the subtree of `organization`. Every form of a period is under the root of its tree:
-    a root's subtree is the whole of its periods, with no organisation to join to the forms."""
-    return Q() if organization.is_root() else Q(organization__path__startswith=organization.path)
-
-
 def stats_for(period: Period, organization: Organization, page_number: Any = None) -> Stats:
     """Every figure of the statistics page, in a fixed number of queries whatever the size of the
     subtree. The database counts, grouped by child organisation; a page of the children is shown."""
@@ -129,7 +124,7 @@ def stats_for(period: Period, organization: Organization, page_number: Any = Non
     # One scan of the subtree, grouped by organisation, each one's rows added to its child's (the prefix
     # of its path, one length for all the children): the totals are the sum of every child's rows, the
     # page's rows are picked out of them.
-    subtree = Assessment.objects.filter(_in_subtree(organization), period=period, member__isnull=False)
+    subtree = Assessment.objects.filter(forms_under(organization.path), period=period, member__isnull=False)
     length = len(groups[0].path)
     paths = Organization.objects.filter(path__startswith=organization.path).values_list("pk", "path").order_by()
     group_of = {pk: path[:length] for pk, path in paths}
@@ -191,7 +186,7 @@ def _years(period: Period, organization: Organization) -> list[tuple[Distributio
     by_year = {year: (Distribution(str(year)), Distribution(str(year))) for year in sorted(years.values())}
     # A root's members are counted from the index of the members' progress alone (a city of 500,000
     # members and two years: 0.16 s, a scan of the forms' covering index and a join, down to 0.06).
-    counted = Assessment.objects.filter(_in_subtree(organization), period_id__in=list(years), classified=True)
+    counted = Assessment.objects.filter(forms_under(organization.path), period_id__in=list(years), classified=True)
     members = counted.filter(member__isnull=False)
     organizations = counted.filter(member__isnull=True, subject_kind=Assessment.SubjectKind.ORGANIZATION).exclude(
         organization=organization
