@@ -43,8 +43,13 @@ def analysis_summaries(assessments: Sequence[Assessment]) -> dict[int, AnalysisS
         assessment__in=[a.pk for a in assessments], submitted_at__isnull=False
     ).only("assessment_id", "answers", "proposed_level"):
         by_assessment[analysis.assessment_id].append(analysis)
+    none = [(code, 0) for code in codes]
     for assessment in assessments:
-        forms = by_assessment.get(assessment.pk, [])
+        forms = by_assessment.get(assessment.pk)
+        if not forms:
+            # Most subjects of a long list have no form handed in: their summary made without counters.
+            summaries[assessment.pk] = {"count": 0, "levels": none.copy(), "ratings": {}, "points": {}, "top_level": ""}
+            continue
         levels = Counter(f.proposed_level for f in forms if f.proposed_level)
         ratings = defaultdict(Counter)
         points = defaultdict(list)

@@ -147,8 +147,23 @@ class Evaluation:
         return not self.explain(level, mitigated)
 
     def allowed_levels(self, mitigated: Iterable[str] = ()) -> tuple[Level, ...]:
+        """The levels `allowed`, best first, in one pass over the findings: those at or under the lowest
+        cap of the BLOCK findings not mitigated, none when one of them has no cap (a ranking reads it
+        for each of its thousands of rows)."""
+        if self.not_classified is not None:
+            return ()
         mitigated = set(mitigated)
-        return tuple(level for level in Level.best_first() if self.allowed(level, mitigated))
+        ceiling = None
+        for finding in self.findings:
+            if finding.severity != Severity.BLOCK or (finding.mitigable and finding.rule_id in mitigated):
+                continue
+            if finding.cap is None:
+                return ()
+            cap = Level.coerce(finding.cap)
+            if ceiling is None or cap < ceiling:
+                ceiling = cap
+        levels = Level.best_first()
+        return levels if ceiling is None else tuple(level for level in levels if not level > ceiling)
 
     def suggested_level(self, mitigated: Iterable[str] = ()) -> Level | None:
         if self.not_classified is not None:

@@ -414,3 +414,56 @@ def test_a_database_error_while_fetching_ahead_is_raised_to_the_reader(city):
         list(bulk.fetched_ahead(failing, 2))
     assert not _fetching_threads()
     assert Member.objects.count() >= 5
+
+
+def _fields(instance):
+    return {name: value for name, value in vars(instance).items() if name != "_state"}
+
+
+def test_instances_made_from_values_are_those_the_orm_makes(city, personas, django_assert_num_queries):
+    """`made_with` gives what `select_related` gives: every field converted by its field (the answers'
+    JSON, dates, a null), the related object read without a query, each saved as the row it is."""
+    from django.utils import timezone
+
+    period = Period.objects.create(organization=city.city, year=2026, regime="2025", self_review_due=REFERENCE)
+    services.period_open(period=period, user=personas.board)
+    forms = Assessment.objects.filter(period=period).order_by("pk")
+    first = forms.first()
+    first.answers, first.decided_level, first.decided_at = {"c1": "3", "note": "Chi bộ"}, "HTTNV", timezone.now()
+    first.save()
+    expected = list(forms.select_related("organization"))
+    with django_assert_num_queries(1):
+        made = bulk.made_with(forms, "organization")
+        organizations = [instance.organization for instance in made]
+    assert len(made) == len(expected) > 5
+    for instance, orm in zip(made, expected, strict=True):
+        assert type(instance) is Assessment and _fields(instance) == _fields(orm)
+        assert _fields(instance.organization) == _fields(orm.organization)
+        assert instance._state.adding is False and instance._state.db == "default"
+    assert made[0].answers == {"c1": "3", "note": "Chi bộ"} and made[0].decided_at == first.decided_at
+    assert organizations[0].path == first.organization.path
+    made[0].decision_note = "saved as the row it is"
+    made[0].save(update_fields=["decision_note"])
+    assert Assessment.objects.filter(period=period).count() == len(made)
+    assert Assessment.objects.get(pk=made[0].pk).decision_note == "saved as the row it is"
+
+
+def test_instances_made_from_values_with_a_related_object_missing_and_refused_with_init_receivers(city, personas):
+    from django.db.models.signals import post_init
+
+    without = MemberFactory(cell=city.cell_a1, user=None)
+    members = Member.objects.filter(cell__path__startswith=city.city.path).order_by("pk")
+    made = bulk.made_with(members, "user")
+    assert {m.pk: m.user for m in made}[without.pk] is None
+    assert any(m.user is not None for m in made)
+    assert [_fields(m) for m in made] == [_fields(m) for m in members.select_related("user")]
+
+    def receiver(**kwargs):
+        pass
+
+    post_init.connect(receiver, sender=Member)
+    try:
+        with pytest.raises(ValueError, match="post_init"):
+            bulk.made_with(members, "user")
+    finally:
+        post_init.disconnect(receiver, sender=Member)

@@ -152,6 +152,37 @@ def test_mitigation_sets_aside_only_mitigable_findings():
     assert evaluation.suggested_level(mitigated={"T"}) == Level.HTNV
 
 
+def test_the_allowed_levels_are_those_each_allowed_whatever_the_findings():
+    """`allowed_levels` reads the findings once: the same levels, in the same order, as asking
+    `allowed` of each level, for every mix of severities, caps (a code string among them) and
+    mitigations."""
+    import itertools
+
+    kinds = [
+        ("B1", Severity.BLOCK, Level.HTTNV, False),
+        ("B2", Severity.BLOCK, "HTNV", True),
+        ("B3", Severity.BLOCK, None, True),
+        ("W", Severity.WARN, Level.KHTNV, False),
+        ("I", Severity.INFO, None, False),
+    ]
+    checked = 0
+    for count in range(len(kinds) + 1):
+        for chosen in itertools.combinations(kinds, count):
+            findings = tuple(
+                Finding(rule_id, severity, "vi", "en", cap=cap, mitigable=mitigable)
+                for rule_id, severity, cap, mitigable in chosen
+            )
+            evaluation = Evaluation("test", SubjectKind.MEMBER, findings)
+            for mitigated in ((), ("B2",), ("B3",), ("B2", "B3"), ("B1",)):
+                expected = tuple(level for level in Level.best_first() if evaluation.allowed(level, mitigated))
+                assert evaluation.allowed_levels(mitigated) == expected, (chosen, mitigated)
+                checked += 1
+    assert checked == 32 * 5
+    blocked = (Finding("B3", Severity.BLOCK, "vi", "en", mitigable=True),)
+    assert Evaluation("test", SubjectKind.MEMBER, blocked).allowed_levels() == ()
+    assert Evaluation("test", SubjectKind.MEMBER, blocked).allowed_levels({"B3"}) == Level.best_first()
+
+
 def test_an_unchecked_warning_flags_levels_above_its_cap_but_does_not_lower_the_suggestion():
     unchecked = Finding("U", Severity.WARN, "vi", "en", cap=Level.HTNV, unchecked=True)
     evaluation = Evaluation("test", SubjectKind.MEMBER, (unchecked,))
