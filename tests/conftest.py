@@ -26,6 +26,19 @@ from .factories import MemberFactory, UserFactory, grant, organization, tree_in_
 # Playwright's sync API runs an event loop in the test thread; the ORM calls of the fixtures are safe there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test databases, with every connection of every alias closed before they are
+    dropped: the replica's mirror alias is a connection of its own (tests/test_scale_out.py), which
+    dropping the primary's test database does not close, and PostgreSQL refuses to drop a database
+    that a session still uses ("database is being accessed by other users")."""
+    from django.db import connections
+
+    yield django_db_setup
+    connections.close_all()
+
+
 PASSWORD = "correct horse 42"
 Kind = Organization.Kind
 Role = RoleAssignment.Role
