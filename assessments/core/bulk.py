@@ -109,21 +109,19 @@ def made_with(queryset: models.QuerySet, related: str) -> list[models.Model]:
     theirs = [f.attname for f in other._meta.concrete_fields]
     width, key = len(own), theirs.index(other._meta.pk.attname)
     db = queryset.db
-    made = []
-    new, state_of = object.__new__, models.base.ModelState
-    for values in queryset.values_list(*own, *(f"{related}__{name}" for name in theirs)):
-        instance = new(model)
-        instance.__dict__.update(zip(own, values[:width], strict=True))
-        state = instance._state = state_of()
+
+    def instance_of(kind: type[models.Model], names: list[str], values: Sequence[Any]) -> models.Model:
+        made = object.__new__(kind)
+        made.__dict__.update(zip(names, values, strict=True))
+        state = made._state = models.base.ModelState()
         state.adding, state.db = False, db
-        if values[width + key] is None:
-            state.fields_cache[field.name] = None
-        else:
-            target = new(other)
-            target.__dict__.update(zip(theirs, values[width:], strict=True))
-            target_state = target._state = state_of()
-            target_state.adding, target_state.db = False, db
-            state.fields_cache[field.name] = target
+        return made
+
+    made = []
+    for values in queryset.values_list(*own, *(f"{related}__{name}" for name in theirs)):
+        instance = instance_of(model, own, values[:width])
+        target = None if values[width + key] is None else instance_of(other, theirs, values[width:])
+        instance._state.fields_cache[field.name] = target
         made.append(instance)
     return made
 
