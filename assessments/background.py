@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from bulk import vacuum
 from config.routers import reports_on_replica
 from jobs import registry
 from jobs.models import Job
@@ -27,7 +28,6 @@ from jobs.services import job_actor
 from organizations import policy
 
 from .core import services
-from .core.bulk import vacuum
 from .core.models import Assessment, Period
 from .outputs.views import export_filename
 from .outputs.workbook import write_workbook

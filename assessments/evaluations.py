@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from .core.bulk import frozen_gc
+from bulk import frozen_gc
+
 from .core.facts import Scope, headed_units, member_facts_for, period_parameters
 from .core.models import Assessment
 from .core.organization_facts import LevelsBelow, collective_facts_for, common_path, organization_facts_for

@@ -39,12 +39,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from assessments.core.bulk import frozen_gc, report_transaction  # noqa: E402
 from assessments.models import Period  # noqa: E402
 from assessments.outputs import layout  # noqa: E402
 from assessments.outputs.layout import Sheet, neutralise  # noqa: E402
 from assessments.outputs.sheets import YearEndExport  # noqa: E402
 from assessments.outputs.workbook import header_footer_text, line_count, sized  # noqa: E402
+from bulk import frozen_gc, report_transaction  # noqa: E402
 
 MEMBER_LIST = 3  # the sheet LibreOffice converts to CSV
 

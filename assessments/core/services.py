@@ -15,12 +15,12 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bulk import analyze, frozen_gc, insert_rows
 from members.selectors import current_members
 from organizations import policy
 from organizations.models import Organization
 
 from ..rulebooks import ParameterError, get_rulebook
-from .bulk import analyze, frozen_gc, insert_rows
 from .errors import WorkflowError
 from .facts import Scope, member_facts_for, member_rows, period_parameters, tree_facts
 from .models import Assessment, AuditEntry, Period

@@ -28,9 +28,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from bulk import update_from_values
 from organizations.models import Organization
 
-from ..core.bulk import update_from_values
 from ..core.facts import headed_units
 from ..core.models import Assessment, AuditEntry, Period
 from ..core.organization_facts import LevelsBelow, Pending, collective_facts_for

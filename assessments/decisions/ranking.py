@@ -14,11 +14,11 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
+from bulk import frozen_gc, made_with
 from organizations import policy
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.bulk import frozen_gc, made_with
 from ..core.facts import period_parameters
 from ..core.models import Assessment, Period
 from ..core.organization_facts import LevelsBelow, collective_facts_for

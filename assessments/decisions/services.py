@@ -19,11 +19,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bulk import insert_dicts, update_from_values
 from organizations import policy
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.bulk import insert_dicts, update_from_values
 from ..core.errors import WorkflowError
 from ..core.facts import period_parameters
 from ..core.models import Assessment, AuditEntry, Period

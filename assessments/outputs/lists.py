@@ -4,7 +4,7 @@ shared queries.
 
 Each list is one query read as plain tuples (`values_list`, joined in the database, fetched in chunks by
 a server-side cursor on PostgreSQL, a few chunks ahead by a thread while the rows before are written:
-`core.bulk.fetched_ahead`): no model instance is built per row, and the memory is a few chunks',
+`bulk.fetched_ahead`): no model instance is built per row, and the memory is a few chunks',
 whatever the number of members. The `LIST_QUERIES` are also what `bench/export_floor.py` asks the
 database to COPY, the floor the export is measured against.
 """
@@ -15,11 +15,11 @@ from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QueryS
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
+from bulk import fetched_ahead
 from members.models import Member
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.bulk import fetched_ahead
 from ..core.selectors import previous_level
 from ..core.text import lang
 from ..rulebooks import exclusion_message, khtnv_two_years_running
@@ -145,7 +145,7 @@ class ListSheets:
     # --- The queries ----------------------------------------------------------------------------
 
     def list_rows(self, queryset):
-        """The rows of a list's query, fetched ahead (`core.bulk.fetched_ahead`): the organisations the
+        """The rows of a list's query, fetched ahead (`bulk.fetched_ahead`): the organisations the
         rows name are read first, since the connection is the rows' while they are read."""
         self.grassroots_of(self.organization.path)
         return fetched_ahead(queryset, CHUNK)

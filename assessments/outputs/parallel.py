@@ -135,9 +135,9 @@ def _start(settings_module: str, database: dict, language: str) -> None:
 def _write_part(period_pk: int, organization_pk: int, method: str, part_pk: int, styles, limit, scratch):
     """The rows of `YearEndExport(period, organization).<method>(part)` written to files of `limit` rows
     each in `scratch`: [Piece], none when the list is empty."""
+    from bulk import frozen_gc, report_transaction
     from organizations.models import Organization
 
-    from ..core.bulk import frozen_gc, report_transaction
     from ..core.models import Period
     from .sheets import YearEndExport
     from .workbook import RowHeights, whole_results

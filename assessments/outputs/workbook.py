@@ -28,9 +28,9 @@ import xlsxwriter
 from django.db import connections, router
 from django.utils.translation import gettext as _
 
+from bulk import frozen_gc, report_transaction
 from organizations.models import Organization
 
-from ..core.bulk import frozen_gc, report_transaction
 from ..core.models import Assessment, Period
 from . import layout, parallel
 from .layout import (

@@ -800,7 +800,7 @@ def test_the_workbook_is_zipped_at_the_fast_level_and_reads_back(period, city):
 
 
 def test_a_workbook_that_fails_in_a_list_stops_reading_its_rows(period, city, monkeypatch):
-    """A list's rows are fetched ahead by a thread (core.bulk.fetched_ahead): an error while they are
+    """A list's rows are fetched ahead by a thread (bulk.fetched_ahead): an error while they are
     written stops it, and the connection is free again."""
     import threading
 

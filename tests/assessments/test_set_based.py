@@ -1,5 +1,5 @@
 """Set-based bulk work: opening a period from plain values written in one stream, the rule facts of a long
-list read by the subtree, `UPDATE … FROM (VALUES …)`, and the collector held still (core.bulk)."""
+list read by the subtree, `UPDATE … FROM (VALUES …)`, and the collector held still (bulk)."""
 
 import datetime
 import gc
@@ -7,9 +7,10 @@ import gc
 import pytest
 from django.db import connection
 
+import bulk
 from assessments import evaluations
-from assessments.core import bulk, services
 from assessments.core import organization_facts as organization_facts_module
+from assessments.core import services
 from assessments.core.facts import member_facts_for, organization_facts, period_parameters
 from assessments.evaluations import evaluate_assessments, facts_for
 from assessments.models import Assessment, AuditEntry, Period

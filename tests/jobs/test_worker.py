@@ -58,7 +58,7 @@ def test_a_large_opening_has_its_new_forms_vacuumed_once_committed(personas, cit
 
 
 def test_vacuum_runs_on_postgresql_outside_a_transaction_only():
-    from assessments.core.bulk import vacuum
+    from bulk import vacuum
 
     assert vacuum(Assessment) is (connection.vendor == "postgresql")
     with transaction.atomic():

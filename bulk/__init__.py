@@ -155,7 +155,8 @@ def copy_from(connection, sql: str, buffer: io.StringIO) -> None:
     other query (the pinned query counts and the debug toolbar see it: psycopg's copy_expert is not a
     Django cursor's execute)."""
     started = time.monotonic()
-    with connection.cursor() as cursor:
+    # Through Django's wrapper of the driver's errors, as an execute is: a duplicate key is an IntegrityError.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.cursor.copy_expert(sql, buffer)
     if connection.queries_logged:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
