@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from jobs import registry
@@ -88,30 +90,55 @@ def lost_error(job: Job) -> str:
     return slips_lost() if _pointed_at(job) else ""
 
 
+# Slips rendered at a time (whole cells): the page of a province's 100,000 is ~60 MB of HTML, never held whole.
+SLIPS_PER_PART = 1000
+
+
 def _write_slips(job: Job, batch: services.SlipBatch, final: Path) -> None:
-    """The slips page, written beside its place and moved there whole."""
-    html = render_to_string(
+    """The slips page, written beside its place by parts (the page around them, then the slips cell by
+    cell, a thousand or so at a time) and moved there whole."""
+    address = job.arguments.get("site_address", "")
+    # The page around the slips, with a mark where they go.
+    mark = f"<!--slips-{uuid.uuid4().hex}-->"
+    page = render_to_string(
         "accounts/slips.html",
         {
             "organization": job.organization,
             "heading": _heading(job.arguments["action"]),
-            "slips": batch.slips,
+            "slip_count": len(batch.slips),
             "skipped": batch.skipped,
-            "site_address": job.arguments.get("site_address", ""),
+            "slips_written_apart": mark_safe(mark),
+            "site_address": address,
             # A page of its own, opened from the job's page (no menu, no form of the session).
             "base_template": "accounts/slips_document.html",
         },
     )
+    before, after = page.split(mark)
+    cells = get_template("accounts/_slip_cells.html")
     final.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp: readable by this system user only.
     handle, partial = tempfile.mkstemp(dir=final.parent, prefix=f"{job.public_id}-", suffix=".part")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as target:
-            target.write(html)
+            target.write(before)
+            for part in _by_whole_cells(batch.slips, SLIPS_PER_PART):
+                target.write(cells.render({"slips": part, "site_address": address}))
+            target.write(after)
         os.replace(partial, final)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+def _by_whole_cells(slips: Sequence[services.Slip], size: int) -> Iterator[Sequence[services.Slip]]:
+    """`slips` (in cell order) in parts of about `size`, each ending where a cell ends."""
+    start = 0
+    while start < len(slips):
+        end = min(start + size, len(slips))
+        while end < len(slips) and slips[end].member.cell == slips[end - 1].member.cell:
+            end += 1
+        yield slips[start:end]
+        start = end
 
 
 def _summary(action: str, batch: services.SlipBatch) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bulk import insert_rows, update_from_values
 from members.models import Member
 from members.selectors import CURRENT_STATUSES, current_members
 from organizations import policy
@@ -58,6 +59,8 @@ SlipsHandler = Callable[["SlipBatch"], None]
 
 # Rows per INSERT/UPDATE: well under SQLite's limit on query parameters.
 BATCH_SIZE = 500
+# Keys per `IN` list when reading back, and rows per fetch.
+BULK_READ = 2000
 # Batches smaller than this are hashed in the request's own thread.
 THREADED_HASHING_FROM = 50
 # Django's own rule for usernames (UnicodeUsernameValidator).
@@ -76,14 +79,14 @@ class AccountError(Exception):
 class Slip:
     """What is printed for one member: the code appears here and on the printed page, nowhere else."""
 
-    member: Member
+    member: Member | SlipMember
     username: str
     code: str
 
 
 @dataclass(frozen=True)
 class Skipped:
-    member: Member
+    member: Member | SlipMember
     reason: str
 
 
@@ -91,6 +94,39 @@ class Skipped:
 class SlipBatch:
     slips: list[Slip] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SlipCell:
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlipMember:
+    """A member as a slip names them, read as plain values (`slip_members`): what the slips page shows
+    of a Member (full_name, cell.name), and what an account is made from."""
+
+    pk: int
+    full_name: str
+    card_number: str | None
+    email: str
+    cell: SlipCell
+
+
+def slip_members(queryset) -> list[SlipMember]:
+    """The members of `queryset`, in its order, as SlipMembers: one query of plain values, a cell shared
+    by its members."""
+    cells: dict[int, SlipCell] = {}
+    made = []
+    for pk, full_name, card_number, email, cell_id, cell_name in queryset.values_list(
+        "pk", "full_name", "card_number", "email", "cell_id", "cell__name"
+    ).iterator(chunk_size=BULK_READ):
+        cell = cells.get(cell_id)
+        if cell is None:
+            cell = cells[cell_id] = SlipCell(cell_id, cell_name)
+        made.append(SlipMember(pk, full_name, card_number, email, cell))
+    return made
 
 
 def new_code() -> str:
@@ -171,7 +207,7 @@ def _chunks(items: Sequence[_T], size: int = BATCH_SIZE) -> Iterator[Sequence[_T
         yield items[start : start + size]
 
 
-def _assign_usernames(members: Iterable[Member]) -> tuple[list[tuple[Member, str]], list[Skipped]]:
+def _assign_usernames(members: Iterable[SlipMember]) -> tuple[list[tuple[SlipMember, str]], list[Skipped]]:
     """[(member, username)] for the members who can have an account now, and the skipped ones."""
     User = get_user_model()
     wanted = {}
@@ -195,14 +231,37 @@ def _assign_usernames(members: Iterable[Member]) -> tuple[list[tuple[Member, str
     return [(member, username) for username, member in wanted.items()], skipped
 
 
-def _insert_users(users: Sequence[User]) -> None:
-    """Write the new users in bulk, with their ids set even on a database that does not return them."""
+def _insert_users(rows: Iterable[tuple[str, str, str, str, str]]) -> dict[str, int]:
+    """Write new users, (username, password hash, first name, last name, email) each, joined now, in bulk
+    (COPY on PostgreSQL), and return their ids by username. No User object is made, no signal sent."""
+    User = get_user_model()
+    now = timezone.now()
+    usernames = []
+
+    def values() -> Iterator[tuple]:
+        for username, password, first_name, last_name, email in rows:
+            usernames.append(username)
+            yield (username, password, first_name, last_name, email, now)
+
+    insert_rows(User, ["username", "password", "first_name", "last_name", "email", "date_joined"], values())
+    return _user_ids(usernames)
+
+
+def _user_ids(usernames: Sequence[str]) -> dict[str, int]:
+    """{username: id} of these users, read by chunks."""
+    User = get_user_model()
+    ids = {}
+    for chunk in _chunks(usernames, BULK_READ):
+        ids.update(User.objects.filter(username__in=chunk).values_list("username", "pk"))
+    return ids
+
+
+def _insert_user_objects(users: Sequence[User]) -> None:
+    """Write these few new users in bulk, with their ids set even on a database that does not return them."""
     User = get_user_model()
     User.objects.bulk_create(users, batch_size=BATCH_SIZE)
     if any(user.pk is None for user in users):
-        ids = {}
-        for chunk in _chunks([user.username for user in users]):
-            ids.update(User.objects.filter(username__in=chunk).values_list("username", "pk"))
+        ids = _user_ids([user.username for user in users])
         for user in users:
             user.pk = ids[user.username]
 
@@ -210,7 +269,7 @@ def _insert_users(users: Sequence[User]) -> None:
 def _lock_members_without_account(pks: Sequence[int]) -> set[int]:
     """Of these members, the pks of those still without an account, locked until the transaction ends."""
     free = set()
-    for chunk in _chunks(pks):
+    for chunk in _chunks(pks, BULK_READ):
         rows = Member.objects.filter(pk__in=chunk, user__isnull=True).select_for_update(of=("self",))
         free.update(rows.values_list("pk", flat=True))
     return free
@@ -231,13 +290,10 @@ def member_accounts_create(
     undoes everything); `on_slips` gets the slips inside the transaction, before the commit.
     """
     _check_manages(actor, organization)
-    User = get_user_model()
-    members = list(
-        current_members()
-        .under(organization)
-        .filter(user__isnull=True)
-        .select_related("cell")
-        .order_by("cell__path", "sort_key", "pk")
+    # Plain values, not Member objects: a province's 100,000 members made ~800 MB of them (with their
+    # cells, users and account states) and their writing by `bulk_update` took a minute.
+    members = slip_members(
+        current_members().under(organization).filter(user__isnull=True).order_by("cell__path", "sort_key", "pk")
     )
     pairs, skipped = _assign_usernames(members)
     # Hashing is the slow part (seconds for a city): done before the transaction, it holds no lock.
@@ -253,41 +309,30 @@ def member_accounts_create(
                 for (member, username), code, password in zip(pairs, codes, hashes, strict=True)
                 if member.pk in free
             ]
-            users = []
-            for member, username, _code, password in rows:
-                first_name, last_name = split_vietnamese_name(member.full_name)
-                users.append(
-                    User(
-                        username=username,
-                        password=password,
-                        first_name=first_name,
-                        last_name=last_name,
-                        email=member.email,
-                        date_joined=now,
-                    )
-                )
-            _insert_users(users)
-            for (member, *_rest), user in zip(rows, users, strict=True):
-                member.user = user
-                member.updated_at = now
-            Member.objects.bulk_update([row[0] for row in rows], ["user", "updated_at"], batch_size=BATCH_SIZE)
-            AccountState.objects.bulk_create(
-                [
-                    AccountState(
-                        user=user,
-                        must_change_password=True,
-                        code_issued_at=now,
-                        code_issued_by=policy.actor_user(actor),
-                        codes_issued=1,
-                    )
-                    for user in users
-                ],
-                batch_size=BATCH_SIZE,
+            user_ids = _insert_users(
+                (username, password, *split_vietnamese_name(member.full_name), member.email)
+                for member, username, _code, password in rows
+            )
+            # One UPDATE … FROM (VALUES …) per batch, where bulk_update's CASE/WHEN took a minute at 100,000.
+            update_from_values(
+                Member,
+                ["user_id"],
+                ((member.pk, user_ids[username]) for member, username, _code, _password in rows),
+                set_values={"updated_at": now},
+            )
+            issued_by = policy.actor_user(actor)
+            insert_rows(
+                AccountState,
+                ["user_id", "must_change_password", "code_issued_at", "code_issued_by_id", "codes_issued"],
+                (
+                    (user_ids[username], True, now, issued_by.pk if issued_by else None, 1)
+                    for _member, username, _code, _password in rows
+                ),
             )
             announce(
                 "accounts_create",
                 actor=actor,
-                data={"organization": organization.code, "created": len(users), "skipped": len(skipped)},
+                data={"organization": organization.code, "created": len(rows), "skipped": len(skipped)},
             )
             if progress is not None:
                 progress(len(codes), len(codes), _("Saving the accounts"))
@@ -433,18 +478,16 @@ def member_codes_reissue(
             for member, code, password in zip(eligible, codes, hashes, strict=True)
             if seen.get(member.user.account_state.pk) == (member.user.account_state.codes_issued, None)
         ]
-        users, states = [], []
-        for member, _code, password in rows:
-            member.user.password = password
-            users.append(member.user)
-            state = member.user.account_state
-            state.code_issued_at = now
-            state.code_issued_by = policy.actor_user(actor)
-            state.codes_issued += 1
-            states.append(state)
-        get_user_model().objects.bulk_update(users, ["password"], batch_size=BATCH_SIZE)
-        AccountState.objects.bulk_update(
-            states, ["code_issued_at", "code_issued_by", "codes_issued"], batch_size=BATCH_SIZE
+        users = [member.user for member, _code, _password in rows]
+        # One UPDATE … FROM (VALUES …) per batch for each table (bulk_update's CASE/WHEN is slow at size).
+        update_from_values(get_user_model(), ["password"], ((m.user.pk, password) for m, _code, password in rows))
+        issued_by = policy.actor_user(actor)
+        update_from_values(
+            AccountState,
+            [],
+            ((m.user.account_state.pk,) for m, _code, _password in rows),
+            set_values={"code_issued_at": now, "code_issued_by_id": issued_by.pk if issued_by else None},
+            increment=["codes_issued"],
         )
         throttle.unlock(user.username for user in users)
         announce(
@@ -523,7 +566,7 @@ def accounts_create(
                     date_joined=now,
                 )
             )
-        _insert_users(users)
+        _insert_user_objects(users)
         for account, user in zip(new_accounts, users, strict=True):
             if account.member is not None:
                 account.member.user = user

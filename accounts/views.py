@@ -107,6 +107,7 @@ def _slips_response(request, organization, batch, heading):
             "organization": organization,
             "heading": heading,
             "slips": batch.slips,
+            "slip_count": len(batch.slips),
             "skipped": batch.skipped,
             "site_address": request.build_absolute_uri("/"),
         },

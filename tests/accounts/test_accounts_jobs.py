@@ -5,7 +5,9 @@ worker never makes a second set of codes behind the user's back."""
 
 import datetime
 import io
+import re
 import threading
+import types
 from pathlib import Path
 
 import pytest
@@ -195,6 +197,43 @@ def test_the_job_makes_the_accounts_and_its_slips_open_once(personas, client_for
     assert result_files() == []
     page = job_page(client, job)
     assert 'id="open-slips"' not in page and 'id="slips-opened"' in page
+
+
+@pytest.mark.parametrize("per_part", [1, 2, 1000])
+def test_the_slips_are_written_by_parts_of_whole_cells_the_same_page_as_one(
+    personas, city, client_for, monkeypatch, per_part
+):
+    """A province's slips are written a few cells at a time: whatever the parts, each cell has one page
+    with its own slips, in the members' order, and the page around them once."""
+    monkeypatch.setattr(background, "SLIPS_PER_PART", per_part)
+    client = client_for(personas.board)
+    had_one = set(Member.objects.filter(user__isnull=False).values_list("pk", flat=True))
+    job = job_of(post_create(client, city.city.code))
+    run_jobs()
+    job.refresh_from_db()
+    html = b"".join(client.get(reverse("jobs:download", args=[job.public_id])).streaming_content).decode()
+    expected = list(
+        Member.objects.filter(cell__path__startswith=city.city.path, user__isnull=False)
+        .exclude(pk__in=had_one)
+        .order_by("cell__path", "sort_key", "pk")
+        .values_list("cell__name", "card_number")
+    )
+    assert len(expected) == job.summary["slips"] >= 4
+    pages = html.split('<section class="slip-page" aria-label="')[1:]
+    assert [page.split('"', 1)[0] for page in pages] == list(dict.fromkeys(cell for cell, _card in expected))
+    written = [
+        (page.split('"', 1)[0], username) for page in pages for username in re.findall(r"data-username>([^<]+)<", page)
+    ]
+    assert written == expected
+    assert html.count("<html") == 1 and html.count("</html>") == 1 and html.count('class="alert alert-warning') == 1
+    assert f"{len(expected)} " in html.split('class="alert alert-warning', 1)[1].split("</div>", 1)[0]
+
+
+def test_parts_end_where_a_cell_ends():
+    cell = [types.SimpleNamespace(member=types.SimpleNamespace(cell=name)) for name in "aaabccd"]
+    parts = list(background._by_whole_cells(cell, 2))
+    assert [[slip.member.cell for slip in part] for part in parts] == [["a", "a", "a"], ["b", "c", "c"], ["d"]]
+    assert list(background._by_whole_cells([], 2)) == []
 
 
 def test_the_codes_are_nowhere_in_the_database_in_plain_text(personas, client_for):
