@@ -54,7 +54,7 @@ def import_organization(user: User) -> Organization | None:
         if found is not None:
             return found
     if scope.is_superuser:
-        return Organization.get_first_root_node()
+        return Organization.objects.get_first_root_node()
     return None
 
 

@@ -67,7 +67,7 @@ def tree_in_bulk(root, children):
         for step, (kid, grandchildren) in enumerate(sorted(kids, key=lambda pair: pair[0].sort_key), start=1):
             place(kid, grandchildren, Organization._get_path(path, depth + 1, step), depth + 1)
 
-    last_root = Organization.get_last_root_node()
+    last_root = Organization.objects.get_last_root_node()
     step = Organization._str2int(last_root.path[: Organization.steplen]) + 1 if last_root else 1
     place(root, children, Organization._get_path(None, 1, step), 1)
     Organization.objects.bulk_create(nodes)

@@ -11,7 +11,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from organizations.models import OrganizationRecord, OrganizationYear
+from organizations.models import Organization, OrganizationRecord, OrganizationYear
 from tests.assessments.test_organization_links import (
     collectives_url,
     decide_url,
@@ -172,7 +172,7 @@ def organization_form(organization, **records):
         "founded_on": "",
         "dissolved_on": "",
         "treebeard_position": "sorted-child",
-        "treebeard_ref_node": organization.get_parent().pk,
+        "treebeard_ref_node": Organization.objects.get_parent(organization).pk,
         "records-TOTAL_FORMS": "1" if records else "0",
         "records-INITIAL_FORMS": "0",
         "years-TOTAL_FORMS": "0",

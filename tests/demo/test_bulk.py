@@ -64,8 +64,10 @@ def test_the_loader_writes_the_same_rows_on_either_database():
 
 
 def test_insert_and_update_rows_keep_text_dates_and_json_intact():
-    org = Organization.add_root(code="x", name="Đảng bộ X", kind=Organization.Kind.CITY_COMMITTEE)
-    cell = org.add_child(code="x-c1", name="Chi bộ 1", kind=Organization.Kind.SUBORDINATE_CELL)
+    org = Organization.objects.add_root({"code": "x", "name": "Đảng bộ X", "kind": Organization.Kind.CITY_COMMITTEE})
+    cell = Organization.objects.add_child(
+        org, {"code": "x-c1", "name": "Chi bộ 1", "kind": Organization.Kind.SUBORDINATE_CELL}
+    )
     tricky = "Nguyễn\tVăn \\ Một\nHai"
     columns = ("full_name", "search_name", "sort_key", "gender", "date_of_birth", "card_number")
     columns += ("admission_date", "official_date", "cell_id", "occupation", "is_leader")

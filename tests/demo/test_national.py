@@ -72,7 +72,8 @@ def test_a_small_country_is_written_with_the_planned_structure():
     with pytest.raises(IntegrityError), transaction.atomic():
         Member.objects.filter(pk=member.pk).update(cell_id=10**9)
     # Later rows carry on after the explicit keys.
-    org = Organization.objects.get(code="t01").add_child(code="t01-new", name="Đảng bộ mới", kind="city")
+    t01 = Organization.objects.get(code="t01")
+    org = Organization.objects.add_child(t01, {"code": "t01-new", "name": "Đảng bộ mới", "kind": "city"})
     assert org.pk > max(Organization.objects.exclude(pk=org.pk).values_list("pk", flat=True))
 
 
