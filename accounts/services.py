@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, TypeVar
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hashers_by_algorithm, make_password
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,7 +114,7 @@ class SlipMember:
     cell: SlipCell
 
 
-def slip_members(queryset) -> list[SlipMember]:
+def slip_members(queryset: QuerySet[Member]) -> list[SlipMember]:
     """The members of `queryset`, in its order, as SlipMembers: one query of plain values, a cell shared
     by its members."""
     cells: dict[int, SlipCell] = {}
