@@ -1,6 +1,6 @@
 """Every model of the app, from the stage that owns it (Django finds an app's models here)."""
 
-from .core.models import Assessment, AuditEntry, Period, label_for_action
+from .core.models import Assessment, AuditEntry, MemberLevelCount, Period, label_for_action
 from .decisions.models import DecisionConflict, OrganizationReview, Recheck
 from .meetings.models import Ballot, BallotCount, BallotTally, Meeting, VoterMark
 from .reviews.models import Analysis
@@ -14,6 +14,7 @@ __all__ = [
     "BallotTally",
     "DecisionConflict",
     "Meeting",
+    "MemberLevelCount",
     "OrganizationReview",
     "Period",
     "Recheck",

@@ -27,7 +27,7 @@ from organizations.models import Organization, OrganizationRecord, OrganizationY
 from vocabulary import Level
 
 from ..rulebooks import CollectiveFacts, Discipline, OrganizationFacts, OrganizationKind
-from .models import Assessment, Period
+from .models import Assessment, MemberLevelCount, Period
 
 # The posts that make a member of a cell's leadership collective (chi ủy: secretary, deputy, members).
 # From this many organisations on, their records are read by a join on their common subtree.
@@ -77,7 +77,7 @@ def forms_under(path: str) -> Q:
 
 
 def _summed_up_to(counts: QuerySet, lengths: Iterable[int], within: str) -> list[tuple[str, str, int]]:
-    """[(path prefix, level, n)]: `counts` ((organisation id, level, n) rows) summed by the prefix of each
+    """[(path prefix, level, n)]: `counts` ((organisation id, decided_level, n) rows) summed by the prefix of each
     organisation's path of each of `lengths` (a listed organisation's path and those under it), the
     organisations counted being under the path `within`: one query, on both databases. (The organisations
     are joined within it, by its index: a province's few thousand, not the country's 300,000.)"""
@@ -113,15 +113,12 @@ class LevelsBelow:
             return
         steplen = Organization.steplen
         under = self._subtrees()
-        # Counted by organisation id, COUNT(*): read from the index of the members' levels alone, not from
-        # the forms' wide rows; then summed by the database up to each listed organisation's depth (the
-        # prefix of its path), so that a city's ten thousand cells come back as its grassroots
-        # organisations' few rows, and no organisation's path is read here.
-        members = (
-            Assessment.objects.filter(under, period=period, member__isnull=False, classified=True)
-            .values_list("organization_id", "decided_level")
-            .annotate(n=Count("*"))
-            .order_by()
+        # The members' levels by organisation, as the database keeps them counted (MemberLevelCount: a
+        # cell's few rows, not its members' forms); summed by the database up to each listed
+        # organisation's depth (the prefix of its path), so that a city's ten thousand cells come back as
+        # its grassroots organisations' few rows, and no organisation's path is read here.
+        members = MemberLevelCount.objects.filter(under, period=period, n__gt=0).values_list(
+            "organization_id", "decided_level", "n"
         )
         for path, level, n in _summed_up_to(members, {len(path) for path in self.organizations}, self.prefix):
             if path not in self.organizations:

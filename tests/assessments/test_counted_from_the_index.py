@@ -108,8 +108,9 @@ committed = pytest.mark.django_db(transaction=True)
 def test_the_levels_below_the_ranked_organisations_are_counted_from_the_index_alone(period, city):
     with CaptureQueriesContext(connection) as captured:
         ranking.ranking_rows(period, city.city)
-    members = plan_of(captured, "COUNT(*)", '"member_id" IS NOT NULL')
-    assert "Index Only Scan" in members and not reads_the_forms_rows(members)
+    # The members' levels: from the counts the database keeps (MemberLevelCount), not from the forms.
+    members = plan_of(captured, "WITH counted AS (")
+    assert "assessments_memberlevelcount" in members and "assessments_assessment" not in members, members
     organizations = plan_of(captured, '"subject_kind"', '"member_id" IS NULL', "ORDER BY")
     assert "Index Only Scan" in organizations and not reads_the_forms_rows(organizations)
 
@@ -135,21 +136,15 @@ def test_the_statistics_count_the_members_and_organisations_from_the_index_alone
 
 @needs_postgresql
 @committed
-def test_a_roots_members_levels_progress_and_years_are_counted_from_the_index_of_the_members_progress(
-    period, city, monkeypatch
-):
-    # A root's ranked organisations (their common subtree is the root's: the whole period, no join), its
-    # statistics' progress and years (every form of a period is under its root) read the small index of
-    # the members' progress, not the covering index of every form (86 MB at 500,000 members, against 12).
-    monkeypatch.setattr(organization_facts, "SUBTREES_LISTED", 1)
-    with CaptureQueriesContext(connection) as ranked:
-        LevelsBelow(period, list(ranking.decided_organizations(city.city)))
+def test_a_roots_members_progress_and_years_are_counted_from_the_index_of_the_members_progress(period, city):
+    # A root's statistics' progress and years (every form of a period is under its root) read the small
+    # index of the members' progress, not the covering index of every form (86 MB at 500,000 members,
+    # against 12). (A ranking's levels below read the counts the database keeps: the test above.)
     with CaptureQueriesContext(connection) as stats:
         statistics.stats_for(period, city.city)
     # On these few rows the covering index of every form costs the planner about what the small one does
     # (at 500,000 members it is seven times larger): each query is read with it and without it.
     marks = (
-        (ranked, "COUNT(*)", '"member_id" IS NOT NULL'),
         (stats, '"n_submitted"'),
         (stats, "COUNT(*)", '"member_id" IS NOT NULL', "UNION ALL"),
     )
@@ -160,9 +155,8 @@ def test_a_roots_members_levels_progress_and_years_are_counted_from_the_index_of
         alone = plan_of(captured, *query, set_aside=["assessment_period_org_state"])
         assert "Index Only Scan using assessment_member_progress" in alone, alone
         read.append(plan)
-    _levels, progress, years = read
-    # The progress and the years join no organisation at all (the levels join theirs to the few rows
-    # counted: the sums up to the ranked organisations).
+    progress, years = read
+    # The progress and the years join no organisation at all.
     assert "organizations_organization" not in progress and "organizations_organization" not in years
 
 
@@ -207,10 +201,10 @@ def test_the_levels_below_a_roots_organisations_are_those_counted_subtree_by_sub
     monkeypatch.setattr(organization_facts, "SUBTREES_LISTED", 1)
     with CaptureQueriesContext(connection) as captured:
         whole_period = levels_below(period, grassroots)
-    counted = [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"]]
-    # The forms are counted without a join; their sums up to the listed organisations' depth join the
+    counted = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("WITH counted AS (")]
+    # The counts are read without a join; their sums up to the listed organisations' depth join the
     # organisations of the few rows counted.
-    assert len(counted) == 1 and counted[0].startswith("WITH counted AS (")
+    assert len(counted) == 1 and "memberlevelcount" in counted[0]
     assert "organizations_organization" not in counted[0].split(") SELECT ")[0]
     assert whole_period == by_subtree
 
