@@ -387,9 +387,7 @@ class MemberLevelCount(models.Model):
     as 0."""
 
     period = models.ForeignKey(Period, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    organization = models.ForeignKey(
-        Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     decided_level = models.CharField(max_length=8, blank=True)
     n = models.IntegerField(default=0)
 
