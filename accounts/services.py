@@ -114,6 +114,20 @@ class SlipMember:
     cell: SlipCell
 
 
+@dataclass(frozen=True, slots=True)
+class _Account:
+    """A member's account as new codes read it (plain values): what `_reset_refusal` asks of a user, and
+    its state's key and count of codes issued."""
+
+    pk: int
+    username: str
+    is_active: bool
+    is_staff: bool
+    is_superuser: bool
+    state_pk: int
+    codes_issued: int
+
+
 def slip_members(queryset: QuerySet[Member]) -> list[SlipMember]:
     """The members of `queryset`, in its order, as SlipMembers: one query of plain values, a cell shared
     by its members."""
@@ -181,7 +195,7 @@ def _check_manages(actor: User, organization: Organization) -> None:
     policy.require(actor, "accounts.manage", organization)
 
 
-def _reset_refusal(actor: User, user: User, assignments: Iterable[RoleAssignment]) -> str | None:
+def _reset_refusal(actor: User, user: User | _Account, assignments: Iterable[RoleAssignment]) -> str | None:
     """Why `actor` may not give `user` a new code, or None.
 
     A new code lets whoever holds it sign in as the user, so it must open nothing the actor does not
@@ -444,25 +458,39 @@ def member_codes_reissue(
     lost before anyone signed in. The old codes stop working. All or nothing; `progress` and
     `on_slips` as in member_accounts_create."""
     _check_manages(actor, organization)
-    members = list(
+    # Plain values, as in member_accounts_create: a province's accounts make no ORM object.
+    members = (
         current_members()
         .under(organization)
         .filter(user__account_state__must_change_password=True, user__last_login__isnull=True)
-        .select_related("cell", "user", "user__account_state")
         .order_by("cell__path", "sort_key", "pk")
     )
+    accounts = {
+        pk: _Account(*values)
+        for pk, *values in members.values_list(
+            "pk",
+            "user_id",
+            "user__username",
+            "user__is_active",
+            "user__is_staff",
+            "user__is_superuser",
+            "user__account_state__pk",
+            "user__account_state__codes_issued",
+        ).iterator(chunk_size=BULK_READ)
+    }
     roles = {}
     for assignment in RoleAssignment.objects.filter(
         user__member__cell__path__startswith=organization.path, user__last_login__isnull=True
     ).select_related("organization"):
         roles.setdefault(assignment.user_id, []).append(assignment)
     eligible, skipped = [], []
-    for member in members:
-        refusal = _reset_refusal(actor, member.user, roles.get(member.user_id, []))
+    for member in slip_members(members):
+        account = accounts[member.pk]
+        refusal = _reset_refusal(actor, account, roles.get(account.pk, []))
         if refusal:
             skipped.append(Skipped(member, refusal))
         else:
-            eligible.append(member)
+            eligible.append((member, account))
     # Hashing before the transaction, as in member_accounts_create.
     codes = [new_code() for _ in eligible]
     hashes = _hash_codes(codes, progress)
@@ -470,35 +498,35 @@ def member_codes_reissue(
     with transaction.atomic():
         # Locked, and kept only if unchanged since read: no new code, no sign-in meanwhile.
         seen = {}
-        for chunk in _chunks([member.user.account_state.pk for member in eligible]):
+        for chunk in _chunks([account.state_pk for _member, account in eligible], BULK_READ):
             rows = AccountState.objects.filter(pk__in=chunk).select_for_update(of=("self",))
             seen.update((pk, (n, login)) for pk, n, login in rows.values_list("pk", "codes_issued", "user__last_login"))
         rows = [
-            (member, code, password)
-            for member, code, password in zip(eligible, codes, hashes, strict=True)
-            if seen.get(member.user.account_state.pk) == (member.user.account_state.codes_issued, None)
+            (member, account, code, password)
+            for (member, account), code, password in zip(eligible, codes, hashes, strict=True)
+            if seen.get(account.state_pk) == (account.codes_issued, None)
         ]
-        users = [member.user for member, _code, _password in rows]
         # One UPDATE … FROM (VALUES …) per batch for each table (bulk_update's CASE/WHEN is slow at size).
-        update_from_values(get_user_model(), ["password"], ((m.user.pk, password) for m, _code, password in rows))
+        update_from_values(get_user_model(), ["password"], ((a.pk, password) for _m, a, _code, password in rows))
         issued_by = policy.actor_user(actor)
         update_from_values(
             AccountState,
             [],
-            ((m.user.account_state.pk,) for m, _code, _password in rows),
+            ((account.state_pk,) for _member, account, _code, _password in rows),
             set_values={"code_issued_at": now, "code_issued_by_id": issued_by.pk if issued_by else None},
             increment=["codes_issued"],
         )
-        throttle.unlock(user.username for user in users)
+        throttle.unlock(account.username for _member, account, _code, _password in rows)
         announce(
             "code_reissue",
             actor=actor,
-            data={"organization": organization.code, "codes": len(users), "skipped": len(skipped)},
+            data={"organization": organization.code, "codes": len(rows), "skipped": len(skipped)},
         )
         if progress is not None:
             progress(len(codes), len(codes), _("Saving the new codes"))
         batch = SlipBatch(
-            slips=[Slip(member, member.user.username, code) for member, code, _password in rows], skipped=skipped
+            slips=[Slip(member, account.username, code) for member, account, code, _password in rows],
+            skipped=skipped,
         )
         if on_slips is not None:
             on_slips(batch)
