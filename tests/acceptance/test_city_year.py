@@ -42,7 +42,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from assessments.decisions.ranking import collective_assessments, organization_assessments
-from assessments.models import Analysis, Assessment, AuditEntry, Ballot, Meeting, Period
+from assessments.models import Analysis, Assessment, AuditEntry, Ballot, Meeting, MemberLevelCount, Period
 from assessments.reviews import formview
 from assessments.rulebooks import ItemKind, Rating
 from demo.reviews import DEMO_RESULTS
@@ -756,6 +756,16 @@ def test_the_whole_year_at_city_scale(live_server, page, settings):  # noqa: PLR
         listed = {row[1]: row[7] for row in list(organizations.iter_rows(values_only=True))[1:] if row[1]}
         for row in ranking["rows"]:
             assert listed[row.assessment.organization.code] == row.assessment.decided_level
+
+    # The members' levels the database keeps counted (MemberLevelCount, by its triggers) are still those of
+    # the forms, after every write of the year.
+    counted = Counter(
+        Assessment.objects.filter(member__isnull=False, classified=True).values_list(
+            "period_id", "organization_id", "decided_level"
+        )
+    )
+    kept = MemberLevelCount.objects.values_list("period_id", "organization_id", "decided_level", "n")
+    assert {(p, o, level): n for p, o, level, n in kept if n} == dict(counted)
 
     # Nothing failed on the way: no server error, no refusal a step did not expect.
     assert all(status < 500 for status in drive.statuses), drive.statuses
