@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext as _
 
 from organizations.models import Organization
 from vocabulary import Level
 
-from ..core.models import Assessment, Period
+from ..core.models import Assessment, MemberLevelCount, Period
 from ..core.organization_facts import forms_under
 from ..core.selectors import LEVELS, PENDING_STATES, Distribution, _percent
 from ..core.text import lang
@@ -184,18 +184,28 @@ def _years(period: Period, organization: Organization) -> list[tuple[Distributio
         Period.objects.filter(organization_id=period.organization_id, quarter__isnull=True).values_list("pk", "year")
     )
     by_year = {year: (Distribution(str(year)), Distribution(str(year))) for year in sorted(years.values())}
-    # A root's members are counted from the index of the members' progress alone (a city of 500,000
-    # members and two years: 0.16 s, a scan of the forms' covering index and a join, down to 0.06).
-    counted = Assessment.objects.filter(forms_under(organization.path), period_id__in=list(years), classified=True)
-    members = counted.filter(member__isnull=False)
-    organizations = counted.filter(member__isnull=True, subject_kind=Assessment.SubjectKind.ORGANIZATION).exclude(
-        organization=organization
+    # The members' levels from the counts the database keeps (MemberLevelCount: an organisation's few
+    # rows, not its members' forms); the organisations' from their own forms.
+    members = (
+        MemberLevelCount.objects.filter(forms_under(organization.path), period_id__in=list(years), n__gt=0)
+        .annotate(which=Value(0))
+        .values_list("which", "period_id", "decided_level")
+        .annotate(n=Sum("n"))
     )
-    counts = [
-        queryset.annotate(which=Value(index)).values_list("which", "period_id", "decided_level").annotate(n=Count("*"))
-        for index, queryset in enumerate((members, organizations))
-    ]
-    for index, period_id, level, n in counts[0].order_by().union(counts[1].order_by(), all=True):
+    organizations = (
+        Assessment.objects.filter(
+            forms_under(organization.path),
+            period_id__in=list(years),
+            classified=True,
+            member__isnull=True,
+            subject_kind=Assessment.SubjectKind.ORGANIZATION,
+        )
+        .exclude(organization=organization)
+        .annotate(which=Value(1))
+        .values_list("which", "period_id", "decided_level")
+        .annotate(n=Count("*"))
+    )
+    for index, period_id, level, n in members.order_by().union(organizations.order_by(), all=True):
         by_year[years[period_id]][index].add(level if level in LEVELS else "", n)
     return list(by_year.values())
 
