@@ -17,53 +17,48 @@ COUNTS = "assessments_memberlevelcount"
 KEY = "period_id, organization_id, decided_level"
 UPSERT = f"ON CONFLICT ({KEY}) DO UPDATE SET n = {COUNTS}.n + EXCLUDED.n"
 
+
+def _function(name, body):
+    """A PL/pgSQL trigger function that runs `body` (one statement) and returns."""
+    return f"""
+    CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        {body};
+        RETURN NULL;
+    END $$
+    """
+
+
+def _counted(rows, sign):
+    """The rows of the transition table `rows` counted by key, with `sign`, into the counts."""
+    return f"""INSERT INTO {COUNTS} ({KEY}, n)
+        SELECT {KEY}, {sign}COUNT(*) FROM {rows} WHERE member_id IS NOT NULL AND classified
+        GROUP BY {KEY} ORDER BY {KEY}
+        {UPSERT}"""
+
+
+def _moved(rows, other, change):
+    """The counted rows of the transition table `rows`, each with `change`, that the other (`other`) did
+    not count under the same key (the row's key changed, or it became counted or ceased to be)."""
+    return f"""SELECT {KEY}, {change} AS change FROM (
+            SELECT x.period_id, x.organization_id, x.decided_level
+            FROM {rows} x JOIN {other} y ON y.id = x.id
+            WHERE x.member_id IS NOT NULL AND x.classified
+              AND (y.period_id, y.organization_id, y.decided_level, y.member_id IS NOT NULL AND y.classified)
+                  IS DISTINCT FROM (x.period_id, x.organization_id, x.decided_level, true)
+        ) {rows}_counted"""
+
+
 POSTGRESQL = [
-    f"""
-    CREATE FUNCTION assessment_level_counts_added() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        INSERT INTO {COUNTS} ({KEY}, n)
-        SELECT {KEY}, COUNT(*) FROM added WHERE member_id IS NOT NULL AND classified
-        GROUP BY {KEY} ORDER BY {KEY}
-        {UPSERT};
-        RETURN NULL;
-    END $$
-    """,
-    f"""
-    CREATE FUNCTION assessment_level_counts_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        INSERT INTO {COUNTS} ({KEY}, n)
-        SELECT {KEY}, -COUNT(*) FROM removed WHERE member_id IS NOT NULL AND classified
-        GROUP BY {KEY} ORDER BY {KEY}
-        {UPSERT};
-        RETURN NULL;
-    END $$
-    """,
-    f"""
-    CREATE FUNCTION assessment_level_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        INSERT INTO {COUNTS} ({KEY}, n)
-        SELECT {KEY}, SUM(change) FROM (
-            SELECT {KEY}, 1 AS change FROM (
-                SELECT a.period_id, a.organization_id, a.decided_level
-                FROM added a JOIN removed r ON r.id = a.id
-                WHERE a.member_id IS NOT NULL AND a.classified
-                  AND (r.period_id, r.organization_id, r.decided_level, r.member_id IS NOT NULL AND r.classified)
-                      IS DISTINCT FROM (a.period_id, a.organization_id, a.decided_level, true)
-            ) counted_now
-            UNION ALL
-            SELECT {KEY}, -1 FROM (
-                SELECT r.period_id, r.organization_id, r.decided_level
-                FROM removed r JOIN added a ON a.id = r.id
-                WHERE r.member_id IS NOT NULL AND r.classified
-                  AND (a.period_id, a.organization_id, a.decided_level, a.member_id IS NOT NULL AND a.classified)
-                      IS DISTINCT FROM (r.period_id, r.organization_id, r.decided_level, true)
-            ) counted_before
-        ) changes
+    _function("assessment_level_counts_added", _counted("added", "")),
+    _function("assessment_level_counts_removed", _counted("removed", "-")),
+    _function(
+        "assessment_level_counts_changed",
+        f"""INSERT INTO {COUNTS} ({KEY}, n)
+        SELECT {KEY}, SUM(change) FROM ({_moved("added", "removed", 1)} UNION ALL {_moved("removed", "added", -1)}) changes
         GROUP BY {KEY} HAVING SUM(change) <> 0 ORDER BY {KEY}
-        {UPSERT};
-        RETURN NULL;
-    END $$
-    """,
+        {UPSERT}""",
+    ),
     f"""CREATE TRIGGER assessment_level_counts_insert AFTER INSERT ON {TABLE}
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION assessment_level_counts_added()""",
     f"""CREATE TRIGGER assessment_level_counts_delete AFTER DELETE ON {TABLE}
