@@ -18,6 +18,7 @@ sign in at once.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import secrets
@@ -128,19 +129,35 @@ class _Account:
     codes_issued: int
 
 
+# The fields of a member's account that `_Account` holds, in its order.
+ACCOUNT_FIELDS = (
+    "user_id",
+    "user__username",
+    "user__is_active",
+    "user__is_staff",
+    "user__is_superuser",
+    "user__account_state__pk",
+    "user__account_state__codes_issued",
+)
+
+
 def slip_members(queryset: QuerySet[Member]) -> list[SlipMember]:
     """The members of `queryset`, in its order, as SlipMembers: one query of plain values, a cell shared
     by its members."""
+    return [member for member, _extra in _slip_rows(queryset)]
+
+
+def _slip_rows(queryset: QuerySet[Member], *extra: str) -> Iterator[tuple[SlipMember, tuple]]:
+    """(SlipMember, the values of the `extra` fields) for each member of `queryset`, in its order: one
+    query of plain values, a cell shared by its members."""
     cells: dict[int, SlipCell] = {}
-    made = []
-    for pk, full_name, card_number, email, cell_id, cell_name in queryset.values_list(
-        "pk", "full_name", "card_number", "email", "cell_id", "cell__name"
+    for pk, full_name, card_number, email, cell_id, cell_name, *values in queryset.values_list(
+        "pk", "full_name", "card_number", "email", "cell_id", "cell__name", *extra
     ).iterator(chunk_size=BULK_READ):
         cell = cells.get(cell_id)
         if cell is None:
             cell = cells[cell_id] = SlipCell(cell_id, cell_name)
-        made.append(SlipMember(pk, full_name, card_number, email, cell))
-    return made
+        yield SlipMember(pk, full_name, card_number, email, cell), tuple(values)
 
 
 def new_code() -> str:
@@ -245,17 +262,16 @@ def _assign_usernames(members: Iterable[SlipMember]) -> tuple[list[tuple[SlipMem
     return [(member, username) for username, member in wanted.items()], skipped
 
 
-def _insert_users(rows: Iterable[tuple[str, str, str, str, str]]) -> dict[str, int]:
-    """Write new users, (username, password hash, first name, last name, email) each, joined now, in bulk
-    (COPY on PostgreSQL), and return their ids by username. No User object is made, no signal sent."""
+def _insert_users(rows: Iterable[tuple[str, str, str, str, str]], joined: datetime.datetime) -> dict[str, int]:
+    """Write new users, (username, password hash, first name, last name, email) each, joined at `joined`,
+    in bulk (COPY on PostgreSQL), and return their ids by username. No User object is made, no signal sent."""
     User = get_user_model()
-    now = timezone.now()
     usernames = []
 
     def values() -> Iterator[tuple]:
         for username, password, first_name, last_name, email in rows:
             usernames.append(username)
-            yield (username, password, first_name, last_name, email, now)
+            yield (username, password, first_name, last_name, email, joined)
 
     insert_rows(User, ["username", "password", "first_name", "last_name", "email", "date_joined"], values())
     return _user_ids(usernames)
@@ -324,8 +340,11 @@ def member_accounts_create(
                 if member.pk in free
             ]
             user_ids = _insert_users(
-                (username, password, *split_vietnamese_name(member.full_name), member.email)
-                for member, username, _code, password in rows
+                (
+                    (username, password, *split_vietnamese_name(member.full_name), member.email)
+                    for member, username, _code, password in rows
+                ),
+                joined=now,
             )
             # One UPDATE … FROM (VALUES …) per batch, where bulk_update's CASE/WHEN took a minute at 100,000.
             update_from_values(
@@ -465,27 +484,15 @@ def member_codes_reissue(
         .filter(user__account_state__must_change_password=True, user__last_login__isnull=True)
         .order_by("cell__path", "sort_key", "pk")
     )
-    accounts = {
-        pk: _Account(*values)
-        for pk, *values in members.values_list(
-            "pk",
-            "user_id",
-            "user__username",
-            "user__is_active",
-            "user__is_staff",
-            "user__is_superuser",
-            "user__account_state__pk",
-            "user__account_state__codes_issued",
-        ).iterator(chunk_size=BULK_READ)
-    }
     roles = {}
     for assignment in RoleAssignment.objects.filter(
         user__member__cell__path__startswith=organization.path, user__last_login__isnull=True
     ).select_related("organization"):
         roles.setdefault(assignment.user_id, []).append(assignment)
     eligible, skipped = [], []
-    for member in slip_members(members):
-        account = accounts[member.pk]
+    # Each member with their account, read by the same query.
+    for member, values in _slip_rows(members, *ACCOUNT_FIELDS):
+        account = _Account(*values)
         refusal = _reset_refusal(actor, account, roles.get(account.pk, []))
         if refusal:
             skipped.append(Skipped(member, refusal))

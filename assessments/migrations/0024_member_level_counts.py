@@ -77,6 +77,19 @@ _DOWN = f"""UPDATE {COUNTS} SET n = n - 1
     WHERE period_id = OLD.period_id AND organization_id = OLD.organization_id AND decided_level = OLD.decided_level"""
 _UP = f"""INSERT INTO {COUNTS} ({KEY}, n) VALUES (NEW.period_id, NEW.organization_id, NEW.decided_level, 1)
     ON CONFLICT ({KEY}) DO UPDATE SET n = n + 1"""
+
+
+def _sqlite_moved(name, this, other, body):
+    """An update trigger that runs `body` when the row is counted as `this` (OLD or NEW) and not under the
+    same key as `other`."""
+    return f"""CREATE TRIGGER assessment_level_counts_update_{name}
+    AFTER UPDATE OF period_id, organization_id, decided_level, classified, member_id ON {TABLE}
+    WHEN {this}.member_id IS NOT NULL AND {this}.classified AND (
+        {other}.member_id IS NULL OR NOT {other}.classified OR OLD.period_id IS NOT NEW.period_id
+        OR OLD.organization_id IS NOT NEW.organization_id OR OLD.decided_level IS NOT NEW.decided_level)
+    BEGIN {body}; END"""
+
+
 SQLITE = [
     f"""CREATE TRIGGER assessment_level_counts_insert AFTER INSERT ON {TABLE}
     WHEN NEW.member_id IS NOT NULL AND NEW.classified
@@ -84,18 +97,9 @@ SQLITE = [
     f"""CREATE TRIGGER assessment_level_counts_delete AFTER DELETE ON {TABLE}
     WHEN OLD.member_id IS NOT NULL AND OLD.classified
     BEGIN {_DOWN}; END""",
-    f"""CREATE TRIGGER assessment_level_counts_update_old
-    AFTER UPDATE OF period_id, organization_id, decided_level, classified, member_id ON {TABLE}
-    WHEN OLD.member_id IS NOT NULL AND OLD.classified AND (
-        NEW.member_id IS NULL OR NOT NEW.classified OR OLD.period_id IS NOT NEW.period_id
-        OR OLD.organization_id IS NOT NEW.organization_id OR OLD.decided_level IS NOT NEW.decided_level)
-    BEGIN {_DOWN}; END""",
-    f"""CREATE TRIGGER assessment_level_counts_update_new
-    AFTER UPDATE OF period_id, organization_id, decided_level, classified, member_id ON {TABLE}
-    WHEN NEW.member_id IS NOT NULL AND NEW.classified AND (
-        OLD.member_id IS NULL OR NOT OLD.classified OR OLD.period_id IS NOT NEW.period_id
-        OR OLD.organization_id IS NOT NEW.organization_id OR OLD.decided_level IS NOT NEW.decided_level)
-    BEGIN {_UP}; END""",
+    # Down where it was counted (OLD), up where it is counted now (NEW), when the other side differs.
+    _sqlite_moved("old", "OLD", "NEW", _DOWN),
+    _sqlite_moved("new", "NEW", "OLD", _UP),
 ]
 SQLITE_UNDONE = [
     "DROP TRIGGER IF EXISTS assessment_level_counts_insert",
