@@ -21,11 +21,13 @@ Nothing half-done, and safe to run again:
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -94,9 +96,73 @@ def lost_error(job: Job) -> str:
 SLIPS_PER_PART = 1000
 
 
-def _write_slips(job: Job, batch: services.SlipBatch, final: Path) -> None:
-    """The slips page, written beside its place by parts (the page around them, then the slips cell by
-    cell, a thousand or so at a time) and moved there whole."""
+class SlipsFile:
+    """The job's slips, as the service makes them chunk by chunk (`services.SlipsWriter`): rendered a
+    thousand or so at a time, whole cells each, into an unnamed temporary file beside the page's place;
+    at the close, the page around them is written with their count and the members skipped, the slips
+    copied into it, and the whole moved to its place (`_write_slips`). What is held in memory is a
+    chunk's slips and the cell they end in."""
+
+    def __init__(
+        self, job: Job, final: Path, progress: Callable[..., None], on_close: Callable[[services.SlipBatch], None]
+    ) -> None:
+        self.job, self.final, self.progress, self.on_close = job, final, progress, on_close
+        self.address = job.arguments.get("site_address", "")
+        self.cells = get_template("accounts/_slip_cells.html")
+        self.pending: list[services.Slip] = []
+        self.rendered: IO[str] | None = None
+
+    def add(self, slips: Sequence[services.Slip]) -> None:
+        self.pending += slips
+        if not self.pending:
+            return
+        # The last cell may go on in the next chunk: rendered with it.
+        last = self.pending[-1].member.cell
+        end = len(self.pending)
+        while end and self.pending[end - 1].member.cell == last:
+            end -= 1
+        if end >= SLIPS_PER_PART:
+            self._render(self.pending[:end])
+            self.pending = self.pending[end:]
+
+    def _render(self, slips: Sequence[services.Slip]) -> None:
+        if self.rendered is None:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            # Unnamed: no other process can open it, and it goes when closed (or with the process).
+            self.rendered = tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.final.parent)
+        for part in _by_whole_cells(slips, SLIPS_PER_PART):
+            self.rendered.write(self.cells.render({"slips": part, "site_address": self.address}))
+
+    def close(self, batch: services.SlipBatch) -> None:
+        if not batch.made and not batch.skipped:
+            return
+        self.progress(batch.made, batch.made, _("Writing the slips"))
+        self._render(self.pending)
+        self.pending = []
+        self.rendered.seek(0)
+        _write_slips(self.job, SlipsPart(batch, self.rendered), self.final)
+        # Gone before the commit: the page is the codes' one plain copy.
+        self.discard()
+        self.on_close(batch)
+
+    def discard(self) -> None:
+        """Close (and so remove) the slips rendered (the page is written whole or not at all: `_write_slips`)."""
+        if self.rendered is not None:
+            self.rendered.close()
+
+
+@dataclass(frozen=True)
+class SlipsPart:
+    """The slips rendered (`rendered`, read from its start) and what the page around them says (`batch`:
+    their count, the members skipped)."""
+
+    batch: services.SlipBatch
+    rendered: IO[str]
+
+
+def _write_slips(job: Job, slips: SlipsPart, final: Path) -> None:
+    """The slips page, written beside its place (the page around the slips, with the slips rendered
+    already copied in) and moved there whole."""
     address = job.arguments.get("site_address", "")
     # The page around the slips, with a mark where they go.
     mark = f"<!--slips-{uuid.uuid4().hex}-->"
@@ -105,8 +171,8 @@ def _write_slips(job: Job, batch: services.SlipBatch, final: Path) -> None:
         {
             "organization": job.organization,
             "heading": _heading(job.arguments["action"]),
-            "slip_count": len(batch.slips),
-            "skipped": batch.skipped,
+            "slip_count": slips.batch.made,
+            "skipped": slips.batch.skipped,
             "slips_written_apart": mark_safe(mark),
             "site_address": address,
             # A page of its own, opened from the job's page (no menu, no form of the session).
@@ -114,15 +180,12 @@ def _write_slips(job: Job, batch: services.SlipBatch, final: Path) -> None:
         },
     )
     before, after = page.split(mark)
-    cells = get_template("accounts/_slip_cells.html")
     final.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp: readable by this system user only.
     handle, partial = tempfile.mkstemp(dir=final.parent, prefix=f"{job.public_id}-", suffix=".part")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as target:
             target.write(before)
-            for part in _by_whole_cells(batch.slips, SLIPS_PER_PART):
-                target.write(cells.render({"slips": part, "site_address": address}))
+            shutil.copyfileobj(slips.rendered, target)
             target.write(after)
         os.replace(partial, final)
     except BaseException:
@@ -142,7 +205,7 @@ def _by_whole_cells(slips: Sequence[services.Slip], size: int) -> Iterator[Seque
 
 
 def _summary(action: str, batch: services.SlipBatch) -> dict[str, Any]:
-    return {"action": action, "slips": len(batch.slips), "skipped": len(batch.skipped)}
+    return {"action": action, "slips": batch.made, "skipped": len(batch.skipped)}
 
 
 def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
@@ -160,12 +223,8 @@ def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
         raise policy.Refused(slips_lost())
     final = _directory() / f"{job.public_id}.html"
 
-    def on_slips(batch: services.SlipBatch) -> None:
+    def written(batch: services.SlipBatch) -> None:
         # Inside the service's transaction: undone with it if anything fails or the job is cancelled.
-        if not batch.slips and not batch.skipped:
-            return
-        progress(len(batch.slips), len(batch.slips), _("Writing the slips"))
-        _write_slips(job, batch, final)
         Job.objects.filter(pk=job.pk).update(
             result_path=final.name,
             result_name=slips_filename(job.organization),
@@ -174,16 +233,19 @@ def run(job: Job, progress: Callable[..., None]) -> dict[str, Any]:
             summary=_summary(action, batch),
         )
 
+    slips = SlipsFile(job, final, progress, written)
     progress(0, 0, _("Reading the members"))
     try:
-        batch = service(organization=job.organization, actor=job_actor(job), progress=progress, on_slips=on_slips)
+        batch = service(organization=job.organization, actor=job_actor(job), progress=progress, on_slips=slips)
     except services.AccountError as exc:
         final.unlink(missing_ok=True)
         raise policy.Refused(exc.message) from exc
     except BaseException:
         _remove_unless_committed(job, final)
         raise
-    if batch.slips or batch.skipped:
+    finally:
+        slips.discard()
+    if batch.made or batch.skipped:
         job.result_path = final.name
         job.result_name = slips_filename(job.organization)
         job.result_content_type = HTML

@@ -22,10 +22,12 @@ import datetime
 import os
 import re
 import secrets
+import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hashers_by_algorithm, make_password
@@ -52,9 +54,19 @@ _T = TypeVar("_T")
 # progress(done, total, step): how far the work is (a background job's; jobs.registry). It may raise to
 # stop the work: called only before the transaction or inside it, the work is then all undone.
 Progress = Callable[..., None]
-# Called with the slips inside the transaction that makes them, just before the commit: a background job
-# writes them to its file there, so that the codes are kept (hashed) only once their slips are written.
-SlipsHandler = Callable[["SlipBatch"], None]
+
+
+class SlipsWriter(Protocol):
+    """Where a whole organisation's slips go as they are made (a background job's file), inside the
+    transaction that makes them: the codes are kept (hashed) only once their slips are written."""
+
+    def add(self, slips: Sequence[Slip]) -> None:
+        """The slips of a chunk of members, in cell and name order, the next ones of the page."""
+
+    def close(self, batch: SlipBatch) -> None:
+        """Every slip is added (`batch` says how many were made, and holds the members skipped): just
+        before the commit."""
+
 
 # --- Member accounts and one-time codes --------------------------------------------------------
 
@@ -62,6 +74,10 @@ SlipsHandler = Callable[["SlipBatch"], None]
 BATCH_SIZE = 500
 # Keys per `IN` list when reading back, and rows per fetch.
 BULK_READ = 2000
+# Members taken at a time by a whole organisation's accounts or new codes: their codes made (`_Codes`),
+# then the members read, written and handed to the slips' writer chunk by chunk inside the one
+# transaction, so that what is held in memory is a chunk's, whatever the organisation's size.
+CHUNK = 2000
 # Batches smaller than this are hashed in the request's own thread.
 THREADED_HASHING_FROM = 50
 # Django's own rule for usernames (UnicodeUsernameValidator).
@@ -95,6 +111,12 @@ class Skipped:
 class SlipBatch:
     slips: list[Slip] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # How many slips were made: those above, or, handed to a SlipsWriter as they came, those it was given.
+    made: int = -1
+
+    def __post_init__(self) -> None:
+        if self.made < 0:
+            self.made = len(self.slips)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,8 +260,11 @@ def _chunks(items: Sequence[_T], size: int = BATCH_SIZE) -> Iterator[Sequence[_T
         yield items[start : start + size]
 
 
-def _assign_usernames(members: Iterable[SlipMember]) -> tuple[list[tuple[SlipMember, str]], list[Skipped]]:
-    """[(member, username)] for the members who can have an account now, and the skipped ones."""
+def _assign_usernames(
+    members: Iterable[SlipMember], claimed: set[str]
+) -> tuple[list[tuple[SlipMember, str]], list[Skipped]]:
+    """[(member, username)] for the members who can have an account now, and the skipped ones.
+    `claimed`: the usernames given earlier in the same run (a chunk before), which these cannot have."""
     User = get_user_model()
     wanted = {}
     skipped = []
@@ -248,7 +273,7 @@ def _assign_usernames(members: Iterable[SlipMember]) -> tuple[list[tuple[SlipMem
         if not username or len(username) > 150 or not USERNAME_RE.match(username):
             reason = _("The party card number “%(card)s” cannot be used as a username.")
             skipped.append(Skipped(member, reason % {"card": member.card_number}))
-        elif username in wanted:
+        elif username in wanted or username in claimed:
             reason = _("Another member's party card number gives the same username %(username)s.")
             skipped.append(Skipped(member, reason % {"username": username}))
         else:
@@ -260,6 +285,65 @@ def _assign_usernames(members: Iterable[SlipMember]) -> tuple[list[tuple[SlipMem
         reason = _("The username %(username)s is already used by another account: ask the administrator.")
         skipped.append(Skipped(wanted.pop(username), reason % {"username": username}))
     return [(member, username) for username, member in wanted.items()], skipped
+
+
+def _in_order(queryset: QuerySet[Member]) -> array:
+    """The pks of `queryset`, in its order, as machine integers: 8 bytes a member (4 MB for 500,000)."""
+    return array("q", queryset.values_list("pk", flat=True).iterator(chunk_size=BULK_READ))
+
+
+def _from(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """`progress` told of a chunk's own count (done of its own total) as that of the whole run: `done`
+    before it, of `total`."""
+    if progress is None:
+        return None
+
+    def told(chunk_done: int, _chunk_total: int, step: str = "") -> None:
+        progress(done + chunk_done, total, step)
+
+    return told
+
+
+class _Codes:
+    """`count` one-time codes with their hashes, made before the transaction that gives them (hashing is
+    the slow part: it holds no lock, and a cancel is heard meanwhile), and kept in an unnamed temporary
+    file (no other process can open it, and it goes with this one) rather than in memory. `take(n)`
+    gives the next n (code, hash) pairs. Codes belong to no one until given: the skipped members' are
+    left unused."""
+
+    def __init__(self, count: int, progress: Progress | None) -> None:
+        self.file = tempfile.TemporaryFile("w+", encoding="ascii")
+        try:
+            for start in range(0, count, CHUNK):
+                codes = [new_code() for _ in range(min(CHUNK, count - start))]
+                hashes = _hash_codes(codes, _from(progress, start, count))
+                self.file.writelines(f"{code}\t{password}\n" for code, password in zip(codes, hashes, strict=True))
+            self.file.seek(0)
+        except BaseException:
+            self.file.close()
+            raise
+
+    def take(self, n: int) -> list[tuple[str, str]]:
+        return [tuple(self.file.readline().rstrip("\n").split("\t", 1)) for _ in range(n)]
+
+    def __enter__(self) -> _Codes:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.file.close()
+
+
+class _Kept:
+    """The slips kept in a list, for the caller to show (a cell's, or a few members'): no SlipsWriter."""
+
+    def __init__(self) -> None:
+        self.slips: list[Slip] = []
+
+    def add(self, slips: Sequence[Slip]) -> None:
+        self.slips += slips
+
+    def close(self, batch: SlipBatch) -> None:
+        batch.slips = self.slips
 
 
 def _insert_users(rows: Iterable[tuple[str, str, str, str, str]], joined: datetime.datetime) -> dict[str, int]:
@@ -310,70 +394,78 @@ def member_accounts_create(
     organization: Organization,
     actor: User,
     progress: Progress | None = None,
-    on_slips: SlipsHandler | None = None,
+    on_slips: SlipsWriter | None = None,
 ) -> SlipBatch:
     """Create an account for every current member under `organization` who has none; all or nothing.
 
     Returns the slips (member, username, one-time code) in cell and name order, and the members
     skipped with the reason. A second run creates nothing for those who now have an account.
-    `progress` is told after each batch of codes and once more inside the transaction (where stopping
-    undoes everything); `on_slips` gets the slips inside the transaction, before the commit.
+    `progress` is told after each batch of codes (made first, outside the transaction) and once more
+    inside the transaction (where stopping undoes everything). `on_slips` (a whole organisation's, in a
+    background job) is given the slips chunk by chunk inside the transaction, and closed before the
+    commit; the batch returned then holds the count and the skipped, not the slips.
     """
     _check_manages(actor, organization)
-    # Plain values, not Member objects: a province's 100,000 members made ~800 MB of them (with their
-    # cells, users and account states) and their writing by `bulk_update` took a minute.
-    members = slip_members(
-        current_members().under(organization).filter(user__isnull=True).order_by("cell__path", "sort_key", "pk")
-    )
-    pairs, skipped = _assign_usernames(members)
-    # Hashing is the slow part (seconds for a city): done before the transaction, it holds no lock.
-    codes = [new_code() for _ in pairs]
-    hashes = _hash_codes(codes, progress)
-    now = timezone.now()
+    order = ("cell__path", "sort_key", "pk")
+    candidates = current_members().under(organization).filter(user__isnull=True)
+    # Plain values, chunk by chunk (CHUNK): a province's 100,000 members as Member objects made ~800 MB,
+    # and even as plain values, all at once, 1.2 KB each.
+    pks = _in_order(candidates.order_by(*order))
+    total = len(pks)
+    writer = on_slips or _Kept()
+    claimed: set[str] = set()
+    skipped: list[Skipped] = []
+    made = 0
+    issued_by = policy.actor_user(actor)
     try:
-        with transaction.atomic():
-            # Someone may have made accounts for some of these members meanwhile: they are left out.
-            free = _lock_members_without_account([member.pk for member, _username in pairs])
-            rows = [
-                (member, username, code, password)
-                for (member, username), code, password in zip(pairs, codes, hashes, strict=True)
-                if member.pk in free
-            ]
-            user_ids = _insert_users(
-                (
-                    (username, password, *split_vietnamese_name(member.full_name), member.email)
-                    for member, username, _code, password in rows
-                ),
-                joined=now,
-            )
-            # One UPDATE … FROM (VALUES …) per batch, where bulk_update's CASE/WHEN took a minute at 100,000.
-            update_from_values(
-                Member,
-                ["user_id"],
-                ((member.pk, user_ids[username]) for member, username, _code, _password in rows),
-                set_values={"updated_at": now},
-            )
-            issued_by = policy.actor_user(actor)
-            insert_rows(
-                AccountState,
-                ["user_id", "must_change_password", "code_issued_at", "code_issued_by_id", "codes_issued"],
-                (
-                    (user_ids[username], True, now, issued_by.pk if issued_by else None, 1)
-                    for _member, username, _code, _password in rows
-                ),
-            )
+        with _Codes(total, progress) as codes, transaction.atomic():
+            now = timezone.now()
+            for chunk in _chunks(pks, CHUNK):
+                # Read again: someone may have made accounts for some of these members since.
+                members = slip_members(candidates.filter(pk__in=chunk).order_by(*order))
+                pairs, refused = _assign_usernames(members, claimed)
+                skipped += refused
+                # Someone may have made accounts for some of these members meanwhile: they are left out.
+                free = _lock_members_without_account([member.pk for member, _username in pairs])
+                rows = [
+                    (member, username, code, password)
+                    for (member, username), (code, password) in zip(pairs, codes.take(len(pairs)), strict=True)
+                    if member.pk in free
+                ]
+                user_ids = _insert_users(
+                    (
+                        (username, password, *split_vietnamese_name(member.full_name), member.email)
+                        for member, username, _code, password in rows
+                    ),
+                    joined=now,
+                )
+                # One UPDATE … FROM (VALUES …) per batch, where bulk_update's CASE/WHEN took a minute at 100,000.
+                update_from_values(
+                    Member,
+                    ["user_id"],
+                    ((member.pk, user_ids[username]) for member, username, _code, _password in rows),
+                    set_values={"updated_at": now},
+                )
+                insert_rows(
+                    AccountState,
+                    ["user_id", "must_change_password", "code_issued_at", "code_issued_by_id", "codes_issued"],
+                    (
+                        (user_ids[username], True, now, issued_by.pk if issued_by else None, 1)
+                        for _member, username, _code, _password in rows
+                    ),
+                )
+                claimed.update(user_ids)
+                writer.add([Slip(member, username, code) for member, username, code, _password in rows])
+                made += len(rows)
             announce(
                 "accounts_create",
                 actor=actor,
-                data={"organization": organization.code, "created": len(rows), "skipped": len(skipped)},
+                data={"organization": organization.code, "created": made, "skipped": len(skipped)},
             )
             if progress is not None:
-                progress(len(codes), len(codes), _("Saving the accounts"))
-            batch = SlipBatch(
-                slips=[Slip(member, username, code) for member, username, code, _password in rows], skipped=skipped
-            )
-            if on_slips is not None:
-                on_slips(batch)
+                progress(total, total, _("Saving the accounts"))
+            batch = SlipBatch(skipped=skipped, made=made)
+            writer.close(batch)
     except IntegrityError as exc:
         # Someone took one of these usernames meanwhile.
         raise AccountError(
@@ -471,72 +563,74 @@ def member_codes_reissue(
     organization: Organization,
     actor: User,
     progress: Progress | None = None,
-    on_slips: SlipsHandler | None = None,
+    on_slips: SlipsWriter | None = None,
 ) -> SlipBatch:
     """New codes for the accounts under `organization` whose code was never used: the slips were
-    lost before anyone signed in. The old codes stop working. All or nothing; `progress` and
-    `on_slips` as in member_accounts_create."""
+    lost before anyone signed in. The old codes stop working. All or nothing, chunk by chunk in one
+    transaction; `progress` and `on_slips` as in member_accounts_create."""
     _check_manages(actor, organization)
-    # Plain values, as in member_accounts_create: a province's accounts make no ORM object.
+    order = ("cell__path", "sort_key", "pk")
     members = (
         current_members()
         .under(organization)
         .filter(user__account_state__must_change_password=True, user__last_login__isnull=True)
-        .order_by("cell__path", "sort_key", "pk")
     )
+    pks = _in_order(members.order_by(*order))
+    total = len(pks)
     roles = {}
     for assignment in RoleAssignment.objects.filter(
         user__member__cell__path__startswith=organization.path, user__last_login__isnull=True
     ).select_related("organization"):
         roles.setdefault(assignment.user_id, []).append(assignment)
-    eligible, skipped = [], []
-    # Each member with their account, read by the same query.
-    for member, values in _slip_rows(members, *ACCOUNT_FIELDS):
-        account = _Account(*values)
-        refusal = _reset_refusal(actor, account, roles.get(account.pk, []))
-        if refusal:
-            skipped.append(Skipped(member, refusal))
-        else:
-            eligible.append((member, account))
-    # Hashing before the transaction, as in member_accounts_create.
-    codes = [new_code() for _ in eligible]
-    hashes = _hash_codes(codes, progress)
-    now = timezone.now()
-    with transaction.atomic():
-        # Locked, and kept only if unchanged since read: no new code, no sign-in meanwhile.
-        seen = {}
-        for chunk in _chunks([account.state_pk for _member, account in eligible], BULK_READ):
-            rows = AccountState.objects.filter(pk__in=chunk).select_for_update(of=("self",))
-            seen.update((pk, (n, login)) for pk, n, login in rows.values_list("pk", "codes_issued", "user__last_login"))
-        rows = [
-            (member, account, code, password)
-            for (member, account), code, password in zip(eligible, codes, hashes, strict=True)
-            if seen.get(account.state_pk) == (account.codes_issued, None)
-        ]
-        # One UPDATE … FROM (VALUES …) per batch for each table (bulk_update's CASE/WHEN is slow at size).
-        update_from_values(get_user_model(), ["password"], ((a.pk, password) for _m, a, _code, password in rows))
-        issued_by = policy.actor_user(actor)
-        update_from_values(
-            AccountState,
-            [],
-            ((account.state_pk,) for _member, account, _code, _password in rows),
-            set_values={"code_issued_at": now, "code_issued_by_id": issued_by.pk if issued_by else None},
-            increment=["codes_issued"],
-        )
-        throttle.unlock(account.username for _member, account, _code, _password in rows)
+    writer = on_slips or _Kept()
+    skipped: list[Skipped] = []
+    made = 0
+    issued_by = policy.actor_user(actor)
+    # The codes made before the transaction, as in member_accounts_create.
+    with _Codes(total, progress) as codes, transaction.atomic():
+        now = timezone.now()
+        for chunk in _chunks(pks, CHUNK):
+            eligible = []
+            # Each member with their account, read by the same query (plain values, as in
+            # member_accounts_create: a province's accounts make no ORM object).
+            for member, values in _slip_rows(members.filter(pk__in=chunk).order_by(*order), *ACCOUNT_FIELDS):
+                account = _Account(*values)
+                refusal = _reset_refusal(actor, account, roles.get(account.pk, []))
+                if refusal:
+                    skipped.append(Skipped(member, refusal))
+                else:
+                    eligible.append((member, account))
+            # Locked, and kept only if unchanged since read: no new code, no sign-in meanwhile.
+            rows = AccountState.objects.filter(
+                pk__in=[account.state_pk for _member, account in eligible]
+            ).select_for_update(of=("self",))
+            seen = {pk: (n, login) for pk, n, login in rows.values_list("pk", "codes_issued", "user__last_login")}
+            rows = [
+                (member, account, code, password)
+                for (member, account), (code, password) in zip(eligible, codes.take(len(eligible)), strict=True)
+                if seen.get(account.state_pk) == (account.codes_issued, None)
+            ]
+            # One UPDATE … FROM (VALUES …) per batch for each table (bulk_update's CASE/WHEN is slow at size).
+            update_from_values(get_user_model(), ["password"], ((a.pk, password) for _m, a, _code, password in rows))
+            update_from_values(
+                AccountState,
+                [],
+                ((account.state_pk,) for _member, account, _code, _password in rows),
+                set_values={"code_issued_at": now, "code_issued_by_id": issued_by.pk if issued_by else None},
+                increment=["codes_issued"],
+            )
+            throttle.unlock(account.username for _member, account, _code, _password in rows)
+            writer.add([Slip(member, account.username, code) for member, account, code, _password in rows])
+            made += len(rows)
         announce(
             "code_reissue",
             actor=actor,
-            data={"organization": organization.code, "codes": len(rows), "skipped": len(skipped)},
+            data={"organization": organization.code, "codes": made, "skipped": len(skipped)},
         )
         if progress is not None:
-            progress(len(codes), len(codes), _("Saving the new codes"))
-        batch = SlipBatch(
-            slips=[Slip(member, account.username, code) for member, account, code, _password in rows],
-            skipped=skipped,
-        )
-        if on_slips is not None:
-            on_slips(batch)
+            progress(total, total, _("Saving the new codes"))
+        batch = SlipBatch(skipped=skipped, made=made)
+        writer.close(batch)
     return batch
 
 

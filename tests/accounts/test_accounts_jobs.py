@@ -199,13 +199,16 @@ def test_the_job_makes_the_accounts_and_its_slips_open_once(personas, client_for
     assert 'id="open-slips"' not in page and 'id="slips-opened"' in page
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 2000])
 @pytest.mark.parametrize("per_part", [1, 2, 1000])
 def test_the_slips_are_written_by_parts_of_whole_cells_the_same_page_as_one(
-    personas, city, client_for, monkeypatch, per_part
+    personas, city, client_for, monkeypatch, per_part, chunk
 ):
-    """A province's slips are written a few cells at a time: whatever the parts, each cell has one page
-    with its own slips, in the members' order, and the page around them once."""
+    """A province's slips are written a few cells at a time, as the members' chunks come (a cell may
+    span two of them): whatever the parts and the chunks, each cell has one page with its own slips, in
+    the members' order, and the page around them once."""
     monkeypatch.setattr(background, "SLIPS_PER_PART", per_part)
+    monkeypatch.setattr(services, "CHUNK", chunk)
     client = client_for(personas.board)
     had_one = set(Member.objects.filter(user__isnull=False).values_list("pk", flat=True))
     job = job_of(post_create(client, city.city.code))

@@ -102,6 +102,41 @@ def test_two_card_numbers_giving_one_username_are_reported_not_merged(personas, 
     assert second.card_number == "7788"
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 2000])
+def test_the_accounts_are_the_same_whatever_the_chunks(personas, city, monkeypatch, chunk):
+    """A province's members are taken a chunk at a time (`CHUNK`) in one transaction: the slips, their
+    order, their codes and the members skipped do not depend on the chunks, a username given in an
+    earlier chunk included."""
+    monkeypatch.setattr(services, "CHUNK", chunk)
+    first = MemberFactory(full_name="Hà Văn Một", cell=city.cell_a1, card_number="77 88")
+    second = MemberFactory(full_name="Hà Văn Hai", cell=city.cell_c, card_number="7788")
+    candidates = Member.objects.filter(user__isnull=True).order_by("cell__path", "sort_key", "pk")
+    order = list(candidates.values_list("pk", flat=True))
+    earlier, later = sorted([first, second], key=lambda member: order.index(member.pk))
+    batch = create_for_city(personas, city)
+    assert [slip.member.pk for slip in batch.slips] == [pk for pk in order if pk != later.pk]
+    assert batch.made == len(batch.slips) == len(order) - 1
+    assert [skipped.member.pk for skipped in batch.skipped] == [later.pk] and "7788" in batch.skipped[0].reason
+    assert Member.objects.get(pk=earlier.pk).user.username == "7788"
+    for slip in batch.slips:
+        assert check_password(slip.code, User.objects.get(username=slip.username).password)
+    assert len({slip.code for slip in batch.slips}) == len(batch.slips)
+
+
+@pytest.mark.parametrize("chunk", [1, 2000])
+def test_new_codes_are_the_same_whatever_the_chunks(personas, city, monkeypatch, chunk):
+    batch = create_for_city(personas, city)
+    monkeypatch.setattr(services, "CHUNK", chunk)
+    again = services.member_codes_reissue(organization=city.city, actor=personas.board)
+    assert [slip.member.pk for slip in again.slips] == [slip.member.pk for slip in batch.slips]
+    assert again.made == len(again.slips) and again.skipped == []
+    old = {slip.username: slip.code for slip in batch.slips}
+    for slip in again.slips:
+        user = User.objects.get(username=slip.username)
+        assert user.check_password(slip.code) and not user.check_password(old[slip.username])
+        assert user.account_state.codes_issued == 2
+
+
 def test_codes_are_unambiguous_grouped_and_never_stored_in_plain_text(personas, city):
     batch = create_for_city(personas, city)
     for slip in batch.slips:
@@ -123,18 +158,18 @@ def test_only_those_who_manage_the_organisation_may_create_accounts(personas, ci
 
 def test_a_clash_with_a_concurrent_creation_changes_nothing(personas, city, monkeypatch):
     """Someone takes one of the usernames between the check and the insert: all or nothing."""
-    original = services._hash_codes
+    original = services._lock_members_without_account
 
-    def racing(codes, progress=None):
-        hashes = original(codes, progress)
+    def racing(pks):
         UserFactory(username=personas.member_a2.card_number)  # another account, made meanwhile
-        return hashes
+        return original(pks)
 
-    monkeypatch.setattr(services, "_hash_codes", racing)
-    users = User.objects.count()
+    monkeypatch.setattr(services, "_lock_members_without_account", racing)
+    users = set(User.objects.values_list("username", flat=True))
     with pytest.raises(services.AccountError):
         create_for_city(personas, city)
-    assert User.objects.count() == users + 1  # only the other one
+    # None of the run's (the other one, made inside its transaction as a test makes it, went with it).
+    assert set(User.objects.values_list("username", flat=True)) == users
     assert not AccountState.objects.exists()
     assert set(Member.objects.filter(user__isnull=True).values_list("full_name", flat=True)) == WITHOUT_ACCOUNT
 
