@@ -235,3 +235,22 @@ def test_organisations_of_several_depths_each_count_every_member_under_them(peri
         assert undecided.get(organization.path, 0) == forms.filter(decided_level="").count()
     assert members[city.committee_a.path] and members[city.cell_a1.path]
     assert undecided[city.cell_c.path]
+
+
+@needs_postgresql
+@committed
+def test_the_boards_roster_reads_its_own_index_not_the_periods_forms(period, personas, client_for):
+    """The roster lists the subjects not classified and those the board classified against the rules: a
+    few thousand of a province's 100,000 forms, found by the partial index that holds only them."""
+    from django.urls import reverse
+
+    # One member left out (a page of the roster is read only when it has rows).
+    Assessment.objects.filter(period=period, member=personas.member_a2.pk).update(classified=False)
+    client = client_for(personas.board)
+    url = reverse("assessments:roster", args=[period.public_id])
+    for query in ("", "nguyen"):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, {"q": query}).status_code == 200
+        for marks in (("SELECT COUNT(*)", '"classified"'), ('"classified"', "ORDER BY")):
+            plan = plan_of(captured, *marks)
+            assert "using assessment_roster on assessments_assessment" in plan, plan
