@@ -5,11 +5,12 @@ nothing inline the policy would refuse; persistent database connections are chec
 tests/e2e/test_content_security_policy.py opens every page in Chromium under the policy.
 """
 
+import queue
 import re
-import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 from http.client import HTTPConnection
 from pathlib import Path
@@ -176,16 +177,21 @@ def gunicorn_server(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    # Its log read by a thread of its own: lines that came together wait in the pipe's reader, where a
+    # select() on the pipe no longer sees them (the port's line then went unread).
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
     port, deadline, log = None, time.monotonic() + 90, []
     while port is None and time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stderr], [], [], 1)
-        if ready:
-            line = process.stderr.readline()
-            log.append(line)
-            found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line)
-            port = int(found.group(1)) if found else None
-        elif process.poll() is not None:
-            break
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        log.append(line)
+        found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line)
+        port = int(found.group(1)) if found else None
     try:
         assert port, "".join(log)
         for _ in range(100):  # the worker boots after the master listens
