@@ -78,6 +78,8 @@ BULK_READ = 2000
 # then the members read, written and handed to the slips' writer chunk by chunk inside the one
 # transaction, so that what is held in memory is a chunk's, whatever the organisation's size.
 CHUNK = 2000
+# The slips' order: cell by cell, then as the cell's list is sorted.
+SLIP_ORDER = ("cell__path", "sort_key", "pk")
 # Batches smaller than this are hashed in the request's own thread.
 THREADED_HASHING_FROM = 50
 # Django's own rule for usernames (UnicodeUsernameValidator).
@@ -111,11 +113,11 @@ class Skipped:
 class SlipBatch:
     slips: list[Slip] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    # How many slips were made: those above, or, handed to a SlipsWriter as they came, those it was given.
-    made: int = -1
+    # How many slips were made: those above (None), or, handed to a SlipsWriter as they came, those it was given.
+    made: int | None = None
 
     def __post_init__(self) -> None:
-        if self.made < 0:
+        if self.made is None:
             self.made = len(self.slips)
 
 
@@ -406,11 +408,10 @@ def member_accounts_create(
     commit; the batch returned then holds the count and the skipped, not the slips.
     """
     _check_manages(actor, organization)
-    order = ("cell__path", "sort_key", "pk")
     candidates = current_members().under(organization).filter(user__isnull=True)
     # Plain values, chunk by chunk (CHUNK): a province's 100,000 members as Member objects made ~800 MB,
     # and even as plain values, all at once, 1.2 KB each.
-    pks = _in_order(candidates.order_by(*order))
+    pks = _in_order(candidates.order_by(*SLIP_ORDER))
     total = len(pks)
     writer = on_slips or _Kept()
     claimed: set[str] = set()
@@ -422,7 +423,7 @@ def member_accounts_create(
             now = timezone.now()
             for chunk in _chunks(pks, CHUNK):
                 # Read again: someone may have made accounts for some of these members since.
-                members = slip_members(candidates.filter(pk__in=chunk).order_by(*order))
+                members = slip_members(candidates.filter(pk__in=chunk).order_by(*SLIP_ORDER))
                 pairs, refused = _assign_usernames(members, claimed)
                 skipped += refused
                 # Someone may have made accounts for some of these members meanwhile: they are left out.
@@ -569,13 +570,12 @@ def member_codes_reissue(
     lost before anyone signed in. The old codes stop working. All or nothing, chunk by chunk in one
     transaction; `progress` and `on_slips` as in member_accounts_create."""
     _check_manages(actor, organization)
-    order = ("cell__path", "sort_key", "pk")
     members = (
         current_members()
         .under(organization)
         .filter(user__account_state__must_change_password=True, user__last_login__isnull=True)
     )
-    pks = _in_order(members.order_by(*order))
+    pks = _in_order(members.order_by(*SLIP_ORDER))
     total = len(pks)
     roles = {}
     for assignment in RoleAssignment.objects.filter(
@@ -593,7 +593,7 @@ def member_codes_reissue(
             eligible = []
             # Each member with their account, read by the same query (plain values, as in
             # member_accounts_create: a province's accounts make no ORM object).
-            for member, values in _slip_rows(members.filter(pk__in=chunk).order_by(*order), *ACCOUNT_FIELDS):
+            for member, values in _slip_rows(members.filter(pk__in=chunk).order_by(*SLIP_ORDER), *ACCOUNT_FIELDS):
                 account = _Account(*values)
                 refusal = _reset_refusal(actor, account, roles.get(account.pk, []))
                 if refusal:
@@ -601,10 +601,10 @@ def member_codes_reissue(
                 else:
                     eligible.append((member, account))
             # Locked, and kept only if unchanged since read: no new code, no sign-in meanwhile.
-            rows = AccountState.objects.filter(
+            locked = AccountState.objects.filter(
                 pk__in=[account.state_pk for _member, account in eligible]
             ).select_for_update(of=("self",))
-            seen = {pk: (n, login) for pk, n, login in rows.values_list("pk", "codes_issued", "user__last_login")}
+            seen = {pk: (n, login) for pk, n, login in locked.values_list("pk", "codes_issued", "user__last_login")}
             rows = [
                 (member, account, code, password)
                 for (member, account), (code, password) in zip(eligible, codes.take(len(eligible)), strict=True)
